@@ -1,0 +1,42 @@
+"""neurodyn: neural networks as dynamical systems.
+
+The public surface is re-exported here; everything else is internal.
+"""
+
+from neurodyn import meanfield
+from neurodyn.errors import (
+    ConvergenceWarning,
+    DivergenceError,
+    InvalidInputError,
+    ModelLoadError,
+    NeurodynError,
+    NonFiniteError,
+    UnsafeFileError,
+    UnsupportedModelError,
+)
+from neurodyn.lyapunov import LyapunovSpectrum, lyapunov_spectrum, max_lyapunov
+from neurodyn.systems import Flow, Map, from_torch, henon, logistic, lorenz, random_tanh_rnn
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConvergenceWarning",
+    "DivergenceError",
+    "Flow",
+    "InvalidInputError",
+    "LyapunovSpectrum",
+    "Map",
+    "ModelLoadError",
+    "NeurodynError",
+    "NonFiniteError",
+    "UnsafeFileError",
+    "UnsupportedModelError",
+    "from_torch",
+    "henon",
+    "logistic",
+    "lorenz",
+    "lyapunov_spectrum",
+    "max_lyapunov",
+    "meanfield",
+    "random_tanh_rnn",
+]

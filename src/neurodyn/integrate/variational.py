@@ -1,0 +1,67 @@
+"""Advance a state and a tangent frame together: ``x[t+1] = f(x, u)``, ``Q <- J Q`` for maps and
+``dx/dt = f(t, x)``, ``dQ/dt = J(t, x) Q`` for flows (the variational equation)."""
+
+from __future__ import annotations
+
+import torch
+from torchdiffeq import odeint
+
+from neurodyn.errors import InvalidInputError
+from neurodyn.integrate.tableau import TABLEAUX, rk_step
+from neurodyn.systems.protocol import Flow, System
+
+ADAPTIVE = ("dopri5", "dopri8", "bosh3", "adaptive_heun", "fehlberg2")
+
+
+class VariationalIntegrator:
+    """One ``advance(x, Q, i)`` for every kind of system: step ``i`` of the state and (if ``Q`` is given)
+    of the tangent frame ``Q: (..., tangent_dim, k)``.
+
+    For maps a step is one application of the map with input ``inputs[:, i]`` (if any). For flows a step
+    advances time by ``dt``: one step of the fixed-step scheme ``method`` (``"rk4"``, ``"rk38"``,
+    ``"midpoint"``, ``"euler"``), or an adaptive torchdiffeq solve over ``[t, t + dt]`` for ``"dopri5"``
+    and friends with tolerances ``rtol``, ``atol``.
+
+    ``use_jvp`` pushes the frame with forward-mode products instead of forming an analytic Jacobian.
+    """
+
+    def __init__(self, system: System, *, inputs=None, dt=None, method="rk4", rtol=1e-9, atol=1e-9,
+                 use_jvp=False):
+        self.system = system
+        self.inputs = inputs
+        self.use_jvp = use_jvp
+        self.is_flow = isinstance(system, Flow)
+        if self.is_flow:
+            if method in TABLEAUX:
+                self.tableau = TABLEAUX[method]
+            elif method in ADAPTIVE:
+                self.tableau = None
+            else:
+                raise InvalidInputError(
+                    f"unknown method {method!r}; use one of {sorted(TABLEAUX)} (fixed step) or {list(ADAPTIVE)}"
+                )
+            self.dt, self.method, self.rtol, self.atol = dt, method, rtol, atol
+            self.t0 = 0.0
+
+    def _input(self, i: int):
+        return None if self.inputs is None else self.inputs[:, i]
+
+    def _rhs(self, t, y):
+        if len(y) == 1:
+            return (self.system.f(y[0], t),)
+        return self.system.push_forward(y[0], t, y[1], prefer_jvp=self.use_jvp)
+
+    def advance(self, x: torch.Tensor, Q: torch.Tensor | None, i: int):
+        """State (and frame) after step ``i``; returns ``(x, Q)`` (``Q`` is ``None`` if not given)."""
+        if not self.is_flow:
+            if Q is None:
+                return self.system.f(x, self._input(i)), None
+            return self.system.push_forward(x, self._input(i), Q, prefer_jvp=self.use_jvp)
+        y = (x,) if Q is None else (x, Q)
+        t = self.t0 + i * self.dt
+        if self.tableau is not None:
+            y = rk_step(self.tableau, self._rhs, torch.tensor(t, dtype=x.dtype, device=x.device), y, self.dt)
+        else:
+            ts = torch.tensor([t, t + self.dt], dtype=x.dtype, device=x.device)
+            y = tuple(s[-1] for s in odeint(self._rhs, y, ts, rtol=self.rtol, atol=self.atol, method=self.method))
+        return y[0], (y[1] if Q is not None else None)

@@ -1,0 +1,7 @@
+"""Systems: the :class:`Map`/:class:`Flow` protocol, PyTorch adapters and reference systems."""
+
+from neurodyn.systems.protocol import Flow, Map, System
+from neurodyn.systems.reference import henon, logistic, lorenz, random_tanh_rnn
+from neurodyn.systems.torch_adapters import from_torch
+
+__all__ = ["Flow", "Map", "System", "from_torch", "henon", "logistic", "lorenz", "random_tanh_rnn"]

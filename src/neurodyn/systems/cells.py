@@ -1,0 +1,132 @@
+"""Functional PyTorch recurrent cells and their analytic Jacobians.
+
+The formulas follow PyTorch's documented conventions exactly (gate order ``r, z, n`` for GRU and
+``i, f, g, o`` for LSTM, the reset gate applied to ``W_hn h + b_hn``), so a stacked-state step here equals
+one time step of ``nn.RNN``/``nn.GRU``/``nn.LSTM``. The Jacobians are written by hand because they are the
+hot path of the Lyapunov spectrum (one ``(n, n)`` matrix per state per step, then a batched matmul); they
+are tested against ``torch.func`` to 1e-12.
+
+Each ``*_blocks`` function returns the new state and the derivatives of every new state component with
+respect to the layer input (``din``) and the old state components, as ``(..., N, N_in)`` / ``(..., N, N)``
+tensors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass(frozen=True)
+class LayerWeights:
+    """One layer's weights, already in the analysis dtype: ``w_ih (G*N, N_in)``, ``w_hh (G*N, N)``, biases."""
+
+    w_ih: torch.Tensor
+    w_hh: torch.Tensor
+    b_ih: torch.Tensor
+    b_hh: torch.Tensor
+
+
+def _diag_mul(d: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
+    """``diag(d) @ W`` for batched ``d: (..., N)`` and ``W: (N, M)``."""
+    return d.unsqueeze(-1) * W
+
+
+def _linear(x: torch.Tensor | None, W: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    if x is None:  # zero input
+        return b
+    return x @ W.T + b
+
+
+# --- Elman RNN ------------------------------------------------------------------------------------------
+def rnn_step(x, h, w: LayerWeights, relu: bool):
+    a = _linear(x, w.w_ih, w.b_ih) + h @ w.w_hh.T + w.b_hh
+    return torch.relu(a) if relu else torch.tanh(a)
+
+
+def rnn_blocks(x, h, w: LayerWeights, relu: bool):
+    a = _linear(x, w.w_ih, w.b_ih) + h @ w.w_hh.T + w.b_hh
+    if relu:
+        h_new, d = torch.relu(a), (a > 0).to(a.dtype)
+    else:
+        h_new = torch.tanh(a)
+        d = 1 - h_new * h_new
+    return (h_new,), {("h", "din"): _diag_mul(d, w.w_ih), ("h", "h"): _diag_mul(d, w.w_hh)}
+
+
+# --- GRU ------------------------------------------------------------------------------------------------
+def _gru_parts(x, h, w: LayerWeights):
+    gi = _linear(x, w.w_ih, w.b_ih)
+    gh = h @ w.w_hh.T + w.b_hh
+    N = h.shape[-1]
+    if gi.ndim == 1:
+        gi = gi.expand_as(gh)
+    i_r, i_z, i_n = gi.split(N, -1)
+    h_r, h_z, h_n = gh.split(N, -1)
+    r = torch.sigmoid(i_r + h_r)
+    z = torch.sigmoid(i_z + h_z)
+    n = torch.tanh(i_n + r * h_n)
+    return r, z, n, h_n
+
+
+def gru_step(x, h, w: LayerWeights):
+    r, z, n, _ = _gru_parts(x, h, w)
+    return (1 - z) * n + z * h
+
+
+def gru_blocks(x, h, w: LayerWeights):
+    # h' = (1-z) n + z h;  n = tanh(a_n + r (W_hn h + b_hn));  r, z = sigmoid(...)
+    r, z, n, h_n = _gru_parts(x, h, w)
+    N = h.shape[-1]
+    dn = (1 - z) * (1 - n * n)  # dh'/d(pre-activation of n)
+    dr = dn * h_n * r * (1 - r)  # dh'/d(pre-activation of r)
+    dz = (h - n) * z * (1 - z)  # dh'/d(pre-activation of z)
+    W_ir, W_iz, W_in = w.w_ih.split(N, 0)
+    W_hr, W_hz, W_hn = w.w_hh.split(N, 0)
+    d_in = _diag_mul(dr, W_ir) + _diag_mul(dz, W_iz) + _diag_mul(dn, W_in)
+    d_h = _diag_mul(dr, W_hr) + _diag_mul(dz, W_hz) + _diag_mul(dn * r, W_hn)
+    d_h.diagonal(dim1=-2, dim2=-1).add_(z)
+    h_new = (1 - z) * n + z * h
+    return (h_new,), {("h", "din"): d_in, ("h", "h"): d_h}
+
+
+# --- LSTM -----------------------------------------------------------------------------------------------
+def _lstm_parts(x, h, c, w: LayerWeights):
+    g_all = _linear(x, w.w_ih, w.b_ih) + h @ w.w_hh.T + w.b_hh
+    N = h.shape[-1]
+    a_i, a_f, a_g, a_o = g_all.split(N, -1)
+    i, f, g, o = torch.sigmoid(a_i), torch.sigmoid(a_f), torch.tanh(a_g), torch.sigmoid(a_o)
+    c_new = f * c + i * g
+    tc = torch.tanh(c_new)
+    return i, f, g, o, c_new, tc
+
+
+def lstm_step(x, h, c, w: LayerWeights):
+    *_, o, c_new, tc = _lstm_parts(x, h, c, w)
+    return o * tc, c_new
+
+
+def lstm_blocks(x, h, c, w: LayerWeights):
+    # c' = f c + i g;  h' = o tanh(c')
+    i, f, g, o, c_new, tc = _lstm_parts(x, h, c, w)
+    N = h.shape[-1]
+    # derivatives of c' with respect to the gate pre-activations, then of h'
+    dc_ai, dc_af, dc_ag = g * i * (1 - i), c * f * (1 - f), i * (1 - g * g)
+    k = o * (1 - tc * tc)  # dh'/dc'
+    dh_ao = tc * o * (1 - o)
+
+    def rows(W):  # [d c'/d v, d h'/d v] for v with pre-activation Jacobian W = (W_i, W_f, W_g, W_o)
+        W_i, W_f, W_g, W_o = W.split(N, 0)
+        dc = _diag_mul(dc_ai, W_i) + _diag_mul(dc_af, W_f) + _diag_mul(dc_ag, W_g)
+        return dc, k.unsqueeze(-1) * dc + _diag_mul(dh_ao, W_o)
+
+    dc_din, dh_din = rows(w.w_ih)
+    dc_dh, dh_dh = rows(w.w_hh)
+    dc_dc = torch.diag_embed(f)
+    dh_dc = torch.diag_embed(k * f)
+    blocks = {
+        ("h", "din"): dh_din, ("h", "h"): dh_dh, ("h", "c"): dh_dc,
+        ("c", "din"): dc_din, ("c", "h"): dc_dh, ("c", "c"): dc_dc,
+    }
+    return (o * tc, c_new), blocks

@@ -1,0 +1,213 @@
+"""The system protocol: :class:`Map` (``x[t+1] = step(x[t], u[t])``) and :class:`Flow` (``dx/dt = field(t, x)``).
+
+A system wraps a user function that is *batched*: it takes states of shape ``(..., n)`` (and, for maps,
+inputs ``(..., m)`` or ``None``) and returns ``(..., n)``. Jacobians and Jacobian-vector products come from
+an analytic function when one is given, otherwise from ``torch.func`` (forward mode, ``jvp`` under
+``vmap``); Jacobian-vector products for a single tangent vector (:meth:`System.jvp`) always use forward
+mode, so no Jacobian is formed where only its action is needed.
+
+Both kinds share one internal signature, ``f(x, c)``, where ``c`` is the input ``u`` of a map or the time
+``t`` of a flow; every analysis is written once against it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import torch
+from torch.func import jvp as _torch_jvp
+from torch.func import vmap
+
+from neurodyn._checks import as_tensor, positive_int
+from neurodyn.errors import InvalidInputError
+
+Sampler = Callable[[int, torch.Generator], torch.Tensor]
+
+
+class System:
+    """Common machinery of :class:`Map` and :class:`Flow`; not constructed directly."""
+
+    kind: str = "system"
+
+    def __init__(
+        self,
+        fn: Callable,
+        dim: int,
+        *,
+        jacobian: Callable | None = None,
+        params: Mapping[str, object] | None = None,
+        name: str | None = None,
+        input_dim: int = 0,
+        sample_state: Sampler | None = None,
+        tangent_index: torch.Tensor | None = None,
+        dtype: torch.dtype = torch.float64,
+        device: torch.device | str | None = None,
+    ):
+        if not callable(fn):
+            raise InvalidInputError(f"the {self.kind} function must be callable, got {type(fn).__name__}")
+        self.fn = fn
+        self.dim = positive_int(dim, name="dim")
+        self.input_dim = positive_int(input_dim, name="input_dim", minimum=0)
+        self.name = name or getattr(fn, "__name__", self.kind)
+        self.dtype = dtype
+        self.device = torch.device(device) if device is not None else torch.device("cpu")
+        self._jacobian = jacobian
+        self._sample_state = sample_state
+        self.params: dict[str, torch.Tensor] | None = None
+        if params is not None:
+            if not isinstance(params, Mapping):
+                raise InvalidInputError(f"params of {self.name!r} must be a dict of named tensors")
+            self.params = {
+                str(k): as_tensor(v, name=f"parameter {k!r} of {self.name!r}", dtype=dtype, device=self.device)
+                for k, v in params.items()
+            }
+        if tangent_index is not None:
+            tangent_index = torch.as_tensor(tangent_index, dtype=torch.long, device=self.device)
+            if tangent_index.ndim != 1 or len(tangent_index) == 0 or int(tangent_index.max()) >= dim:
+                raise InvalidInputError(f"tangent_index of {self.name!r} must list coordinates below dim={dim}")
+        self.tangent_index = tangent_index
+
+    # -- the one internal signature ---------------------------------------------------------------------
+    def _call(self, fn: Callable, x: torch.Tensor, c):  # pragma: no cover - defined by subclasses
+        raise NotImplementedError
+
+    def f(self, x: torch.Tensor, c=None) -> torch.Tensor:
+        """The map's next state or the flow's velocity, ``(..., n)``."""
+        return self._call(self.fn, x, c)
+
+    @property
+    def tangent_dim(self) -> int:
+        """Dimension of the tangent space the analyses see (``dim`` unless ``tangent_index`` restricts it)."""
+        return self.dim if self.tangent_index is None else len(self.tangent_index)
+
+    @property
+    def has_analytic_jacobian(self) -> bool:
+        return self._jacobian is not None
+
+    def jacobian(self, x: torch.Tensor, c=None) -> torch.Tensor:
+        """Jacobian ``d f / d x`` at ``x``: ``(..., n, n)`` (restricted to ``tangent_index`` if set)."""
+        if self._jacobian is not None:
+            return self._restrict_matrix(self._call(self._jacobian, x, c))
+        eye = torch.eye(self.tangent_dim, dtype=x.dtype, device=x.device)
+        return self.push_forward(x, c, eye.expand(*x.shape[:-1], -1, -1))[1]
+
+    def jvp(self, x: torch.Tensor, c, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(f(x), J(x) v)`` for one tangent vector per state, ``v: (..., tangent_dim)``."""
+        out, jv = self.push_forward(x, c, v.unsqueeze(-1), prefer_jvp=True)
+        return out, jv.squeeze(-1)
+
+    def push_forward(
+        self, x: torch.Tensor, c, V: torch.Tensor, *, prefer_jvp: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(f(x), J(x) @ V)`` for a frame ``V: (..., tangent_dim, k)``.
+
+        With an analytic Jacobian (and ``prefer_jvp`` False) the Jacobian is formed and multiplied;
+        otherwise the ``k`` columns are pushed through forward-mode autodiff at once (``vmap`` of ``jvp``),
+        and no Jacobian is formed.
+        """
+        if self._jacobian is not None and not prefer_jvp:
+            return self.f(x, c), self.jacobian(x, c) @ V
+        full = self._embed_frame(V)
+        def one(v):
+            return _torch_jvp(lambda y: self.f(y, c), (x,), (v,))
+
+        out, JV = vmap(one, in_dims=-1, out_dims=(None, -1))(full)
+        return out, self._restrict_frame(JV)
+
+    # -- tangent restriction (e.g. the h-only view of an LSTM) ------------------------------------------
+    def _embed(self, v: torch.Tensor) -> torch.Tensor:
+        if self.tangent_index is None:
+            return v
+        full = v.new_zeros(*v.shape[:-1], self.dim)
+        full[..., self.tangent_index] = v
+        return full
+
+    def _restrict(self, v: torch.Tensor) -> torch.Tensor:
+        return v if self.tangent_index is None else v[..., self.tangent_index]
+
+    def _embed_frame(self, V: torch.Tensor) -> torch.Tensor:
+        return self._embed(V.transpose(-1, -2)).transpose(-1, -2)
+
+    def _restrict_frame(self, V: torch.Tensor) -> torch.Tensor:
+        return V if self.tangent_index is None else V[..., self.tangent_index, :]
+
+    def _restrict_matrix(self, J: torch.Tensor) -> torch.Tensor:
+        if self.tangent_index is None:
+            return J
+        idx = self.tangent_index
+        return J[..., idx, :][..., :, idx]
+
+    # -- states ---------------------------------------------------------------------------------------
+    def sample_state(self, batch: int, generator: torch.Generator) -> torch.Tensor:
+        """``batch`` initial states ``(batch, n)`` drawn with ``generator`` (standard normal by default)."""
+        if self._sample_state is not None:
+            x = self._sample_state(batch, generator)
+        else:
+            x = torch.randn(batch, self.dim, generator=generator, dtype=self.dtype)
+        return x.to(dtype=self.dtype, device=self.device)
+
+    def with_params(self, **updates) -> System:
+        """A copy of this system with some parameters replaced (the original is unchanged)."""
+        if self.params is None or not set(updates) <= set(self.params):
+            unknown = sorted(set(updates) - set(self.params or {}))
+            raise InvalidInputError(f"{self.name!r} has no parameter(s) {unknown}; it has {sorted(self.params or {})}")
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        new.params = dict(self.params)
+        for k, v in updates.items():
+            new.params[k] = as_tensor(v, name=f"parameter {k!r}", dtype=self.dtype, device=self.device)
+        return new
+
+    def __repr__(self) -> str:
+        p = "" if not self.params else f", params={sorted(self.params)}"
+        u = f", input_dim={self.input_dim}" if self.input_dim else ""
+        return f"{type(self).__name__}({self.name!r}, dim={self.dim}{u}{p})"
+
+
+class Map(System):
+    """A discrete-time system ``x[t+1] = step(x[t], u[t])`` (``step(x, u, params)`` when ``params`` is given).
+
+    Args:
+        step: batched function ``(x: (..., n), u: (..., m) | None) -> (..., n)``. ``u`` is ``None`` for an
+            autonomous map (``input_dim=0``).
+        dim: state dimension ``n``.
+        jacobian: optional analytic ``d step / d x`` with the same arguments, returning ``(..., n, n)``.
+        params: optional dict of named tensors, passed as the third argument.
+        name: a label used in messages and results.
+        input_dim: dimension ``m`` of the driving input (0: autonomous).
+        sample_state: optional ``(batch, generator) -> (batch, n)`` giving typical initial states.
+        tangent_index: optional coordinates to which the linearisation is restricted (the others are
+            treated as driven), e.g. the ``h`` half of an LSTM state.
+
+    Exponents of maps are measured in nats per step.
+    """
+
+    kind = "map"
+
+    def _call(self, fn, x, c):
+        return fn(x, c) if self.params is None else fn(x, c, self.params)
+
+    step = System.f
+
+
+class Flow(System):
+    """A continuous-time system ``dx/dt = field(t, x)`` (``field(t, x, params)`` when ``params`` is given).
+
+    Args:
+        field: batched vector field ``(t: float tensor, x: (..., n)) -> (..., n)``.
+        dim: state dimension ``n``.
+        jacobian: optional analytic ``d field / d x`` with the same arguments, returning ``(..., n, n)``.
+        params, name, sample_state, tangent_index: as for :class:`Map`.
+
+    Exponents of flows are measured in nats per unit time.
+    """
+
+    kind = "flow"
+
+    def _call(self, fn, x, c):
+        t = c if c is not None else torch.zeros((), dtype=x.dtype, device=x.device)
+        return fn(t, x) if self.params is None else fn(t, x, self.params)
+
+    def field(self, t, x: torch.Tensor) -> torch.Tensor:
+        """The velocity ``dx/dt`` at time ``t``."""
+        return self.f(x, t)

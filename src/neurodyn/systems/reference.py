@@ -1,0 +1,120 @@
+"""Reference systems with published answers, used by tests, benchmarks and examples.
+
+Each is a :class:`Map` or :class:`Flow` with its parameters as named tensors (so continuation and
+parameter sweeps can vary them), an analytic Jacobian, and a sampler of typical initial states.
+
+Published Lyapunov exponents (nats per step / per unit time), e.g. Sprott, *Chaos and Time-Series
+Analysis* (2003), Table of exponents:
+
+=================  ======================================
+logistic, r = 4    ln 2 = 0.693147
+Hénon (1.4, 0.3)   0.41922, -1.62319 (sum ln 0.3)
+Lorenz (10,28,8/3) 0.9056, 0, -14.5723 (sum -13.6667)
+=================  ======================================
+"""
+
+from __future__ import annotations
+
+import torch
+
+from neurodyn._checks import positive_float, positive_int
+from neurodyn.systems.protocol import Flow, Map
+
+
+def logistic(r: float = 4.0) -> Map:
+    """The logistic map ``x[t+1] = r x (1 - x)`` on ``[0, 1]`` (1-D). At ``r = 4`` the exponent is ``ln 2``."""
+
+    def step(x, u, p):
+        return p["r"] * x * (1 - x)
+
+    def jacobian(x, u, p):
+        return (p["r"] * (1 - 2 * x)).unsqueeze(-1)
+
+    def sample(batch, gen):
+        return 0.05 + 0.9 * torch.rand(batch, 1, generator=gen, dtype=torch.float64)
+
+    return Map(step, 1, jacobian=jacobian, params={"r": r}, name=f"logistic(r={r:g})", sample_state=sample)
+
+
+def henon(a: float = 1.4, b: float = 0.3) -> Map:
+    """The Hénon map ``(x, y) -> (1 - a x^2 + y, b x)``; ``|det J| = |b|``, so the exponents sum to ``ln|b|``."""
+
+    def step(x, u, p):
+        X, Y = x[..., 0], x[..., 1]
+        return torch.stack((1 - p["a"] * X * X + Y, p["b"] * X), dim=-1)
+
+    def jacobian(x, u, p):
+        X = x[..., 0]
+        row0 = torch.stack((-2 * p["a"] * X, torch.ones_like(X)), dim=-1)
+        row1 = torch.stack((p["b"].expand_as(X), torch.zeros_like(X)), dim=-1)
+        return torch.stack((row0, row1), dim=-2)
+
+    def sample(batch, gen):  # near the origin, inside the attractor's basin for the classic parameters
+        return 0.1 * torch.rand(batch, 2, generator=gen, dtype=torch.float64)
+
+    return Map(step, 2, jacobian=jacobian, params={"a": a, "b": b}, name=f"henon(a={a:g}, b={b:g})",
+               sample_state=sample)
+
+
+def lorenz(sigma: float = 10.0, rho: float = 28.0, beta: float = 8.0 / 3.0) -> Flow:
+    """The Lorenz system ``x' = sigma (y - x), y' = x (rho - z) - y, z' = x y - beta z``.
+
+    ``trace J = -(sigma + 1 + beta)`` everywhere, so the exponents sum to that value.
+    """
+
+    def field(t, x, p):
+        X, Y, Z = x.unbind(-1)
+        return torch.stack((p["sigma"] * (Y - X), X * (p["rho"] - Z) - Y, X * Y - p["beta"] * Z), dim=-1)
+
+    def jacobian(t, x, p):
+        X, Y, Z = x.unbind(-1)
+        one, zero = torch.ones_like(X), torch.zeros_like(X)
+        s, b = p["sigma"] * one, p["beta"] * one
+        rows = (
+            torch.stack((-s, s, zero), -1),
+            torch.stack((p["rho"] - Z, -one, -X), -1),
+            torch.stack((Y, X, -b), -1),
+        )
+        return torch.stack(rows, dim=-2)
+
+    def sample(batch, gen):  # around the attractor; use a transient to settle on it
+        centre = torch.tensor([1.0, 1.0, 20.0], dtype=torch.float64)
+        return centre + 5 * torch.randn(batch, 3, generator=gen, dtype=torch.float64)
+
+    return Flow(field, 3, jacobian=jacobian, params={"sigma": sigma, "rho": rho, "beta": beta},
+                name=f"lorenz(sigma={sigma:g}, rho={rho:g}, beta={beta:.4g})", sample_state=sample)
+
+
+def random_tanh_rnn(n: int, g: float, seed: int = 0) -> Map:
+    """The random network ``h[t+1] = tanh(g W0 h[t])``, ``W0_ij ~ N(0, 1/n)`` (so ``W = g W0 ~ N(0, g^2/n)``).
+
+    ``g`` is a parameter (``params["g"]``); ``W0`` is drawn from ``torch.Generator().manual_seed(seed)``.
+    For large ``n`` its maximal exponent follows mean-field theory,
+    :func:`neurodyn.meanfield.rnn_max_lyapunov` (e.g. 0.1547 at ``g = 2``).
+    """
+    n = positive_int(n, name="n")
+    positive_float(g, name="g")
+    gen = torch.Generator().manual_seed(seed)
+    W0 = torch.randn(n, n, generator=gen, dtype=torch.float64) / n**0.5
+
+    def step(h, u, p):
+        return torch.tanh(h @ (p["g"] * W0).T)
+
+    def jacobian(h, u, p):
+        Wg = p["g"] * W0
+        d = 1 - torch.tanh(h @ Wg.T) ** 2
+        return d.unsqueeze(-1) * Wg
+
+    def sample(batch, gen_):
+        return torch.randn(batch, n, generator=gen_, dtype=torch.float64)
+
+    return Map(step, n, jacobian=jacobian, params={"g": g}, name=f"random_tanh_rnn(n={n}, g={g:g}, seed={seed})",
+               sample_state=sample)
+
+
+REFERENCE_SYSTEMS = {
+    "logistic": logistic,
+    "henon": henon,
+    "lorenz": lorenz,
+    "random-tanh-rnn": random_tanh_rnn,
+}

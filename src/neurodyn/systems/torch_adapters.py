@@ -1,0 +1,241 @@
+"""Turn PyTorch modules into neurodyn systems without touching them.
+
+``nn.RNN`` (tanh/relu), ``nn.GRU``, ``nn.LSTM`` and their ``*Cell`` variants become input-driven
+:class:`~neurodyn.systems.Map` s whose state stacks every layer's hidden state, in PyTorch's own order:
+``[h_1, ..., h_L]`` (RNN, GRU) and ``[h_1, ..., h_L, c_1, ..., c_L]`` (LSTM, i.e. ``cat(h_n, c_n)``
+flattened). An ``nn.Module`` whose ``forward(t, x)`` is a vector field becomes a :class:`Flow`.
+
+Weights are copied (detached, converted to the analysis dtype) once; the user's module keeps its
+parameters, ``requires_grad`` flags, train/eval mode, dtype and device.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import torch
+from torch import nn
+from torch.func import functional_call
+
+from neurodyn.errors import InvalidInputError, NonFiniteError, UnsupportedModelError
+from neurodyn.systems import cells
+from neurodyn.systems.protocol import Flow, Map
+
+_RECURRENT = (nn.RNN, nn.GRU, nn.LSTM, nn.RNNCell, nn.GRUCell, nn.LSTMCell)
+
+
+def from_torch(
+    module: nn.Module,
+    *,
+    lstm_state: str = "full",
+    dtype: torch.dtype = torch.float64,
+    device: torch.device | str | None = None,
+    name: str | None = None,
+    dim: int | None = None,
+) -> Map | Flow:
+    """A system for a PyTorch module.
+
+    Args:
+        module: ``nn.RNN``/``nn.GRU``/``nn.LSTM`` (any ``num_layers``, ``batch_first`` either way, with or
+            without bias; unidirectional, no LSTM projection), an ``nn.RNNCell``/``GRUCell``/``LSTMCell``,
+            or a module with ``forward(t, x)`` returning ``dx/dt``.
+        lstm_state: ``"full"`` (default) analyses the ``(h, c)`` state, ``2*L*N`` dimensions;
+            ``"h"`` restricts the linearisation to the hidden states, i.e. the product of the blocks
+            ``d h[t+1] / d h[t]`` with the cell state treated as driven (as some published RNN tools do).
+            The trajectory itself always evolves the full state.
+        dtype: analysis dtype (default float64).
+        device: where the copied weights live (default: the module's device).
+        name: label for results (default: the module's class name).
+        dim: state dimension of a vector-field module (default: its integer attribute ``dim``, else the
+            input width of its first weight matrix); checked by evaluating the field once.
+
+    Returns:
+        A :class:`Map` for recurrent modules (``input_dim = input_size``; the step is the module's
+        evaluation-mode step, inter-layer dropout off), a :class:`Flow` for vector-field modules.
+
+    The Jacobians of the recurrent cells are analytic (see :mod:`neurodyn.systems.cells`).
+    """
+    if not isinstance(module, nn.Module):
+        raise UnsupportedModelError(
+            f"from_torch expects an nn.Module, got {type(module).__name__}; wrap plain functions in "
+            "neurodyn.Map(step, dim) or neurodyn.Flow(field, dim)"
+        )
+    if lstm_state not in ("full", "h"):
+        raise InvalidInputError(f"lstm_state must be 'full' or 'h', got {lstm_state!r}")
+    if device is None:
+        first = next(iter(module.parameters()), None)
+        device = first.device if first is not None else torch.device("cpu")
+    name = name or type(module).__name__
+    if isinstance(module, _RECURRENT) and type(module).forward is _base_forward(module):
+        stack = _RecurrentStack(module, dtype=dtype, device=device, name=name)
+        index = None
+        if stack.cell == "lstm" and lstm_state == "h":
+            index = torch.arange(stack.L * stack.N)
+        return Map(
+            stack.step, stack.dim, jacobian=stack.jacobian, name=name, input_dim=stack.input_size,
+            sample_state=stack.sample_state, tangent_index=index, dtype=dtype, device=device,
+        )
+    if _takes_t_and_x(module):
+        return _module_flow(module, dtype=dtype, device=device, name=name, dim=dim)
+    raise UnsupportedModelError(
+        f"cannot turn {type(module).__name__} into a system: supported are nn.RNN/GRU/LSTM and their Cell "
+        "variants (with PyTorch's own forward) and modules whose forward(t, x) returns dx/dt. "
+        "For anything else build neurodyn.Map(step, dim) or neurodyn.Flow(field, dim) yourself"
+    )
+
+
+def _base_forward(module: nn.Module):
+    for base in _RECURRENT:
+        if isinstance(module, base):
+            return base.forward
+    return None
+
+
+def _takes_t_and_x(module: nn.Module) -> bool:
+    try:
+        sig = inspect.signature(module.forward)
+    except (TypeError, ValueError):
+        return False
+    positional = [
+        p for p in sig.parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
+    ]
+    return len(positional) == 2
+
+
+def _copy(t: torch.Tensor, *, what: str, dtype, device) -> torch.Tensor:
+    out = t.detach().to(dtype=dtype, device=device, copy=True)
+    if not bool(torch.isfinite(out).all()):
+        raise NonFiniteError(f"{what} contains NaN or inf; the model's weights must be finite")
+    return out
+
+
+class _RecurrentStack:
+    """The stacked-state step and Jacobian of a (multi-layer) PyTorch RNN/GRU/LSTM."""
+
+    def __init__(self, module: nn.Module, *, dtype, device, name: str):
+        is_cell = isinstance(module, (nn.RNNCell, nn.GRUCell, nn.LSTMCell))
+        if isinstance(module, (nn.LSTM, nn.LSTMCell)):
+            self.cell = "lstm"
+        elif isinstance(module, (nn.GRU, nn.GRUCell)):
+            self.cell = "gru"
+        else:
+            self.cell = "rnn_relu" if module.nonlinearity == "relu" else "rnn_tanh"
+        if not is_cell:
+            if module.bidirectional:
+                raise UnsupportedModelError(
+                    f"{name} is bidirectional: its backward direction reads the future, so it is not a "
+                    "causal dynamical system; analyse a unidirectional model (bidirectional=False)"
+                )
+            if getattr(module, "proj_size", 0):
+                raise UnsupportedModelError(
+                    f"{name} has proj_size={module.proj_size}; LSTMs with projections are not supported yet"
+                )
+        self.L = 1 if is_cell else module.num_layers
+        self.N = module.hidden_size
+        self.input_size = module.input_size
+        self.comps = ("h", "c") if self.cell == "lstm" else ("h",)
+        self.dim = len(self.comps) * self.L * self.N
+        gates = {"lstm": 4, "gru": 3}.get(self.cell, 1)
+        self.layers = []
+        for layer in range(self.L):
+            sfx = "" if is_cell else f"_l{layer}"
+
+            def get(kind, layer=layer, sfx=sfx):
+                t = getattr(module, f"{kind}{sfx}", None)
+                if t is None:  # bias=False
+                    return torch.zeros(gates * self.N, dtype=dtype, device=device)
+                return _copy(t, what=f"{name}.{kind}{sfx}", dtype=dtype, device=device)
+
+            self.layers.append(cells.LayerWeights(get("weight_ih"), get("weight_hh"), get("bias_ih"), get("bias_hh")))
+        self.dtype, self.device = dtype, device
+
+    def _slice(self, comp: str, layer: int) -> slice:
+        start = (self.comps.index(comp) * self.L + layer) * self.N
+        return slice(start, start + self.N)
+
+    def _layer_state(self, x, layer):
+        return [x[..., self._slice(c, layer)] for c in self.comps]
+
+    def step(self, x: torch.Tensor, u: torch.Tensor | None) -> torch.Tensor:
+        out = [None] * (len(self.comps) * self.L)
+        inp = u
+        for layer, w in enumerate(self.layers):
+            state = self._layer_state(x, layer)
+            if self.cell == "lstm":
+                new = cells.lstm_step(inp, *state, w)
+            elif self.cell == "gru":
+                new = (cells.gru_step(inp, *state, w),)
+            else:
+                new = (cells.rnn_step(inp, *state, w, self.cell == "rnn_relu"),)
+            for ci, part in enumerate(new):
+                out[ci * self.L + layer] = part
+            inp = new[0]
+        shape = torch.broadcast_shapes(*(o.shape for o in out))
+        return torch.cat([o.expand(shape) for o in out], dim=-1)
+
+    def jacobian(self, x: torch.Tensor, u: torch.Tensor | None) -> torch.Tensor:
+        batch = x.shape[:-1] if u is None else torch.broadcast_shapes(x.shape[:-1], u.shape[:-1])
+        J = x.new_zeros(*batch, self.dim, self.dim)
+        inp, prev_rows = u, None
+        for layer, w in enumerate(self.layers):
+            state = self._layer_state(x, layer)
+            if self.cell == "lstm":
+                new, blocks = cells.lstm_blocks(inp, *state, w)
+            elif self.cell == "gru":
+                new, blocks = cells.gru_blocks(inp, *state, w)
+            else:
+                new, blocks = cells.rnn_blocks(inp, *state, w, self.cell == "rnn_relu")
+            for a in self.comps:
+                rows = self._slice(a, layer)
+                for b in self.comps:
+                    J[..., rows, self._slice(b, layer)] = blocks[(a, b)]
+                if prev_rows is not None:  # chain rule through this layer's input h_{l-1}[t+1]
+                    J[..., rows, :] += blocks[(a, "din")] @ prev_rows
+            prev_rows = J[..., self._slice("h", layer), :]
+            inp = new[0]
+        return J
+
+    def sample_state(self, batch: int, generator: torch.Generator) -> torch.Tensor:
+        return 2 * torch.rand(batch, self.dim, generator=generator, dtype=self.dtype) - 1
+
+
+def _module_flow(module: nn.Module, *, dtype, device, name: str, dim: int | None) -> Flow:
+    weights = {k: _copy(v, what=f"{name}.{k}", dtype=dtype, device=device) for k, v in module.named_parameters()}
+    buffers = {
+        k: v.detach().to(device=device, copy=True).to(dtype) if v.is_floating_point() else v.detach().clone()
+        for k, v in module.named_buffers()
+    }
+    state = {**weights, **buffers}
+    dim = dim if dim is not None else _infer_dim(module)
+
+    def field(t, x):
+        return functional_call(module, state, (t, x))
+
+    probe = torch.zeros(1, dim, dtype=dtype, device=device)
+    try:
+        out = field(torch.zeros((), dtype=dtype, device=device), probe)
+    except Exception as exc:
+        raise UnsupportedModelError(
+            f"{name}.forward(t, x) failed on a float64 state of shape (1, {dim}): {exc}. Pass dim= if the "
+            "inferred state dimension is wrong, and make forward accept float64 tensors"
+        ) from exc
+    if not isinstance(out, torch.Tensor) or out.shape != probe.shape:
+        got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        raise UnsupportedModelError(
+            f"{name}.forward(t, x) must return dx/dt with the shape of x (1, {dim}), got {got}; pass dim="
+        )
+    return Flow(field, dim, name=name, dtype=dtype, device=device)
+
+
+def _infer_dim(module: nn.Module) -> int:
+    dim = getattr(module, "dim", None)
+    if isinstance(dim, int) and dim > 0:
+        return dim
+    for p in module.parameters():  # the first weight matrix reads the state
+        if p.ndim == 2:
+            return p.shape[1]
+    raise UnsupportedModelError(
+        f"cannot infer the state dimension of {type(module).__name__}; give it an integer attribute `dim` "
+        "or build neurodyn.Flow(field, dim) yourself"
+    )

@@ -1,0 +1,164 @@
+"""from_torch: the stacked-state step equals PyTorch's own forward, analytic Jacobians equal autodiff."""
+
+import copy
+
+import pytest
+import torch
+from torch import nn
+from torch.func import jacfwd
+
+import neurodyn as nd
+
+KW = dict(dtype=torch.float64)
+
+
+def _modules():
+    torch.manual_seed(0)
+    out = []
+    for L in (1, 3):
+        for batch_first in (False, True):
+            out.append(nn.RNN(3, 5, num_layers=L, batch_first=batch_first, **KW))
+            out.append(nn.RNN(3, 5, num_layers=L, nonlinearity="relu", bias=False, batch_first=batch_first, **KW))
+            out.append(nn.GRU(3, 5, num_layers=L, batch_first=batch_first, **KW))
+            out.append(nn.LSTM(3, 5, num_layers=L, batch_first=batch_first, **KW))
+    out.append(nn.GRU(3, 5, num_layers=2, bias=False, **KW))
+    out.append(nn.LSTM(3, 5, num_layers=2, bias=False, **KW))
+    return out
+
+
+def _split(module, x, L, N):
+    """Our stacked state -> PyTorch's (h0) or (h0, c0) of shape (L, B, N)."""
+    B = x.shape[0]
+    if isinstance(module, nn.LSTM):
+        h, c = x[:, : L * N], x[:, L * N:]
+        return (h.reshape(B, L, N).transpose(0, 1).contiguous(), c.reshape(B, L, N).transpose(0, 1).contiguous())
+    return x.reshape(B, L, N).transpose(0, 1).contiguous()
+
+
+@pytest.mark.parametrize("module", _modules(), ids=lambda m: f"{type(m).__name__}-L{m.num_layers}")
+def test_step_equals_pytorch_forward(module):
+    system = nd.from_torch(module)
+    L, N = module.num_layers, module.hidden_size
+    gen = torch.Generator().manual_seed(1)
+    x = system.sample_state(4, gen)
+    u = torch.randn(4, 3, generator=gen, dtype=torch.float64)
+    ours = system.step(x, u)
+    seq = u.unsqueeze(1) if module.batch_first else u.unsqueeze(0)
+    with torch.no_grad():
+        _, state = module(seq, _split(module, x, L, N))
+    if isinstance(module, nn.LSTM):
+        ref = torch.cat([state[0].transpose(0, 1).reshape(4, -1), state[1].transpose(0, 1).reshape(4, -1)], -1)
+    else:
+        ref = state.transpose(0, 1).reshape(4, -1)
+    torch.testing.assert_close(ours, ref, rtol=0, atol=1e-13)
+
+
+@pytest.mark.parametrize("module", _modules(), ids=lambda m: f"{type(m).__name__}-L{m.num_layers}")
+def test_analytic_jacobian_matches_autodiff(module):
+    system = nd.from_torch(module)
+    gen = torch.Generator().manual_seed(2)
+    x = system.sample_state(3, gen)
+    u = torch.randn(3, 3, generator=gen, dtype=torch.float64)
+    J = system.jacobian(x, u)
+    for b in range(3):
+        ref = jacfwd(lambda y, b=b: system.step(y, u[b]))(x[b])
+        torch.testing.assert_close(J[b], ref, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("cls", [nn.RNNCell, nn.GRUCell, nn.LSTMCell])
+def test_cells(cls):
+    torch.manual_seed(3)
+    cell = cls(2, 4, dtype=torch.float64)
+    system = nd.from_torch(cell)
+    gen = torch.Generator().manual_seed(4)
+    x = system.sample_state(2, gen)
+    u = torch.randn(2, 2, generator=gen, dtype=torch.float64)
+    with torch.no_grad():
+        if cls is nn.LSTMCell:
+            h, c = cell(u, (x[:, :4], x[:, 4:]))
+            ref = torch.cat([h, c], -1)
+        else:
+            ref = cell(u, x)
+    torch.testing.assert_close(system.step(x, u), ref, rtol=0, atol=1e-13)
+    ref_J = torch.stack([jacfwd(lambda y, b=b: system.step(y, u[b]))(x[b]) for b in range(2)])
+    torch.testing.assert_close(system.jacobian(x, u), ref_J, rtol=0, atol=1e-12)
+
+
+def test_lstm_h_only_view_is_the_hh_block():
+    torch.manual_seed(5)
+    lstm = nn.LSTM(2, 3, num_layers=2, dtype=torch.float64)
+    full, h_only = nd.from_torch(lstm), nd.from_torch(lstm, lstm_state="h")
+    assert (full.dim, full.tangent_dim, h_only.dim, h_only.tangent_dim) == (12, 12, 12, 6)
+    gen = torch.Generator().manual_seed(6)
+    x = full.sample_state(2, gen)
+    u = torch.randn(2, 2, generator=gen, dtype=torch.float64)
+    torch.testing.assert_close(h_only.jacobian(x, u), full.jacobian(x, u)[:, :6, :6])
+    v = torch.randn(2, 6, generator=gen, dtype=torch.float64)
+    expected = (full.jacobian(x, u)[:, :6, :6] @ v.unsqueeze(-1)).squeeze(-1)
+    torch.testing.assert_close(h_only.jvp(x, u, v)[1], expected, rtol=0, atol=1e-13)
+
+
+def test_module_is_not_mutated():
+    torch.manual_seed(7)
+    gru = nn.GRU(3, 4, num_layers=2)  # float32, train mode, requires_grad
+    gru.train()
+    before = copy.deepcopy(gru.state_dict())
+    flags = [p.requires_grad for p in gru.parameters()]
+    system = nd.from_torch(gru)
+    nd.lyapunov_spectrum(system, steps=20, inputs=torch.randn(2, 20, 3, generator=torch.Generator().manual_seed(0)))
+    assert gru.training and [p.requires_grad for p in gru.parameters()] == flags
+    for k, v in gru.state_dict().items():
+        assert v.dtype == torch.float32 and torch.equal(v, before[k])
+
+
+def test_vector_field_module_becomes_flow():
+    class Field(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(3, 3)
+
+        def forward(self, t, x):
+            return torch.tanh(self.lin(x)) - x
+
+    torch.manual_seed(8)
+    module = Field()
+    flow = nd.from_torch(module)
+    assert isinstance(flow, nd.Flow) and flow.dim == 3
+    x = torch.randn(4, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    W, b = module.lin.weight.double(), module.lin.bias.double()
+    torch.testing.assert_close(flow.field(0.0, x), torch.tanh(x @ W.T + b) - x)
+    J = flow.jacobian(x, None)
+    ref = (1 - torch.tanh(x @ W.T + b) ** 2).unsqueeze(-1) * W - torch.eye(3, dtype=torch.float64)
+    torch.testing.assert_close(J, ref, rtol=0, atol=1e-14)
+    assert module.lin.weight.dtype == torch.float32
+
+
+@pytest.mark.parametrize(
+    "module, match",
+    [
+        (nn.GRU(2, 3, bidirectional=True), "bidirectional"),
+        (nn.LSTM(2, 3, proj_size=2), "proj_size"),
+        (nn.Linear(2, 2), "cannot turn Linear"),
+        (lambda x: x, "expects an nn.Module"),
+    ],
+)
+def test_unsupported_modules_are_refused(module, match):
+    with pytest.raises(nd.UnsupportedModelError, match=match):
+        nd.from_torch(module)
+
+
+def test_non_finite_weights_are_refused():
+    gru = nn.GRU(2, 3)
+    with torch.no_grad():
+        gru.weight_hh_l0[0, 0] = float("nan")
+    with pytest.raises(nd.NonFiniteError, match="weight_hh_l0"):
+        nd.from_torch(gru)
+
+
+def test_subclass_with_own_forward_is_not_silently_treated_as_gru():
+    class Odd(nn.GRU):
+        def forward(self, x):
+            return super().forward(2 * x)
+
+    with pytest.raises(nd.UnsupportedModelError):
+        nd.from_torch(Odd(2, 3))
