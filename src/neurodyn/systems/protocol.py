@@ -2,8 +2,8 @@
 
 A system wraps a user function that is *batched*: it takes states of shape ``(..., n)`` (and, for maps,
 inputs ``(..., m)`` or ``None``) and returns ``(..., n)``. Jacobians and Jacobian-vector products come from
-an analytic function when one is given, otherwise from ``torch.func`` (forward mode, ``jvp`` under
-``vmap``); Jacobian-vector products for a single tangent vector (:meth:`System.jvp`) always use forward
+an analytic function when one is given, otherwise from ``torch.func`` (forward mode, ``jvp``, with the
+tangent vectors as an extra batch dimension); Jacobian-vector products for a single tangent vector (:meth:`System.jvp`) always use forward
 mode, so no Jacobian is formed where only its action is needed.
 
 Both kinds share one internal signature, ``f(x, c)``, where ``c`` is the input ``u`` of a map or the time
@@ -16,12 +16,16 @@ from collections.abc import Callable, Mapping
 
 import torch
 from torch.func import jvp as _torch_jvp
-from torch.func import vmap
 
 from neurodyn._checks import as_tensor, positive_int
 from neurodyn.errors import InvalidInputError
 
 Sampler = Callable[[int, torch.Generator], torch.Tensor]
+
+
+def _is_batched_input(c) -> bool:
+    """A map's input ``(..., m)`` with batch dimensions (a flow's time and ``None`` are not)."""
+    return isinstance(c, torch.Tensor) and c.ndim >= 2
 
 
 class System:
@@ -102,17 +106,19 @@ class System:
         """``(f(x), J(x) @ V)`` for a frame ``V: (..., tangent_dim, k)``.
 
         With an analytic Jacobian (and ``prefer_jvp`` False) the Jacobian is formed and multiplied;
-        otherwise the ``k`` columns are pushed through forward-mode autodiff at once (``vmap`` of ``jvp``),
-        and no Jacobian is formed.
+        otherwise the ``k`` columns are pushed through one forward-mode pass (``torch.func.jvp``) as an
+        extra batch dimension, and no Jacobian is formed.
         """
         if self._jacobian is not None and not prefer_jvp:
             return self.f(x, c), self.jacobian(x, c) @ V
-        full = self._embed_frame(V)
-        def one(v):
-            return _torch_jvp(lambda y: self.f(y, c), (x,), (v,))
-
-        out, JV = vmap(one, in_dims=-1, out_dims=(None, -1))(full)
-        return out, self._restrict_frame(JV)
+        # The k columns ride along as an extra batch dimension of one forward-mode pass: the function is
+        # batched over leading dimensions, and this avoids vmap's per-call overhead on small systems.
+        full = self._embed_frame(V).transpose(-1, -2)  # (..., k, n)
+        k = full.shape[-2]
+        xs = x.unsqueeze(-2).expand(*x.shape[:-1], k, x.shape[-1]).contiguous()
+        cs = c.unsqueeze(-2).expand(*c.shape[:-1], k, c.shape[-1]) if _is_batched_input(c) else c
+        out, JV = _torch_jvp(lambda y: self.f(y, cs), (xs,), (full,))
+        return out[..., 0, :], self._restrict_frame(JV.transpose(-1, -2))
 
     # -- tangent restriction (e.g. the h-only view of an LSTM) ------------------------------------------
     def _embed(self, v: torch.Tensor) -> torch.Tensor:
