@@ -95,6 +95,7 @@ class LyapunovSpectrum(Result):
             idx = range(1, k + 1)
             ax.errorbar(idx, self.exponents.cpu().numpy(), yerr=self.stderr.cpu().numpy(), fmt="o", ms=3)
             ax.axhline(0, color="grey", lw=0.8)
+            ax.xaxis.get_major_locator().set_params(integer=True)
             ax.set_xlabel("index i")
             ax.set_ylabel(f"λ_i ({self.units})")
         else:
