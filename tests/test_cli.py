@@ -76,7 +76,8 @@ def test_user_model_with_weights(user_model, suffix):
     else:
         torch.save({"model_state_dict": trained.state_dict(), "epoch": 3}, path)
     model = load_model("mymodels:gru", path)
-    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), trained.state_dict().values()))
+    pairs = zip(model.state_dict().values(), trained.state_dict().values(), strict=True)
+    assert all(torch.equal(a, b) for a, b in pairs)
     assert not torch.equal(model.weight_hh_l0, mymodels.gru().weight_hh_l0)
     out = user_model / "out"
     result = runner.invoke(app, ["lyapunov", "mymodels:gru", "--weights", str(path), "--steps", "100",

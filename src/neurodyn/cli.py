@@ -23,7 +23,8 @@ REFERENCE_DEFAULTS = {
     "henon": ({"a": 1.4, "b": 0.3}, dict(steps=20_000, transient=200, tangent_transient=200, batch=8)),
     "lorenz": ({"sigma": 10.0, "rho": 28.0, "beta": 8 / 3},
                dict(steps=20_000, transient=1000, tangent_transient=500, batch=8, dt=0.01, qr_every=5)),
-    "random-tanh-rnn": ({"n": 200, "g": 2.0, "seed": 0}, dict(steps=2000, transient=200, tangent_transient=100, batch=4)),
+    "random-tanh-rnn": ({"n": 200, "g": 2.0, "seed": 0},
+                        dict(steps=2000, transient=200, tangent_transient=100, batch=4)),
 }
 MODEL_DEFAULTS = dict(steps=1000, transient=100, tangent_transient=100, batch=8)
 

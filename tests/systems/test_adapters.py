@@ -162,3 +162,17 @@ def test_subclass_with_own_forward_is_not_silently_treated_as_gru():
 
     with pytest.raises(nd.UnsupportedModelError):
         nd.from_torch(Odd(2, 3))
+
+
+@pytest.mark.parametrize("module", _modules(), ids=lambda m: f"{type(m).__name__}-L{m.num_layers}")
+def test_structured_push_forward_equals_jacobian_product(module):
+    system = nd.from_torch(module)
+    gen = torch.Generator().manual_seed(9)
+    x = system.sample_state(3, gen)
+    u = torch.randn(3, 3, generator=gen, dtype=torch.float64)
+    V = torch.randn(3, system.dim, 4, generator=gen, dtype=torch.float64)
+    out, JV = system.push_forward(x, u, V)
+    torch.testing.assert_close(out, system.step(x, u), rtol=0, atol=1e-15)
+    torch.testing.assert_close(JV, system.jacobian(x, u) @ V, rtol=0, atol=1e-13)
+    _, JV_autodiff = system.push_forward(x, u, V, prefer_jvp=True)
+    torch.testing.assert_close(JV, JV_autodiff, rtol=0, atol=1e-13)

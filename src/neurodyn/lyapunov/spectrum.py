@@ -42,7 +42,7 @@ def lyapunov_spectrum(
     method: str = "rk4",
     rtol: float = 1e-9,
     atol: float = 1e-9,
-    qr_every: int = 1,
+    qr_every: int | str = 1,
     seed: int = 0,
     base: float | str = "e",
     strict: bool = True,
@@ -70,7 +70,10 @@ def lyapunov_spectrum(
             of an adaptive solve (``method="dopri5"`` etc. with ``rtol``, ``atol``).
         qr_every: re-orthonormalise every this many steps (1 is safest; more is faster while
             ``exp((lambda_1 - lambda_k) * qr_every * dt)`` stays far from overflow and the frame
-            keeps full rank).
+            keeps full rank), or ``"auto"``: start at 1 and adapt the interval (up to 16) so that the
+            growth spread ``log(R_11 / R_kk)`` between re-orthonormalisations stays below ``ln 1e6``,
+            which keeps the frame's condition number, and so the relative error of the weakest
+            direction, within ``1e6`` times machine precision.
         seed: seeds the initial frame (and sampled initial states) through a private generator.
         base: ``"e"`` (nats, default) or ``2`` (bits).
         strict: raise :class:`~neurodyn.errors.DivergenceError` when a state or the frame becomes
@@ -117,7 +120,8 @@ def _setup(system, *, steps, k, transient, tangent_transient, x0, inputs, batch,
         raise InvalidInputError(f"k={k} exceeds the tangent dimension {m} of {name!r}; use k <= {m}")
     transient = positive_int(transient, name="transient", minimum=0)
     tangent_transient = positive_int(tangent_transient, name="tangent_transient", minimum=0)
-    qr_every = positive_int(qr_every, name="qr_every")
+    if qr_every != "auto":
+        qr_every = positive_int(qr_every, name="qr_every")
     if base in ("e", math.e):
         log_scale, unit = 1.0, "nats"
     elif base == 2:
@@ -199,6 +203,21 @@ def _renormalise(Q: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return Q, torch.log(torch.diagonal(R, dim1=-2, dim2=-1).abs())
 
 
+AUTO_SPREAD = math.log(1e6)
+AUTO_MAX_INTERVAL = 16
+
+
+def _adapt_interval(interval: int, growth: torch.Tensor) -> int:
+    """Next re-orthonormalisation interval for ``qr_every="auto"``: halve it when the growth spread over
+    the last interval exceeded ``AUTO_SPREAD``, double it when twice the spread would still stay below."""
+    spread = float((growth.max(-1).values - growth.min(-1).values).max()) if growth.shape[-1] > 1 else 0.0
+    if spread > AUTO_SPREAD:
+        return max(1, interval // 2)
+    if 2 * spread < AUTO_SPREAD:
+        return min(AUTO_MAX_INTERVAL, 2 * interval)
+    return interval
+
+
 class _Diverged(Exception):
     def __init__(self, step, what):
         self.step, self.what = step, what
@@ -213,12 +232,14 @@ def _measure(run: _Run, *, strict: bool, convergence_tol: float, progress: bool,
     blocks = run.x.new_zeros(N_BLOCKS, B, k)
     half = None
     records, record_t = [], []
-    n_events = -(-run.steps // run.qr_every)
-    record_every = max(1, n_events // MAX_RECORDS)
-    state = {"x": run.x, "Q": run.Q0, "i": 0, "measured": 0, "events": 0}
+    auto = run.qr_every == "auto"
+    interval = 1 if auto else run.qr_every
+    record_every = max(1, run.steps // MAX_RECORDS)  # in measured steps
+    state = {"x": run.x, "Q": run.Q0, "i": 0, "measured": 0}
     diverged = None
 
     def evolve(n, *, with_frame, measure, bar):
+        nonlocal interval
         x, Q, i = state["x"], state["Q"], state["i"]
         since = 0
         for j in range(n):
@@ -231,11 +252,13 @@ def _measure(run: _Run, *, strict: bool, convergence_tol: float, progress: bool,
                 state.update(x=x, Q=Q, i=i)
                 raise _Diverged(i, "the state")
             since += 1
-            if with_frame and (since == run.qr_every or j == n - 1):
+            if with_frame and (since == interval or j == n - 1):
                 Q, growth = _renormalise(Q)
                 if not bool(torch.isfinite(growth).all()):
                     state.update(x=x, Q=Q, i=i)
                     raise _Diverged(i, "the tangent frame (a Jacobian that is singular or overflows)")
+                if auto and since == interval:
+                    interval = _adapt_interval(interval, growth)
                 if measure:
                     _accumulate(growth, since)
                 since = 0
@@ -249,10 +272,10 @@ def _measure(run: _Run, *, strict: bool, convergence_tol: float, progress: bool,
         acc = acc + growth
         blocks[min(N_BLOCKS - 1, start * N_BLOCKS // run.steps)] += growth
         state["measured"] = start + n_steps
-        state["events"] += 1
         if half is None and state["measured"] * 2 >= run.steps:
             half = acc / (state["measured"] * run.time_per_step)
-        if state["events"] % record_every == 0 or state["measured"] == run.steps:
+        if state["measured"] - (record_t[-1] / run.time_per_step if record_t else 0) >= record_every \
+                or state["measured"] == run.steps:
             records.append(acc.mean(0) / (state["measured"] * run.time_per_step))
             record_t.append(state["measured"] * run.time_per_step)
 
@@ -281,7 +304,10 @@ def _measure(run: _Run, *, strict: bool, convergence_tol: float, progress: bool,
     else:
         used = max(1, min(N_BLOCKS, -(-state["measured"] * N_BLOCKS // run.steps)))
         block_rates = blocks[:used, 0] / (T / used) * run.log_scale
-        stderr = block_rates[:, order].std(0) / math.sqrt(used) if used > 1 else torch.full_like(exponents, float("nan"))
+        if used > 1:
+            stderr = block_rates[:, order].std(0) / math.sqrt(used)
+        else:
+            stderr = torch.full_like(exponents, float("nan"))
     half_est = (half.mean(0)[order] * run.log_scale) if half is not None else exponents
     drift = (exponents - half_est).abs()
     history = torch.stack(records)[:, order] * run.log_scale if records else exponents.new_zeros(0, k)

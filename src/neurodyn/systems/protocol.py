@@ -1,10 +1,10 @@
 """The system protocol: :class:`Map` (``x[t+1] = step(x[t], u[t])``) and :class:`Flow` (``dx/dt = field(t, x)``).
 
-A system wraps a user function that is *batched*: it takes states of shape ``(..., n)`` (and, for maps,
-inputs ``(..., m)`` or ``None``) and returns ``(..., n)``. Jacobians and Jacobian-vector products come from
-an analytic function when one is given, otherwise from ``torch.func`` (forward mode, ``jvp``, with the
-tangent vectors as an extra batch dimension); Jacobian-vector products for a single tangent vector (:meth:`System.jvp`) always use forward
-mode, so no Jacobian is formed where only its action is needed.
+A system wraps a user function that is *batched over any leading dimensions*: it takes states of shape
+``(..., n)`` (and, for maps, inputs ``(..., m)`` or ``None``) and returns ``(..., n)``. Jacobians come from
+an analytic function when one is given, otherwise from ``torch.func`` forward mode (``jvp``, with the
+tangent vectors as an extra batch dimension). Products with a single tangent vector (:meth:`System.jvp`)
+always use forward mode, so no Jacobian is formed where only its action is needed.
 
 Both kinds share one internal signature, ``f(x, c)``, where ``c`` is the input ``u`` of a map or the time
 ``t`` of a flow; every analysis is written once against it.
@@ -56,6 +56,9 @@ class System:
         self.dtype = dtype
         self.device = torch.device(device) if device is not None else torch.device("cpu")
         self._jacobian = jacobian
+        # Optional analytic ``(x, c, V_full) -> (f(x), J @ V_full)`` that avoids forming J (set by adapters
+        # that know their Jacobian's block structure); used wherever an analytic Jacobian would be.
+        self._push_forward: Callable | None = None
         self._sample_state = sample_state
         self.params: dict[str, torch.Tensor] | None = None
         if params is not None:
@@ -109,6 +112,9 @@ class System:
         otherwise the ``k`` columns are pushed through one forward-mode pass (``torch.func.jvp``) as an
         extra batch dimension, and no Jacobian is formed.
         """
+        if self._push_forward is not None and not prefer_jvp:
+            out, JV = self._push_forward(x, c, self._embed_frame(V))
+            return out, self._restrict_frame(JV)
         if self._jacobian is not None and not prefer_jvp:
             return self.f(x, c), self.jacobian(x, c) @ V
         # The k columns ride along as an extra batch dimension of one forward-mode pass: the function is

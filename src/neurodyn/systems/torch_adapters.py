@@ -71,10 +71,12 @@ def from_torch(
         index = None
         if stack.cell == "lstm" and lstm_state == "h":
             index = torch.arange(stack.L * stack.N)
-        return Map(
+        system = Map(
             stack.step, stack.dim, jacobian=stack.jacobian, name=name, input_dim=stack.input_size,
             sample_state=stack.sample_state, tangent_index=index, dtype=dtype, device=device,
         )
+        system._push_forward = stack.push_forward  # structured J @ V: the Lyapunov hot path
+        return system
     if _takes_t_and_x(module):
         return _module_flow(module, dtype=dtype, device=device, name=name, dim=dim)
     raise UnsupportedModelError(
@@ -174,22 +176,45 @@ class _RecurrentStack:
         shape = torch.broadcast_shapes(*(o.shape for o in out))
         return torch.cat([o.expand(shape) for o in out], dim=-1)
 
+    def _blocks(self, inp, x, layer, w):
+        state = self._layer_state(x, layer)
+        if self.cell == "lstm":
+            return cells.lstm_blocks(inp, *state, w)
+        if self.cell == "gru":
+            return cells.gru_blocks(inp, *state, w)
+        return cells.rnn_blocks(inp, *state, w, self.cell == "rnn_relu")
+
+    def push_forward(self, x: torch.Tensor, u: torch.Tensor | None, V: torch.Tensor):
+        """``(step(x, u), J @ V)`` without forming ``J``: per layer, dense blocks times the frame's rows,
+        diagonal blocks as elementwise products, and the chain rule through the layer input."""
+        out, JV = [None] * len(self.comps) * self.L, [None] * len(self.comps) * self.L
+        inp, prev = u, None
+        for layer, w in enumerate(self.layers):
+            new, blocks = self._blocks(inp, x, layer, w)
+            for ai, a in enumerate(self.comps):
+                acc = None
+                for b in self.comps:
+                    blk, Vb = blocks[(a, b)], V[..., self._slice(b, layer), :]
+                    term = blk.unsqueeze(-1) * Vb if blk.ndim == Vb.ndim - 1 else blk @ Vb
+                    acc = term if acc is None else acc + term
+                if prev is not None:
+                    acc = acc + blocks[(a, "din")] @ prev
+                out[ai * self.L + layer], JV[ai * self.L + layer] = new[ai], acc
+            inp, prev = new[0], JV[layer]
+        shape = torch.broadcast_shapes(*(o.shape for o in out))
+        return torch.cat([o.expand(shape) for o in out], dim=-1), torch.cat(JV, dim=-2)
+
     def jacobian(self, x: torch.Tensor, u: torch.Tensor | None) -> torch.Tensor:
         batch = x.shape[:-1] if u is None else torch.broadcast_shapes(x.shape[:-1], u.shape[:-1])
         J = x.new_zeros(*batch, self.dim, self.dim)
         inp, prev_rows = u, None
         for layer, w in enumerate(self.layers):
-            state = self._layer_state(x, layer)
-            if self.cell == "lstm":
-                new, blocks = cells.lstm_blocks(inp, *state, w)
-            elif self.cell == "gru":
-                new, blocks = cells.gru_blocks(inp, *state, w)
-            else:
-                new, blocks = cells.rnn_blocks(inp, *state, w, self.cell == "rnn_relu")
+            new, blocks = self._blocks(inp, x, layer, w)
             for a in self.comps:
                 rows = self._slice(a, layer)
                 for b in self.comps:
-                    J[..., rows, self._slice(b, layer)] = blocks[(a, b)]
+                    blk = blocks[(a, b)]
+                    J[..., rows, self._slice(b, layer)] = torch.diag_embed(blk) if blk.ndim == len(batch) + 1 else blk
                 if prev_rows is not None:  # chain rule through this layer's input h_{l-1}[t+1]
                     J[..., rows, :] += blocks[(a, "din")] @ prev_rows
             prev_rows = J[..., self._slice("h", layer), :]
