@@ -97,10 +97,14 @@ def run(cell: str, N: int, steps: int, ref_steps: int, peak: float) -> dict:
     short = nd.lyapunov_spectrum(system, x0=x0, inputs=inputs[:, :ref_steps])
     ref_sum, ref_time = reference_spectrum(module, x0, inputs, ref_steps)
     ref = ref_time / ref_steps
-    flops = ((2 if cell == "GRU" else 8) * N**3 + 8 / 3 * n**3) * B
+    push, qr = (2 if cell == "GRU" else 8) * N**3 * B, 8 / 3 * n**3 * B
+    flops = push + qr
     ours, auto = timed[1, "s"], timed["auto", "s"]
+    auto_flops = push + qr * timed["auto"].settings["qr_events"] / steps
     return dict(cell=cell, N=N, n=n, ours_ms=1e3 * ours, auto_ms=1e3 * auto, ref_ms=1e3 * ref,
                 speedup=ref / ours, speedup_auto=ref / auto, gflops=flops / ours / 1e9, frac=flops / ours / 1e9 / peak,
+                auto_gflops=auto_flops / auto / 1e9, auto_frac=auto_flops / auto / 1e9 / peak,
+                qr_per_step=timed["auto"].settings["qr_events"] / steps,
                 auto_diff=float((timed["auto"].exponents - timed[1].exponents).abs().max()),
                 sum_diff=float((short.per_sample.sum(1) - ref_sum).abs().max()))
 
@@ -116,16 +120,18 @@ def main():
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {platform.processor() or platform.machine()}")
     print(f"measured dense float64 matmul peak: {peak:.1f} GFLOP/s; batch {B}, {a.steps} steps "
           f"(reference timed on {a.ref_steps})\n")
-    head = (f"{'cell':5} {'N':>4} {'n':>4} {'ref ms/step':>12} {'ours q=1':>9} {'speed-up':>9} {'GFLOP/s':>8} "
-            f"{'of peak':>8} {'ours auto':>10} {'speed-up':>9} {'|Δλ| auto':>10} {'|Δ sum| ref':>12}")
+    head = (f"{'cell':5} {'N':>4} {'n':>4} {'ref ms/step':>12} | {'q=1 ms':>7} {'speed-up':>8} {'GFLOP/s':>8} "
+            f"{'of peak':>7} | {'auto ms':>7} {'speed-up':>8} {'GFLOP/s':>8} {'of peak':>7} {'QR/step':>7} "
+            f"{'|Δλ| auto':>9} | {'|Δ sum| ref':>11}")
     print(head)
     print("-" * len(head))
     for cell in ("GRU", "LSTM"):
         for N in a.sizes:
             r = run(cell, N, a.steps, a.ref_steps, peak)
-            print(f"{r['cell']:5} {r['N']:>4} {r['n']:>4} {r['ref_ms']:>12.2f} {r['ours_ms']:>9.2f} "
-                  f"{r['speedup']:>8.1f}x {r['gflops']:>8.2f} {r['frac']:>7.0%} {r['auto_ms']:>10.2f} "
-                  f"{r['speedup_auto']:>8.1f}x {r['auto_diff']:>10.1e} {r['sum_diff']:>12.1e}", flush=True)
+            print(f"{r['cell']:5} {r['N']:>4} {r['n']:>4} {r['ref_ms']:>12.2f} | {r['ours_ms']:>7.2f} "
+                  f"{r['speedup']:>7.1f}x {r['gflops']:>8.2f} {r['frac']:>7.0%} | {r['auto_ms']:>7.2f} "
+                  f"{r['speedup_auto']:>7.1f}x {r['auto_gflops']:>8.2f} {r['auto_frac']:>7.0%} "
+                  f"{r['qr_per_step']:>7.2f} {r['auto_diff']:>9.1e} | {r['sum_diff']:>11.1e}", flush=True)
 
 
 if __name__ == "__main__":

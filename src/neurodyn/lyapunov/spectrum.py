@@ -235,7 +235,7 @@ def _measure(run: _Run, *, strict: bool, convergence_tol: float, progress: bool,
     auto = run.qr_every == "auto"
     interval = 1 if auto else run.qr_every
     record_every = max(1, run.steps // MAX_RECORDS)  # in measured steps
-    state = {"x": run.x, "Q": run.Q0, "i": 0, "measured": 0}
+    state = {"x": run.x, "Q": run.Q0, "i": 0, "measured": 0, "qr_events": 0}
     diverged = None
 
     def evolve(n, *, with_frame, measure, bar):
@@ -272,6 +272,7 @@ def _measure(run: _Run, *, strict: bool, convergence_tol: float, progress: bool,
         acc = acc + growth
         blocks[min(N_BLOCKS - 1, start * N_BLOCKS // run.steps)] += growth
         state["measured"] = start + n_steps
+        state["qr_events"] += 1
         if half is None and state["measured"] * 2 >= run.steps:
             half = acc / (state["measured"] * run.time_per_step)
         if state["measured"] - (record_t[-1] / run.time_per_step if record_t else 0) >= record_every \
@@ -325,6 +326,6 @@ def _measure(run: _Run, *, strict: bool, convergence_tol: float, progress: bool,
         exponents=exponents.cpu(), stderr=stderr.cpu(), per_sample=per_sample.cpu(), history=history.cpu(),
         history_time=torch.tensor(record_t, dtype=torch.float64), drift=drift.cpu(), status=status,
         units=run.units, system=run.system.name, kind=run.system.kind, method=label,
-        settings=dict(run.settings, measured_steps=state["measured"]),
+        settings=dict(run.settings, measured_steps=state["measured"], qr_events=state["qr_events"]),
         diverged_at=None if diverged is None else diverged.step,
     )

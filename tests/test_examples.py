@@ -1,0 +1,26 @@
+"""Every script in examples/ runs as it is (with small settings)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+FAST = {
+    "lorenz_spectrum.py": ["--steps", "500"],
+    "gru_spectrum.py": ["--hidden", "8", "--steps", "100"],
+    "random_rnn_transition.py": ["--n", "50", "--steps", "100"],
+}
+
+
+def test_every_example_is_listed():
+    assert sorted(p.name for p in EXAMPLES.glob("*.py")) == sorted(FAST)
+
+
+@pytest.mark.parametrize("name", sorted(FAST))
+def test_example_runs(name, tmp_path):
+    out = subprocess.run([sys.executable, str(EXAMPLES / name), *FAST[name]], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip()
