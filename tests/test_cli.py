@@ -1,6 +1,7 @@
 """The `neurodyn` command and safe model loading."""
 
 import json
+import math
 import os
 import pickle
 import sys
@@ -61,7 +62,8 @@ def test_reference_parameters(tmp_path):
                                  str(tmp_path), "--no-progress"])
     assert result.exit_code == 0, result.output
     data = json.loads((tmp_path / "lyapunov.json").read_text())
-    assert data["exponents"][0] < 0  # period-2 orbit at r = 3.2: stable
+    # stable period-2 orbit at r = 3.2 with multiplier f'(x1) f'(x2) = 4 + 2r - r^2 = 0.16
+    assert data["exponents"][0] == pytest.approx(0.5 * math.log(0.16), abs=1e-3)
 
 
 @pytest.mark.parametrize("suffix", [".safetensors", ".pt"])

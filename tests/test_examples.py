@@ -12,6 +12,11 @@ FAST = {
     "gru_spectrum.py": ["--hidden", "8", "--steps", "100"],
     "random_rnn_transition.py": ["--n", "50", "--steps", "100"],
 }
+EXPECT = {  # a line each example must print
+    "lorenz_spectrum.py": "lambda_3 =",
+    "gru_spectrum.py": "max_lyapunov (JVP, no Jacobian formed)",
+    "random_rnn_transition.py": "mean field",
+}
 
 
 def test_every_example_is_listed():
@@ -23,4 +28,6 @@ def test_example_runs(name, tmp_path):
     out = subprocess.run([sys.executable, str(EXAMPLES / name), *FAST[name]], cwd=tmp_path, capture_output=True,
                          text=True, timeout=300)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip()
+    assert EXPECT[name] in out.stdout
+    written = [w.split(": ")[-1] for w in out.stdout.splitlines() if w.endswith(".png")]
+    assert all((tmp_path / w).stat().st_size > 1000 for w in written)

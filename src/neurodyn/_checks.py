@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import operator
+
 import torch
 
 from neurodyn.errors import InvalidInputError, NonFiniteError
@@ -31,9 +33,16 @@ def check_last_dim(t: torch.Tensor, n: int, *, name: str, what: str) -> None:
 
 
 def positive_int(value, *, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise InvalidInputError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return value
+    """``value`` as an ``int >= minimum`` (numpy and torch integers accepted, bools and floats refused)."""
+    try:
+        if isinstance(value, bool):
+            raise TypeError
+        v = operator.index(value)
+    except TypeError:
+        raise InvalidInputError(f"{name} must be an integer >= {minimum}, got {value!r}") from None
+    if v < minimum:
+        raise InvalidInputError(f"{name} must be an integer >= {minimum}, got {v}")
+    return v
 
 
 def positive_float(value, *, name: str) -> float:

@@ -28,12 +28,17 @@ def load_factory(spec: str) -> nn.Module:
     if not isinstance(spec, str) or spec.count(":") != 1 or not all(spec.split(":")):
         raise ModelLoadError(f"model {spec!r} must look like 'package.module:factory' (a function returning the model)")
     mod_name, fn_name = spec.split(":")
-    if "" not in sys.path and str(Path.cwd()) not in sys.path:
-        sys.path.insert(0, str(Path.cwd()))
+    cwd = str(Path.cwd())
+    added = cwd not in sys.path
+    if added:  # only for this import: the interpreter's path is left as it was
+        sys.path.insert(0, cwd)
     try:
         mod = importlib.import_module(mod_name)
     except Exception as exc:  # ImportError, or any error raised while importing the user's module
         raise ModelLoadError(f"cannot import {mod_name!r} for model {spec!r}: {exc}") from exc
+    finally:
+        if added:
+            sys.path.remove(cwd)
     factory = getattr(mod, fn_name, None)
     if not callable(factory):
         raise ModelLoadError(f"{mod_name!r} has no callable {fn_name!r}; define a function returning the nn.Module")

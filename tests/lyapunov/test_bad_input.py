@@ -41,7 +41,7 @@ def test_input_shapes_are_checked():
         nd.lyapunov_spectrum(gru, inputs=torch.zeros(2, 10, 2))
     with pytest.raises(nd.InvalidInputError, match="expected \\(batch, T, input_dim\\)"):
         nd.lyapunov_spectrum(gru, inputs=torch.zeros(3))
-    with pytest.raises(nd.InvalidInputError, match="10 time steps"):
+    with pytest.raises(nd.InvalidInputError, match="10 time steps but .* at least 20"):
         nd.lyapunov_spectrum(gru, inputs=torch.zeros(2, 10, 3), steps=20)
     with pytest.raises(nd.InvalidInputError, match="x0 has batch 3 but inputs has batch 2"):
         nd.lyapunov_spectrum(gru, inputs=torch.zeros(2, 10, 3), x0=torch.zeros(3, 4))
@@ -63,3 +63,20 @@ def test_partial_result_with_strict_false():
     assert res.status == "diverged" and res.diverged_at == 1024
     assert res.settings["measured_steps"] == 1023
     assert res.maximal == pytest.approx(math.log(2.0), abs=1e-12)
+
+
+def test_batch_conflicts_and_integer_types():
+    import numpy as np
+
+    with pytest.raises(nd.InvalidInputError, match="drop batch"):
+        nd.lyapunov_spectrum(nd.henon(), steps=5, x0=[0.1, 0.1], batch=3)
+    with pytest.raises(nd.InvalidInputError, match="steps must be an integer"):
+        nd.lyapunov_spectrum(nd.henon(), steps="100")
+    res = nd.lyapunov_spectrum(nd.henon(), steps=np.int64(50), batch=np.int32(2))
+    assert res.per_sample.shape == (2, 2)
+
+
+def test_adaptive_solver_failure_is_a_divergence_error():
+    blowup = nd.Flow(lambda t, x: x * x, 1, name="finite-time blow-up")  # x(t) = 1/(1 - t) from x(0) = 1
+    with pytest.raises(nd.DivergenceError, match="'finite-time blow-up'.*adaptive solver"):
+        nd.lyapunov_spectrum(blowup, steps=5, dt=0.5, x0=[1.0], method="dopri5")

@@ -16,7 +16,7 @@ import neurodyn as nd
 
 def test_logistic_r4_is_ln2():
     res = nd.lyapunov_spectrum(nd.logistic(4.0), steps=20_000, transient=100, batch=4)
-    assert abs(res.maximal - math.log(2)) < 0.005
+    assert abs(res.maximal - math.log(2)) < 0.005 and float(res.stderr[0]) < 0.005 / 3
     assert res.units == "nats/step" and res.status == "converged"
 
 
@@ -34,6 +34,7 @@ def test_lorenz_published_values_and_trace():
                                batch=16, qr_every=5, seed=1)
     l1, l2, l3 = res.exponents.tolist()
     assert abs(l1 - 0.9056) < 0.02 and abs(l2) < 0.02 and abs(l3 + 14.5723) < 0.05
+    assert (res.stderr < torch.tensor([0.02, 0.02, 0.05]) / 3).all()
     # trace J = -(sigma + 1 + beta); RK4's tangent propagator has log det = trace * dt + O(dt^5) per step,
     # so the sum carries an O(dt^4) bias (1e-4 here at dt = 0.01)
     assert res.sum == pytest.approx(-(10 + 1 + 8 / 3), abs=5e-4)
@@ -70,7 +71,7 @@ def test_random_tanh_rnn_matches_mean_field():
     assert theory == pytest.approx(0.1547, abs=5e-5)
     res = nd.max_lyapunov(nd.random_tanh_rnn(1000, g, seed=0), steps=2000, transient=200, tangent_transient=100,
                           batch=4)
-    assert abs(res.maximal - theory) < 0.01
+    assert abs(res.maximal - theory) < 0.01 and float(res.stderr[0]) < 0.01 / 3
 
 
 def test_sum_is_mean_log_det_for_a_driven_gru():
@@ -106,8 +107,9 @@ def test_sum_is_mean_trace_for_a_tanh_flow():
     assert res.sum == pytest.approx(float(simpson) / (n * dt), abs=1e-7)
 
 
-def _brute_force_lstm_spectrum(lstm, x0, inputs, steps, warm):
-    """Published-code style: autodiff Jacobian of PyTorch's own LSTM step, QR every step."""
+def _brute_force_lstm_spectrum(lstm, x0, inputs, steps, warm, h_only=False):
+    """Published-code style: autodiff Jacobian of PyTorch's own LSTM step, QR every step (``h_only``: the
+    block d h[t+1] / d h[t] of that Jacobian)."""
     L, N = lstm.num_layers, lstm.hidden_size
 
     def step(state, u):
@@ -115,9 +117,10 @@ def _brute_force_lstm_spectrum(lstm, x0, inputs, steps, warm):
         _, (h2, c2) = lstm(u.reshape(1, 1, -1), (h, c))
         return torch.cat([h2.reshape(-1), c2.reshape(-1)])
 
-    x, Q, acc = x0.clone(), torch.eye(2 * L * N, dtype=torch.float64), 0.0
+    m = L * N if h_only else 2 * L * N
+    x, Q, acc = x0.clone(), torch.eye(m, dtype=torch.float64), 0.0
     for t in range(warm + steps):
-        J = torch.autograd.functional.jacobian(lambda s, t=t: step(s, inputs[t]), x, vectorize=True)
+        J = torch.autograd.functional.jacobian(lambda s, t=t: step(s, inputs[t]), x, vectorize=True)[:m, :m]
         x = step(x, inputs[t]).detach()
         Q, R = torch.linalg.qr(J @ Q)
         if t >= warm:
@@ -138,8 +141,11 @@ def test_full_lstm_spectrum_agrees_with_brute_force():
     # leaves a few 1e-6; every other exponent agrees to ~1e-9.
     torch.testing.assert_close(ours.exponents, ref, rtol=0, atol=1e-5)
     assert ours.sum == pytest.approx(float(ref.sum()), abs=1e-10)  # volume growth: frame-independent
-    h_only = nd.lyapunov_spectrum(nd.from_torch(lstm, lstm_state="h"), x0=x0, inputs=inputs, tangent_transient=200)
+    h_only = nd.lyapunov_spectrum(nd.from_torch(lstm, lstm_state="h"), x0=x0, inputs=inputs,
+                                  tangent_transient=2500)
+    ref_h = _brute_force_lstm_spectrum(lstm, x0, inputs, steps=500, warm=2500, h_only=True)
     assert len(h_only.exponents) == 6
+    torch.testing.assert_close(h_only.exponents, ref_h, rtol=0, atol=1e-5)
 
 
 def test_max_lyapunov_agrees_with_spectrum_on_a_driven_gru():
@@ -180,11 +186,21 @@ def test_base_two_and_result_api(tmp_path):
     plt.close("all")
 
 
-def test_kaplan_yorke_dimension_of_lorenz_spectrum():
+def _spectrum(values):
+    t = torch.tensor(values, dtype=torch.float64)
+    z = torch.zeros_like(t)
+    return nd.LyapunovSpectrum(exponents=t, stderr=z, per_sample=t[None], history=t[None], history_time=z[:1],
+                               drift=z, status="converged", units="nats/step", system="hand-made", kind="map",
+                               method="qr")
+
+
+def test_kaplan_yorke_dimension():
+    assert _spectrum([1.0, 0.0, -2.0]).kaplan_yorke_dimension() == 2.5
+    assert _spectrum([-1.0, -2.0]).kaplan_yorke_dimension() == 0.0
+    assert _spectrum([0.5, 0.1]).kaplan_yorke_dimension() == 2.0
+    assert _spectrum([0.4192, -1.6239]).kaplan_yorke_dimension() == pytest.approx(1 + 0.4192 / 1.6239)
     res = nd.lyapunov_spectrum(nd.lorenz(), steps=2000, dt=0.01, transient=500, batch=2, qr_every=5)
-    assert res.kaplan_yorke_dimension() == pytest.approx(2 + (res.exponents[0] + res.exponents[1]).item()
-                                                         / abs(res.exponents[2].item()), abs=1e-14)
-    assert 2.0 < res.kaplan_yorke_dimension() < 2.1
+    assert 2.0 < res.kaplan_yorke_dimension() < 2.1  # published 2.06
 
 
 def test_global_rng_is_untouched():
@@ -224,3 +240,13 @@ def test_auto_qr_interval_keeps_accuracy():
         torch.testing.assert_close(auto.exponents, every.exponents, rtol=0, atol=1e-9)
     with pytest.raises(nd.InvalidInputError, match="qr_every"):
         nd.lyapunov_spectrum(nd.henon(), steps=10, qr_every="sometimes")
+
+
+def test_single_trajectory_stderr_uses_the_real_block_lengths():
+    """A diagonal linear map has the same growth in every block once aligned: the standard error must
+    vanish whatever the re-orthonormalisation schedule (blocks then hold unequal numbers of steps)."""
+    m = nd.Map(lambda x, u: x * torch.tensor([2.0, 0.5], dtype=torch.float64), 2)
+    for q in (1, 3, 16, "auto"):
+        res = nd.lyapunov_spectrum(m, steps=100, tangent_transient=200, x0=torch.zeros(2), qr_every=q)
+        assert float(res.stderr.max()) < 1e-12, q
+        torch.testing.assert_close(res.exponents, torch.tensor([math.log(2), -math.log(2)], dtype=torch.float64))

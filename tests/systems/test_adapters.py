@@ -26,6 +26,13 @@ def _modules():
     return out
 
 
+def _draw(system, batch, input_size, seed):
+    """Seeded states from the system's sampler and Gaussian inputs, plus the generator for more draws."""
+    gen = torch.Generator().manual_seed(seed)
+    x = system.sample_state(batch, gen)
+    return x, torch.randn(batch, input_size, generator=gen, dtype=torch.float64), gen
+
+
 def _split(module, x, L, N):
     """Our stacked state -> PyTorch's (h0) or (h0, c0) of shape (L, B, N)."""
     B = x.shape[0]
@@ -39,9 +46,7 @@ def _split(module, x, L, N):
 def test_step_equals_pytorch_forward(module):
     system = nd.from_torch(module)
     L, N = module.num_layers, module.hidden_size
-    gen = torch.Generator().manual_seed(1)
-    x = system.sample_state(4, gen)
-    u = torch.randn(4, 3, generator=gen, dtype=torch.float64)
+    x, u, _ = _draw(system, 4, 3, seed=1)
     ours = system.step(x, u)
     seq = u.unsqueeze(1) if module.batch_first else u.unsqueeze(0)
     with torch.no_grad():
@@ -56,9 +61,7 @@ def test_step_equals_pytorch_forward(module):
 @pytest.mark.parametrize("module", _modules(), ids=lambda m: f"{type(m).__name__}-L{m.num_layers}")
 def test_analytic_jacobian_matches_autodiff(module):
     system = nd.from_torch(module)
-    gen = torch.Generator().manual_seed(2)
-    x = system.sample_state(3, gen)
-    u = torch.randn(3, 3, generator=gen, dtype=torch.float64)
+    x, u, _ = _draw(system, 3, 3, seed=2)
     J = system.jacobian(x, u)
     for b in range(3):
         ref = jacfwd(lambda y, b=b: system.step(y, u[b]))(x[b])
@@ -70,9 +73,7 @@ def test_cells(cls):
     torch.manual_seed(3)
     cell = cls(2, 4, dtype=torch.float64)
     system = nd.from_torch(cell)
-    gen = torch.Generator().manual_seed(4)
-    x = system.sample_state(2, gen)
-    u = torch.randn(2, 2, generator=gen, dtype=torch.float64)
+    x, u, _ = _draw(system, 2, 2, seed=4)
     with torch.no_grad():
         if cls is nn.LSTMCell:
             h, c = cell(u, (x[:, :4], x[:, 4:]))
@@ -89,9 +90,7 @@ def test_lstm_h_only_view_is_the_hh_block():
     lstm = nn.LSTM(2, 3, num_layers=2, dtype=torch.float64)
     full, h_only = nd.from_torch(lstm), nd.from_torch(lstm, lstm_state="h")
     assert (full.dim, full.tangent_dim, h_only.dim, h_only.tangent_dim) == (12, 12, 12, 6)
-    gen = torch.Generator().manual_seed(6)
-    x = full.sample_state(2, gen)
-    u = torch.randn(2, 2, generator=gen, dtype=torch.float64)
+    x, u, gen = _draw(full, 2, 2, seed=6)
     torch.testing.assert_close(h_only.jacobian(x, u), full.jacobian(x, u)[:, :6, :6])
     v = torch.randn(2, 6, generator=gen, dtype=torch.float64)
     expected = (full.jacobian(x, u)[:, :6, :6] @ v.unsqueeze(-1)).squeeze(-1)
@@ -167,12 +166,43 @@ def test_subclass_with_own_forward_is_not_silently_treated_as_gru():
 @pytest.mark.parametrize("module", _modules(), ids=lambda m: f"{type(m).__name__}-L{m.num_layers}")
 def test_structured_push_forward_equals_jacobian_product(module):
     system = nd.from_torch(module)
-    gen = torch.Generator().manual_seed(9)
-    x = system.sample_state(3, gen)
-    u = torch.randn(3, 3, generator=gen, dtype=torch.float64)
+    x, u, gen = _draw(system, 3, 3, seed=9)
     V = torch.randn(3, system.dim, 4, generator=gen, dtype=torch.float64)
     out, JV = system.push_forward(x, u, V)
     torch.testing.assert_close(out, system.step(x, u), rtol=0, atol=1e-15)
     torch.testing.assert_close(JV, system.jacobian(x, u) @ V, rtol=0, atol=1e-13)
     _, JV_autodiff = system.push_forward(x, u, V, prefer_jvp=True)
     torch.testing.assert_close(JV, JV_autodiff, rtol=0, atol=1e-13)
+
+
+def test_vector_field_runs_in_eval_mode_on_a_copy():
+    class Noisy(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin, self.drop, self.norm = nn.Linear(3, 3), nn.Dropout(0.5), nn.BatchNorm1d(3)
+
+        def forward(self, t, x):
+            return self.norm(self.drop(torch.tanh(self.lin(x)))) - x
+
+    module = Noisy().train()
+    stats = module.norm.running_mean.clone()
+    flow = nd.from_torch(module)
+    state = torch.get_rng_state()
+    x = torch.randn(4, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    a, b = flow.field(0.0, x), flow.field(0.0, x)
+    assert torch.equal(a, b), "dropout must be off and batch-norm statistics frozen"
+    assert torch.equal(torch.get_rng_state(), state)
+    assert module.training and torch.equal(module.norm.running_mean, stats)
+
+
+def test_a_cell_like_forward_is_not_taken_for_a_vector_field():
+    class Cell(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(3, 3)
+
+        def forward(self, u, h):
+            return torch.tanh(self.lin(u) + h)
+
+    with pytest.raises(nd.UnsupportedModelError, match="forward\\(t, x\\)"):
+        nd.from_torch(Cell())

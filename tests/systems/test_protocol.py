@@ -48,3 +48,9 @@ def test_bad_constructor_arguments():
         nd.Flow("not a function", 2)
     with pytest.raises(nd.NonFiniteError, match="'r'"):
         nd.Map(lambda x, u, p: x, 1, params={"r": float("nan")})
+
+
+@pytest.mark.parametrize("index", [[0, 0], [-1], [5], []])
+def test_bad_tangent_index(index):
+    with pytest.raises(nd.InvalidInputError, match="tangent_index"):
+        nd.Map(lambda x, u: x, 3, tangent_index=index)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 from torchdiffeq import odeint
 
-from neurodyn.errors import InvalidInputError
+from neurodyn.errors import DivergenceError, InvalidInputError
 from neurodyn.integrate.tableau import TABLEAUX, rk_step
 from neurodyn.systems.protocol import Flow, System
 
@@ -63,5 +63,13 @@ class VariationalIntegrator:
             y = rk_step(self.tableau, self._rhs, torch.tensor(t, dtype=x.dtype, device=x.device), y, self.dt)
         else:
             ts = torch.tensor([t, t + self.dt], dtype=x.dtype, device=x.device)
-            y = tuple(s[-1] for s in odeint(self._rhs, y, ts, rtol=self.rtol, atol=self.atol, method=self.method))
+            try:
+                sol = odeint(self._rhs, y, ts, rtol=self.rtol, atol=self.atol, method=self.method)
+            except AssertionError as exc:  # torchdiffeq signals a collapsing step size this way
+                raise DivergenceError(
+                    f"{self.system.name!r}: the adaptive solver {self.method!r} failed in step {i + 1} "
+                    f"(t = {t:g} .. {t + self.dt:g}): {exc}; the solution may blow up there, or loosen rtol/atol",
+                    step=i + 1,
+                ) from exc
+            y = tuple(s[-1] for s in sol)
         return y[0], (y[1] if Q is not None else None)

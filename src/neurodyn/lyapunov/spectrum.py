@@ -70,10 +70,11 @@ def lyapunov_spectrum(
             of an adaptive solve (``method="dopri5"`` etc. with ``rtol``, ``atol``).
         qr_every: re-orthonormalise every this many steps (1 is safest; more is faster while
             ``exp((lambda_1 - lambda_k) * qr_every * dt)`` stays far from overflow and the frame
-            keeps full rank), or ``"auto"``: start at 1 and adapt the interval (up to 16) so that the
-            growth spread ``log(R_11 / R_kk)`` between re-orthonormalisations stays below ``ln 1e6``,
-            which keeps the frame's condition number, and so the relative error of the weakest
-            direction, within ``1e6`` times machine precision.
+            keeps full rank), or ``"auto"``: start at 1 and adapt the interval (up to 16), targeting a
+            growth spread ``log(R_11 / R_kk)`` between re-orthonormalisations below ``ln 1e6``: the
+            interval is halved when the last spread exceeded it and doubled only while twice the
+            spread stays below it, which keeps the frame's condition number, and so the relative
+            error of the weakest direction, near or below ``1e6`` times machine precision.
         seed: seeds the initial frame (and sampled initial states) through a private generator.
         base: ``"e"`` (nats, default) or ``2`` (bits).
         strict: raise :class:`~neurodyn.errors.DivergenceError` when a state or the frame becomes
@@ -137,6 +138,13 @@ def _setup(system, *, steps, k, transient, tangent_transient, x0, inputs, batch,
         raise InvalidInputError(f"{name!r} is a map: dt does not apply (exponents are per step); drop dt")
     dtype, device = system.dtype, system.device
 
+    if steps is not None:
+        steps = positive_int(steps, name="steps")
+    if batch is not None:
+        batch = positive_int(batch, name="batch")
+        if x0 is not None or inputs is not None:
+            raise InvalidInputError("batch applies only to sampled initial states; x0 or inputs already fix the "
+                                    "batch, so drop batch")
     n_in = None
     if inputs is not None:
         if system.input_dim == 0:
@@ -151,20 +159,19 @@ def _setup(system, *, steps, k, transient, tangent_transient, x0, inputs, batch,
         check_last_dim(inputs, system.input_dim, name="inputs", what=f"the input_dim of {name!r}")
         n_in = inputs.shape[0]
         available = inputs.shape[1] - transient - tangent_transient
-        if steps is None:
-            steps = available
-        if available < steps or steps < 1:
+        if available < 1 or (steps is not None and available < steps):
+            need = transient + tangent_transient + (steps or 1)
             raise InvalidInputError(
-                f"inputs has {inputs.shape[1]} time steps but transient + tangent_transient + steps = "
-                f"{transient + tangent_transient + (steps or 0)} are needed; pass longer inputs or fewer steps"
+                f"inputs has {inputs.shape[1]} time steps but transient + tangent_transient + steps need at "
+                f"least {need}; pass longer inputs, shorter transients or fewer steps"
             )
+        steps = available if steps is None else steps
     if steps is None:
         raise InvalidInputError("pass steps (the number of measured steps)")
-    steps = positive_int(steps, name="steps")
 
     gen = torch.Generator().manual_seed(int(seed))
     if x0 is None:
-        B = n_in or (positive_int(batch, name="batch") if batch is not None else 1)
+        B = n_in or batch or 1
         x = system.sample_state(B, gen)
     else:
         x = as_tensor(x0, name="x0", dtype=dtype, device=device)
@@ -229,7 +236,8 @@ def _measure(run: _Run, *, strict: bool, convergence_tol: float, progress: bool,
     B, k = run.x.shape[0], run.Q0.shape[-1]
     total = run.transient + run.tangent_transient + run.steps
     acc = run.x.new_zeros(B, k)
-    blocks = run.x.new_zeros(N_BLOCKS, B, k)
+    blocks = run.x.new_zeros(N_BLOCKS, B, k)  # growth summed per time block (single-trajectory stderr)
+    block_steps = [0] * N_BLOCKS
     half = None
     records, record_t = [], []
     auto = run.qr_every == "auto"
@@ -250,13 +258,14 @@ def _measure(run: _Run, *, strict: bool, convergence_tol: float, progress: bool,
             i += 1
             if not bool(torch.isfinite(x).all()):
                 state.update(x=x, Q=Q, i=i)
-                raise _Diverged(i, "the state")
+                raise _Diverged(i, "the state became non-finite (NaN/inf)")
             since += 1
             if with_frame and (since == interval or j == n - 1):
                 Q, growth = _renormalise(Q)
                 if not bool(torch.isfinite(growth).all()):
                     state.update(x=x, Q=Q, i=i)
-                    raise _Diverged(i, "the tangent frame (a Jacobian that is singular or overflows)")
+                    raise _Diverged(i, "the tangent frame became non-finite (NaN/inf; a Jacobian that is singular "
+                                       "or overflows)")
                 if auto and since == interval:
                     interval = _adapt_interval(interval, growth)
                 if measure:
@@ -270,7 +279,9 @@ def _measure(run: _Run, *, strict: bool, convergence_tol: float, progress: bool,
         nonlocal acc, half
         start = state["measured"]
         acc = acc + growth
-        blocks[min(N_BLOCKS - 1, start * N_BLOCKS // run.steps)] += growth
+        b = min(N_BLOCKS - 1, start * N_BLOCKS // run.steps)
+        blocks[b] += growth
+        block_steps[b] += n_steps
         state["measured"] = start + n_steps
         state["qr_events"] += 1
         if half is None and state["measured"] * 2 >= run.steps:
@@ -288,13 +299,17 @@ def _measure(run: _Run, *, strict: bool, convergence_tol: float, progress: bool,
         except _Diverged as exc:
             diverged = exc
     if diverged is not None and (strict or state["measured"] == 0):
+        hint = "or pass strict=False for the partial result" if strict else "nothing was measured before it"
         raise DivergenceError(
-            f"{run.system.name!r}: {diverged.what} became non-finite (NaN/inf) at step {diverged.step} of "
-            f"{total}; check x0 and the parameters, lower dt for a flow, or pass strict=False for the partial "
-            "result",
+            f"{run.system.name!r}: {diverged.what} at step {diverged.step} of {total}; check x0 and the "
+            f"parameters, lower dt (or the tolerances) for a flow, {hint}",
             step=diverged.step,
         )
 
+    # the summary is small: compute it on the CPU whatever device the run used
+    acc, blocks = acc.cpu(), blocks.cpu()
+    half = half.cpu() if half is not None else None
+    records = [r.cpu() for r in records]
     T = state["measured"] * run.time_per_step
     per_sample = acc / T
     order = torch.argsort(per_sample.mean(0), descending=True)  # QR already orders them; keep it explicit
@@ -303,10 +318,11 @@ def _measure(run: _Run, *, strict: bool, convergence_tol: float, progress: bool,
     if B >= 2:
         stderr = per_sample.std(0) / math.sqrt(B)
     else:
-        used = max(1, min(N_BLOCKS, -(-state["measured"] * N_BLOCKS // run.steps)))
-        block_rates = blocks[:used, 0] / (T / used) * run.log_scale
-        if used > 1:
-            stderr = block_rates[:, order].std(0) / math.sqrt(used)
+        filled = [b for b in range(N_BLOCKS) if block_steps[b] > 0]
+        if len(filled) > 1:  # rates of consecutive time blocks, each over its own length
+            lengths = torch.tensor([block_steps[b] * run.time_per_step for b in filled], dtype=acc.dtype)
+            rates = blocks[filled, 0][:, order] / lengths.unsqueeze(-1) * run.log_scale
+            stderr = rates.std(0) / math.sqrt(len(filled))
         else:
             stderr = torch.full_like(exponents, float("nan"))
     half_est = (half.mean(0)[order] * run.log_scale) if half is not None else exponents
@@ -315,7 +331,8 @@ def _measure(run: _Run, *, strict: bool, convergence_tol: float, progress: bool,
     if diverged is not None:
         status = "diverged"
     else:
-        ok = (drift <= torch.maximum(3 * torch.nan_to_num(stderr, nan=0.0), torch.tensor(convergence_tol))).all()
+        allowed = torch.clamp(3 * torch.nan_to_num(stderr, nan=0.0), min=convergence_tol)
+        ok = (drift <= allowed).all()
         status = "converged" if bool(ok) else "unconverged"
         if status == "unconverged":
             warnings.warn(
@@ -323,8 +340,8 @@ def _measure(run: _Run, *, strict: bool, convergence_tol: float, progress: bool,
                 f"{run.units} between T/2 and T; increase steps", ConvergenceWarning, stacklevel=3,
             )
     return LyapunovSpectrum(
-        exponents=exponents.cpu(), stderr=stderr.cpu(), per_sample=per_sample.cpu(), history=history.cpu(),
-        history_time=torch.tensor(record_t, dtype=torch.float64), drift=drift.cpu(), status=status,
+        exponents=exponents, stderr=stderr, per_sample=per_sample, history=history,
+        history_time=torch.tensor(record_t, dtype=torch.float64), drift=drift, status=status,
         units=run.units, system=run.system.name, kind=run.system.kind, method=label,
         settings=dict(run.settings, measured_steps=state["measured"], qr_events=state["qr_events"]),
         diverged_at=None if diverged is None else diverged.step,

@@ -34,6 +34,15 @@ def _diag_mul(d: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
     return d.unsqueeze(-1) * W
 
 
+def _diag_sum(pairs) -> torch.Tensor:
+    """``sum_i diag(d_i) @ W_i``, accumulated in place (one allocation: this is the Lyapunov hot path)."""
+    (d0, W0), *rest = pairs
+    out = _diag_mul(d0, W0)
+    for d, W in rest:
+        out.addcmul_(d.unsqueeze(-1), W)
+    return out
+
+
 def _linear(x: torch.Tensor | None, W: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     if x is None:  # zero input
         return b
@@ -41,19 +50,26 @@ def _linear(x: torch.Tensor | None, W: torch.Tensor, b: torch.Tensor) -> torch.T
 
 
 # --- Elman RNN ------------------------------------------------------------------------------------------
+def _rnn_pre(x, h, w: LayerWeights):
+    return _linear(x, w.w_ih, w.b_ih) + h @ w.w_hh.T + w.b_hh
+
+
 def rnn_step(x, h, w: LayerWeights, relu: bool):
-    a = _linear(x, w.w_ih, w.b_ih) + h @ w.w_hh.T + w.b_hh
+    a = _rnn_pre(x, h, w)
     return torch.relu(a) if relu else torch.tanh(a)
 
 
-def rnn_blocks(x, h, w: LayerWeights, relu: bool):
-    a = _linear(x, w.w_ih, w.b_ih) + h @ w.w_hh.T + w.b_hh
+def rnn_blocks(x, h, w: LayerWeights, relu: bool, need_din: bool = True):
+    a = _rnn_pre(x, h, w)
     if relu:
         h_new, d = torch.relu(a), (a > 0).to(a.dtype)
     else:
         h_new = torch.tanh(a)
         d = 1 - h_new * h_new
-    return (h_new,), {("h", "din"): _diag_mul(d, w.w_ih), ("h", "h"): _diag_mul(d, w.w_hh)}
+    blocks = {("h", "h"): _diag_mul(d, w.w_hh)}
+    if need_din:
+        blocks[("h", "din")] = _diag_mul(d, w.w_ih)
+    return (h_new,), blocks
 
 
 # --- GRU ------------------------------------------------------------------------------------------------
@@ -72,11 +88,11 @@ def _gru_parts(x, h, w: LayerWeights):
 
 
 def gru_step(x, h, w: LayerWeights):
-    r, z, n, _ = _gru_parts(x, h, w)
+    _, z, n, _ = _gru_parts(x, h, w)
     return (1 - z) * n + z * h
 
 
-def gru_blocks(x, h, w: LayerWeights):
+def gru_blocks(x, h, w: LayerWeights, need_din: bool = True):
     # h' = (1-z) n + z h;  n = tanh(a_n + r (W_hn h + b_hn));  r, z = sigmoid(...)
     r, z, n, h_n = _gru_parts(x, h, w)
     N = h.shape[-1]
@@ -85,16 +101,17 @@ def gru_blocks(x, h, w: LayerWeights):
     dz = (h - n) * z * (1 - z)  # dh'/d(pre-activation of z)
     W_ir, W_iz, W_in = w.w_ih.split(N, 0)
     W_hr, W_hz, W_hn = w.w_hh.split(N, 0)
-    d_in = _diag_mul(dr, W_ir) + _diag_mul(dz, W_iz) + _diag_mul(dn, W_in)
-    d_h = _diag_mul(dr, W_hr) + _diag_mul(dz, W_hz) + _diag_mul(dn * r, W_hn)
+    d_h = _diag_sum(((dr, W_hr), (dz, W_hz), (dn * r, W_hn)))
     d_h.diagonal(dim1=-2, dim2=-1).add_(z)
-    h_new = (1 - z) * n + z * h
-    return (h_new,), {("h", "din"): d_in, ("h", "h"): d_h}
+    blocks = {("h", "h"): d_h}
+    if need_din:
+        blocks[("h", "din")] = _diag_sum(((dr, W_ir), (dz, W_iz), (dn, W_in)))
+    return ((1 - z) * n + z * h,), blocks
 
 
 # --- LSTM -----------------------------------------------------------------------------------------------
 def _lstm_parts(x, h, c, w: LayerWeights):
-    g_all = _linear(x, w.w_ih, w.b_ih) + h @ w.w_hh.T + w.b_hh
+    g_all = _rnn_pre(x, h, w)
     N = h.shape[-1]
     a_i, a_f, a_g, a_o = g_all.split(N, -1)
     i, f, g, o = torch.sigmoid(a_i), torch.sigmoid(a_f), torch.tanh(a_g), torch.sigmoid(a_o)
@@ -108,7 +125,7 @@ def lstm_step(x, h, c, w: LayerWeights):
     return o * tc, c_new
 
 
-def lstm_blocks(x, h, c, w: LayerWeights):
+def lstm_blocks(x, h, c, w: LayerWeights, need_din: bool = True):
     # c' = f c + i g;  h' = o tanh(c')
     i, f, g, o, c_new, tc = _lstm_parts(x, h, c, w)
     N = h.shape[-1]
@@ -119,13 +136,12 @@ def lstm_blocks(x, h, c, w: LayerWeights):
 
     def rows(W):  # [d c'/d v, d h'/d v] for v with pre-activation Jacobian W = (W_i, W_f, W_g, W_o)
         W_i, W_f, W_g, W_o = W.split(N, 0)
-        dc = _diag_mul(dc_ai, W_i) + _diag_mul(dc_af, W_f) + _diag_mul(dc_ag, W_g)
-        return dc, k.unsqueeze(-1) * dc + _diag_mul(dh_ao, W_o)
+        dc = _diag_sum(((dc_ai, W_i), (dc_af, W_f), (dc_ag, W_g)))
+        dh = _diag_mul(dh_ao, W_o).addcmul_(k.unsqueeze(-1), dc)
+        return dc, dh
 
-    dc_din, dh_din = rows(w.w_ih)
     dc_dh, dh_dh = rows(w.w_hh)
-    blocks = {
-        ("h", "din"): dh_din, ("h", "h"): dh_dh, ("h", "c"): k * f,
-        ("c", "din"): dc_din, ("c", "h"): dc_dh, ("c", "c"): f,
-    }
+    blocks = {("h", "h"): dh_dh, ("h", "c"): k * f, ("c", "h"): dc_dh, ("c", "c"): f}
+    if need_din:
+        blocks[("c", "din")], blocks[("h", "din")] = rows(w.w_ih)
     return (o * tc, c_new), blocks

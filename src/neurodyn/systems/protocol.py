@@ -70,8 +70,11 @@ class System:
             }
         if tangent_index is not None:
             tangent_index = torch.as_tensor(tangent_index, dtype=torch.long, device=self.device)
-            if tangent_index.ndim != 1 or len(tangent_index) == 0 or int(tangent_index.max()) >= dim:
-                raise InvalidInputError(f"tangent_index of {self.name!r} must list coordinates below dim={dim}")
+            if (tangent_index.ndim != 1 or len(tangent_index) == 0 or int(tangent_index.min()) < 0
+                    or int(tangent_index.max()) >= dim or len(torch.unique(tangent_index)) != len(tangent_index)):
+                raise InvalidInputError(
+                    f"tangent_index of {self.name!r} must list distinct coordinates in [0, {dim})"
+                )
         self.tangent_index = tangent_index
 
     # -- the one internal signature ---------------------------------------------------------------------
@@ -108,7 +111,8 @@ class System:
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """``(f(x), J(x) @ V)`` for a frame ``V: (..., tangent_dim, k)``.
 
-        With an analytic Jacobian (and ``prefer_jvp`` False) the Jacobian is formed and multiplied;
+        With a structured analytic push-forward (the recurrent adapters attach one that uses their
+        Jacobians' block structure) or an analytic Jacobian, and ``prefer_jvp`` False, that is used;
         otherwise the ``k`` columns are pushed through one forward-mode pass (``torch.func.jvp``) as an
         extra batch dimension, and no Jacobian is formed.
         """

@@ -11,6 +11,7 @@ parameters, ``requires_grad`` flags, train/eval mode, dtype and device.
 
 from __future__ import annotations
 
+import copy
 import inspect
 
 import torch
@@ -22,6 +23,7 @@ from neurodyn.systems import cells
 from neurodyn.systems.protocol import Flow, Map
 
 _RECURRENT = (nn.RNN, nn.GRU, nn.LSTM, nn.RNNCell, nn.GRUCell, nn.LSTMCell)
+_TIME_NAMES = ("t", "time", "_t", "tau", "s")
 
 
 def from_torch(
@@ -38,7 +40,9 @@ def from_torch(
     Args:
         module: ``nn.RNN``/``nn.GRU``/``nn.LSTM`` (any ``num_layers``, ``batch_first`` either way, with or
             without bias; unidirectional, no LSTM projection), an ``nn.RNNCell``/``GRUCell``/``LSTMCell``,
-            or a module with ``forward(t, x)`` returning ``dx/dt``.
+            or a module with ``forward(t, x)`` returning ``dx/dt`` (its first argument named ``t``, ``time``,
+            ``tau`` or ``s``, so that a cell's ``forward(u, h)`` is never mistaken for a vector field); it is
+            evaluated on a private copy in evaluation mode.
         lstm_state: ``"full"`` (default) analyses the ``(h, c)`` state, ``2*L*N`` dimensions;
             ``"h"`` restricts the linearisation to the hidden states, i.e. the product of the blocks
             ``d h[t+1] / d h[t]`` with the cell state treated as driven (as some published RNN tools do).
@@ -102,7 +106,7 @@ def _takes_t_and_x(module: nn.Module) -> bool:
         p for p in sig.parameters.values()
         if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
     ]
-    return len(positional) == 2
+    return len(positional) == 2 and positional[0].name in _TIME_NAMES
 
 
 def _copy(t: torch.Tensor, *, what: str, dtype, device) -> torch.Tensor:
@@ -173,16 +177,16 @@ class _RecurrentStack:
             for ci, part in enumerate(new):
                 out[ci * self.L + layer] = part
             inp = new[0]
-        shape = torch.broadcast_shapes(*(o.shape for o in out))
-        return torch.cat([o.expand(shape) for o in out], dim=-1)
+        return _stack(out)
 
     def _blocks(self, inp, x, layer, w):
         state = self._layer_state(x, layer)
+        need_din = layer > 0  # the first layer's input is the external u, not part of the state
         if self.cell == "lstm":
-            return cells.lstm_blocks(inp, *state, w)
+            return cells.lstm_blocks(inp, *state, w, need_din)
         if self.cell == "gru":
-            return cells.gru_blocks(inp, *state, w)
-        return cells.rnn_blocks(inp, *state, w, self.cell == "rnn_relu")
+            return cells.gru_blocks(inp, *state, w, need_din)
+        return cells.rnn_blocks(inp, *state, w, self.cell == "rnn_relu", need_din)
 
     def push_forward(self, x: torch.Tensor, u: torch.Tensor | None, V: torch.Tensor):
         """``(step(x, u), J @ V)`` without forming ``J``: per layer, dense blocks times the frame's rows,
@@ -201,28 +205,23 @@ class _RecurrentStack:
                     acc = acc + blocks[(a, "din")] @ prev
                 out[ai * self.L + layer], JV[ai * self.L + layer] = new[ai], acc
             inp, prev = new[0], JV[layer]
-        shape = torch.broadcast_shapes(*(o.shape for o in out))
-        return torch.cat([o.expand(shape) for o in out], dim=-1), torch.cat(JV, dim=-2)
+        return _stack(out), (JV[0] if len(JV) == 1 else torch.cat(JV, dim=-2))
 
     def jacobian(self, x: torch.Tensor, u: torch.Tensor | None) -> torch.Tensor:
         batch = x.shape[:-1] if u is None else torch.broadcast_shapes(x.shape[:-1], u.shape[:-1])
-        J = x.new_zeros(*batch, self.dim, self.dim)
-        inp, prev_rows = u, None
-        for layer, w in enumerate(self.layers):
-            new, blocks = self._blocks(inp, x, layer, w)
-            for a in self.comps:
-                rows = self._slice(a, layer)
-                for b in self.comps:
-                    blk = blocks[(a, b)]
-                    J[..., rows, self._slice(b, layer)] = torch.diag_embed(blk) if blk.ndim == len(batch) + 1 else blk
-                if prev_rows is not None:  # chain rule through this layer's input h_{l-1}[t+1]
-                    J[..., rows, :] += blocks[(a, "din")] @ prev_rows
-            prev_rows = J[..., self._slice("h", layer), :]
-            inp = new[0]
-        return J
+        eye = torch.eye(self.dim, dtype=x.dtype, device=x.device).expand(*batch, self.dim, self.dim)
+        return self.push_forward(x, u, eye)[1]
 
     def sample_state(self, batch: int, generator: torch.Generator) -> torch.Tensor:
         return 2 * torch.rand(batch, self.dim, generator=generator, dtype=self.dtype) - 1
+
+
+def _stack(parts: list[torch.Tensor]) -> torch.Tensor:
+    """Concatenate per-layer states (broadcasting a zero-input layer's bias-only state) into ``(..., n)``."""
+    shape = torch.broadcast_shapes(*(p.shape for p in parts))
+    if len(parts) == 1:
+        return parts[0].expand(shape)
+    return torch.cat([p.expand(shape) for p in parts], dim=-1)
 
 
 def _module_flow(module: nn.Module, *, dtype, device, name: str, dim: int | None) -> Flow:
@@ -233,17 +232,19 @@ def _module_flow(module: nn.Module, *, dtype, device, name: str, dim: int | None
     }
     state = {**weights, **buffers}
     dim = dim if dim is not None else _infer_dim(module)
+    # A private copy in evaluation mode: dropout off, batch-norm statistics frozen, the user's object untouched.
+    runner = copy.deepcopy(module).eval()
 
     def field(t, x):
-        return functional_call(module, state, (t, x))
+        return functional_call(runner, state, (t, x))
 
     probe = torch.zeros(1, dim, dtype=dtype, device=device)
     try:
         out = field(torch.zeros((), dtype=dtype, device=device), probe)
     except Exception as exc:
         raise UnsupportedModelError(
-            f"{name}.forward(t, x) failed on a float64 state of shape (1, {dim}): {exc}. Pass dim= if the "
-            "inferred state dimension is wrong, and make forward accept float64 tensors"
+            f"{name}.forward(t, x) failed on a {dtype} state of shape (1, {dim}): {exc}. Pass dim= if the "
+            f"inferred state dimension is wrong, and make forward accept {dtype} tensors"
         ) from exc
     if not isinstance(out, torch.Tensor) or out.shape != probe.shape:
         got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
