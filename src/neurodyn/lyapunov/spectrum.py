@@ -207,7 +207,8 @@ def _renormalise(Q: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         norm = torch.linalg.vector_norm(Q, dim=-2)
         return Q / norm.unsqueeze(-1), torch.log(norm)
     Q, R = torch.linalg.qr(Q)
-    return Q, torch.log(torch.diagonal(R, dim1=-2, dim2=-1).abs())
+    # LAPACK hands Q back column-major; the batched J @ Q that follows is ~20% faster on a row-major copy
+    return Q.contiguous(), torch.log(torch.diagonal(R, dim1=-2, dim2=-1).abs())
 
 
 AUTO_SPREAD = math.log(1e6)
