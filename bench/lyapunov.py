@@ -51,18 +51,11 @@ def reference_spectrum(module: nn.Module, x0: torch.Tensor, inputs: torch.Tensor
     """Per-step autodiff Jacobian (one row per backward pass) and QR every step; returns (sum of
     exponents per sample, seconds)."""
     m = copy.deepcopy(module).double()
-    L, N = m.num_layers, m.hidden_size
-    lstm = isinstance(m, nn.LSTM)
     n = x0.shape[1]
 
     def step(x, u):
-        h = x[:, : L * N].reshape(-1, L, N).transpose(0, 1).contiguous()
-        if lstm:
-            c = x[:, L * N:].reshape(-1, L, N).transpose(0, 1).contiguous()
-            _, (h2, c2) = m(u.unsqueeze(1), (h, c))
-            return torch.cat([h2.transpose(0, 1).reshape(-1, L * N), c2.transpose(0, 1).reshape(-1, L * N)], 1)
-        _, h2 = m(u.unsqueeze(1), h)
-        return h2.transpose(0, 1).reshape(-1, L * N)
+        _, hidden = m(u.unsqueeze(1), nd.systems.state_to_torch(m, x))
+        return nd.systems.state_from_torch(m, hidden)
 
     x = x0.clone()
     Q = torch.eye(n, dtype=torch.float64).expand(x.shape[0], n, n).contiguous()

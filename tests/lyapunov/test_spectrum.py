@@ -113,9 +113,8 @@ def _brute_force_lstm_spectrum(lstm, x0, inputs, steps, warm, h_only=False):
     L, N = lstm.num_layers, lstm.hidden_size
 
     def step(state, u):
-        h, c = state[: L * N].reshape(L, 1, N), state[L * N:].reshape(L, 1, N)
-        _, (h2, c2) = lstm(u.reshape(1, 1, -1), (h, c))
-        return torch.cat([h2.reshape(-1), c2.reshape(-1)])
+        _, hidden = lstm(u.reshape(1, 1, -1), nd.systems.state_to_torch(lstm, state[None]))
+        return nd.systems.state_from_torch(lstm, hidden)[0]
 
     m = L * N if h_only else 2 * L * N
     x, Q, acc = x0.clone(), torch.eye(m, dtype=torch.float64), 0.0

@@ -8,6 +8,7 @@ from torch import nn
 from torch.func import jacfwd
 
 import neurodyn as nd
+from neurodyn.systems import state_from_torch, state_to_torch
 
 KW = dict(dtype=torch.float64)
 
@@ -33,28 +34,15 @@ def _draw(system, batch, input_size, seed):
     return x, torch.randn(batch, input_size, generator=gen, dtype=torch.float64), gen
 
 
-def _split(module, x, L, N):
-    """Our stacked state -> PyTorch's (h0) or (h0, c0) of shape (L, B, N)."""
-    B = x.shape[0]
-    if isinstance(module, nn.LSTM):
-        h, c = x[:, : L * N], x[:, L * N:]
-        return (h.reshape(B, L, N).transpose(0, 1).contiguous(), c.reshape(B, L, N).transpose(0, 1).contiguous())
-    return x.reshape(B, L, N).transpose(0, 1).contiguous()
-
-
 @pytest.mark.parametrize("module", _modules(), ids=lambda m: f"{type(m).__name__}-L{m.num_layers}")
 def test_step_equals_pytorch_forward(module):
     system = nd.from_torch(module)
-    L, N = module.num_layers, module.hidden_size
     x, u, _ = _draw(system, 4, 3, seed=1)
     ours = system.step(x, u)
     seq = u.unsqueeze(1) if module.batch_first else u.unsqueeze(0)
     with torch.no_grad():
-        _, state = module(seq, _split(module, x, L, N))
-    if isinstance(module, nn.LSTM):
-        ref = torch.cat([state[0].transpose(0, 1).reshape(4, -1), state[1].transpose(0, 1).reshape(4, -1)], -1)
-    else:
-        ref = state.transpose(0, 1).reshape(4, -1)
+        _, state = module(seq, state_to_torch(module, x))
+    ref = state_from_torch(module, state)
     torch.testing.assert_close(ours, ref, rtol=0, atol=1e-13)
 
 
@@ -206,3 +194,17 @@ def test_a_cell_like_forward_is_not_taken_for_a_vector_field():
 
     with pytest.raises(nd.UnsupportedModelError, match="forward\\(t, x\\)"):
         nd.from_torch(Cell())
+
+
+def test_state_layout_is_pytorchs_order():
+    lstm = nn.LSTM(1, 2, num_layers=2)
+    h = torch.tensor([[[1.0, 2.0]], [[3.0, 4.0]]])  # (L=2, B=1, N=2)
+    c = torch.tensor([[[5.0, 6.0]], [[7.0, 8.0]]])
+    x = state_from_torch(lstm, (h, c))
+    assert x.tolist() == [[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]]  # [h_1, h_2, c_1, c_2]
+    back = state_to_torch(lstm, x)
+    assert torch.equal(back[0], h) and torch.equal(back[1], c)
+    cell = nn.GRUCell(1, 3)
+    assert torch.equal(state_to_torch(cell, torch.ones(2, 3)), torch.ones(2, 3))
+    with pytest.raises(nd.UnsupportedModelError):
+        state_to_torch(nn.Linear(2, 2), x)

@@ -2,6 +2,7 @@
 
 from neurodyn.systems.protocol import Flow, Map, System
 from neurodyn.systems.reference import henon, logistic, lorenz, random_tanh_rnn
-from neurodyn.systems.torch_adapters import from_torch
+from neurodyn.systems.torch_adapters import from_torch, state_from_torch, state_to_torch
 
-__all__ = ["Flow", "Map", "System", "from_torch", "henon", "logistic", "lorenz", "random_tanh_rnn"]
+__all__ = ["Flow", "Map", "System", "from_torch", "henon", "logistic", "lorenz", "random_tanh_rnn", "state_from_torch",
+           "state_to_torch"]

@@ -90,6 +90,42 @@ def from_torch(
     )
 
 
+def _layout(module: nn.Module) -> tuple[int, int, bool, bool]:
+    if not (isinstance(module, _RECURRENT)):
+        raise UnsupportedModelError(f"{type(module).__name__} has no recurrent hidden state; expected nn.RNN/GRU/LSTM "
+                                    "or a Cell variant")
+    is_cell = isinstance(module, (nn.RNNCell, nn.GRUCell, nn.LSTMCell))
+    return (1 if is_cell else module.num_layers), module.hidden_size, isinstance(module, (nn.LSTM, nn.LSTMCell)), \
+        is_cell
+
+
+def state_to_torch(module: nn.Module, x: torch.Tensor):
+    """A stacked state ``x: (B, n)`` or ``(n,)`` of :func:`from_torch`'s map as PyTorch's hidden state for
+    ``module``: ``h`` (or ``(h, c)`` for an LSTM) shaped ``(L, B, N)`` / ``(L, N)``, or ``(B, N)`` / ``(N,)``
+    for a Cell."""
+    L, N, lstm, is_cell = _layout(module)
+
+    def part(block):  # (..., L*N) -> (L, ..., N), or (..., N) for a cell
+        if is_cell:
+            return block
+        return block.reshape(*block.shape[:-1], L, N).movedim(-2, 0).contiguous()
+
+    h = part(x[..., : L * N])
+    return (h, part(x[..., L * N:])) if lstm else h
+
+
+def state_from_torch(module: nn.Module, hidden) -> torch.Tensor:
+    """The inverse of :func:`state_to_torch`: PyTorch's ``h`` or ``(h, c)`` as the stacked state ``(B, n)``
+    (or ``(n,)`` for unbatched input), in the layout ``[h_1..h_L]`` / ``[h_1..h_L, c_1..c_L]``."""
+    L, N, lstm, is_cell = _layout(module)
+    parts = hidden if lstm else (hidden,)
+
+    def flat(block):  # (L, ..., N) -> (..., L*N)
+        return block if is_cell else block.movedim(0, -2).reshape(*block.shape[1:-1], L * N)
+
+    return torch.cat([flat(p) for p in parts], dim=-1)
+
+
 def _base_forward(module: nn.Module):
     for base in _RECURRENT:
         if isinstance(module, base):
