@@ -245,7 +245,7 @@ def _measure(run: _Run, *, strict: bool, convergence_tol: float, progress: bool,
     auto = run.qr_every == "auto"
     interval = 1 if auto else run.qr_every
     record_every = max(1, run.steps // MAX_RECORDS)  # in measured steps
-    state = {"x": run.x, "Q": run.Q0, "i": 0, "measured": 0, "qr_events": 0}
+    state = {"x": run.x, "Q": run.Q0, "i": 0, "measured": 0, "qr_events": 0, "last_record": 0}
     every_step = run.x.device.type == "cpu"
     diverged = None
 
@@ -292,8 +292,8 @@ def _measure(run: _Run, *, strict: bool, convergence_tol: float, progress: bool,
         state["qr_events"] += 1
         if half is None and state["measured"] * 2 >= run.steps:
             half = acc / (state["measured"] * run.time_per_step)
-        if state["measured"] - (record_t[-1] / run.time_per_step if record_t else 0) >= record_every \
-                or state["measured"] == run.steps:
+        if state["measured"] - state["last_record"] >= record_every or state["measured"] == run.steps:
+            state["last_record"] = state["measured"]
             records.append(acc.mean(0) / (state["measured"] * run.time_per_step))
             record_t.append(state["measured"] * run.time_per_step)
 

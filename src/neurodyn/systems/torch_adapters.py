@@ -91,7 +91,8 @@ def from_torch(
 
 
 def _layout(module: nn.Module) -> tuple[int, int, bool, bool]:
-    if not (isinstance(module, _RECURRENT)):
+    """``(layers, hidden size, is LSTM, is Cell)`` of a PyTorch recurrent module."""
+    if not isinstance(module, _RECURRENT):
         raise UnsupportedModelError(f"{type(module).__name__} has no recurrent hidden state; expected nn.RNN/GRU/LSTM "
                                     "or a Cell variant")
     is_cell = isinstance(module, (nn.RNNCell, nn.GRUCell, nn.LSTMCell))
@@ -156,8 +157,8 @@ class _RecurrentStack:
     """The stacked-state step and Jacobian of a (multi-layer) PyTorch RNN/GRU/LSTM."""
 
     def __init__(self, module: nn.Module, *, dtype, device, name: str):
-        is_cell = isinstance(module, (nn.RNNCell, nn.GRUCell, nn.LSTMCell))
-        if isinstance(module, (nn.LSTM, nn.LSTMCell)):
+        self.L, self.N, lstm, is_cell = _layout(module)
+        if lstm:
             self.cell = "lstm"
         elif isinstance(module, (nn.GRU, nn.GRUCell)):
             self.cell = "gru"
@@ -173,8 +174,6 @@ class _RecurrentStack:
                 raise UnsupportedModelError(
                     f"{name} has proj_size={module.proj_size}; LSTMs with projections are not supported yet"
                 )
-        self.L = 1 if is_cell else module.num_layers
-        self.N = module.hidden_size
         self.input_size = module.input_size
         self.comps = ("h", "c") if self.cell == "lstm" else ("h",)
         self.dim = len(self.comps) * self.L * self.N
