@@ -14,6 +14,7 @@ from neurodyn.errors import (
     UnsafeFileError,
     UnsupportedModelError,
 )
+from neurodyn.equilibria import FixedPoints, find_fixed_points
 from neurodyn.lyapunov import LyapunovSpectrum, lyapunov_spectrum, max_lyapunov
 from neurodyn.systems import Flow, Map, from_torch, henon, logistic, lorenz, random_tanh_rnn
 
@@ -22,6 +23,7 @@ __version__ = "0.1.0"
 __all__ = [
     "ConvergenceWarning",
     "DivergenceError",
+    "FixedPoints",
     "Flow",
     "InvalidInputError",
     "LyapunovSpectrum",
@@ -31,6 +33,7 @@ __all__ = [
     "NonFiniteError",
     "UnsafeFileError",
     "UnsupportedModelError",
+    "find_fixed_points",
     "from_torch",
     "henon",
     "logistic",

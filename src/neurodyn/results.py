@@ -15,6 +15,10 @@ def to_jsonable(value):
     """Tensors/arrays to nested lists, non-finite floats to the strings "nan"/"inf"/"-inf"."""
     if isinstance(value, torch.Tensor):
         value = value.detach().cpu().numpy()
+    if isinstance(value, Result):
+        return value.to_dict()
+    if isinstance(value, np.ndarray) and np.iscomplexobj(value):
+        return {"real": to_jsonable(value.real), "imag": to_jsonable(value.imag)}
     if isinstance(value, np.ndarray):
         return [to_jsonable(v) for v in value.tolist()] if value.ndim else to_jsonable(value.item())
     if isinstance(value, (np.floating, float)):

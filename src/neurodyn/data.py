@@ -1,0 +1,37 @@
+"""Embedded tasks and data sets: generated from a seed, nothing downloaded at run time."""
+
+from __future__ import annotations
+
+import torch
+
+from neurodyn._checks import positive_float, positive_int
+from neurodyn.errors import InvalidInputError
+
+
+def flip_flop(n_bits: int = 3, *, batch: int = 128, steps: int = 64, p: float = 0.05,
+              generator: torch.Generator | None = None, dtype: torch.dtype = torch.float32):
+    """The ``n_bits`` flip-flop memory task (Sussillo & Barak 2013, Neural Comput. 25, 626).
+
+    Each input channel carries rare pulses of +1 or -1 (probability ``p`` per step, and one pulse at ``t = 0``
+    so every bit is set); the target of each output channel is the sign of that channel's most recent pulse.
+    A network that solves it stores ``2**n_bits`` memories, which appear as stable fixed points of its
+    zero-input dynamics.
+
+    Returns:
+        ``(inputs, targets)``, both ``(batch, steps, n_bits)``.
+    """
+    n_bits = positive_int(n_bits, name="n_bits")
+    batch, steps = positive_int(batch, name="batch"), positive_int(steps, name="steps")
+    p = positive_float(p, name="p")
+    if p >= 1:
+        raise InvalidInputError(f"p is a probability per step and must be below 1, got {p}")
+    gen = generator if generator is not None else torch.Generator().manual_seed(0)
+    pulse = torch.rand(batch, steps, n_bits, generator=gen) < p
+    pulse[:, 0] = True
+    sign = torch.where(torch.rand(batch, steps, n_bits, generator=gen) < 0.5, -1.0, 1.0)
+    inputs = torch.where(pulse, sign, torch.zeros(()))
+    # the target holds the last pulse: index of the most recent pulse at or before each step
+    t = torch.arange(steps).view(1, steps, 1).expand_as(pulse)
+    last = torch.where(pulse, t, torch.zeros_like(t)).cummax(dim=1).values
+    targets = torch.gather(inputs, 1, last)
+    return inputs.to(dtype), targets.to(dtype)

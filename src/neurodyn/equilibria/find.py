@@ -1,0 +1,366 @@
+"""``find_fixed_points``: every fixed point, equilibrium and slow point a batch of starts can reach."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import torch
+
+from neurodyn._checks import as_tensor, check_last_dim, positive_float, positive_int
+from neurodyn._progress import progress_bar
+from neurodyn.equilibria import solver
+from neurodyn.equilibria.result import FixedPoints, PointSet
+from neurodyn.equilibria.stability import linearise
+from neurodyn.errors import DivergenceError, InvalidInputError, UnsupportedModelError
+from neurodyn.systems.protocol import Flow, Map, System
+
+STARTS = ("trajectories", "box")
+
+
+def as_system(system, *, what: str = "system") -> System:
+    """A :class:`Map`/:class:`Flow` as is; a PyTorch recurrent module or ``forward(t, x)`` field converted."""
+    if isinstance(system, System):
+        return system
+    if isinstance(system, torch.nn.Module):
+        from neurodyn.systems.torch_adapters import from_torch
+
+        return from_torch(system)
+    raise UnsupportedModelError(
+        f"{what} must be a neurodyn.Map, a neurodyn.Flow or a PyTorch module that neurodyn.from_torch accepts, "
+        f"got {type(system).__name__}"
+    )
+
+
+class _Residual:
+    """``F(x) = step(x, u*) - x`` (map) or ``field(t, x)`` (flow) and its Jacobian, batched over rows of x."""
+
+    def __init__(self, system: System, c):
+        self.system, self.c = system, c
+        self.is_map = isinstance(system, Map)
+
+    def _c(self, x):
+        if self.is_map and self.c is not None:
+            return self.c.expand(*x.shape[:-1], self.c.shape[-1])
+        return self.c
+
+    def f(self, x):
+        return self.system.f(x, self._c(x))
+
+    def __call__(self, x):
+        out = self.f(x)
+        return out - x if self.is_map else out
+
+    def with_jacobian(self, x):
+        J = self.system.jacobian(x, self._c(x))
+        if self.is_map:
+            J = J - torch.eye(x.shape[-1], dtype=x.dtype, device=x.device)
+        return self(x), J
+
+
+class _Deflated:
+    """Deflation (Farrell, Birkisson & Funke 2015, SIAM J. Sci. Comput. 37, A2026): solve
+    ``G(x) = M(x) F(x)`` with ``M(x) = prod_i ((s / |x - r_i|)^2 + 1)`` so known roots ``r_i`` repel the
+    iteration; ``G`` has the same other roots as ``F``. ``s`` is the state scale."""
+
+    def __init__(self, base: _Residual, roots: torch.Tensor, scale: float):
+        self.base, self.roots, self.scale = base, roots, scale
+
+    def _log_m(self, x):
+        diff = x.unsqueeze(-2) - self.roots  # (b, R, n)
+        d2 = (diff * diff).sum(-1).clamp_min(1e-300) / self.scale**2
+        w = 1 / d2 + 1
+        grad = ((-2 / (d2 * d2 * w)).unsqueeze(-1) * diff).sum(-2) / self.scale**2
+        return torch.log(w).sum(-1), grad
+
+    def __call__(self, x):
+        log_m, _ = self._log_m(x)
+        return torch.exp(log_m).unsqueeze(-1) * self.base(x)
+
+    def with_jacobian(self, x):
+        F, J = self.base.with_jacobian(x)
+        log_m, grad = self._log_m(x)
+        m = torch.exp(log_m)
+        return m.unsqueeze(-1) * F, m[:, None, None] * (J + F.unsqueeze(-1) * grad.unsqueeze(-2))
+
+    def residual(self, x, G):  # the undeflated residual |F(x)| (G itself may overflow near a known root)
+        return torch.linalg.vector_norm(self.base(x), dim=-1)
+
+
+def _distances(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Exact pairwise distances (the matrix-product shortcut loses ~1e-8 relative, too much for dedup)."""
+    return torch.cdist(a, b, compute_mode="donot_use_mm_for_euclid_dist")
+
+
+def _dedup(points: torch.Tensor, priority: torch.Tensor, radius: float) -> tuple[list[int], np.ndarray]:
+    """Greedy clustering: in order of ``priority`` (ascending), each point not yet taken becomes a
+    representative of every untaken point within ``radius``. Returns representatives and each point's cluster."""
+    if len(points) == 0:
+        return [], np.zeros(0, dtype=int)
+    close = (_distances(points, points) <= radius).cpu().numpy()
+    cluster = np.full(len(points), -1)
+    reps = []
+    for i in torch.argsort(priority).tolist():
+        if cluster[i] < 0:
+            members = close[i] & (cluster < 0)
+            cluster[members] = len(reps)
+            reps.append(i)
+    return reps, cluster
+
+
+def _sample_trajectories(system: System, c, inputs, x: torch.Tensor, steps: int, dt: float) -> torch.Tensor:
+    """``(b, steps + 1, n)`` states of trajectories from ``x (b, n)`` (a map driven by ``inputs`` or ``c``)."""
+    if isinstance(system, Flow):
+        from torchdiffeq import odeint
+
+        t = torch.arange(steps + 1, dtype=system.dtype, device=system.device) * dt
+        try:
+            with torch.no_grad():
+                traj = odeint(lambda tt, y: system.f(y, tt), x, t, method="dopri5", rtol=1e-6, atol=1e-8)
+        except AssertionError as exc:  # torchdiffeq's step-size underflow: a trajectory escaped
+            raise DivergenceError(f"a sampled trajectory of {system.name!r} diverged ({exc}); pass starts= "
+                                  "(a tensor) or starts='box' with a box", step=0) from None
+        return traj.transpose(0, 1)
+    states = [x]
+    with torch.no_grad():
+        for i in range(steps):
+            u = inputs[:, i] if inputs is not None else (None if c is None else c.expand(len(x), -1))
+            x = system.f(x, u)
+            states.append(x)
+    return torch.stack(states, dim=1)
+
+
+def _starts(system, c, inputs, starts, n_starts, box, steps, dt, gen):
+    """Start states ``(S, n)``, context trajectories ``(b, T, n)``, and whether the search region is bounded."""
+    n = system.dim
+    if not isinstance(starts, str):
+        x0 = as_tensor(starts, name="starts", dtype=system.dtype, device=system.device)
+        if x0.ndim == 1:
+            x0 = x0.unsqueeze(0)
+        check_last_dim(x0, n, name="starts", what="the state dimension")
+        if x0.ndim != 2 or len(x0) == 0:
+            raise InvalidInputError(f"starts has shape {tuple(x0.shape)}; give a (S, {n}) tensor of start states")
+        return x0, x0.new_zeros(0, steps + 1, n), box is not None
+    if starts not in STARTS:
+        raise InvalidInputError(f"starts must be one of {STARTS} or a tensor of shape (S, {n}), got {starts!r}")
+    n_starts = positive_int(n_starts, name="n_starts")
+    if starts == "box" and box is not None:
+        low, high = (as_tensor(b, name=f"box {w}", dtype=system.dtype, device=system.device).expand(n)
+                     for b, w in zip(box, ("low", "high"), strict=True))
+        if not bool((high > low).all()):
+            raise InvalidInputError(f"box must be (low, high) with low < high in every coordinate, got {box!r}")
+        x0 = low + (high - low) * torch.rand(n_starts, n, generator=gen, dtype=system.dtype).to(system.device)
+        return x0, x0.new_zeros(0, steps + 1, n), True
+    if inputs is not None:
+        n_traj, steps = inputs.shape[0], inputs.shape[1]
+    else:
+        n_traj = min(64, n_starts)
+    traj = _sample_trajectories(system, c, inputs, system.sample_state(n_traj, gen), steps, dt)
+    samples = traj.reshape(-1, n)
+    samples = samples[torch.isfinite(samples).all(-1)]
+    if len(samples) == 0:
+        raise DivergenceError(f"every sampled trajectory of {system.name!r} diverged; pass starts= or a box",
+                              step=0)
+    if starts == "trajectories":
+        x0 = samples[torch.randint(len(samples), (n_starts,), generator=gen)]
+    else:
+        low, high = samples.amin(0), samples.amax(0)
+        x0 = low + (high - low) * torch.rand(n_starts, n, generator=gen, dtype=system.dtype).to(system.device)
+    return x0, traj, True
+
+
+def find_fixed_points(
+    system,
+    *,
+    inputs=None,
+    u_star=None,
+    n_starts: int = 256,
+    starts="trajectories",
+    box=None,
+    params: dict | None = None,
+    tol: float = 1e-10,
+    slow_q: float = 1e-6,
+    dedup_tol: float = 1e-6,
+    slow_dedup_tol: float = 1e-3,
+    maxiter: int = 200,
+    deflation_rounds: int = 1,
+    trajectory_steps: int = 200,
+    dt: float | None = None,
+    n_vectors: int = 6,
+    eig_tol: float = 1e-8,
+    margin: float = 0.5,
+    seed: int = 0,
+    progress: bool = False,
+) -> FixedPoints:
+    """Fixed points ``x = step(x, u*)`` of a map or equilibria ``field(t=0, x) = 0`` of a flow, and slow points.
+
+    Every start is solved at once by a batched trust-region dogleg method (Powell's hybrid method: Newton
+    steps near a regular root, descent of ``q(x) = |F(x)|^2 / 2`` elsewhere), with analytic Jacobians where
+    the system has them and ``torch.func`` ones otherwise. Then ``deflation_rounds`` times, the starts that
+    fell into an already-known root are solved again with every known root deflated (Farrell et al. 2015),
+    which steers them to roots not yet found. Starts that end at a local minimum of ``q`` with
+    ``q <= slow_q`` are slow points (Sussillo & Barak 2013, Neural Comput. 25, 626). Points are deduplicated
+    within ``dedup_tol`` (fixed) or ``slow_dedup_tol`` (slow) times the state scale (the RMS norm of the
+    sampled states), and classified by the eigenvalues of the Jacobian of ``step``/``field``.
+
+    Args:
+        system: a :class:`Map` or :class:`Flow` (or a PyTorch module :func:`neurodyn.from_torch` accepts).
+        inputs: ``(batch, T, m)`` input sequences that drive a map's sampled trajectories (default: the
+            constant input ``u_star``).
+        u_star: ``(m,)`` the constant input of a driven map at which fixed points are sought (default zeros).
+        n_starts: number of starts when they are sampled.
+        starts: ``"trajectories"`` (states visited by trajectories of the system from its typical initial
+            states, driven by ``inputs``), ``"box"`` (uniform in ``box``), or a tensor ``(S, n)`` of starts.
+        box: ``(low, high)`` scalars or ``(n,)`` bounds for ``starts="box"`` (default: the bounding box of
+            sampled trajectories).
+        params: parameter values to use instead of the system's (names as in ``system.params``).
+        tol: a point is a fixed point when ``|F(x)|_2 <= tol`` (state units per step, or per unit time).
+        slow_q: largest ``q`` of a reported slow point.
+        dedup_tol, slow_dedup_tol: relative distances under which two points are the same point.
+        maxiter: solver iterations per start.
+        deflation_rounds: deflated re-solves of the starts that found known roots (0 switches deflation off).
+        trajectory_steps: length of each sampled trajectory (steps; for flows, samples ``dt`` apart).
+        dt: time between trajectory samples of a flow (default 0.1 time units).
+        n_vectors: leading eigenvectors stored per point.
+        eig_tol: relative distance from the stability boundary under which a point is non-hyperbolic.
+        margin: points are reported only inside the bounding box of the sampled states and the starts,
+            widened on each side by ``margin`` times its width (solutions far outside the region the
+            system visits, e.g. states a GRU can only approach asymptotically, are left out and counted
+            in ``starts["outside"]``).
+        seed: seed of the starts (the global random state is not used).
+        progress: show a progress bar over solver iterations.
+
+    Returns:
+        :class:`FixedPoints` with the exact points in ``.fixed`` and slow points in ``.slow``.
+
+    See also: :func:`neurodyn.lyapunov_spectrum` (the long-time behaviour around these points).
+    """
+    system = as_system(system)
+    if params:
+        system = system.with_params(**params)
+    if system.tangent_index is not None:  # fixed points live in the full state
+        system = copy.copy(system)
+        system.tangent_index = None
+    n = system.dim
+    tol = positive_float(tol, name="tol")
+    slow_q = positive_float(slow_q, name="slow_q")
+    dedup_tol = positive_float(dedup_tol, name="dedup_tol")
+    slow_dedup_tol = positive_float(slow_dedup_tol, name="slow_dedup_tol")
+    maxiter = positive_int(maxiter, name="maxiter")
+    deflation_rounds = positive_int(deflation_rounds, name="deflation_rounds", minimum=0)
+    trajectory_steps = positive_int(trajectory_steps, name="trajectory_steps")
+    n_vectors = positive_int(n_vectors, name="n_vectors")
+    margin = float(margin)
+    if not margin >= 0:
+        raise InvalidInputError(f"margin must be >= 0, got {margin}")
+    dt = 0.1 if dt is None else positive_float(dt, name="dt")
+    gen = torch.Generator(device="cpu").manual_seed(int(seed))
+    kind = "map" if isinstance(system, Map) else "flow"
+
+    c = None
+    if kind == "map" and system.input_dim:
+        u_star = torch.zeros(system.input_dim) if u_star is None else u_star
+        c = as_tensor(u_star, name="u_star", dtype=system.dtype, device=system.device)
+        if c.shape != (system.input_dim,):
+            raise InvalidInputError(f"u_star has shape {tuple(c.shape)}; give the constant input as a vector of "
+                                    f"the system's input_dim = {system.input_dim}")
+    elif u_star is not None:
+        raise InvalidInputError(f"u_star applies to input-driven maps; {system.name!r} takes no input")
+    if inputs is not None:
+        if kind != "map" or not system.input_dim:
+            raise InvalidInputError(f"inputs drive input-driven maps; {system.name!r} takes no input")
+        inputs = as_tensor(inputs, name="inputs", dtype=system.dtype, device=system.device)
+        if inputs.ndim != 3 or inputs.shape[-1] != system.input_dim:
+            raise InvalidInputError(f"inputs has shape {tuple(inputs.shape)}; expected (batch, T, "
+                                    f"input_dim={system.input_dim})")
+    x0, traj, bounded = _starts(system, c, inputs, starts, n_starts, box, trajectory_steps, dt, gen)
+    n_starts = len(x0)
+    samples = traj.reshape(-1, n)
+    ref = torch.cat([samples[torch.isfinite(samples).all(-1)], x0])
+    scale = float(torch.sqrt((ref * ref).sum(-1).mean()))
+    scale = scale if scale > 0 else 1.0
+    # the region searched: the box of the sampled states and starts, widened by `margin` of its width
+    width = (ref.amax(0) - ref.amin(0)).clamp_min(1e-3 * scale)
+    low, high = ref.amin(0) - margin * width, ref.amax(0) + margin * width
+    if not bounded:
+        low, high = torch.full_like(low, -float("inf")), torch.full_like(high, float("inf"))
+
+    def inside(x):
+        return ((x >= low) & (x <= high)).all(-1)
+
+    F = _Residual(system, c)
+    known, known_hits = x0[:0], torch.zeros(0, dtype=torch.long)
+
+    def merge(points, residual):
+        """Add newly found roots to the known ones (known first, so they keep their identity)."""
+        nonlocal known, known_hits
+        allp = torch.cat([known, points])
+        prio = torch.cat([torch.full((len(known),), -1.0, dtype=residual.dtype, device=residual.device), residual])
+        reps, cluster = _dedup(allp, prio, dedup_tol * scale)
+        weights = np.concatenate([known_hits.numpy(), np.ones(len(points), dtype=np.int64)])
+        known = allp[reps]
+        known_hits = torch.as_tensor(np.bincount(cluster, weights=weights, minlength=len(reps)).astype(np.int64))
+        return cluster[len(allp) - len(points):]
+
+    with progress_bar(progress, (deflation_rounds + 1) * maxiter, "fixed points") as advance:
+        tick = (lambda it: advance(1)) if advance else None
+        sol = solver.solve(F.with_jacobian, F, x0, tol=tol, maxiter=maxiter, radius0=scale, max_radius=1e3 * scale,
+                           on_iteration=tick)
+        runs = [sol]
+        found = torch.nonzero((sol.status == solver.ROOT) & inside(sol.x)).flatten()
+        cluster = merge(sol.x[found], sol.residual[found])
+        # deflation: re-solve the starts that fell into a root another start had found first
+        _, first = np.unique(cluster, return_index=True)
+        pool = np.delete(found.cpu().numpy(), first)
+        for _ in range(deflation_rounds):
+            if len(pool) == 0:
+                break
+            n_known = len(known)
+            G = _Deflated(F, known, scale)
+            sol = solver.solve(G.with_jacobian, G, x0[pool], tol=tol, maxiter=maxiter, radius0=scale,
+                               max_radius=1e3 * scale, residual=G.residual, on_iteration=tick)
+            sol.residual = torch.linalg.vector_norm(F(sol.x), dim=-1)
+            runs.append(sol)
+            ok = torch.nonzero((sol.status == solver.ROOT) & (sol.residual <= tol) & inside(sol.x)).flatten()
+            merge(sol.x[ok], sol.residual[ok])
+            if len(known) == n_known:
+                break
+            pool = pool[ok.cpu().numpy()]
+
+    counts = {name: int((runs[0].status == code).sum()) for code, name in solver.STATUS_NAMES.items()}
+    counts["outside"] = int(((runs[0].status != solver.DIVERGED) & ~inside(runs[0].x)).sum())
+    fixed_x, hits = known, known_hits
+
+    # slow points: where the undeflated solve ended at a local minimum of q (or its last iterate), not a root
+    first_run = runs[0]
+    ended = (first_run.status == solver.STATIONARY) | (first_run.status == solver.MAXITER)
+    slow_x, slow_res = first_run.x[ended], first_run.residual[ended]
+    keep = torch.isfinite(slow_res) & (0.5 * slow_res**2 <= slow_q) & (slow_res > tol) & inside(slow_x)
+    slow_x, slow_res = slow_x[keep], slow_res[keep]
+    if len(fixed_x) and len(slow_x):  # a slow point beside a fixed point is an unfinished approach to it
+        near = (_distances(slow_x, fixed_x) <= slow_dedup_tol * scale).any(-1)
+        slow_x, slow_res = slow_x[~near], slow_res[~near]
+    slow_reps, slow_cluster = _dedup(slow_x, slow_res, slow_dedup_tol * scale)
+    slow_hits = torch.as_tensor(np.bincount(slow_cluster, minlength=len(slow_reps)) if slow_reps
+                                else np.zeros(0, dtype=int))
+
+    def point_set(x, hit_counts):
+        with torch.no_grad():
+            J = system.jacobian(x, F._c(x)) if len(x) else x.new_zeros(0, n, n)
+            res = torch.linalg.vector_norm(F(x), dim=-1) if len(x) else x.new_zeros(0)
+        lin = linearise(J, kind, n_vectors=n_vectors, eig_tol=eig_tol)
+        return PointSet(points=x, residual=res, q=0.5 * res**2, eigenvalues=lin.eigenvalues,
+                        eigenvectors=lin.eigenvectors, n_unstable=lin.n_unstable, stability=lin.labels,
+                        hits=hit_counts)
+
+    fixed = point_set(fixed_x, hits)
+    slow = point_set(slow_x[slow_reps] if slow_reps else slow_x[:0], slow_hits)
+    settings = dict(n_starts=n_starts, starts=starts if isinstance(starts, str) else "given", tol=tol, slow_q=slow_q,
+                    dedup_tol=dedup_tol, slow_dedup_tol=slow_dedup_tol, maxiter=maxiter,
+                    deflation_rounds=deflation_rounds, trajectory_steps=traj.shape[1] - 1,
+                    dt=dt if kind == "flow" else None,
+                    eig_tol=eig_tol, margin=margin, seed=seed, state_scale=scale, rounds_run=len(runs),
+                    iterations=[r.iterations for r in runs])
+    return FixedPoints(fixed=fixed, slow=slow, kind=kind, system=system.name, u_star=c,
+                       trajectories=traj[:8].detach(), starts=counts, status="ok" if len(fixed) else "none found",
+                       settings=settings)

@@ -1,0 +1,51 @@
+"""Bad input to find_fixed_points: one clear NeurodynError naming the object."""
+
+import pytest
+import torch
+
+import neurodyn
+from neurodyn import InvalidInputError, NonFiniteError, UnsupportedModelError, find_fixed_points
+
+
+def test_unsupported_system():
+    with pytest.raises(UnsupportedModelError, match="neurodyn.Map"):
+        find_fixed_points(lambda x: x)
+    with pytest.raises(UnsupportedModelError):
+        find_fixed_points(torch.nn.Linear(3, 3))
+
+
+def test_starts_of_the_wrong_shape():
+    with pytest.raises(InvalidInputError, match="starts has shape"):
+        find_fixed_points(neurodyn.henon(), starts=torch.zeros(4, 3))
+    with pytest.raises(InvalidInputError, match="starts must be one of"):
+        find_fixed_points(neurodyn.henon(), starts="everywhere")
+
+
+def test_non_finite_starts():
+    with pytest.raises(NonFiniteError, match="starts"):
+        find_fixed_points(neurodyn.henon(), starts=torch.tensor([[float("nan"), 0.0]]))
+
+
+def test_inputs_and_u_star_checked():
+    gru = neurodyn.from_torch(torch.nn.GRU(2, 4))
+    with pytest.raises(InvalidInputError, match="u_star has shape"):
+        find_fixed_points(gru, u_star=torch.zeros(3))
+    with pytest.raises(InvalidInputError, match="inputs has shape"):
+        find_fixed_points(gru, inputs=torch.zeros(4, 10, 3))
+    with pytest.raises(InvalidInputError, match="takes no input"):
+        find_fixed_points(neurodyn.henon(), u_star=torch.zeros(1))
+
+
+def test_bad_settings():
+    with pytest.raises(InvalidInputError, match="tol"):
+        find_fixed_points(neurodyn.henon(), tol=-1)
+    with pytest.raises(InvalidInputError, match="box"):
+        find_fixed_points(neurodyn.henon(), starts="box", box=(1.0, -1.0))
+    with pytest.raises(InvalidInputError, match="no parameter"):
+        find_fixed_points(neurodyn.henon(), params={"c": 1.0})
+
+
+def test_escaping_flow_is_a_clear_error():
+    flow = neurodyn.Flow(lambda t, x: x * x, 1, name="blow-up")
+    with pytest.raises(neurodyn.DivergenceError, match="blow-up"):
+        find_fixed_points(flow, dt=1.0)

@@ -1,0 +1,198 @@
+"""find_fixed_points against closed-form fixed points/equilibria and their stability."""
+
+import json
+import math
+
+import matplotlib
+import pytest
+import torch
+
+import neurodyn
+from neurodyn import find_fixed_points
+
+matplotlib.use("Agg")
+
+TOL = 1e-10
+
+
+def _match(found: torch.Tensor, expected: torch.Tensor, atol: float) -> list[int]:
+    """Index of the found point next to each expected one; asserts a one-to-one match within atol."""
+    assert found.shape == expected.shape, (found, expected)
+    d = torch.cdist(expected, found)
+    idx = d.argmin(1)
+    assert sorted(idx.tolist()) == list(range(len(found)))
+    assert float(d.min(1).values.max()) < atol
+    return idx.tolist()
+
+
+def _assert_exact(res):
+    """Every point reported as a fixed point is one: |F(x)| <= tol, recomputed here."""
+    assert bool((res.fixed.residual <= TOL).all())
+
+
+def test_lorenz_equilibria_and_stability():
+    sigma, rho, beta = 10.0, 28.0, 8.0 / 3.0
+    system = neurodyn.lorenz(sigma, rho, beta)
+    res = find_fixed_points(system, n_starts=64, tol=TOL)
+    a = math.sqrt(beta * (rho - 1))
+    expected = torch.tensor([[0.0, 0, 0], [a, a, rho - 1], [-a, -a, rho - 1]], dtype=torch.float64)
+    idx = _match(res.points, expected, 1e-9)
+    F = system.f(res.points)
+    assert float(torch.linalg.vector_norm(F, dim=-1).max()) <= TOL
+    _assert_exact(res)
+    assert res.fixed.stability[idx[0]] == "saddle" and int(res.fixed.n_unstable[idx[0]]) == 1
+    for i in idx[1:]:
+        assert res.fixed.stability[i] == "saddle-focus" and int(res.fixed.n_unstable[i]) == 2
+    # the origin's eigenvalues in closed form: -beta and (-(sigma+1) ± sqrt((sigma+1)^2 + 4 sigma (rho-1))) / 2
+    disc = math.sqrt((sigma + 1) ** 2 + 4 * sigma * (rho - 1))
+    ev = sorted([-beta, (-(sigma + 1) + disc) / 2, (-(sigma + 1) - disc) / 2], reverse=True)
+    assert torch.allclose(res.fixed.eigenvalues[idx[0]].real, torch.tensor(ev, dtype=torch.float64), atol=1e-10)
+    assert len(res.slow) == 0
+
+
+def test_henon_fixed_points_closed_form():
+    a, b = 1.4, 0.3
+    res = find_fixed_points(neurodyn.henon(a, b), n_starts=64, tol=TOL)
+    r = math.sqrt((1 - b) ** 2 + 4 * a)
+    xs = [(-(1 - b) + s * r) / (2 * a) for s in (1, -1)]
+    expected = torch.tensor([[x, b * x] for x in xs], dtype=torch.float64)
+    idx = _match(res.points, expected, 1e-12)
+    _assert_exact(res)
+    # both are saddles: one multiplier outside, one inside the unit circle; det J = -b
+    assert [res.fixed.stability[i] for i in idx] == ["saddle", "saddle"]
+    prod = res.fixed.eigenvalues.prod(-1)
+    assert torch.allclose(prod, torch.full_like(prod, -b), atol=1e-12)
+
+
+def _circulant_tanh(n):
+    W = -torch.stack([torch.roll(torch.linspace(-1, 1, n, dtype=torch.float64), -i) for i in range(n)])
+    return neurodyn.Map(lambda x, u: torch.tanh(x @ W.T), n, name=f"tanh-circulant-{n}")
+
+
+@pytest.mark.parametrize("n, point", [(2, [-0.957504, 0.957504]), (3, [-0.949796, 0.425502, 0.879894])])
+@pytest.mark.parametrize("starts", ["box", "trajectories"])
+def test_tanh_rnn_fixed_points_from_random_starts(n, point, starts):
+    p = torch.tensor(point, dtype=torch.float64)
+    expected = torch.stack([torch.zeros(n, dtype=torch.float64), p, -p])
+    res = find_fixed_points(_circulant_tanh(n), n_starts=128, starts=starts, box=(-1.0, 1.0) if starts == "box"
+                            else None, seed=3)
+    _match(res.points, expected, 1e-6)  # the published values have 6 digits; nothing spurious
+    _assert_exact(res)
+
+
+def test_flip_flop_gru_memories_are_eight_stable_fixed_points():
+    from neurodyn.data import flip_flop
+    from neurodyn.models import train_flip_flop
+
+    trained = train_flip_flop(n_bits=3, hidden=16, iterations=300, seed=0)
+    assert trained.accuracy > 0.99
+    inputs, _ = flip_flop(3, batch=32, steps=100, generator=torch.Generator().manual_seed(1))
+    res = find_fixed_points(trained.model.rnn, inputs=inputs, n_starts=256, tol=TOL)
+    _assert_exact(res)
+    stable = res.fixed.stable
+    assert len(stable) == 8
+    assert bool((stable.eigenvalues.abs() < 1).all())
+    with torch.no_grad():
+        memories = torch.sign(trained.model.readout(stable.points.float()))
+    patterns = {tuple(int(v) for v in row) for row in memories.tolist()}
+    assert len(patterns) == 8  # each stable point stores one of the 2^3 bit patterns
+    # every other point found is unstable (the saddles between the memories)
+    assert all(s.startswith("saddle") or s.startswith("unstable") for s in res.fixed.stability
+               if not s.startswith("stable"))
+
+
+def test_deflation_finds_the_root_every_start_misses():
+    # dx/dt = x^2 - 1 from starts all in the basin of x = 1: only deflation reaches x = -1
+    flow = neurodyn.Flow(lambda t, x: x * x - 1, 1, name="x^2-1")
+    starts = torch.full((8, 1), 0.9, dtype=torch.float64)
+    plain = find_fixed_points(flow, starts=starts, deflation_rounds=0)
+    assert plain.points.flatten().tolist() == pytest.approx([1.0], abs=1e-12)
+    deflated = find_fixed_points(flow, starts=starts, deflation_rounds=1)
+    assert sorted(deflated.points.flatten().tolist()) == pytest.approx([-1.0, 1.0], abs=1e-12)
+    stab = dict(zip([round(v) for v in deflated.points.flatten().tolist()], deflated.fixed.stability, strict=True))
+    assert stab == {-1: "stable node", 1: "unstable node"}
+
+
+def test_slow_point_without_fixed_point():
+    # dx/dt = x^2 + 0.01 has no equilibrium; q = (x^2 + 0.01)^2 / 2 has its minimum 5e-5 at x = 0
+    flow = neurodyn.Flow(lambda t, x: x * x + 0.01, 1, name="ghost")
+    res = find_fixed_points(flow, starts=torch.linspace(-1, 1, 9).unsqueeze(-1), slow_q=1e-3)
+    assert len(res.fixed) == 0 and res.status == "none found"
+    assert len(res.slow) == 1
+    assert abs(float(res.slow.points[0, 0])) < 1e-6
+    assert float(res.slow.q[0]) == pytest.approx(5e-5, rel=1e-6)
+
+
+def test_singular_jacobian_is_reported_not_fatal():
+    # dx/dt = (-x2, -x2): a line of equilibria x2 = 0, where the Jacobian [[0, -1], [0, -1]] is singular
+    line = neurodyn.Flow(lambda t, x: torch.stack([-x[..., 1], -x[..., 1]], -1), 2, name="line")
+    res = find_fixed_points(line, starts=torch.tensor([[0.5, 0.3]]))
+    assert res.points.tolist() == [[0.5, 0.0]]
+    assert res.fixed.stability == ["non-hyperbolic (singular Jacobian)"]
+    # dx/dt = (-x1^3, -x2) at its degenerate equilibrium: found, and the zero eigenvalue is reported
+    cubic = neurodyn.Flow(lambda t, x: torch.stack([-x[..., 0] ** 3, -x[..., 1]], -1), 2, name="cubic")
+    res = find_fixed_points(cubic, starts=torch.tensor([[0.0, 0.3], [0.0, -0.2]]))
+    assert res.points.tolist() == [[0.0, 0.0]]
+    assert res.fixed.stability == ["non-hyperbolic (singular Jacobian)"]
+    assert res.fixed.eigenvalues[0].tolist() == [0, -1]
+
+
+@pytest.mark.parametrize(
+    "A, kind, label, unstable",
+    [
+        ([[-1.0, 0], [0, -2]], "flow", "stable node", 0),
+        ([[-0.1, 1], [-1, -0.1]], "flow", "stable focus", 0),
+        ([[1.0, 0], [0, -2]], "flow", "saddle", 1),
+        ([[0.1, 1], [-1, 0.1]], "flow", "unstable focus", 2),
+        ([[0.5, 0], [0, 0.2]], "map", "stable node", 0),
+        ([[0.5, 0], [0, 2.0]], "map", "saddle", 1),
+        ([[0.0, -1.2], [1.2, 0]], "map", "unstable focus", 2),
+        ([[-0.5, 0], [0, -3.0]], "map", "saddle", 1),
+    ],
+)
+def test_linear_systems_classification(A, kind, label, unstable):
+    A = torch.tensor(A, dtype=torch.float64)
+    if kind == "flow":
+        system = neurodyn.Flow(lambda t, x: x @ A.T, 2, jacobian=lambda t, x: A.expand(*x.shape[:-1], 2, 2))
+    else:
+        system = neurodyn.Map(lambda x, u: x @ A.T, 2)
+    starts = torch.tensor([[1.0, -2.0], [0.3, 0.7], [-1.5, 0.2]], dtype=torch.float64)
+    res = find_fixed_points(system, starts=starts)
+    assert res.points.shape == (1, 2)  # the one equilibrium, nothing spurious
+    assert float(res.points.abs().max()) < 1e-12
+    assert res.fixed.stability == [label]
+    assert int(res.fixed.n_unstable[0]) == unstable
+    ev = torch.linalg.eigvals(A)
+    assert torch.allclose(res.fixed.eigenvalues[0].abs().sort().values, ev.abs().sort().values, atol=1e-12)
+
+
+def test_input_driven_map_uses_u_star():
+    # x' = 0.5 x + u has the fixed point 2 u* for every constant input u*
+    m = neurodyn.Map(lambda x, u: 0.5 * x + u, 2, input_dim=2, name="affine")
+    res = find_fixed_points(m, u_star=torch.tensor([0.3, -1.0], dtype=torch.float64), n_starts=16)
+    assert res.points.tolist() == [pytest.approx([0.6, -2.0], abs=1e-12)]
+    assert res.u_star.tolist() == pytest.approx([0.3, -1.0])
+
+
+def test_result_serialises_and_plots(tmp_path):
+    res = find_fixed_points(neurodyn.lorenz(), n_starts=32)
+    d = json.loads(json.dumps(res.to_dict()))
+    assert d["type"] == "FixedPoints" and len(d["fixed"]["points"]) == 3
+    assert set(d["fixed"]["eigenvalues"]) == {"real", "imag"}
+    res.save_json(tmp_path / "fp.json")
+    ax = res.plot()
+    assert ax.get_xlabel().startswith("PC1")
+    # every equilibrium of Lorenz is a saddle: one scatter collection holding the three
+    assert [len(c.get_offsets()) for c in ax.collections] == [3]
+    assert "3 fixed" in repr(res)
+
+
+def test_user_module_and_global_rng_untouched():
+    torch.manual_seed(0)
+    gru = torch.nn.GRU(3, 8)
+    before = {k: v.clone() for k, v in gru.state_dict().items()}
+    state = torch.get_rng_state()
+    find_fixed_points(gru, n_starts=16)
+    assert torch.equal(torch.get_rng_state(), state)
+    assert all(torch.equal(before[k], v) for k, v in gru.state_dict().items())
+    assert gru.training and gru.weight_hh_l0.dtype == torch.float32 and gru.weight_hh_l0.requires_grad
