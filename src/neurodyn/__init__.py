@@ -4,6 +4,7 @@ The public surface is re-exported here; everything else is internal.
 """
 
 from neurodyn import meanfield
+from neurodyn.equilibria import FixedPoints, find_fixed_points
 from neurodyn.errors import (
     ConvergenceWarning,
     DivergenceError,
@@ -14,7 +15,6 @@ from neurodyn.errors import (
     UnsafeFileError,
     UnsupportedModelError,
 )
-from neurodyn.equilibria import FixedPoints, find_fixed_points
 from neurodyn.lyapunov import LyapunovSpectrum, lyapunov_spectrum, max_lyapunov
 from neurodyn.systems import Flow, Map, from_torch, henon, logistic, lorenz, random_tanh_rnn
 

@@ -16,6 +16,8 @@ from neurodyn.errors import DivergenceError, InvalidInputError, UnsupportedModel
 from neurodyn.systems.protocol import Flow, Map, System
 
 STARTS = ("trajectories", "box")
+# Starts whose Newton step lands within JOIN * (state scale) of a root already reached stop there.
+JOIN = 1e-4
 
 
 def as_system(system, *, what: str = "system") -> System:
@@ -53,7 +55,9 @@ class _Residual:
 
     def with_jacobian(self, x):
         J = self.system.jacobian(x, self._c(x))
-        if self.is_map:
+        if self.is_map and self.system._jacobian_is_fresh:
+            J.diagonal(dim1=-2, dim2=-1).sub_(1)
+        elif self.is_map:
             J = J - torch.eye(x.shape[-1], dtype=x.dtype, device=x.device)
         return self(x), J
 
@@ -130,9 +134,24 @@ def _sample_trajectories(system: System, c, inputs, x: torch.Tensor, steps: int,
     return torch.stack(states, dim=1)
 
 
+def _box(box, system: System) -> tuple[torch.Tensor, torch.Tensor]:
+    try:
+        low, high = box
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"box must be a pair (low, high) of scalars or ({system.dim},) tensors, "
+                                f"got {box!r}") from None
+    low, high = (as_tensor(b, name=f"box {w}", dtype=system.dtype, device=system.device).expand(system.dim)
+                 for b, w in ((low, "low"), (high, "high")))
+    if not bool((high > low).all()):
+        raise InvalidInputError(f"box must be (low, high) with low < high in every coordinate, got {box!r}")
+    return low, high
+
+
 def _starts(system, c, inputs, starts, n_starts, box, steps, dt, gen):
-    """Start states ``(S, n)``, context trajectories ``(b, T, n)``, and whether the search region is bounded."""
+    """Start states ``(S, n)``, context trajectories ``(b, T, n)`` (none for given starts or a given box),
+    and the region searched before widening, ``(low, high)`` or ``None`` (unbounded)."""
     n = system.dim
+    region = _box(box, system) if box is not None else None
     if not isinstance(starts, str):
         x0 = as_tensor(starts, name="starts", dtype=system.dtype, device=system.device)
         if x0.ndim == 1:
@@ -140,17 +159,14 @@ def _starts(system, c, inputs, starts, n_starts, box, steps, dt, gen):
         check_last_dim(x0, n, name="starts", what="the state dimension")
         if x0.ndim != 2 or len(x0) == 0:
             raise InvalidInputError(f"starts has shape {tuple(x0.shape)}; give a (S, {n}) tensor of start states")
-        return x0, x0.new_zeros(0, steps + 1, n), box is not None
+        return x0, x0.new_zeros(0, steps + 1, n), region
     if starts not in STARTS:
         raise InvalidInputError(f"starts must be one of {STARTS} or a tensor of shape (S, {n}), got {starts!r}")
     n_starts = positive_int(n_starts, name="n_starts")
-    if starts == "box" and box is not None:
-        low, high = (as_tensor(b, name=f"box {w}", dtype=system.dtype, device=system.device).expand(n)
-                     for b, w in zip(box, ("low", "high"), strict=True))
-        if not bool((high > low).all()):
-            raise InvalidInputError(f"box must be (low, high) with low < high in every coordinate, got {box!r}")
+    if starts == "box" and region is not None:
+        low, high = region
         x0 = low + (high - low) * torch.rand(n_starts, n, generator=gen, dtype=system.dtype).to(system.device)
-        return x0, x0.new_zeros(0, steps + 1, n), True
+        return x0, x0.new_zeros(0, steps + 1, n), region
     if inputs is not None:
         n_traj, steps = inputs.shape[0], inputs.shape[1]
     else:
@@ -161,12 +177,12 @@ def _starts(system, c, inputs, starts, n_starts, box, steps, dt, gen):
     if len(samples) == 0:
         raise DivergenceError(f"every sampled trajectory of {system.name!r} diverged; pass starts= or a box",
                               step=0)
+    low, high = samples.amin(0), samples.amax(0)
     if starts == "trajectories":
         x0 = samples[torch.randint(len(samples), (n_starts,), generator=gen)]
     else:
-        low, high = samples.amin(0), samples.amax(0)
         x0 = low + (high - low) * torch.rand(n_starts, n, generator=gen, dtype=system.dtype).to(system.device)
-    return x0, traj, True
+    return x0, traj, (torch.minimum(low, x0.amin(0)), torch.maximum(high, x0.amax(0)))
 
 
 def find_fixed_points(
@@ -184,6 +200,7 @@ def find_fixed_points(
     slow_dedup_tol: float = 1e-3,
     maxiter: int = 200,
     deflation_rounds: int = 1,
+    deflation_starts: int = 4,
     trajectory_steps: int = 200,
     dt: float | None = None,
     n_vectors: int = 6,
@@ -211,24 +228,26 @@ def find_fixed_points(
         n_starts: number of starts when they are sampled.
         starts: ``"trajectories"`` (states visited by trajectories of the system from its typical initial
             states, driven by ``inputs``), ``"box"`` (uniform in ``box``), or a tensor ``(S, n)`` of starts.
-        box: ``(low, high)`` scalars or ``(n,)`` bounds for ``starts="box"`` (default: the bounding box of
-            sampled trajectories).
+        box: ``(low, high)`` scalars or ``(n,)`` bounds: where ``starts="box"`` samples (default: the
+            bounding box of sampled trajectories) and, widened by ``margin``, the region searched.
         params: parameter values to use instead of the system's (names as in ``system.params``).
         tol: a point is a fixed point when ``|F(x)|_2 <= tol`` (state units per step, or per unit time).
         slow_q: largest ``q`` of a reported slow point.
         dedup_tol, slow_dedup_tol: relative distances under which two points are the same point.
         maxiter: solver iterations per start.
         deflation_rounds: deflated re-solves of the starts that found known roots (0 switches deflation off).
+        deflation_starts: how many of the starts that fell into each known root are re-solved with deflation.
         trajectory_steps: length of each sampled trajectory (steps; for flows, samples ``dt`` apart).
         dt: time between trajectory samples of a flow (default 0.1 time units).
         n_vectors: leading eigenvectors stored per point.
         eig_tol: relative distance from the stability boundary under which a point is non-hyperbolic.
-        margin: points are reported only inside the bounding box of the sampled states and the starts,
-            widened on each side by ``margin`` times its width (solutions far outside the region the
-            system visits, e.g. states a GRU can only approach asymptotically, are left out and counted
-            in ``starts["outside"]``).
+        margin: the search is confined to a box, widened on each side by ``margin`` times its width:
+            ``box`` if given, else the bounding box of the sampled states and starts; given starts without
+            a box are not confined. Iterates that leave it are stopped (counted in ``starts["outside"]``):
+            they head for solutions far outside the region the system visits, such as the saturated
+            states a GRU only approaches asymptotically. ``float("inf")`` searches everywhere.
         seed: seed of the starts (the global random state is not used).
-        progress: show a progress bar over solver iterations.
+        progress: show a progress bar over the starts as they finish.
 
     Returns:
         :class:`FixedPoints` with the exact points in ``.fixed`` and slow points in ``.slow``.
@@ -248,6 +267,7 @@ def find_fixed_points(
     slow_dedup_tol = positive_float(slow_dedup_tol, name="slow_dedup_tol")
     maxiter = positive_int(maxiter, name="maxiter")
     deflation_rounds = positive_int(deflation_rounds, name="deflation_rounds", minimum=0)
+    deflation_starts = positive_int(deflation_starts, name="deflation_starts")
     trajectory_steps = positive_int(trajectory_steps, name="trajectory_steps")
     n_vectors = positive_int(n_vectors, name="n_vectors")
     margin = float(margin)
@@ -273,19 +293,21 @@ def find_fixed_points(
         if inputs.ndim != 3 or inputs.shape[-1] != system.input_dim:
             raise InvalidInputError(f"inputs has shape {tuple(inputs.shape)}; expected (batch, T, "
                                     f"input_dim={system.input_dim})")
-    x0, traj, bounded = _starts(system, c, inputs, starts, n_starts, box, trajectory_steps, dt, gen)
+    x0, traj, region = _starts(system, c, inputs, starts, n_starts, box, trajectory_steps, dt, gen)
     n_starts = len(x0)
     samples = traj.reshape(-1, n)
     ref = torch.cat([samples[torch.isfinite(samples).all(-1)], x0])
     scale = float(torch.sqrt((ref * ref).sum(-1).mean()))
     scale = scale if scale > 0 else 1.0
-    # the region searched: the box of the sampled states and starts, widened by `margin` of its width
-    width = (ref.amax(0) - ref.amin(0)).clamp_min(1e-3 * scale)
-    low, high = ref.amin(0) - margin * width, ref.amax(0) + margin * width
-    if not bounded:
-        low, high = torch.full_like(low, -float("inf")), torch.full_like(high, float("inf"))
+    if region is None or margin == float("inf"):
+        low = high = None
+    else:  # the region searched, widened on each side by `margin` of its width
+        width = (region[1] - region[0]).clamp_min(1e-3 * scale)
+        low, high = region[0] - margin * width, region[1] + margin * width
 
     def inside(x):
+        if low is None:
+            return torch.ones(x.shape[:-1], dtype=torch.bool, device=x.device)
         return ((x >= low) & (x <= high)).all(-1)
 
     F = _Residual(system, c)
@@ -302,23 +324,31 @@ def find_fixed_points(
         known_hits = torch.as_tensor(np.bincount(cluster, weights=weights, minlength=len(reps)).astype(np.int64))
         return cluster[len(allp) - len(points):]
 
-    with progress_bar(progress, (deflation_rounds + 1) * maxiter, "fixed points") as advance:
-        tick = (lambda it: advance(1)) if advance else None
+    with progress_bar(progress, n_starts, "fixed points") as advance:
+        # identical starts (trajectory samples can repeat) are solved once
+        x0, inverse = torch.unique(x0, dim=0, return_inverse=True)
         sol = solver.solve(F.with_jacobian, F, x0, tol=tol, maxiter=maxiter, radius0=scale, max_radius=1e3 * scale,
-                           on_iteration=tick)
+                           inside=inside, join_radius=JOIN * scale, on_finished=advance)
+        sol = solver.Solution(x=sol.x[inverse], residual=sol.residual[inverse], status=sol.status[inverse],
+                              iterations=sol.iterations, jacobians=sol.jacobians)
+        x0 = x0[inverse]
+        sol.status[sol.status == solver.JOINED] = solver.ROOT
         runs = [sol]
         found = torch.nonzero((sol.status == solver.ROOT) & inside(sol.x)).flatten()
         cluster = merge(sol.x[found], sol.residual[found])
-        # deflation: re-solve the starts that fell into a root another start had found first
-        _, first = np.unique(cluster, return_index=True)
-        pool = np.delete(found.cpu().numpy(), first)
+        # deflation: re-solve up to `deflation_starts` of the starts that fell into each root (the first
+        # finder excepted) with every known root deflated
+        found_np, pool = found.cpu().numpy(), []
+        for label in np.unique(cluster):
+            pool.extend(found_np[np.flatnonzero(cluster == label)[1:1 + deflation_starts]].tolist())
+        pool = np.asarray(pool, dtype=np.int64)
         for _ in range(deflation_rounds):
             if len(pool) == 0:
                 break
             n_known = len(known)
             G = _Deflated(F, known, scale)
             sol = solver.solve(G.with_jacobian, G, x0[pool], tol=tol, maxiter=maxiter, radius0=scale,
-                               max_radius=1e3 * scale, residual=G.residual, on_iteration=tick)
+                               max_radius=1e3 * scale, residual=G.residual, inside=inside)
             sol.residual = torch.linalg.vector_norm(F(sol.x), dim=-1)
             runs.append(sol)
             ok = torch.nonzero((sol.status == solver.ROOT) & (sol.residual <= tol) & inside(sol.x)).flatten()
@@ -328,7 +358,6 @@ def find_fixed_points(
             pool = pool[ok.cpu().numpy()]
 
     counts = {name: int((runs[0].status == code).sum()) for code, name in solver.STATUS_NAMES.items()}
-    counts["outside"] = int(((runs[0].status != solver.DIVERGED) & ~inside(runs[0].x)).sum())
     fixed_x, hits = known, known_hits
 
     # slow points: where the undeflated solve ended at a local minimum of q (or its last iterate), not a root
@@ -357,10 +386,10 @@ def find_fixed_points(
     slow = point_set(slow_x[slow_reps] if slow_reps else slow_x[:0], slow_hits)
     settings = dict(n_starts=n_starts, starts=starts if isinstance(starts, str) else "given", tol=tol, slow_q=slow_q,
                     dedup_tol=dedup_tol, slow_dedup_tol=slow_dedup_tol, maxiter=maxiter,
-                    deflation_rounds=deflation_rounds, trajectory_steps=traj.shape[1] - 1,
-                    dt=dt if kind == "flow" else None,
+                    deflation_rounds=deflation_rounds, deflation_starts=deflation_starts,
+                    trajectory_steps=traj.shape[1] - 1, dt=dt if kind == "flow" else None,
                     eig_tol=eig_tol, margin=margin, seed=seed, state_scale=scale, rounds_run=len(runs),
-                    iterations=[r.iterations for r in runs])
+                    iterations=[r.iterations for r in runs], jacobians=[r.jacobians for r in runs])
     return FixedPoints(fixed=fixed, slow=slow, kind=kind, system=system.name, u_star=c,
                        trajectories=traj[:8].detach(), starts=counts, status="ok" if len(fixed) else "none found",
                        settings=settings)

@@ -3,13 +3,15 @@
 Powell's hybrid (dogleg) method, as in MINPACK's ``hybrj`` (Moré, Garbow & Hillstrom 1980; Nocedal &
 Wright, *Numerical Optimization*, 2nd ed., §11.2): each start takes a step that blends the Newton step
 ``-J^{-1} F`` and the Cauchy (steepest-descent) step on ``q = |F|^2 / 2`` within its own trust radius.
-Near a regular root it is Newton's method (quadratic convergence); far from one, or where ``J`` is singular,
-it descends ``q``, so starts that find no root end at local minima of ``q``: the slow points.
+Near a regular root it is Newton's method; far from one, or where ``J`` is singular, it descends ``q``, so
+starts that find no root end at (or creep towards) local minima of ``q``: the slow points.
 
 Written here rather than taken from scipy because scipy's ``root`` solves one system at a time; this
-solves thousands of starts in one batched linear-algebra call per iteration. A rejected step shrinks the
-radius and reuses the cached Newton and Cauchy steps, so the Jacobian is formed (and factorised) only at
-accepted points, only for starts still running, and in chunks that bound memory.
+advances thousands of starts per batched call and compacts its arrays as starts finish. The Jacobian is
+evaluated and factorised only at accepted points (a rejected step shrinks the radius and reuses the
+cached Newton and Cauchy steps), in chunks that bound memory. (Broyden's secant updates, which ``hybrj``
+uses between Jacobians, were tried and converge far more slowly on trained recurrent networks, whose
+Jacobians are nearly singular along saturated units.)
 """
 
 from __future__ import annotations
@@ -20,46 +22,46 @@ from dataclasses import dataclass
 import torch
 
 # Status codes of each start at the end of a solve.
-ROOT, STATIONARY, MAXITER, DIVERGED = 0, 1, 2, 3
-STATUS_NAMES = {ROOT: "root", STATIONARY: "stationary", MAXITER: "maxiter", DIVERGED: "diverged"}
+# JOINED: the Newton step lands next to a root another start already reached; the start stops there and
+# its iterate is replaced by that root (see ``join_radius``).
+ROOT, STATIONARY, MAXITER, DIVERGED, OUTSIDE, JOINED = 0, 1, 2, 3, 4, 5
+STATUS_NAMES = {ROOT: "root", JOINED: "joined", STATIONARY: "stationary", MAXITER: "maxiter", DIVERGED: "diverged",
+                OUTSIDE: "outside"}
 
 
 @dataclass
 class Solution:
-    """Final iterates of a batched solve: ``x (B, n)``, ``residual |F(x)| (B,)``, ``grad_norm |J^T F| (B,)``,
-    ``status (B,)`` (ROOT / STATIONARY / MAXITER / DIVERGED) and ``iterations`` (the most any start used)."""
+    """Final iterates of a batched solve: ``x (B, n)``, ``residual (B,)`` (``|F(x)|`` unless a residual
+    function was given), ``status (B,)`` (ROOT / STATIONARY / MAXITER / DIVERGED / OUTSIDE),
+    ``iterations`` (the most any start used) and ``jacobians`` (Jacobians formed, over all starts)."""
 
     x: torch.Tensor
     residual: torch.Tensor
-    grad_norm: torch.Tensor
     status: torch.Tensor
     iterations: int
+    jacobians: int
 
 
-def _chunks(n_rows: int, dim: int, max_elements: int = 1 << 25):
-    """Row chunks such that a ``(rows, dim, dim)`` Jacobian stays under ``max_elements`` (256 MiB float64)."""
-    step = max(1, max_elements // max(dim * dim, 1))
-    return [slice(i, min(i + step, n_rows)) for i in range(0, n_rows, step)]
+def _bmv(M: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """Batched matrix-vector product ``(b, n, n) @ (b, n) -> (b, n)``."""
+    return (M @ v.unsqueeze(-1)).squeeze(-1)
 
 
-def _linearise(fun_jac: Callable, x: torch.Tensor):
-    """Newton step, gradient of q and J @ gradient at ``x (B, n)``; chunked to bound memory."""
-    F_all, pN_all, g_all, Jg_all, ok_all = [], [], [], [], []
-    for sl in _chunks(x.shape[0], x.shape[1]):
-        F, J = fun_jac(x[sl])
-        g = (J.transpose(-1, -2) @ F.unsqueeze(-1)).squeeze(-1)
-        Jg = (J @ g.unsqueeze(-1)).squeeze(-1)
+def _linearise(fun_jac: Callable, x: torch.Tensor, max_elements: int):
+    """``F``, Newton step (zero where none exists), gradient of q ``J^T F`` and ``J J^T F`` at ``x (b, n)``,
+    in chunks of at most ``max_elements`` Jacobian entries."""
+    b, n = x.shape
+    rows = max(1, max_elements // (n * n))
+    parts = []
+    for i in range(0, b, rows):
+        F, J = fun_jac(x[i:i + rows])
         sol, info = torch.linalg.solve_ex(J, -F)
         ok = (info == 0) & torch.isfinite(sol).all(-1)
-        # an ill-conditioned J gives a finite but meaningless Newton step: check it reduces the linear model
-        lin = torch.linalg.vector_norm((J @ sol.unsqueeze(-1)).squeeze(-1) + F, dim=-1)
-        ok &= lin <= 1e-6 * torch.linalg.vector_norm(F, dim=-1) + 1e-300
-        F_all.append(F)
-        pN_all.append(torch.where(ok.unsqueeze(-1), sol, torch.zeros_like(sol)))
-        g_all.append(g)
-        Jg_all.append(Jg)
-        ok_all.append(ok)
-    return tuple(torch.cat(t) for t in (F_all, pN_all, g_all, Jg_all, ok_all))
+        # an ill-conditioned J gives a finite but meaningless Newton step: check that it solves J p = -F
+        ok &= torch.linalg.vector_norm(_bmv(J, sol) + F, dim=-1) <= 1e-6 * torch.linalg.vector_norm(F, dim=-1)
+        g = _bmv(J.transpose(-1, -2), F)
+        parts.append((F, torch.where(ok.unsqueeze(-1), sol, torch.zeros_like(sol)), g, _bmv(J, g), ok))
+    return tuple(torch.cat(t) for t in zip(*parts, strict=True))
 
 
 def _dogleg(F, pN, ok, g, Jg, radius):
@@ -104,10 +106,15 @@ def solve(
     max_radius: float = 1e3,
     gtol: float = 1e-12,
     xtol: float = 1e-14,
+    stall: int = 5,
     residual: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
-    on_iteration: Callable[[int], None] | None = None,
+    inside: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    stall_factor: float = 0.5,
+    join_radius: float = 0.0,
+    on_finished: Callable[[int], None] | None = None,
+    max_elements: int = 1 << 25,
 ) -> Solution:
-    """Solve ``F(x) = 0`` from every row of ``x0 (B, n)``.
+    """Solve ``F(x) = 0`` from every row of ``x0 (S, n)``.
 
     Args:
         fun_jac: ``x (b, n) -> (F (b, n), J (b, n, n))``.
@@ -116,74 +123,116 @@ def solve(
         maxiter: iterations (accepted or rejected steps) per start.
         radius0, max_radius: initial and largest trust radius (state units).
         gtol: stationary once ``|J^T F| <= gtol * max(1, |F|)`` where no Newton step exists; xtol: ... or
-            the trust radius falls below
-            ``xtol * max(1, |x|)``.
+            once the trust radius falls below ``xtol * max(1, |x|)``; stall, stall_factor: ... or once ``q``
+            (or its gradient) has not fallen below ``stall_factor`` times its value ``stall`` iterations ago
+            (like MINPACK's
+            "not making good progress": Newton steps near a regular root reduce q by orders of magnitude
+            per iteration, and by a factor 4 even at a double root).
         residual: ``(x, F) -> (b,)`` the quantity compared with ``tol`` (lets a deflated solve be
             stopped on the undeflated residual).
+        inside: ``x (b, n) -> (b,)`` bool; a start whose iterate leaves this region is stopped (OUTSIDE).
+        join_radius: a start whose full Newton step lands within this distance of a root that another start
+            has reached stops there (status JOINED, its ``x`` set to that root): its remaining iterations
+            would only repeat that start's quadratic convergence. 0 switches this off.
+        on_finished: called with the number of starts that just finished (for a progress bar).
+        max_elements: Jacobian entries formed at once (256 MiB in float64).
     """
     residual = residual or (lambda x, F: torch.linalg.vector_norm(F, dim=-1))
-    B, n = x0.shape
+    S, n = x0.shape
+    dev, dt = x0.device, x0.dtype
+    tiny = torch.finfo(dt).tiny
+    out_x, out_res = x0.clone(), torch.full((S,), float("inf"), dtype=dt, device=dev)
+    out_status = torch.full((S,), MAXITER, dtype=torch.long, device=dev)
+    # working set (compacted as starts finish): ids into the outputs and per-start solver state, with the
+    # linearisation (F, Newton step, gradient, J @ gradient) cached at the current iterate
+    ids = torch.arange(S, device=dev)
     x = x0.clone()
-    status = torch.full((B,), MAXITER, dtype=torch.long, device=x.device)
-    res = torch.full((B,), float("inf"), dtype=x.dtype, device=x.device)
-    gnorm = torch.full((B,), float("inf"), dtype=x.dtype, device=x.device)
-    radius = torch.full((B,), radius0, dtype=x.dtype, device=x.device)
-    # cached linearisation of the active starts at their current iterate
-    active = torch.arange(B, device=x.device)
-    stale = torch.ones(B, dtype=torch.bool, device=x.device)  # needs a new Jacobian
-    cache = {k: torch.zeros(B, n, dtype=x.dtype, device=x.device) for k in ("F", "pN", "g", "Jg")}
-    cache_ok = torch.zeros(B, dtype=torch.bool, device=x.device)
-    iterations = 0
+    F, pN, g, Jg = (torch.zeros_like(x) for _ in range(4))
+    ok = torch.zeros(S, dtype=torch.bool, device=dev)
+    fresh = torch.ones(S, dtype=torch.bool, device=dev)  # linearise at the current x
+    radius = torch.full((S,), radius0, dtype=dt, device=dev)
+    q_mark = torch.full((S,), float("inf"), dtype=dt, device=dev)
+    g_mark = torch.full((S,), float("inf"), dtype=dt, device=dev)
+    since = torch.zeros(S, dtype=torch.long, device=dev)
+    status = torch.full((S,), MAXITER, dtype=torch.long, device=dev)
+    iterations = jacobians = 0
+    roots = x.new_zeros(0, n)  # reached so far, for join_radius
+
+    def settle(idx, xi, Fi):
+        """Status of rows ``idx`` at a point where ``F`` is known: diverged, outside, or a root."""
+        nonlocal roots
+        fin = torch.isfinite(Fi).all(-1) & torch.isfinite(xi).all(-1)
+        status[idx[~fin]] = DIVERGED
+        if inside is not None:
+            status[idx[fin & ~inside(xi)]] = OUTSIDE
+        hit = fin & (residual(xi, Fi) <= tol) & (status[idx] == MAXITER)
+        status[idx[hit]] = ROOT
+        if join_radius > 0 and bool(hit.any()):
+            roots = torch.cat([roots, xi[hit]])
+
     for it in range(maxiter):
-        if len(active) == 0:
+        alive = status == MAXITER
+        if not bool(alive.any()):
             break
+        if int(alive.sum()) < 0.9 * len(ids):  # compact the working set
+            done = ~alive
+            out_x[ids[done]], out_status[ids[done]] = x[done], status[done]
+            out_res[ids[done]] = residual(x[done], F[done])
+            if on_finished is not None:
+                on_finished(int(done.sum()))
+            ids, x, F, pN, g, Jg, ok, fresh, radius, q_mark, g_mark, since, status = (
+                t[alive] for t in (ids, x, F, pN, g, Jg, ok, fresh, radius, q_mark, g_mark, since, status))
+            alive = status == MAXITER
         iterations = it + 1
-        need = active[stale[active]]
+        need = torch.nonzero(fresh & alive).flatten()
         if len(need):
-            F, pN, g, Jg, ok = _linearise(fun_jac, x[need])
-            for key, val in (("F", F), ("pN", pN), ("g", g), ("Jg", Jg)):
-                cache[key][need] = val
-            cache_ok[need] = ok
-            stale[need] = False
-            res[need] = residual(x[need], F)
-            gnorm[need] = torch.linalg.vector_norm(g, dim=-1)
-            fin = torch.isfinite(F).all(-1) & torch.isfinite(x[need]).all(-1)
-            status[need[~fin]] = DIVERGED
-            status[need[fin & (res[need] <= tol)]] = ROOT
-            Fn = torch.linalg.vector_norm(F, dim=-1)
+            jacobians += len(need)
+            F[need], pN[need], g[need], Jg[need], ok[need] = _linearise(fun_jac, x[need], max_elements)
+            fresh[need] = False
+            settle(need, x[need], F[need])
             # a local minimum of q with F != 0 has a singular J; where Newton still works, keep going (a
             # degenerate root is approached linearly with a gradient that vanishes faster than F)
-            flat = fin & (res[need] > tol) & (gnorm[need] <= gtol * Fn.clamp_min(1)) & ~ok
-            status[need[flat]] = STATIONARY
-            active = active[status[active] == MAXITER]
-            if len(active) == 0:
-                break
-        F, pN, g, Jg = (cache[k][active] for k in ("F", "pN", "g", "Jg"))
-        p, predicted = _dogleg(F, pN, cache_ok[active], g, Jg, radius[active])
-        x_new = x[active] + p
+            gn = torch.linalg.vector_norm(g[need], dim=-1)
+            flat = (gn <= gtol * torch.linalg.vector_norm(F[need], dim=-1).clamp_min(1)) & ~ok[need]
+            status[need[flat & (status[need] == MAXITER)]] = STATIONARY
+            if join_radius > 0 and len(roots):
+                lands = x[need] + pN[need]
+                d, j = torch.cdist(lands, roots).min(-1)
+                near = ok[need] & (d <= join_radius) & (torch.linalg.vector_norm(pN[need], dim=-1) <= radius[need])
+                near &= status[need] == MAXITER
+                status[need[near]] = JOINED
+                x[need[near]] = roots[j[near]]
+            alive = status == MAXITER
+        p, predicted = _dogleg(F, pN, ok, g, Jg, radius)
+        p = torch.where(alive.unsqueeze(-1), p, torch.zeros_like(p))
+        x_new = x + p
         F_new = fun(x_new)
-        q_old = 0.5 * (F * F).sum(-1)
-        q_new = 0.5 * (F_new * F_new).sum(-1)
-        rho = (q_old - q_new) / predicted.clamp_min(torch.finfo(x.dtype).tiny)
-        accept = torch.isfinite(q_new) & (rho > 1e-4) & (q_new < q_old)
+        q_old, q_new = 0.5 * (F * F).sum(-1), 0.5 * (F_new * F_new).sum(-1)
+        finite = torch.isfinite(F_new).all(-1)
+        rho = (q_old - q_new) / predicted.clamp_min(tiny)
+        accept = alive & finite & (rho > 1e-4) & (q_new < q_old)
+        x = torch.where(accept.unsqueeze(-1), x_new, x)
+        F = torch.where(accept.unsqueeze(-1), F_new, F)
+        fresh |= accept
+        acc = torch.nonzero(accept).flatten()
+        settle(acc, x[acc], F[acc])
         pn = torch.linalg.vector_norm(p, dim=-1)
-        r = radius[active]
-        r = torch.where(rho < 0.25, 0.25 * pn, r)
-        r = torch.where((rho > 0.75) & (pn >= 0.99 * r), torch.clamp(2 * r, max=max_radius), r)
-        r = torch.where(torch.isfinite(q_new), r, 0.25 * pn)
-        radius[active] = r
-        acc = active[accept]
-        x[acc] = x_new[accept]
-        stale[acc] = True
-        small = r < xtol * torch.linalg.vector_norm(x[active], dim=-1).clamp_min(1)
-        status[active[small & ~accept]] = STATIONARY
-        active = active[status[active] == MAXITER]
-        if on_iteration is not None:
-            on_iteration(it)
-    # final residuals of starts whose last accepted point was not linearised yet
-    need = torch.nonzero(stale & (status == MAXITER)).flatten()
-    if len(need):
-        F = fun(x[need])
-        res[need] = residual(x[need], F)
-        status[need[res[need] <= tol]] = ROOT
-    return Solution(x=x, residual=res, grad_norm=gnorm, status=status, iterations=iterations)
+        r = torch.where(rho < 0.25, 0.25 * pn, radius)
+        r = torch.where((rho > 0.75) & (pn >= 0.99 * radius), torch.clamp(2 * radius, max=max_radius), r)
+        r = torch.where(finite, r, 0.25 * pn)
+        radius = torch.where(alive, r, radius)
+        # progress: q or the gradient of q (at the last linearisation) fell by stall_factor; the gradient
+        # keeps falling while a start homes in on a slow point, where q itself levels off
+        q_now = torch.where(accept, q_new, q_old)
+        g_now = torch.linalg.vector_norm(g, dim=-1)
+        progress = (q_now < stall_factor * q_mark) | (g_now < stall_factor * g_mark)
+        q_mark = torch.where(progress, q_now, q_mark)
+        g_mark = torch.where(progress, g_now, g_mark)
+        since = torch.where(progress, torch.zeros_like(since), since + 1)
+        small = radius < xtol * torch.linalg.vector_norm(x, dim=-1).clamp_min(1)
+        status[alive & (status == MAXITER) & ((small & ~accept) | (since >= stall))] = STATIONARY
+    out_x[ids], out_status[ids] = x, status
+    out_res[ids] = residual(x, F)
+    if on_finished is not None:
+        on_finished(len(ids))
+    return Solution(x=out_x, residual=out_res, status=out_status, iterations=iterations, jacobians=jacobians)

@@ -59,6 +59,8 @@ class System:
         # Optional analytic ``(x, c, V_full) -> (f(x), J @ V_full)`` that avoids forming J (set by adapters
         # that know their Jacobian's block structure); used wherever an analytic Jacobian would be.
         self._push_forward: Callable | None = None
+        # True when the analytic Jacobian returns a new tensor on every call (callers may then modify it)
+        self._jacobian_is_fresh = False
         self._sample_state = sample_state
         self.params: dict[str, torch.Tensor] | None = None
         if params is not None:

@@ -80,6 +80,7 @@ def from_torch(
             sample_state=stack.sample_state, tangent_index=index, dtype=dtype, device=device,
         )
         system._push_forward = stack.push_forward  # structured J @ V: the Lyapunov hot path
+        system._jacobian_is_fresh = True  # each call returns a new tensor that callers may modify
         return system
     if _takes_t_and_x(module):
         return _module_flow(module, dtype=dtype, device=device, name=name, dim=dim)
@@ -246,6 +247,9 @@ class _RecurrentStack:
         """``(..., n, n)`` assembled from the cell blocks: ``O(n^2)`` per state for one layer (no product with
         an identity frame); deeper layers add the chain rule through their input, one matmul each."""
         batch = x.shape[:-1] if u is None else torch.broadcast_shapes(x.shape[:-1], u.shape[:-1])
+        if self.L == 1 and self.comps == ("h",):  # one dense block: it is the Jacobian
+            J = self._blocks(u, x, 0, self.layers[0])[1][("h", "h")]
+            return J if J.shape[:-2] == batch else J.expand(*batch, self.dim, self.dim).clone()
         J = x.new_zeros(*batch, self.dim, self.dim)
         inp = u
         for layer, w in enumerate(self.layers):
