@@ -9,7 +9,10 @@ cell, differentiated by autograd.
 
 Both run in float64 on the same trained GRU (3-bit flip-flop task, trained here with a fixed seed) from
 the same 1024 starts (states of trajectories driven by task inputs), in this one process. Recall: a
-reference point counts as found when one of our fixed or slow points lies within 1e-3 of it.
+reference fixed point (its final points with q < 1e-12, deduplicated at 1e-3) counts as found when one
+of our fixed points lies within 1e-3 of it; "recall q<1e-6" does the same for the reference's final
+points with q < 1e-6 (fixed and slow) against our fixed and slow points; "ours near ref" counts our
+fixed points that some reference final point reached within 1e-3.
 
     python bench/fixed_points.py                 # N = 128 and 256
     python bench/fixed_points.py --sizes 128
@@ -31,9 +34,18 @@ from neurodyn.models import train_flip_flop
 STARTS = 1024
 
 
-def reference_fixed_points(gru: torch.nn.GRU, x0: torch.Tensor, *, max_iters=5000, tol_q=1e-12, unique=1e-3):
-    """Adam on mean q with a plateau-decayed learning rate; returns (points with q < tol_q deduplicated,
-    their q, iterations, seconds)."""
+def distinct(points: torch.Tensor, q: torch.Tensor, radius: float = 1e-3) -> torch.Tensor:
+    """Greedy deduplication in order of increasing q (FixedPointFinder's ``tol_unique``)."""
+    keep = []
+    for i in torch.argsort(q).tolist():
+        if all(float(torch.linalg.vector_norm(points[i] - points[j])) > radius for j in keep):
+            keep.append(i)
+    return points[keep]
+
+
+def reference_fixed_points(gru: torch.nn.GRU, x0: torch.Tensor, *, max_iters=5000, tol_q=1e-12):
+    """Adam on mean q with a plateau-decayed learning rate; returns (final points, their q, iterations,
+    seconds)."""
     m = copy.deepcopy(gru).double()
     for p in m.parameters():
         p.requires_grad_(False)
@@ -42,8 +54,9 @@ def reference_fixed_points(gru: torch.nn.GRU, x0: torch.Tensor, *, max_iters=500
     opt = torch.optim.Adam([x], lr=1.0)
     lr, best = 1.0, float("inf")
     t0 = time.perf_counter()
-    it = 0
-    for it in range(1, max_iters + 1):
+    iterations = 0
+    while iterations < max_iters:
+        iterations += 1
         _, h = m(zero, x.unsqueeze(0))
         q = 0.5 * ((h[0] - x) ** 2).sum(-1)
         loss = q.mean()
@@ -61,12 +74,7 @@ def reference_fixed_points(gru: torch.nn.GRU, x0: torch.Tensor, *, max_iters=500
     with torch.no_grad():
         _, h = m(zero, x.unsqueeze(0))
         q = 0.5 * ((h[0] - x) ** 2).sum(-1)
-    pts, qs = x.detach()[q < tol_q], q[q < tol_q]
-    keep = []
-    for i in torch.argsort(qs).tolist():
-        if all(float(torch.linalg.vector_norm(pts[i] - pts[j])) > unique for j in keep):
-            keep.append(i)
-    return pts[keep], qs[keep], it, seconds
+    return x.detach(), q, iterations, seconds
 
 
 def starts_for(gru: torch.nn.GRU, seed: int = 0) -> torch.Tensor:
@@ -91,18 +99,25 @@ def run(N: int) -> dict:
     ours = nd.find_fixed_points(system, starts=x0, box=(-1.0, 1.0))
     ours_s = time.perf_counter() - t0
 
-    ref_pts, ref_q, ref_iters, ref_s = reference_fixed_points(gru, x0)
-    found = torch.cat([ours.fixed.points, ours.slow.points])
-    if len(ref_pts):
-        d = torch.cdist(ref_pts, found).min(1).values if len(found) else torch.full((len(ref_pts),), float("inf"))
-        recalled = int((d <= 1e-3).sum())
-    else:
-        recalled = 0
+    ref_x, ref_q, ref_iters, ref_s = reference_fixed_points(gru, x0)
+
+    def recall(points, pool):
+        if len(points) == 0:
+            return 0
+        if len(pool) == 0:
+            return 0
+        return int((torch.cdist(points, pool).min(1).values <= 1e-3).sum())
+
+    ref_fixed = distinct(ref_x[ref_q < 1e-12], ref_q[ref_q < 1e-12])
+    ref_slow = distinct(ref_x[ref_q < 1e-6], ref_q[ref_q < 1e-6])
+    ours_all = torch.cat([ours.fixed.points, ours.slow.points])
     return dict(N=N, acc=trained.accuracy, train_s=train_s, ours_s=ours_s, ref_s=ref_s, ref_iters=ref_iters,
                 n_ours=len(ours.fixed), n_stable=len(ours.fixed.stable), n_slow=len(ours.slow),
                 ours_res=float(ours.fixed.residual.max()) if len(ours.fixed) else float("nan"),
-                n_ref=len(ref_pts), ref_res=float((2 * ref_q).sqrt().max()) if len(ref_q) else float("nan"),
-                recalled=recalled, iterations=ours.settings["iterations"])
+                n_ref=len(ref_fixed), ref_min_q=float(ref_q.min()), n_ref_slow=len(ref_slow),
+                recalled=recall(ref_fixed, ours.fixed.points), recalled_slow=recall(ref_slow, ours_all),
+                ref_near_ours=recall(ours.fixed.points, ref_x), iterations=ours.settings["iterations"],
+                jacobians=sum(ours.settings["jacobians"]))
 
 
 def main():
@@ -110,16 +125,18 @@ def main():
     parser.add_argument("--sizes", type=int, nargs="+", default=[128, 256])
     args = parser.parse_args()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {platform.machine()}; {STARTS} starts")
-    header = (f"{'N':>4} {'train acc':>9} | {'ours s':>7} {'fixed':>5} {'stable':>6} {'slow':>4} {'max |F|':>8} | "
-              f"{'ref s':>7} {'iters':>5} {'fixed':>5} {'max |F|':>8} | {'speed-up':>8} {'recall':>7}")
+    header = (f"{'N':>4} {'acc':>6} | {'ours s':>6} {'fixed':>5} {'stable':>6} {'slow':>4} {'max |F|':>7} "
+              f"{'Jacs':>5} | {'ref s':>6} {'iters':>5} {'min q':>7} {'q<1e-12':>7} {'q<1e-6':>6} | "
+              f"{'speed-up':>8} {'recall':>7} {'recall q<1e-6':>13} {'ours near ref':>13}")
     print(header)
     print("-" * len(header))
     for N in args.sizes:
         r = run(N)
-        print(f"{r['N']:>4} {r['acc']:>9.4f} | {r['ours_s']:>7.2f} {r['n_ours']:>5} {r['n_stable']:>6} "
-              f"{r['n_slow']:>4} {r['ours_res']:>8.1e} | {r['ref_s']:>7.2f} {r['ref_iters']:>5} {r['n_ref']:>5} "
-              f"{r['ref_res']:>8.1e} | {r['ref_s'] / r['ours_s']:>7.1f}x {r['recalled']:>3}/{r['n_ref']:<3}"
-              f"   (solver iterations per round: {r['iterations']})", flush=True)
+        print(f"{r['N']:>4} {r['acc']:>6.4f} | {r['ours_s']:>6.2f} {r['n_ours']:>5} {r['n_stable']:>6} "
+              f"{r['n_slow']:>4} {r['ours_res']:>7.0e} {r['jacobians']:>5} | {r['ref_s']:>6.1f} {r['ref_iters']:>5} "
+              f"{r['ref_min_q']:>7.0e} {r['n_ref']:>7} {r['n_ref_slow']:>6} | {r['ref_s'] / r['ours_s']:>7.1f}x "
+              f"{r['recalled']:>3}/{r['n_ref']:<3} {r['recalled_slow']:>7}/{r['n_ref_slow']:<5} "
+              f"{r['ref_near_ours']:>7}/{r['n_ours']:<5}", flush=True)
 
 
 if __name__ == "__main__":

@@ -147,3 +147,41 @@ def test_mismatched_weights(user_model):
 def test_debug_shows_the_exception(user_model):
     result = runner.invoke(app, ["lyapunov", "nosuchsystem", "--debug"])
     assert result.exit_code != 0 and isinstance(result.exception, nd.InvalidInputError)
+
+
+def test_fixed_points_of_a_reference_system(tmp_path):
+    result = runner.invoke(app, ["fixed-points", "henon", "--n-starts", "32", "--out", str(tmp_path), "--no-progress"])
+    assert result.exit_code == 0, result.output
+    data = json.loads((tmp_path / "fixed_points.json").read_text())
+    xs = sorted(p[0] for p in data["fixed"]["points"])
+    r = math.sqrt(0.7**2 + 4 * 1.4)
+    assert xs == pytest.approx([(-0.7 - r) / 2.8, (-0.7 + r) / 2.8], abs=1e-12)
+    assert data["fixed"]["stability"] == ["saddle", "saddle"]
+    assert (tmp_path / "fixed_points.png").read_bytes()[:4] == b"\x89PNG"
+    assert "2 fixed points" in " ".join(result.output.split())
+
+
+def test_fixed_points_of_a_user_model(user_model):
+    out = user_model / "out"
+    result = runner.invoke(app, ["fixed-points", "mymodels:gru", "--n-starts", "64", "--u-star", "0,0,0.5",
+                                 "--out", str(out), "--no-progress"])
+    assert result.exit_code == 0, result.output
+    data = json.loads((out / "fixed_points.json").read_text())
+    assert data["u_star"] == [0.0, 0.0, 0.5] and data["kind"] == "map"
+    assert len(data["fixed"]["points"]) >= 1 and max(data["fixed"]["residual"]) <= 1e-10
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["mymodels:gru", "--u-star", "1,x"], "comma-separated numbers"),
+        (["henon", "--u-star", "1"], "applies to recurrent models"),
+        (["henon", "--starts", "grid"], "starts must be one of"),
+        (["henon", "--tol", "0"], "tol must be a positive"),
+    ],
+)
+def test_fixed_points_bad_input(user_model, args, message):
+    result = runner.invoke(app, ["fixed-points", *args, "--out", "o", "--no-progress"])
+    assert result.exit_code == 2, result.output
+    assert message in " ".join(result.output.split())
+    assert not (user_model / "o").exists()

@@ -11,11 +11,13 @@ FAST = {
     "lorenz_spectrum.py": ["--steps", "500"],
     "gru_spectrum.py": ["--hidden", "8", "--steps", "100"],
     "random_rnn_transition.py": ["--n", "50", "--steps", "100"],
+    "flip_flop_fixed_points.py": ["--hidden", "12", "--iterations", "150"],
 }
 EXPECT = {  # a line each example must print
     "lorenz_spectrum.py": "lambda_3 =",
     "gru_spectrum.py": "max_lyapunov (JVP, no Jacobian formed)",
     "random_rnn_transition.py": "mean field",
+    "flip_flop_fixed_points.py": "saddles, unstable dimensions",
 }
 
 

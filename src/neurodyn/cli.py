@@ -15,7 +15,7 @@ import neurodyn
 from neurodyn.errors import InvalidInputError, NeurodynError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Neural networks as dynamical systems: Lyapunov spectra and more.")
+                  help="Neural networks as dynamical systems: Lyapunov spectra, fixed points and more.")
 console = Console()
 
 # Run settings per reference system that reach the published values; the systems' parameters and their
@@ -105,10 +105,8 @@ def lyapunov(
         if isinstance(sys_obj, neurodyn.Flow):
             run.setdefault("dt", 0.01)
         if sys_obj.input_dim:
-            gen = torch.Generator().manual_seed(seed + 1)
             total = run["transient"] + run.get("tangent_transient", 0) + run["steps"]
-            run["inputs"] = input_std * torch.randn(run.pop("batch"), total, sys_obj.input_dim, generator=gen,
-                                                    dtype=torch.float64)
+            run["inputs"] = _driving_inputs(sys_obj, run.pop("batch"), total, input_std, seed)
         res = neurodyn.lyapunov_spectrum(sys_obj, k=k, seed=seed, base=2 if base == "2" else base,
                                          progress=progress, **run)
         out.mkdir(parents=True, exist_ok=True)
@@ -132,20 +130,94 @@ def lyapunov(
     console.print(f"wrote {out / 'lyapunov.json'} and {out / 'lyapunov.png'}")
 
 
-def _save_plot(res, path: Path) -> None:
+def _save_figure(draw, path: Path, *, ncols: int = 1, size=(6, 5)) -> None:
+    """Draw with ``draw(axes)`` on a fresh figure and write it to ``path`` whole or not at all."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-    res.plot(ax=axes[0], kind="convergence" if len(res.exponents) <= 10 else "spectrum")
-    res.plot(ax=axes[1], kind="spectrum")
-    fig.tight_layout()
-    tmp = path.with_suffix(".tmp.png")
-    fig.savefig(tmp, dpi=120)
-    plt.close(fig)
-    tmp.replace(path)
+    fig, axes = plt.subplots(1, ncols, figsize=size)
+    try:
+        draw(axes)
+        fig.tight_layout()
+        tmp = path.with_suffix(".tmp.png")
+        fig.savefig(tmp, dpi=120)
+        tmp.replace(path)
+    finally:
+        plt.close(fig)
+
+
+def _save_plot(res, path: Path) -> None:
+    def draw(axes):
+        res.plot(ax=axes[0], kind="convergence" if len(res.exponents) <= 10 else "spectrum")
+        res.plot(ax=axes[1], kind="spectrum")
+
+    _save_figure(draw, path, ncols=2, size=(11, 4))
+
+
+def _driving_inputs(sys_obj, batch: int, steps: int, input_std: float, seed: int) -> torch.Tensor:
+    """Gaussian input sequences ``(batch, steps, input_dim)`` for a recurrent model (seeded)."""
+    gen = torch.Generator().manual_seed(seed + 1)
+    return input_std * torch.randn(batch, steps, sys_obj.input_dim, generator=gen, dtype=torch.float64)
+
+
+@app.command("fixed-points")
+def fixed_points(
+    system: str = typer.Argument(..., help="reference system (logistic, henon, lorenz, random-tanh-rnn) "
+                                           "or a model 'package.module:factory'"),
+    weights: Path = typer.Option(None, help="weights for the model: .safetensors or a torch state-dict checkpoint"),
+    n_starts: int = typer.Option(256, help="number of starts"),
+    starts: str = typer.Option("trajectories", help="'trajectories' (states the system visits) or 'box'"),
+    tol: float = typer.Option(1e-10, help="residual |F(x)| below which a point is a fixed point"),
+    slow_q: float = typer.Option(1e-6, help="largest q = |F|^2/2 of a reported slow point"),
+    u_star: str = typer.Option(None, help="constant input of a recurrent model, comma-separated (default zeros)"),
+    input_std: float = typer.Option(1.0, help="std of the Gaussian inputs driving a model's sampled trajectories"),
+    param: list[str] = typer.Option([], "--param", help="reference-system parameter, name=value (repeatable)"),
+    lstm_state: str = typer.Option("full", help="LSTM state: 'full' (h, c) or 'h'"),
+    seed: int = typer.Option(0, help="seed of the starts and inputs"),
+    out: Path = typer.Option(Path("neurodyn-out"), help="folder for fixed_points.json and fixed_points.png"),
+    progress: bool = typer.Option(True, help="show a progress bar"),
+    debug: bool = typer.Option(False, help="show tracebacks"),
+):
+    """Fixed points / equilibria and slow points with their stability; writes JSON and a PNG plot."""
+    try:
+        sys_obj, _ = _build(system, weights, _parse_params(param), lstm_state)
+        kwargs = {}
+        if sys_obj.input_dim:
+            kwargs["inputs"] = _driving_inputs(sys_obj, 32, 200, input_std, seed)
+            if u_star is not None:
+                try:
+                    kwargs["u_star"] = torch.tensor([float(v) for v in u_star.split(",")], dtype=torch.float64)
+                except ValueError:
+                    raise InvalidInputError(f"--u-star {u_star!r} must be comma-separated numbers") from None
+        elif u_star is not None:
+            raise InvalidInputError(f"--u-star applies to recurrent models; {system} takes no input")
+        res = neurodyn.find_fixed_points(sys_obj, n_starts=n_starts, starts=starts, tol=tol, slow_q=slow_q,
+                                         seed=seed, progress=progress, **kwargs)
+        out.mkdir(parents=True, exist_ok=True)
+        res.save_json(out / "fixed_points.json")
+        _save_figure(lambda ax: res.plot(ax=ax), out / "fixed_points.png", size=(7, 5.5))
+    except NeurodynError as exc:
+        _fail(exc, debug)
+        return
+    what = "fixed points" if res.kind == "map" else "equilibria"
+    lead = "|μ|₁ (leading multiplier)" if res.kind == "map" else "Re λ₁ (leading eigenvalue)"
+    table = Table(title=f"{len(res.fixed)} {what} of {res.system}")
+    for col in ("#", "stability", "unstable dim", lead, "residual", "starts"):
+        table.add_column(col, justify="left" if col == "stability" else "right")
+    shown = min(len(res.fixed), 20)
+    for i in range(shown):
+        ev = res.fixed.eigenvalues[i, 0]
+        lead_val = abs(complex(ev)) if res.kind == "map" else float(ev.real)
+        table.add_row(str(i + 1), res.fixed.stability[i], str(int(res.fixed.n_unstable[i])), f"{lead_val:.6g}",
+                      f"{float(res.fixed.residual[i]):.1e}", str(int(res.fixed.hits[i])))
+    if len(res.fixed) > shown:
+        table.add_row("...", f"({len(res.fixed) - shown} more in the JSON)", "", "", "", "")
+    console.print(table)
+    console.print(f"{len(res.slow)} slow point(s) with q <= {slow_q:g}; starts: "
+                  + ", ".join(f"{k} {v}" for k, v in res.starts.items() if v))
+    console.print(f"wrote {out / 'fixed_points.json'} and {out / 'fixed_points.png'}")
 
 
 @app.callback(invoke_without_command=True)

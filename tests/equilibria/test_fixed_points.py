@@ -196,3 +196,16 @@ def test_user_module_and_global_rng_untouched():
     assert torch.equal(torch.get_rng_state(), state)
     assert all(torch.equal(before[k], v) for k, v in gru.state_dict().items())
     assert gru.training and gru.weight_hh_l0.dtype == torch.float32 and gru.weight_hh_l0.requires_grad
+
+
+def test_two_layer_gru_points_are_fixed_points_of_the_step():
+    """The GRU path iterates on an equivalent residual; every reported point still satisfies step(x) = x."""
+    torch.manual_seed(1)
+    gru = torch.nn.GRU(2, 6, num_layers=2)
+    system = neurodyn.from_torch(gru)
+    u = torch.tensor([0.3, -0.2], dtype=torch.float64)
+    res = find_fixed_points(system, u_star=u, n_starts=64)
+    assert len(res.fixed) >= 1
+    F = system.step(res.points, u.expand(len(res.points), 2)) - res.points
+    assert float(torch.linalg.vector_norm(F, dim=-1).max()) <= TOL
+    torch.testing.assert_close(res.fixed.residual, torch.linalg.vector_norm(F, dim=-1), rtol=0, atol=1e-15)

@@ -35,22 +35,25 @@ def as_system(system, *, what: str = "system") -> System:
 
 
 class _Residual:
-    """``F(x) = step(x, u*) - x`` (map) or ``field(t, x)`` (flow) and its Jacobian, batched over rows of x."""
+    """``F(x) = step(x, u*) - x`` (map) or ``field(t, x)`` (flow) and its Jacobian, batched over rows of x.
+
+    ``solve`` / ``solve_with_jacobian`` give the residual the solver iterates on: the system's own
+    better-conditioned equivalent when it has one (a GRU's ``n(x, h) - h``, same zeros), else ``F``;
+    ``norm`` is always the true ``|F(x)|``, against which roots are judged.
+    """
 
     def __init__(self, system: System, c):
         self.system, self.c = system, c
         self.is_map = isinstance(system, Map)
+        self.reduced = self.is_map and system._fixed_point_residual is not None
 
     def _c(self, x):
         if self.is_map and self.c is not None:
             return self.c.expand(*x.shape[:-1], self.c.shape[-1])
         return self.c
 
-    def f(self, x):
-        return self.system.f(x, self._c(x))
-
     def __call__(self, x):
-        out = self.f(x)
+        out = self.system.f(x, self._c(x))
         return out - x if self.is_map else out
 
     def with_jacobian(self, x):
@@ -61,11 +64,20 @@ class _Residual:
             J = J - torch.eye(x.shape[-1], dtype=x.dtype, device=x.device)
         return self(x), J
 
+    def solve(self, x):
+        return self.system._fixed_point_residual(x, self._c(x), False) if self.reduced else self(x)
+
+    def solve_with_jacobian(self, x):
+        return self.system._fixed_point_residual(x, self._c(x), True) if self.reduced else self.with_jacobian(x)
+
+    def norm(self, x, G=None):
+        return torch.linalg.vector_norm(self(x) if self.reduced or G is None else G, dim=-1)
+
 
 class _Deflated:
     """Deflation (Farrell, Birkisson & Funke 2015, SIAM J. Sci. Comput. 37, A2026): solve
-    ``G(x) = M(x) F(x)`` with ``M(x) = prod_i ((s / |x - r_i|)^2 + 1)`` so known roots ``r_i`` repel the
-    iteration; ``G`` has the same other roots as ``F``. ``s`` is the state scale."""
+    ``G(x) = M(x) R(x)`` with ``M(x) = prod_i ((s / |x - r_i|)^2 + 1)`` so known roots ``r_i`` repel the
+    iteration; ``G`` has the same other roots as the residual ``R``. ``s`` is the state scale."""
 
     def __init__(self, base: _Residual, roots: torch.Tensor, scale: float):
         self.base, self.roots, self.scale = base, roots, scale
@@ -79,16 +91,16 @@ class _Deflated:
 
     def __call__(self, x):
         log_m, _ = self._log_m(x)
-        return torch.exp(log_m).unsqueeze(-1) * self.base(x)
+        return torch.exp(log_m).unsqueeze(-1) * self.base.solve(x)
 
     def with_jacobian(self, x):
-        F, J = self.base.with_jacobian(x)
+        R, J = self.base.solve_with_jacobian(x)
         log_m, grad = self._log_m(x)
         m = torch.exp(log_m)
-        return m.unsqueeze(-1) * F, m[:, None, None] * (J + F.unsqueeze(-1) * grad.unsqueeze(-2))
+        return m.unsqueeze(-1) * R, m[:, None, None] * (J + R.unsqueeze(-1) * grad.unsqueeze(-2))
 
     def residual(self, x, G):  # the undeflated residual |F(x)| (G itself may overflow near a known root)
-        return torch.linalg.vector_norm(self.base(x), dim=-1)
+        return self.base.norm(x)
 
 
 def _distances(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -327,8 +339,17 @@ def find_fixed_points(
     with progress_bar(progress, n_starts, "fixed points") as advance:
         # identical starts (trajectory samples can repeat) are solved once
         x0, inverse = torch.unique(x0, dim=0, return_inverse=True)
-        sol = solver.solve(F.with_jacobian, F, x0, tol=tol, maxiter=maxiter, radius0=scale, max_radius=1e3 * scale,
-                           inside=inside, join_radius=JOIN * scale, on_finished=advance)
+        common = dict(tol=tol, maxiter=maxiter, radius0=scale, max_radius=1e3 * scale, inside=inside)
+        sol = solver.solve(F.solve_with_jacobian, F.solve, x0, residual=F.norm, join_radius=JOIN * scale,
+                           on_finished=advance, **common)
+        if F.reduced:  # starts that found no root go again on F itself, whose q defines the slow points
+            rest = torch.nonzero((sol.status != solver.ROOT) & (sol.status != solver.JOINED)
+                                 & (sol.status != solver.DIVERGED)).flatten()
+            if len(rest):
+                again = solver.solve(F.with_jacobian, F, x0[rest], **common)
+                for field in ("x", "residual", "status"):
+                    getattr(sol, field)[rest] = getattr(again, field)
+                sol.jacobians += again.jacobians
         sol = solver.Solution(x=sol.x[inverse], residual=sol.residual[inverse], status=sol.status[inverse],
                               iterations=sol.iterations, jacobians=sol.jacobians)
         x0 = x0[inverse]
@@ -347,9 +368,7 @@ def find_fixed_points(
                 break
             n_known = len(known)
             G = _Deflated(F, known, scale)
-            sol = solver.solve(G.with_jacobian, G, x0[pool], tol=tol, maxiter=maxiter, radius0=scale,
-                               max_radius=1e3 * scale, residual=G.residual, inside=inside)
-            sol.residual = torch.linalg.vector_norm(F(sol.x), dim=-1)
+            sol = solver.solve(G.with_jacobian, G, x0[pool], residual=G.residual, **common)
             runs.append(sol)
             ok = torch.nonzero((sol.status == solver.ROOT) & (sol.residual <= tol) & inside(sol.x)).flatten()
             merge(sol.x[ok], sol.residual[ok])

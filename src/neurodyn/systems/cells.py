@@ -109,6 +109,25 @@ def gru_blocks(x, h, w: LayerWeights, need_din: bool = True):
     return ((1 - z) * n + z * h,), blocks
 
 
+def gru_candidate_blocks(x, h, w: LayerWeights, need_din: bool = True):
+    """The candidate state ``n(x, h)`` and its derivatives ``dn/dh`` and (if ``need_din``) ``dn/dx``.
+
+    Since ``h' - h = (1 - z)(n - h)`` with ``0 < 1 - z``, the fixed points of a GRU layer are exactly the
+    solutions of ``n(x, h) = h``; that residual stays well conditioned where the update gate saturates
+    (``z -> 1``), which makes ``h' - h`` nearly flat and Newton's method slow.
+    """
+    r, _, n, h_n = _gru_parts(x, h, w)
+    N = h.shape[-1]
+    dn = 1 - n * n
+    dr = dn * h_n * r * (1 - r)
+    W_ir, _, W_in = w.w_ih.split(N, 0)
+    W_hr, _, W_hn = w.w_hh.split(N, 0)
+    blocks = {("h", "h"): _diag_sum(((dn * r, W_hn), (dr, W_hr)))}
+    if need_din:
+        blocks[("h", "din")] = _diag_sum(((dn, W_in), (dr, W_ir)))
+    return n, blocks
+
+
 # --- LSTM -----------------------------------------------------------------------------------------------
 def _lstm_parts(x, h, c, w: LayerWeights):
     g_all = _rnn_pre(x, h, w)

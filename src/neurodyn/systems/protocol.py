@@ -61,6 +61,9 @@ class System:
         self._push_forward: Callable | None = None
         # True when the analytic Jacobian returns a new tensor on every call (callers may then modify it)
         self._jacobian_is_fresh = False
+        # Optional ``(x, c, with_jacobian) -> G or (G, dG/dx)``: a residual with exactly the fixed points of
+        # a map as zeros but better conditioned than step(x) - x (set by the GRU adapter)
+        self._fixed_point_residual: Callable | None = None
         self._sample_state = sample_state
         self.params: dict[str, torch.Tensor] | None = None
         if params is not None:

@@ -81,6 +81,8 @@ def from_torch(
         )
         system._push_forward = stack.push_forward  # structured J @ V: the Lyapunov hot path
         system._jacobian_is_fresh = True  # each call returns a new tensor that callers may modify
+        if stack.cell == "gru":
+            system._fixed_point_residual = stack.fixed_point_residual
         return system
     if _takes_t_and_x(module):
         return _module_flow(module, dtype=dtype, device=device, name=name, dim=dim)
@@ -266,6 +268,31 @@ class _RecurrentStack:
                     rows += blocks[(a, "din")] @ J[..., self._slice("h", layer - 1), :]
             inp = new[0]
         return J
+
+    def fixed_point_residual(self, x: torch.Tensor, u: torch.Tensor | None, with_jacobian: bool = True):
+        """GRU only: ``G(x) = [n_l(h_{l-1}, h_l) - h_l]_l`` (``h_{-1} = u``), whose zeros are exactly the
+        fixed points of the step (see :func:`cells.gru_candidate_blocks`), and ``dG/dx`` if asked."""
+        batch = x.shape[:-1] if u is None else torch.broadcast_shapes(x.shape[:-1], u.shape[:-1])
+        G = [None] * self.L
+        J = None if not with_jacobian or self.L == 1 else x.new_zeros(*batch, self.dim, self.dim)
+        for layer, w in enumerate(self.layers):
+            rows = self._slice("h", layer)
+            inp = u if layer == 0 else x[..., self._slice("h", layer - 1)]
+            n, blocks = cells.gru_candidate_blocks(inp, x[..., rows], w, need_din=with_jacobian and layer > 0)
+            G[layer] = n - x[..., rows]
+            if not with_jacobian:
+                continue
+            if J is None:  # one layer: the block is the Jacobian
+                J = blocks[("h", "h")]
+                if J.shape[:-2] != batch:
+                    J = J.expand(*batch, self.dim, self.dim).clone()
+            else:
+                J[..., rows, rows] = blocks[("h", "h")]
+                if layer > 0:
+                    J[..., rows, self._slice("h", layer - 1)] = blocks[("h", "din")]
+            J.diagonal(dim1=-2, dim2=-1)[..., rows].sub_(1)
+        G = _stack(G)
+        return (G, J) if with_jacobian else G
 
     def sample_state(self, batch: int, generator: torch.Generator) -> torch.Tensor:
         return 2 * torch.rand(batch, self.dim, generator=generator, dtype=self.dtype) - 1
