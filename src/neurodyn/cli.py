@@ -220,6 +220,27 @@ def fixed_points(
     console.print(f"wrote {out / 'fixed_points.json'} and {out / 'fixed_points.png'}")
 
 
+@app.command()
+def demo(
+    out: Path = typer.Option(Path("neurodyn-demo"), help="folder for report.html and the JSON results"),
+    quick: bool = typer.Option(False, help="small sizes (seconds instead of minutes; for trying things out)"),
+    seed: int = typer.Option(0, help="seed of every model, start and input"),
+    debug: bool = typer.Option(False, help="show tracebacks"),
+):
+    """Train small seeded models, analyse them (fixed points, Lyapunov spectra, chaos) and write a report."""
+    from neurodyn.report import DemoSettings, run_demo
+
+    settings = DemoSettings.quick(seed) if quick else DemoSettings(seed=seed)
+    try:
+        with console.status("running the demo analyses...") as status:
+            report = run_demo(out, settings=settings, log=lambda msg: (status.update(msg),
+                                                                        console.print(f"· {msg}", highlight=False)))
+    except NeurodynError as exc:
+        _fail(exc, debug)
+        return
+    console.print(f"[bold]report:[/] {report.resolve()}")
+
+
 @app.callback(invoke_without_command=True)
 def main(version: bool = typer.Option(False, "--version", help="print the version and exit")):
     if version:

@@ -7,100 +7,19 @@ import copy
 import numpy as np
 import torch
 
-from neurodyn._checks import as_tensor, check_last_dim, positive_float, positive_int
+from neurodyn._checks import as_tensor, positive_float, positive_int
 from neurodyn._progress import progress_bar
 from neurodyn.equilibria import solver
+from neurodyn.equilibria.residual import Deflated, Residual
 from neurodyn.equilibria.result import FixedPoints, PointSet
 from neurodyn.equilibria.stability import linearise
-from neurodyn.errors import DivergenceError, InvalidInputError, UnsupportedModelError
-from neurodyn.systems.protocol import Flow, Map, System
+from neurodyn.equilibria.starts import sample_starts
+from neurodyn.errors import InvalidInputError
+from neurodyn.systems.protocol import Map
+from neurodyn.systems.torch_adapters import as_system
 
-STARTS = ("trajectories", "box")
 # Starts whose Newton step lands within JOIN * (state scale) of a root already reached stop there.
 JOIN = 1e-4
-
-
-def as_system(system, *, what: str = "system") -> System:
-    """A :class:`Map`/:class:`Flow` as is; a PyTorch recurrent module or ``forward(t, x)`` field converted."""
-    if isinstance(system, System):
-        return system
-    if isinstance(system, torch.nn.Module):
-        from neurodyn.systems.torch_adapters import from_torch
-
-        return from_torch(system)
-    raise UnsupportedModelError(
-        f"{what} must be a neurodyn.Map, a neurodyn.Flow or a PyTorch module that neurodyn.from_torch accepts, "
-        f"got {type(system).__name__}"
-    )
-
-
-class _Residual:
-    """``F(x) = step(x, u*) - x`` (map) or ``field(t, x)`` (flow) and its Jacobian, batched over rows of x.
-
-    ``solve`` / ``solve_with_jacobian`` give the residual the solver iterates on: the system's own
-    better-conditioned equivalent when it has one (a GRU's ``n(x, h) - h``, same zeros), else ``F``;
-    ``norm`` is always the true ``|F(x)|``, against which roots are judged.
-    """
-
-    def __init__(self, system: System, c):
-        self.system, self.c = system, c
-        self.is_map = isinstance(system, Map)
-        self.reduced = self.is_map and system._fixed_point_residual is not None
-
-    def _c(self, x):
-        if self.is_map and self.c is not None:
-            return self.c.expand(*x.shape[:-1], self.c.shape[-1])
-        return self.c
-
-    def __call__(self, x):
-        out = self.system.f(x, self._c(x))
-        return out - x if self.is_map else out
-
-    def with_jacobian(self, x):
-        J = self.system.jacobian(x, self._c(x))
-        if self.is_map and self.system._jacobian_is_fresh:
-            J.diagonal(dim1=-2, dim2=-1).sub_(1)
-        elif self.is_map:
-            J = J - torch.eye(x.shape[-1], dtype=x.dtype, device=x.device)
-        return self(x), J
-
-    def solve(self, x):
-        return self.system._fixed_point_residual(x, self._c(x), False) if self.reduced else self(x)
-
-    def solve_with_jacobian(self, x):
-        return self.system._fixed_point_residual(x, self._c(x), True) if self.reduced else self.with_jacobian(x)
-
-    def norm(self, x, G=None):
-        return torch.linalg.vector_norm(self(x) if self.reduced or G is None else G, dim=-1)
-
-
-class _Deflated:
-    """Deflation (Farrell, Birkisson & Funke 2015, SIAM J. Sci. Comput. 37, A2026): solve
-    ``G(x) = M(x) R(x)`` with ``M(x) = prod_i ((s / |x - r_i|)^2 + 1)`` so known roots ``r_i`` repel the
-    iteration; ``G`` has the same other roots as the residual ``R``. ``s`` is the state scale."""
-
-    def __init__(self, base: _Residual, roots: torch.Tensor, scale: float):
-        self.base, self.roots, self.scale = base, roots, scale
-
-    def _log_m(self, x):
-        diff = x.unsqueeze(-2) - self.roots  # (b, R, n)
-        d2 = (diff * diff).sum(-1).clamp_min(1e-300) / self.scale**2
-        w = 1 / d2 + 1
-        grad = ((-2 / (d2 * d2 * w)).unsqueeze(-1) * diff).sum(-2) / self.scale**2
-        return torch.log(w).sum(-1), grad
-
-    def __call__(self, x):
-        log_m, _ = self._log_m(x)
-        return torch.exp(log_m).unsqueeze(-1) * self.base.solve(x)
-
-    def with_jacobian(self, x):
-        R, J = self.base.solve_with_jacobian(x)
-        log_m, grad = self._log_m(x)
-        m = torch.exp(log_m)
-        return m.unsqueeze(-1) * R, m[:, None, None] * (J + R.unsqueeze(-1) * grad.unsqueeze(-2))
-
-    def residual(self, x, G):  # the undeflated residual |F(x)| (G itself may overflow near a known root)
-        return self.base.norm(x)
 
 
 def _distances(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -122,79 +41,6 @@ def _dedup(points: torch.Tensor, priority: torch.Tensor, radius: float) -> tuple
             cluster[members] = len(reps)
             reps.append(i)
     return reps, cluster
-
-
-def _sample_trajectories(system: System, c, inputs, x: torch.Tensor, steps: int, dt: float) -> torch.Tensor:
-    """``(b, steps + 1, n)`` states of trajectories from ``x (b, n)`` (a map driven by ``inputs`` or ``c``)."""
-    if isinstance(system, Flow):
-        from torchdiffeq import odeint
-
-        t = torch.arange(steps + 1, dtype=system.dtype, device=system.device) * dt
-        try:
-            with torch.no_grad():
-                traj = odeint(lambda tt, y: system.f(y, tt), x, t, method="dopri5", rtol=1e-6, atol=1e-8)
-        except AssertionError as exc:  # torchdiffeq's step-size underflow: a trajectory escaped
-            raise DivergenceError(f"a sampled trajectory of {system.name!r} diverged ({exc}); pass starts= "
-                                  "(a tensor) or starts='box' with a box", step=0) from None
-        return traj.transpose(0, 1)
-    states = [x]
-    with torch.no_grad():
-        for i in range(steps):
-            u = inputs[:, i] if inputs is not None else (None if c is None else c.expand(len(x), -1))
-            x = system.f(x, u)
-            states.append(x)
-    return torch.stack(states, dim=1)
-
-
-def _box(box, system: System) -> tuple[torch.Tensor, torch.Tensor]:
-    try:
-        low, high = box
-    except (TypeError, ValueError):
-        raise InvalidInputError(f"box must be a pair (low, high) of scalars or ({system.dim},) tensors, "
-                                f"got {box!r}") from None
-    low, high = (as_tensor(b, name=f"box {w}", dtype=system.dtype, device=system.device).expand(system.dim)
-                 for b, w in ((low, "low"), (high, "high")))
-    if not bool((high > low).all()):
-        raise InvalidInputError(f"box must be (low, high) with low < high in every coordinate, got {box!r}")
-    return low, high
-
-
-def _starts(system, c, inputs, starts, n_starts, box, steps, dt, gen):
-    """Start states ``(S, n)``, context trajectories ``(b, T, n)`` (none for given starts or a given box),
-    and the region searched before widening, ``(low, high)`` or ``None`` (unbounded)."""
-    n = system.dim
-    region = _box(box, system) if box is not None else None
-    if not isinstance(starts, str):
-        x0 = as_tensor(starts, name="starts", dtype=system.dtype, device=system.device)
-        if x0.ndim == 1:
-            x0 = x0.unsqueeze(0)
-        check_last_dim(x0, n, name="starts", what="the state dimension")
-        if x0.ndim != 2 or len(x0) == 0:
-            raise InvalidInputError(f"starts has shape {tuple(x0.shape)}; give a (S, {n}) tensor of start states")
-        return x0, x0.new_zeros(0, steps + 1, n), region
-    if starts not in STARTS:
-        raise InvalidInputError(f"starts must be one of {STARTS} or a tensor of shape (S, {n}), got {starts!r}")
-    n_starts = positive_int(n_starts, name="n_starts")
-    if starts == "box" and region is not None:
-        low, high = region
-        x0 = low + (high - low) * torch.rand(n_starts, n, generator=gen, dtype=system.dtype).to(system.device)
-        return x0, x0.new_zeros(0, steps + 1, n), region
-    if inputs is not None:
-        n_traj, steps = inputs.shape[0], inputs.shape[1]
-    else:
-        n_traj = min(64, n_starts)
-    traj = _sample_trajectories(system, c, inputs, system.sample_state(n_traj, gen), steps, dt)
-    samples = traj.reshape(-1, n)
-    samples = samples[torch.isfinite(samples).all(-1)]
-    if len(samples) == 0:
-        raise DivergenceError(f"every sampled trajectory of {system.name!r} diverged; pass starts= or a box",
-                              step=0)
-    low, high = samples.amin(0), samples.amax(0)
-    if starts == "trajectories":
-        x0 = samples[torch.randint(len(samples), (n_starts,), generator=gen)]
-    else:
-        x0 = low + (high - low) * torch.rand(n_starts, n, generator=gen, dtype=system.dtype).to(system.device)
-    return x0, traj, (torch.minimum(low, x0.amin(0)), torch.maximum(high, x0.amax(0)))
 
 
 def find_fixed_points(
@@ -225,12 +71,14 @@ def find_fixed_points(
 
     Every start is solved at once by a batched trust-region dogleg method (Powell's hybrid method: Newton
     steps near a regular root, descent of ``q(x) = |F(x)|^2 / 2`` elsewhere), with analytic Jacobians where
-    the system has them and ``torch.func`` ones otherwise. Then ``deflation_rounds`` times, the starts that
-    fell into an already-known root are solved again with every known root deflated (Farrell et al. 2015),
-    which steers them to roots not yet found. Starts that end at a local minimum of ``q`` with
-    ``q <= slow_q`` are slow points (Sussillo & Barak 2013, Neural Comput. 25, 626). Points are deduplicated
-    within ``dedup_tol`` (fixed) or ``slow_dedup_tol`` (slow) times the state scale (the RMS norm of the
-    sampled states), and classified by the eigenvalues of the Jacobian of ``step``/``field``.
+    the system has them and ``torch.func`` ones otherwise. (For GRUs the solver first iterates on the
+    equivalent residual ``n(x, h) - h``, which has the same zeros but stays well conditioned where update
+    gates saturate, then on ``F`` itself for the starts that found no root.) Then ``deflation_rounds`` times,
+    the starts that fell into an already-known root are solved again with every known root deflated
+    (Farrell et al. 2015), which steers them to roots not yet found. Starts that end at a local minimum
+    of ``q`` with ``q <= slow_q`` are slow points (Sussillo & Barak 2013, Neural Comput. 25, 626). Points
+    are deduplicated within ``dedup_tol`` (fixed) or ``slow_dedup_tol`` (slow) times the state scale (the
+    RMS norm of the sampled states), and classified by the eigenvalues of the Jacobian of ``step``/``field``.
 
     Args:
         system: a :class:`Map` or :class:`Flow` (or a PyTorch module :func:`neurodyn.from_torch` accepts).
@@ -305,7 +153,7 @@ def find_fixed_points(
         if inputs.ndim != 3 or inputs.shape[-1] != system.input_dim:
             raise InvalidInputError(f"inputs has shape {tuple(inputs.shape)}; expected (batch, T, "
                                     f"input_dim={system.input_dim})")
-    x0, traj, region = _starts(system, c, inputs, starts, n_starts, box, trajectory_steps, dt, gen)
+    x0, traj, region = sample_starts(system, c, inputs, starts, n_starts, box, trajectory_steps, dt, gen)
     n_starts = len(x0)
     samples = traj.reshape(-1, n)
     ref = torch.cat([samples[torch.isfinite(samples).all(-1)], x0])
@@ -322,7 +170,7 @@ def find_fixed_points(
             return torch.ones(x.shape[:-1], dtype=torch.bool, device=x.device)
         return ((x >= low) & (x <= high)).all(-1)
 
-    F = _Residual(system, c)
+    F = Residual(system, c)
     known, known_hits = x0[:0], torch.zeros(0, dtype=torch.long)
 
     def merge(points, residual):
@@ -367,7 +215,7 @@ def find_fixed_points(
             if len(pool) == 0:
                 break
             n_known = len(known)
-            G = _Deflated(F, known, scale)
+            G = Deflated(F, known, scale)
             sol = solver.solve(G.with_jacobian, G, x0[pool], residual=G.residual, **common)
             runs.append(sol)
             ok = torch.nonzero((sol.status == solver.ROOT) & (sol.residual <= tol) & inside(sol.x)).flatten()

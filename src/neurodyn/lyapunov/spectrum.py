@@ -19,10 +19,11 @@ import torch
 from torch import nn
 
 from neurodyn._checks import as_tensor, check_last_dim, positive_float, positive_int
-from neurodyn.errors import ConvergenceWarning, DivergenceError, InvalidInputError, UnsupportedModelError
+from neurodyn.errors import ConvergenceWarning, DivergenceError, InvalidInputError
 from neurodyn.integrate.variational import VariationalIntegrator
 from neurodyn.lyapunov.result import LyapunovSpectrum
 from neurodyn.systems.protocol import Flow, System
+from neurodyn.systems.torch_adapters import as_system
 
 N_BLOCKS = 10
 MAX_RECORDS = 1000
@@ -106,15 +107,7 @@ class _Run:
 
 def _setup(system, *, steps, k, transient, tangent_transient, x0, inputs, batch, dt, method, rtol, atol,
            qr_every, seed, base, use_jvp) -> _Run:
-    if isinstance(system, nn.Module):
-        from neurodyn.systems.torch_adapters import from_torch
-
-        system = from_torch(system)
-    if not isinstance(system, System):
-        raise UnsupportedModelError(
-            f"expected a neurodyn Map or Flow (or an nn.Module), got {type(system).__name__}; "
-            "wrap a step function with neurodyn.Map(step, dim) or a vector field with neurodyn.Flow(field, dim)"
-        )
+    system = as_system(system)
     name = system.name
     m = system.tangent_dim
     k = m if k is None else positive_int(k, name="k")

@@ -93,6 +93,18 @@ def from_torch(
     )
 
 
+def as_system(system) -> Map | Flow:
+    """A :class:`Map`/:class:`Flow` as is; a module :func:`from_torch` accepts, converted; anything else refused."""
+    if isinstance(system, nn.Module):
+        return from_torch(system)
+    if not isinstance(system, (Map, Flow)):
+        raise UnsupportedModelError(
+            f"expected a neurodyn Map or Flow (or an nn.Module), got {type(system).__name__}; wrap a step function "
+            "with neurodyn.Map(step, dim) or a vector field with neurodyn.Flow(field, dim)"
+        )
+    return system
+
+
 def _layout(module: nn.Module) -> tuple[int, int, bool, bool]:
     """``(layers, hidden size, is LSTM, is Cell)`` of a PyTorch recurrent module."""
     if not isinstance(module, _RECURRENT):

@@ -8,7 +8,7 @@ from neurodyn import InvalidInputError, NonFiniteError, UnsupportedModelError, f
 
 
 def test_unsupported_system():
-    with pytest.raises(UnsupportedModelError, match="neurodyn.Map"):
+    with pytest.raises(UnsupportedModelError, match="expected a neurodyn Map or Flow"):
         find_fixed_points(lambda x: x)
     with pytest.raises(UnsupportedModelError):
         find_fixed_points(torch.nn.Linear(3, 3))

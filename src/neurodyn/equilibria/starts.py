@@ -1,0 +1,84 @@
+"""Where the search starts: trajectories of the system, a box, or given states."""
+
+from __future__ import annotations
+
+import torch
+
+from neurodyn._checks import as_tensor, check_last_dim, positive_int
+from neurodyn.errors import DivergenceError, InvalidInputError
+from neurodyn.systems.protocol import Flow, System
+
+STARTS = ("trajectories", "box")
+
+
+def _sample_trajectories(system: System, c, inputs, x: torch.Tensor, steps: int, dt: float) -> torch.Tensor:
+    """``(b, steps + 1, n)`` states of trajectories from ``x (b, n)`` (a map driven by ``inputs`` or ``c``)."""
+    if isinstance(system, Flow):
+        from torchdiffeq import odeint
+
+        t = torch.arange(steps + 1, dtype=system.dtype, device=system.device) * dt
+        try:
+            with torch.no_grad():
+                traj = odeint(lambda tt, y: system.f(y, tt), x, t, method="dopri5", rtol=1e-6, atol=1e-8)
+        except AssertionError as exc:  # torchdiffeq's step-size underflow: a trajectory escaped
+            raise DivergenceError(f"a sampled trajectory of {system.name!r} diverged ({exc}); pass starts= "
+                                  "(a tensor) or starts='box' with a box", step=0) from None
+        return traj.transpose(0, 1)
+    states = [x]
+    with torch.no_grad():
+        for i in range(steps):
+            u = inputs[:, i] if inputs is not None else (None if c is None else c.expand(len(x), -1))
+            x = system.f(x, u)
+            states.append(x)
+    return torch.stack(states, dim=1)
+
+
+def _box(box, system: System) -> tuple[torch.Tensor, torch.Tensor]:
+    try:
+        low, high = box
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"box must be a pair (low, high) of scalars or ({system.dim},) tensors, "
+                                f"got {box!r}") from None
+    low, high = (as_tensor(b, name=f"box {w}", dtype=system.dtype, device=system.device).expand(system.dim)
+                 for b, w in ((low, "low"), (high, "high")))
+    if not bool((high > low).all()):
+        raise InvalidInputError(f"box must be (low, high) with low < high in every coordinate, got {box!r}")
+    return low, high
+
+
+def sample_starts(system, c, inputs, starts, n_starts, box, steps, dt, gen):
+    """Start states ``(S, n)``, context trajectories ``(b, T, n)`` (none for given starts or a given box),
+    and the region searched before widening, ``(low, high)`` or ``None`` (unbounded)."""
+    n = system.dim
+    region = _box(box, system) if box is not None else None
+    if not isinstance(starts, str):
+        x0 = as_tensor(starts, name="starts", dtype=system.dtype, device=system.device)
+        if x0.ndim == 1:
+            x0 = x0.unsqueeze(0)
+        check_last_dim(x0, n, name="starts", what="the state dimension")
+        if x0.ndim != 2 or len(x0) == 0:
+            raise InvalidInputError(f"starts has shape {tuple(x0.shape)}; give a (S, {n}) tensor of start states")
+        return x0, x0.new_zeros(0, steps + 1, n), region
+    if starts not in STARTS:
+        raise InvalidInputError(f"starts must be one of {STARTS} or a tensor of shape (S, {n}), got {starts!r}")
+    n_starts = positive_int(n_starts, name="n_starts")
+    if starts == "box" and region is not None:
+        low, high = region
+        x0 = low + (high - low) * torch.rand(n_starts, n, generator=gen, dtype=system.dtype).to(system.device)
+        return x0, x0.new_zeros(0, steps + 1, n), region
+    if inputs is not None:
+        n_traj, steps = inputs.shape[0], inputs.shape[1]
+    else:
+        n_traj = min(64, n_starts)
+    traj = _sample_trajectories(system, c, inputs, system.sample_state(n_traj, gen), steps, dt)
+    samples = traj.reshape(-1, n)
+    samples = samples[torch.isfinite(samples).all(-1)]
+    if len(samples) == 0:
+        raise DivergenceError(f"every sampled trajectory of {system.name!r} diverged; pass starts= or a box",
+                              step=0)
+    low, high = samples.amin(0), samples.amax(0)
+    if starts == "trajectories":
+        x0 = samples[torch.randint(len(samples), (n_starts,), generator=gen)]
+    else:
+        x0 = low + (high - low) * torch.rand(n_starts, n, generator=gen, dtype=system.dtype).to(system.device)
+    return x0, traj, (torch.minimum(low, x0.amin(0)), torch.maximum(high, x0.amax(0)))

@@ -1,0 +1,188 @@
+"""``neurodyn demo``: train small seeded models on embedded tasks, run every analysis on them, write a report.
+
+Everything is computed here, from seeds, in a few minutes on two CPU cores: a GRU trained on the 3-bit
+flip-flop task (its memories as stable fixed points, its Lyapunov spectrum), random tanh networks across
+the order-to-chaos transition against mean-field theory, and the Lorenz system against published values.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+import neurodyn as nd
+from neurodyn.data import flip_flop
+from neurodyn.models import train_flip_flop
+from neurodyn.report.html import Section, figure_png, render, write_text
+from neurodyn.results import to_jsonable
+
+LORENZ_PUBLISHED = (0.9056, 0.0, -14.5723)  # Sprott, Chaos and Time-Series Analysis (2003)
+
+
+@dataclass(frozen=True)
+class DemoSettings:
+    """Sizes of the demo's runs; ``quick()`` shrinks them for tests."""
+
+    hidden: int = 24
+    train_iterations: int = 400
+    n_starts: int = 256
+    gru_steps: int = 600
+    rnn_n: int = 300
+    rnn_steps: int = 1500
+    lorenz_steps: int = 20_000
+    seed: int = 0
+
+    @classmethod
+    def quick(cls, seed: int = 0) -> DemoSettings:
+        return cls(hidden=12, train_iterations=150, n_starts=64, gru_steps=100, rnn_n=60, rnn_steps=200,
+                   lorenz_steps=2000, seed=seed)
+
+
+def _flip_flop_sections(s: DemoSettings, results: dict, key: list, log) -> list[Section]:
+    t0 = time.perf_counter()
+    trained = train_flip_flop(n_bits=3, hidden=s.hidden, iterations=s.train_iterations, seed=s.seed)
+    gru = trained.model.rnn
+    log(f"trained GRU({s.hidden}) on the 3-bit flip-flop task: accuracy {trained.accuracy:.4f}")
+    gen = torch.Generator().manual_seed(s.seed + 1)
+    inputs, _ = flip_flop(3, batch=32, steps=100, generator=gen)
+    fp = nd.find_fixed_points(gru, inputs=inputs, n_starts=s.n_starts, seed=s.seed)
+    results["gru_fixed_points"] = fp
+    stable = fp.fixed.stable
+    with torch.no_grad():
+        bits = torch.sign(trained.model.readout(stable.points.float())).int().tolist()
+    log(f"fixed points: {fp}")
+    rows = []
+    for i in range(len(fp.fixed)):
+        ev = fp.fixed.eigenvalues[i, 0]
+        rows.append((i + 1, fp.fixed.stability[i], int(fp.fixed.n_unstable[i]), f"{abs(complex(ev)):.5f}",
+                     f"{float(fp.fixed.residual[i]):.1e}", int(fp.fixed.hits[i])))
+    patterns = sorted({tuple(b) for b in bits})
+    key.append(("flip-flop GRU: stable fixed points", len(stable), "8 = 2^3 memories"))
+    key.append(("flip-flop GRU: distinct bit patterns stored", len(patterns), "8"))
+    key.append(("flip-flop GRU: saddles", sum(st.startswith("saddle") for st in fp.fixed.stability), ""))
+
+    drive, _ = flip_flop(3, batch=8, steps=s.gru_steps + 100, generator=gen)
+    spec = nd.lyapunov_spectrum(gru, inputs=drive.double(), transient=50, tangent_transient=50, qr_every="auto")
+    results["gru_lyapunov"] = spec
+    key.append(("flip-flop GRU: largest Lyapunov exponent (task inputs)",
+                f"{spec.maximal:+.4f} ± {float(spec.stderr[0]):.4f} nats/step", "< 0: a stable memory"))
+    log(f"GRU Lyapunov spectrum: {spec}")
+    statement = (f"The trained GRU has {len(stable)} stable fixed points at zero input, storing {len(patterns)} "
+                 f"distinct bit patterns; every reported point satisfies |h' - h| <= 1e-10.")
+    return [
+        Section(
+            "Fixed points of a GRU trained on the 3-bit flip-flop task",
+            f"A GRU with {s.hidden} units learned to hold three bits (sign accuracy {trained.accuracy:.4f} on "
+            f"held-out sequences, {time.perf_counter() - t0:.0f} s including the analyses). Its memories should be "
+            "stable fixed points of the zero-input dynamics, separated by saddles. find_fixed_points solved "
+            f"{s.n_starts} starts taken from task-driven trajectories with a batched trust-region Newton "
+            "method; the figure projects the points on the trajectories' two leading principal components.",
+            figures=[("Fixed points (colour: stability; saddles labelled by unstable dimension) and trajectories",
+                      figure_png(lambda ax: fp.plot(ax=ax), size=(7, 5.5)))],
+            header=("#", "stability", "unstable dim", "|μ|₁", "residual", "starts"),
+            rows=rows, statement=statement,
+        ),
+        Section(
+            "Lyapunov spectrum of the trained GRU",
+            "All exponents of the GRU driven by flip-flop input sequences (QR method, mean over 8 sequences ± "
+            "standard error). Negative exponents mean nearby states converge: the network forgets perturbations "
+            "and keeps its memory.",
+            figures=[("Lyapunov spectrum (nats per step)", figure_png(lambda ax: spec.plot(ax=ax, kind="spectrum")))],
+        ),
+    ]
+
+
+def _random_rnn_section(s: DemoSettings, results: dict, key: list, log) -> Section:
+    gs = [0.5, 0.8, 1.2, 1.6, 2.0, 2.5, 3.0]
+    measured, theory = [], []
+    for g in gs:
+        res = nd.max_lyapunov(nd.random_tanh_rnn(s.rnn_n, g, seed=s.seed), steps=s.rnn_steps, transient=200,
+                              batch=2, seed=s.seed)
+        measured.append(res.maximal)
+        theory.append(nd.meanfield.rnn_max_lyapunov(g))
+    results["random_rnn"] = {"g": gs, "measured": measured, "mean_field": theory, "n": s.rnn_n,
+                             "steps": s.rnn_steps}
+    i2 = gs.index(2.0)
+    key.append((f"random tanh RNN n={s.rnn_n}, g=2: largest exponent", f"{measured[i2]:.4f} nats/step",
+                f"mean field {theory[i2]:.4f}"))
+    log(f"random tanh RNN: measured {[round(v, 3) for v in measured]}")
+
+    def draw(ax):
+        fine = [0.3 + 0.02 * i for i in range(136)]
+        ax.plot(fine, [nd.meanfield.rnn_max_lyapunov(g) for g in fine], color="k", lw=1, label="mean field")
+        ax.plot(gs, measured, "o", color="tab:red", label=f"measured, n = {s.rnn_n}")
+        ax.axhline(0, color="grey", lw=0.7)
+        ax.axvline(1, color="grey", lw=0.7, ls=":")
+        ax.set_xlabel("gain g")
+        ax.set_ylabel("largest Lyapunov exponent (nats/step)")
+        ax.legend()
+
+    return Section(
+        "Order to chaos in random recurrent networks",
+        "h[t+1] = tanh(W h[t]) with W_ij ~ N(0, g²/n): the largest exponent (one tangent vector by forward-mode "
+        "JVP) crosses zero at g = 1, as mean-field theory predicts (Molgedey, Schuchhardt & Schuster 1992).",
+        figures=[("Largest Lyapunov exponent against the gain", figure_png(draw))],
+    )
+
+
+def _lorenz_section(s: DemoSettings, results: dict, key: list, log) -> Section:
+    spec = nd.lyapunov_spectrum(nd.lorenz(), steps=s.lorenz_steps, dt=0.01, transient=1000, tangent_transient=500,
+                                batch=4, qr_every=5, seed=s.seed)
+    eq = nd.find_fixed_points(nd.lorenz(), n_starts=64, seed=s.seed)
+    results["lorenz_lyapunov"], results["lorenz_equilibria"] = spec, eq
+    log(f"Lorenz: {spec}")
+    for i, ref in enumerate(LORENZ_PUBLISHED):
+        key.append((f"Lorenz λ{i + 1}", f"{float(spec.exponents[i]):+.4f} ± {float(spec.stderr[i]):.4f}",
+                    f"{ref:+.4f} (Sprott 2003)"))
+    rows = [(i + 1, ", ".join(f"{v:.4f}" for v in eq.fixed.points[i].tolist()), eq.fixed.stability[i],
+             int(eq.fixed.n_unstable[i])) for i in range(len(eq.fixed))]
+    return Section(
+        "A reference check: the Lorenz system",
+        f"The Lorenz system (σ = 10, ρ = 28, β = 8/3): its Lyapunov spectrum over {s.lorenz_steps} RK4 steps "
+        "of 0.01 (mean of 4 trajectories) against published values, and its three equilibria.",
+        figures=[("Running estimates of the three exponents",
+                  figure_png(lambda ax: spec.plot(ax=ax, kind="convergence")))],
+        header=("#", "equilibrium", "stability", "unstable dim"), rows=rows,
+        statement=f"Sum of exponents {spec.sum:.4f} (exact: trace of the Jacobian = {-(10 + 1 + 8 / 3):.4f}).",
+    )
+
+
+def run_demo(out: Path, *, settings: DemoSettings | None = None, log=print) -> Path:
+    """Run the demo and write ``out/report.html`` and one JSON per result; returns the report's path.
+
+    Nothing is written until every analysis has finished, so a failed run leaves no partial report.
+    """
+    s = settings or DemoSettings()
+    t0 = time.perf_counter()
+    results: dict = {}
+    key: list[tuple] = []
+    with warnings.catch_warnings(record=True) as caught:  # convergence notes go into the report
+        warnings.simplefilter("always", nd.ConvergenceWarning)
+        sections = _flip_flop_sections(s, results, key, log)
+        sections.append(_random_rnn_section(s, results, key, log))
+        sections.append(_lorenz_section(s, results, key, log))
+    notes = list(dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, nd.ConvergenceWarning)))
+    for other in (w for w in caught if not issubclass(w.category, nd.ConvergenceWarning)):
+        warnings.warn_explicit(other.message, other.category, other.filename, other.lineno)
+    elapsed = time.perf_counter() - t0
+    settings_table = {k: getattr(s, k) for k in s.__dataclass_fields__}
+    settings_table["wall time (s)"] = f"{elapsed:.1f}"
+    for i, note in enumerate(notes):
+        settings_table[f"convergence note {i + 1}"] = note
+    if notes:
+        log(f"{len(notes)} estimate(s) still drifting beyond their standard error; see the report's notes")
+    page = render("neurodyn demo report", "Small seeded models trained here on embedded tasks, analysed as dynamical "
+                  "systems: fixed points, Lyapunov spectra, chaos, checked against theory and published values.",
+                  sections, key, settings_table)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, res in results.items():
+        data = res.to_dict() if hasattr(res, "to_dict") else to_jsonable(res)
+        write_text(out / f"{name}.json", json.dumps(data, indent=1))
+    report = write_text(out / "report.html", page)
+    log(f"demo finished in {elapsed:.0f} s")
+    return report

@@ -1,0 +1,103 @@
+"""A self-contained HTML report: figures embedded as PNG data, tables, settings and versions."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import platform
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class Section:
+    """One analysis in the report: a title, a paragraph, figures ``(caption, png bytes)`` and a table."""
+
+    title: str
+    text: str
+    figures: list[tuple[str, bytes]] = field(default_factory=list)
+    header: tuple[str, ...] = ()
+    rows: list[tuple] = field(default_factory=list)
+    statement: str | None = None  # a sentence the analysis establishes, shown highlighted
+
+
+def figure_png(draw, *, size=(6.0, 4.5), ncols: int = 1) -> bytes:
+    """Render ``draw(axes)`` on a new matplotlib figure and return the PNG bytes."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, ncols, figsize=size)
+    try:
+        draw(axes)
+        fig.tight_layout()
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=110)
+    finally:
+        plt.close(fig)
+    return buf.getvalue()
+
+
+def versions() -> dict[str, str]:
+    """Versions of Python, neurodyn and the libraries the analyses ran on."""
+    import importlib.metadata as md
+
+    out = {"python": platform.python_version(), "platform": platform.platform()}
+    for pkg in ("neurodyn", "torch", "numpy", "scipy", "torchdiffeq", "matplotlib"):
+        try:
+            out[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;
+color:#1d2330;line-height:1.5}
+h1{font-size:1.7em;margin-bottom:.2em}h2{border-bottom:1px solid #d5d9e0;padding-bottom:.2em;margin-top:1.8em}
+.sub{color:#5a6475}figure{margin:1em 0;text-align:center}figure img{max-width:100%;border:1px solid #e3e6eb}
+figcaption{color:#5a6475;font-size:.9em}table{border-collapse:collapse;margin:.8em 0;font-size:.92em}
+td,th{border:1px solid #d5d9e0;padding:.25em .6em;text-align:right}th{background:#f2f4f7}
+td:first-child,th:first-child{text-align:left}.statement{background:#eef6ee;border-left:4px solid #3a8a3a;
+padding:.5em .8em}nav a{margin-right:1em}code{background:#f2f4f7;padding:0 .25em}
+"""
+
+
+def _table(header, rows) -> str:
+    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def render(title: str, intro: str, sections: list[Section], key_numbers: list[tuple], settings: dict) -> str:
+    """The report as one HTML string (no external resources)."""
+    parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
+             f"<style>{CSS}</style></head><body>", f"<h1>{html.escape(title)}</h1>",
+             f"<p class='sub'>{html.escape(intro)}</p>"]
+    parts.append("<nav>" + "".join(f"<a href='#s{i}'>{html.escape(s.title)}</a>" for i, s in enumerate(sections))
+                 + "<a href='#settings'>Settings and versions</a></nav>")
+    parts.append("<h2 id='key'>Key numbers</h2>" + _table(("quantity", "value", "reference"), key_numbers))
+    for i, s in enumerate(sections):
+        parts.append(f"<h2 id='s{i}'>{html.escape(s.title)}</h2><p>{html.escape(s.text)}</p>")
+        if s.statement:
+            parts.append(f"<p class='statement'>{html.escape(s.statement)}</p>")
+        for caption, png in s.figures:
+            data = base64.b64encode(png).decode("ascii")
+            parts.append(f"<figure><img alt='{html.escape(caption)}' src='data:image/png;base64,{data}'>"
+                         f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+        if s.rows:
+            parts.append(_table(s.header, s.rows))
+    rows = [(k, v) for k, v in settings.items()] + [(k, v) for k, v in versions().items()]
+    parts.append("<h2 id='settings'>Settings and versions</h2>" + _table(("setting", "value"), rows))
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def write_text(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path`` whole or not at all."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return path

@@ -1,0 +1,48 @@
+"""`neurodyn demo` (quick sizes): a complete, self-contained report and JSON for every result."""
+
+import json
+import re
+from html.parser import HTMLParser
+
+from typer.testing import CliRunner
+
+from neurodyn.cli import app
+
+SECTIONS = ("Key numbers", "Fixed points of a GRU trained on the 3-bit flip-flop task",
+            "Lyapunov spectrum of the trained GRU", "Order to chaos in random recurrent networks",
+            "A reference check: the Lorenz system", "Settings and versions")
+RESULTS = ("gru_fixed_points", "gru_lyapunov", "random_rnn", "lorenz_lyapunov", "lorenz_equilibria")
+
+
+class _Images(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.sources, self.headings, self._in_h2 = [], [], False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "img":
+            self.sources.append(dict(attrs).get("src", ""))
+        self._in_h2 = tag == "h2"
+
+    def handle_data(self, data):
+        if self._in_h2:
+            self.headings.append(data.strip())
+            self._in_h2 = False
+
+
+def test_demo_writes_a_complete_report(tmp_path):
+    out = tmp_path / "demo"
+    result = CliRunner().invoke(app, ["demo", "--quick", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    page = (out / "report.html").read_text()
+    parsed = _Images()
+    parsed.feed(page)
+    assert parsed.headings == list(SECTIONS)
+    assert len(parsed.sources) == 4
+    assert all(re.fullmatch(r"data:image/png;base64,[A-Za-z0-9+/=]{2000,}", s) for s in parsed.sources)
+    assert "http" not in page.replace("https://", "")  # nothing fetched from elsewhere
+    for name in RESULTS:
+        json.loads((out / f"{name}.json").read_text())
+    fp = json.loads((out / "gru_fixed_points.json").read_text())
+    assert max(fp["fixed"]["residual"]) <= 1e-10
+    assert "report:" in result.output and not list(out.glob("*.tmp"))
