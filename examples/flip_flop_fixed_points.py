@@ -33,4 +33,4 @@ for point, bits, ev in zip(stable.points, memories.tolist(), stable.eigenvalues,
 saddles = [i for i, s in enumerate(fp.fixed.stability) if s.startswith("saddle")]
 print(f"{len(saddles)} saddles, unstable dimensions {sorted(int(fp.fixed.n_unstable[i]) for i in saddles)}")
 fp.plot().figure.savefig(a.out, dpi=120)
-print(f"wrote {a.out}")
+print(f"figure: {a.out}")

@@ -168,7 +168,8 @@ def fixed_points(
                                            "or a model 'package.module:factory'"),
     weights: Path = typer.Option(None, help="weights for the model: .safetensors or a torch state-dict checkpoint"),
     n_starts: int = typer.Option(256, help="number of starts"),
-    starts: str = typer.Option("trajectories", help="'trajectories' (states the system visits) or 'box'"),
+    starts: str = typer.Option("mixed", help="'trajectories' (states the system visits), 'box' (uniform in their "
+                                             "bounding box) or 'mixed' (half each)"),
     tol: float = typer.Option(1e-10, help="residual |F(x)| below which a point is a fixed point"),
     slow_q: float = typer.Option(1e-6, help="largest q = |F|^2/2 of a reported slow point"),
     u_star: str = typer.Option(None, help="constant input of a recurrent model, comma-separated (default zeros)"),

@@ -12,6 +12,7 @@ Gauss–Legendre quadrature (below); tests compare them with adaptive quadrature
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -24,15 +25,21 @@ from neurodyn.errors import InvalidInputError
 # poles at distance pi/(2 sqrt(q)) from the real axis. With 4000 nodes the error stays below 1e-12 up to
 # sigma_w ~ 30 (checked against adaptive quadrature in the tests).
 Z_MAX = 13.0
-_X, _WL = np.polynomial.legendre.leggauss(4000)
-_Z = Z_MAX * _X
-_W = _WL * np.exp(-0.5 * _Z**2)
-_W /= _W.sum()  # exact normalisation: E[1] = 1 to the last bit
+
+
+@functools.cache
+def _nodes() -> tuple[np.ndarray, np.ndarray]:
+    """Nodes and normalised weights, computed on first use (4000 Legendre nodes take seconds)."""
+    x, wl = np.polynomial.legendre.leggauss(4000)
+    z = Z_MAX * x
+    w = wl * np.exp(-0.5 * z**2)
+    return z, w / w.sum()  # exact normalisation: E[1] = 1 to the last bit
 
 
 def _gauss(fn, q: float) -> float:
     """``E[fn(sqrt(q) z)]`` for ``z ~ N(0, 1)``."""
-    return float(np.sum(_W * fn(math.sqrt(q) * _Z)))
+    z, w = _nodes()
+    return float(np.sum(w * fn(math.sqrt(q) * z)))
 
 
 def _check(sigma_w: float, sigma_b: float) -> tuple[float, float]:

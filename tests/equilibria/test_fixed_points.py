@@ -209,3 +209,54 @@ def test_two_layer_gru_points_are_fixed_points_of_the_step():
     F = system.step(res.points, u.expand(len(res.points), 2)) - res.points
     assert float(torch.linalg.vector_norm(F, dim=-1).max()) <= TOL
     torch.testing.assert_close(res.fixed.residual, torch.linalg.vector_norm(F, dim=-1), rtol=0, atol=1e-15)
+
+
+@pytest.mark.parametrize(
+    "system",
+    [
+        neurodyn.Map(lambda x, u: torch.tanh(x), 1, name="tanh"),  # pitchfork: triple root at 0
+        neurodyn.Flow(lambda t, x: -x**3, 1, name="cubic"),
+        neurodyn.logistic(1.0),  # transcritical: double root at 0
+    ],
+)
+def test_degenerate_root_is_one_non_hyperbolic_point(system):
+    res = find_fixed_points(system, n_starts=64)
+    assert len(res.fixed) == 1
+    assert abs(float(res.points[0, 0])) < 1e-7
+    assert res.fixed.stability == ["non-hyperbolic (singular Jacobian)"]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_unstable_points_off_the_trajectories_are_found(seed):
+    # h' = tanh(2 h) in each of 2 units: 3^2 = 9 fixed points (origin unstable node, 4 saddles, 4 stable nodes)
+    rnn = torch.nn.RNN(1, 2, bias=False)
+    with torch.no_grad():
+        rnn.weight_hh_l0.copy_(2 * torch.eye(2))
+        rnn.weight_ih_l0.zero_()
+    res = find_fixed_points(rnn, seed=seed)
+    a = 0.9575040240772687  # a = tanh(2a)
+    vals = torch.tensor([-a, 0.0, a], dtype=torch.float64)
+    expected = torch.cartesian_prod(vals, vals)
+    _match(res.points, expected, 1e-12)
+    assert sorted(res.fixed.stability) == ["saddle"] * 4 + ["stable node"] * 4 + ["unstable node"]
+
+
+def test_flow_equilibrium_far_from_the_attractor():
+    # Rössler (0.2, 0.2, 5.7): x = (c ± sqrt(c^2 - 4ab)) / 2, y = -x/a, z = x/a; the "+" one lies far outside
+    a, b, c = 0.2, 0.2, 5.7
+    ross = neurodyn.Flow(lambda t, x: torch.stack([-x[..., 1] - x[..., 2], x[..., 0] + a * x[..., 1],
+                                                   b + x[..., 2] * (x[..., 0] - c)], -1), 3, name="rossler")
+    res = find_fixed_points(ross, n_starts=64)
+    xs = [(c + s * math.sqrt(c * c - 4 * a * b)) / 2 for s in (1, -1)]
+    expected = torch.tensor([[x, -x / a, x / a] for x in xs], dtype=torch.float64)
+    _match(res.points, expected, 1e-9)
+
+
+def test_settings_record_params_and_box():
+    res = find_fixed_points(neurodyn.lorenz(), params={"rho": 0.5}, n_starts=16)
+    assert res.settings["params"] == {"rho": 0.5}
+    assert res.points.abs().max() < 1e-12  # rho < 1: the origin is the only equilibrium
+    assert res.fixed.stability == ["stable node"]
+    res = find_fixed_points(neurodyn.henon(), starts="box", box=(-2.0, 2.0), n_starts=16)
+    assert res.settings["box"] == [-2.0, 2.0]
+    assert res != find_fixed_points(neurodyn.henon(), starts="box", box=(-2.0, 2.0), n_starts=16)  # no tensor ==

@@ -49,3 +49,17 @@ def test_escaping_flow_is_a_clear_error():
     flow = neurodyn.Flow(lambda t, x: x * x, 1, name="blow-up")
     with pytest.raises(neurodyn.DivergenceError, match="blow-up"):
         find_fixed_points(flow, dt=1.0)
+
+
+def test_more_bad_arguments():
+    gru = torch.nn.GRU(3, 4)
+    with pytest.raises(InvalidInputError, match="at least one step"):
+        find_fixed_points(gru, inputs=torch.zeros(2, 0, 3))
+    with pytest.raises(InvalidInputError, match="box must be a pair"):
+        find_fixed_points(neurodyn.lorenz(), starts="box", box=(torch.zeros(2), torch.ones(2)))
+    with pytest.raises(InvalidInputError, match="seed"):
+        find_fixed_points(neurodyn.henon(), seed=None)
+    with pytest.raises(InvalidInputError, match="eig_tol"):
+        find_fixed_points(neurodyn.henon(), eig_tol=-1.0)
+    with pytest.raises(InvalidInputError, match="dt applies to flows"):
+        find_fixed_points(neurodyn.henon(), dt=0.1)

@@ -15,6 +15,7 @@ from neurodyn.equilibria.result import FixedPoints, PointSet
 from neurodyn.equilibria.stability import linearise
 from neurodyn.equilibria.starts import sample_starts
 from neurodyn.errors import InvalidInputError
+from neurodyn.results import to_jsonable
 from neurodyn.systems.protocol import Map
 from neurodyn.systems.torch_adapters import as_system
 
@@ -27,12 +28,15 @@ def _distances(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return torch.cdist(a, b, compute_mode="donot_use_mm_for_euclid_dist")
 
 
-def _dedup(points: torch.Tensor, priority: torch.Tensor, radius: float) -> tuple[list[int], np.ndarray]:
+def _dedup(points: torch.Tensor, priority: torch.Tensor, radius: float,
+           error: torch.Tensor | None = None) -> tuple[list[int], np.ndarray]:
     """Greedy clustering: in order of ``priority`` (ascending), each point not yet taken becomes a
-    representative of every untaken point within ``radius``. Returns representatives and each point's cluster."""
+    representative of every untaken point within ``radius`` (plus both points' ``error`` estimates, if
+    given). Returns representatives and each point's cluster."""
     if len(points) == 0:
         return [], np.zeros(0, dtype=int)
-    close = (_distances(points, points) <= radius).cpu().numpy()
+    reach = radius if error is None else radius + error.unsqueeze(0) + error.unsqueeze(1)
+    close = (_distances(points, points) <= reach).cpu().numpy()
     cluster = np.full(len(points), -1)
     reps = []
     for i in torch.argsort(priority).tolist():
@@ -49,7 +53,7 @@ def find_fixed_points(
     inputs=None,
     u_star=None,
     n_starts: int = 256,
-    starts="trajectories",
+    starts="mixed",
     box=None,
     params: dict | None = None,
     tol: float = 1e-10,
@@ -63,7 +67,7 @@ def find_fixed_points(
     dt: float | None = None,
     n_vectors: int = 6,
     eig_tol: float = 1e-8,
-    margin: float = 0.5,
+    margin: float | None = None,
     seed: int = 0,
     progress: bool = False,
 ) -> FixedPoints:
@@ -87,7 +91,8 @@ def find_fixed_points(
         u_star: ``(m,)`` the constant input of a driven map at which fixed points are sought (default zeros).
         n_starts: number of starts when they are sampled.
         starts: ``"trajectories"`` (states visited by trajectories of the system from its typical initial
-            states, driven by ``inputs``), ``"box"`` (uniform in ``box``), or a tensor ``(S, n)`` of starts.
+            states, driven by ``inputs``), ``"box"`` (uniform in ``box``), ``"mixed"`` (half each: unstable
+            points lie off the trajectories), or a tensor ``(S, n)`` (or one start ``(n,)``).
         box: ``(low, high)`` scalars or ``(n,)`` bounds: where ``starts="box"`` samples (default: the
             bounding box of sampled trajectories) and, widened by ``margin``, the region searched.
         params: parameter values to use instead of the system's (names as in ``system.params``).
@@ -99,9 +104,10 @@ def find_fixed_points(
         deflation_starts: how many of the starts that fell into each known root are re-solved with deflation.
         trajectory_steps: length of each sampled trajectory (steps; for flows, samples ``dt`` apart).
         dt: time between trajectory samples of a flow (default 0.1 time units).
-        n_vectors: leading eigenvectors stored per point.
+        n_vectors: leading eigenvectors stored per point (at most ``n``).
         eig_tol: relative distance from the stability boundary under which a point is non-hyperbolic.
-        margin: the search is confined to a box, widened on each side by ``margin`` times its width:
+        margin: (default 0.5 for maps, ``inf`` for flows, whose equilibria may lie far from their
+            trajectories) the search is confined to a box, widened on each side by ``margin`` times its width:
             ``box`` if given, else the bounding box of the sampled states and starts; given starts without
             a box are not confined. Iterates that leave it are stopped (counted in ``starts["outside"]``):
             they head for solutions far outside the region the system visits, such as the saturated
@@ -130,12 +136,16 @@ def find_fixed_points(
     deflation_starts = positive_int(deflation_starts, name="deflation_starts")
     trajectory_steps = positive_int(trajectory_steps, name="trajectory_steps")
     n_vectors = positive_int(n_vectors, name="n_vectors")
-    margin = float(margin)
+    kind = "map" if isinstance(system, Map) else "flow"
+    margin = (0.5 if kind == "map" else float("inf")) if margin is None else float(margin)
     if not margin >= 0:
         raise InvalidInputError(f"margin must be >= 0, got {margin}")
+    eig_tol = positive_float(eig_tol, name="eig_tol")
+    seed = positive_int(seed, name="seed", minimum=0)
+    if dt is not None and kind == "map":
+        raise InvalidInputError(f"dt applies to flows (time between trajectory samples); {system.name!r} is a map")
     dt = 0.1 if dt is None else positive_float(dt, name="dt")
-    gen = torch.Generator(device="cpu").manual_seed(int(seed))
-    kind = "map" if isinstance(system, Map) else "flow"
+    gen = torch.Generator(device="cpu").manual_seed(seed)
 
     c = None
     if kind == "map" and system.input_dim:
@@ -224,8 +234,18 @@ def find_fixed_points(
                 break
             pool = pool[ok.cpu().numpy()]
 
-    counts = {name: int((runs[0].status == code).sum()) for code, name in solver.STATUS_NAMES.items()}
-    fixed_x, hits = known, known_hits
+    counts = {name: int((runs[0].status == code).sum()) for code, name in solver.STATUS_NAMES.items()
+              if code != solver.JOINED}  # joined starts were counted as roots above
+    # degenerate roots are pinned only loosely by |F| <= tol: walk them on by Newton, then merge points
+    # whose error balls (4 Newton steps: a root of multiplicity up to 4) overlap
+    polished, step = solver.polish(F.with_jacobian, known)
+    good = F.norm(polished) <= tol
+    known = torch.where(good.unsqueeze(-1), polished, known)
+    step = torch.where(good.unsqueeze(-1), step, torch.zeros_like(step))
+    err = 4 * torch.linalg.vector_norm(step, dim=-1)
+    reps, cluster = _dedup(known, err, dedup_tol * scale, err)
+    fixed_x, step = known[reps], step[reps]
+    hits = torch.as_tensor(np.bincount(cluster, weights=known_hits.numpy(), minlength=len(reps)).astype(np.int64))
 
     # slow points: where the undeflated solve ended at a local minimum of q (or its last iterate), not a root
     first_run = runs[0]
@@ -240,18 +260,24 @@ def find_fixed_points(
     slow_hits = torch.as_tensor(np.bincount(slow_cluster, minlength=len(slow_reps)) if slow_reps
                                 else np.zeros(0, dtype=int))
 
-    def point_set(x, hit_counts):
+    def point_set(x, hit_counts, step=None):
         with torch.no_grad():
             J = system.jacobian(x, F._c(x)) if len(x) else x.new_zeros(0, n, n)
             res = torch.linalg.vector_norm(F(x), dim=-1) if len(x) else x.new_zeros(0)
-        lin = linearise(J, kind, n_vectors=n_vectors, eig_tol=eig_tol)
+            # the eigenvalues at the true root may differ from those at x by about |J(x + 4 step) - J(x)|
+            shift = None
+            if step is not None and len(x):
+                shift = torch.linalg.matrix_norm(system.jacobian(x + 4 * step, F._c(x)) - J, ord=2)
+        lin = linearise(J, kind, n_vectors=n_vectors, eig_tol=eig_tol, uncertainty=shift)
         return PointSet(points=x, residual=res, q=0.5 * res**2, eigenvalues=lin.eigenvalues,
                         eigenvectors=lin.eigenvectors, n_unstable=lin.n_unstable, stability=lin.labels,
                         hits=hit_counts)
 
-    fixed = point_set(fixed_x, hits)
+    fixed = point_set(fixed_x, hits, step)
     slow = point_set(slow_x[slow_reps] if slow_reps else slow_x[:0], slow_hits)
-    settings = dict(n_starts=n_starts, starts=starts if isinstance(starts, str) else "given", tol=tol, slow_q=slow_q,
+    settings = dict(params={k: to_jsonable(torch.as_tensor(v)) for k, v in (params or {}).items()} or None,
+                    box=None if box is None else [to_jsonable(torch.as_tensor(b)) for b in box],
+                    n_starts=n_starts, starts=starts if isinstance(starts, str) else "given", tol=tol, slow_q=slow_q,
                     dedup_tol=dedup_tol, slow_dedup_tol=slow_dedup_tol, maxiter=maxiter,
                     deflation_rounds=deflation_rounds, deflation_starts=deflation_starts,
                     trajectory_steps=traj.shape[1] - 1, dt=dt if kind == "flow" else None,

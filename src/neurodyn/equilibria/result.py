@@ -18,7 +18,7 @@ def _family(label: str) -> str:
     return "stable"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PointSet(Result):
     """Distinct points with their linearisation.
 
@@ -63,7 +63,7 @@ class PointSet(Result):
         return self.select(torch.tensor([s.startswith("stable") for s in self.stability], dtype=torch.bool))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class FixedPoints(Result):
     """Fixed points of a map (``x = step(x, u*)``) or equilibria of a flow (``field(t, x) = 0``), and slow points.
 
@@ -74,7 +74,8 @@ class FixedPoints(Result):
         kind: ``"map"`` or ``"flow"``; system: the system's name.
         u_star: the constant input ``(m,)`` of a driven map (``None`` otherwise).
         trajectories: ``(S, T, n)`` a few sampled trajectories, for context in :meth:`plot`.
-        starts: how the starts ended: counts of ``root``, ``stationary``, ``maxiter``, ``diverged``.
+        starts: how the starts ended: counts of ``root`` (including those that joined a root another start
+            reached), ``stationary``, ``maxiter``, ``diverged`` and ``outside`` (left the search region).
         status: ``"ok"`` or ``"none found"``; settings: everything that produced the result.
     """
 
@@ -152,7 +153,8 @@ class FixedPoints(Result):
                                 xytext=(5, 5), fontsize=7)
         ax.set_xlabel(xl)
         ax.set_ylabel(yl)
-        ax.legend(fontsize=8, loc="best")
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=8, loc="best")
         what = "fixed points" if self.kind == "map" else "equilibria"
         ax.set_title(f"{what} of {self.system} (saddles labelled by unstable dimension)", fontsize=9)
         return ax

@@ -236,3 +236,30 @@ def solve(
     if on_finished is not None:
         on_finished(len(ids))
     return Solution(x=out_x, residual=out_res, status=out_status, iterations=iterations, jacobians=jacobians)
+
+
+def polish(fun_jac: Callable, x: torch.Tensor, *, maxiter: int = 100) -> tuple[torch.Tensor, torch.Tensor]:
+    """Plain Newton steps on roots ``x (P, n)`` for as long as the step keeps shrinking.
+
+    At a regular root this changes nothing measurable; at a degenerate one (a double root, a pitchfork's
+    triple root), where ``|F| <= tol`` pins ``x`` only to ``tol^(1/2)`` or ``tol^(1/3)`` and Newton converges
+    linearly, it walks the point on towards the root. Returns the best points and their last Newton
+    steps ``(P, n)``, an estimate of the remaining error (zero where ``J`` is singular).
+    """
+    x = x.clone()
+    step = torch.zeros_like(x)
+    last = torch.full(x.shape[:1], float("inf"), dtype=x.dtype, device=x.device)
+    active = torch.arange(len(x), device=x.device)
+    for _ in range(maxiter):
+        if len(active) == 0:
+            break
+        F, J = fun_jac(x[active])
+        p, info = torch.linalg.solve_ex(J, -F)
+        norm = torch.linalg.vector_norm(p, dim=-1)
+        ok = (info == 0) & torch.isfinite(norm) & (norm < last[active])
+        step[active] = torch.where(ok.unsqueeze(-1), p, torch.zeros_like(p))
+        tiny = norm <= 1e-15 * torch.linalg.vector_norm(x[active], dim=-1).clamp_min(1e-300)
+        x[active[ok]] += p[ok]
+        last[active] = torch.where(ok, norm, last[active])
+        active = active[ok & ~tiny]
+    return x, step

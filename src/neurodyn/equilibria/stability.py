@@ -36,8 +36,8 @@ def growth(eigenvalues: torch.Tensor, kind: str) -> torch.Tensor:
     return eigenvalues.abs() - 1 if kind == "map" else eigenvalues.real
 
 
-def classify(eigenvalues: torch.Tensor, kind: str, *, eig_tol: float = 1e-8) -> tuple[list[str], torch.Tensor,
-                                                                                     torch.Tensor]:
+def classify(eigenvalues: torch.Tensor, kind: str, *, eig_tol: float = 1e-8,
+             uncertainty: torch.Tensor | None = None) -> tuple[list[str], torch.Tensor, torch.Tensor]:
     """Labels, unstable counts and centre counts for ``(P, n)`` eigenvalues of maps or flows.
 
     Labels: ``stable node`` / ``stable focus`` (all inside; focus if any eigenvalue is complex),
@@ -45,14 +45,17 @@ def classify(eigenvalues: torch.Tensor, kind: str, *, eig_tol: float = 1e-8) -> 
     unstable directions is in ``n_unstable``), and ``non-hyperbolic`` when an eigenvalue sits on the
     boundary (``|mu| = 1`` or ``Re = 0`` within ``eig_tol``), with ``(singular Jacobian)`` added when that
     eigenvalue makes the root-finding Jacobian singular (``mu = 1`` for maps, ``lambda = 0`` for flows).
+    ``uncertainty (P,)``, if given, widens the boundary band of each point (how far its eigenvalues may be
+    from those at the exact point, e.g. for a root known only approximately).
     """
     grow = growth(eigenvalues, kind)
     scale = eigenvalues.abs().amax(-1, keepdim=True).clamp_min(1)
-    centre = grow.abs() <= eig_tol * scale
+    band = eig_tol * scale if uncertainty is None else eig_tol * scale + uncertainty.unsqueeze(-1)
+    centre = grow.abs() <= band
     unstable = (grow > 0) & ~centre
     stable = (grow < 0) & ~centre
-    complex_ = eigenvalues.imag.abs() > eig_tol * scale
-    singular = ((eigenvalues - (1.0 if kind == "map" else 0.0)).abs() <= eig_tol * scale).any(-1)
+    complex_ = eigenvalues.imag.abs() > band
+    singular = ((eigenvalues - (1.0 if kind == "map" else 0.0)).abs() <= band).any(-1)
     labels = []
     for i in range(eigenvalues.shape[0]):
         if bool(centre[i].any()):
@@ -69,7 +72,8 @@ def classify(eigenvalues: torch.Tensor, kind: str, *, eig_tol: float = 1e-8) -> 
     return labels, unstable.sum(-1), centre.sum(-1)
 
 
-def linearise(jacobians: torch.Tensor, kind: str, *, n_vectors: int, eig_tol: float = 1e-8) -> Linearisation:
+def linearise(jacobians: torch.Tensor, kind: str, *, n_vectors: int, eig_tol: float = 1e-8,
+              uncertainty: torch.Tensor | None = None) -> Linearisation:
     """Eigen-decompose ``(P, n, n)`` Jacobians of ``f`` and classify each point (see :func:`classify`)."""
     P, n, _ = jacobians.shape
     if P == 0:
@@ -82,5 +86,5 @@ def linearise(jacobians: torch.Tensor, kind: str, *, n_vectors: int, eig_tol: fl
     vals = torch.gather(vals, -1, order)
     k = min(n_vectors, n)
     vecs = torch.gather(vecs, -1, order[:, None, :k].expand(P, n, k))
-    labels, n_unstable, n_centre = classify(vals, kind, eig_tol=eig_tol)
+    labels, n_unstable, n_centre = classify(vals, kind, eig_tol=eig_tol, uncertainty=uncertainty)
     return Linearisation(vals, vecs, n_unstable, n_centre, labels)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import torch
 
 from neurodyn._checks import as_tensor, check_last_dim, positive_int
-from neurodyn.errors import DivergenceError, InvalidInputError
+from neurodyn.errors import DivergenceError, InvalidInputError, NeurodynError
 from neurodyn.systems.protocol import Flow, System
 
-STARTS = ("trajectories", "box")
+STARTS = ("mixed", "trajectories", "box")
 
 
 def _sample_trajectories(system: System, c, inputs, x: torch.Tensor, steps: int, dt: float) -> torch.Tensor:
@@ -36,11 +36,14 @@ def _sample_trajectories(system: System, c, inputs, x: torch.Tensor, steps: int,
 def _box(box, system: System) -> tuple[torch.Tensor, torch.Tensor]:
     try:
         low, high = box
-    except (TypeError, ValueError):
+        low, high = (as_tensor(b, name=f"box {w}", dtype=system.dtype, device=system.device)
+                     for b, w in ((low, "low"), (high, "high")))
+        low, high = low.expand(system.dim), high.expand(system.dim)
+    except NeurodynError:
+        raise
+    except (TypeError, ValueError, RuntimeError):
         raise InvalidInputError(f"box must be a pair (low, high) of scalars or ({system.dim},) tensors, "
                                 f"got {box!r}") from None
-    low, high = (as_tensor(b, name=f"box {w}", dtype=system.dtype, device=system.device).expand(system.dim)
-                 for b, w in ((low, "low"), (high, "high")))
     if not bool((high > low).all()):
         raise InvalidInputError(f"box must be (low, high) with low < high in every coordinate, got {box!r}")
     return low, high
@@ -68,6 +71,9 @@ def sample_starts(system, c, inputs, starts, n_starts, box, steps, dt, gen):
         return x0, x0.new_zeros(0, steps + 1, n), region
     if inputs is not None:
         n_traj, steps = inputs.shape[0], inputs.shape[1]
+        if steps == 0 or n_traj == 0:
+            raise InvalidInputError(f"inputs has shape {tuple(inputs.shape)}; give at least one sequence of at "
+                                    "least one step")
     else:
         n_traj = min(64, n_starts)
     traj = _sample_trajectories(system, c, inputs, system.sample_state(n_traj, gen), steps, dt)
@@ -77,8 +83,8 @@ def sample_starts(system, c, inputs, starts, n_starts, box, steps, dt, gen):
         raise DivergenceError(f"every sampled trajectory of {system.name!r} diverged; pass starts= or a box",
                               step=0)
     low, high = samples.amin(0), samples.amax(0)
-    if starts == "trajectories":
-        x0 = samples[torch.randint(len(samples), (n_starts,), generator=gen)]
-    else:
-        x0 = low + (high - low) * torch.rand(n_starts, n, generator=gen, dtype=system.dtype).to(system.device)
+    n_box = {"trajectories": 0, "box": n_starts, "mixed": n_starts // 2}[starts]
+    on_traj = samples[torch.randint(len(samples), (n_starts - n_box,), generator=gen)]
+    in_box = low + (high - low) * torch.rand(n_box, n, generator=gen, dtype=system.dtype).to(system.device)
+    x0 = torch.cat([on_traj, in_box])
     return x0, traj, (torch.minimum(low, x0.amin(0)), torch.maximum(high, x0.amax(0)))

@@ -10,7 +10,7 @@ from neurodyn.errors import InvalidInputError
 from neurodyn.results import Result
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class LyapunovSpectrum(Result):
     """Lyapunov exponents of a system, with their uncertainty and convergence history.
 
