@@ -185,3 +185,35 @@ def test_fixed_points_bad_input(user_model, args, message):
     assert result.exit_code == 2, result.output
     assert message in " ".join(result.output.split())
     assert not (user_model / "o").exists()
+
+
+def test_report_for_a_user_model(user_model):
+    torch.manual_seed(5)
+    torch.save(torch.nn.GRU(3, 8, num_layers=2, batch_first=True).state_dict(), user_model / "w.pt")
+    out = user_model / "rep"
+    result = runner.invoke(app, ["report", "mymodels:gru", "--weights", "w.pt", "--steps", "200", "--n-starts", "32",
+                                 "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    page = (out / "report.html").read_text()
+    assert "Fixed points and slow points" in page and "Lyapunov spectrum" in page
+    assert page.count("data:image/png;base64,") == 2
+    spec = json.loads((out / "lyapunov.json").read_text())
+    assert len(spec["exponents"]) == 16 and spec["settings"]["steps"] == 200
+    fp = json.loads((out / "fixed_points.json").read_text())
+    assert max(fp["fixed"]["residual"]) <= 1e-10
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["mymodels:gru", "--device", "cuda:7"] if not torch.cuda.is_available() else ["mymodels:gru", "--device",
+                                                                                       "tpu"], "--device"),
+        (["mymodels:gru", "--no-fixed-points", "--no-lyapunov"], "non-empty subset"),
+        (["nosuchmodule:make"], "cannot import 'nosuchmodule'"),
+    ],
+)
+def test_report_bad_input(user_model, args, message):
+    result = runner.invoke(app, ["report", *args, "--out", "o"])
+    assert result.exit_code == 2, result.output
+    assert message in " ".join(result.output.split())
+    assert "Traceback" not in result.output and not (user_model / "o").exists()

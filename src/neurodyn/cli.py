@@ -29,6 +29,16 @@ REFERENCE_RUNS = {
 REFERENCE_PARAMS = {"random-tanh-rnn": {"n": 200, "g": 2.0}}
 MODEL_DEFAULTS = dict(steps=1000, transient=100, tangent_transient=100, batch=8)
 
+# Options shared by the analysis commands (one definition each).
+SYSTEM_ARG = typer.Argument(..., help="reference system (logistic, henon, lorenz, random-tanh-rnn) or a model "
+                                      "'package.module:factory'")
+WEIGHTS_OPT = typer.Option(None, help="weights for the model: .safetensors or a torch state-dict checkpoint")
+INPUT_STD_OPT = typer.Option(1.0, help="std of the Gaussian input sequences driving a recurrent model")
+PARAM_OPT = typer.Option([], "--param", help="reference-system parameter, name=value (repeatable)")
+LSTM_STATE_OPT = typer.Option("full", help="LSTM state: 'full' (h, c) or 'h'")
+PROGRESS_OPT = typer.Option(True, help="show a progress bar")
+DEBUG_OPT = typer.Option(False, help="show tracebacks")
+
 
 def _fail(exc: Exception, debug: bool) -> None:
     if debug:
@@ -50,7 +60,7 @@ def _parse_params(items: list[str]) -> dict[str, float]:
     return out
 
 
-def _build(system: str, weights: Path | None, params: dict, lstm_state: str):
+def _build(system: str, weights: Path | None, params: dict, lstm_state: str, device: torch.device | None = None):
     from neurodyn.io import load_model
     from neurodyn.systems.reference import REFERENCE_SYSTEMS
 
@@ -71,14 +81,13 @@ def _build(system: str, weights: Path | None, params: dict, lstm_state: str):
     if params:
         raise InvalidInputError("--param applies to reference systems only")
     model = load_model(system, weights)
-    return neurodyn.from_torch(model, lstm_state=lstm_state, name=system), dict(MODEL_DEFAULTS)
+    return neurodyn.from_torch(model, lstm_state=lstm_state, name=system, device=device), dict(MODEL_DEFAULTS)
 
 
 @app.command()
 def lyapunov(
-    system: str = typer.Argument(..., help="reference system (logistic, henon, lorenz, random-tanh-rnn) "
-                                           "or a model 'package.module:factory'"),
-    weights: Path = typer.Option(None, help="weights for the model: .safetensors or a torch state-dict checkpoint"),
+    system: str = SYSTEM_ARG,
+    weights: Path = WEIGHTS_OPT,
     steps: int = typer.Option(None, help="measured steps (default depends on the system)"),
     transient: int = typer.Option(None, help="state transient steps"),
     tangent_transient: int = typer.Option(None, help="frame-alignment steps (growth discarded)"),
@@ -86,14 +95,14 @@ def lyapunov(
     dt: float = typer.Option(None, help="time step for flows (time units)"),
     batch: int = typer.Option(None, help="trajectories / input sequences to average over"),
     qr_every: int = typer.Option(None, help="steps between re-orthonormalisations"),
-    input_std: float = typer.Option(1.0, help="std of the Gaussian input sequences driving a recurrent model"),
-    param: list[str] = typer.Option([], "--param", help="reference-system parameter, name=value (repeatable)"),
-    lstm_state: str = typer.Option("full", help="LSTM state: 'full' (h, c) or 'h'"),
+    input_std: float = INPUT_STD_OPT,
+    param: list[str] = PARAM_OPT,
+    lstm_state: str = LSTM_STATE_OPT,
     base: str = typer.Option("e", help="'e' (nats) or '2' (bits)"),
     seed: int = typer.Option(0, help="seed of initial states, frame and inputs"),
     out: Path = typer.Option(Path("neurodyn-out"), help="folder for lyapunov.json and lyapunov.png"),
-    progress: bool = typer.Option(True, help="show a progress bar"),
-    debug: bool = typer.Option(False, help="show tracebacks"),
+    progress: bool = PROGRESS_OPT,
+    debug: bool = DEBUG_OPT,
 ):
     """Lyapunov spectrum (QR method) of a reference system or a model; writes JSON and a PNG plot."""
     try:
@@ -164,22 +173,21 @@ def _driving_inputs(sys_obj, batch: int, steps: int, input_std: float, seed: int
 
 @app.command("fixed-points")
 def fixed_points(
-    system: str = typer.Argument(..., help="reference system (logistic, henon, lorenz, random-tanh-rnn) "
-                                           "or a model 'package.module:factory'"),
-    weights: Path = typer.Option(None, help="weights for the model: .safetensors or a torch state-dict checkpoint"),
+    system: str = SYSTEM_ARG,
+    weights: Path = WEIGHTS_OPT,
     n_starts: int = typer.Option(256, help="number of starts"),
     starts: str = typer.Option("mixed", help="'trajectories' (states the system visits), 'box' (uniform in their "
                                              "bounding box) or 'mixed' (half each)"),
     tol: float = typer.Option(1e-10, help="residual |F(x)| below which a point is a fixed point"),
     slow_q: float = typer.Option(1e-6, help="largest q = |F|^2/2 of a reported slow point"),
     u_star: str = typer.Option(None, help="constant input of a recurrent model, comma-separated (default zeros)"),
-    input_std: float = typer.Option(1.0, help="std of the Gaussian inputs driving a model's sampled trajectories"),
-    param: list[str] = typer.Option([], "--param", help="reference-system parameter, name=value (repeatable)"),
-    lstm_state: str = typer.Option("full", help="LSTM state: 'full' (h, c) or 'h'"),
+    input_std: float = INPUT_STD_OPT,
+    param: list[str] = PARAM_OPT,
+    lstm_state: str = LSTM_STATE_OPT,
     seed: int = typer.Option(0, help="seed of the starts and inputs"),
     out: Path = typer.Option(Path("neurodyn-out"), help="folder for fixed_points.json and fixed_points.png"),
-    progress: bool = typer.Option(True, help="show a progress bar"),
-    debug: bool = typer.Option(False, help="show tracebacks"),
+    progress: bool = PROGRESS_OPT,
+    debug: bool = DEBUG_OPT,
 ):
     """Fixed points / equilibria and slow points with their stability; writes JSON and a PNG plot."""
     try:
@@ -202,19 +210,16 @@ def fixed_points(
     except NeurodynError as exc:
         _fail(exc, debug)
         return
+    from neurodyn.report.html import FIXED_POINT_HEADER, fixed_point_rows
+
     what = "fixed points" if res.kind == "map" else "equilibria"
-    lead = "|μ|₁ (leading multiplier)" if res.kind == "map" else "Re λ₁ (leading eigenvalue)"
     table = Table(title=f"{len(res.fixed)} {what} of {res.system}")
-    for col in ("#", "stability", "unstable dim", lead, "residual", "starts"):
+    for col in FIXED_POINT_HEADER[res.kind]:
         table.add_column(col, justify="left" if col == "stability" else "right")
-    shown = min(len(res.fixed), 20)
-    for i in range(shown):
-        ev = res.fixed.eigenvalues[i, 0]
-        lead_val = abs(complex(ev)) if res.kind == "map" else float(ev.real)
-        table.add_row(str(i + 1), res.fixed.stability[i], str(int(res.fixed.n_unstable[i])), f"{lead_val:.6g}",
-                      f"{float(res.fixed.residual[i]):.1e}", str(int(res.fixed.hits[i])))
-    if len(res.fixed) > shown:
-        table.add_row("...", f"({len(res.fixed) - shown} more in the JSON)", "", "", "", "")
+    for row in fixed_point_rows(res, limit=20):
+        table.add_row(*(str(c) for c in row))
+    if len(res.fixed) > 20:
+        table.add_row("...", f"({len(res.fixed) - 20} more in the JSON)", "", "", "", "")
     console.print(table)
     console.print(f"{len(res.slow)} slow point(s) with q <= {slow_q:g}; starts: "
                   + ", ".join(f"{k} {v}" for k, v in res.starts.items() if v))
@@ -226,7 +231,7 @@ def demo(
     out: Path = typer.Option(Path("neurodyn-demo"), help="folder for report.html and the JSON results"),
     quick: bool = typer.Option(False, help="small sizes (seconds instead of minutes; for trying things out)"),
     seed: int = typer.Option(0, help="seed of every model, start and input"),
-    debug: bool = typer.Option(False, help="show tracebacks"),
+    debug: bool = DEBUG_OPT,
 ):
     """Train small seeded models, analyse them (fixed points, Lyapunov spectra, chaos) and write a report."""
     from neurodyn.report import DemoSettings, run_demo
@@ -240,6 +245,51 @@ def demo(
         _fail(exc, debug)
         return
     console.print(f"[bold]report:[/] {report.resolve()}")
+
+
+@app.command()
+def report(
+    system: str = SYSTEM_ARG,
+    weights: Path = WEIGHTS_OPT,
+    fixed_points: bool = typer.Option(True, "--fixed-points/--no-fixed-points", help="fixed points / equilibria"),
+    lyapunov: bool = typer.Option(True, "--lyapunov/--no-lyapunov", help="Lyapunov spectrum"),
+    steps: int = typer.Option(1000, help="measured steps of the Lyapunov spectrum"),
+    n_starts: int = typer.Option(256, help="starts of the fixed-point search"),
+    input_std: float = INPUT_STD_OPT,
+    param: list[str] = PARAM_OPT,
+    lstm_state: str = LSTM_STATE_OPT,
+    device: str = typer.Option("cpu", help="device to analyse on, e.g. 'cpu' or 'cuda'"),
+    seed: int = typer.Option(0, help="seed of every start and input"),
+    out: Path = typer.Option(Path("neurodyn-report"), help="folder for report.html and the JSON results"),
+    debug: bool = DEBUG_OPT,
+):
+    """The HTML report (fixed points, Lyapunov spectrum) for a reference system or a user's model."""
+    from neurodyn.report import model_report
+
+    try:
+        dev = _device(device)
+        sys_obj, _ = _build(system, weights, _parse_params(param), lstm_state, device=dev)
+        analyses = [name for name, on in (("fixed-points", fixed_points), ("lyapunov", lyapunov)) if on]
+        with console.status("analysing...") as status:
+            path = model_report(sys_obj, out, analyses=analyses, seed=seed, input_std=input_std, steps=steps,
+                                n_starts=n_starts, log=lambda msg: (status.update(msg),
+                                                                    console.print(f"· {msg}", highlight=False)))
+    except NeurodynError as exc:
+        _fail(exc, debug)
+        return
+    console.print(f"[bold]report:[/] {path.resolve()}")
+
+
+def _device(name: str) -> torch.device:
+    try:
+        dev = torch.device(name)
+    except RuntimeError:
+        raise InvalidInputError(f"--device {name!r} is not a device name; use 'cpu' or 'cuda'") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise InvalidInputError(f"--device {name!r}: CUDA is not available on this machine; use --device cpu")
+    if dev.type not in ("cpu", "cuda"):
+        raise InvalidInputError(f"--device {name!r} is not supported; use 'cpu' or 'cuda'")
+    return dev
 
 
 @app.callback(invoke_without_command=True)

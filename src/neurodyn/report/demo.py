@@ -7,7 +7,6 @@ the order-to-chaos transition against mean-field theory, and the Lorenz system a
 
 from __future__ import annotations
 
-import json
 import time
 import warnings
 from dataclasses import dataclass
@@ -18,8 +17,14 @@ import torch
 import neurodyn as nd
 from neurodyn.data import flip_flop
 from neurodyn.models import train_flip_flop
-from neurodyn.report.html import Section, figure_png, render, write_text
-from neurodyn.results import to_jsonable
+from neurodyn.report.html import (
+    FIXED_POINT_HEADER,
+    Section,
+    figure_png,
+    fixed_point_rows,
+    render,
+    write_report,
+)
 
 LORENZ_PUBLISHED = (0.9056, 0.0, -14.5723)  # Sprott, Chaos and Time-Series Analysis (2003)
 
@@ -56,11 +61,6 @@ def _flip_flop_sections(s: DemoSettings, results: dict, key: list, log) -> list[
     with torch.no_grad():
         bits = torch.sign(trained.model.readout(stable.points.float())).int().tolist()
     log(f"fixed points: {fp}")
-    rows = []
-    for i in range(len(fp.fixed)):
-        ev = fp.fixed.eigenvalues[i, 0]
-        rows.append((i + 1, fp.fixed.stability[i], int(fp.fixed.n_unstable[i]), f"{abs(complex(ev)):.5f}",
-                     f"{float(fp.fixed.residual[i]):.1e}", int(fp.fixed.hits[i])))
     patterns = sorted({tuple(b) for b in bits})
     key.append(("flip-flop GRU: stable fixed points", len(stable), "8 = 2^3 memories"))
     key.append(("flip-flop GRU: distinct bit patterns stored", len(patterns), "8"))
@@ -84,8 +84,7 @@ def _flip_flop_sections(s: DemoSettings, results: dict, key: list, log) -> list[
             "method; the figure projects the points on the trajectories' two leading principal components.",
             figures=[("Fixed points (colour: stability; saddles labelled by unstable dimension) and trajectories",
                       figure_png(lambda ax: fp.plot(ax=ax), size=(7, 5.5)))],
-            header=("#", "stability", "unstable dim", "|μ|₁", "residual", "starts"),
-            rows=rows, statement=statement,
+            header=FIXED_POINT_HEADER[fp.kind], rows=fixed_point_rows(fp), statement=statement,
         ),
         Section(
             "Lyapunov spectrum of the trained GRU",
@@ -179,10 +178,6 @@ def run_demo(out: Path, *, settings: DemoSettings | None = None, log=print) -> P
     page = render("neurodyn demo report", "Small seeded models trained here on embedded tasks, analysed as dynamical "
                   "systems: fixed points, Lyapunov spectra, chaos, checked against theory and published values.",
                   sections, key, settings_table)
-    out.mkdir(parents=True, exist_ok=True)
-    for name, res in results.items():
-        data = res.to_dict() if hasattr(res, "to_dict") else to_jsonable(res)
-        write_text(out / f"{name}.json", json.dumps(data, indent=1))
-    report = write_text(out / "report.html", page)
+    report = write_report(out, page, results)
     log(f"demo finished in {elapsed:.0f} s")
     return report

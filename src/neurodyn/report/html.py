@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import json
 import platform
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,3 +102,29 @@ def write_text(path: Path, text: str) -> Path:
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
     return path
+
+
+FIXED_POINT_HEADER = {"map": ("#", "stability", "unstable dim", "|μ|₁ (leading multiplier)", "residual", "starts"),
+                      "flow": ("#", "stability", "unstable dim", "Re λ₁ (leading eigenvalue)", "residual", "starts")}
+
+
+def fixed_point_rows(fp, limit: int = 40) -> list[tuple]:
+    """One table row per fixed point of a :class:`~neurodyn.FixedPoints` result (at most ``limit``)."""
+    rows = []
+    for i in range(min(len(fp.fixed), limit)):
+        ev = complex(fp.fixed.eigenvalues[i, 0])
+        lead = abs(ev) if fp.kind == "map" else ev.real
+        rows.append((i + 1, fp.fixed.stability[i], int(fp.fixed.n_unstable[i]), f"{lead:.5g}",
+                     f"{float(fp.fixed.residual[i]):.1e}", int(fp.fixed.hits[i])))
+    return rows
+
+
+def write_report(out: Path, page: str, results: dict) -> Path:
+    """Write one JSON file per result and ``report.html`` into ``out``; returns the report's path."""
+    from neurodyn.results import to_jsonable
+
+    out.mkdir(parents=True, exist_ok=True)
+    for name, res in results.items():
+        data = res.to_dict() if hasattr(res, "to_dict") else to_jsonable(res)
+        write_text(out / f"{name}.json", json.dumps(data, indent=1))
+    return write_text(out / "report.html", page)
