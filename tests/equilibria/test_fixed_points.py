@@ -87,7 +87,7 @@ def test_flip_flop_gru_memories_are_eight_stable_fixed_points():
     trained = train_flip_flop(n_bits=3, hidden=16, iterations=300, seed=0)
     assert trained.accuracy > 0.99
     inputs, _ = flip_flop(3, batch=32, steps=100, generator=torch.Generator().manual_seed(1))
-    res = find_fixed_points(trained.model.rnn, inputs=inputs, n_starts=256, tol=TOL)
+    res = find_fixed_points(trained.model.rnn, inputs=inputs, n_starts=512, tol=TOL)
     _assert_exact(res)
     stable = res.fixed.stable
     assert len(stable) == 8
@@ -96,9 +96,11 @@ def test_flip_flop_gru_memories_are_eight_stable_fixed_points():
         memories = torch.sign(trained.model.readout(stable.points.float()))
     patterns = {tuple(int(v) for v in row) for row in memories.tolist()}
     assert len(patterns) == 8  # each stable point stores one of the 2^3 bit patterns
-    # every other point found is unstable (the saddles between the memories)
-    assert all(s.startswith("saddle") or s.startswith("unstable") for s in res.fixed.stability
-               if not s.startswith("stable"))
+    # the memories sit at the corners of a cube: a saddle with 1 unstable direction on each of its 12 edges,
+    # with 2 on each of its 6 faces, with 3 at its centre -- 27 fixed points in all
+    dims = [int(res.fixed.n_unstable[i]) for i, s in enumerate(res.fixed.stability) if s.startswith("saddle")]
+    assert len(res.fixed) == 27
+    assert [dims.count(d) for d in (1, 2, 3)] == [12, 6, 1]
 
 
 def test_deflation_finds_the_root_every_start_misses():

@@ -64,7 +64,10 @@ def _flip_flop_sections(s: DemoSettings, results: dict, key: list, log) -> list[
     patterns = sorted({tuple(b) for b in bits})
     key.append(("flip-flop GRU: stable fixed points", len(stable), "8 = 2^3 memories"))
     key.append(("flip-flop GRU: distinct bit patterns stored", len(patterns), "8"))
-    key.append(("flip-flop GRU: saddles", sum(st.startswith("saddle") for st in fp.fixed.stability), ""))
+    dims = [int(fp.fixed.n_unstable[i]) for i, st in enumerate(fp.fixed.stability) if st.startswith("saddle")]
+    by_dim = ", ".join(f"{dims.count(d)} with {d}" for d in sorted(set(dims)))
+    key.append(("flip-flop GRU: saddles by unstable dimension", f"{len(dims)}: {by_dim}",
+                "a cube's 12 edges, 6 faces, 1 centre: 12 with 1, 6 with 2, 1 with 3"))
 
     drive, _ = flip_flop(3, batch=8, steps=s.gru_steps + 100, generator=gen)
     spec = nd.lyapunov_spectrum(gru, inputs=drive.double(), transient=50, tangent_transient=50, qr_every="auto")
@@ -80,8 +83,9 @@ def _flip_flop_sections(s: DemoSettings, results: dict, key: list, log) -> list[
             f"A GRU with {s.hidden} units learned to hold three bits (sign accuracy {trained.accuracy:.4f} on "
             f"held-out sequences, {time.perf_counter() - t0:.0f} s including the analyses). Its memories should be "
             "stable fixed points of the zero-input dynamics, separated by saddles. find_fixed_points solved "
-            f"{s.n_starts} starts taken from task-driven trajectories with a batched trust-region Newton "
-            "method; the figure projects the points on the trajectories' two leading principal components.",
+            f"{s.n_starts} starts (half on task-driven trajectories, half in their bounding box) with a batched "
+            "trust-region Newton method; the figure projects the points on the trajectories' two leading "
+            "principal components.",
             figures=[("Fixed points (colour: stability; saddles labelled by unstable dimension) and trajectories",
                       figure_png(lambda ax: fp.plot(ax=ax), size=(7, 5.5)))],
             header=FIXED_POINT_HEADER[fp.kind], rows=fixed_point_rows(fp), statement=statement,

@@ -61,14 +61,24 @@ h1{font-size:1.7em;margin-bottom:.2em}h2{border-bottom:1px solid #d5d9e0;padding
 .sub{color:#5a6475}figure{margin:1em 0;text-align:center}figure img{max-width:100%;border:1px solid #e3e6eb}
 figcaption{color:#5a6475;font-size:.9em}table{border-collapse:collapse;margin:.8em 0;font-size:.92em}
 td,th{border:1px solid #d5d9e0;padding:.25em .6em;text-align:right}th{background:#f2f4f7}
-td:first-child,th:first-child{text-align:left}.statement{background:#eef6ee;border-left:4px solid #3a8a3a;
+td:first-child,th:first-child,td.text{text-align:left}.statement{background:#eef6ee;border-left:4px solid #3a8a3a;
 padding:.5em .8em}nav a{margin-right:1em}code{background:#f2f4f7;padding:0 .25em}
 """
 
 
+def _cell(value) -> str:
+    text = str(value)
+    try:
+        float(text.replace("±", "").split()[0])
+        numeric = True
+    except (ValueError, IndexError):
+        numeric = False
+    return f"<td>{html.escape(text)}</td>" if numeric else f"<td class='text'>{html.escape(text)}</td>"
+
+
 def _table(header, rows) -> str:
     head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+    body = "".join("<tr>" + "".join(_cell(c) for c in row) + "</tr>" for row in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
