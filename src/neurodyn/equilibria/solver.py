@@ -124,10 +124,9 @@ def solve(
         radius0, max_radius: initial and largest trust radius (state units).
         gtol: stationary once ``|J^T F| <= gtol * max(1, |F|)`` where no Newton step exists; xtol: ... or
             once the trust radius falls below ``xtol * max(1, |x|)``; stall, stall_factor: ... or once ``q``
-            (or its gradient) has not fallen below ``stall_factor`` times its value ``stall`` iterations ago
-            (like MINPACK's
-            "not making good progress": Newton steps near a regular root reduce q by orders of magnitude
-            per iteration, and by a factor 4 even at a double root).
+            (or its gradient) has not fallen below ``stall_factor`` times its value ``stall`` iterations ago,
+            like MINPACK's "not making good progress" (Newton steps near a regular root reduce q by orders
+            of magnitude per iteration, and by a factor 4 even at a double root).
         residual: ``(x, F) -> (b,)`` the quantity compared with ``tol`` (lets a deflated solve be
             stopped on the undeflated residual).
         inside: ``x (b, n) -> (b,)`` bool; a start whose iterate leaves this region is stopped (OUTSIDE).
