@@ -262,3 +262,22 @@ def test_settings_record_params_and_box():
     res = find_fixed_points(neurodyn.henon(), starts="box", box=(-2.0, 2.0), n_starts=16)
     assert res.settings["box"] == [-2.0, 2.0]
     assert res != find_fixed_points(neurodyn.henon(), starts="box", box=(-2.0, 2.0), n_starts=16)  # no tensor ==
+
+
+def test_chaotic_random_network_fixed_points():
+    """h' = tanh(W h) with g = 1.5 (chaotic): fixed points lie well inside the attractor's hull; the origin
+    has one unstable direction per eigenvalue of W outside the unit circle."""
+    n, g = 300, 1.5
+    system = neurodyn.random_tanh_rnn(n, g, seed=0)
+    res = find_fixed_points(system, n_starts=128)
+    _assert_exact(res)
+    norms = res.points.norm(dim=-1)
+    origin = int(norms.argmin())
+    assert float(norms[origin]) < 1e-12
+    W0 = torch.randn(n, n, generator=torch.Generator().manual_seed(0), dtype=torch.float64) / n**0.5
+    outside = int((torch.linalg.eigvals(g * W0).abs() > 1).sum())
+    assert int(res.fixed.n_unstable[origin]) == outside
+    assert len(res.fixed) >= 2
+    for i, x in enumerate(res.points):  # unstable dimension from an independent eigen-decomposition
+        J = (1 - torch.tanh(g * W0 @ x) ** 2).unsqueeze(-1) * (g * W0)
+        assert int(res.fixed.n_unstable[i]) == int((torch.linalg.eigvals(J).abs() > 1).sum())

@@ -91,8 +91,9 @@ def find_fixed_points(
         u_star: ``(m,)`` the constant input of a driven map at which fixed points are sought (default zeros).
         n_starts: number of starts when they are sampled.
         starts: ``"trajectories"`` (states visited by trajectories of the system from its typical initial
-            states, driven by ``inputs``), ``"box"`` (uniform in ``box``), ``"mixed"`` (half each: unstable
-            points lie off the trajectories), or a tensor ``(S, n)`` (or one start ``(n,)``).
+            states, driven by ``inputs``), ``"box"`` (uniform in ``box``), ``"mixed"`` (half on trajectories, a
+            quarter uniform in their bounding box, a quarter on segments from their mean to trajectory
+            states: unstable points lie off the trajectories), or a tensor ``(S, n)`` (or one start ``(n,)``).
         box: ``(low, high)`` scalars or ``(n,)`` bounds: where ``starts="box"`` samples (default: the
             bounding box of sampled trajectories) and, widened by ``margin``, the region searched.
         params: parameter values to use instead of the system's (names as in ``system.params``).

@@ -83,8 +83,15 @@ def sample_starts(system, c, inputs, starts, n_starts, box, steps, dt, gen):
         raise DivergenceError(f"every sampled trajectory of {system.name!r} diverged; pass starts= or a box",
                               step=0)
     low, high = samples.amin(0), samples.amax(0)
-    n_box = {"trajectories": 0, "box": n_starts, "mixed": n_starts // 2}[starts]
-    on_traj = samples[torch.randint(len(samples), (n_starts - n_box,), generator=gen)]
+    n_box = {"trajectories": 0, "box": n_starts, "mixed": n_starts // 4}[starts]
+    n_inner = n_starts // 4 if starts == "mixed" else 0
+    picks = samples[torch.randint(len(samples), (n_starts - n_box,), generator=gen)]
+    # "mixed": a quarter uniform in the box and a quarter on segments from the samples' mean to sampled
+    # states (in high dimension uniform points crowd the box's corners; fixed points of e.g. chaotic
+    # networks lie well inside the attractor's hull)
+    shrink = torch.rand(n_inner, 1, generator=gen, dtype=system.dtype).to(system.device)
+    mean = samples.mean(0)
+    inner = mean + shrink * (picks[:n_inner] - mean)
     in_box = low + (high - low) * torch.rand(n_box, n, generator=gen, dtype=system.dtype).to(system.device)
-    x0 = torch.cat([on_traj, in_box])
+    x0 = torch.cat([picks[n_inner:], inner, in_box])
     return x0, traj, (torch.minimum(low, x0.amin(0)), torch.maximum(high, x0.amax(0)))
