@@ -177,7 +177,7 @@ def fixed_points(
     weights: Path = WEIGHTS_OPT,
     n_starts: int = typer.Option(256, help="number of starts"),
     starts: str = typer.Option("mixed", help="'trajectories' (states the system visits), 'box' (uniform in their "
-                                             "bounding box) or 'mixed' (half each)"),
+                                             "bounding box) or 'mixed' (both, and points inside the hull)"),
     tol: float = typer.Option(1e-10, help="residual |F(x)| below which a point is a fixed point"),
     slow_q: float = typer.Option(1e-6, help="largest q = |F|^2/2 of a reported slow point"),
     u_star: str = typer.Option(None, help="constant input of a recurrent model, comma-separated (default zeros)"),

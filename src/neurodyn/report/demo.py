@@ -83,9 +83,9 @@ def _flip_flop_sections(s: DemoSettings, results: dict, key: list, log) -> list[
             f"A GRU with {s.hidden} units learned to hold three bits (sign accuracy {trained.accuracy:.4f} on "
             f"held-out sequences, {time.perf_counter() - t0:.0f} s including the analyses). Its memories should be "
             "stable fixed points of the zero-input dynamics, separated by saddles. find_fixed_points solved "
-            f"{s.n_starts} starts (half on task-driven trajectories, half in their bounding box) with a batched "
-            "trust-region Newton method; the figure projects the points on the trajectories' two leading "
-            "principal components.",
+            f"{s.n_starts} starts (half on task-driven trajectories, half inside their hull and bounding box) "
+            "with a batched trust-region Newton method; the figure projects the points on the trajectories' two "
+            "leading principal components.",
             figures=[("Fixed points (colour: stability; saddles labelled by unstable dimension) and trajectories",
                       figure_png(lambda ax: fp.plot(ax=ax), size=(7, 5.5)))],
             header=FIXED_POINT_HEADER[fp.kind], rows=fixed_point_rows(fp), statement=statement,

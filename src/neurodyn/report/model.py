@@ -43,8 +43,8 @@ def model_report(system, out: Path, *, analyses=ANALYSES, seed: int = 0, input_s
             key.append((what, len(fp.fixed), f"{len(fp.fixed.stable)} stable, {len(fp.slow)} slow points"))
             sections.append(Section(
                 f"{what.capitalize()} and slow points",
-                f"{n_starts} starts (half on sampled trajectories, half in their bounding box) solved by a batched "
-                "trust-region Newton method; every point listed has residual |F(x)| <= 1e-10. "
+                f"{n_starts} starts (half on sampled trajectories, half inside their hull and bounding box) solved "
+                "by a batched trust-region Newton method; every point listed has residual |F(x)| <= 1e-10. "
                 + ("Fixed points at zero input." if system.input_dim else ""),
                 figures=[("Points (colour: stability) and sampled trajectories",
                           figure_png(lambda ax: fp.plot(ax=ax), size=(7, 5.5)))],
