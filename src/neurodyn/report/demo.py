@@ -35,7 +35,7 @@ class DemoSettings:
 
     hidden: int = 24
     train_iterations: int = 400
-    n_starts: int = 256
+    n_starts: int = 512
     gru_steps: int = 600
     rnn_n: int = 300
     rnn_steps: int = 1500

@@ -67,11 +67,12 @@ padding:.5em .8em}nav a{margin-right:1em}code{background:#f2f4f7;padding:0 .25em
 
 
 def _cell(value) -> str:
+    """A table cell: plain numbers right-aligned, anything with words left-aligned."""
     text = str(value)
     try:
-        float(text.replace("±", "").split()[0])
+        float(text)
         numeric = True
-    except (ValueError, IndexError):
+    except ValueError:
         numeric = False
     return f"<td>{html.escape(text)}</td>" if numeric else f"<td class='text'>{html.escape(text)}</td>"
 
