@@ -47,6 +47,28 @@ def _dedup(points: torch.Tensor, priority: torch.Tensor, radius: float,
     return reps, cluster
 
 
+def _inputs(system, kind: str, u_star, inputs):
+    """The constant input ``u* (m,)`` of a driven map (zeros by default; ``None`` otherwise) and the checked
+    driving sequences ``(batch, T, m)``."""
+    c = None
+    if kind == "map" and system.input_dim:
+        u_star = torch.zeros(system.input_dim) if u_star is None else u_star
+        c = as_tensor(u_star, name="u_star", dtype=system.dtype, device=system.device)
+        if c.shape != (system.input_dim,):
+            raise InvalidInputError(f"u_star has shape {tuple(c.shape)}; give the constant input as a vector of "
+                                    f"the system's input_dim = {system.input_dim}")
+    elif u_star is not None:
+        raise InvalidInputError(f"u_star applies to input-driven maps; {system.name!r} takes no input")
+    if inputs is not None:
+        if kind != "map" or not system.input_dim:
+            raise InvalidInputError(f"inputs drive input-driven maps; {system.name!r} takes no input")
+        inputs = as_tensor(inputs, name="inputs", dtype=system.dtype, device=system.device)
+        if inputs.ndim != 3 or inputs.shape[-1] != system.input_dim:
+            raise InvalidInputError(f"inputs has shape {tuple(inputs.shape)}; expected (batch, T, "
+                                    f"input_dim={system.input_dim})")
+    return c, inputs
+
+
 def find_fixed_points(
     system,
     *,
@@ -148,22 +170,7 @@ def find_fixed_points(
     dt = 0.1 if dt is None else positive_float(dt, name="dt")
     gen = torch.Generator(device="cpu").manual_seed(seed)
 
-    c = None
-    if kind == "map" and system.input_dim:
-        u_star = torch.zeros(system.input_dim) if u_star is None else u_star
-        c = as_tensor(u_star, name="u_star", dtype=system.dtype, device=system.device)
-        if c.shape != (system.input_dim,):
-            raise InvalidInputError(f"u_star has shape {tuple(c.shape)}; give the constant input as a vector of "
-                                    f"the system's input_dim = {system.input_dim}")
-    elif u_star is not None:
-        raise InvalidInputError(f"u_star applies to input-driven maps; {system.name!r} takes no input")
-    if inputs is not None:
-        if kind != "map" or not system.input_dim:
-            raise InvalidInputError(f"inputs drive input-driven maps; {system.name!r} takes no input")
-        inputs = as_tensor(inputs, name="inputs", dtype=system.dtype, device=system.device)
-        if inputs.ndim != 3 or inputs.shape[-1] != system.input_dim:
-            raise InvalidInputError(f"inputs has shape {tuple(inputs.shape)}; expected (batch, T, "
-                                    f"input_dim={system.input_dim})")
+    c, inputs = _inputs(system, kind, u_star, inputs)
     x0, traj, region = sample_starts(system, c, inputs, starts, n_starts, box, trajectory_steps, dt, gen)
     n_starts = len(x0)
     samples = traj.reshape(-1, n)
