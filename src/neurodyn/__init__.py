@@ -15,7 +15,7 @@ from neurodyn.errors import (
     UnsafeFileError,
     UnsupportedModelError,
 )
-from neurodyn.lyapunov import LyapunovSpectrum, lyapunov_spectrum, max_lyapunov
+from neurodyn.lyapunov import FTLEField, LyapunovSpectrum, ftle, lyapunov_spectrum, max_lyapunov
 from neurodyn.systems import Flow, Map, from_torch, henon, logistic, lorenz, random_tanh_rnn
 
 __version__ = "0.1.0"
@@ -23,6 +23,7 @@ __version__ = "0.1.0"
 __all__ = [
     "ConvergenceWarning",
     "DivergenceError",
+    "FTLEField",
     "FixedPoints",
     "Flow",
     "InvalidInputError",
@@ -35,6 +36,7 @@ __all__ = [
     "UnsupportedModelError",
     "find_fixed_points",
     "from_torch",
+    "ftle",
     "henon",
     "logistic",
     "lorenz",

@@ -1,7 +1,9 @@
-"""Lyapunov exponents: full spectra by the QR method and the maximal exponent by JVPs."""
+"""Lyapunov exponents: full spectra by the QR method, the maximal exponent by JVPs, and finite-time
+exponents (FTLE) at batches of points."""
 
+from neurodyn.lyapunov.ftle import FTLEField, ftle
 from neurodyn.lyapunov.maximal import max_lyapunov
 from neurodyn.lyapunov.result import LyapunovSpectrum
 from neurodyn.lyapunov.spectrum import lyapunov_spectrum
 
-__all__ = ["LyapunovSpectrum", "lyapunov_spectrum", "max_lyapunov"]
+__all__ = ["FTLEField", "LyapunovSpectrum", "ftle", "lyapunov_spectrum", "max_lyapunov"]
