@@ -53,3 +53,14 @@ def positive_float(value, *, name: str) -> float:
     if not (v > 0 and v < float("inf")):
         raise InvalidInputError(f"{name} must be a positive finite number, got {value!r}")
     return v
+
+
+def state_batch(value, *, n: int, name: str, dtype: torch.dtype, device) -> torch.Tensor:
+    """``value`` as a non-empty ``(B, n)`` batch of states (one state ``(n,)`` becomes ``(1, n)``)."""
+    x = as_tensor(value, name=name, dtype=dtype, device=device)
+    if x.ndim == 1:
+        x = x.unsqueeze(0)
+    check_last_dim(x, n, name=name, what="the state dimension")
+    if x.ndim != 2 or len(x) == 0:
+        raise InvalidInputError(f"{name} has shape {tuple(x.shape)}; give a ({name} count, {n}) batch of states")
+    return x

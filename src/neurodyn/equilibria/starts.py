@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from neurodyn._checks import as_tensor, check_last_dim, positive_int
+from neurodyn._checks import as_tensor, positive_int, state_batch
 from neurodyn.errors import DivergenceError, InvalidInputError, NeurodynError
 from neurodyn.systems.protocol import Flow, System
 
@@ -55,12 +55,7 @@ def sample_starts(system, c, inputs, starts, n_starts, box, steps, dt, gen):
     n = system.dim
     region = _box(box, system) if box is not None else None
     if not isinstance(starts, str):
-        x0 = as_tensor(starts, name="starts", dtype=system.dtype, device=system.device)
-        if x0.ndim == 1:
-            x0 = x0.unsqueeze(0)
-        check_last_dim(x0, n, name="starts", what="the state dimension")
-        if x0.ndim != 2 or len(x0) == 0:
-            raise InvalidInputError(f"starts has shape {tuple(x0.shape)}; give a (S, {n}) tensor of start states")
+        x0 = state_batch(starts, n=n, name="starts", dtype=system.dtype, device=system.device)
         return x0, x0.new_zeros(0, steps + 1, n), region
     if starts not in STARTS:
         raise InvalidInputError(f"starts must be one of {STARTS} or a tensor of shape (S, {n}), got {starts!r}")

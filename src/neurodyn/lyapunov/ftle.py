@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from neurodyn._checks import as_tensor, check_last_dim, positive_float, positive_int
+from neurodyn._checks import as_tensor, positive_float, positive_int, state_batch
 from neurodyn.errors import DivergenceError, InvalidInputError
 from neurodyn.integrate.variational import VariationalIntegrator
 from neurodyn.results import Result
@@ -98,12 +98,7 @@ def ftle(system, points, *, t: float | None = None, steps: int | None = None, k:
     """
     system = as_system(system)
     is_flow = isinstance(system, Flow)
-    x = as_tensor(points, name="points", dtype=system.dtype, device=system.device)
-    if x.ndim == 1:
-        x = x.unsqueeze(0)
-    check_last_dim(x, system.dim, name="points", what="the state dimension")
-    if x.ndim != 2 or len(x) == 0:
-        raise InvalidInputError(f"points has shape {tuple(x.shape)}; give a (P, {system.dim}) batch of points")
+    x = state_batch(points, n=system.dim, name="points", dtype=system.dtype, device=system.device)
     n = system.dim
     k = positive_int(k, name="k")
     if k > n:

@@ -18,7 +18,7 @@ import warnings
 import torch
 from torch import nn
 
-from neurodyn._checks import as_tensor, check_last_dim, positive_float, positive_int
+from neurodyn._checks import as_tensor, check_last_dim, positive_float, positive_int, state_batch
 from neurodyn.errors import ConvergenceWarning, DivergenceError, InvalidInputError
 from neurodyn.integrate.variational import VariationalIntegrator
 from neurodyn.lyapunov.result import LyapunovSpectrum
@@ -168,12 +168,7 @@ def _setup(system, *, steps, k, transient, tangent_transient, x0, inputs, batch,
         B = n_in or batch or 1
         x = system.sample_state(B, gen)
     else:
-        x = as_tensor(x0, name="x0", dtype=dtype, device=device)
-        check_last_dim(x, system.dim, name="x0", what=f"the state dimension of {name!r}")
-        if x.ndim == 1:
-            x = x.unsqueeze(0)
-        if x.ndim != 2:
-            raise InvalidInputError(f"x0 has shape {tuple(x.shape)}; expected (n,) or (batch, n)")
+        x = state_batch(x0, n=system.dim, name="x0", dtype=dtype, device=device)
     if n_in is not None and x.shape[0] != n_in:
         if x.shape[0] != 1:
             raise InvalidInputError(
