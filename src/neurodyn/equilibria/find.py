@@ -221,7 +221,7 @@ def find_fixed_points(
         x0 = x0[inverse]
         sol.status[sol.status == solver.JOINED] = solver.ROOT
         runs = [sol]
-        found = torch.nonzero((sol.status == solver.ROOT) & inside(sol.x)).flatten()
+        found = torch.nonzero(sol.status == solver.ROOT).flatten()  # the solver's roots are inside, |F| <= tol
         cluster = merge(sol.x[found], sol.residual[found])
         # deflation: re-solve up to `deflation_starts` of the starts that fell into each root (the first
         # finder excepted) with every known root deflated
@@ -236,7 +236,7 @@ def find_fixed_points(
             G = Deflated(F, known, scale)
             sol = solver.solve(G.with_jacobian, G, x0[pool], residual=G.residual, **common)
             runs.append(sol)
-            ok = torch.nonzero((sol.status == solver.ROOT) & (sol.residual <= tol) & inside(sol.x)).flatten()
+            ok = torch.nonzero(sol.status == solver.ROOT).flatten()
             merge(sol.x[ok], sol.residual[ok])
             if len(known) == n_known:
                 break
