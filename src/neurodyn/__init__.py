@@ -15,12 +15,21 @@ from neurodyn.errors import (
     UnsafeFileError,
     UnsupportedModelError,
 )
-from neurodyn.lyapunov import FTLEField, LyapunovSpectrum, ftle, lyapunov_spectrum, max_lyapunov
+from neurodyn.lyapunov import (
+    BoundaryLink,
+    FTLEField,
+    LyapunovSpectrum,
+    ftle,
+    ftle_boundary_link,
+    lyapunov_spectrum,
+    max_lyapunov,
+)
 from neurodyn.systems import Flow, Map, from_torch, henon, logistic, lorenz, random_tanh_rnn
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "BoundaryLink",
     "ConvergenceWarning",
     "DivergenceError",
     "FTLEField",
@@ -37,6 +46,7 @@ __all__ = [
     "find_fixed_points",
     "from_torch",
     "ftle",
+    "ftle_boundary_link",
     "henon",
     "logistic",
     "lorenz",

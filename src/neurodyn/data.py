@@ -35,3 +35,20 @@ def flip_flop(n_bits: int = 3, *, batch: int = 128, steps: int = 64, p: float = 
     last = torch.where(pulse, t, torch.zeros_like(t)).cummax(dim=1).values
     targets = torch.gather(inputs, 1, last)
     return inputs.to(dtype), targets.to(dtype)
+
+
+def moons(n: int = 1000, *, noise: float = 0.1, seed: int = 0, dtype: torch.dtype = torch.float32):
+    """The two-moons classification problem (``sklearn.datasets.make_moons``): two interleaved half circles
+    in the plane with Gaussian noise of standard deviation ``noise``, ``n`` points, balanced classes.
+
+    Returns:
+        ``(X, y)``: ``X: (n, 2)`` points in ``dtype``, ``y: (n,)`` int64 labels 0/1. Seeded by ``seed``
+        alone (the global random state is not touched).
+    """
+    from sklearn.datasets import make_moons
+
+    n = positive_int(n, name="n", minimum=2)
+    if not noise >= 0:
+        raise InvalidInputError(f"noise is a standard deviation and must be >= 0, got {noise}")
+    X, y = make_moons(n_samples=n, noise=noise, random_state=seed)
+    return torch.as_tensor(X, dtype=dtype), torch.as_tensor(y, dtype=torch.int64)

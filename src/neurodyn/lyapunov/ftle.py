@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import math
+import warnings
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 
 from neurodyn._checks import as_tensor, positive_float, positive_int, state_batch
-from neurodyn.errors import DivergenceError, InvalidInputError
-from neurodyn.integrate.variational import VariationalIntegrator
+from neurodyn.errors import ConvergenceWarning, DivergenceError, InvalidInputError
+from neurodyn.integrate.variational import ADAPTIVE, VariationalIntegrator
 from neurodyn.results import Result
 from neurodyn.systems.protocol import Flow
 from neurodyn.systems.torch_adapters import as_system
@@ -47,9 +50,15 @@ class FTLEField(Result):
         return (f"FTLEField({self.system}: {len(m)} points, horizon {self.horizon:g}, largest FTLE in "
                 f"[{float(m.min()):.4g}, {float(m.max()):.4g}] {self.units})")
 
-    def plot(self, ax=None, *, index: int = 0, dims: tuple[int, int] = (0, 1)):
+    def plot(self, ax=None, *, index: int = 0, dims: tuple[int, int] = (0, 1), classifier=None, data=None):
         """The ``index``-th FTLE over the plane of coordinates ``dims`` of the points (a filled contour map
-        when there are enough points, else a scatter). Returns the axes."""
+        when there are enough points, else a scatter). Returns the axes.
+
+        Args:
+            classifier: an ``nn.Module`` taking the points to logits: its decision boundary (where the
+                predicted class changes) is drawn over the map.
+            data: ``(X, y)`` labelled inputs to scatter on top (e.g. the test set), coloured by class.
+        """
         import matplotlib.pyplot as plt
 
         if ax is None:
@@ -58,11 +67,23 @@ class FTLEField(Result):
         val = self.exponents[:, index].detach().double().cpu().numpy()
         x = pts[:, dims[0]].numpy()
         y = pts[:, dims[1]].numpy() if pts.shape[1] > 1 else 0 * x
-        if len(val) >= 16 and pts.shape[1] > 1:
-            art = ax.tricontourf(x, y, val, levels=30, cmap="magma")
-        else:
-            art = ax.scatter(x, y, c=val, cmap="magma")
+        dense = len(val) >= 16 and pts.shape[1] > 1
+        art = ax.tricontourf(x, y, val, levels=30, cmap="magma") if dense else ax.scatter(x, y, c=val, cmap="magma")
         ax.figure.colorbar(art, ax=ax, label=f"FTLE λ{index + 1} ({self.units})")
+        if classifier is not None and dense:
+            logits = _logits(classifier, self.points)
+            if logits.shape[1] == 2:  # the zero level of the logit difference is a smooth boundary
+                ax.tricontour(x, y, logits[:, 1] - logits[:, 0], levels=[0.0], colors="cyan", linewidths=1.2)
+            else:
+                label = logits.argmax(-1)
+                ax.tricontour(x, y, label, levels=np.arange(logits.shape[1] - 1) + 0.5, colors="cyan",
+                              linewidths=1.2)
+            ax.plot([], [], c="cyan", label="decision boundary")
+        if data is not None:
+            X, lab = (torch.as_tensor(v).detach().cpu() for v in data)
+            ax.scatter(X[:, dims[0]], X[:, dims[1]], c=lab, cmap="coolwarm", s=5, edgecolors="none", alpha=0.7)
+        if classifier is not None and dense:
+            ax.legend(loc="upper right", fontsize=8)
         ax.set_xlabel(f"x{dims[0] + 1}")
         ax.set_ylabel(f"x{dims[1] + 1}" if pts.shape[1] > 1 else "")
         what = f"T = {self.horizon:g}" if self.kind == "flow" else f"{int(self.horizon)} steps"
@@ -70,18 +91,34 @@ class FTLEField(Result):
         return ax
 
 
+def _logits(classifier, points: torch.Tensor) -> np.ndarray:
+    """``classifier``'s logits at the points (without gradients, in its own dtype and device)."""
+    param = next(iter(classifier.parameters()), None)
+    x = points.detach().to(param.dtype if param is not None else torch.float32)
+    with torch.no_grad():
+        return classifier(x.to(param.device if param is not None else "cpu")).double().cpu().numpy()
+
+
 def ftle(system, points, *, t: float | None = None, steps: int | None = None, k: int = 1, dt: float = 0.01,
-         method: str = "rk4", rtol: float = 1e-9, atol: float = 1e-9, inputs=None) -> FTLEField:
+         method: str = "rk4", rtol: float = 1e-9, atol: float = 1e-9, inputs=None, directions=None,
+         matrix_free: bool | None = None, power_tol: float = 1e-10, power_maxiter: int = 200,
+         seed: int = 0) -> FTLEField:
     """Finite-time Lyapunov exponents at every point of a batch.
 
-    For a flow, ``lambda_i(x) = (1/T) log sigma_i(D phi_T(x))``: the state and the full variational matrix
-    ``D phi_t`` (started at the identity) are integrated together over ``[0, T]`` (fixed-step RK with ``dt``
-    adjusted to divide ``T``, or adaptive torchdiffeq ``method``), batched over all points, and the singular
-    values are taken at the end (Haller 2001; Shadden, Lekien & Marsden 2005). For a map iterated ``steps``
-    times (e.g. the layers of a deep network, each step one layer), ``lambda_i = (1/L) log sigma_i(J_L ... J_1)``
-    per step, with the partial products' FTLEs after every step in ``history``.
+    For a flow, ``lambda_i(x) = (1/T) log sigma_i(D phi_T(x))`` (Haller 2001; Shadden, Lekien & Marsden 2005):
+    the state and the variational matrix ``D phi_t`` (started at the identity, or at ``directions``) are
+    integrated together over ``[0, T]`` (fixed-step RK with ``dt`` adjusted to divide ``T``, or adaptive
+    torchdiffeq ``method``), batched over all points and pushed with forward-mode products (or an analytic
+    Jacobian), and the singular values are taken at the end. For a map iterated ``steps`` times (e.g. the
+    layers of a deep network, one step per layer), ``lambda_i = (1/L) log sigma_i(J_L ... J_1)`` per step, with
+    the partial products' FTLEs after every step in ``history``.
 
-    The product is formed without re-orthonormalisation, so the horizon must keep ``sigma_1`` below the
+    When only the largest FTLE is wanted in many dimensions (``k = 1``, ``matrix_free``), ``sigma_1`` comes
+    from power iteration on ``D phi_T^T D phi_T`` with one JVP and one VJP of the flow map per iteration
+    (``torch.func``), batched over points, with no ``n x n`` matrix formed; it stops when ``sigma_1`` changes
+    by less than ``power_tol`` (relative) at every point.
+
+    The product is formed without re-orthonormalisation, so the horizon must keep ``sigma_1`` within the
     floating-point range (``T * lambda_1 < ~700`` nats); for long-time exponents use
     :func:`neurodyn.lyapunov_spectrum`.
 
@@ -89,20 +126,28 @@ def ftle(system, points, *, t: float | None = None, steps: int | None = None, k:
         system: a :class:`Map` or :class:`Flow` (or a module :func:`neurodyn.from_torch` accepts).
         points: ``(P, n)`` initial points (any input dimension ``n``; a 2-D grid plots as a map).
         t: horizon ``T`` of a flow (time units). steps: number ``L`` of map steps.
-        k: how many leading FTLEs to return (default 1; at most ``n``).
+        k: how many leading FTLEs to return (default 1; at most ``n``, or ``m`` with ``directions``).
         dt, method, rtol, atol: integration of a flow (as in :func:`neurodyn.lyapunov_spectrum`).
         inputs: ``(P, L, m)`` inputs of a driven map.
+        directions: ``(n, m)`` or ``(P, n, m)`` orthonormal columns: the FTLEs of ``D phi_T`` restricted to
+            perturbations in their span (e.g. the input coordinates of an augmented neural ODE). Default:
+            all ``n`` directions.
+        matrix_free: use power iteration for ``k = 1`` (default: when ``k = 1`` and more than 16 directions,
+            with a fixed-step scheme). power_tol, power_maxiter, seed: its stopping rule and start vectors.
 
     Returns:
         :class:`FTLEField` (nats per unit time for flows, per step for maps).
+
+    See also:
+        :func:`neurodyn.lyapunov_spectrum` (the infinite-time limit), :meth:`FTLEField.plot`.
     """
     system = as_system(system)
     is_flow = isinstance(system, Flow)
     x = state_batch(points, n=system.dim, name="points", dtype=system.dtype, device=system.device)
-    n = system.dim
+    D = _directions(directions, system, len(x))
     k = positive_int(k, name="k")
-    if k > n:
-        raise InvalidInputError(f"k={k} exceeds the state dimension {n} of {system.name!r}")
+    if k > D.shape[-1]:
+        raise InvalidInputError(f"k={k} exceeds the {D.shape[-1]} perturbation directions of {system.name!r}")
     if is_flow:
         if t is None or steps is not None:
             raise InvalidInputError(f"{system.name!r} is a flow: give its horizon t= (time units), not steps=")
@@ -123,20 +168,93 @@ def ftle(system, points, *, t: float | None = None, steps: int | None = None, k:
             raise InvalidInputError(f"{system.name!r} is driven by inputs: pass inputs of shape ({len(x)}, {L}, "
                                     f"{system.input_dim})")
         integ = VariationalIntegrator(system, inputs=inputs)
-    start = x.clone()
-    Q = torch.eye(system.tangent_dim, dtype=x.dtype, device=x.device).expand(len(x), -1, -1).contiguous()
+    if matrix_free is None:
+        matrix_free = k == 1 and D.shape[-1] > 16 and system.tangent_index is None and (
+            not is_flow or method not in ADAPTIVE)
+    history = None
+    if matrix_free:
+        exponents = _power_log_sigma1(system, integ, x, D, L, power_tol, power_maxiter, seed)[:, None] / T
+    else:
+        exponents, history = _frame_log_sigmas(system, integ, x, D, L, k, keep_history=not is_flow)
+        exponents = exponents / T
+    return FTLEField(points=x, exponents=exponents, history=history, horizon=T,
+                     units="nats/time" if is_flow else "nats/step", kind="flow" if is_flow else "map",
+                     system=system.name, settings=dict(t=t, steps=L if not is_flow else None, k=k,
+                                                       dt=T / L if is_flow else None,
+                                                       method=method if is_flow else None,
+                                                       matrix_free=matrix_free))
+
+
+def _directions(directions, system, P: int) -> torch.Tensor:
+    """The initial frame ``(P, tangent_dim, m)``: the identity, or the user's orthonormal ``directions``."""
+    n = system.tangent_dim
+    if directions is None:
+        return torch.eye(n, dtype=system.dtype, device=system.device).expand(P, n, n)
+    D = as_tensor(directions, name="directions", dtype=system.dtype, device=system.device)
+    if D.ndim not in (2, 3) or D.shape[-2] != n or (D.ndim == 3 and len(D) != P) or D.shape[-1] < 1:
+        raise InvalidInputError(f"directions has shape {tuple(D.shape)}; expected ({n}, m) or ({P}, {n}, m) "
+                                f"columns in the {n}-dimensional tangent space of {system.name!r}")
+    gram = D.transpose(-1, -2) @ D
+    if not torch.allclose(gram, torch.eye(D.shape[-1], dtype=D.dtype, device=D.device), atol=1e-8):
+        raise InvalidInputError("directions must have orthonormal columns (D^T D = I); orthonormalise them, "
+                                "e.g. with torch.linalg.qr(D).Q")
+    return D.expand(P, n, D.shape[-1])
+
+
+def _frame_log_sigmas(system, integ, x, D, L: int, k: int, *, keep_history: bool):
+    """``log sigma_i`` of the pushed frame ``D phi_L D`` (``(P, k)``), and for maps the per-step FTLEs."""
+    Q = D.contiguous()
     history = []
     with torch.no_grad():
         for i in range(L):
             x, Q = integ.advance(x, Q, i)
-            if not bool(torch.isfinite(Q).all()):
-                raise DivergenceError(f"the variational matrix of {system.name!r} overflowed at step {i + 1} of "
-                                      f"{L}: shorten the horizon", step=i + 1)
-            if not is_flow:
+            _check_finite(Q, system, i, L)
+            if keep_history:
                 history.append(torch.log(torch.linalg.svdvals(Q)[:, :k]) / (i + 1))
-        exponents = torch.log(torch.linalg.svdvals(Q)[:, :k]) / T
-    return FTLEField(points=start, exponents=exponents, history=torch.stack(history, dim=1) if history else None,
-                     horizon=T, units="nats/time" if is_flow else "nats/step", kind="flow" if is_flow else "map",
-                     system=system.name, settings=dict(t=t, steps=L if not is_flow else None, k=k,
-                                                       dt=T / L if is_flow else None,
-                                                       method=method if is_flow else None))
+        logs = torch.log(torch.linalg.svdvals(Q)[:, :k])
+    return logs, (torch.stack(history, dim=1) if history else None)
+
+
+def _power_log_sigma1(system, integ, x, D, L: int, tol: float, maxiter: int, seed: int) -> torch.Tensor:
+    """``log sigma_1(D phi_L D)`` at every point by power iteration on ``(D phi D)^T (D phi D)``.
+
+    Written here because no library iterates on the flow map of a batch through JVPs and VJPs; each point
+    is independent, so one batched JVP/VJP serves all points at once."""
+    if system.tangent_index is not None:
+        raise InvalidInputError(f"matrix_free FTLEs need the full tangent space of {system.name!r}; "
+                                "pass matrix_free=False for a restricted view")
+    if getattr(integ, "tableau", True) is None:
+        raise InvalidInputError("matrix_free FTLEs need a fixed-step scheme (e.g. method='rk4'), not an adaptive one")
+
+    def phi(y):
+        for i in range(L):
+            y, _ = integ.advance(y, None, i)
+        return y
+
+    gen = torch.Generator(device="cpu").manual_seed(seed)
+    v = torch.randn(D.shape[0], D.shape[-1], generator=gen, dtype=x.dtype).to(x.device)
+    v = v / torch.linalg.vector_norm(v, dim=-1, keepdim=True)
+    _, vjp_fn = torch.func.vjp(phi, x)
+    sigma = torch.full((len(x),), math.nan, dtype=x.dtype, device=x.device)
+    maxiter = positive_int(maxiter, name="power_maxiter")
+    for _ in range(maxiter):
+        w = torch.func.jvp(phi, (x,), ((D @ v[..., None])[..., 0],))[1].detach()
+        _check_finite(w, system, L - 1, L)
+        new = torch.linalg.vector_norm(w, dim=-1)
+        done = bool(((new - sigma).abs() <= tol * new).all())
+        sigma = new
+        if done:
+            break
+        u = (D.transpose(-1, -2) @ vjp_fn(w)[0].detach()[..., None])[..., 0]
+        v = u / torch.linalg.vector_norm(u, dim=-1, keepdim=True).clamp_min(torch.finfo(u.dtype).tiny)
+    else:
+        warnings.warn(f"power iteration for the largest FTLE of {system.name!r} did not settle to {tol:g} in "
+                      f"{maxiter} iterations (close leading singular values); raise power_maxiter or use "
+                      "matrix_free=False", ConvergenceWarning, stacklevel=3)
+    return torch.log(sigma)
+
+
+def _check_finite(Q, system, i: int, L: int) -> None:
+    if not bool(torch.isfinite(Q).all()):
+        raise DivergenceError(f"the variational matrix of {system.name!r} overflowed at step {i + 1} of "
+                              f"{L}: shorten the horizon", step=i + 1)

@@ -1,5 +1,13 @@
 """Small seeded models that the examples, the demo and the tests train on embedded tasks."""
 
 from neurodyn.models.flipflop import FlipFlopRNN, train_flip_flop
+from neurodyn.models.node import NeuralODEClassifier, ODEField, TrainedClassifier, train_moons_classifier
 
-__all__ = ["FlipFlopRNN", "train_flip_flop"]
+__all__ = [
+    "FlipFlopRNN",
+    "NeuralODEClassifier",
+    "ODEField",
+    "TrainedClassifier",
+    "train_flip_flop",
+    "train_moons_classifier",
+]

@@ -1,0 +1,138 @@
+"""A neural-ODE classifier: inputs flow for a time ``T`` under a learned vector field, then a linear readout."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import torch
+from torch import nn
+from torchdiffeq import odeint
+
+from neurodyn._checks import positive_float, positive_int
+from neurodyn.data import moons
+from neurodyn.errors import InvalidInputError
+
+FIELDS = ("mlp", "tanh")
+# torchdiffeq's fixed-grid schemes and the same schemes in neurodyn's tableaux ("rk4" there is the 3/8 rule)
+SCHEMES = {"rk4": "rk38", "midpoint": "midpoint", "euler": "euler"}
+
+
+class ODEField(nn.Module):
+    """A vector field ``forward(t, z) -> dz/dt`` on ``dim`` dimensions.
+
+    ``kind="mlp"``: ``dz/dt = W2 tanh(W1 z + b1) + b2`` with ``hidden`` units; ``kind="tanh"``:
+    ``dz/dt = tanh(W z + b)`` (``hidden`` unused). Autonomous: ``t`` is ignored.
+    """
+
+    def __init__(self, dim: int, hidden: int = 16, kind: str = "mlp"):
+        super().__init__()
+        if kind not in FIELDS:
+            raise InvalidInputError(f"field kind must be one of {FIELDS}, got {kind!r}")
+        self.dim, self.kind = dim, kind
+        if kind == "mlp":
+            self.net = nn.Sequential(nn.Linear(dim, hidden), nn.Tanh(), nn.Linear(hidden, dim))
+        else:
+            self.net = nn.Sequential(nn.Linear(dim, dim), nn.Tanh())
+
+    def forward(self, t, z):
+        return self.net(z)
+
+
+class NeuralODEClassifier(nn.Module):
+    """``logits = readout(phi_T([x, 0]))``: the input ``x`` (padded with ``augment`` zeros, Dupont et al. 2019)
+    is carried by the flow ``phi_T`` of an :class:`ODEField` for time ``t`` (``steps`` equal steps of the
+    torchdiffeq fixed-grid ``method``: ``"rk4"`` (its 3/8-rule RK4), ``"midpoint"`` or ``"euler"``), and a
+    linear layer reads the classes off the final state.
+
+    Analyse it with :meth:`flow` (a :class:`neurodyn.Flow` of the field) and :meth:`ftle` (the FTLEs of the
+    input-to-final-state map that the classifier computes, same solver, same steps).
+    """
+
+    def __init__(self, in_features: int = 2, n_classes: int = 2, *, hidden: int = 16, augment: int = 0,
+                 field: str = "mlp", t: float = 1.0, steps: int = 10, method: str = "rk4"):
+        super().__init__()
+        self.in_features = positive_int(in_features, name="in_features")
+        self.augment = positive_int(augment, name="augment", minimum=0)
+        if method not in SCHEMES:
+            raise InvalidInputError(f"method must be one of {sorted(SCHEMES)} (fixed-grid), got {method!r}")
+        self.t, self.steps, self.method = positive_float(t, name="t"), positive_int(steps, name="steps"), method
+        self.field = ODEField(self.in_features + self.augment, positive_int(hidden, name="hidden"), field)
+        self.readout = nn.Linear(self.field.dim, positive_int(n_classes, name="n_classes", minimum=2))
+
+    def lift(self, x: torch.Tensor) -> torch.Tensor:
+        """``(..., in_features) -> (..., in_features + augment)``: the initial state of the flow."""
+        if x.shape[-1] != self.in_features:
+            raise InvalidInputError(f"inputs have {x.shape[-1]} features; the classifier takes {self.in_features}")
+        return nn.functional.pad(x, (0, self.augment))
+
+    def transport(self, x: torch.Tensor) -> torch.Tensor:
+        """``phi_T(lift(x))``: the final states, ``(..., in_features + augment)``."""
+        grid = torch.linspace(0.0, self.t, self.steps + 1, dtype=x.dtype, device=x.device)
+        return odeint(self.field, self.lift(x), grid, method=self.method)[-1]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.readout(self.transport(x))
+
+    def flow(self, *, dtype: torch.dtype = torch.float64):
+        """The field as a :class:`neurodyn.Flow` on ``in_features + augment`` dimensions (a private copy)."""
+        from neurodyn.systems.torch_adapters import from_torch
+
+        return from_torch(self.field, dtype=dtype, name=f"{type(self).__name__} field")
+
+    def ftle(self, points, *, k: int = 1, **kwargs):
+        """FTLEs of the input-to-final-state map ``x -> phi_T([x, 0])`` at ``points: (P, in_features)``: the
+        singular values of ``D phi_T`` restricted to the input directions (the augmented coordinates start at
+        zero and are not perturbed), with the classifier's own time, step count and scheme. Other keywords go
+        to :func:`neurodyn.ftle`. The returned field's ``points`` are the inputs."""
+        from neurodyn.lyapunov.ftle import ftle
+
+        system = self.flow()
+        x = torch.as_tensor(points, dtype=system.dtype)
+        directions = torch.eye(system.dim, self.in_features, dtype=system.dtype)
+        settings = dict(t=self.t, dt=self.t / self.steps, method=SCHEMES[self.method])
+        settings.update(kwargs)
+        out = ftle(system, self.lift(x), k=k, directions=directions, **settings)
+        return replace(out, points=x)
+
+
+@dataclass(frozen=True)
+class TrainedClassifier:
+    """The trained ``model`` (evaluation mode), its final training ``loss`` (cross-entropy), its ``accuracy`` on
+    held-out data, and the data: ``X_train, y_train, X_test, y_test``."""
+
+    model: NeuralODEClassifier
+    loss: float
+    accuracy: float
+    X_train: torch.Tensor
+    y_train: torch.Tensor
+    X_test: torch.Tensor
+    y_test: torch.Tensor
+
+
+def train_moons_classifier(*, hidden: int = 16, augment: int = 0, field: str = "mlp", t: float = 1.0,
+                           steps: int = 10, n_train: int = 1000, n_test: int = 1000, noise: float = 0.1,
+                           epochs: int = 400, lr: float = 0.02, seed: int = 0) -> TrainedClassifier:
+    """Train a :class:`NeuralODEClassifier` on two moons (:func:`neurodyn.data.moons`) with full-batch Adam
+    (float32, cosine learning-rate decay, seeded; the global random state is saved and restored). With the
+    defaults it reaches > 97% test accuracy in a few seconds on a CPU."""
+    epochs = positive_int(epochs, name="epochs")
+    X, y = moons(n_train, noise=noise, seed=seed)
+    X_test, y_test = moons(n_test, noise=noise, seed=seed + 1)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = NeuralODEClassifier(2, 2, hidden=hidden, augment=augment, field=field, t=t, steps=steps)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs)
+    loss = torch.tensor(math.nan)
+    for _ in range(epochs):
+        loss = nn.functional.cross_entropy(model(X), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+    model.eval()
+    with torch.no_grad():
+        accuracy = float((model(X_test).argmax(-1) == y_test).double().mean())
+    return TrainedClassifier(model=model, loss=loss.item(), accuracy=accuracy, X_train=X, y_train=y,
+                             X_test=X_test, y_test=y_test)
