@@ -12,12 +12,14 @@ FAST = {
     "gru_spectrum.py": ["--hidden", "8", "--steps", "100"],
     "random_rnn_transition.py": ["--n", "50", "--steps", "100"],
     "flip_flop_fixed_points.py": ["--hidden", "12", "--iterations", "150"],
+    "moons_ftle.py": ["--grid", "40"],
 }
 EXPECT = {  # a line each example must print
     "lorenz_spectrum.py": "lambda_3 =",
     "gru_spectrum.py": "max_lyapunov (JVP, no Jacobian formed)",
     "random_rnn_transition.py": "mean field",
     "flip_flop_fixed_points.py": "saddles, unstable dimensions",
+    "moons_ftle.py": "ROC AUC of FTLE",
 }
 
 

@@ -24,7 +24,7 @@ from neurodyn.lyapunov import (
     lyapunov_spectrum,
     max_lyapunov,
 )
-from neurodyn.systems import Flow, Map, from_torch, henon, logistic, lorenz, random_tanh_rnn
+from neurodyn.systems import Flow, Map, from_torch, henon, logistic, lorenz, random_tanh_rnn, tanh_field
 
 __version__ = "0.1.0"
 
@@ -54,4 +54,5 @@ __all__ = [
     "max_lyapunov",
     "meanfield",
     "random_tanh_rnn",
+    "tanh_field",
 ]

@@ -140,3 +140,19 @@ def test_ftle_separates_near_boundary_inputs_of_the_moons_classifier(moons_model
     assert "decision boundary" in [t.get_text() for t in ax.get_legend().get_texts()]
     assert link.plot().get_xlabel().startswith("distance")
     assert link.to_dict()["auc"] == link.auc
+
+
+def test_long_time_lyapunov_of_a_contracting_tanh_field_is_its_linearisation_at_the_origin():
+    # dz/dt = tanh(W z) with W = diag(-0.5, -2): every trajectory tends to 0, where the Jacobian is W
+    model = NeuralODEClassifier(2, 2, field="tanh")
+    with torch.no_grad():
+        model.field.net[0].weight.copy_(torch.diag(torch.tensor([-0.5, -2.0])))
+        model.field.net[0].bias.zero_()
+    res = model.long_time_lyapunov(torch.tensor([[1.0, -1.0], [0.5, 2.0]], dtype=F64), t=200.0, transient=20.0)
+    # RK4 with step h multiplies a mode of rate w by R(h w) = sum_{j<=4} (h w)^j / j! per step, so its exponent is
+    # log R(h w) / h (= w + O(h^4 w^5)). After the transient (state, then frame) |z| <= e^{-10}: tanh's cubic
+    # term shifts the rates by O(|z|^2) ~ 1e-9, and the frame is aligned with the axes to ~e^{-1.5 * 20}.
+    h = 0.05
+    w = torch.tensor([-0.5, -2.0], dtype=F64)
+    rk4 = torch.log(sum((h * w) ** j / math.factorial(j) for j in range(5))) / h
+    torch.testing.assert_close(res.exponents, rk4, rtol=0, atol=1e-8)

@@ -75,10 +75,18 @@ class NeuralODEClassifier(nn.Module):
         return self.readout(self.transport(x))
 
     def flow(self, *, dtype: torch.dtype = torch.float64):
-        """The field as a :class:`neurodyn.Flow` on ``in_features + augment`` dimensions (a private copy)."""
-        from neurodyn.systems.torch_adapters import from_torch
+        """The field as a :class:`neurodyn.Flow` on ``in_features + augment`` dimensions, with its analytic
+        Jacobian (:func:`neurodyn.tanh_field`, on copies of the weights in ``dtype``)."""
+        from neurodyn.systems.fields import tanh_field
 
-        return from_torch(self.field, dtype=dtype, name=f"{type(self).__name__} field")
+        layers = [m for m in self.field.net if isinstance(m, nn.Linear)]
+        name = f"{type(self).__name__} field"
+        device = layers[0].weight.device
+        if len(layers) == 1:
+            return tanh_field(layers[0].weight.detach(), layers[0].bias.detach(), name=name, dtype=dtype,
+                              device=device)
+        return tanh_field(layers[0].weight.detach(), layers[0].bias.detach(), W_out=layers[1].weight.detach(),
+                          b_out=layers[1].bias.detach(), name=name, dtype=dtype, device=device)
 
     def ftle(self, points, *, k: int = 1, **kwargs):
         """FTLEs of the input-to-final-state map ``x -> phi_T([x, 0])`` at ``points: (P, in_features)``: the
@@ -94,6 +102,23 @@ class NeuralODEClassifier(nn.Module):
         settings.update(kwargs)
         out = ftle(system, self.lift(x), k=k, directions=directions, **settings)
         return replace(out, points=x)
+
+    def long_time_lyapunov(self, points, *, t: float = 100.0, dt: float = 0.05, transient: float = 10.0, **kwargs):
+        """Lyapunov spectrum of the trained field over long times (chaos detection): trajectories from
+        ``lift(points)`` run for ``transient`` time units (the state, then the tangent frame aligning with the
+        Oseledets directions) and then ``t`` measured time units (RK4 with step ``dt``), averaged over the
+        points (:func:`neurodyn.lyapunov_spectrum`; other keywords go to it). A positive leading exponent means
+        sensitive dependence beyond the classifier's horizon; a bounded field whose trajectories escape to
+        infinity gives exponents tending to 0."""
+        from neurodyn.lyapunov.spectrum import lyapunov_spectrum
+
+        system = self.flow()
+        x0 = self.lift(torch.as_tensor(points, dtype=system.dtype))
+        dt = positive_float(dt, name="dt")
+        settings = dict(transient=round(transient / dt), tangent_transient=round(transient / dt))
+        settings.update(kwargs)
+        return lyapunov_spectrum(system, steps=max(1, round(positive_float(t, name="t") / dt)), dt=dt, x0=x0,
+                                 **settings)
 
 
 @dataclass(frozen=True)

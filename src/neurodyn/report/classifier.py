@@ -1,0 +1,91 @@
+"""The FTLE study of a trained 2-D neural-ODE classifier: the FTLE map, its link to the decision boundary and
+the field's long-time Lyapunov spectrum, in one result (used by ``neurodyn ftle`` and the demo)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import torch
+
+from neurodyn._checks import positive_int
+from neurodyn.errors import InvalidInputError
+from neurodyn.lyapunov.boundary import BoundaryLink, ftle_boundary_link
+from neurodyn.lyapunov.ftle import FTLEField
+from neurodyn.lyapunov.result import LyapunovSpectrum
+from neurodyn.results import Result, to_jsonable
+
+
+@dataclass(frozen=True, eq=False)
+class ClassifierFTLE(Result):
+    """``accuracy`` on the test data; ``field``: FTLEs on a grid over the data; ``link``: FTLE against the
+    decision boundary on the test inputs; ``long_time``: Lyapunov spectrum of the field over long times;
+    ``seconds``: wall time of each part."""
+
+    accuracy: float
+    field: FTLEField
+    link: BoundaryLink
+    long_time: LyapunovSpectrum
+    seconds: dict
+    settings: dict = field(default_factory=dict)
+
+    def summary(self) -> dict:
+        """The headline numbers, JSON-safe (no per-point arrays)."""
+        m = self.field.maximal
+        return to_jsonable(dict(
+            accuracy=self.accuracy, grid_points=len(m), horizon=self.field.horizon, units=self.field.units,
+            ftle_min=float(m.min()), ftle_median=float(m.median()), ftle_max=float(m.max()),
+            boundary_eps=self.link.eps, near_boundary=int((self.link.distance < self.link.eps).sum()),
+            test_points=len(self.link.ftle), auc=self.link.auc, spearman_ftle_vs_pgd_radius=self.link.spearman,
+            long_time_exponents=self.long_time.exponents, long_time_units=self.long_time.units,
+            long_time_status=self.long_time.status, seconds=self.seconds, settings=self.settings))
+
+    def plot(self, axes=None, *, model=None, data=None):
+        """Two panels: the FTLE map (with ``model``'s decision boundary and ``data`` if given) and FTLE against
+        the distance to the boundary. Returns the axes."""
+        import matplotlib.pyplot as plt
+
+        if axes is None:
+            _, axes = plt.subplots(1, 2, figsize=(12, 4.8))
+        self.field.plot(ax=axes[0], classifier=model, data=data)
+        self.link.plot(ax=axes[1])
+        return axes
+
+
+def classifier_ftle_study(model, X_test, y_test, *, grid: int = 200, pad: float = 0.3, attack: bool = True,
+                          lyapunov_time: float = 100.0, lyapunov_points: int = 16) -> ClassifierFTLE:
+    """FTLE map, boundary link and long-time exponents of a :class:`~neurodyn.models.NeuralODEClassifier` on
+    2-D inputs.
+
+    Args:
+        model: the classifier (not modified). X_test, y_test: labelled inputs ``(P, 2)``, ``(P,)``.
+        grid: the FTLE map has ``grid x grid`` points over the data's bounding box, widened by ``pad``
+            (input units) on every side.
+        attack: run the PGD attack of :func:`neurodyn.ftle_boundary_link`.
+        lyapunov_time, lyapunov_points: measured time of the long-time spectrum, from this many test inputs.
+    """
+    X = torch.as_tensor(X_test, dtype=torch.float64)
+    if X.ndim != 2 or X.shape[1] != 2 or len(y_test) != len(X):
+        raise InvalidInputError(f"X_test must be (P, 2) with P labels; got {tuple(X.shape)} and {len(y_test)} labels")
+    grid = positive_int(grid, name="grid", minimum=2)
+    lo, hi = X.min(0).values - pad, X.max(0).values + pad
+    axes = [torch.linspace(float(lo[i]), float(hi[i]), grid, dtype=torch.float64) for i in range(2)]
+    pts = torch.stack(torch.meshgrid(*axes, indexing="xy"), -1).reshape(-1, 2)
+    seconds = {}
+    t0 = time.perf_counter()
+    field_ = model.ftle(pts)
+    seconds["ftle_grid"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    link = ftle_boundary_link(model, model.ftle(X), attack=attack)
+    seconds["boundary_link"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    long_time = model.long_time_lyapunov(X[:positive_int(lyapunov_points, name="lyapunov_points")],
+                                         t=lyapunov_time)
+    seconds["long_time_lyapunov"] = time.perf_counter() - t0
+    with torch.no_grad():
+        param = next(model.parameters())
+        accuracy = float((model(X.to(param.dtype)).argmax(-1) == torch.as_tensor(y_test)).double().mean())
+    return ClassifierFTLE(accuracy=accuracy, field=field_, link=link, long_time=long_time, seconds=seconds,
+                          settings=dict(grid=grid, pad=pad, attack=attack, lyapunov_time=lyapunov_time,
+                                        lyapunov_points=lyapunov_points, t=model.t, steps=model.steps,
+                                        method=model.method))
