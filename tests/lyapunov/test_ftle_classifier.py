@@ -46,6 +46,9 @@ def test_matrix_free_power_iteration_equals_the_full_frame():
     a = nd.ftle(layer, pts, steps=5, matrix_free=True)
     b = nd.ftle(layer, pts, steps=5, matrix_free=False)
     torch.testing.assert_close(a.exponents, b.exponents, rtol=0, atol=1e-8)
+    c = nd.ftle(layer, pts, steps=5, matrix_free=False, chunk=4)  # two chunks: the same numbers
+    torch.testing.assert_close(c.exponents, b.exponents, rtol=0, atol=1e-14)
+    torch.testing.assert_close(c.history, b.history, rtol=0, atol=1e-14)
 
 
 def test_directions_and_matrix_free_bad_input():

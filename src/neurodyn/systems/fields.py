@@ -54,7 +54,10 @@ def tanh_field(W, b=None, *, W_out=None, b_out=None, leak: float = 0.0, name: st
 
     def push_forward(x, t, V):
         a = torch.tanh(x @ W.T + b)
-        JV = W_out @ ((1 - a * a)[..., :, None] * (W @ V))
+        # columns as rows, (..., k, n): the products become single large matmuls instead of many tiny ones
+        Vt = V.transpose(-1, -2)
+        JVt = ((1 - a * a)[..., None, :] * (Vt @ W.T)) @ W_out.T
+        JV = JVt.transpose(-1, -2)
         return a @ W_out.T + b_out - leak * x, (JV - leak * V if leak else JV)
 
     system = Flow(field, n, jacobian=jacobian, name=name, dtype=dtype, device=W.device)
