@@ -3,7 +3,7 @@
 The public surface is re-exported here; everything else is internal.
 """
 
-from neurodyn import meanfield
+from neurodyn import meanfield, training
 from neurodyn.equilibria import FixedPoints, find_fixed_points
 from neurodyn.errors import (
     ConvergenceWarning,
@@ -53,6 +53,7 @@ __all__ = [
     "lyapunov_spectrum",
     "max_lyapunov",
     "meanfield",
+    "training",
     "random_tanh_rnn",
     "tanh_field",
 ]

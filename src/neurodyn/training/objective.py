@@ -1,0 +1,89 @@
+"""A model's full-batch loss as a function of its flattened parameters: value, gradient and Hessian-vector
+products (forward-over-reverse, ``torch.func``), chunked over the data so memory stays bounded."""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+from torch import nn
+from torch.func import functional_call, grad, jvp
+
+from neurodyn._checks import positive_int
+from neurodyn.errors import InvalidInputError
+
+
+class Objective:
+    """``L(w) = (1/n) sum_i l(model(x_i; w), y_i)`` on a private copy of ``model`` (evaluation mode, ``dtype``).
+
+    ``loss_fn(output, target)`` must return the *mean* loss over the examples it is given (as PyTorch's losses
+    do by default); the full-batch loss is then the size-weighted mean over chunks of ``chunk_size`` examples.
+    Parameters are the model's trainable ones (``requires_grad``), flattened in ``named_parameters`` order.
+    ``hvps`` counts Hessian-vector products over the full batch.
+    """
+
+    def __init__(self, model: nn.Module, loss_fn, data, *, chunk_size: int | None = None,
+                 dtype: torch.dtype = torch.float64, params: dict[str, torch.Tensor] | None = None):
+        if not isinstance(model, nn.Module):
+            raise InvalidInputError(f"model must be an nn.Module, got {type(model).__name__}")
+        if not callable(loss_fn):
+            raise InvalidInputError(f"loss_fn must be callable as loss_fn(output, target), got {loss_fn!r}")
+        if not (isinstance(data, (tuple, list)) and len(data) == 2):
+            raise InvalidInputError("data must be a pair (inputs, targets) of tensors with the examples first")
+        X, y = (torch.as_tensor(d) for d in data)
+        if len(X) != len(y) or len(X) == 0:
+            raise InvalidInputError(f"data has {len(X)} inputs and {len(y)} targets; need the same number, > 0")
+        first = next(iter(model.parameters()), None)
+        if first is None:
+            raise InvalidInputError(f"{type(model).__name__} has no parameters")
+        self.device = first.device
+        self.runner = copy.deepcopy(model).to(dtype).eval()
+        source = params if params is not None else {k: v for k, v in model.named_parameters() if v.requires_grad}
+        if not source:
+            raise InvalidInputError(f"{type(model).__name__} has no trainable parameters (requires_grad)")
+        self.names = list(source)
+        self.shapes = [source[k].shape for k in self.names]
+        self.sizes = [source[k].numel() for k in self.names]
+        self.w = torch.cat([source[k].detach().reshape(-1).to(dtype) for k in self.names])
+        self.fixed = {k: v.detach().to(dtype) if v.is_floating_point() else v
+                      for k, v in self.runner.state_dict().items() if k not in source}
+        self.X = X.to(self.device, dtype) if X.is_floating_point() else X.to(self.device)
+        self.y = y.to(self.device, dtype) if y.is_floating_point() else y.to(self.device)
+        self.n = len(X)
+        chunk_size = self.n if chunk_size is None else positive_int(chunk_size, name="chunk_size")
+        self.chunks = [slice(i, i + chunk_size) for i in range(0, self.n, chunk_size)]
+        self.loss_fn = loss_fn
+        self.hvps = 0
+
+    @property
+    def dim(self) -> int:
+        return self.w.numel()
+
+    def unflatten(self, w: torch.Tensor) -> dict[str, torch.Tensor]:
+        return {k: p.view(s) for k, p, s in zip(self.names, w.split(self.sizes), self.shapes, strict=True)}
+
+    def output(self, w: torch.Tensor, X: torch.Tensor) -> torch.Tensor:
+        return functional_call(self.runner, {**self.fixed, **self.unflatten(w)}, (X,))
+
+    def _chunk_loss(self, w, rows):
+        return self.loss_fn(self.output(w, self.X[rows]), self.y[rows])
+
+    def _weight(self, rows: slice) -> float:
+        return (min(rows.stop, self.n) - rows.start) / self.n
+
+    def loss(self, w: torch.Tensor | None = None) -> float:
+        w = self.w if w is None else w
+        with torch.no_grad():
+            return float(sum(self._weight(r) * self._chunk_loss(w, r) for r in self.chunks))
+
+    def gradient(self, w: torch.Tensor | None = None) -> torch.Tensor:
+        w = self.w if w is None else w
+        return sum(self._weight(r) * grad(self._chunk_loss)(w, r) for r in self.chunks)
+
+    def hvp(self, v: torch.Tensor) -> torch.Tensor:
+        """``H v`` at the model's parameters (``v``: ``(dim,)``), summed over chunks."""
+        self.hvps += 1
+        out = torch.zeros_like(self.w)
+        for r in self.chunks:
+            out += self._weight(r) * jvp(lambda w, r=r: grad(self._chunk_loss)(w, r), (self.w,), (v,))[1]
+        return out

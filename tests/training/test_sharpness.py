@@ -1,0 +1,79 @@
+"""Sharpness by Lanczos against exact Hessians; trace and spectral density."""
+
+import copy
+
+import matplotlib
+import pytest
+import torch
+from torch import nn
+
+import neurodyn as nd
+from neurodyn import InvalidInputError
+from neurodyn.training import sharpness
+
+matplotlib.use("Agg")
+F64 = torch.float64
+
+
+def half_mse(out, y):
+    return 0.5 * ((out - y) ** 2).sum(-1).mean()
+
+
+def regression(n=60, p=25, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    X = torch.randn(n, p, generator=gen, dtype=F64) * torch.linspace(0.2, 3.0, p, dtype=F64)
+    y = torch.randn(n, 1, generator=gen, dtype=F64)
+    model = nn.Linear(p, 1, bias=False).double()
+    return model, X, y
+
+
+def test_quadratic_loss_top_eigenvalues_to_1e8():
+    # L(w) = (1/2n) |X w - y|^2 has the constant Hessian X^T X / n
+    model, X, y = regression()
+    exact = torch.linalg.eigvalsh(X.T @ X / len(X)).flip(0)
+    res = sharpness(model, half_mse, (X, y), k=4, chunk_size=16)
+    torch.testing.assert_close(res.eigenvalues, exact[:4], rtol=1e-8, atol=0)
+    assert res.status == "converged" and res.hvps <= 25 and res.max == pytest.approx(float(exact[0]), rel=1e-12)
+    v = res.eigenvectors[0]
+    torch.testing.assert_close((X.T @ X / len(X)) @ v, exact[0] * v, rtol=0, atol=1e-8)
+
+
+def test_trace_and_density_of_a_quadratic():
+    model, X, y = regression(p=12)
+    H = X.T @ X / len(X)
+    res = sharpness(model, half_mse, (X, y), trace=True, trace_samples=400, density=True, density_steps=12)
+    # Rademacher Hutchinson: exact within a few standard errors; SLQ with 12 = p steps resolves the spectrum
+    assert abs(res.trace - float(torch.trace(H))) < 4 * res.trace_stderr
+    nodes, weights = res.density
+    assert float(weights.sum()) == pytest.approx(1.0, abs=1e-12)
+    # the density's first moment is tr(H)/p exactly for any unit start vectors when the quadrature is exact
+    assert float((nodes * weights).sum()) == pytest.approx(float(torch.trace(H)) / 12, rel=0.3)
+    assert res.plot().get_xlabel() == "Hessian eigenvalue"
+
+
+def test_model_not_mutated_and_chunking_does_not_change_the_answer():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(3, 16), nn.Tanh(), nn.Linear(16, 2)).train()
+    state = torch.random.get_rng_state()
+    before = copy.deepcopy(net.state_dict())
+    X = torch.randn(40, 3, generator=torch.Generator().manual_seed(1))
+    y = torch.randint(0, 2, (40,), generator=torch.Generator().manual_seed(2))
+    a = sharpness(net, nn.functional.cross_entropy, (X, y), k=2)
+    b = sharpness(net, nn.functional.cross_entropy, (X, y), k=2, chunk_size=7)
+    torch.testing.assert_close(a.eigenvalues, b.eigenvalues, rtol=1e-9, atol=0)
+    assert net.training and next(net.parameters()).dtype == torch.float32
+    assert all(torch.equal(v, before[k]) for k, v in net.state_dict().items())
+    assert torch.equal(torch.random.get_rng_state(), state)
+
+
+def test_bad_input():
+    model, X, y = regression(p=3)
+    with pytest.raises(InvalidInputError, match="k=4 exceeds the 3"):
+        sharpness(model, half_mse, (X, y), k=4)
+    with pytest.raises(InvalidInputError, match="data must be a pair"):
+        sharpness(model, half_mse, X)
+    with pytest.raises(InvalidInputError, match="same number"):
+        sharpness(model, half_mse, (X, y[:3]))
+    with pytest.raises(InvalidInputError, match="nn.Module"):
+        sharpness(lambda x: x, half_mse, (X, y))
+    assert isinstance(nd.training.Sharpness, type)
