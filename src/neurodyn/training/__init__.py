@@ -2,5 +2,6 @@
 stability at a minimum, and gradient propagation through depth."""
 
 from neurodyn.training.sharpness import Sharpness, sharpness
+from neurodyn.training.stability import MinimumStability, gd_stability, sgd_lyapunov_exponent
 
-__all__ = ["Sharpness", "sharpness"]
+__all__ = ["MinimumStability", "Sharpness", "gd_stability", "sgd_lyapunov_exponent", "sharpness"]

@@ -7,7 +7,7 @@ import copy
 
 import torch
 from torch import nn
-from torch.func import functional_call, grad, jvp
+from torch.func import functional_call, grad, jvp, vjp
 
 from neurodyn._checks import positive_int
 from neurodyn.errors import InvalidInputError
@@ -54,6 +54,7 @@ class Objective:
         self.chunks = [slice(i, i + chunk_size) for i in range(0, self.n, chunk_size)]
         self.loss_fn = loss_fn
         self.hvps = 0
+        self.forward_over_reverse = True
 
     @property
     def dim(self) -> int:
@@ -85,5 +86,18 @@ class Objective:
         self.hvps += 1
         out = torch.zeros_like(self.w)
         for r in self.chunks:
-            out += self._weight(r) * jvp(lambda w, r=r: grad(self._chunk_loss)(w, r), (self.w,), (v,))[1]
+            out += self._weight(r) * self._chunk_hvp(r, v)
         return out
+
+    def _chunk_hvp(self, rows: slice, v: torch.Tensor) -> torch.Tensor:
+        def g(w):
+            return grad(self._chunk_loss)(w, rows)
+
+        if self.forward_over_reverse:
+            try:
+                return jvp(g, (self.w,), (v,))[1]
+            except RuntimeError:
+                # some losses lack forward-mode derivatives of their backward (e.g. mse_loss in torch 2.x raises
+                # "ZeroTensors are immutable"): reverse-over-reverse from then on
+                self.forward_over_reverse = False
+        return vjp(g, self.w)[1](v)[0]

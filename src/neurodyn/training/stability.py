@@ -1,0 +1,207 @@
+"""Linear stability of (S)GD at a (near-)interpolating minimum.
+
+At a minimum ``w*`` GD with learning rate ``eta`` is the map ``w <- w - eta grad L(w)``, linearised
+``delta <- (I - eta H) delta``; SGD multiplies by ``I - eta H_B`` with the Hessian of a random batch ``B``.
+At an interpolation point the Hessian of every batch is its Gauss–Newton part,
+``H_B = (1/b) sum_{i in B} J_i^T Q_i J_i`` (``J_i``: the output Jacobian of example ``i``, ``Q_i``: the
+Hessian of its loss in the output), so with ``G_i = Q_i^{1/2} J_i`` everything lives on the span of the
+``G_i`` (the normal space of the interpolation manifold; its complement is flat and neutral). With
+``K = G G^T = U diag(lambda) U^T`` (the NTK Gram matrix weighted by ``Q``) and
+``F_i = U_r[rows of i] diag(lambda_r)^{1/2}``, the normal-space Hessian of batch ``B`` is
+``(1/b) sum_{i in B} F_i^T F_i`` in an orthonormal basis of that space: ``r x r`` matrices,
+``r <= n * outputs`` however many parameters the model has.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import torch
+from torch.func import hessian, jacrev, vmap
+
+from neurodyn._checks import positive_float, positive_int
+from neurodyn.errors import InvalidInputError
+from neurodyn.results import Result
+from neurodyn.training.objective import Objective
+from neurodyn.training.sharpness import sharpness
+
+RANK_RTOL = 1e-10
+
+
+@dataclass(frozen=True, eq=False)
+class MinimumStability(Result):
+    """Stability of (S)GD at a minimum.
+
+    Attributes:
+        lr, batch_size: the learning rate and batch size (``batch_size = n`` for GD).
+        sharpness: ``lambda_max`` of the full-batch Hessian (Lanczos on the true Hessian).
+        normal_eigenvalues: ``(r,)`` the Gauss–Newton Hessian's nonzero eigenvalues (descending): the normal-space
+            spectrum, exact at an interpolation point.
+        gd_exponent: ``log max |1 - lr * lambda|`` over ``normal_eigenvalues`` (nats/step); < 0: GD-stable.
+        sgd_exponent, sgd_stderr: the top Lyapunov exponent of the random product of ``I - lr H_B`` on the normal
+            space (nats/step) and its standard error over independent chains; ``nan`` from :func:`gd_stability`.
+        ms_factor: Wu, Ma & E (2018): ``lambda_max(E[(I - lr H_B)^2])``; <= 1: mean-square stable.
+        verdicts: ``{"gd": ..., "sgd": ..., "mean_square": ...}``, each "stable" or "unstable" (or "n/a").
+        loss, grad_norm: at the analysed point (a large gradient means it is no minimum and the analysis is moot).
+    """
+
+    lr: float
+    batch_size: int
+    sharpness: float
+    normal_eigenvalues: torch.Tensor
+    gd_exponent: float
+    sgd_exponent: float
+    sgd_stderr: float
+    ms_factor: float
+    verdicts: dict
+    loss: float
+    grad_norm: float
+    settings: dict = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        sgd = f", SGD {self.sgd_exponent:+.4f} ± {self.sgd_stderr:.4f}" if math.isfinite(self.sgd_exponent) else ""
+        return (f"MinimumStability(lr={self.lr:g}, batch={self.batch_size}: sharpness {self.sharpness:.5g} vs "
+                f"2/lr = {2 / self.lr:.5g}; GD exponent {self.gd_exponent:+.4f}{sgd} nats/step; {self.verdicts})")
+
+    def plot(self, ax=None):
+        """``lr * lambda`` of the normal-space spectrum against GD's stable band ``(0, 2)``. Returns the axes."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 3.5))
+        x = (self.lr * self.normal_eigenvalues).cpu().numpy()
+        ax.axvspan(0, 2, color="C2", alpha=0.15, label="GD-stable band 0 < lr·λ < 2")
+        ax.vlines(x, 0, 1, color="C0", lw=1)
+        ax.axvline(self.lr * self.sharpness, color="C3", ls="--", label="lr · sharpness")
+        ax.set_xlabel("lr · λ (normal-space Hessian eigenvalues)")
+        ax.set_yticks([])
+        ax.set_title(f"GD exponent {self.gd_exponent:+.3f}; verdicts {self.verdicts}", fontsize=9)
+        ax.legend(fontsize=8)
+        return ax
+
+
+def _normal_factors(obj: Objective):
+    """``F: (n, out, r)`` per-example factors in an orthonormal basis of the normal space, and ``lambda_r``
+    (eigenvalues of ``K = G G^T``)."""
+    blocks = []
+    for rows in obj.chunks:
+        X, Y = obj.X[rows], obj.y[rows]
+        out = obj.output(obj.w, X)
+        J = jacrev(lambda w, X=X: obj.output(w, X).reshape(len(X), -1))(obj.w)  # (b, out, p)
+
+        def example_loss(f, y, shape=out.shape[1:]):
+            return obj.loss_fn(f.reshape(1, *shape), y[None])
+
+        Q = vmap(hessian(example_loss))(out.reshape(len(X), -1).detach(), Y)  # (b, out, out)
+        e, V = torch.linalg.eigh(Q)
+        root = V @ torch.diag_embed(e.clamp_min(0).sqrt()) @ V.transpose(-1, -2)
+        blocks.append(root @ J)
+    G = torch.cat(blocks)  # (n, out, p)
+    n, o, _ = G.shape
+    Gf = G.reshape(n * o, -1)
+    lam, U = torch.linalg.eigh(Gf @ Gf.T)
+    keep = lam > RANK_RTOL * lam.max().clamp_min(torch.finfo(lam.dtype).tiny)
+    lam, U = lam[keep].flip(0), U[:, keep].flip(1)
+    return (U * lam.sqrt()).reshape(n, o, -1), lam
+
+
+def _analyse(model, loss_fn, data, lr, batch_size, *, chunk_size, dtype, seed, steps, chains, burn_in):
+    obj = Objective(model, loss_fn, data, chunk_size=chunk_size, dtype=dtype)
+    lr = positive_float(lr, name="lr")
+    n = obj.n
+    b = n if batch_size is None else positive_int(batch_size, name="batch_size")
+    if b > n:
+        raise InvalidInputError(f"batch_size={b} exceeds the {n} examples")
+    F, lam = _normal_factors(obj)
+    r = len(lam)
+    mu = lam / n
+    gd = float(torch.log((1 - lr * mu).abs().max())) if r else -math.inf
+    # Wu, Ma & E (2018), batches of b distinct examples drawn uniformly:
+    # E[M^2] = I - 2 lr H + lr^2 [Q/(b n) + (b-1)/(b n (n-1)) (S^2 - Q)], S = sum A_i = diag(lambda), Q = sum A_i^2
+    A = F.transpose(-1, -2) @ F  # (n, r, r)
+    Qsum = (A @ A).sum(0)
+    S = torch.diag(lam)
+    pair = (b - 1) / (b * n * (n - 1)) if n > 1 else 0.0
+    EM2 = torch.eye(r, dtype=lam.dtype, device=lam.device) - 2 * lr * S / n + lr**2 * (Qsum / (b * n) + pair * (
+        S @ S - Qsum))
+    ms = float(torch.linalg.eigvalsh(EM2).max()) if r else 0.0
+    top = sharpness(model, loss_fn, data, chunk_size=chunk_size, dtype=dtype, seed=seed)
+    sgd, err = math.nan, math.nan
+    if steps:
+        sgd, err = _sgd_exponent(F.reshape(n, -1, r), lr, b, positive_int(steps, name="steps"),
+                                 positive_int(chains, name="chains", minimum=2), burn_in, seed)
+    verdict = {"gd": "stable" if gd < 0 else "unstable",
+               "sgd": "n/a" if math.isnan(sgd) else ("stable" if sgd < 0 else "unstable"),
+               "mean_square": "stable" if ms <= 1 else "unstable"}
+    return MinimumStability(lr=lr, batch_size=b, sharpness=top.max, normal_eigenvalues=mu.cpu(), gd_exponent=gd,
+                            sgd_exponent=sgd, sgd_stderr=err, ms_factor=ms, verdicts=verdict, loss=obj.loss(),
+                            grad_norm=float(torch.linalg.vector_norm(obj.gradient())),
+                            settings=dict(steps=steps, chains=chains, burn_in=burn_in, seed=seed, rank=r,
+                                          examples=n, parameters=obj.dim))
+
+
+def _sgd_exponent(F, lr, b, steps, chains, burn_in, seed):
+    """Top Lyapunov exponent of ``prod (I - lr/b sum_{i in B_t} F_i^T F_i)`` over i.i.d. uniform batches ``B_t``
+    of ``b`` distinct examples, one unit vector per chain renormalised every step (Benettin)."""
+    n, o, r = F.shape
+    if r == 0:
+        return -math.inf, 0.0
+    gen = torch.Generator().manual_seed(seed)
+    v = torch.randn(chains, r, generator=gen, dtype=F.dtype).to(F.device)
+    v = v / torch.linalg.vector_norm(v, dim=-1, keepdim=True)
+    total = torch.zeros(chains, dtype=F.dtype, device=F.device)
+    for t in range(burn_in + steps):
+        idx = torch.rand(chains, n, generator=gen).argsort(dim=-1)[:, :b].to(F.device)
+        Fb = F[idx].reshape(chains, b * o, r)
+        v = v - (lr / b) * (Fb.transpose(-1, -2) @ (Fb @ v[..., None]))[..., 0]
+        norm = torch.linalg.vector_norm(v, dim=-1)
+        if t >= burn_in:
+            total += torch.log(norm)
+        v = v / norm[:, None]
+    per_chain = total / steps
+    return float(per_chain.mean()), float(per_chain.std() / math.sqrt(chains))
+
+
+def gd_stability(model, loss_fn, data, lr: float, *, chunk_size: int | None = None, seed: int = 0,
+                 dtype: torch.dtype = torch.float64) -> MinimumStability:
+    """Linear stability of full-batch GD with learning rate ``lr`` at the model's current parameters.
+
+    GD is stable at a minimum iff every normal-space Hessian eigenvalue satisfies ``|1 - lr lambda| < 1``,
+    i.e. ``lambda_max(H) < 2/lr``; the exponent ``log max |1 - lr lambda|`` (nats per step) is the rate at which
+    a perturbation off the minimum shrinks (< 0) or grows (> 0). The normal-space spectrum comes from the
+    Gauss–Newton reduction (module docstring), the sharpness from Lanczos on the true Hessian.
+
+    Args:
+        model, loss_fn, data, chunk_size, dtype: as in :func:`neurodyn.training.sharpness`; ``loss_fn`` is the
+            mean over examples, and the per-example loss is ``loss_fn`` on a batch of one.
+        lr: the learning rate.
+
+    Returns:
+        :class:`MinimumStability` (SGD fields ``nan``). Memory: the per-example Jacobians, ``n * outputs * p``.
+    """
+    return _analyse(model, loss_fn, data, lr, None, chunk_size=chunk_size, dtype=dtype, seed=seed, steps=0,
+                    chains=2, burn_in=0)
+
+
+def sgd_lyapunov_exponent(model, loss_fn, data, lr: float, batch_size: int, *, steps: int = 5000,
+                          chains: int = 16, burn_in: int = 200, chunk_size: int | None = None, seed: int = 0,
+                          dtype: torch.dtype = torch.float64) -> MinimumStability:
+    """Linear stability of SGD (learning rate ``lr``, batches of ``batch_size`` distinct examples drawn
+    uniformly and independently each step) at a (near-)interpolating minimum.
+
+    The top Lyapunov exponent of the random product ``(I - lr H_{B_t}) ... (I - lr H_{B_1})`` on the normal space
+    (Chemnitz & Engel 2024), estimated by the QR (Benettin) method over ``chains`` independent chains of ``steps``
+    steps after ``burn_in`` (standard error over chains), in nats per step: < 0 means SGD returns to the minimum
+    almost surely. SGD can be unstable where GD is stable (e.g. per-example curvatures ``(0, 4)``, ``lr = 0.6``,
+    batch 1: GD exponent ``log 0.2 = -1.609``, SGD ``0.5 log 1.4 = +0.168``). Beside it, the mean-square criterion
+    of Wu, Ma & E (2018), ``lambda_max((I - lr H)^2 + lr^2 (n-b)/(b(n-1)) Sigma) <= 1`` with ``Sigma`` the
+    variance of the per-example Hessians, which is stricter than the almost-sure exponent.
+
+    Args: as :func:`gd_stability`, plus ``batch_size``, ``steps``, ``chains``, ``burn_in``, ``seed``.
+
+    Returns:
+        :class:`MinimumStability`.
+    """
+    return _analyse(model, loss_fn, data, lr, batch_size, chunk_size=chunk_size, dtype=dtype, seed=seed,
+                    steps=steps, chains=chains, burn_in=positive_int(burn_in, name="burn_in", minimum=0))
