@@ -49,3 +49,66 @@ def test_invalid_input(bad):
 def test_vectorised_inputs_are_refused_clearly():
     with pytest.raises((nd.InvalidInputError, TypeError)):
         meanfield.chi1(np.array([1.0, 2.0]))
+
+
+def test_tanh_critical_line_published_values():
+    # Poole et al. 2016 / Schoenholz et al. 2017: sigma_w = 1 at sigma_b = 0, sigma_w^2 = 1.7610 at sigma_b^2 = 0.05
+    # (at sigma_b = 0, chi1 - 1 = O((sigma_w - 1)^2): the root is conditioned to ~1e-8)
+    assert meanfield.critical_sigma_w(0.0) == pytest.approx(1.0, abs=1e-7)
+    assert meanfield.critical_sigma_w(math.sqrt(0.05)) ** 2 == pytest.approx(1.7610, abs=5e-5)
+    for sw in (0.3, 0.7, 1.0):
+        assert meanfield.chi1(sw, 0.0, "tanh") == pytest.approx(sw * sw, abs=1e-14)
+
+
+def erf_c_map(sw, sb, q, c):
+    return (sw * sw * 2 / math.pi * math.asin(2 * q * c / (1 + 2 * q)) + sb * sb) / q
+
+
+@pytest.mark.parametrize("sw,sb", [(1.0, 0.1), (2.5, 0.3), (4.0, 0.05)])
+def test_erf_mean_field_matches_closed_forms(sw, sb):
+    # E[erf(u1) erf(u2)] = (2/pi) asin(2 q c / (1 + 2 q)); E[erf'(u1) erf'(u2)] = (4/pi) / sqrt((1+2q)^2 - 4 q^2 c^2)
+    from scipy.optimize import brentq
+
+    q = meanfield.q_star(sw, sb, "erf")
+    assert q == pytest.approx(erf_c_map(sw, sb, q, 1.0) * q, rel=1e-12)
+    chi = sw * sw * 4 / math.pi / math.sqrt(1 + 4 * q)
+    assert meanfield.chi1(sw, sb, "erf") == pytest.approx(chi, rel=1e-12)
+    scales = meanfield.depth_scales(sw, sb, "erf")
+    if chi > 1:
+        c_star = brentq(lambda c: erf_c_map(sw, sb, q, c) - c, -1 + 1e-12, 1 - 1e-9, xtol=1e-15)
+        assert scales["c_star"] == pytest.approx(c_star, abs=1e-9)
+        chi_c = sw * sw * 4 / math.pi / math.sqrt((1 + 2 * q) ** 2 - 4 * q * q * c_star**2)
+    else:
+        assert scales["c_star"] == 1.0
+        chi_c = chi
+    assert scales["chi_c"] == pytest.approx(chi_c, rel=1e-9)
+    assert scales["xi_c"] == pytest.approx(-1 / math.log(chi_c), rel=1e-8)
+
+
+def test_relu_closed_forms_and_depth_scales_diverge_at_criticality():
+    assert meanfield.chi1(1.2, 0.3, "relu") == pytest.approx(0.72, abs=1e-15)
+    assert meanfield.q_star(1.2, 0.5, "relu") == pytest.approx(0.25 / (1 - 0.72), rel=1e-14)
+    assert meanfield.q_star(1.5, 0.5, "relu") == math.inf
+    assert meanfield.critical_sigma_w(0.3, "relu") == math.sqrt(2)
+    # tanh: xi_c grows without bound as sigma_w approaches the critical line from either side
+    crit = meanfield.critical_sigma_w(math.sqrt(0.05))
+    xs = [meanfield.depth_scales(crit * f, math.sqrt(0.05))["xi_c"] for f in (0.8, 0.95, 0.99, 1.01, 1.05, 1.2)]
+    assert xs[0] < xs[1] < xs[2] and xs[3] > xs[4] > xs[5] and min(xs[2], xs[3]) > 20
+
+
+def test_two_dimensional_quadrature_reduces_to_one_dimensional_at_full_correlation():
+    from neurodyn.meanfield import _gauss, _gauss2
+
+    for q in (0.3, 3.0, 16.0):
+        one = _gauss(lambda a: np.tanh(a) ** 2, q)
+        assert _gauss2(lambda a, b: np.tanh(a) * np.tanh(b), q, 1.0) == pytest.approx(one, rel=1e-9)
+
+
+def test_phase_diagram_plot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    ax = meanfield.phase_diagram(resolution=8, measured=[(1.5, 0.2, 0.1)])
+    assert ax.get_xlabel() == "σ_w²"
+    with pytest.raises(nd.InvalidInputError, match="activation"):
+        meanfield.chi1(1.0, 0.0, "sigmoid")

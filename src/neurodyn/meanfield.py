@@ -1,4 +1,5 @@
-"""Mean-field theory of wide random tanh networks (Poole et al. 2016; Schoenholz et al. 2017).
+"""Mean-field theory of wide random networks (Poole et al. 2016; Schoenholz et al. 2017); tanh by default,
+also ``relu`` and ``erf`` through the ``activation`` argument.
 
 For ``h[t+1] = tanh(W h[t] + b)`` with ``W_ij ~ N(0, sigma_w^2/n)`` and ``b_i ~ N(0, sigma_b^2)``, the
 pre-activation variance ``q`` settles at the fixed point of
@@ -29,8 +30,10 @@ Z_MAX = 13.0
 
 @functools.cache
 def _nodes() -> tuple[np.ndarray, np.ndarray]:
-    """Nodes and normalised weights, computed on first use (4000 Legendre nodes take seconds)."""
-    x, wl = np.polynomial.legendre.leggauss(4000)
+    """Nodes and normalised weights, computed on first use (scipy's asymptotic Legendre nodes: 0.4 s)."""
+    from scipy.special import roots_legendre
+
+    x, wl = roots_legendre(4000)
     z = Z_MAX * x
     w = wl * np.exp(-0.5 * z**2)
     return z, w / w.sum()  # exact normalisation: E[1] = 1 to the last bit
@@ -49,26 +52,55 @@ def _check(sigma_w: float, sigma_b: float) -> tuple[float, float]:
     return sw, sb
 
 
-def q_star(sigma_w: float, sigma_b: float = 0.0) -> float:
-    """The fixed-point pre-activation variance ``q*`` of a wide random tanh network (0 when it is stable
-    at 0, i.e. ``sigma_b = 0`` and ``sigma_w <= 1``).
+# activation: (phi, phi', phi'') as numpy functions
+def _sech2(a):
+    return np.cosh(np.minimum(np.abs(a), 350.0)) ** -2
 
-    Solved as the root of ``sigma_w^2 E[tanh(sqrt(q) z)^2] + sigma_b^2 - q`` on
-    ``[sigma_b^2, sigma_w^2 + sigma_b^2]`` with Brent's method to ``1e-15`` relative (no slow fixed-point
-    iteration near the transition).
+
+ACTIVATIONS = {
+    "tanh": (np.tanh, _sech2, lambda a: -2 * np.tanh(a) * _sech2(a)),
+    "relu": (lambda a: np.maximum(a, 0.0), lambda a: (a > 0).astype(float), lambda a: 0.0 * a),
+    "erf": (lambda a: _erf(a), lambda a: 2 / math.sqrt(math.pi) * np.exp(-a * a),
+            lambda a: -4 * a / math.sqrt(math.pi) * np.exp(-a * a)),
+}
+
+
+def _erf(a):
+    from scipy.special import erf
+
+    return erf(a)
+
+
+def _activation(name: str):
+    if name not in ACTIVATIONS:
+        raise InvalidInputError(f"activation must be one of {sorted(ACTIVATIONS)}, got {name!r}")
+    return ACTIVATIONS[name]
+
+
+def q_star(sigma_w: float, sigma_b: float = 0.0, activation: str = "tanh") -> float:
+    """The fixed-point pre-activation variance ``q*`` of a wide random network (0 when it is stable at 0,
+    e.g. ``tanh``/``erf`` with ``sigma_b = 0`` and ``chi1(0) <= 1``; ``inf`` for ``relu`` with
+    ``sigma_w^2 >= 2``, where the variance grows without bound).
+
+    Solved as the root of ``sigma_w^2 E[phi(sqrt(q) z)^2] + sigma_b^2 - q`` with Brent's method to ``1e-15``
+    relative (no slow fixed-point iteration near the transition); ``relu`` in closed form,
+    ``q* = sigma_b^2 / (1 - sigma_w^2 / 2)``.
     """
     sw, sb = _check(sigma_w, sigma_b)
+    phi, dphi, _ = _activation(activation)
     sw2, sb2 = sw * sw, sb * sb
-    if sb2 == 0 and sw2 <= 1:
+    if activation == "relu":
+        return sb2 / (1 - sw2 / 2) if sw2 < 2 else (0.0 if sb2 == 0 and sw2 == 2 else math.inf)
+    if sb2 == 0 and sw2 * float(dphi(np.zeros(1))[0]) ** 2 <= 1:
         return 0.0
 
     def residual(q):
-        return sw2 * _gauss(lambda a: np.tanh(a) ** 2, q) + sb2 - q
+        return sw2 * _gauss(lambda a: phi(a) ** 2, q) + sb2 - q
 
-    lo, hi = (sb2 if sb2 > 0 else 1e-300), sw2 + sb2
+    lo, hi = (sb2 if sb2 > 0 else 1e-300), sw2 * _sup_phi2(activation) + sb2
     if residual(lo) <= 0:  # sigma_b > 0 with a vanishing sigma_w: the root is at sigma_b^2 itself
         return lo
-    # for sigma_b = 0 and sigma_w > 1 the origin is a repelling root: bracket away from it
+    # for sigma_b = 0 past the transition the origin is a repelling root: bracket away from it
     if sb2 == 0:
         lo = hi
         while residual(lo) <= 0:
@@ -76,11 +108,119 @@ def q_star(sigma_w: float, sigma_b: float = 0.0) -> float:
     return float(brentq(residual, lo, hi, xtol=1e-300, rtol=1e-15, maxiter=500))
 
 
-def chi1(sigma_w: float, sigma_b: float = 0.0) -> float:
-    """``chi1 = sigma_w^2 E[phi'(sqrt(q*) z)^2]`` for ``phi = tanh``: the mean squared-norm growth of a
-    perturbation per layer/step. ``chi1 = 1`` is the order-to-chaos transition."""
-    q = q_star(sigma_w, sigma_b)
-    return float(sigma_w) ** 2 * _gauss(lambda a: np.cosh(a) ** -4, q)
+def _sup_phi2(activation: str) -> float:
+    """``sup phi^2`` of a bounded activation (brackets ``q*``)."""
+    return 1.0
+
+
+def chi1(sigma_w: float, sigma_b: float = 0.0, activation: str = "tanh") -> float:
+    """``chi1 = sigma_w^2 E[phi'(sqrt(q*) z)^2]``: the mean squared-norm growth of a perturbation per
+    layer/step (Poole et al. 2016). ``chi1 = 1`` is the order-to-chaos transition; ``chi1 = sigma_w^2`` for
+    ``tanh`` with ``sigma_b = 0`` and ``sigma_w <= 1``, ``sigma_w^2 / 2`` for ``relu``."""
+    sw, _ = _check(sigma_w, sigma_b)
+    _, dphi, _ = _activation(activation)
+    if activation == "relu":
+        return sw * sw / 2
+    return sw**2 * _gauss(lambda a: dphi(a) ** 2, q_star(sigma_w, sigma_b, activation))
+
+
+def critical_sigma_w(sigma_b: float = 0.0, activation: str = "tanh") -> float:
+    """The ``sigma_w`` on the order-to-chaos line ``chi1(sigma_w, sigma_b) = 1`` (e.g. 1 for ``tanh`` at
+    ``sigma_b = 0``, ``sqrt(1.7610)`` at ``sigma_b^2 = 0.05``; ``sqrt(2)`` for ``relu``), by Brent's method."""
+    _, sb = _check(1.0, sigma_b)
+    if activation == "relu":
+        return math.sqrt(2.0)
+    _activation(activation)
+    lo, hi = 1e-3, 2.0
+    while chi1(hi, sb, activation) < 1:
+        hi *= 2
+        if hi > 1e4:
+            raise InvalidInputError(f"no order-to-chaos transition below sigma_w = 1e4 at sigma_b = {sb}")
+    return float(brentq(lambda w: chi1(w, sb, activation) - 1, lo, hi, xtol=1e-14, rtol=1e-13))
+
+
+@functools.cache
+def _nodes_2d(m: int = 600) -> tuple[np.ndarray, np.ndarray]:
+    x, wl = np.polynomial.legendre.leggauss(m)
+    z = 10.0 * x
+    w = wl * np.exp(-0.5 * z**2)
+    return z, w / w.sum()
+
+
+def _gauss2(fn, q: float, c: float) -> float:
+    """``E[fn(u1, u2)]`` for ``u1 = sqrt(q) z1``, ``u2 = sqrt(q) (c z1 + sqrt(1 - c^2) z2)``."""
+    z, w = _nodes_2d()
+    z1, z2 = z[:, None], z[None, :]
+    u1 = math.sqrt(q) * z1
+    u2 = math.sqrt(q) * (c * z1 + math.sqrt(max(1 - c * c, 0.0)) * z2)
+    return float(np.sum(w[:, None] * w[None, :] * fn(u1, u2)))
+
+
+def depth_scales(sigma_w: float, sigma_b: float = 0.0, activation: str = "tanh") -> dict:
+    """Depth scales of signal propagation (Schoenholz et al. 2017, ICLR): how many layers a wide random network
+    keeps information about the length (``xi_q``) and the correlation (``xi_c``) of its inputs.
+
+    ``xi_q^{-1} = -ln(chi1 + sigma_w^2 E[phi''(u) phi(u)])`` at ``q*``, and ``xi_c^{-1} = -ln chi_c`` with
+    ``chi_c = sigma_w^2 E[phi'(u1) phi'(u2)]`` at the correlation fixed point ``c*`` of
+    ``c -> (sigma_w^2 E[phi(u1) phi(u2)] + sigma_b^2) / q*`` (``c* = 1`` in the ordered phase, where
+    ``chi_c = chi1``). ``xi_c`` diverges on the critical line: trainable depth is ~ 6 ``xi_c`` there.
+
+    Returns:
+        ``{"q_star", "c_star", "chi1", "chi_c", "xi_q", "xi_c"}`` (depths in layers; ``inf`` where a rate is 1).
+    """
+    sw, sb = _check(sigma_w, sigma_b)
+    phi, dphi, d2phi = _activation(activation)
+    q = q_star(sw, sb, activation)
+    c1 = chi1(sw, sb, activation)
+    if not math.isfinite(q) or q == 0:
+        return dict(q_star=q, c_star=1.0, chi1=c1, chi_c=c1, xi_q=_xi(c1), xi_c=_xi(c1))
+    rate_q = c1 + sw * sw * _gauss(lambda a: d2phi(a) * phi(a), q)
+
+    def cmap(c):
+        return (sw * sw * _gauss2(lambda a, b: phi(a) * phi(b), q, c) + sb * sb) / q
+
+    c_star = 1.0
+    if c1 > 1 + 1e-12:  # chaotic: the c = 1 fixed point repels; the stable one lies below
+        lo = -1.0 if cmap(-1.0) >= -1.0 else None
+        c_star = float(brentq(lambda c: cmap(c) - c, lo if lo is not None else 0.0, 1 - 1e-9, xtol=1e-13))
+    chi_c = c1 if c_star == 1.0 else sw * sw * _gauss2(lambda a, b: dphi(a) * dphi(b), q, c_star)
+    return dict(q_star=q, c_star=c_star, chi1=c1, chi_c=chi_c, xi_q=_xi(rate_q), xi_c=_xi(chi_c))
+
+
+def _xi(rate: float) -> float:
+    return -1 / math.log(rate) if 0 < rate < 1 else (math.inf if rate >= 1 or rate <= 0 else math.nan)
+
+
+def phase_diagram(ax=None, *, activation: str = "tanh", sigma_w2_max: float = 4.0, sigma_b2_max: float = 0.3,
+                  measured=None, resolution: int = 40):
+    """The order/chaos phase diagram over ``(sigma_w^2, sigma_b^2)``: ``ln chi1`` in colour (the mean-field
+    per-layer exponent is half of it), the critical line ``chi1 = 1``, and optionally ``measured`` points
+    ``[(sigma_w, sigma_b, exponent), ...]`` (e.g. from :func:`neurodyn.training.depth_lyapunov`) coloured on the
+    same scale as ``2 * exponent``. Returns the axes."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4.5))
+    w2 = np.linspace(0.05, sigma_w2_max, resolution)
+    b2 = np.linspace(0.0, sigma_b2_max, resolution)
+    grid = np.array([[math.log(chi1(math.sqrt(a), math.sqrt(b), activation)) for a in w2] for b in b2])
+    lim = float(np.abs(grid).max())
+    art = ax.pcolormesh(w2, b2, grid, cmap="coolwarm", vmin=-lim, vmax=lim, shading="auto")
+    ax.figure.colorbar(art, ax=ax, label="ln χ1 (= 2 × per-layer exponent)")
+    crit = [critical_sigma_w(math.sqrt(b), activation) ** 2 for b in b2]
+    ax.plot(crit, b2, color="k", lw=1.5, label="χ1 = 1 (edge of chaos)")
+    if measured:
+        m = np.asarray(measured, dtype=float)
+        ax.scatter(m[:, 0] ** 2, m[:, 1] ** 2, c=2 * m[:, 2], cmap="coolwarm", vmin=-lim, vmax=lim,
+                   edgecolors="k", s=40, label="measured")
+    ax.set_xlim(w2[0], w2[-1])
+    ax.set_xlabel("σ_w²")
+    ax.set_ylabel("σ_b²")
+    ax.text(0.05, 0.9, "ordered", transform=ax.transAxes)
+    ax.text(0.8, 0.1, "chaotic", transform=ax.transAxes)
+    ax.set_title(f"Mean-field phase diagram ({activation})", fontsize=10)
+    ax.legend(loc="upper center", fontsize=8)
+    return ax
 
 
 def rnn_max_lyapunov(g: float, sigma_b: float = 0.0) -> float:
