@@ -13,6 +13,7 @@ FAST = {
     "random_rnn_transition.py": ["--n", "50", "--steps", "100"],
     "flip_flop_fixed_points.py": ["--hidden", "12", "--iterations", "150"],
     "moons_ftle.py": ["--grid", "40"],
+    "edge_of_stability.py": ["--steps", "60", "--lr", "0.2"],
 }
 EXPECT = {  # a line each example must print
     "lorenz_spectrum.py": "lambda_3 =",
@@ -20,6 +21,7 @@ EXPECT = {  # a line each example must print
     "random_rnn_transition.py": "mean field",
     "flip_flop_fixed_points.py": "saddles, unstable dimensions",
     "moons_ftle.py": "ROC AUC of FTLE",
+    "edge_of_stability.py": "sharpness/(2/lr)",
 }
 
 

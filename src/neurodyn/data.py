@@ -52,3 +52,18 @@ def moons(n: int = 1000, *, noise: float = 0.1, seed: int = 0, dtype: torch.dtyp
         raise InvalidInputError(f"noise is a standard deviation and must be >= 0, got {noise}")
     X, y = make_moons(n_samples=n, noise=noise, random_state=seed)
     return torch.as_tensor(X, dtype=dtype), torch.as_tensor(y, dtype=torch.int64)
+
+
+def digits(n: int = 500, *, onehot: bool = True, dtype: torch.dtype = torch.float32):
+    """The first ``n`` (at most 1797) 8x8 handwritten digits of ``sklearn.datasets.load_digits`` (bundled with
+    scikit-learn): ``X: (n, 64)`` pixels scaled to [0, 1] and ``y``: one-hot ``(n, 10)`` targets in ``dtype``
+    (for the squared loss) or int64 labels ``(n,)`` with ``onehot=False`` (for cross-entropy)."""
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    n = positive_int(n, name="n")
+    if n > len(X):
+        raise InvalidInputError(f"n={n} exceeds the {len(X)} digits in the data set")
+    X = torch.as_tensor(X[:n], dtype=dtype) / 16.0
+    y = torch.as_tensor(y[:n], dtype=torch.int64)
+    return X, (torch.nn.functional.one_hot(y, 10).to(dtype) if onehot else y)

@@ -1,6 +1,7 @@
 """Small seeded models that the examples, the demo and the tests train on embedded tasks."""
 
 from neurodyn.models.flipflop import FlipFlopRNN, train_flip_flop
+from neurodyn.models.mlp import digits_mlp
 from neurodyn.models.node import NeuralODEClassifier, ODEField, TrainedClassifier, train_moons_classifier
 
 __all__ = [
@@ -8,6 +9,7 @@ __all__ = [
     "NeuralODEClassifier",
     "ODEField",
     "TrainedClassifier",
+    "digits_mlp",
     "train_flip_flop",
     "train_moons_classifier",
 ]

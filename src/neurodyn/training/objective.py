@@ -19,7 +19,9 @@ class Objective:
     ``loss_fn(output, target)`` must return the *mean* loss over the examples it is given (as PyTorch's losses
     do by default); the full-batch loss is then the size-weighted mean over chunks of ``chunk_size`` examples.
     Parameters are the model's trainable ones (``requires_grad``), flattened in ``named_parameters`` order.
-    ``hvps`` counts Hessian-vector products over the full batch.
+    ``hvps`` counts Hessian-vector products over the full batch. With a single chunk the gradient's graph is
+    built once and differentiated again for each product (reverse-over-reverse); with several chunks each product
+    recomputes each chunk's gradient forward-over-reverse, so memory stays that of one chunk.
     """
 
     def __init__(self, model: nn.Module, loss_fn, data, *, chunk_size: int | None = None,
@@ -55,6 +57,7 @@ class Objective:
         self.loss_fn = loss_fn
         self.hvps = 0
         self.forward_over_reverse = True
+        self._grad_graph = None
 
     @property
     def dim(self) -> int:
@@ -84,6 +87,14 @@ class Objective:
     def hvp(self, v: torch.Tensor) -> torch.Tensor:
         """``H v`` at the model's parameters (``v``: ``(dim,)``), summed over chunks."""
         self.hvps += 1
+        if len(self.chunks) == 1:  # one chunk: keep the gradient's graph and differentiate it again per product
+            if self._grad_graph is None:
+                w = self.w.detach().requires_grad_(True)
+                with torch.enable_grad():
+                    (g,) = torch.autograd.grad(self._chunk_loss(w, self.chunks[0]), w, create_graph=True)
+                self._grad_graph = (w, g)
+            w, g = self._grad_graph
+            return torch.autograd.grad(g, w, v, retain_graph=True)[0]
         out = torch.zeros_like(self.w)
         for r in self.chunks:
             out += self._weight(r) * self._chunk_hvp(r, v)
