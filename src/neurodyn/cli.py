@@ -250,6 +250,8 @@ def ftle(
     from neurodyn.report.classifier import classifier_ftle_study
 
     try:
+        if grid < 2:
+            raise InvalidInputError(f"--grid must be at least 2, got {grid}")
         with console.status("training the classifier" if weights is None else "loading the classifier"):
             if weights is None:
                 trained = train_moons_classifier(hidden=hidden, augment=augment, field=field, epochs=epochs,
@@ -282,7 +284,7 @@ def ftle(
             (f"largest FTLE on the {grid}x{grid} grid ({summary['units']})",
              f"{summary['ftle_min']:.3f} .. {summary['ftle_max']:.3f}"),
             (f"ROC AUC: FTLE vs distance < {summary['boundary_eps']:.3g}", f"{summary['auc']:.3f}"),
-            ("Spearman(FTLE, PGD radius)", f"{study.link.spearman:.3f}"),
+            ("Spearman(FTLE, PGD radius)", f"{study.link.spearman:.3f}" if attack else "not run (--no-attack)"),
             (f"long-time Lyapunov exponents ({summary['long_time_units']})",
              ", ".join(f"{v:.2g}" for v in study.long_time.exponents.tolist()))]
     for row in rows:
@@ -299,8 +301,9 @@ def _load_weights(model, path: Path) -> None:
     try:
         model.load_state_dict(read_state_dict(path))
     except RuntimeError as exc:
+        detail = "; ".join(line.strip() for line in str(exc).splitlines()[1:] if line.strip())
         raise ModelLoadError(f"the weights in {str(path)!r} do not fit a NeuralODEClassifier with these "
-                             f"--hidden/--augment/--field settings: {exc}") from exc
+                             f"--hidden/--augment/--field settings: {detail or exc}") from exc
 
 
 @app.command()

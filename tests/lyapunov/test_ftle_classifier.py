@@ -32,13 +32,13 @@ def test_directions_restrict_the_flow_map_to_a_subspace():
 
 
 def test_matrix_free_power_iteration_equals_the_full_frame():
-    # a flow in 40 dimensions (the default picks the matrix-free path) and a deep tanh map
+    # a flow in 40 dimensions and a deep tanh map
     n = 40
     W = torch.randn(n, n, generator=torch.Generator().manual_seed(3), dtype=F64) * 1.5 / math.sqrt(n)
     flow = nd.Flow(lambda t, x: -x + torch.tanh(x @ W.T), n)
     pts = torch.randn(6, n, generator=torch.Generator().manual_seed(4), dtype=F64)
-    free = nd.ftle(flow, pts, t=3.0, dt=0.05)
-    full = nd.ftle(flow, pts, t=3.0, dt=0.05, matrix_free=False)
+    free = nd.ftle(flow, pts, t=3.0, dt=0.05, matrix_free=True)
+    full = nd.ftle(flow, pts, t=3.0, dt=0.05)
     assert free.settings["matrix_free"] and not full.settings["matrix_free"]
     # both differentiate the same RK4 map; power iteration stops at a relative change of 1e-10 in sigma_1
     torch.testing.assert_close(free.exponents, full.exponents, rtol=0, atol=1e-8)
@@ -159,3 +159,35 @@ def test_long_time_lyapunov_of_a_contracting_tanh_field_is_its_linearisation_at_
     w = torch.tensor([-0.5, -2.0], dtype=F64)
     rk4 = torch.log(sum((h * w) ** j / math.factorial(j) for j in range(5))) / h
     torch.testing.assert_close(res.exponents, rk4, rtol=0, atol=1e-8)
+
+
+def test_review_edge_cases():
+    # float32 systems accept directions orthonormal to float32 rounding
+    s = nd.tanh_field(torch.randn(6, 6, generator=torch.Generator().manual_seed(7)), dtype=torch.float32)
+    D = torch.linalg.qr(torch.randn(6, 3, generator=torch.Generator().manual_seed(8))).Q
+    assert nd.ftle(s, torch.zeros(2, 6), t=1.0, k=3, directions=D).exponents.shape == (2, 3)
+    with pytest.raises(InvalidInputError, match="largest FTLE only"):
+        nd.ftle(s, torch.zeros(2, 6), t=1.0, k=2, matrix_free=True)
+    model = NeuralODEClassifier(2, 3, hidden=8, augment=1)
+    one = model.ftle(torch.tensor([0.5, 0.2]))
+    assert one.points.shape == (1, 2) and one.exponents.shape == (1, 1)
+    for bad in (torch.tensor(1.0), torch.zeros(0, 2), torch.zeros(3, 3)):
+        with pytest.raises(InvalidInputError, match="points has shape"):
+            model.ftle(bad)
+    with pytest.raises(InvalidInputError, match="cannot be changed"):
+        model.ftle(torch.zeros(2, 2), directions=torch.eye(3, 2))
+    with pytest.raises(InvalidInputError, match="at least 2"):
+        nd.ftle_boundary_link(model, one)
+
+
+def test_plot_runs_the_classifier_on_a_private_copy_in_evaluation_mode():
+    g = torch.linspace(-1, 1, 6, dtype=F64)
+    field = nd.ftle(linear_flow(torch.eye(2, dtype=F64)), torch.cartesian_prod(g, g), t=0.5)
+    torch.manual_seed(0)
+    noisy = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3), nn.Dropout(0.5)).train()
+    state, stats = torch.random.get_rng_state(), noisy[1].running_mean.clone()
+    ax = field.plot(classifier=noisy)  # three classes: one border per class region
+    assert torch.equal(torch.random.get_rng_state(), state) and torch.equal(noisy[1].running_mean, stats)
+    assert noisy.training and len(ax.collections) > 1
+    with pytest.raises(InvalidInputError, match="classes >= 2"):
+        field.plot(classifier=nn.Linear(2, 1))

@@ -10,8 +10,10 @@ from neurodyn.cli import app
 
 SECTIONS = ("Key numbers", "Fixed points of a GRU trained on the 3-bit flip-flop task",
             "Lyapunov spectrum of the trained GRU", "Order to chaos in random recurrent networks",
+            "FTLE ridges of a neural-ODE classifier", "Training at the edge of stability",
             "A reference check: the Lorenz system", "Settings and versions")
-RESULTS = ("gru_fixed_points", "gru_lyapunov", "random_rnn", "lorenz_lyapunov", "lorenz_equilibria")
+RESULTS = ("gru_fixed_points", "gru_lyapunov", "random_rnn", "moons_ftle", "edge_of_stability", "lorenz_lyapunov",
+           "lorenz_equilibria")
 
 
 class _Images(HTMLParser):
@@ -38,7 +40,7 @@ def test_demo_writes_a_complete_report(tmp_path):
     parsed = _Images()
     parsed.feed(page)
     assert parsed.headings == list(SECTIONS)
-    assert len(parsed.sources) == 4
+    assert len(parsed.sources) == 6
     assert all(re.fullmatch(r"data:image/png;base64,[A-Za-z0-9+/=]{2000,}", s) for s in parsed.sources)
     assert "http" not in page.replace("https://", "")  # nothing fetched from elsewhere
     for name in RESULTS:

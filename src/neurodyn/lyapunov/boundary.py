@@ -111,7 +111,13 @@ def ftle_boundary_link(classifier: nn.Module, field: FTLEField, *, eps: float | 
     if not isinstance(field, FTLEField):
         raise InvalidInputError(f"field must be an FTLEField (from neurodyn.ftle), got {type(field).__name__}")
     x = field.points.detach().to(torch.float64)
+    if x.ndim != 2 or len(x) < 2:
+        raise InvalidInputError(f"field has points of shape {tuple(x.shape)}; the link needs a batch of at least 2 "
+                                "inputs (P, d), some near the boundary and some far from it")
     diagonal = float(torch.linalg.vector_norm(x.max(0).values - x.min(0).values))
+    if diagonal == 0 and (eps is None or reach is None):
+        raise InvalidInputError("all points coincide, so eps and reach cannot be set from their spread: pass "
+                                "eps= and reach= (input units)")
     eps = 0.05 * diagonal if eps is None else positive_float(eps, name="eps")
     reach = diagonal if reach is None else positive_float(reach, name="reach")
     model = copy.deepcopy(classifier).to(torch.float64).eval().requires_grad_(False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -11,7 +12,7 @@ import torch
 
 from neurodyn._checks import as_tensor, positive_float, positive_int, state_batch
 from neurodyn.errors import ConvergenceWarning, DivergenceError, InvalidInputError
-from neurodyn.integrate.variational import ADAPTIVE, VariationalIntegrator
+from neurodyn.integrate.variational import VariationalIntegrator
 from neurodyn.results import Result
 from neurodyn.systems.protocol import Flow
 from neurodyn.systems.torch_adapters import as_system
@@ -26,7 +27,7 @@ class FTLEField(Result):
         exponents: ``(P, k)`` the ``k`` leading FTLEs, descending: ``(1/T) log sigma_i(D phi_T(x))`` for a
             flow, ``(1/L) log sigma_i(J_L ... J_1)`` for ``L`` steps of a map; in ``units``.
         history: ``(P, L, k)`` for maps, the FTLEs of the partial products ``J_l ... J_1`` after each step
-            ``l`` (how growth builds up layer by layer); ``None`` for flows.
+            ``l`` (how growth builds up layer by layer); ``None`` for flows and on the matrix-free path.
         horizon: the time ``T`` (flows) or number of steps ``L`` (maps).
         units: ``"nats/time"`` or ``"nats/step"``; kind, system, settings as in other results.
     """
@@ -72,12 +73,9 @@ class FTLEField(Result):
         ax.figure.colorbar(art, ax=ax, label=f"FTLE λ{index + 1} ({self.units})")
         if classifier is not None and dense:
             logits = _logits(classifier, self.points)
-            if logits.shape[1] == 2:  # the zero level of the logit difference is a smooth boundary
-                ax.tricontour(x, y, logits[:, 1] - logits[:, 0], levels=[0.0], colors="cyan", linewidths=1.2)
-            else:
-                label = logits.argmax(-1)
-                ax.tricontour(x, y, label, levels=np.arange(logits.shape[1] - 1) + 0.5, colors="cyan",
-                              linewidths=1.2)
+            for c in range(1 if logits.shape[1] == 2 else 0, logits.shape[1]):  # each class region's border
+                margin = logits[:, c] - np.delete(logits, c, axis=1).max(axis=1)
+                ax.tricontour(x, y, margin, levels=[0.0], colors="cyan", linewidths=1.2)
             ax.plot([], [], c="cyan", label="decision boundary")
         if data is not None:
             X, lab = (torch.as_tensor(v).detach().cpu() for v in data)
@@ -92,16 +90,24 @@ class FTLEField(Result):
 
 
 def _logits(classifier, points: torch.Tensor) -> np.ndarray:
-    """``classifier``'s logits at the points (without gradients, in its own dtype and device)."""
-    param = next(iter(classifier.parameters()), None)
+    """``classifier``'s logits ``(P, classes)`` at the points, from a private copy in evaluation mode (dropout
+    off, batch-norm statistics untouched) in its own dtype and device; the random state is left as it was."""
+    if not isinstance(classifier, torch.nn.Module):
+        raise InvalidInputError(f"classifier must be an nn.Module returning logits, got {type(classifier).__name__}")
+    model = copy.deepcopy(classifier).eval()
+    param = next(iter(model.parameters()), None)
     x = points.detach().to(param.dtype if param is not None else torch.float32)
-    with torch.no_grad():
-        return classifier(x.to(param.device if param is not None else "cpu")).double().cpu().numpy()
+    with torch.no_grad(), torch.random.fork_rng(devices=[]):
+        out = model(x.to(param.device if param is not None else "cpu"))
+    if out.ndim != 2 or out.shape[0] != len(x) or out.shape[1] < 2:
+        raise InvalidInputError(f"classifier returned shape {tuple(out.shape)} on {len(x)} points; expected "
+                                f"({len(x)}, classes >= 2) logits")
+    return out.double().cpu().numpy()
 
 
 def ftle(system, points, *, t: float | None = None, steps: int | None = None, k: int = 1, dt: float = 0.01,
          method: str = "rk4", rtol: float = 1e-9, atol: float = 1e-9, inputs=None, directions=None,
-         matrix_free: bool | None = None, power_tol: float = 1e-10, power_maxiter: int = 200,
+         matrix_free: bool = False, power_tol: float = 1e-10, power_maxiter: int = 200,
          seed: int = 0, chunk: int = 4096) -> FTLEField:
     """Finite-time Lyapunov exponents at every point of a batch.
 
@@ -113,7 +119,7 @@ def ftle(system, points, *, t: float | None = None, steps: int | None = None, k:
     layers of a deep network, one step per layer), ``lambda_i = (1/L) log sigma_i(J_L ... J_1)`` per step, with
     the partial products' FTLEs after every step in ``history``.
 
-    When only the largest FTLE is wanted in many dimensions (``k = 1``, ``matrix_free``), ``sigma_1`` comes
+    When only the largest FTLE is wanted in very many dimensions (``k = 1``, ``matrix_free=True``), ``sigma_1`` comes
     from power iteration on ``D phi_T^T D phi_T`` with one JVP and one VJP of the flow map per iteration
     (``torch.func``), batched over points, with no ``n x n`` matrix formed; it stops when ``sigma_1`` changes
     by less than ``power_tol`` (relative) at every point.
@@ -132,8 +138,10 @@ def ftle(system, points, *, t: float | None = None, steps: int | None = None, k:
         directions: ``(n, m)`` or ``(P, n, m)`` orthonormal columns: the FTLEs of ``D phi_T`` restricted to
             perturbations in their span (e.g. the input coordinates of an augmented neural ODE). Default:
             all ``n`` directions.
-        matrix_free: use power iteration for ``k = 1`` (default: when ``k = 1`` and more than 16 directions,
-            with a fixed-step scheme). power_tol, power_maxiter, seed: its stopping rule and start vectors.
+        matrix_free: power iteration for ``k = 1`` with a fixed-step scheme: memory ``O(n)`` per point instead of
+            ``O(n m)``, for thousands of dimensions. Each iteration differentiates the whole trajectory, so for
+            moderate ``n`` the frame (the default) is much faster. power_tol, power_maxiter, seed: its stopping
+            rule and start vectors.
         chunk: points processed together (bounds the memory to ``chunk * n * m`` numbers per array; the
             result does not depend on it).
 
@@ -174,9 +182,8 @@ def ftle(system, points, *, t: float | None = None, steps: int | None = None, k:
 
         def integrator(rows):
             return VariationalIntegrator(system, inputs=None if inputs is None else inputs[rows])
-    if matrix_free is None:
-        matrix_free = k == 1 and D.shape[-1] > 16 and system.tangent_index is None and (
-            not is_flow or method not in ADAPTIVE)
+    if matrix_free and k > 1:
+        raise InvalidInputError(f"matrix_free gives the largest FTLE only; got k={k}: use matrix_free=False")
     chunk = positive_int(chunk, name="chunk")
     parts, histories = [], []
     for start in range(0, len(x), chunk):  # chunks keep the working arrays in cache: ~2x faster on big grids
@@ -209,7 +216,8 @@ def _directions(directions, system, P: int) -> torch.Tensor:
         raise InvalidInputError(f"directions has shape {tuple(D.shape)}; expected ({n}, m) or ({P}, {n}, m) "
                                 f"columns in the {n}-dimensional tangent space of {system.name!r}")
     gram = D.transpose(-1, -2) @ D
-    if not torch.allclose(gram, torch.eye(D.shape[-1], dtype=D.dtype, device=D.device), atol=1e-8):
+    atol = max(1e-8, 100 * torch.finfo(D.dtype).eps)  # float32 rounding alone leaves ~1e-7
+    if not torch.allclose(gram, torch.eye(D.shape[-1], dtype=D.dtype, device=D.device), atol=atol):
         raise InvalidInputError("directions must have orthonormal columns (D^T D = I); orthonormalise them, "
                                 "e.g. with torch.linalg.qr(D).Q")
     return D.expand(P, n, D.shape[-1])

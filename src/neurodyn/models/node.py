@@ -95,8 +95,12 @@ class NeuralODEClassifier(nn.Module):
         to :func:`neurodyn.ftle`. The returned field's ``points`` are the inputs."""
         from neurodyn.lyapunov.ftle import ftle
 
+        fixed = {"directions", "steps"} & set(kwargs)
+        if fixed:
+            raise InvalidInputError(f"{sorted(fixed)} cannot be changed here: the perturbations are the input "
+                                    "directions, and the horizon is t= (time units) with the step dt=")
         system = self.flow()
-        x = torch.as_tensor(points, dtype=system.dtype)
+        x = _input_batch(points, self.in_features, system.dtype)
         directions = torch.eye(system.dim, self.in_features, dtype=system.dtype)
         settings = dict(t=self.t, dt=self.t / self.steps, method=SCHEMES[self.method])
         settings.update(kwargs)
@@ -113,12 +117,26 @@ class NeuralODEClassifier(nn.Module):
         from neurodyn.lyapunov.spectrum import lyapunov_spectrum
 
         system = self.flow()
-        x0 = self.lift(torch.as_tensor(points, dtype=system.dtype))
+        x0 = self.lift(_input_batch(points, self.in_features, system.dtype))
         dt = positive_float(dt, name="dt")
         settings = dict(transient=round(transient / dt), tangent_transient=round(transient / dt))
         settings.update(kwargs)
         return lyapunov_spectrum(system, steps=max(1, round(positive_float(t, name="t") / dt)), dt=dt, x0=x0,
                                  **settings)
+
+
+def _input_batch(points, features: int, dtype) -> torch.Tensor:
+    """``points`` as a ``(P, features)`` batch (a single point ``(features,)`` becomes ``(1, features)``)."""
+    try:
+        x = torch.as_tensor(points).to(dtype)
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise InvalidInputError(f"points must be a tensor of inputs, got {type(points).__name__}") from exc
+    if x.ndim == 1:
+        x = x[None]
+    if x.ndim != 2 or x.shape[1] != features or len(x) == 0:
+        raise InvalidInputError(f"points has shape {tuple(x.shape)}; give a non-empty batch (P, {features}) of "
+                                "inputs (or one input of shape ({features},))")
+    return x
 
 
 @dataclass(frozen=True)

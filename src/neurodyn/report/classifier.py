@@ -36,7 +36,8 @@ class ClassifierFTLE(Result):
             accuracy=self.accuracy, grid_points=len(m), horizon=self.field.horizon, units=self.field.units,
             ftle_min=float(m.min()), ftle_median=float(m.median()), ftle_max=float(m.max()),
             boundary_eps=self.link.eps, near_boundary=int((self.link.distance < self.link.eps).sum()),
-            test_points=len(self.link.ftle), auc=self.link.auc, spearman_ftle_vs_pgd_radius=self.link.spearman,
+            test_points=len(self.link.ftle), auc=self.link.auc,
+            spearman_ftle_vs_pgd_radius=self.link.spearman if self.link.perturbation is not None else None,
             long_time_exponents=self.long_time.exponents, long_time_units=self.long_time.units,
             long_time_status=self.long_time.status, seconds=self.seconds, settings=self.settings))
 
