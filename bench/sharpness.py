@@ -58,7 +58,9 @@ def power_iteration(model, X, y, tol, max_iter=1000):
     """PyHessian's ``hessian(...).eigenvalues(top_n=1, tol=tol)``, or the same loop written out. Returns
     (eigenvalue, Hessian-vector products)."""
     try:
-        import pyhessian.hessian as ph
+        import importlib
+
+        ph = importlib.import_module("pyhessian.hessian")  # the module (the package re-exports a class by its name)
     except ImportError:
         ph = None
     if ph is not None:
