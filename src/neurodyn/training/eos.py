@@ -131,6 +131,8 @@ class EdgeOfStabilityTracker:
         """Record one step; returns the sharpness when it was measured at this step, else ``None``."""
         step = len(self.steps)
         self.steps.append(step)
+        if isinstance(loss, torch.Tensor):
+            loss = loss.detach()
         self.loss.append(float(loss) if loss is not None else math.nan)
         if step % self.every:
             return None
