@@ -119,9 +119,11 @@ def lyapunov(
             run["inputs"] = _driving_inputs(sys_obj, run.pop("batch"), total, input_std, seed)
         res = neurodyn.lyapunov_spectrum(sys_obj, k=k, seed=seed, base=2 if base == "2" else base,
                                          progress=progress, **run)
-        out.mkdir(parents=True, exist_ok=True)
-        res.save_json(out / "lyapunov.json")
-        _save_plot(res, out / "lyapunov.png")
+        def draw(axes):
+            res.plot(ax=axes[0], kind="convergence" if len(res.exponents) <= 10 else "spectrum")
+            res.plot(ax=axes[1], kind="spectrum")
+
+        _write(out, "lyapunov", res, draw, ncols=2, size=(11, 4))
     except NeurodynError as exc:
         _fail(exc, debug)
         return
@@ -158,12 +160,16 @@ def _save_figure(draw, path: Path, *, ncols: int = 1, size=(6, 5)) -> None:
         plt.close(fig)
 
 
-def _save_plot(res, path: Path) -> None:
-    def draw(axes):
-        res.plot(ax=axes[0], kind="convergence" if len(res.exponents) <= 10 else "spectrum")
-        res.plot(ax=axes[1], kind="spectrum")
+def _write(out: Path, name: str, data, draw, *, ncols: int = 1, size=(6, 5)) -> None:
+    """Write ``out/name.json`` (a result's ``to_dict()``, or JSON-safe data) and ``out/name.png`` drawn by
+    ``draw(axes)``, each whole or not at all."""
+    from neurodyn.results import to_jsonable
 
-    _save_figure(draw, path, ncols=2, size=(11, 4))
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = out / f"{name}.json.tmp"
+    tmp.write_text(json.dumps(data.to_dict() if hasattr(data, "to_dict") else to_jsonable(data), indent=1))
+    tmp.replace(out / f"{name}.json")
+    _save_figure(draw, out / f"{name}.png", ncols=ncols, size=size)
 
 
 def _driving_inputs(sys_obj, batch: int, steps: int, input_std: float, seed: int) -> torch.Tensor:
@@ -205,9 +211,7 @@ def fixed_points(
             raise InvalidInputError(f"--u-star applies to recurrent models; {system} takes no input")
         res = neurodyn.find_fixed_points(sys_obj, n_starts=n_starts, starts=starts, tol=tol, slow_q=slow_q,
                                          seed=seed, progress=progress, **kwargs)
-        out.mkdir(parents=True, exist_ok=True)
-        res.save_json(out / "fixed_points.json")
-        _save_figure(lambda ax: res.plot(ax=ax), out / "fixed_points.png", size=(7, 5.5))
+        _write(out, "fixed_points", res, lambda ax: res.plot(ax=ax), size=(7, 5.5))
     except NeurodynError as exc:
         _fail(exc, debug)
         return
@@ -263,13 +267,9 @@ def ftle(
                 X_test, y_test = moons(1000, noise=noise, seed=seed + 1)
         with console.status("FTLE map, boundary link and long-time exponents"):
             study = classifier_ftle_study(model, X_test, y_test, grid=grid, attack=attack)
-        out.mkdir(parents=True, exist_ok=True)
         summary = study.summary()
-        tmp = out / "ftle.json.tmp"
-        tmp.write_text(json.dumps(summary, indent=2))
-        tmp.replace(out / "ftle.json")
-        _save_figure(lambda axes: study.plot(axes, model=model, data=(X_test, y_test)), out / "ftle.png",
-                     ncols=2, size=(12, 4.8))
+        _write(out, "ftle", summary, lambda axes: study.plot(axes, model=model, data=(X_test, y_test)), ncols=2,
+               size=(12, 4.8))
         if save_model is not None:
             from safetensors.torch import save_file
 
@@ -353,9 +353,7 @@ def sharpness(
         loss_fn = half_mse if loss == "mse" else torch.nn.functional.cross_entropy
         with console.status("Lanczos on Hessian-vector products"):
             res = top_eigenvalues(net, loss_fn, (X, y), k=k, trace=trace, density=density, chunk_size=chunk_size)
-        out.mkdir(parents=True, exist_ok=True)
-        res.save_json(out / "sharpness.json")
-        _save_figure(lambda ax: res.plot(ax=ax), out / "sharpness.png", size=(6.5, 4))
+        _write(out, "sharpness", res, lambda ax: res.plot(ax=ax), size=(6.5, 4))
     except NeurodynError as exc:
         _fail(exc, debug)
         return
@@ -387,10 +385,6 @@ def eos(
 
     try:
         runs = eos_digits(tuple(lr), steps=steps, n=n, every=every, seed=seed, progress=progress)
-        out.mkdir(parents=True, exist_ok=True)
-        tmp = out / "eos.json.tmp"
-        tmp.write_text(json.dumps({str(k): v.to_dict() for k, v in runs.items()}, indent=1))
-        tmp.replace(out / "eos.json")
 
         def draw(axes):
             for i, (rate, run) in enumerate(runs.items()):
@@ -401,7 +395,7 @@ def eos(
             axes[1].set_ylabel("training loss")
             axes[1].legend(fontsize=8)
 
-        _save_figure(draw, out / "eos.png", ncols=2, size=(12, 4.5))
+        _write(out, "eos", {str(k): v.to_dict() for k, v in runs.items()}, draw, ncols=2, size=(12, 4.5))
     except NeurodynError as exc:
         _fail(exc, debug)
         return
