@@ -1,0 +1,36 @@
+"""The ``neurodyn`` command: a thin layer that parses, calls the library, prints and saves (typer).
+
+The commands live by subject in ``systems`` (lyapunov, fixed-points), ``classifier`` (ftle), ``training``
+(sharpness, eos) and ``reports`` (demo, report), and are registered here in the order ``--help`` lists them.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+import neurodyn
+from neurodyn.cli import classifier, reports, systems, training
+from neurodyn.cli._common import app, console
+
+__all__ = ["app"]
+
+app.command()(systems.lyapunov)
+app.command("fixed-points")(systems.fixed_points)
+app.command()(classifier.ftle)
+app.command()(training.sharpness)
+app.command()(training.eos)
+app.command()(reports.demo)
+app.command()(reports.report)
+
+
+@app.callback(invoke_without_command=True)
+def main(version: bool = typer.Option(False, "--version", help="print the version and exit")):
+    if version:
+        console.print(f"neurodyn {neurodyn.__version__}")
+        raise typer.Exit()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())
