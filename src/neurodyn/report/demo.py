@@ -249,7 +249,8 @@ def run_demo(out: Path, *, settings: DemoSettings | None = None, log=print) -> P
     if notes:
         log(f"{len(notes)} estimate(s) still drifting beyond their standard error; see the report's notes")
     page = render("neurodyn demo report", "Small seeded models trained here on embedded tasks, analysed as dynamical "
-                  "systems: fixed points, Lyapunov spectra, chaos, checked against theory and published values.",
+                  "systems: fixed points, Lyapunov spectra, chaos, FTLE maps, the edge of stability, checked against "
+                  "theory and published values.",
                   sections, key, settings_table)
     report = write_report(out, page, results)
     log(f"demo finished in {elapsed:.0f} s")
