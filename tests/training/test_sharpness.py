@@ -9,6 +9,7 @@ from torch import nn
 
 import neurodyn as nd
 from neurodyn import InvalidInputError
+from neurodyn.training import half_mse as library_half_mse
 from neurodyn.training import sharpness
 
 matplotlib.use("Agg")
@@ -77,3 +78,41 @@ def test_bad_input():
     with pytest.raises(InvalidInputError, match="nn.Module"):
         sharpness(lambda x: x, half_mse, (X, y))
     assert isinstance(nd.training.Sharpness, type)
+
+
+def test_repeated_eigenvalues_are_found_with_their_multiplicity():
+    # two outputs with the same inputs: H = I_2 (x) X^T X / n, every eigenvalue twice
+    gen = torch.Generator().manual_seed(4)
+    X = torch.randn(30, 4, generator=gen, dtype=F64)
+    model = nn.Linear(4, 2, bias=False).double()
+    exact = torch.linalg.eigvalsh(X.T @ X / 30).flip(0)
+    res = sharpness(model, half_mse, (X, torch.zeros(30, 2, dtype=F64)), k=3)
+    torch.testing.assert_close(res.eigenvalues, torch.stack([exact[0], exact[0], exact[1]]), rtol=1e-10, atol=0)
+
+
+def test_a_warm_start_on_a_lower_eigenvector_still_finds_the_top():
+    model, X, y = regression(p=6)
+    H = X.T @ X / len(X)
+    e, V = torch.linalg.eigh(H)
+    res = sharpness(model, half_mse, (X, y), v0=V[:, -2] + 1e-7 * V[:, -1], tol=1e-4)
+    assert res.max == pytest.approx(float(e[-1]), rel=1e-8)
+
+
+def test_tied_weights_inference_mode_and_shape_mismatch():
+    a, b = nn.Linear(3, 3, bias=False).double(), nn.Linear(3, 3, bias=False).double()
+    b.weight = a.weight
+    net = nn.Sequential(a, nn.Tanh(), b)
+    X = torch.randn(10, 3, generator=torch.Generator().manual_seed(5), dtype=F64)
+    y = torch.zeros(10, 3, dtype=F64)
+    with torch.inference_mode():
+        inside = sharpness(net, half_mse, (X, y)).max
+    assert inside == pytest.approx(sharpness(net, half_mse, (X, y), chunk_size=4).max, rel=1e-9)
+    w = a.weight.detach().clone().requires_grad_(True)
+
+    def loss(w):
+        return half_mse(torch.tanh(X @ w.T) @ w.T, y)
+
+    H = torch.autograd.functional.hessian(loss, w).reshape(9, 9)
+    assert inside == pytest.approx(float(torch.linalg.eigvalsh(H).max()), rel=1e-9)
+    with pytest.raises(InvalidInputError, match="output has shape"):
+        sharpness(nn.Linear(3, 1).double(), library_half_mse, (X, torch.zeros(10, dtype=F64)))

@@ -38,9 +38,9 @@ def test_sgd_can_be_unstable_where_gd_is_stable():
     assert res.gd_exponent == pytest.approx(math.log(0.2), abs=1e-12)  # -1.609
     assert abs(res.sgd_exponent - 0.5 * math.log(1.4)) < 4 * res.sgd_stderr  # +0.168
     assert res.sgd_stderr < 0.01
-    # E[M^2] = (1 + 1.4^2) / 2 = 1.48 (Wu, Ma & E): not mean-square stable either
+    # E[M^2] = (1 + 1.4^2) / 2 = 1.48 (Wu, Ma & E): their sufficient criterion certifies nothing
     assert res.ms_factor == pytest.approx(1.48, abs=1e-12)
-    assert res.verdicts == {"gd": "stable", "sgd": "unstable", "mean_square": "unstable"}
+    assert res.verdicts == {"gd": "stable", "sgd": "unstable", "mean_square": "not certified"}
     assert res.sharpness == pytest.approx(2.0, rel=1e-12) and res.grad_norm == 0.0
     assert res.plot().get_xlabel().startswith("lr")
 
@@ -112,3 +112,24 @@ def test_bad_input():
         sgd_lyapunov_exponent(Scale(), half_mse, (X, torch.zeros(2, 1, dtype=F64)), lr=0.1, batch_size=3)
     with pytest.raises(InvalidInputError, match="lr"):
         gd_stability(Scale(), half_mse, (X, torch.zeros(2, 1, dtype=F64)), lr=-1)
+
+
+def test_mean_square_matrix_equals_enumeration_over_all_batches():
+    # E[(I - lr H_B)^2] over all C(5, 2) batches of two distinct examples, against the closed form
+    from itertools import combinations
+
+    X = torch.randn(5, 3, generator=torch.Generator().manual_seed(3), dtype=F64)
+    model = nn.Linear(3, 1, bias=False).double()
+    lr = 0.4
+    res = sgd_lyapunov_exponent(model, half_mse, (X, model(X).detach()), lr=lr, batch_size=2, steps=20, chains=2)
+    EM2 = sum(torch.linalg.matrix_power(torch.eye(3, dtype=F64) - lr * X[list(B)].T @ X[list(B)] / 2, 2)
+              for B in combinations(range(5), 2)) / 10
+    assert res.ms_factor == pytest.approx(float(torch.linalg.eigvalsh(EM2).max()), rel=1e-12)
+
+
+def test_an_annihilating_step_gives_minus_infinity():
+    # lr = 1/h with equal curvatures: every batch maps the normal direction to exactly 0
+    X = torch.ones(2, 1, dtype=F64)
+    res = sgd_lyapunov_exponent(Scale(), half_mse, (X, torch.zeros(2, 1, dtype=F64)), lr=1.0, batch_size=1,
+                                steps=10, chains=2, burn_in=0)
+    assert res.sgd_exponent == -math.inf and res.verdicts["sgd"] == "stable"

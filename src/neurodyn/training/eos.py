@@ -14,29 +14,39 @@ from neurodyn.results import Result
 from neurodyn.training.sharpness import sharpness
 
 
-def stability_threshold(lr: float, momentum: float = 0.0, nesterov: bool = False) -> float:
-    """The largest sharpness at which (momentum) GD with learning rate ``lr`` is stable on a quadratic:
-    ``2/lr`` for GD, ``(2 + 2 beta)/lr`` for heavy-ball momentum ``beta``, ``(2 + 2 beta)/(lr (1 + 2 beta))`` for
-    Nesterov (Cohen et al. 2021, appendix)."""
+def stability_threshold(lr: float, momentum: float = 0.0, nesterov: bool = False, *, dampening: float = 0.0,
+                        weight_decay: float = 0.0) -> float:
+    """The largest sharpness ``lambda_max(H)`` (loss units per squared parameter unit) at which PyTorch's SGD
+    with learning rate ``lr`` is stable on a quadratic: ``2/lr`` for GD, ``(2 + 2 beta)/lr`` for heavy-ball
+    momentum ``beta``, ``(2 + 2 beta)/(lr (1 + 2 beta))`` for Nesterov (Cohen et al. 2021, appendix); dampening
+    ``tau`` scales the step to ``lr (1 - tau)``, and weight decay ``wd`` adds ``wd`` to every curvature, so the
+    threshold on ``lambda_max(H)`` drops by ``wd``."""
     lr = positive_float(lr, name="lr")
-    beta = float(momentum)
+    beta, tau = float(momentum), float(dampening)
     if not 0 <= beta < 1:
         raise InvalidInputError(f"momentum must be in [0, 1), got {momentum}")
+    if not 0 <= tau < 1:
+        raise InvalidInputError(f"dampening must be in [0, 1), got {dampening}")
+    if beta == 0:  # PyTorch keeps no momentum buffer then: plain GD whatever the dampening
+        return 2 / lr - weight_decay
+    step = lr * (1 - tau)
     if nesterov:
-        return (2 + 2 * beta) / (lr * (1 + 2 * beta))
-    return (2 + 2 * beta) / lr
+        return (2 + 2 * beta) / (step * (1 + 2 * beta)) - weight_decay
+    return (2 + 2 * beta) / step - weight_decay
 
 
 def _optimizer_threshold(optimizer) -> tuple[float, str]:
-    """Threshold and a description for a torch optimizer (``nan`` where the raw Hessian does not decide it)."""
-    group = optimizer.param_groups[0]
-    if isinstance(optimizer, torch.optim.SGD):
+    """Threshold and a description for a torch optimizer (``nan`` where the raw Hessian does not decide it).
+    Parameter groups with different settings get the smallest threshold (the first group to go unstable)."""
+    if not isinstance(optimizer, torch.optim.SGD):
+        return math.nan, f"{type(optimizer).__name__} (preconditioned: the raw Hessian's threshold does not apply)"
+    values, whats = [], set()
+    for group in optimizer.param_groups:
         beta, nesterov = group.get("momentum", 0.0), group.get("nesterov", False)
-        if group.get("dampening", 0.0):
-            return math.nan, "SGD with dampening (no closed-form threshold)"
-        what = "Nesterov" if nesterov else ("heavy-ball" if beta else "GD")
-        return stability_threshold(group["lr"], beta, nesterov), what
-    return math.nan, f"{type(optimizer).__name__} (preconditioned: the raw Hessian's threshold does not apply)"
+        values.append(stability_threshold(group["lr"], beta, nesterov, dampening=group.get("dampening", 0.0),
+                                          weight_decay=group.get("weight_decay", 0.0)))
+        whats.add("Nesterov" if nesterov and beta else ("heavy-ball" if beta else "GD"))
+    return min(values), "/".join(sorted(whats))
 
 
 @dataclass(frozen=True, eq=False)
@@ -92,8 +102,10 @@ class EdgeOfStability(Result):
 class EdgeOfStabilityTracker:
     """Attach to any training loop: call the tracker once per optimizer step (after ``optimizer.step()``) with
     the step's loss; every ``every`` calls it computes the sharpness ``lambda_max(H)`` of the full-batch loss on
-    ``data`` (Lanczos, warm-started from the previous top eigenvector) and the optimizer's stability threshold
-    (:func:`stability_threshold`, read from ``optimizer`` each time, so schedules are followed).
+    ``data`` at the parameters after that step (Lanczos, warm-started from the previous top eigenvector with a
+    random part mixed in) and the optimizer's stability threshold (:func:`stability_threshold`, read from
+    ``optimizer`` each time, so schedules are followed). The recorded loss is the one passed in, i.e. usually
+    the loss before the step.
 
     ``tracker.result()`` gives an :class:`EdgeOfStability` with a plot. The model is read, never changed.
 
@@ -152,7 +164,11 @@ class EdgeOfStabilityTracker:
 
 
 def half_mse(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """``(1/2n) sum_i |output_i - target_i|^2``: the squared loss whose Hessian at interpolation is ``J^T J / n``."""
+    """``(1/2n) sum_i |output_i - target_i|^2``: the squared loss whose Hessian at interpolation is ``J^T J / n``.
+    ``output`` and ``target`` must have the same shape (no broadcasting)."""
+    if output.shape != target.shape:
+        raise InvalidInputError(f"half_mse: output has shape {tuple(output.shape)} but target {tuple(target.shape)}; "
+                                "give targets of the output's shape (e.g. y[:, None] for one output)")
     return 0.5 * ((output - target) ** 2).reshape(len(output), -1).sum(-1).mean()
 
 

@@ -4,6 +4,7 @@ products (forward-over-reverse, ``torch.func``), chunked over the data so memory
 from __future__ import annotations
 
 import copy
+import warnings
 
 import torch
 from torch import nn
@@ -11,6 +12,8 @@ from torch.func import functional_call, grad, jvp, vjp
 
 from neurodyn._checks import positive_int
 from neurodyn.errors import InvalidInputError
+
+_MODE_DEPENDENT = (nn.Dropout, nn.modules.batchnorm._BatchNorm)
 
 
 class Objective:
@@ -25,32 +28,43 @@ class Objective:
     """
 
     def __init__(self, model: nn.Module, loss_fn, data, *, chunk_size: int | None = None,
-                 dtype: torch.dtype = torch.float64, params: dict[str, torch.Tensor] | None = None):
+                 dtype: torch.dtype = torch.float64):
         if not isinstance(model, nn.Module):
             raise InvalidInputError(f"model must be an nn.Module, got {type(model).__name__}")
         if not callable(loss_fn):
             raise InvalidInputError(f"loss_fn must be callable as loss_fn(output, target), got {loss_fn!r}")
         if not (isinstance(data, (tuple, list)) and len(data) == 2):
             raise InvalidInputError("data must be a pair (inputs, targets) of tensors with the examples first")
-        X, y = (torch.as_tensor(d) for d in data)
-        if len(X) != len(y) or len(X) == 0:
-            raise InvalidInputError(f"data has {len(X)} inputs and {len(y)} targets; need the same number, > 0")
+        with torch.inference_mode(False):  # clones are ordinary tensors even if the caller is in inference mode
+            X, y = (torch.as_tensor(d).clone() for d in data)
+        if X.ndim == 0 or y.ndim == 0 or len(X) != len(y) or len(X) == 0:
+            raise InvalidInputError(f"data has inputs of shape {tuple(X.shape)} and targets of shape "
+                                    f"{tuple(y.shape)}; need the same number (> 0) of examples first")
         first = next(iter(model.parameters()), None)
         if first is None:
             raise InvalidInputError(f"{type(model).__name__} has no parameters")
+        if model.training and any(isinstance(m, _MODE_DEPENDENT) for m in model.modules()):
+            warnings.warn(f"{type(model).__name__} is in training mode and has dropout or batch normalisation: the "
+                          "analysis uses the evaluation-mode loss, which is not the loss its training descends",
+                          UserWarning, stacklevel=3)
         self.device = first.device
         self.runner = copy.deepcopy(model).to(dtype).eval()
-        source = params if params is not None else {k: v for k, v in model.named_parameters() if v.requires_grad}
+        source = {k: v for k, v in model.named_parameters() if v.requires_grad}
         if not source:
             raise InvalidInputError(f"{type(model).__name__} has no trainable parameters (requires_grad)")
         self.names = list(source)
         self.shapes = [source[k].shape for k in self.names]
         self.sizes = [source[k].numel() for k in self.names]
-        self.w = torch.cat([source[k].detach().reshape(-1).to(dtype) for k in self.names])
-        self.fixed = {k: v.detach().to(dtype) if v.is_floating_point() else v
-                      for k, v in self.runner.state_dict().items() if k not in source}
-        self.X = X.to(self.device, dtype) if X.is_floating_point() else X.to(self.device)
-        self.y = y.to(self.device, dtype) if y.is_floating_point() else y.to(self.device)
+        with torch.inference_mode(False):
+            self.w = torch.cat([source[k].detach().reshape(-1).to(dtype) for k in self.names])
+            # everything else the forward needs: buffers and frozen parameters, except other names of a trainable
+            # tensor (tied weights follow their first name inside functional_call)
+            trainable = {id(p) for k, p in self.runner.named_parameters() if k in source}
+            self.fixed = {k: v.detach().to(dtype) if v.is_floating_point() else v.detach()
+                          for k, v in self.runner.state_dict(keep_vars=True).items()
+                          if k not in source and id(v) not in trainable}
+            self.X = X.to(self.device, dtype) if X.is_floating_point() else X.to(self.device)
+            self.y = y.to(self.device, dtype) if y.is_floating_point() else y.to(self.device)
         self.n = len(X)
         chunk_size = self.n if chunk_size is None else positive_int(chunk_size, name="chunk_size")
         self.chunks = [slice(i, i + chunk_size) for i in range(0, self.n, chunk_size)]
@@ -77,21 +91,25 @@ class Objective:
 
     def loss(self, w: torch.Tensor | None = None) -> float:
         w = self.w if w is None else w
-        with torch.no_grad():
+        with torch.inference_mode(False), torch.no_grad():
             return float(sum(self._weight(r) * self._chunk_loss(w, r) for r in self.chunks))
 
     def gradient(self, w: torch.Tensor | None = None) -> torch.Tensor:
         w = self.w if w is None else w
-        return sum(self._weight(r) * grad(self._chunk_loss)(w, r) for r in self.chunks)
+        with torch.inference_mode(False):
+            return sum(self._weight(r) * grad(self._chunk_loss)(w, r) for r in self.chunks)
 
     def hvp(self, v: torch.Tensor) -> torch.Tensor:
         """``H v`` at the model's parameters (``v``: ``(dim,)``), summed over chunks."""
         self.hvps += 1
+        with torch.inference_mode(False), torch.enable_grad():
+            return self._hvp(v)
+
+    def _hvp(self, v: torch.Tensor) -> torch.Tensor:
         if len(self.chunks) == 1:  # one chunk: keep the gradient's graph and differentiate it again per product
             if self._grad_graph is None:
                 w = self.w.detach().requires_grad_(True)
-                with torch.enable_grad():
-                    (g,) = torch.autograd.grad(self._chunk_loss(w, self.chunks[0]), w, create_graph=True)
+                (g,) = torch.autograd.grad(self._chunk_loss(w, self.chunks[0]), w, create_graph=True)
                 self._grad_graph = (w, g)
             w, g = self._grad_graph
             return torch.autograd.grad(g, w, v, retain_graph=True)[0]
@@ -107,8 +125,10 @@ class Objective:
         if self.forward_over_reverse:
             try:
                 return jvp(g, (self.w,), (v,))[1]
-            except RuntimeError:
+            except RuntimeError as exc:
                 # some losses lack forward-mode derivatives of their backward (e.g. mse_loss in torch 2.x raises
                 # "ZeroTensors are immutable"): reverse-over-reverse from then on
+                if "ZeroTensor" not in str(exc) and "forward AD" not in str(exc) and "forward-mode" not in str(exc):
+                    raise
                 self.forward_over_reverse = False
         return vjp(g, self.w)[1](v)[0]

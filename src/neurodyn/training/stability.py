@@ -15,13 +15,14 @@ Hessian of its loss in the output), so with ``G_i = Q_i^{1/2} J_i`` everything l
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 
 import torch
 from torch.func import hessian, jacrev, vmap
 
 from neurodyn._checks import positive_float, positive_int
-from neurodyn.errors import InvalidInputError
+from neurodyn.errors import ConvergenceWarning, InvalidInputError
 from neurodyn.results import Result
 from neurodyn.training.objective import Objective
 from neurodyn.training.sharpness import sharpness
@@ -38,11 +39,16 @@ class MinimumStability(Result):
         sharpness: ``lambda_max`` of the full-batch Hessian (Lanczos on the true Hessian).
         normal_eigenvalues: ``(r,)`` the Gauss–Newton Hessian's nonzero eigenvalues (descending): the normal-space
             spectrum, exact at an interpolation point.
-        gd_exponent: ``log max |1 - lr * lambda|`` over ``normal_eigenvalues`` (nats/step); < 0: GD-stable.
+        gd_exponent: ``log max |1 - lr * lambda|`` over ``normal_eigenvalues`` (nats/step); < 0: GD-stable. In the
+            stable regime it is usually set by the smallest normal eigenvalue, the slowest way back.
         sgd_exponent, sgd_stderr: the top Lyapunov exponent of the random product of ``I - lr H_B`` on the normal
             space (nats/step) and its standard error over independent chains; ``nan`` from :func:`gd_stability`.
-        ms_factor: Wu, Ma & E (2018): ``lambda_max(E[(I - lr H_B)^2])``; <= 1: mean-square stable.
-        verdicts: ``{"gd": ..., "sgd": ..., "mean_square": ...}``, each "stable" or "unstable" (or "n/a").
+        sgd_drift: second-half minus first-half estimate: a drift beyond a few standard errors means the run
+            was too short for the slowest normal directions (the standard error does not include that bias).
+        ms_factor: Wu, Ma & E (2018): ``lambda_max(E[(I - lr H_B)^2])``; <= 1 is *sufficient* for mean-square
+            stability (above 1 the criterion certifies nothing).
+        verdicts: ``{"gd": ..., "sgd": ..., "mean_square": ...}``: "stable"/"unstable" ("n/a" without the SGD
+            run); "stable"/"not certified" for the mean-square criterion.
         loss, grad_norm: at the analysed point (a large gradient means it is no minimum and the analysis is moot).
     """
 
@@ -53,6 +59,7 @@ class MinimumStability(Result):
     gd_exponent: float
     sgd_exponent: float
     sgd_stderr: float
+    sgd_drift: float
     ms_factor: float
     verdicts: dict
     loss: float
@@ -85,23 +92,32 @@ def _normal_factors(obj: Objective):
     """``F: (n, out, r)`` per-example factors in an orthonormal basis of the normal space, and ``lambda_r``
     (eigenvalues of ``K = G G^T``)."""
     blocks = []
-    for rows in obj.chunks:
-        X, Y = obj.X[rows], obj.y[rows]
-        out = obj.output(obj.w, X)
-        J = jacrev(lambda w, X=X: obj.output(w, X).reshape(len(X), -1))(obj.w)  # (b, out, p)
 
-        def example_loss(f, y, shape=out.shape[1:]):
-            return obj.loss_fn(f.reshape(1, *shape), y[None])
+    def example_output(w, x):
+        return obj.output(w, x[None])[0].reshape(-1)
 
-        Q = vmap(hessian(example_loss))(out.reshape(len(X), -1).detach(), Y)  # (b, out, out)
-        e, V = torch.linalg.eigh(Q)
-        root = V @ torch.diag_embed(e.clamp_min(0).sqrt()) @ V.transpose(-1, -2)
-        blocks.append(root @ J)
+    with torch.inference_mode(False):
+        for rows in obj.chunks:
+            X, Y = obj.X[rows], obj.y[rows]
+            out = obj.output(obj.w, X)
+            J = vmap(jacrev(example_output), in_dims=(None, 0))(obj.w, X)  # (b, out, p), one backward per row
+
+            def example_loss(f, y, shape=out.shape[1:]):
+                return obj.loss_fn(f.reshape(1, *shape), y[None])
+
+            # the loss's curvature in the output; a negative part (non-convex losses) is dropped: the Gauss-Newton
+            # matrix is positive semi-definite by construction
+            Q = vmap(hessian(example_loss))(out.reshape(len(X), -1).detach(), Y)  # (b, out, out)
+            e, V = torch.linalg.eigh(Q)
+            root = V @ torch.diag_embed(e.clamp_min(0).sqrt()) @ V.transpose(-1, -2)
+            blocks.append(root @ J)
     G = torch.cat(blocks)  # (n, out, p)
     n, o, _ = G.shape
     Gf = G.reshape(n * o, -1)
     lam, U = torch.linalg.eigh(Gf @ Gf.T)
-    keep = lam > RANK_RTOL * lam.max().clamp_min(torch.finfo(lam.dtype).tiny)
+    # eigenvalues below the rounding level of K are zero: they are the flat (tangent) directions
+    rtol = max(RANK_RTOL, 10 * n * o * torch.finfo(lam.dtype).eps)
+    keep = lam > rtol * lam.max().clamp_min(torch.finfo(lam.dtype).tiny)
     lam, U = lam[keep].flip(0), U[:, keep].flip(1)
     return (U * lam.sqrt()).reshape(n, o, -1), lam
 
@@ -119,23 +135,30 @@ def _analyse(model, loss_fn, data, lr, batch_size, *, chunk_size, dtype, seed, s
     gd = float(torch.log((1 - lr * mu).abs().max())) if r else -math.inf
     # Wu, Ma & E (2018), batches of b distinct examples drawn uniformly:
     # E[M^2] = I - 2 lr H + lr^2 [Q/(b n) + (b-1)/(b n (n-1)) (S^2 - Q)], S = sum A_i = diag(lambda), Q = sum A_i^2
-    A = F.transpose(-1, -2) @ F  # (n, r, r)
-    Qsum = (A @ A).sum(0)
+    # sum_i A_i^2 with A_i = F_i^T F_i, as sum_i F_i^T (F_i F_i^T) F_i: O(n o r + r^2) memory
+    C = (F @ F.transpose(-1, -2)) @ F  # (n, o, r)
+    Qsum = F.reshape(-1, r).T @ C.reshape(-1, r)
     S = torch.diag(lam)
     pair = (b - 1) / (b * n * (n - 1)) if n > 1 else 0.0
     EM2 = torch.eye(r, dtype=lam.dtype, device=lam.device) - 2 * lr * S / n + lr**2 * (Qsum / (b * n) + pair * (
         S @ S - Qsum))
     ms = float(torch.linalg.eigvalsh(EM2).max()) if r else 0.0
     top = sharpness(model, loss_fn, data, chunk_size=chunk_size, dtype=dtype, seed=seed)
-    sgd, err = math.nan, math.nan
-    if steps:
-        sgd, err = _sgd_exponent(F.reshape(n, -1, r), lr, b, positive_int(steps, name="steps"),
-                                 positive_int(chains, name="chains", minimum=2), burn_in, seed)
+    sgd, err, drift = math.nan, math.nan, math.nan
+    if steps is not None:
+        steps = positive_int(steps, name="steps", minimum=2)
+        sgd, err, drift, drift_err = _sgd_exponent(F.reshape(n, -1, r), lr, b, steps,
+                                                   positive_int(chains, name="chains", minimum=2), burn_in, seed)
+        if math.isfinite(drift) and abs(drift) > 3 * drift_err + 1e-12:
+            warnings.warn(f"the SGD exponent drifts between the two halves of the run ({drift:+.3g} ± {drift_err:.2g} "
+                          f"nats/step): the slowest normal directions (lr * lambda_min = {lr * float(mu[-1]):.2g} per "
+                          "step) need more steps", ConvergenceWarning, stacklevel=3)
     verdict = {"gd": "stable" if gd < 0 else "unstable",
                "sgd": "n/a" if math.isnan(sgd) else ("stable" if sgd < 0 else "unstable"),
-               "mean_square": "stable" if ms <= 1 else "unstable"}
+               "mean_square": "stable" if ms <= 1 else "not certified"}
     return MinimumStability(lr=lr, batch_size=b, sharpness=top.max, normal_eigenvalues=mu.cpu(), gd_exponent=gd,
-                            sgd_exponent=sgd, sgd_stderr=err, ms_factor=ms, verdicts=verdict, loss=obj.loss(),
+                            sgd_exponent=sgd, sgd_stderr=err, sgd_drift=drift, ms_factor=ms, verdicts=verdict,
+                            loss=obj.loss(),
                             grad_norm=float(torch.linalg.vector_norm(obj.gradient())),
                             settings=dict(steps=steps, chains=chains, burn_in=burn_in, seed=seed, rank=r,
                                           examples=n, parameters=obj.dim))
@@ -146,21 +169,33 @@ def _sgd_exponent(F, lr, b, steps, chains, burn_in, seed):
     of ``b`` distinct examples, one unit vector per chain renormalised every step (Benettin)."""
     n, o, r = F.shape
     if r == 0:
-        return -math.inf, 0.0
+        return -math.inf, 0.0, math.nan, math.nan
     gen = torch.Generator().manual_seed(seed)
     v = torch.randn(chains, r, generator=gen, dtype=F.dtype).to(F.device)
     v = v / torch.linalg.vector_norm(v, dim=-1, keepdim=True)
-    total = torch.zeros(chains, dtype=F.dtype, device=F.device)
+    first = torch.zeros(chains, dtype=F.dtype, device=F.device)
+    second = torch.zeros_like(first)
     for t in range(burn_in + steps):
         idx = torch.rand(chains, n, generator=gen).argsort(dim=-1)[:, :b].to(F.device)
         Fb = F[idx].reshape(chains, b * o, r)
         v = v - (lr / b) * (Fb.transpose(-1, -2) @ (Fb @ v[..., None]))[..., 0]
         norm = torch.linalg.vector_norm(v, dim=-1)
         if t >= burn_in:
-            total += torch.log(norm)
+            half = first if t < burn_in + steps // 2 else second
+            half += torch.log(norm)  # log 0 = -inf: the product annihilated the vector (exponent -inf)
+        dead = norm == 0
+        if bool(dead.any()):  # go on from a fresh direction (the -inf already recorded decides that chain)
+            v[dead] = torch.randn(int(dead.sum()), r, generator=gen, dtype=F.dtype).to(F.device)
+            norm = torch.where(dead, torch.linalg.vector_norm(v, dim=-1), norm)
         v = v / norm[:, None]
-    per_chain = total / steps
-    return float(per_chain.mean()), float(per_chain.std() / math.sqrt(chains))
+    h1, h2 = steps // 2, steps - steps // 2
+    per_chain = (first + second) / steps
+    mean = float(per_chain.mean())
+    err = float(per_chain.std() / math.sqrt(chains)) if math.isfinite(mean) else 0.0
+    if not math.isfinite(mean):
+        return mean, err, math.nan, math.nan
+    d = second / h2 - first / h1
+    return mean, err, float(d.mean()), float(d.std() / math.sqrt(chains))
 
 
 def gd_stability(model, loss_fn, data, lr: float, *, chunk_size: int | None = None, seed: int = 0,
@@ -180,7 +215,7 @@ def gd_stability(model, loss_fn, data, lr: float, *, chunk_size: int | None = No
     Returns:
         :class:`MinimumStability` (SGD fields ``nan``). Memory: the per-example Jacobians, ``n * outputs * p``.
     """
-    return _analyse(model, loss_fn, data, lr, None, chunk_size=chunk_size, dtype=dtype, seed=seed, steps=0,
+    return _analyse(model, loss_fn, data, lr, None, chunk_size=chunk_size, dtype=dtype, seed=seed, steps=None,
                     chains=2, burn_in=0)
 
 
@@ -197,6 +232,14 @@ def sgd_lyapunov_exponent(model, loss_fn, data, lr: float, batch_size: int, *, s
     batch 1: GD exponent ``log 0.2 = -1.609``, SGD ``0.5 log 1.4 = +0.168``). Beside it, the mean-square criterion
     of Wu, Ma & E (2018), ``lambda_max((I - lr H)^2 + lr^2 (n-b)/(b(n-1)) Sigma) <= 1`` with ``Sigma`` the
     variance of the per-example Hessians, which is stricter than the almost-sure exponent.
+
+    The estimate converges like ``1/(lr lambda_min steps)`` in the slowest normal direction: ``sgd_drift``
+    (second half minus first half) shows when ``steps`` is too short, and a ConvergenceWarning is issued when it
+    exceeds three standard errors.
+
+    For losses without an interpolation point (e.g. cross-entropy) the Gauss–Newton part of the Hessian is used
+    throughout: an approximation whose quality ``sharpness`` (the true Hessian's) against ``normal_eigenvalues[0]``
+    shows.
 
     Args: as :func:`gd_stability`, plus ``batch_size``, ``steps``, ``chains``, ``burn_in``, ``seed``.
 
