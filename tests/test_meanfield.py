@@ -112,3 +112,15 @@ def test_phase_diagram_plot():
     assert ax.get_xlabel() == "σ_w²"
     with pytest.raises(nd.InvalidInputError, match="activation"):
         meanfield.chi1(1.0, 0.0, "sigmoid")
+
+
+def test_depth_scales_special_cases():
+    # chaotic with sigma_b = 0 and an odd activation: c* = 0 by symmetry (c = -1 is a repelling fixed point)
+    for act in ("erf", "tanh"):
+        s = meanfield.depth_scales(2.0, 0.0, act)
+        assert s["c_star"] == pytest.approx(0.0, abs=1e-10) and 0 < s["xi_c"] < math.inf
+    # ordered without bias: q* = 0, linear on small signals, correlations kept forever
+    s = meanfield.depth_scales(0.8, 0.0)
+    assert s["q_star"] == 0 and math.isnan(s["c_star"]) and s["xi_c"] == math.inf
+    assert s["xi_q"] == pytest.approx(-1 / math.log(0.64), rel=1e-12)
+    assert meanfield.depth_scales(0.0, 0.3)["xi_q"] == 0.0

@@ -163,7 +163,10 @@ def depth_scales(sigma_w: float, sigma_b: float = 0.0, activation: str = "tanh")
     ``xi_q^{-1} = -ln(chi1 + sigma_w^2 E[phi''(u) phi(u)])`` at ``q*``, and ``xi_c^{-1} = -ln chi_c`` with
     ``chi_c = sigma_w^2 E[phi'(u1) phi'(u2)]`` at the correlation fixed point ``c*`` of
     ``c -> (sigma_w^2 E[phi(u1) phi(u2)] + sigma_b^2) / q*`` (``c* = 1`` in the ordered phase, where
-    ``chi_c = chi1``). ``xi_c`` diverges on the critical line: trainable depth is ~ 6 ``xi_c`` there.
+    ``chi_c = chi1``). ``xi_c`` diverges on the critical line: trainable depth is ~ 6 ``xi_c`` there. Where
+    ``q* = 0`` (no bias, ordered) the network is linear on small signals, every correlation is a fixed point
+    (``c* = nan``) and ``xi_c`` is infinite. Within ~1e-7 of the critical line on the chaotic side ``c*`` is
+    limited by quadrature rounding (``1 - c*`` below ~1e-8 is not resolved).
 
     Returns:
         ``{"q_star", "c_star", "chi1", "chi_c", "xi_q", "xi_c"}`` (depths in layers; ``inf`` where a rate is 1).
@@ -173,22 +176,28 @@ def depth_scales(sigma_w: float, sigma_b: float = 0.0, activation: str = "tanh")
     q = q_star(sw, sb, activation)
     c1 = chi1(sw, sb, activation)
     if not math.isfinite(q) or q == 0:
-        return dict(q_star=q, c_star=1.0, chi1=c1, chi_c=c1, xi_q=_xi(c1), xi_c=_xi(c1))
+        # q* = 0 (or a variance growing without bound): the network acts linearly (or scale-free) on its inputs,
+        # so correlations are carried unchanged and xi_c is infinite; q relaxes at the rate chi1 (if it settles)
+        return dict(q_star=q, c_star=math.nan, chi1=c1, chi_c=1.0, xi_q=_xi(c1) if q == 0 else math.inf,
+                    xi_c=math.inf)
     rate_q = c1 + sw * sw * _gauss(lambda a: d2phi(a) * phi(a), q)
 
     def cmap(c):
         return (sw * sw * _gauss2(lambda a, b: phi(a) * phi(b), q, c) + sb * sb) / q
 
     c_star = 1.0
-    if c1 > 1 + 1e-12:  # chaotic: the c = 1 fixed point repels; the stable one lies below
-        lo = -1.0 if cmap(-1.0) >= -1.0 else None
-        c_star = float(brentq(lambda c: cmap(c) - c, lo if lo is not None else 0.0, 1 - 1e-9, xtol=1e-13))
+    if c1 > 1 + 1e-12:  # chaotic: the c = 1 fixed point repels; the stable one lies inside (-1, 1)
+        # (c = -1 is a repelling fixed point too when sigma_b = 0 and phi is odd: keep the bracket off both ends)
+        c_star = float(brentq(lambda c: cmap(c) - c, -1 + 1e-9, 1 - 1e-9, xtol=1e-13))
     chi_c = c1 if c_star == 1.0 else sw * sw * _gauss2(lambda a, b: dphi(a) * dphi(b), q, c_star)
     return dict(q_star=q, c_star=c_star, chi1=c1, chi_c=chi_c, xi_q=_xi(rate_q), xi_c=_xi(chi_c))
 
 
 def _xi(rate: float) -> float:
-    return -1 / math.log(rate) if 0 < rate < 1 else (math.inf if rate >= 1 or rate <= 0 else math.nan)
+    """``-1/ln(rate)`` layers: 0 for an instant reset (rate 0), infinite at and beyond rate 1."""
+    if rate <= 0:
+        return 0.0
+    return -1 / math.log(rate) if rate < 1 else math.inf
 
 
 def phase_diagram(ax=None, *, activation: str = "tanh", sigma_w2_max: float = 4.0, sigma_b2_max: float = 0.3,

@@ -44,3 +44,9 @@ def test_eos_command_writes_plot_and_json(tmp_path):
     saved = json.loads((tmp_path / "eos.json").read_text())
     assert saved["0.2"]["sharpness_steps"] == [0, 10, 20] and saved["0.2"]["threshold"] == [10.0] * 3
     assert (tmp_path / "eos.png").stat().st_size > 10_000
+
+
+def test_learning_rates_are_checked_before_any_work(tmp_path):
+    for args in (["sharpness", "--lr", "0"], ["eos", "--lr", "-0.1"], ["eos", "--lr", "0.1", "--lr", "0.1"]):
+        res = runner.invoke(app, [*args, "--out", str(tmp_path / "x")])
+        assert res.exit_code != 0 and "--lr must be" in res.output and not (tmp_path / "x").exists()

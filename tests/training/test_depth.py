@@ -67,3 +67,9 @@ def test_bad_input():
         depth_lyapunov(nn.Linear(3, 3), torch.zeros(2, 3))
     with pytest.raises(InvalidInputError, match="k=4 exceeds the narrowest width 3"):
         depth_lyapunov(random_mlp(3, 2, 1.0, 0.0, 0), torch.zeros(2, 3), k=4)
+
+
+def test_leading_flatten_joins_the_first_layer():
+    net = nn.Sequential(nn.Flatten(), *random_mlp(8, 3, 1.0, 0.0, seed=5))
+    res = depth_lyapunov(net, torch.randn(2, 2, 4, dtype=F64))
+    assert res.settings["layers"] == 3 and res.widths == [8, 8, 8, 8]

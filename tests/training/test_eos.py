@@ -12,10 +12,10 @@ matplotlib.use("Agg")
 F64 = torch.float64
 
 
-def diverges(lr, curvature, momentum=0.0, nesterov=False, steps=3000):
+def diverges(lr, curvature, momentum=0.0, nesterov=False, steps=3000, **kw):
     """Run PyTorch's SGD on 0.5 * curvature * w^2 from w = 1; True if |w| grew."""
     w = torch.ones(1, dtype=F64, requires_grad=True)
-    opt = torch.optim.SGD([w], lr=lr, momentum=momentum, nesterov=nesterov)
+    opt = torch.optim.SGD([w], lr=lr, momentum=momentum, nesterov=nesterov, **kw)
     for _ in range(steps):
         opt.zero_grad()
         (0.5 * curvature * w * w).sum().backward()
@@ -23,12 +23,19 @@ def diverges(lr, curvature, momentum=0.0, nesterov=False, steps=3000):
     return float(w.detach().abs()) > 1
 
 
-@pytest.mark.parametrize("momentum,nesterov", [(0.0, False), (0.9, False), (0.5, True), (0.9, True)])
-def test_threshold_is_where_pytorch_sgd_starts_to_diverge_on_a_quadratic(momentum, nesterov):
+@pytest.mark.parametrize("momentum,nesterov,extra", [(0.0, False, {}), (0.9, False, {}), (0.5, True, {}),
+                                                     (0.9, True, {}), (0.7, False, {"dampening": 0.3}),
+                                                     (0.0, False, {"dampening": 0.3}),
+                                                     (0.5, False, {"weight_decay": 0.5})])
+def test_threshold_is_where_pytorch_sgd_starts_to_diverge_on_a_quadratic(momentum, nesterov, extra):
     lr = 0.1
-    edge = stability_threshold(lr, momentum, nesterov)
-    assert not diverges(lr, 0.99 * edge, momentum, nesterov)
-    assert diverges(lr, 1.01 * edge, momentum, nesterov)
+    edge = stability_threshold(lr, momentum, nesterov, **extra)
+    assert not diverges(lr, 0.99 * edge, momentum, nesterov, **extra)
+    assert diverges(lr, 1.01 * edge, momentum, nesterov, **extra)
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr, momentum=momentum, nesterov=nesterov, **extra)
+    tracker = EdgeOfStabilityTracker(nn.Linear(1, 1), lambda o, t: o.sum(), (torch.zeros(2, 1), torch.zeros(2)),
+                                     optimizer=opt)
+    assert tracker.threshold() == pytest.approx(edge)
 
 
 def test_threshold_values_and_optimizer_reading():

@@ -43,6 +43,8 @@ def sharpness(
     try:
         if loss not in ("mse", "cross-entropy"):
             raise InvalidInputError(f"--loss must be 'mse' or 'cross-entropy', got {loss!r}")
+        if lr is not None and not lr > 0:
+            raise InvalidInputError(f"--lr must be a positive learning rate, got {lr}")
         if model is None:
             from neurodyn.models import digits_mlp
 
@@ -95,6 +97,8 @@ def eos(
     from neurodyn.training import eos_digits
 
     try:
+        if not lr or any(not rate > 0 for rate in lr) or len(set(lr)) != len(lr):
+            raise InvalidInputError(f"--lr must be distinct positive learning rates, got {list(lr)}")
         runs = eos_digits(tuple(lr), steps=steps, n=n, every=every, seed=seed, progress=progress)
 
         def draw(axes):

@@ -71,8 +71,8 @@ class DepthLyapunov(Result):
 
 def _blocks(model: nn.Module) -> list[nn.Module]:
     """The layers of ``model``: an ``nn.Sequential`` with ``Linear``/``Conv`` children is cut before each of
-    them (a layer = the affine map and what follows it); otherwise each child is one layer (e.g. residual
-    blocks)."""
+    them (a layer = the affine map and what follows it; anything before the first one joins the first layer);
+    otherwise each child is one layer (e.g. residual blocks)."""
     if not isinstance(model, (nn.Sequential, nn.ModuleList)):
         raise UnsupportedModelError(f"depth_lyapunov needs the layers in order: pass an nn.Sequential (of layers or "
                                     f"residual blocks), got {type(model).__name__}")
@@ -80,8 +80,8 @@ def _blocks(model: nn.Module) -> list[nn.Module]:
     if not any(isinstance(c, LAYER_TYPES) for c in children):
         return children
     blocks, current = [], []
-    for c in children:
-        if isinstance(c, LAYER_TYPES) and current:
+    for c in children:  # children before the first affine map (e.g. Flatten) join the first layer
+        if isinstance(c, LAYER_TYPES) and any(isinstance(m, LAYER_TYPES) for m in current):
             blocks.append(nn.Sequential(*current))
             current = []
         current.append(c)
@@ -115,7 +115,8 @@ def depth_lyapunov(mlp: nn.Module, inputs, *, k: int = 1, seed: int = 0,
         :class:`DepthLyapunov`, in nats per layer.
     """
     blocks = [copy.deepcopy(b).to(dtype).eval().requires_grad_(False) for b in _blocks(mlp)]
-    x = torch.as_tensor(inputs).to(dtype)
+    first = next((p for b in blocks for p in b.parameters()), None)
+    x = torch.as_tensor(inputs).to(dtype=dtype, device=first.device if first is not None else None)
     if x.ndim < 2 or len(x) == 0:
         raise InvalidInputError(f"inputs must be a batch (B, ...) with B >= 1, got shape {tuple(x.shape)}")
     k = positive_int(k, name="k")
@@ -142,7 +143,7 @@ def depth_lyapunov(mlp: nn.Module, inputs, *, k: int = 1, seed: int = 0,
         return g.reshape(B, k, -1).transpose(1, 2)
 
     fwd, bwd = [], [None] * len(blocks)
-    V = _frame(B, widths[0], k, gen, dtype).to(x.device)
+    V = _frame(B, widths[0], k, gen, dtype).to(x.device)  # drawn on the CPU: the same numbers on any device
     for blk, inp in zip(blocks, states[:-1], strict=True):
         V, R = torch.linalg.qr(through(blk, inp, V))
         fwd.append(torch.log(R.diagonal(dim1=-2, dim2=-1).abs()))

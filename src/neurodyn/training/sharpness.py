@@ -25,7 +25,8 @@ class Sharpness(Result):
         eigenvectors: ``(k, p)`` unit eigenvectors in the flattened parameter order of ``named_parameters``.
         residuals: ``(k,)`` ``|H y - theta y|`` of each Ritz pair. loss: the full-batch loss.
         hvps: Hessian-vector products used in total (each one a pass over all the data).
-        trace, trace_stderr: Hutchinson's estimate of ``tr H`` and its standard error (``nan`` if not asked).
+        trace, trace_stderr: Hutchinson's estimate of ``tr H`` (loss units per squared parameter unit, summed over
+            all parameters) and its standard error (``nan`` if not asked).
         density: ``(nodes, weights)`` of stochastic Lanczos quadrature (Ritz values and squared first components,
             averaged over start vectors), or ``None``.
         status: "converged" or "max_iter".
@@ -87,9 +88,11 @@ def sharpness(model, loss_fn, data, *, k: int = 1, tol: float = 1e-6, max_iter: 
               dtype: torch.dtype = torch.float64, v0: torch.Tensor | None = None) -> Sharpness:
     """Top-``k`` eigenvalues of the Hessian of the full-batch loss ``L(w) = mean_i loss(model(x_i), y_i)``.
 
-    Lanczos with full re-orthogonalisation (Lanczos 1950; Golub & Van Loan, ch. 10) on Hessian-vector
-    products ``H v`` computed forward-over-reverse (``torch.func.jvp`` of ``torch.func.grad``), summed over
-    chunks of ``chunk_size`` examples so memory stays bounded. It stops when each of the top ``k`` Ritz pairs
+    Lanczos with full re-orthogonalisation (Lanczos 1950; Golub & Van Loan, ch. 10), restarted on invariant
+    subspaces so repeated eigenvalues appear with their multiplicity, on Hessian-vector products ``H v``: by
+    differentiating one kept graph of the gradient again (one chunk, the default), or forward-over-reverse
+    (``torch.func.jvp`` of ``torch.func.grad``) summed over chunks of ``chunk_size`` examples so memory stays
+    that of one chunk. It stops when each of the top ``k`` Ritz pairs
     has residual ``|H y - theta y| <= tol * |theta|``; the eigenvalues are then accurate to about
     ``tol^2 |theta| / relative gap``, far below ``tol`` itself.
 
@@ -128,7 +131,8 @@ def sharpness(model, loss_fn, data, *, k: int = 1, tol: float = 1e-6, max_iter: 
     status = "converged" if bool((res <= tol * values.abs()).all()) or iters == obj.dim else "max_iter"
     if status != "converged":
         warnings.warn(f"Lanczos stopped after {iters} Hessian-vector products with relative residuals "
-                      f"{(res / values.abs()).max():.2g} > tol={tol:g}; raise max_iter", ConvergenceWarning,
+                      f"{(res / values.abs().clamp_min(torch.finfo(values.dtype).tiny)).max():.2g} > tol={tol:g}; "
+                      "raise max_iter", ConvergenceWarning,
                       stacklevel=2)
     tr, tr_err = math.nan, math.nan
     if trace:
