@@ -4,6 +4,7 @@ The public surface is re-exported here; everything else is internal.
 """
 
 from neurodyn import meanfield, training
+from neurodyn.continuation import HopfPoint, find_hopf_points
 from neurodyn.equilibria import FixedPoints, find_fixed_points
 from neurodyn.errors import (
     ConvergenceWarning,
@@ -34,6 +35,7 @@ __all__ = [
     "DivergenceError",
     "FTLEField",
     "FixedPoints",
+    "HopfPoint",
     "Flow",
     "InvalidInputError",
     "LyapunovSpectrum",
@@ -44,6 +46,7 @@ __all__ = [
     "UnsafeFileError",
     "UnsupportedModelError",
     "find_fixed_points",
+    "find_hopf_points",
     "from_torch",
     "ftle",
     "ftle_boundary_link",
