@@ -151,77 +151,97 @@ def find_hopf_points(system: Flow, *, param: str, at: float, x0=None, interval: 
     x = torch.zeros(n, dtype=dtype, device=dev) if x0 is None else as_tensor(x0, name="x0", dtype=dtype,
                                                                              device=dev).reshape(n)
     maxiter = positive_int(maxiter, name="maxiter")
-    for _ in range(maxiter):  # the equilibrium at the starting parameter
-        Fx = G(x, a0)
+    x = equilibrium(G, x, a0, tol=tol, maxiter=maxiter, what=f"{system.name!r} at {param} = {at}")
+    mu, V, slopes, dx = eigen_slopes(G, x, a0)
+    found: list[HopfPoint] = []
+    for k in torch.nonzero(mu.imag > min_omega).flatten().tolist():
+        if abs(float(slopes[k].real)) < 1e-14:
+            continue
+        b0 = float(a0) - float(mu[k].real) / float(slopes[k].real)
+        z = solve_hopf(G, x + dx * (b0 - float(a0)), b0, V[:, k], float(mu[k].imag), tol=tol, maxiter=maxiter)
+        if z is None:
+            continue
+        h = hopf_point(G, z, param, settings=dict(at=float(at), tol=tol, maxiter=maxiter))
+        if h.omega <= min_omega or (interval is not None and not interval[0] <= h.value <= interval[1]):
+            continue
+        if not any(_same(h, other) for other in found):
+            found.append(h)
+    return sorted(found, key=lambda h: h.value)
+
+
+
+def _same(a: HopfPoint, b: HopfPoint) -> bool:
+    return (abs(a.value - b.value) <= 1e-7 * max(1.0, abs(a.value))
+            and abs(a.omega - b.omega) <= 1e-7 * max(1.0, a.omega)
+            and float((a.x - b.x).norm()) <= 1e-7 * max(1.0, float(a.x.norm())))
+
+
+def equilibrium(G, x: torch.Tensor, a: torch.Tensor, *, tol: float, maxiter: int, what: str) -> torch.Tensor:
+    """Newton on ``G(x, a) = 0`` at fixed ``a`` from ``x``; a clear error if it fails."""
+    for _ in range(maxiter):
+        Fx = G(x, a)
         if float(Fx.norm()) <= tol:
-            break
-        step, info = torch.linalg.solve_ex(jacfwd(G)(x, a0), Fx)
+            return x
+        step, info = torch.linalg.solve_ex(jacfwd(G)(x, a), Fx)
         if int(info) != 0 or not bool(torch.isfinite(step).all()):
-            raise InvalidInputError(f"Newton for the equilibrium of {system.name!r} at {param} = {at} met a singular "
-                                    "Jacobian: pass x0= close to a hyperbolic equilibrium")
+            raise InvalidInputError(f"Newton for the equilibrium of {what} met a singular Jacobian: pass x0= close "
+                                    "to a hyperbolic equilibrium")
         x = x - step
-    else:
-        raise InvalidInputError(f"no equilibrium of {system.name!r} near x0 at {param} = {at}: pass x0= close to one")
-    J = jacfwd(G)(x, a0)
+    raise InvalidInputError(f"no equilibrium of {what} near x0: pass x0= close to one")
+
+
+def eigen_slopes(G, x: torch.Tensor, a: torch.Tensor):
+    """Eigenvalues ``mu``, right eigenvectors ``V`` of ``J`` at the equilibrium ``(x, a)``, their derivatives
+    ``d mu/d alpha`` along the branch (``w^T (dJ/d alpha) v / w^T v`` with left eigenvectors ``w`` and ``dJ/d alpha``
+    including the move ``dx/d alpha = -J^{-1} dF/d alpha`` of the equilibrium), and ``dx/d alpha``."""
+    J = jacfwd(G)(x, a)
     mu, V = torch.linalg.eig(J)
     mul, W = torch.linalg.eig(J.T)
-    # d x/d alpha along the branch, then d J/d alpha (including the move of the equilibrium)
-    dFda = jacfwd(G, argnums=1)(x, a0)
-    dx = -torch.linalg.solve(J, dFda)
-    dJ = jvp(lambda y, b: jacfwd(G)(y, b), (x, a0), (dx, torch.ones_like(a0)))[1].to(V.dtype)
+    dx = -torch.linalg.solve(J, jacfwd(G, argnums=1)(x, a))
+    dJ = jvp(lambda y, b: jacfwd(G)(y, b), (x, a), (dx, torch.ones_like(a)))[1].to(V.dtype)
+    Wm = W[:, torch.argmin((mul[None, :] - mu[:, None]).abs(), dim=1)]  # the left eigenvector of each mu
+    slopes = (Wm * (dJ @ V)).sum(0) / (Wm * V).sum(0)
+    return mu, V, slopes, dx
+
+
+def solve_hopf(G, x: torch.Tensor, b0: float, v: torch.Tensor, omega: float, *, tol: float, maxiter: int):
+    """Newton (least squares steps) on ``F(x, a) = 0, J v = i omega v, c^H v = 1`` from the seed; the solution
+    ``z = (x, a, Re v, Im v, omega)`` or ``None``."""
+    n = len(x)
+    v = _normalise(v)
+    c_r, c_i = v.real.clone(), v.imag.clone()  # normalisation c^H v = 1 with c = v at the seed
 
     def residual(z):
         y, b, vr, vi, w = z[:n], z[n], z[n + 1:2 * n + 1], z[2 * n + 1:3 * n + 1], z[3 * n + 1]
-        f = G(y, b)
         Jvr = jvp(lambda u: G(u, b), (y,), (vr,))[1]
         Jvi = jvp(lambda u: G(u, b), (y,), (vi,))[1]
-        return torch.cat([f, Jvr + w * vi, Jvi - w * vr, torch.stack([c_r @ vr + c_i @ vi - 1, c_r @ vi - c_i @ vr])])
+        return torch.cat([G(y, b), Jvr + w * vi, Jvi - w * vr,
+                          torch.stack([c_r @ vr + c_i @ vi - 1, c_r @ vi - c_i @ vr])])
 
-    found: list[HopfPoint] = []
-    for k in torch.nonzero(mu.imag > min_omega).flatten().tolist():
-        v = _normalise(V[:, k])
-        wl = W[:, torch.argmin((mul - mu[k]).abs())]  # left eigenvector: w^T J = mu w^T
-        slope = (wl @ (dJ @ v)) / (wl @ v)
-        if abs(float(slope.real)) < 1e-14:
-            continue
-        b0 = float(a0) - float(mu[k].real) / float(slope.real)
-        c_r, c_i = v.real.clone(), v.imag.clone()  # normalisation c^H v = 1 with c = v at the seed
-        z = torch.cat([x + dx * (b0 - float(a0)), torch.tensor([b0], dtype=dtype, device=dev), v.real, v.imag,
-                       torch.tensor([float(mu[k].imag)], dtype=dtype, device=dev)])
-        ok = False
-        for _ in range(maxiter):
-            R = residual(z)
-            if float(R.abs().max()) <= tol:
-                ok = True
-                break
-            step = torch.linalg.lstsq(jacfwd(residual)(z), -R[:, None]).solution[:, 0]
-            z = z + step
-            if not bool(torch.isfinite(z).all()):
-                break
-        if not ok:
-            continue
-        y, b, w = z[:n], float(z[n]), abs(float(z[3 * n + 1]))
-        if w <= min_omega or (interval is not None and not interval[0] <= b <= interval[1]):
-            continue
-        if any(abs(h.value - b) <= 1e-7 * max(1.0, abs(b)) and abs(h.omega - w) <= 1e-7 * max(1.0, w)
-               and float((h.x - y).norm()) <= 1e-7 * max(1.0, float(y.norm())) for h in found):
-            continue
-        q = _normalise(torch.complex(z[n + 1:2 * n + 1], z[2 * n + 1:3 * n + 1]))
-        if float(z[3 * n + 1]) < 0:
-            q = q.conj()
-        bt = torch.tensor(b, dtype=dtype, device=dev)
-        Jh = jacfwd(G)(y, bt)
-        l1 = first_lyapunov_coefficient(G, y, bt, Jh, q, w)
-        muh, Vh = torch.linalg.eig(Jh)
-        kk = int(torch.argmin((muh - 1j * w).abs()))
-        mlh, Wh = torch.linalg.eig(Jh.T)
-        wh = Wh[:, int(torch.argmin((mlh - muh[kk]).abs()))]
-        dxh = -torch.linalg.solve(Jh, jacfwd(G, argnums=1)(y, bt))
-        dJh = jvp(lambda u, c: jacfwd(G)(u, c), (y, bt), (dxh, torch.ones_like(bt)))[1].to(Vh.dtype)
-        crossing = float(((wh @ (dJh @ Vh[:, kk])) / (wh @ Vh[:, kk])).real)
-        kind = "degenerate" if abs(l1) < 1e-10 else ("supercritical" if l1 < 0 else "subcritical")
-        found.append(HopfPoint(param=param, value=b, x=y.detach().cpu(), omega=w, q=q.detach().cpu(), l1=l1,
-                               kind=kind, residual=float(residual(z).abs().max()), crossing=crossing,
-                               settings=dict(at=float(at), tol=tol, maxiter=maxiter)))
-    return sorted(found, key=lambda h: h.value)
+    z = torch.cat([x, x.new_tensor([b0]), v.real, v.imag, x.new_tensor([omega])])
+    for _ in range(maxiter):
+        R = residual(z)
+        if float(R.abs().max()) <= tol:
+            return z
+        z = z + torch.linalg.lstsq(jacfwd(residual)(z), -R[:, None]).solution[:, 0]
+        if not bool(torch.isfinite(z).all()):
+            return None
+    return None
 
+
+def hopf_point(G, z: torch.Tensor, param: str, *, settings: dict) -> HopfPoint:
+    """The :class:`HopfPoint` of a solution ``z`` of :func:`solve_hopf`: ``l1``, crossing speed, residual."""
+    n = (len(z) - 2) // 3
+    y, b = z[:n], z[n].detach().clone()
+    w = abs(float(z[3 * n + 1]))
+    q = _normalise(torch.complex(z[n + 1:2 * n + 1], z[2 * n + 1:3 * n + 1]))
+    if float(z[3 * n + 1]) < 0:
+        q = q.conj()
+    J = jacfwd(G)(y, b)
+    l1 = first_lyapunov_coefficient(G, y, b, J, q, w)
+    mu, _, slopes, _ = eigen_slopes(G, y, b)
+    k = int(torch.argmin((mu - 1j * w).abs()))
+    resid = max(float(G(y, b).norm()), float(torch.linalg.vector_norm(J.to(q.dtype) @ q - 1j * w * q)))
+    kind = "degenerate" if abs(l1) < 1e-10 else ("supercritical" if l1 < 0 else "subcritical")
+    return HopfPoint(param=param, value=float(b), x=y.detach().cpu(), omega=w, q=q.detach().cpu(), l1=l1, kind=kind,
+                     residual=resid, crossing=float(slopes[k].real), settings=settings)
