@@ -4,7 +4,7 @@ The public surface is re-exported here; everything else is internal.
 """
 
 from neurodyn import meanfield, training
-from neurodyn.continuation import HopfPoint, find_hopf_points
+from neurodyn.continuation import Branch, HopfPoint, continue_equilibria, find_hopf_points
 from neurodyn.equilibria import FixedPoints, find_fixed_points
 from neurodyn.errors import (
     ConvergenceWarning,
@@ -31,6 +31,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BoundaryLink",
+    "Branch",
     "ConvergenceWarning",
     "DivergenceError",
     "FTLEField",
@@ -48,6 +49,7 @@ __all__ = [
     "find_fixed_points",
     "find_hopf_points",
     "from_torch",
+    "continue_equilibria",
     "ftle",
     "ftle_boundary_link",
     "henon",
