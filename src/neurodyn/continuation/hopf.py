@@ -82,23 +82,32 @@ def _multilinear(G, x, a):
     return B, C
 
 
-def first_lyapunov_coefficient(G, x, a, J, q, omega) -> float:
+def first_lyapunov_coefficient(G, x, a, J, q, omega, p=None) -> float:
     """Kuznetsov (Elements of Applied Bifurcation Theory, 3rd ed., eq. 3.20):
     ``l1 = Re[p^H C(q,q,q̄) - 2 p^H B(q, J^{-1} B(q,q̄)) + p^H B(q̄, (2 i omega - J)^{-1} B(q,q))] / (2 omega)``
-    with ``J q = i omega q``, ``J^T p = -i omega p``, ``q^H q = 1``, ``p^H q = 1``."""
+    with ``J q = i omega q``, ``J^T p = -i omega p``, ``q^H q = 1``, ``p^H q = 1`` (``p`` computed if not given)."""
     B, C = _multilinear(G, x, a)
     cJ = J.to(q.dtype)
-    n = len(q)
-    ev, vl = torch.linalg.eig(cJ.T)  # J^T p = -i omega p
-    p = vl[:, torch.argmin((ev - (-1j * omega)).abs())]
-    p = p / torch.vdot(p, q).conj()  # p^H q = 1
-    eye = torch.eye(n, dtype=q.dtype, device=q.device)
-    b_qqc = B(q, q.conj())
-    b_qq = B(q, q)
+    if p is None:
+        p = left_eigenvector(J, q, omega)
+    eye = torch.eye(len(q), dtype=q.dtype, device=q.device)
     term = (torch.vdot(p, C(q, q, q.conj()))
-            - 2 * torch.vdot(p, B(q, torch.linalg.solve(cJ, b_qqc)))
-            + torch.vdot(p, B(q.conj(), torch.linalg.solve(2j * omega * eye - cJ, b_qq))))
+            - 2 * torch.vdot(p, B(q, torch.linalg.solve(cJ, B(q, q.conj()))))
+            + torch.vdot(p, B(q.conj(), torch.linalg.solve(2j * omega * eye - cJ, B(q, q)))))
     return float(term.real) / (2 * omega)
+
+
+def left_eigenvector(J: torch.Tensor, q: torch.Tensor, omega: float) -> torch.Tensor:
+    """``p`` with ``J^T p = -i omega p`` and ``p^H q = 1``, by inverse iteration on ``J^T + i omega I`` with a tiny
+    shift (three solves; no eigen-decomposition), started from ``q``."""
+    M = J.T.to(q.dtype) + 1j * omega * torch.eye(len(q), dtype=q.dtype, device=q.device)
+    shift = 1e-10 * max(float(torch.linalg.matrix_norm(J, ord=1)), 1.0)
+    M = M + shift * torch.eye(len(q), dtype=q.dtype, device=q.device)
+    p = q.clone()
+    for _ in range(3):
+        p = torch.linalg.solve(M, p)
+        p = p / torch.linalg.vector_norm(p)
+    return p / torch.vdot(p, q).conj()
 
 
 def _normalise(v: torch.Tensor) -> torch.Tensor:
@@ -129,7 +138,8 @@ def find_hopf_points(system: Flow, *, param: str, at: float, x0=None, interval: 
     Args:
         system: a :class:`neurodyn.Flow` with ``params`` holding ``param``.
         param: the parameter's name. at: its value where the equilibrium ``x0`` is taken.
-        interval: keep Hopf points with ``param`` in ``[lo, hi]`` (default: all).
+        interval: keep Hopf points with ``param`` in ``[lo, hi]`` (default: all); seeds predicted more than
+            one interval width outside it are not solved.
         tol: Newton tolerance on the residual of the extended system. maxiter: Newton iterations per seed.
 
     Returns:
@@ -154,26 +164,29 @@ def find_hopf_points(system: Flow, *, param: str, at: float, x0=None, interval: 
     x = equilibrium(G, x, a0, tol=tol, maxiter=maxiter, what=f"{system.name!r} at {param} = {at}")
     mu, V, slopes, dx = eigen_slopes(G, x, a0)
     found: list[HopfPoint] = []
+    width = 0.0 if interval is None else float(interval[1]) - float(interval[0])
     for k in torch.nonzero(mu.imag > min_omega).flatten().tolist():
         if abs(float(slopes[k].real)) < 1e-14:
             continue
         b0 = float(a0) - float(mu[k].real) / float(slopes[k].real)
+        if interval is not None and not interval[0] - width <= b0 <= interval[1] + width:
+            continue  # predicted far outside the interval: not worth a Newton solve
         z = solve_hopf(G, x + dx * (b0 - float(a0)), b0, V[:, k], float(mu[k].imag), tol=tol, maxiter=maxiter)
         if z is None:
             continue
-        h = hopf_point(G, z, param, settings=dict(at=float(at), tol=tol, maxiter=maxiter))
-        if h.omega <= min_omega or (interval is not None and not interval[0] <= h.value <= interval[1]):
+        b, w = float(z[n]), abs(float(z[3 * n + 1]))
+        if w <= min_omega or (interval is not None and not interval[0] <= b <= interval[1]):
             continue
-        if not any(_same(h, other) for other in found):
-            found.append(h)
+        if any(_same(b, w, z[:n], other) for other in found):
+            continue
+        found.append(hopf_point(G, z, param, settings=dict(at=float(at), tol=tol, maxiter=maxiter)))
     return sorted(found, key=lambda h: h.value)
 
 
 
-def _same(a: HopfPoint, b: HopfPoint) -> bool:
-    return (abs(a.value - b.value) <= 1e-7 * max(1.0, abs(a.value))
-            and abs(a.omega - b.omega) <= 1e-7 * max(1.0, a.omega)
-            and float((a.x - b.x).norm()) <= 1e-7 * max(1.0, float(a.x.norm())))
+def _same(value: float, omega: float, x: torch.Tensor, h: HopfPoint) -> bool:
+    return (abs(value - h.value) <= 1e-7 * max(1.0, abs(value)) and abs(omega - h.omega) <= 1e-7 * max(1.0, omega)
+            and float((x.detach().cpu() - h.x).norm()) <= 1e-7 * max(1.0, float(h.x.norm())))
 
 
 def equilibrium(G, x: torch.Tensor, a: torch.Tensor, *, tol: float, maxiter: int, what: str) -> torch.Tensor:
@@ -238,10 +251,13 @@ def hopf_point(G, z: torch.Tensor, param: str, *, settings: dict) -> HopfPoint:
     if float(z[3 * n + 1]) < 0:
         q = q.conj()
     J = jacfwd(G)(y, b)
-    l1 = first_lyapunov_coefficient(G, y, b, J, q, w)
-    mu, _, slopes, _ = eigen_slopes(G, y, b)
-    k = int(torch.argmin((mu - 1j * w).abs()))
+    p = left_eigenvector(J, q, w)
+    l1 = first_lyapunov_coefficient(G, y, b, J, q, w, p=p)
+    # d mu/d alpha of the critical eigenvalue = p^H (dJ/d alpha) q with dJ/d alpha along the branch
+    dx = -torch.linalg.solve(J, jacfwd(G, argnums=1)(y, b))
+    dJ = jvp(lambda u, c: jacfwd(G)(u, c), (y, b), (dx, torch.ones_like(b)))[1].to(q.dtype)
+    crossing = float(torch.vdot(p, dJ @ q).real)
     resid = max(float(G(y, b).norm()), float(torch.linalg.vector_norm(J.to(q.dtype) @ q - 1j * w * q)))
     kind = "degenerate" if abs(l1) < 1e-10 else ("supercritical" if l1 < 0 else "subcritical")
     return HopfPoint(param=param, value=float(b), x=y.detach().cpu(), omega=w, q=q.detach().cpu(), l1=l1, kind=kind,
-                     residual=resid, crossing=float(slopes[k].real), settings=settings)
+                     residual=resid, crossing=crossing, settings=settings)
