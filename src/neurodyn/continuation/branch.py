@@ -9,7 +9,7 @@ import torch
 from torch.func import jacfwd, jvp
 
 from neurodyn._checks import as_tensor, positive_float, positive_int
-from neurodyn.continuation.hopf import HopfPoint, _extended, equilibrium, hopf_point, solve_hopf
+from neurodyn.continuation.hopf import HopfPoint, _extended, equilibrium, hopf_point, newton, solve_hopf
 from neurodyn.errors import InvalidInputError
 from neurodyn.results import Result
 from neurodyn.systems.protocol import Flow
@@ -254,11 +254,4 @@ def _solve_singular(G, x, a, v, *, tol: float, maxiter: int):
         return torch.cat([G(y, b), jvp(lambda q: G(q, b), (y,), (vv,))[1], (c @ vv - 1)[None]])
 
     z = torch.cat([x, a.reshape(1), v / (c @ v)])
-    for _ in range(maxiter):
-        R = residual(z)
-        if float(R.abs().max()) <= tol:
-            return z
-        z = z + torch.linalg.lstsq(jacfwd(residual)(z), -R[:, None]).solution[:, 0]
-        if not bool(torch.isfinite(z).all()):
-            return None
-    return None
+    return newton(residual, z, tol=tol, maxiter=maxiter)

@@ -232,6 +232,12 @@ def solve_hopf(G, x: torch.Tensor, b0: float, v: torch.Tensor, omega: float, *, 
                           torch.stack([c_r @ vr + c_i @ vi - 1, c_r @ vi - c_i @ vr])])
 
     z = torch.cat([x, x.new_tensor([b0]), v.real, v.imag, x.new_tensor([omega])])
+    return newton(residual, z, tol=tol, maxiter=maxiter)
+
+
+def newton(residual, z: torch.Tensor, *, tol: float, maxiter: int):
+    """Newton with least-squares steps (the Jacobian by ``torch.func.jacfwd``) until ``max |residual| <= tol``;
+    the solution or ``None``."""
     for _ in range(maxiter):
         R = residual(z)
         if float(R.abs().max()) <= tol:
