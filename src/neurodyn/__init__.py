@@ -4,7 +4,14 @@ The public surface is re-exported here; everything else is internal.
 """
 
 from neurodyn import meanfield, training
-from neurodyn.continuation import Branch, HopfPoint, continue_equilibria, find_hopf_points
+from neurodyn.continuation import (
+    Branch,
+    HopfPoint,
+    PeriodicOrbit,
+    continue_equilibria,
+    find_hopf_points,
+    periodic_orbit,
+)
 from neurodyn.equilibria import FixedPoints, find_fixed_points
 from neurodyn.errors import (
     ConvergenceWarning,
@@ -44,6 +51,7 @@ __all__ = [
     "ModelLoadError",
     "NeurodynError",
     "NonFiniteError",
+    "PeriodicOrbit",
     "UnsafeFileError",
     "UnsupportedModelError",
     "find_fixed_points",
@@ -58,6 +66,7 @@ __all__ = [
     "lyapunov_spectrum",
     "max_lyapunov",
     "meanfield",
+    "periodic_orbit",
     "training",
     "random_tanh_rnn",
     "tanh_field",

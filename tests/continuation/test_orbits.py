@@ -1,0 +1,59 @@
+"""Periodic orbits born at Hopf points: the amplitude law, the trivial Floquet multiplier, Liouville's formula
+for the other, and stability against the sign of l1."""
+
+import pytest
+import torch
+
+import neurodyn as nd
+from neurodyn import InvalidInputError
+from neurodyn.continuation import find_hopf_points, periodic_orbit
+
+F64 = torch.float64
+ROT = torch.tensor([[0.0, -1.0], [1.0, 0.0]], dtype=F64)
+
+
+def leaky(omega):
+    return nd.Flow(lambda t, x, p: -x + torch.tanh(x @ ((1 + p["alpha"]) * torch.eye(2, dtype=F64) + omega * ROT).T),
+                   2, params={"alpha": -0.1})
+
+
+@pytest.mark.parametrize("omega", [1.0, 2.0])
+def test_supercritical_cycle_amplitude_law_and_multipliers(omega):
+    flow = leaky(omega)
+    (h,) = find_hopf_points(flow, param="alpha", at=-0.1)
+    ratios = []
+    for a in (0.001, 0.002):
+        po = periodic_orbit(flow, h, at=a)
+        ratios.append(po.amplitude**2 / a)
+        # the trivial multiplier is 1 to the scheme's accuracy (RK4, 1000 steps per period: (T/1000)^4 ~ 1e-9)
+        assert abs(complex(po.multipliers[0]) - 1) < 1e-8
+        # in the plane the other multiplier is det M = exp(integral of tr J over one period) (Liouville);
+        # Simpson's rule on the 1000-step orbit is accurate to ~1e-10
+        J = torch.stack([flow.with_params(alpha=a).jacobian(x, 0.0) for x in po.orbit.to(F64)])
+        tr = J.diagonal(dim1=-2, dim2=-1).sum(-1)
+        dt = po.period / (len(tr) - 1)
+        integral = dt / 3 * (tr[0] + tr[-1] + 4 * tr[1:-1:2].sum() + 2 * tr[2:-1:2].sum())
+        assert abs(complex(po.multipliers[1]) - float(torch.exp(integral))) < 1e-8
+        assert po.stable and h.kind == "supercritical" and po.residual <= 1e-10
+    # amplitude r ~ 2 sqrt(alpha / (1 + omega^2)): r^2/alpha -> 4/(1 + omega^2) with an O(alpha) correction
+    limit = 4 / (1 + omega**2)
+    assert abs(ratios[0] - limit) < 2e-3 * limit
+    assert abs(ratios[1] - limit) == pytest.approx(2 * abs(ratios[0] - limit), rel=0.1)
+
+
+def test_subcritical_cycle_is_unstable():
+    omega = 1.5
+
+    def field(t, x, p):
+        r2 = (x * x).sum(-1, keepdim=True)
+        return x @ (p["alpha"] * torch.eye(2, dtype=F64) + omega * ROT).T + r2 * x
+
+    flow = nd.Flow(field, 2, params={"alpha": -0.2})
+    (h,) = find_hopf_points(flow, param="alpha", at=-0.2)
+    po = periodic_orbit(flow, h, at=-0.01)  # the cycle r^2 = -alpha exists below the Hopf point
+    assert not po.stable and abs(complex(po.multipliers[1])) > 1
+    assert po.amplitude == pytest.approx(0.1, rel=1e-6) and po.period == pytest.approx(2 * 3.141592653589793 / omega,
+                                                                                          rel=1e-8)
+    with pytest.raises(InvalidInputError, match="other side"):
+        periodic_orbit(flow, h, at=0.01)
+    assert po.plot().get_xlabel() == "x1"
