@@ -9,7 +9,15 @@ import torch
 from torch.func import jacfwd, jvp
 
 from neurodyn._checks import as_tensor, positive_float, positive_int
-from neurodyn.continuation.hopf import HopfPoint, _extended, equilibrium, hopf_point, newton, solve_hopf
+from neurodyn.continuation.hopf import (
+    HopfPoint,
+    eigen_rates,
+    equilibrium,
+    hopf_point,
+    newton,
+    parametrised_field,
+    solve_hopf,
+)
 from neurodyn.errors import InvalidInputError
 from neurodyn.results import Result
 from neurodyn.systems.protocol import Flow
@@ -117,10 +125,7 @@ def continue_equilibria(system: Flow, *, param: str, start: float, stop: float, 
     Returns:
         :class:`Branch` with a ``plot()`` bifurcation diagram.
     """
-    if not isinstance(system, Flow):
-        raise InvalidInputError(f"continue_equilibria needs a Flow, got {type(system).__name__}")
-    if system.params is None or param not in system.params:
-        raise InvalidInputError(f"{system.name!r} has no parameter {param!r}; it has {sorted(system.params or {})}")
+    G = parametrised_field(system, param, "continue_equilibria")
     start, stop = float(start), float(stop)
     if start == stop:
         raise InvalidInputError(f"start and stop are both {start}: give an interval")
@@ -128,7 +133,7 @@ def continue_equilibria(system: Flow, *, param: str, start: float, stop: float, 
     h, min_step, max_step = (positive_float(v, name=k) for k, v in
                              (("step", step), ("min_step", min_step), ("max_step", max_step)))
     max_points, maxiter = positive_int(max_points, name="max_points", minimum=2), positive_int(maxiter, name="maxiter")
-    n, G = system.dim, _extended(system, param)
+    n = system.dim
     dtype, dev = system.dtype, system.device
     x = torch.zeros(n, dtype=dtype, device=dev) if x0 is None else as_tensor(x0, name="x0", dtype=dtype,
                                                                              device=dev).reshape(n)
@@ -196,12 +201,7 @@ def _correct(H, pred, t, *, tol: float, maxiter: int):
 
 def _eig_rates(H, n, w, t):
     """Eigenvalues ``mu``, right eigenvectors and ``d mu/ds`` along the unit tangent ``t`` at ``w = (x, alpha)``."""
-    J = jacfwd(H)(w)[:, :n]
-    mu, V = torch.linalg.eig(J)
-    mul, W = torch.linalg.eig(J.T)
-    dJ = jvp(lambda y: jacfwd(H)(y)[:, :n], (w,), (t,))[1].to(V.dtype)
-    Wm = W[:, torch.argmin((mul[None, :] - mu[:, None]).abs(), dim=1)]
-    return mu, V, (Wm * (dJ @ V)).sum(0) / (Wm * V).sum(0)
+    return eigen_rates(jacfwd(H)(w)[:, :n], jvp(lambda y: jacfwd(H)(y)[:, :n], (w,), (t,))[1])
 
 
 def _events(G, H, n, u, t, w, t_new, mu_old, mu_new, h, index, param, *, tol, maxiter, min_omega) -> list:

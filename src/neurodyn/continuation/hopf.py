@@ -47,8 +47,14 @@ class HopfPoint(Result):
                 f"({self.kind}), |x| = {float(self.x.norm()):.3g})")
 
 
-def _extended(system: Flow, param: str):
-    """``G(x, a)``: the field at parameter value ``a`` (a 0-d tensor, differentiable)."""
+def parametrised_field(system: Flow, param: str, caller: str):
+    """``G(x, a)``: the field of ``system`` at parameter value ``a`` (a 0-d tensor, differentiable), after checking
+    that ``system`` is a flow with the parameter ``param``."""
+    if not isinstance(system, Flow):
+        raise InvalidInputError(f"{caller} needs a Flow (continuous time), got {type(system).__name__}")
+    if system.params is None or param not in system.params:
+        raise InvalidInputError(f"{system.name!r} has no parameter {param!r}; it has "
+                                f"{sorted(system.params or {})}: build it with params={{{param!r}: value}}")
     t0 = torch.zeros((), dtype=system.dtype, device=system.device)
 
     def G(x, a):
@@ -148,14 +154,8 @@ def find_hopf_points(system: Flow, *, param: str, at: float, x0=None, interval: 
     See also:
         :func:`first_lyapunov_coefficient`.
     """
-    if not isinstance(system, Flow):
-        raise InvalidInputError(f"find_hopf_points needs a Flow (Hopf points are for continuous time), got "
-                                f"{type(system).__name__}")
-    if system.params is None or param not in system.params:
-        raise InvalidInputError(f"{system.name!r} has no parameter {param!r}; it has "
-                                f"{sorted(system.params or {})}: build it with params={{{param!r}: value}}")
+    G = parametrised_field(system, param, "find_hopf_points")
     n = system.dim
-    G = _extended(system, param)
     dtype, dev = system.dtype, system.device
     a0 = torch.tensor(float(at), dtype=dtype, device=dev)
     x = torch.zeros(n, dtype=dtype, device=dev) if x0 is None else as_tensor(x0, name="x0", dtype=dtype,
@@ -203,17 +203,23 @@ def equilibrium(G, x: torch.Tensor, a: torch.Tensor, *, tol: float, maxiter: int
     raise InvalidInputError(f"no equilibrium of {what} near x0: pass x0= close to one")
 
 
-def eigen_slopes(G, x: torch.Tensor, a: torch.Tensor):
-    """Eigenvalues ``mu``, right eigenvectors ``V`` of ``J`` at the equilibrium ``(x, a)``, their derivatives
-    ``d mu/d alpha`` along the branch (``w^T (dJ/d alpha) v / w^T v`` with left eigenvectors ``w`` and ``dJ/d alpha``
-    including the move ``dx/d alpha = -J^{-1} dF/d alpha`` of the equilibrium), and ``dx/d alpha``."""
-    J = jacfwd(G)(x, a)
+def eigen_rates(J: torch.Tensor, dJ: torch.Tensor):
+    """Eigenvalues ``mu`` and right eigenvectors ``V`` of ``J`` and the first-order rates ``w^T dJ v / w^T v`` at
+    which they move when ``J`` moves by ``dJ`` (``w``: the left eigenvector of each ``mu``)."""
     mu, V = torch.linalg.eig(J)
     mul, W = torch.linalg.eig(J.T)
+    Wm = W[:, torch.argmin((mul[None, :] - mu[:, None]).abs(), dim=1)]
+    dJ = dJ.to(V.dtype)
+    return mu, V, (Wm * (dJ @ V)).sum(0) / (Wm * V).sum(0)
+
+
+def eigen_slopes(G, x: torch.Tensor, a: torch.Tensor):
+    """:func:`eigen_rates` along the branch at the equilibrium ``(x, a)``: ``d mu/d alpha`` with ``dJ/d alpha``
+    including the move ``dx/d alpha = -J^{-1} dF/d alpha`` of the equilibrium; also returns ``dx/d alpha``."""
+    J = jacfwd(G)(x, a)
     dx = -torch.linalg.solve(J, jacfwd(G, argnums=1)(x, a))
-    dJ = jvp(lambda y, b: jacfwd(G)(y, b), (x, a), (dx, torch.ones_like(a)))[1].to(V.dtype)
-    Wm = W[:, torch.argmin((mul[None, :] - mu[:, None]).abs(), dim=1)]  # the left eigenvector of each mu
-    slopes = (Wm * (dJ @ V)).sum(0) / (Wm * V).sum(0)
+    dJ = jvp(lambda y, b: jacfwd(G)(y, b), (x, a), (dx, torch.ones_like(a)))[1]
+    mu, V, slopes = eigen_rates(J, dJ)
     return mu, V, slopes, dx
 
 
