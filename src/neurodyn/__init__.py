@@ -32,7 +32,7 @@ from neurodyn.lyapunov import (
     lyapunov_spectrum,
     max_lyapunov,
 )
-from neurodyn.systems import Flow, Map, from_torch, henon, logistic, lorenz, random_tanh_rnn, tanh_field
+from neurodyn.systems import Flow, Map, from_torch, henon, logistic, lorenz, random_tanh_rnn, tanh_family, tanh_field
 
 __version__ = "0.1.0"
 
@@ -69,5 +69,6 @@ __all__ = [
     "periodic_orbit",
     "training",
     "random_tanh_rnn",
+    "tanh_family",
     "tanh_field",
 ]

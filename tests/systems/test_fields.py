@@ -32,3 +32,30 @@ def test_tanh_field_bad_shapes():
         nd.tanh_field(torch.zeros(3, 2))
     with pytest.raises(InvalidInputError, match="need b"):
         nd.tanh_field(torch.zeros(3, 2), torch.zeros(3), W_out=torch.zeros(3, 3))
+
+
+def test_tanh_family_jacobian_matches_autodiff_and_hopf_points_sit_at_minus_real_parts():
+    gen = torch.Generator().manual_seed(3)
+    A = torch.randn(8, 8, generator=gen, dtype=torch.float64) / 8**0.5
+    D = torch.randn(8, 8, generator=gen, dtype=torch.float64) / 8**0.5
+    b, d = torch.randn(8, generator=gen, dtype=torch.float64), torch.randn(8, generator=gen, dtype=torch.float64)
+    system = nd.tanh_family(A, direction=D, b=b, b_direction=d, leak=0.7, value=0.3)
+    x = torch.randn(5, 8, generator=gen, dtype=torch.float64)
+    auto = torch.func.vmap(torch.func.jacrev(lambda z: system.fn(0.0, z, system.params)))(x)
+    assert torch.allclose(system.jacobian(x), auto, atol=1e-14, rtol=0)
+    W, bias = system._tanh_form.at(0.3)
+    assert torch.allclose(system.fn(0.0, x, system.params), -0.7 * x + torch.tanh(x @ W.T + bias), atol=1e-15, rtol=0)
+    # tanh((A + alpha I) x): eigenvalues of the Jacobian at 0 are lambda(A) + alpha, so Hopf at -Re(lambda)
+    lam = torch.linalg.eigvals(A)
+    expected = sorted((-lam[lam.imag > 0].real).tolist())
+    found = sorted(h.value for h in nd.find_hopf_points(nd.tanh_family(A), param="alpha", at=0.0))
+    assert found == pytest.approx(expected, abs=1e-12)
+
+
+def test_tanh_family_rejects_bad_shapes_and_names():
+    with pytest.raises(nd.InvalidInputError, match="square"):
+        nd.tanh_family(torch.zeros(2, 3))
+    with pytest.raises(nd.InvalidInputError, match="direction"):
+        nd.tanh_family(torch.zeros(2, 2), direction=torch.zeros(3, 3))
+    with pytest.raises(nd.InvalidInputError, match="param"):
+        nd.tanh_family(torch.zeros(2, 2), param="not a name")

@@ -1,9 +1,9 @@
 """Systems: the :class:`Map`/:class:`Flow` protocol, PyTorch adapters and reference systems."""
 
-from neurodyn.systems.fields import tanh_field
+from neurodyn.systems.fields import TanhForm, tanh_family, tanh_field
 from neurodyn.systems.protocol import Flow, Map, System
 from neurodyn.systems.reference import henon, logistic, lorenz, random_tanh_rnn
 from neurodyn.systems.torch_adapters import from_torch, state_from_torch, state_to_torch
 
 __all__ = ["Flow", "Map", "System", "from_torch", "henon", "logistic", "lorenz", "random_tanh_rnn", "state_from_torch",
-           "state_to_torch", "tanh_field"]
+           "state_to_torch", "TanhForm", "tanh_family", "tanh_field"]

@@ -59,6 +59,9 @@ class System:
         # Optional analytic ``(x, c, V_full) -> (f(x), J @ V_full)`` that avoids forming J (set by adapters
         # that know their Jacobian's block structure); used wherever an analytic Jacobian would be.
         self._push_forward: Callable | None = None
+        # Optional :class:`neurodyn.systems.fields.TanhForm`: the ``-leak x + W_out tanh(W x + b) + b_out``
+        # structure of fields built by ``tanh_field``/``tanh_family`` (needed for interval enclosures)
+        self._tanh_form = None
         # True when the analytic Jacobian returns a new tensor on every call (callers may then modify it)
         self._jacobian_is_fresh = False
         # Optional ``(x, c, with_jacobian) -> G or (G, dG/dx)``: a residual with exactly the fixed points of
