@@ -1,16 +1,24 @@
-"""Periodic orbits born at a Hopf point: single shooting with the monodromy matrix, Floquet multipliers."""
+"""Periodic orbits born at a Hopf point: single shooting with the monodromy matrix, Floquet multipliers.
+
+:func:`shoot` is the one shooting integrator of the package: :func:`periodic_orbit` (one orbit at a fixed
+parameter) and :func:`neurodyn.continuation.continue_periodic_orbits` (the family in the parameter) both
+correct with it.
+"""
 
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import torch
+from torch.func import jvp
 
 from neurodyn._checks import positive_int
-from neurodyn.continuation.hopf import HopfPoint
+from neurodyn.continuation.hopf import HopfPoint, equilibrium, parametrised_field
 from neurodyn.errors import ConvergenceWarning, InvalidInputError
-from neurodyn.integrate.variational import VariationalIntegrator
+from neurodyn.integrate.tableau import RK4
 from neurodyn.results import Result
 from neurodyn.systems.protocol import Flow
 
@@ -60,6 +68,178 @@ class PeriodicOrbit(Result):
         return ax
 
 
+class Shot(NamedTuple):
+    """One period of the RK4 flow map ``phi`` from ``x0`` and its exact derivatives (of the discrete map)."""
+
+    end: torch.Tensor  # (n,) phi(x0; T, alpha)
+    M: torch.Tensor  # (n, n) d phi / d x0, the monodromy matrix
+    dT: torch.Tensor  # (n,) d phi / d T
+    da: torch.Tensor  # (n,) d phi / d alpha
+    path: torch.Tensor  # (steps + 1, n) the states after each step
+
+
+def shoot(G, x0: torch.Tensor, T: float, a: torch.Tensor, steps: int) -> Shot:
+    """Integrate ``dx/dt = G(x, a)`` over ``[0, T]`` with ``steps`` RK4 steps and differentiate the result.
+
+    The state is integrated first, keeping the stage points; then the Jacobians ``dG/dx`` and ``dG/da`` at all
+    stage points come from two batched forward-mode products (``torch.func.jvp``), each step's derivative
+    with respect to ``(x, a, h)`` is assembled from the tableau for all steps at once, and the product of the
+    step derivatives is taken pairwise. This is the RK4 scheme applied to the variational equation (the same
+    numbers as integrating it alongside the state) at the cost of one field evaluation per stage.
+    """
+    n = len(x0)
+    s = RK4.stages
+    A = [[float(v) for v in row] for row in RK4.a]
+    b = [float(v) for v in RK4.b]
+    h = float(T) / steps
+    y, path, points, slopes = x0, [x0], [], []
+    with torch.no_grad():
+        for _ in range(steps):
+            ks = []
+            for i in range(s):
+                yi = y
+                for j, aij in enumerate(A[i]):
+                    if aij:
+                        yi = yi + (h * aij) * ks[j]
+                points.append(yi)
+                ks.append(G(yi, a))
+            for bi, k in zip(b, ks, strict=True):
+                y = y + (h * bi) * k
+            slopes.extend(ks)
+            path.append(y)
+    X, K = torch.stack(points), torch.stack(slopes)
+    d = n + 2  # derivatives with respect to (x, a, h)
+    total = torch.eye(d, dtype=x0.dtype, device=x0.device)
+    chunk = max(1, (1 << 22) // (s * n * n))
+    for c0 in range(0, steps, chunk):
+        rows = slice(c0 * s, min(steps, c0 + chunk) * s)
+        total = _chain(_step_derivatives(G, X[rows], K[rows], a, h, A, b)) @ total
+    return Shot(end=y, M=total[:n, :n], dT=total[:n, n + 1] / steps, da=total[:n, n], path=torch.stack(path))
+
+
+def _step_derivatives(G, X, K, a, h, A, b):
+    """``(m, n + 2, n + 2)``: the derivative of each of ``m`` RK steps with respect to ``(x, a, h)`` (the last two
+    carried unchanged), from the stage points ``X`` and slopes ``K`` ``(m * stages, n)``."""
+    s, n = len(b), X.shape[-1]
+    eye = torch.eye(n, dtype=X.dtype, device=X.device)
+    frames = eye.expand(len(X), n, n)
+    JT = jvp(lambda y: G(y, a), (X[:, None, :].expand(len(X), n, n).contiguous(),), (frames.contiguous(),))[1]
+    J = JT.transpose(-1, -2).reshape(-1, s, n, n)
+    g = jvp(lambda c: G(X, c), (a,), (torch.ones_like(a),))[1].reshape(-1, s, n)
+    K = K.reshape(-1, s, n)
+    m = len(K)
+    E = torch.zeros(n, n + 2, dtype=X.dtype, device=X.device)
+    E[:, :n] = eye
+    ea = torch.zeros(n + 2, dtype=X.dtype, device=X.device)
+    eh = ea.clone()
+    ea[n], eh[n + 1] = 1.0, 1.0
+    dk: list[torch.Tensor] = []
+    for i in range(s):
+        ds = E.expand(m, n, n + 2)
+        for j, aij in enumerate(A[i]):
+            if aij:
+                ds = ds + aij * (K[:, j, :, None] * eh + h * dk[j])
+        dk.append(J[:, i] @ ds + g[:, i, :, None] * ea)
+    top = E.expand(m, n, n + 2)
+    for i, bi in enumerate(b):
+        top = top + bi * (K[:, i, :, None] * eh + h * dk[i])
+    return torch.cat([top, torch.stack([ea, eh]).expand(m, 2, n + 2)], dim=1)
+
+
+def _chain(S: torch.Tensor) -> torch.Tensor:
+    """``S[m-1] @ ... @ S[0]`` by pairwise products."""
+    eye = torch.eye(S.shape[-1], dtype=S.dtype, device=S.device)
+    while len(S) > 1:
+        if len(S) % 2:
+            S = torch.cat([S, eye[None]])
+        S = S[1::2] @ S[0::2]
+    return S[0]
+
+
+class OrbitSummary(NamedTuple):
+    multipliers: torch.Tensor  # (n,) trivial first, then by decreasing modulus
+    stable: bool
+    centre: torch.Tensor  # (n,) the equilibrium inside the orbit (or the orbit's mean)
+    amplitude: float  # max_t |x(t) - centre|
+    max_norm: float  # max_t |x(t)|
+    minima: torch.Tensor  # (n,)
+    maxima: torch.Tensor  # (n,)
+
+
+def summarise(G, shot: Shot, a: torch.Tensor, centre: torch.Tensor, *, tol: float, maxiter: int) -> OrbitSummary:
+    """Floquet multipliers (the trivial one, nearest 1, first), stability, and the orbit's size measured from
+    the equilibrium it surrounds (Newton from ``centre``; the orbit's time mean when Newton fails)."""
+    mult = torch.linalg.eigvals(shot.M)
+    trivial = int(torch.argmin((mult - 1).abs()))
+    rest = torch.cat([mult[:trivial], mult[trivial + 1:]])
+    rest = rest[torch.argsort(rest.abs(), descending=True)]
+    try:
+        centre = equilibrium(G, centre, a, tol=tol, maxiter=maxiter, what="the orbit's centre")
+    except InvalidInputError:
+        centre = shot.path[:-1].mean(0)
+    path = shot.path
+    return OrbitSummary(multipliers=torch.cat([mult[trivial:trivial + 1], rest]), stable=bool((rest.abs() < 1).all()),
+                        centre=centre, amplitude=float(torch.linalg.vector_norm(path - centre, dim=-1).max()),
+                        max_norm=float(torch.linalg.vector_norm(path, dim=-1).max()), minima=path.min(0).values,
+                        maxima=path.max(0).values)
+
+
+def checked_hopf(system: Flow, hopf, param: str | None, caller: str):
+    """The parametrised field ``G`` after checking that ``hopf`` is a :class:`HopfPoint` of ``system`` in ``param``
+    (default ``hopf.param``) and that the normal form gives a predictor there."""
+    if not isinstance(hopf, HopfPoint):
+        raise InvalidInputError(f"hopf must be a HopfPoint (from find_hopf_points), got {type(hopf).__name__}")
+    param = hopf.param if param is None else param
+    if param != hopf.param:
+        raise InvalidInputError(f"this HopfPoint was found in the parameter {hopf.param!r}, not {param!r}: find it "
+                                f"with find_hopf_points(system, param={param!r}, ...)")
+    G = parametrised_field(system, param, caller)
+    if hopf.l1 == 0 or hopf.crossing == 0:
+        raise InvalidInputError("a degenerate Hopf point (l1 = 0 or no crossing): the normal form gives no predictor")
+    x = hopf.x.to(dtype=system.dtype, device=system.device)
+    a = torch.tensor(hopf.value, dtype=system.dtype, device=system.device)
+    q = hopf.q.to(device=system.device)
+    Jq = jvp(lambda y: G(y, a), (x,), (q.real.to(x.dtype),))[1] + 1j * jvp(lambda y: G(y, a), (x,),
+                                                                         (q.imag.to(x.dtype),))[1]
+    scale = max(1.0, float(x.norm()))
+    if float(G(x, a).norm()) > 1e-6 * scale or float((Jq - 1j * hopf.omega * q).abs().max()) > 1e-6 * max(
+            1.0, hopf.omega):
+        raise InvalidInputError(f"hopf ({hopf!r}) is not a Hopf point of {system.name!r} at its other parameter "
+                                "values: find it with find_hopf_points on this system")
+    return G
+
+
+def normal_form_start(hopf: HopfPoint, at: float, dtype, device) -> tuple[torch.Tensor, float]:
+    """The normal-form predictor of the orbit at ``param = at``: a point ``x* + 2 rho Re(q)`` and ``2 pi / omega``,
+    with ``rho^2 = -crossing (at - alpha*) / l1``."""
+    rho2 = -hopf.crossing * (float(at) - hopf.value) / hopf.l1
+    if rho2 <= 0:
+        raise InvalidInputError(f"no small periodic orbit at {hopf.param} = {at}: with l1 = {hopf.l1:.3g} and crossing "
+                                f"speed {hopf.crossing:.3g} it exists on the other side of {hopf.value:.6g}")
+    x = hopf.x.to(dtype=dtype, device=device) + 2 * math.sqrt(rho2) * hopf.q.real.to(dtype=dtype, device=device)
+    return x, 2 * math.pi / hopf.omega
+
+
+def shoot_at(G, guess: torch.Tensor, T: float, a: torch.Tensor, *, steps: int, tol: float, maxiter: int):
+    """Newton on ``phi_T(x0) - x0 = 0``, ``f(guess) . (x0 - guess) = 0`` in ``(x0, T)`` at fixed ``a``; returns
+    ``(x0, T, shot at the last iterate, residual, converged)``."""
+    n = len(guess)
+    normal = G(guess, a)
+    x0 = guess
+    eye = torch.eye(n, dtype=guess.dtype, device=guess.device)
+    for _ in range(maxiter):
+        shot = shoot(G, x0, T, a, steps)
+        R = torch.cat([shot.end - x0, (normal @ (x0 - guess))[None]])
+        if float(R.abs().max()) <= tol:
+            return x0, T, shot, float(R.abs().max()), True
+        A = torch.cat([torch.cat([shot.M - eye, shot.dT[:, None]], 1), torch.cat([normal, normal.new_zeros(1)])[None]])
+        d, info = torch.linalg.solve_ex(A, -R)
+        if int(info) != 0 or not bool(torch.isfinite(d).all()):
+            break
+        x0, T = x0 + d[:n], T + float(d[n])
+    return x0, T, shot, float(R.abs().max()), False
+
+
 def periodic_orbit(system: Flow, hopf: HopfPoint, *, at: float, steps: int = 1000, tol: float = 1e-10,
                    maxiter: int = 30) -> PeriodicOrbit:
     """The periodic orbit born at ``hopf``, at ``param = at`` (on the side where it exists: where the equilibrium
@@ -68,68 +248,28 @@ def periodic_orbit(system: Flow, hopf: HopfPoint, *, at: float, steps: int = 100
     Predictor from the normal form: ``x(t) ~ x* + 2 Re(rho q e^{i omega t})`` with
     ``rho^2 = -crossing (at - alpha*) / l1`` and period ``2 pi / omega``. Corrector: single shooting, Newton on
     ``phi_T(x0) - x0 = 0`` with the phase condition ``f(x_guess) . (x0 - x_guess) = 0``, the monodromy matrix
-    ``D phi_T`` integrated with the state (RK4, ``steps`` steps per period). The Floquet multipliers are the
-    eigenvalues of the monodromy matrix; one of them is 1 (to the scheme's accuracy, ``O((T/steps)^4)``).
+    ``D phi_T`` from the RK4 scheme's own derivative (:func:`shoot`, ``steps`` steps per period). The Floquet
+    multipliers are the eigenvalues of the monodromy matrix; one of them is 1 (to the scheme's accuracy,
+    ``O((T/steps)^4)``). The field must not depend on time.
 
     Returns:
-        :class:`PeriodicOrbit`.
+        :class:`PeriodicOrbit`; a :class:`~neurodyn.ConvergenceWarning` if Newton stops above ``tol``.
+
+    See also:
+        :func:`neurodyn.continue_periodic_orbits` for the whole family of orbits.
     """
-    if not isinstance(hopf, HopfPoint):
-        raise InvalidInputError(f"hopf must be a HopfPoint (from find_hopf_points), got {type(hopf).__name__}")
-    if hopf.l1 == 0 or hopf.crossing == 0:
-        raise InvalidInputError("a degenerate Hopf point (l1 = 0 or no crossing): the normal form gives no predictor")
-    rho2 = -hopf.crossing * (float(at) - hopf.value) / hopf.l1
-    if rho2 <= 0:
-        raise InvalidInputError(f"no small periodic orbit at {hopf.param} = {at}: with l1 = {hopf.l1:.3g} and crossing "
-                                f"speed {hopf.crossing:.3g} it exists on the other side of {hopf.value:.6g}")
+    G = checked_hopf(system, hopf, None, "periodic_orbit")
     steps, maxiter = positive_int(steps, name="steps"), positive_int(maxiter, name="maxiter")
-    sys_a = system.with_params(**{hopf.param: float(at)})
-    dtype, dev = sys_a.dtype, sys_a.device
-    x_eq = hopf.x.to(dtype=dtype, device=dev)
-    q = hopf.q.to(device=dev)
-    guess = x_eq + 2 * math.sqrt(rho2) * q.real.to(dtype)
-    x0, T = guess.clone(), 2 * math.pi / hopf.omega
-    normal = sys_a.f(guess, 0.0)
-    n = sys_a.dim
-    eye = torch.eye(n, dtype=dtype, device=dev)
-
-    def shoot(x, period):
-        integ = VariationalIntegrator(sys_a, dt=period / steps, method="rk4")
-        y, M, path = x[None], eye[None].clone(), [x]
-        for i in range(steps):
-            y, M = integ.advance(y, M, i)
-            path.append(y[0])
-        return y[0], M[0], torch.stack(path)
-
-    for _ in range(maxiter):
-        end, M, path = shoot(x0, T)
-        R = torch.cat([end - x0, (normal @ (x0 - guess))[None]])
-        if float(R.abs().max()) <= tol:
-            break
-        A = torch.zeros(n + 1, n + 1, dtype=dtype, device=dev)
-        A[:n, :n] = M - eye
-        A[:n, n] = sys_a.f(end, 0.0)
-        A[n, :n] = normal
-        d = torch.linalg.solve(A, -R)
-        x0, T = x0 + d[:n], T + float(d[n])
-    else:
-        import warnings
-
+    dtype, dev = system.dtype, system.device
+    guess, T = normal_form_start(hopf, at, dtype, dev)
+    a = torch.tensor(float(at), dtype=dtype, device=dev)
+    x0, T, shot, resid, ok = shoot_at(G, guess, T, a, steps=steps, tol=tol, maxiter=maxiter)
+    if not ok:
         warnings.warn(f"shooting for the periodic orbit at {hopf.param} = {at} stopped after {maxiter} Newton steps "
-                      f"with residual {float(R.abs().max()):.2g} > tol = {tol:g}", ConvergenceWarning, stacklevel=2)
-    mult = torch.linalg.eigvals(M)
-    trivial = int(torch.argmin((mult - 1).abs()))
-    rest = torch.cat([mult[:trivial], mult[trivial + 1:]])
-    rest = rest[torch.argsort(rest.abs(), descending=True)]
-    multipliers = torch.cat([mult[trivial:trivial + 1], rest])
-    # the equilibrium inside the orbit at this parameter (the Hopf equilibrium moved by Newton)
-    for _ in range(maxiter):
-        F = sys_a.f(x_eq, 0.0)
-        if float(F.norm()) <= tol:
-            break
-        x_eq = x_eq - torch.linalg.solve(sys_a.jacobian(x_eq, 0.0), F)
-    amplitude = float(torch.linalg.vector_norm(path - x_eq, dim=-1).max())
+                      f"with residual {resid:.2g} > tol = {tol:g}", ConvergenceWarning, stacklevel=2)
+    summary = summarise(G, shot, a, hopf.x.to(dtype=dtype, device=dev), tol=tol, maxiter=maxiter)
     return PeriodicOrbit(param=hopf.param, value=float(at), x0=x0.detach().cpu(), period=T,
-                         orbit=path.detach().cpu(), amplitude=amplitude, multipliers=multipliers.detach().cpu(),
-                         stable=bool((rest.abs() < 1).all()), residual=float(R.abs().max()),
+                         orbit=shot.path.detach().cpu(), amplitude=summary.amplitude,
+                         multipliers=summary.multipliers.detach().cpu(), stable=summary.stable, residual=resid,
                          settings=dict(steps=steps, tol=tol, maxiter=maxiter))
+
