@@ -29,13 +29,14 @@ LABELS = {"fold": "LP", "branch": "BP", "hopf": "H"}
 class SpecialPoint(Result):
     """A fold (limit point, ``kind="fold"``), branch point (``"branch"``) or Hopf point (``"hopf"``) on a branch:
     the parameter ``value``, the equilibrium ``x``, the branch segment ``index`` (between points ``index`` and
-    ``index + 1``) and, for Hopf points, the full :class:`HopfPoint` in ``hopf``."""
+    ``index + 1``), for Hopf points the full :class:`HopfPoint` in ``hopf``, and the parameter's name ``param``."""
 
     kind: str
     value: float
     x: torch.Tensor
     index: int
     hopf: HopfPoint | None = None
+    param: str | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -70,9 +71,12 @@ class Branch(Result):
                 f"{float(self.values.max()):.4g}], {counts['fold']} folds, {counts['branch']} branch points, "
                 f"{counts['hopf']} Hopf points, status={self.status!r})")
 
-    def plot(self, ax=None, *, coordinate: int | None = None):
+    def plot(self, ax=None, *, coordinate: int | None = None, orbits=()):
         """Bifurcation diagram: ``|x|`` (or ``x[coordinate]``) against the parameter, stable solid, unstable
-        dashed, special points marked (LP fold, BP branch point, H Hopf). Returns the axes."""
+        dashed, special points marked and labelled (LP fold, BP branch point, H Hopf). ``orbits``: branches of
+        periodic orbits (:class:`~neurodyn.continuation.OrbitBranch`, e.g. from the Hopf points of this branch)
+        drawn on the same axes as ``max_t |x(t)|`` (or the maximum and minimum of ``x[coordinate]``), so that a
+        cycle branch leaves the equilibrium branch at its Hopf point. Returns the axes."""
         import matplotlib.pyplot as plt
 
         if ax is None:
@@ -88,11 +92,15 @@ class Branch(Result):
             v = float(measure(s.x))
             ax.plot(s.value, v, "o", color={"fold": "C3", "branch": "C2", "hopf": "C1"}[s.kind], ms=6)
             ax.annotate(LABELS[s.kind], (s.value, v), textcoords="offset points", xytext=(4, 4), fontsize=8)
-        ax.plot([], [], color="C0", label="stable")
-        ax.plot([], [], color="C0", ls="--", label="unstable")
+        ax.plot([], [], color="C0", label="equilibria (stable)")
+        ax.plot([], [], color="C0", ls="--", label="equilibria (unstable)")
+        for k, ob in enumerate(orbits):
+            ob.draw(ax, quantity="norm", coordinate=coordinate, color=f"C{(k % 6) + 4}" if k else "C1")
         ax.set_xlabel(self.param)
-        ax.set_ylabel("|x|" if coordinate is None else f"x{coordinate + 1}")
-        ax.set_title(f"Equilibria of {self.system}", fontsize=10)
+        what = "|x|" if coordinate is None else f"x{coordinate + 1}"
+        ax.set_ylabel(what if not orbits else f"{what} (cycles: max{'' if coordinate is None else ', min'} over "
+                                              "the orbit)")
+        ax.set_title(f"{'Bifurcation diagram' if orbits else 'Equilibria'} of {self.system}", fontsize=10)
         ax.legend(fontsize=8)
         return ax
 
@@ -220,7 +228,7 @@ def _events(G, H, n, u, t, w, t_new, mu_old, mu_new, h, index, param, *, tol, ma
         if z is None or not a_lo - margin <= float(z[n]) <= a_hi + margin or abs(float(z[3 * n + 1])) <= min_omega:
             continue
         hp = hopf_point(G, z, param, settings=dict(tol=tol, maxiter=maxiter))
-        sp = SpecialPoint(kind="hopf", value=hp.value, x=hp.x, index=index, hopf=hp)
+        sp = SpecialPoint(kind="hopf", value=hp.value, x=hp.x, index=index, hopf=hp, param=param)
         if not any(_same_point(sp, other) for other in found):
             found.append(sp)
     real_old = int(((mu_old.real > 0) & (mu_old.imag.abs() <= min_omega)).sum())
@@ -232,7 +240,7 @@ def _events(G, H, n, u, t, w, t_new, mu_old, mu_new, h, index, param, *, tol, ma
         z = _solve_singular(G, u[:n], u[n], V[:, k].real, tol=tol, maxiter=maxiter)
         if z is not None:
             found.append(SpecialPoint(kind="fold" if fold else "branch", value=float(z[n]), x=z[:n].detach().cpu(),
-                                      index=index))
+                                      index=index, param=param))
     return sorted(found, key=lambda s: s.value if float(w[n]) >= float(u[n]) else -s.value)
 
 

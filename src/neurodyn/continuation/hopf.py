@@ -254,6 +254,35 @@ def newton(residual, z: torch.Tensor, *, tol: float, maxiter: int):
     return None
 
 
+def regula_falsi(fn, s0: float, s1: float, f0: float, f1: float, *, tol: float, maxiter: int = 20):
+    """A zero of ``fn`` between ``s0`` and ``s1`` (``f0``, ``f1``: its values there, of opposite signs) by the
+    Illinois variant of regula falsi. ``fn(s)`` returns ``(value, payload)`` or ``None`` where it cannot be
+    evaluated; the result is ``(s, payload)`` of the evaluation with the smallest ``|value|`` (``payload`` is
+    ``None`` if no evaluation succeeded), stopping when ``|value| <= tol`` or the bracket is below ``tol``."""
+    best = (float("inf"), s0, None)
+    side = 0
+    for _ in range(maxiter):
+        s = s1 - f1 * (s1 - s0) / (f1 - f0)
+        out = fn(s)
+        if out is None:
+            break
+        f, payload = out
+        if abs(f) < best[0]:
+            best = (abs(f), s, payload)
+        if abs(f) <= tol or abs(s1 - s0) <= tol:
+            break
+        if (f > 0) == (f1 > 0):
+            s1, f1 = s, f
+            if side == 1:
+                f0 /= 2
+            side = 1
+        else:
+            s0, f0 = s, f
+            if side == -1:
+                f1 /= 2
+            side = -1
+    return best[1], best[2]
+
 def hopf_point(G, z: torch.Tensor, param: str, *, settings: dict) -> HopfPoint:
     """The :class:`HopfPoint` of a solution ``z`` of :func:`solve_hopf`: ``l1``, crossing speed, residual."""
     n = (len(z) - 2) // 3

@@ -1,0 +1,336 @@
+"""The family of periodic orbits born at a Hopf point, continued in the parameter by pseudo-arclength single
+shooting, with its folds, period doublings and Neimark–Sacker points."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import torch
+
+from neurodyn._checks import positive_float, positive_int
+from neurodyn.continuation.hopf import HopfPoint, regula_falsi
+from neurodyn.continuation.orbits import checked_hopf, normal_form_start, shoot, shoot_at, summarise
+from neurodyn.errors import InvalidInputError
+from neurodyn.results import Result
+from neurodyn.systems.protocol import Flow
+
+CYCLE_LABELS = {"fold": "LPC", "branch": "BPC", "period-doubling": "PD", "neimark-sacker": "NS"}
+
+
+@dataclass(frozen=True, eq=False)
+class CycleEvent(Result):
+    """A bifurcation of the periodic orbits: ``kind`` "fold" (fold of cycles, LPC: the branch turns in the
+    parameter and a multiplier passes +1), "branch" (a multiplier passes +1 without a turn), "period-doubling"
+    (one passes -1) or "neimark-sacker" (a complex pair leaves the unit circle). ``value``, ``period``,
+    ``amplitude``, ``max_norm``, ``x0`` and ``multipliers`` describe the orbit at the event, located between orbits
+    ``index`` and ``index + 1`` of the branch (by regula falsi on the branch's tangent or on ``|mu| - 1``)."""
+
+    kind: str
+    value: float
+    period: float
+    amplitude: float
+    max_norm: float
+    x0: torch.Tensor
+    multipliers: torch.Tensor
+    index: int
+
+
+@dataclass(frozen=True, eq=False)
+class OrbitBranch(Result):
+    """A branch of periodic orbits ``x(t + T) = x(t)`` in one parameter, from a Hopf point.
+
+    Attributes (``m`` orbits, state dimension ``n``):
+        param: the parameter's name. values: ``(m,)`` its values. periods: ``(m,)`` ``T`` (time units).
+        amplitudes: ``(m,)`` ``max_t |x(t) - x_eq|``, the largest Euclidean distance (state units) of the orbit
+            from the equilibrium ``x_eq`` it surrounds (``centres``; the Hopf equilibrium followed by Newton).
+            Near a Hopf point it grows like ``sqrt(|alpha - alpha*|)``.
+        max_norms: ``(m,)`` ``max_t |x(t)|``, the measure the bifurcation diagram uses next to ``|x_eq|``.
+        minima, maxima: ``(m, n)`` the range of each coordinate over the orbit.
+        x0: ``(m, n)`` a point on each orbit. centres: ``(m, n)`` the equilibria inside them.
+        multipliers: ``(m, n)`` Floquet multipliers, the trivial one (~1) first, the rest by decreasing modulus.
+        stable: ``(m,)`` all non-trivial multipliers inside the unit circle.
+        special: :class:`CycleEvent` s in the order met. hopf: the :class:`HopfPoint` the branch starts from.
+        status: why it stopped: "reached stop", "left interval" (turned back past the Hopf point),
+            "amplitude -> 0" (it shrank onto an equilibrium, e.g. another Hopf point), "period > max_period"
+            (e.g. nearing a homoclinic orbit), "max_points" or "step too small".
+    """
+
+    param: str
+    values: torch.Tensor
+    periods: torch.Tensor
+    amplitudes: torch.Tensor
+    max_norms: torch.Tensor
+    minima: torch.Tensor
+    maxima: torch.Tensor
+    x0: torch.Tensor
+    centres: torch.Tensor
+    multipliers: torch.Tensor
+    stable: torch.Tensor
+    special: list
+    status: str
+    system: str
+    hopf: HopfPoint
+    settings: dict = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        events = ", ".join(f"{CYCLE_LABELS[e.kind]} at {e.value:.6g}" for e in self.special) or "no events"
+        return (f"OrbitBranch({self.system}: {len(self.values)} orbits from the Hopf point at {self.param} = "
+                f"{self.hopf.value:.6g} to {float(self.values[-1]):.6g}, period {float(self.periods[0]):.4g} .. "
+                f"{float(self.periods[-1]):.4g}, {events}, status={self.status!r})")
+
+    def plot(self, ax=None, *, quantity: str = "amplitude", coordinate: int | None = None):
+        """The branch against the parameter: ``quantity`` "amplitude", "norm" (``max_t |x(t)|``) or "period", or
+        with ``coordinate`` the maximum and minimum of that coordinate over each orbit; stable orbits solid,
+        unstable dashed, events marked (LPC, BPC, PD, NS). Returns the axes."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6.5, 4.5))
+        self.draw(ax, quantity=quantity, coordinate=coordinate)
+        ax.set_xlabel(self.param)
+        ax.set_ylabel(f"x{coordinate + 1} (max, min)" if coordinate is not None else
+                      {"amplitude": "max |x(t) - x_eq|", "norm": "max |x(t)|", "period": "period"}[quantity])
+        ax.set_title(f"Periodic orbits of {self.system}", fontsize=10)
+        return ax
+
+    def draw(self, ax, *, quantity: str = "norm", coordinate: int | None = None, color: str = "C1") -> None:
+        """Draw the branch on ``ax`` (used by :meth:`plot` and by ``Branch.plot(orbits=...)``)."""
+        if coordinate is None and quantity not in ("amplitude", "norm", "period"):
+            raise InvalidInputError(f"quantity must be 'amplitude', 'norm' or 'period', got {quantity!r}")
+        a, st = self.values.numpy(), self.stable.numpy()
+
+        def measure(i):
+            if coordinate is not None:
+                return (float(self.maxima[i, coordinate]), float(self.minima[i, coordinate]))
+            return (float({"amplitude": self.amplitudes, "norm": self.max_norms, "period": self.periods}[quantity][i]),)
+
+        ys = [measure(i) for i in range(len(a))]
+        for i in range(len(a) - 1):
+            for y0, y1 in zip(ys[i], ys[i + 1], strict=True):
+                ax.plot(a[i:i + 2], [y0, y1], color=color, ls="-" if st[i] and st[i + 1] else "--", lw=1.5)
+        for e in self.special:
+            if coordinate is not None:
+                y = float(self.maxima[e.index:e.index + 2, coordinate].mean())
+            else:
+                y = {"amplitude": e.amplitude, "norm": e.max_norm, "period": e.period}[quantity]
+            ax.plot(e.value, y, "s", color="C4", ms=5)
+            ax.annotate(CYCLE_LABELS[e.kind], (e.value, y), textcoords="offset points", xytext=(4, 4), fontsize=8)
+        ax.plot([], [], color=color, label="cycles (stable / unstable dashed)")
+
+
+def continue_periodic_orbits(system: Flow, hopf: HopfPoint, *, stop: float, param: str | None = None,
+                             first: float | None = None, step: float = 0.05, min_step: float = 1e-6,
+                             max_step: float = 0.5, max_points: int = 200, steps: int = 1000, tol: float = 1e-10,
+                             maxiter: int = 10, max_period: float | None = None) -> OrbitBranch:
+    """Continue the periodic orbits born at ``hopf`` in the parameter, from the Hopf point towards ``stop``.
+
+    The first orbit is :func:`neurodyn.periodic_orbit`'s (normal-form predictor, shooting corrector) at
+    ``alpha* + first`` on the side where the cycles exist (``first`` defaults to the offset where the normal form
+    predicts an amplitude of ``step``). Then pseudo-arclength continuation (Keller 1977) in the unknowns
+    ``u = (x0, T, alpha)``: predict ``u + h t`` along the unit tangent and correct with Newton on
+
+        phi(x0; T, alpha) - x0 = 0,   f(x0_prev) . (x0 - x0_prev) = 0,   t . (u - u_pred) = 0
+
+    (single shooting, RK4 with ``steps`` steps per period, the exact derivatives of the scheme in ``x0``, ``T``
+    and ``alpha``; a Poincaré phase condition on the previous orbit). The step grows by 1.3 after an easy
+    correction and halves after a failed one. Between two orbits:
+
+    - fold of cycles ("fold", LPC): the tangent's parameter component changes sign; located where it vanishes;
+    - a non-trivial Floquet multiplier crosses the unit circle: at +1 without a turn "branch", at -1
+      "period-doubling", a complex pair "neimark-sacker"; located where its modulus is 1.
+
+    Both by regula falsi along the step (a corrector per evaluation). The branch goes on through them.
+
+    Args:
+        system: a :class:`neurodyn.Flow` (autonomous) whose ``params`` hold the parameter.
+        hopf: a :class:`HopfPoint` of ``system`` (from :func:`neurodyn.find_hopf_points` or ``Branch.special``).
+        stop: where to stop, on the side of ``hopf.value`` where the cycles are born (``-crossing / l1 > 0``:
+            above). param: the parameter's name (default and only allowed value: ``hopf.param``).
+        first: parameter offset of the first orbit from the Hopf point. step, min_step, max_step: arclength
+            steps in ``(x0, T, alpha)``. max_points: most orbits. steps: RK4 steps per period (the trivial
+            multiplier is 1 to ``O((T/steps)^4)``). tol, maxiter: Newton settings. max_period: stop when the
+            period exceeds it (default 20 periods ``2 pi / omega``).
+
+    Returns:
+        :class:`OrbitBranch` with amplitudes, periods, Floquet multipliers, stability and events.
+
+    Raises:
+        InvalidInputError: not a flow, no such parameter, a HopfPoint of another parameter or system, ``stop`` on
+            the side without cycles, or no convergence at the first orbit.
+
+    See also:
+        :func:`neurodyn.periodic_orbit`, :meth:`neurodyn.Branch.plot` with ``orbits=``.
+    """
+    G = checked_hopf(system, hopf, param, "continue_periodic_orbits")
+    side = 1.0 if -hopf.crossing / hopf.l1 > 0 else -1.0
+    stop = float(stop)
+    if (stop - hopf.value) * side <= 0:
+        raise InvalidInputError(f"the periodic orbits born at {hopf.param} = {hopf.value:.6g} (l1 = {hopf.l1:.3g}, "
+                                f"crossing speed {hopf.crossing:.3g}) exist for {hopf.param} "
+                                f"{'>' if side > 0 else '<'} {hopf.value:.6g}: give stop on that side, not {stop}")
+    h, min_step, max_step = (positive_float(v, name=k) for k, v in
+                             (("step", step), ("min_step", min_step), ("max_step", max_step)))
+    max_points, steps = positive_int(max_points, name="max_points", minimum=2), positive_int(steps, name="steps")
+    maxiter = positive_int(maxiter, name="maxiter")
+    max_period = 40 * math.pi / hopf.omega if max_period is None else positive_float(max_period, name="max_period")
+    dtype, dev = system.dtype, system.device
+    if first is None:  # amplitude 2 rho |Re q| = step
+        first = (h / (2 * float(hopf.q.real.norm()))) ** 2 * abs(hopf.l1 / hopf.crossing)
+    first = min(positive_float(first, name="first"), abs(stop - hopf.value))
+    a1 = torch.tensor(hopf.value + side * first, dtype=dtype, device=dev)
+    guess, T = normal_form_start(hopf, float(a1), dtype, dev)
+    x0, T, shot, resid, ok = shoot_at(G, guess, T, a1, steps=steps, tol=tol, maxiter=3 * maxiter)
+    if not ok:
+        raise InvalidInputError(f"shooting for the first orbit at {hopf.param} = {float(a1):.6g} did not converge "
+                                f"(residual {resid:.2g} > tol = {tol:g}): pass a smaller first= or more steps=")
+    n = system.dim
+    u = torch.cat([x0, x0.new_tensor([T]), a1.reshape(1)])
+    summary = summarise(G, shot, a1, hopf.x.to(dtype=dtype, device=dev), tol=tol, maxiter=maxiter)
+    rows = _rows(G, u, shot, n)
+    t = torch.linalg.svd(rows).Vh[-1]
+    if float(t[:n] @ (x0 - summary.centre)) < 0:  # outwards: growing amplitude
+        t = -t
+    orbits, special, status = [(u, shot, summary)], [], "max_points"
+    lo, hi = sorted((hopf.value, stop))
+    while len(orbits) < max_points:
+        new = _correct(G, u, t, h, n, steps=steps, tol=tol, maxiter=maxiter)
+        if new is None:
+            h /= 2
+            if h < min_step:
+                status = "step too small"
+                break
+            continue
+        w, shot_w, iters = new
+        t_w = _tangent(G, w, shot_w, t, n)
+        s_w = summarise(G, shot_w, w[n + 1], orbits[-1][2].centre, tol=tol, maxiter=maxiter)
+        special += _events(G, u, t, orbits[-1][2], w, t_w, s_w, h, len(orbits) - 1, n, steps=steps, tol=tol,
+                           maxiter=maxiter)
+        orbits.append((w, shot_w, s_w))
+        u, t = w, t_w
+        h = min(max_step, h * 1.3) if iters <= 3 else h
+        a = float(w[n + 1])
+        if not lo <= a <= hi:
+            status = "reached stop" if (a - stop) * side >= 0 else "left interval"
+            break
+        if s_w.amplitude < 0.5 * orbits[0][2].amplitude:
+            status = "amplitude -> 0"
+            break
+        if float(w[n]) > max_period:
+            status = "period > max_period"
+            break
+    return _branch(orbits, special, status, hopf, system.name,
+                   settings=dict(stop=stop, first=first, step=step, min_step=min_step, max_step=max_step,
+                                 max_points=max_points, steps=steps, tol=tol, maxiter=maxiter, max_period=max_period))
+
+
+def _rows(G, u, shot, n):
+    """The Jacobian ``(n + 1, n + 2)`` of ``(phi - x0, f(x0) . x0)`` in ``u = (x0, T, alpha)`` (phase on ``u``)."""
+    eye = torch.eye(n, dtype=u.dtype, device=u.device)
+    top = torch.cat([shot.M - eye, shot.dT[:, None], shot.da[:, None]], 1)
+    return torch.cat([top, torch.cat([G(u[:n], u[n + 1]), u.new_zeros(2)])[None]])
+
+
+def _tangent(G, w, shot, previous, n):
+    """The unit tangent at ``w``, oriented along ``previous``."""
+    A = torch.cat([_rows(G, w, shot, n), previous[None]])
+    t = torch.linalg.solve(A, torch.cat([w.new_zeros(n + 1), w.new_ones(1)]))
+    return t / torch.linalg.vector_norm(t)
+
+
+def _correct(G, u, t, s, n, *, steps, tol, maxiter):
+    """Newton from ``u + s t`` with the phase condition on the orbit through ``u`` and the arclength condition;
+    ``(w, shot, iterations)`` or ``None``."""
+    pred = u + s * t
+    normal = G(u[:n], u[n + 1])
+    w = pred
+    eye = torch.eye(n, dtype=u.dtype, device=u.device)
+    for i in range(maxiter):
+        if not 0 < float(w[n]) < float("inf"):
+            return None
+        shot = shoot(G, w[:n], float(w[n]), w[n + 1], steps)
+        R = torch.cat([shot.end - w[:n], (normal @ (w[:n] - u[:n]))[None], (t @ (w - pred))[None]])
+        if not bool(torch.isfinite(R).all()):
+            return None
+        if float(R.abs().max()) <= tol:
+            return w, shot, i
+        A = torch.cat([torch.cat([shot.M - eye, shot.dT[:, None], shot.da[:, None]], 1),
+                       torch.cat([normal, u.new_zeros(2)])[None], t[None]])
+        d, info = torch.linalg.solve_ex(A, -R)
+        if int(info) != 0 or not bool(torch.isfinite(d).all()):
+            return None
+        w = w + d
+    return None
+
+
+def _critical(multipliers: torch.Tensor) -> torch.Tensor:
+    """The non-trivial multiplier nearest the unit circle."""
+    rest = multipliers[1:]
+    return rest[torch.argmin((rest.abs() - 1).abs())]
+
+
+def _outside(multipliers: torch.Tensor) -> int:
+    return int((multipliers[1:].abs() > 1).sum())
+
+
+def _events(G, u, t, s_u, w, t_w, s_w, h, index, n, *, steps, tol, maxiter) -> list[CycleEvent]:
+    found = []
+
+    def at(s):
+        new = _correct(G, u, t, s, n, steps=steps, tol=tol, maxiter=maxiter)
+        if new is None:
+            return None
+        return new[0], new[1], _tangent(G, new[0], new[1], t, n)
+
+    fold = float(t[n + 1]) * float(t_w[n + 1]) < 0
+    if fold:
+        def ta(s):
+            p = at(s)
+            return None if p is None else (float(p[2][n + 1]), p)
+
+        s, p = regula_falsi(ta, 0.0, h, float(t[n + 1]), float(t_w[n + 1]), tol=1e-10)
+        found.append((s, _event("fold", p, s_w, w, G, n, index, tol, maxiter)))
+    if _outside(s_u.multipliers) != _outside(s_w.multipliers):
+        mu = _critical(s_w.multipliers)
+        real = abs(float(mu.imag)) <= 1e-6 * max(1.0, float(mu.abs()))
+        kind = ("branch" if float(mu.real) > 0 else "period-doubling") if real else "neimark-sacker"
+        if not (fold and kind == "branch"):  # at a fold of cycles a multiplier passes +1 anyway
+            def modulus(s):
+                p = at(s)
+                if p is None:
+                    return None
+                ss = summarise(G, p[1], p[0][n + 1], s_u.centre, tol=tol, maxiter=maxiter)
+                return float(_critical(ss.multipliers).abs()) - 1, p
+
+            s, p = regula_falsi(modulus, 0.0, h, float(_critical(s_u.multipliers).abs()) - 1,
+                                float(mu.abs()) - 1, tol=1e-10)
+            found.append((s, _event(kind, p, s_w, w, G, n, index, tol, maxiter)))
+    return [e for _, e in sorted(found, key=lambda item: item[0])]
+
+
+def _event(kind, point, s_w, w, G, n, index, tol, maxiter) -> CycleEvent:
+    """The event at the located ``point`` (``(u, shot, tangent)``), or at the orbit ``w`` when locating failed."""
+    if point is None:
+        s = s_w
+    else:
+        w = point[0]
+        s = summarise(G, point[1], w[n + 1], s_w.centre, tol=tol, maxiter=maxiter)
+    return CycleEvent(kind=kind, value=float(w[n + 1]), period=float(w[n]), amplitude=s.amplitude,
+                      max_norm=s.max_norm, x0=w[:n].detach().cpu(), multipliers=s.multipliers.detach().cpu(),
+                      index=index)
+
+
+def _branch(orbits, special, status, hopf, name, *, settings) -> OrbitBranch:
+    U = torch.stack([o[0] for o in orbits]).detach().cpu()
+    S = [o[2] for o in orbits]
+    n = U.shape[1] - 2
+
+    def stack(key):
+        return torch.stack([getattr(s, key) for s in S]).detach().cpu()
+
+    return OrbitBranch(param=hopf.param, values=U[:, n + 1], periods=U[:, n],
+                       amplitudes=torch.tensor([s.amplitude for s in S], dtype=U.dtype),
+                       max_norms=torch.tensor([s.max_norm for s in S], dtype=U.dtype), minima=stack("minima"),
+                       maxima=stack("maxima"), x0=U[:, :n], centres=stack("centre"),
+                       multipliers=stack("multipliers"), stable=torch.tensor([s.stable for s in S]),
+                       special=special, status=status, system=name, hopf=hopf, settings=settings)
