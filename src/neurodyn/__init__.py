@@ -5,10 +5,15 @@ The public surface is re-exported here; everything else is internal.
 
 from neurodyn import meanfield, training
 from neurodyn.continuation import (
+    BifurcationCurve,
     Branch,
     HopfPoint,
+    OrbitBranch,
     PeriodicOrbit,
     continue_equilibria,
+    continue_fold_curve,
+    continue_hopf_curve,
+    continue_periodic_orbits,
     find_hopf_points,
     periodic_orbit,
 )
@@ -37,6 +42,7 @@ from neurodyn.systems import Flow, Map, from_torch, henon, logistic, lorenz, ran
 __version__ = "0.1.0"
 
 __all__ = [
+    "BifurcationCurve",
     "BoundaryLink",
     "Branch",
     "ConvergenceWarning",
@@ -51,6 +57,7 @@ __all__ = [
     "ModelLoadError",
     "NeurodynError",
     "NonFiniteError",
+    "OrbitBranch",
     "PeriodicOrbit",
     "UnsafeFileError",
     "UnsupportedModelError",
@@ -58,6 +65,9 @@ __all__ = [
     "find_hopf_points",
     "from_torch",
     "continue_equilibria",
+    "continue_fold_curve",
+    "continue_hopf_curve",
+    "continue_periodic_orbits",
     "ftle",
     "ftle_boundary_link",
     "henon",

@@ -236,7 +236,9 @@ def _events(G, H, n, u, t, w, t_new, mu_old, mu_new, h, index, param, *, tol, ma
     if real_old != real_new:
         fold = float(t[n]) * float(t_new[n]) < 0
         real = torch.nonzero(mu.imag.abs() <= min_omega).flatten()
-        k = int(real[torch.argmin(mu[real].real.abs())])
+        if len(real) == 0:  # a complex pair turned real and one of them crossed zero within the step
+            real = torch.arange(len(mu), device=mu.device)
+        k = int(real[torch.argmin(mu[real].abs())])
         z = _solve_singular(G, u[:n], u[n], V[:, k].real, tol=tol, maxiter=maxiter)
         if z is not None:
             found.append(SpecialPoint(kind="fold" if fold else "branch", value=float(z[n]), x=z[:n].detach().cpu(),
