@@ -34,6 +34,7 @@ def from_torch(
     device: torch.device | str | None = None,
     name: str | None = None,
     dim: int | None = None,
+    params: tuple[str, ...] | list[str] = (),
 ) -> Map | Flow:
     """A system for a PyTorch module.
 
@@ -52,6 +53,10 @@ def from_torch(
         name: label for results (default: the module's class name).
         dim: state dimension of a vector-field module (default: its integer attribute ``dim``, else the
             input width of its first weight matrix); checked by evaluating the field once.
+        params: names (as in ``module.state_dict()``, e.g. ``"alpha"`` or ``"field.gain"``) of one-element
+            parameters or buffers of a vector-field module that become the flow's ``params``, starting at their
+            current values: the field then reads them from ``system.params``, so that continuation and Hopf
+            search can vary them (``system.with_params(alpha=0.3)``); the module itself is not changed.
 
     Returns:
         A :class:`Map` for recurrent modules (``input_dim = input_size``; the step is the module's
@@ -70,6 +75,9 @@ def from_torch(
         first = next(iter(module.parameters()), None)
         device = first.device if first is not None else torch.device("cpu")
     name = name or type(module).__name__
+    if params and not (_takes_t_and_x(module) and not isinstance(module, _RECURRENT)):
+        raise InvalidInputError(f"params= applies to vector-field modules (forward(t, x)), not to "
+                                f"{type(module).__name__}")
     if isinstance(module, _RECURRENT) and type(module).forward is _base_forward(module):
         stack = _RecurrentStack(module, dtype=dtype, device=device, name=name)
         index = None
@@ -85,7 +93,7 @@ def from_torch(
             system._fixed_point_residual = stack.fixed_point_residual
         return system
     if _takes_t_and_x(module):
-        return _module_flow(module, dtype=dtype, device=device, name=name, dim=dim)
+        return _module_flow(module, dtype=dtype, device=device, name=name, dim=dim, params=tuple(params))
     raise UnsupportedModelError(
         f"cannot turn {type(module).__name__} into a system: supported are nn.RNN/GRU/LSTM and their Cell "
         "variants (with PyTorch's own forward) and modules whose forward(t, x) returns dx/dt. "
@@ -318,19 +326,28 @@ def _stack(parts: list[torch.Tensor]) -> torch.Tensor:
     return torch.cat([p.expand(shape) for p in parts], dim=-1)
 
 
-def _module_flow(module: nn.Module, *, dtype, device, name: str, dim: int | None) -> Flow:
+def _module_flow(module: nn.Module, *, dtype, device, name: str, dim: int | None, params: tuple = ()) -> Flow:
     weights = {k: _copy(v, what=f"{name}.{k}", dtype=dtype, device=device) for k, v in module.named_parameters()}
     buffers = {
         k: v.detach().to(device=device, copy=True).to(dtype) if v.is_floating_point() else v.detach().clone()
         for k, v in module.named_buffers()
     }
     state = {**weights, **buffers}
+    scalars = sorted(k for k, v in state.items() if v.is_floating_point() and v.numel() == 1)
+    for key in params:
+        if key not in scalars:
+            raise InvalidInputError(f"{name} has no one-element parameter or buffer {key!r} to vary; it has "
+                                    f"{scalars or 'none'} (register one, e.g. self.alpha = nn.Parameter("
+                                    "torch.tensor(0.0)), and use it in forward)")
+    shapes = {key: state[key].shape for key in params}
     dim = dim if dim is not None else _infer_dim(module)
     # A private copy in evaluation mode: dropout off, batch-norm statistics frozen, the user's object untouched.
     runner = copy.deepcopy(module).eval()
 
-    def field(t, x):
-        return functional_call(runner, state, (t, x))
+    def field(t, x, p=None):
+        if p is None:
+            return functional_call(runner, state, (t, x))
+        return functional_call(runner, {**state, **{k: p[k].reshape(shapes[k]) for k in shapes}}, (t, x))
 
     probe = torch.zeros(1, dim, dtype=dtype, device=device)
     try:
@@ -345,7 +362,8 @@ def _module_flow(module: nn.Module, *, dtype, device, name: str, dim: int | None
         raise UnsupportedModelError(
             f"{name}.forward(t, x) must return dx/dt with the shape of x (1, {dim}), got {got}; pass dim="
         )
-    return Flow(field, dim, name=name, dtype=dtype, device=device)
+    values = {key: state[key].reshape(()) for key in params}
+    return Flow(field, dim, name=name, dtype=dtype, device=device, params=values or None)
 
 
 def _infer_dim(module: nn.Module) -> int:
