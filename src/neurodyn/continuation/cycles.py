@@ -95,17 +95,20 @@ class OrbitBranch(Result):
         return ax
 
     def draw(self, ax, *, quantity: str = "norm", coordinate: int | None = None, color: str = "C1") -> None:
-        """Draw the branch on ``ax`` (used by :meth:`plot` and by ``Branch.plot(orbits=...)``)."""
+        """Draw the branch on ``ax``, starting from its Hopf point (amplitude 0), for :meth:`plot` and
+        ``Branch.plot(orbits=...)``."""
         if coordinate is None and quantity not in ("amplitude", "norm", "period"):
             raise InvalidInputError(f"quantity must be 'amplitude', 'norm' or 'period', got {quantity!r}")
-        a, st = self.values.numpy(), self.stable.numpy()
-
-        def measure(i):
-            if coordinate is not None:
-                return (float(self.maxima[i, coordinate]), float(self.minima[i, coordinate]))
-            return (float({"amplitude": self.amplitudes, "norm": self.max_norms, "period": self.periods}[quantity][i]),)
-
-        ys = [measure(i) for i in range(len(a))]
+        a = [self.hopf.value] + self.values.tolist()
+        st = [bool(self.stable[0])] + self.stable.tolist()
+        x = self.hopf.x
+        if coordinate is not None:
+            ys = [(float(x[coordinate]),) * 2] + list(zip(self.maxima[:, coordinate].tolist(),
+                                                          self.minima[:, coordinate].tolist(), strict=True))
+        else:
+            birth = {"amplitude": 0.0, "norm": float(x.norm()), "period": 2 * math.pi / self.hopf.omega}[quantity]
+            column = {"amplitude": self.amplitudes, "norm": self.max_norms, "period": self.periods}[quantity]
+            ys = [(birth,)] + [(v,) for v in column.tolist()]
         for i in range(len(a) - 1):
             for y0, y1 in zip(ys[i], ys[i + 1], strict=True):
                 ax.plot(a[i:i + 2], [y0, y1], color=color, ls="-" if st[i] and st[i + 1] else "--", lw=1.5)
@@ -116,7 +119,8 @@ class OrbitBranch(Result):
                 y = {"amplitude": e.amplitude, "norm": e.max_norm, "period": e.period}[quantity]
             ax.plot(e.value, y, "s", color="C4", ms=5)
             ax.annotate(CYCLE_LABELS[e.kind], (e.value, y), textcoords="offset points", xytext=(4, 4), fontsize=8)
-        ax.plot([], [], color=color, label="cycles (stable / unstable dashed)")
+        born = round(self.hopf.value, 10) + 0.0
+        ax.plot([], [], color=color, label=f"cycles from H at {born:.4g} (unstable dashed)")
 
 
 def continue_periodic_orbits(system: Flow, hopf: HopfPoint, *, stop: float, param: str | None = None,
@@ -178,12 +182,20 @@ def continue_periodic_orbits(system: Flow, hopf: HopfPoint, *, stop: float, para
     if first is None:  # amplitude 2 rho |Re q| = step
         first = (h / (2 * float(hopf.q.real.norm()))) ** 2 * abs(hopf.l1 / hopf.crossing)
     first = min(positive_float(first, name="first"), abs(stop - hopf.value))
-    a1 = torch.tensor(hopf.value + side * first, dtype=dtype, device=dev)
-    guess, T = normal_form_start(hopf, float(a1), dtype, dev)
-    x0, T, shot, resid, ok = shoot_at(G, guess, T, a1, steps=steps, tol=tol, maxiter=3 * maxiter)
-    if not ok:
+    for _ in range(4):  # the normal form holds for small amplitudes only: shrink the first orbit until it converges
+        a1 = torch.tensor(hopf.value + side * first, dtype=dtype, device=dev)
+        guess, T = normal_form_start(hopf, float(a1), dtype, dev)
+        x0, T, shot, resid, ok = shoot_at(G, guess, T, a1, steps=steps, tol=tol, maxiter=3 * maxiter)
+        if ok:
+            break
+        first /= 8
+    else:
+        J = torch.func.jacfwd(G)(hopf.x.to(dtype=dtype, device=dev), a1)
+        growth = math.exp(min(700.0, float(torch.linalg.eigvals(J).real.max()) * T))
+        why = (f"; the other unstable directions grow by ~{growth:.1g} over one period, too much for single "
+               "shooting" if growth > 1e6 else "")
         raise InvalidInputError(f"shooting for the first orbit at {hopf.param} = {float(a1):.6g} did not converge "
-                                f"(residual {resid:.2g} > tol = {tol:g}): pass a smaller first= or more steps=")
+                                f"(residual {resid:.2g} > tol = {tol:g}){why}: pass a smaller first= or more steps=")
     n = system.dim
     u = torch.cat([x0, x0.new_tensor([T]), a1.reshape(1)])
     summary = summarise(G, shot, a1, hopf.x.to(dtype=dtype, device=dev), tol=tol, maxiter=maxiter)
@@ -246,7 +258,7 @@ def _correct(G, u, t, s, n, *, steps, tol, maxiter):
     w = pred
     eye = torch.eye(n, dtype=u.dtype, device=u.device)
     for i in range(maxiter):
-        if not 0 < float(w[n]) < float("inf"):
+        if not 0.5 * float(u[n]) < float(w[n]) < float("inf"):  # T -> 0 solves the equations trivially
             return None
         shot = shoot(G, w[:n], float(w[n]), w[n + 1], steps)
         R = torch.cat([shot.end - w[:n], (normal @ (w[:n] - u[:n]))[None], (t @ (w - pred))[None]])

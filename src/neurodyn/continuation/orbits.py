@@ -222,8 +222,10 @@ def normal_form_start(hopf: HopfPoint, at: float, dtype, device) -> tuple[torch.
 
 def shoot_at(G, guess: torch.Tensor, T: float, a: torch.Tensor, *, steps: int, tol: float, maxiter: int):
     """Newton on ``phi_T(x0) - x0 = 0``, ``f(guess) . (x0 - guess) = 0`` in ``(x0, T)`` at fixed ``a``; returns
-    ``(x0, T, shot at the last iterate, residual, converged)``."""
+    ``(x0, T, shot at the last iterate, residual, converged)``. Iterates whose period falls below half the guess
+    count as failure (``T -> 0`` solves the equations trivially)."""
     n = len(guess)
+    T_min = 0.5 * T
     normal = G(guess, a)
     x0 = guess
     eye = torch.eye(n, dtype=guess.dtype, device=guess.device)
@@ -235,6 +237,8 @@ def shoot_at(G, guess: torch.Tensor, T: float, a: torch.Tensor, *, steps: int, t
         A = torch.cat([torch.cat([shot.M - eye, shot.dT[:, None]], 1), torch.cat([normal, normal.new_zeros(1)])[None]])
         d, info = torch.linalg.solve_ex(A, -R)
         if int(info) != 0 or not bool(torch.isfinite(d).all()):
+            break
+        if not T + float(d[n]) > T_min:
             break
         x0, T = x0 + d[:n], T + float(d[n])
     return x0, T, shot, float(R.abs().max()), False
