@@ -33,8 +33,7 @@ def test_hopf_curve_of_a_tanh_network_is_alpha_plus_re_lambda_of_a_plus_beta_b()
     curve = continue_hopf_curve(flow, h, params=("alpha", "beta"), stop=0.5)
     assert curve.kind == "hopf" and curve.status == "reached stop" and len(curve.values) >= 8
     assert float(curve.norms.max()) < 1e-12
-    for (alpha, beta), omega, l1 in zip(curve.values.tolist(), curve.omega.tolist(), curve.coefficient.tolist(),
-                                        strict=True):
+    def closed_form(alpha, beta, omega):
         M = A + beta * B
         mu, V = torch.linalg.eig(M)
         k = int(torch.argmin((mu - complex(-alpha, omega)).abs()))
@@ -44,7 +43,19 @@ def test_hopf_curve_of_a_tanh_network_is_alpha_plus_re_lambda_of_a_plus_beta_b()
         ml, U = torch.linalg.eig(M.T)
         p = U[:, torch.argmin((ml - mu[k].conj()).abs())]
         p = p / torch.vdot(p, q).conj()
-        assert l1 == pytest.approx(omega**2 * float(torch.vdot(p, q * q * q.conj()).imag), rel=1e-7)
+        return omega**2 * float(torch.vdot(p, q * q * q.conj()).imag)
+
+    for (alpha, beta), omega, l1 in zip(curve.values.tolist(), curve.omega.tolist(), curve.coefficient.tolist(),
+                                        strict=True):
+        assert l1 == pytest.approx(closed_form(alpha, beta, omega), rel=1e-7)
+    # this pair's l1 changes sign on the way: a Bautin point, where the closed form vanishes (regula falsi to 1e-10
+    # on l1, whose values along the curve are ~0.01)
+    (gh,) = curve.special
+    k = gh.index
+    omega = float(curve.omega[k:k + 2].mean())
+    mu = torch.linalg.eigvals(A + gh.values[1] * B)
+    omega = float(mu[torch.argmin((mu - complex(-gh.values[0], omega)).abs())].imag)
+    assert gh.kind == "bautin" and abs(closed_form(*gh.values, omega)) < 1e-9
     json.dumps(curve.to_dict())
     assert curve.plot().get_xlabel() == "alpha"
 
