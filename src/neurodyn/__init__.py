@@ -38,6 +38,7 @@ from neurodyn.lyapunov import (
     max_lyapunov,
 )
 from neurodyn.systems import Flow, Map, from_torch, henon, logistic, lorenz, random_tanh_rnn, tanh_family, tanh_field
+from neurodyn.validated import Proof, prove_equilibrium, prove_hopf, prove_stability
 
 __version__ = "0.1.0"
 
@@ -59,6 +60,7 @@ __all__ = [
     "NonFiniteError",
     "OrbitBranch",
     "PeriodicOrbit",
+    "Proof",
     "UnsafeFileError",
     "UnsupportedModelError",
     "find_fixed_points",
@@ -77,6 +79,9 @@ __all__ = [
     "max_lyapunov",
     "meanfield",
     "periodic_orbit",
+    "prove_equilibrium",
+    "prove_hopf",
+    "prove_stability",
     "training",
     "random_tanh_rnn",
     "tanh_family",

@@ -1,0 +1,10 @@
+"""Computer-assisted proofs: interval backends and rigorous equilibria, stability and Hopf bifurcations."""
+
+from neurodyn.validated.backend import ArbBackend, Backend, FastBackend, get_backend
+from neurodyn.validated.balls import Ball
+from neurodyn.validated.equilibrium import prove_equilibrium, prove_stability
+from neurodyn.validated.hopf import prove_hopf
+from neurodyn.validated.proof import Proof
+
+__all__ = ["ArbBackend", "Backend", "Ball", "FastBackend", "Proof", "get_backend", "prove_equilibrium", "prove_hopf",
+           "prove_stability"]

@@ -1,0 +1,172 @@
+"""One small interface over the two interval backends, so each proof is written once.
+
+A backend makes interval arrays from floats (:meth:`Backend.point`, :meth:`Backend.ball`), assembles them
+(:meth:`Backend.block`, :meth:`Backend.concatenate`), evaluates ``tanh`` and its derivatives rigorously
+(:meth:`Backend.tanh_derivatives`) and bounds norms (:meth:`Backend.norm_inf_upper`). The arrays themselves
+support ``+ - * @``, indexing, ``.T``, ``.mid`` (float midpoints), ``.abs_upper()``, ``.upper()`` and
+``.lower()`` (certain float bounds).
+
+``fast`` (:class:`neurodyn.validated.balls.Ball`): float64 midpoint-radius arrays with BLAS products.
+``arb``: python-flint Arb balls at ``prec`` bits (default 256), the reference.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from flint import arb, ctx
+
+from neurodyn.errors import InvalidInputError
+from neurodyn.validated import arb as _arb
+from neurodyn.validated import balls as _balls
+from neurodyn.validated.arb import ArbArray, float_down, float_up
+from neurodyn.validated.balls import Ball
+
+
+def _tanh_derivative(t: arb, order: int) -> arb:
+    """The ``order``-th derivative of tanh as a polynomial in ``t = tanh(y)`` (orders 0 to 3)."""
+    s = 1 - t * t
+    return (t, s, -2 * t * s, -2 * s * (1 - 3 * t * t))[order]
+
+
+class Backend:
+    name: str
+
+    def point(self, x):
+        raise NotImplementedError
+
+    def ball(self, mid, rad):
+        raise NotImplementedError
+
+    def block(self, rows):
+        raise NotImplementedError
+
+    def concatenate(self, parts):
+        raise NotImplementedError
+
+    def tanh_derivatives(self, y, orders):
+        raise NotImplementedError
+
+    def affine(self, M: np.ndarray, x: np.ndarray, b: np.ndarray | None = None):
+        """An enclosure of ``M x + b`` for float arrays, as tight as the backend can make it."""
+        y = self.point(M) @ self.point(x)
+        return y if b is None else y + b
+
+    def inner(self, M: np.ndarray, x: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
+        """``M x + b`` for float arrays as a numpy array of Arb balls (at :attr:`prec` bits), for residuals
+        evaluated element by element in Arb."""
+        return self.affine(M, x, b).a
+
+    def from_arb(self, values: np.ndarray):
+        """An interval array enclosing an array of Arb balls."""
+        raise NotImplementedError
+
+    def norm_inf_upper(self, x) -> float:
+        raise NotImplementedError
+
+    @property
+    def spec(self) -> str:
+        """The string :func:`get_backend` turns back into this backend."""
+        return self.name if self.name == "fast" else f"{self.name}:{self.prec}"
+
+    def eye(self, n: int):
+        return self.point(np.eye(n))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class FastBackend(Backend):
+    """float64 midpoint-radius balls; ``tanh``, its derivatives and residuals per element by Arb at ``prec``
+    bits (``O(n)`` work next to the ``O(n^3)`` BLAS products)."""
+
+    name = "fast"
+
+    def __init__(self, prec: int = 128):
+        self.prec = prec
+
+    def point(self, x) -> Ball:
+        return x if isinstance(x, Ball) else Ball(np.asarray(x, dtype=np.float64))
+
+    def ball(self, mid, rad) -> Ball:
+        return Ball(mid, rad)
+
+    def block(self, rows) -> Ball:
+        return _balls.block(rows)
+
+    def concatenate(self, parts) -> Ball:
+        return _balls.concatenate(parts)
+
+    def norm_inf_upper(self, x: Ball) -> float:
+        return _balls.norm_inf_upper(x)
+
+    def affine(self, M, x, b=None) -> Ball:
+        return _balls.affine(M, x, b)
+
+    def inner(self, M, x, b=None) -> np.ndarray:
+        hi, lo, rad = _balls.affine_parts(M, x, b)
+        with ctx.workprec(self.prec):
+            return np.array([arb(h) + arb(low) + arb(0, r) for h, low, r in zip(hi.tolist(), lo.tolist(),
+                                                                               rad.tolist(), strict=True)],
+                            dtype=object)
+
+    def from_arb(self, values: np.ndarray) -> Ball:
+        values = np.asarray(values, dtype=object)
+        lo = np.frompyfunc(float_down, 1, 1)(values).astype(np.float64)
+        hi = np.frompyfunc(float_up, 1, 1)(values).astype(np.float64)
+        mid = 0.5 * (lo + hi)
+        return Ball(mid, _balls.upper(np.maximum(hi - mid, mid - lo), 1))
+
+    def tanh_derivatives(self, y: Ball, orders) -> list[Ball]:
+        y = self.point(y)
+        with ctx.workprec(self.prec):
+            t = [_arb.tanh(arb(m, r)) for m, r in zip(y.mid.ravel().tolist(), y.rad.ravel().tolist(), strict=True)]
+            return [self.from_arb(np.array([_tanh_derivative(v, k) for v in t], dtype=object)).reshape(y.shape)
+                    for k in orders]
+
+
+class ArbBackend(Backend):
+    """Arb balls at ``prec`` bits (the reference backend)."""
+
+    name = "arb"
+
+    def __init__(self, prec: int = 256):
+        self.prec = int(prec)
+
+    def point(self, x) -> ArbArray:
+        return x if isinstance(x, ArbArray) else ArbArray.point(x, self.prec)
+
+    def ball(self, mid, rad) -> ArbArray:
+        return ArbArray.ball(mid, rad, self.prec)
+
+    def block(self, rows) -> ArbArray:
+        return _arb.block(rows, self.prec)
+
+    def concatenate(self, parts) -> ArbArray:
+        return _arb.concatenate(parts, self.prec)
+
+    def norm_inf_upper(self, x: ArbArray) -> float:
+        return _arb.norm_inf_upper(x)
+
+    def from_arb(self, values: np.ndarray) -> ArbArray:
+        return ArbArray(np.asarray(values, dtype=object), self.prec)
+
+    def tanh_derivatives(self, y: ArbArray, orders) -> list[ArbArray]:
+        t = self.point(y).map(_arb.tanh)
+        return [t.map(lambda v, k=k: _tanh_derivative(v, k)) for k in orders]
+
+    def __repr__(self) -> str:
+        return f"ArbBackend(prec={self.prec})"
+
+
+def get_backend(backend) -> Backend:
+    """``"fast"``, ``"arb"`` (256 bits), ``"arb:<bits>"``, or a :class:`Backend` instance."""
+    if isinstance(backend, Backend):
+        return backend
+    if backend == "fast":
+        return FastBackend()
+    if isinstance(backend, str) and backend.split(":")[0] == "arb":
+        bits = backend.split(":")[1] if ":" in backend else "256"
+        if bits.isdigit() and int(bits) >= 53:
+            return ArbBackend(int(bits))
+    raise InvalidInputError(f"unknown interval backend {backend!r}: use 'fast' (float64 balls, large n), 'arb' "
+                            "(Arb at 256 bits, the reference) or 'arb:<bits>' with bits >= 53")

@@ -1,0 +1,165 @@
+"""Verified linear algebra on either backend: the existence-and-uniqueness theorem behind every proof, linear
+solves, and eigenvalue enclosures. Each routine says the theorem it applies.
+
+Norms are max norms (``|x|_inf``, max row sums for matrices) throughout.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from flint import arb, ctx
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
+
+from neurodyn.validated.arb import ArbArray, float_up
+from neurodyn.validated.balls import Ball, sum_upper
+
+
+def to_arb(x) -> arb:
+    """A 0-d interval of either backend as an Arb ball (exactly the same set or larger)."""
+    if isinstance(x, ArbArray):
+        return x.a.item() if isinstance(x.a, np.ndarray) else x.a
+    if isinstance(x, Ball):
+        return arb(float(x.mid), float(x.rad)) if x.rad else arb(float(x.mid))
+    return arb(float(x))
+
+
+@dataclass(frozen=True)
+class Existence:
+    """The outcome of :func:`existence_and_uniqueness`: ``ok`` with radii, or the failing bound in ``reason``."""
+
+    ok: bool
+    Y: float
+    Z: float
+    r_min: float
+    r_max: float
+    reason: str = ""
+
+
+def existence_and_uniqueness(bk, A: np.ndarray, G0, jacobian_over, scale: float) -> Existence:
+    """Newton–Kantorovich in the Krawczyk form used by radii-polynomial proofs.
+
+    With ``A`` an approximate inverse of ``DG(z̄)``, ``Y >= |A G(z̄)|`` and ``Z >= sup |I - A DG(z)|`` over the
+    ball ``B(z̄, r*)``: if ``Y + Z r* < r*`` (so ``Z < 1``), then ``T(z) = z - A G(z)`` maps ``B(z̄, r*)`` into
+    itself as a contraction, ``A`` is injective and ``G`` has exactly one zero in ``B(z̄, r*)``, which lies in
+    ``B(z̄, r_min)`` with ``r_min = Y / (1 - Z)``. The radii polynomial is ``p(r) = Y + (Z - 1) r`` with ``Z``
+    taken at ``r*``; ``r*`` is tried from large to small (``1e-5`` and ``1e-8`` times ``1 + scale``, then
+    ``100 Y``), each try one interval product, and the largest that works is the uniqueness radius.
+
+    ``G0`` is an interval enclosure of ``G(z̄)``; ``jacobian_over(r)`` an interval enclosure of ``DG`` over
+    ``B(z̄, r)``.
+    """
+    n = A.shape[0]
+    Y = bk.norm_inf_upper(bk.point(A) @ G0)
+    if not np.isfinite(Y):
+        return Existence(False, Y, np.inf, np.inf, 0.0, f"the residual bound Y = {Y} is not finite")
+    eye = np.eye(n)
+    last = Existence(False, Y, np.inf, np.inf, 0.0, "no radius r* > Y to try")
+    for r in sorted({1e-5 * (1 + scale), 1e-8 * (1 + scale), 100 * Y}, reverse=True):
+        if not r > Y:
+            continue
+        Z = bk.norm_inf_upper(eye - bk.point(A) @ jacobian_over(r))
+        with ctx.workprec(128):
+            if Z < 1 and arb(Y) + arb(Z) * arb(r) < arb(r):
+                return Existence(True, Y, Z, float_up(arb(Y) / (1 - arb(Z))), r)
+        last = Existence(False, Y, Z, np.inf, 0.0,
+                         f"Y + Z r* < r* fails at r* = {r:.3g}: Y = {Y:.3g}, Z = {Z:.3g} (Z must be < 1 - Y/r*)")
+    return last
+
+
+def verified_solve(bk, M, b):
+    """An interval enclosure of every solution of ``M' x = b'`` with ``M' in M``, ``b' in b``, or ``None`` when the
+    preconditioned matrix is not provably invertible.
+
+    With ``R = inv(mid M)``, ``x̃ = R mid(b)`` and ``delta >= |I - R M|`` (all members): if ``delta < 1`` every
+    ``M'`` is invertible and ``|x' - x̃| <= |R (b - M x̃)| / (1 - delta)`` (a Neumann series bound).
+    """
+    R = np.linalg.inv(M.mid)
+    x = R @ b.mid
+    delta = bk.norm_inf_upper(np.eye(len(x)) - bk.point(R) @ M)
+    with ctx.workprec(128):
+        if not delta < 1:
+            return None
+        err = float_up(arb(bk.norm_inf_upper(bk.point(R) @ (b - M @ x))) / (1 - arb(delta)))
+    return bk.ball(x, err)
+
+
+@dataclass(frozen=True)
+class Spectrum:
+    """Gershgorin discs ``|lambda - centers[k]| <= radii[k]`` whose union holds every eigenvalue of every matrix
+    in the interval matrix; ``component[k]`` labels the connected components of the union (a component of ``m``
+    discs holds exactly ``m`` eigenvalues, counted with multiplicity)."""
+
+    centers: np.ndarray
+    radii: np.ndarray
+    component: np.ndarray
+    delta: float
+
+    def as_array(self) -> np.ndarray:
+        return np.stack([self.centers.real, self.centers.imag, self.radii], axis=1)
+
+    def real_upper(self) -> np.ndarray:
+        return np.nextafter(self.centers.real + self.radii, np.inf)
+
+    def real_lower(self) -> np.ndarray:
+        return np.nextafter(self.centers.real - self.radii, -np.inf)
+
+    def sizes(self) -> np.ndarray:
+        return np.bincount(self.component)[self.component]
+
+
+def _complex_product(bk, Rr, Ri, Pr, Pi):
+    """``(R P)`` for a complex point matrix ``R`` and complex interval ``P``, as two real products."""
+    stacked = bk.block([[Pr], [Pi]])
+    return bk.point(np.hstack([Rr, -Ri])) @ stacked, bk.point(np.hstack([Ri, Rr])) @ stacked
+
+
+def spectrum_enclosure(bk, J) -> Spectrum | None:
+    """Gershgorin discs for ``X^{-1} J' X`` over all ``J'`` in the interval matrix ``J``, with ``X`` the float
+    eigenvector matrix of ``mid J`` (a verified diagonalisation).
+
+    ``R = inv(X)`` is only approximate: with ``delta >= |I - R X|`` < 1, ``X^{-1} B - R B = ((R X)^{-1} - I) R B``
+    has max-norm at most ``eps = delta / (1 - delta) |R B|``, so row ``k`` of ``X^{-1} J' X`` is row ``k`` of some
+    member of the interval ``R (J X)`` plus a vector of 1-norm ``<= eps``. Complex moduli are bounded by
+    ``|re| + |im|``. ``None`` when ``X`` is too ill-conditioned (``delta >= 1``: a defective or nearly defective
+    matrix).
+    """
+    _, X = np.linalg.eig(J.mid)
+    try:
+        R = np.linalg.inv(X)
+    except np.linalg.LinAlgError:
+        return None
+    if not np.all(np.isfinite(R)):
+        return None
+    Xr, Xi, Rr, Ri = X.real, X.imag, R.real, R.imag
+    n = len(X)
+    Er, Ei = _complex_product(bk, Rr, Ri, bk.point(Xr), bk.point(Xi))
+    delta = float(np.max(sum_upper((np.eye(n) - Er).abs_upper() + Ei.abs_upper(), axis=1)))
+    if not delta < 1:
+        return None
+    Cr, Ci = _complex_product(bk, Rr, Ri, J @ Xr, J @ Xi)
+    mod = Cr.abs_upper() + Ci.abs_upper()
+    with ctx.workprec(128):
+        eps = float_up(arb(float(np.max(sum_upper(mod, axis=1)))) * arb(delta) / (1 - arb(delta)))
+    diag = np.arange(n)
+    off = mod.copy()
+    off[diag, diag] = Cr.rad[diag, diag] + Ci.rad[diag, diag] if isinstance(Cr, Ball) else _arb_rad(Cr, Ci, diag)
+    radii = sum_upper(off, axis=1) + eps
+    radii = np.nextafter(radii, np.inf)
+    centers = Cr.mid[diag, diag] + 1j * Ci.mid[diag, diag]
+    return Spectrum(centers, radii, _components(centers, radii), delta)
+
+
+def _arb_rad(Cr, Ci, diag) -> np.ndarray:
+    # for Arb entries: |entry - float(mid)| <= rad + |mid - float(mid)|, bounded via abs_upper of the difference
+    return (Cr[diag, diag] - Cr.mid[diag, diag]).abs_upper() + (Ci[diag, diag] - Ci.mid[diag, diag]).abs_upper()
+
+
+def _components(centers: np.ndarray, radii: np.ndarray) -> np.ndarray:
+    """Connected components of the union of discs (touching or nearly touching discs are joined: merging more
+    only weakens what is claimed)."""
+    dist = np.abs(centers[:, None] - centers[None, :])
+    reach = (radii[:, None] + radii[None, :]) * (1 + 1e-12) + 1e-300
+    return connected_components(csr_matrix(dist <= reach), directed=False)[1]

@@ -1,0 +1,117 @@
+"""Soundness of the fast float64 ball backend against Arb: for random inputs, every enclosure must contain the
+exact value at points drawn inside the input balls (computed by Arb, which is rigorous itself)."""
+
+import numpy as np
+from flint import acb, acb_mat, arb, arb_mat, ctx
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from neurodyn.validated.arb import ArbArray
+from neurodyn.validated.backend import ArbBackend, FastBackend
+from neurodyn.validated.balls import Ball, affine
+from neurodyn.validated.linalg import spectrum_enclosure, verified_solve
+
+PREC = 4500  # enough bits that sums of products of floats (exponents -2148 to 2048) are exact
+finite = st.floats(-1e3, 1e3, allow_nan=False, allow_subnormal=True)
+radius = st.one_of(st.just(0.0), st.floats(0.0, 1e-3, allow_subnormal=True))
+
+
+def balls(shape):
+    return st.builds(lambda m, r: Ball(m, r), arrays(np.float64, shape, elements=finite),
+                     arrays(np.float64, shape, elements=radius))
+
+
+def sample(b: Ball, theta: np.ndarray):
+    """Exact (Arb) points ``mid + theta * rad`` with ``|theta| <= 1``: inside the ball."""
+    with ctx.workprec(PREC):
+        return np.frompyfunc(lambda m, r, t: arb(m) + arb(t) * arb(r), 3, 1)(b.mid, b.rad, theta)
+
+
+def contains(b: Ball, exact) -> bool:
+    with ctx.workprec(PREC):
+        inside = np.frompyfunc(lambda m, r, v: bool(abs(v - arb(m)) <= arb(r)), 3, 1)(b.mid, b.rad, exact)
+    return bool(np.all(inside.astype(bool)))
+
+
+thetas = st.sampled_from([-1.0, -0.5, 0.0, 0.37, 1.0])
+
+
+@settings(max_examples=400, deadline=None)
+@given(balls((5,)), balls((5,)), thetas)
+def test_sums_differences_and_products_contain_the_exact_values(x, y, th):
+    sx, sy = sample(x, np.full(5, th)), sample(y, np.full(5, -th))
+    with ctx.workprec(PREC):
+        assert contains(x + y, sx + sy) and contains(x - y, sx - sy) and contains(x * y, sx * sy)
+        assert contains(2.5 * x - 0.1, 2.5 * sx - arb(0.1))  # float operands are exact points
+
+
+@settings(max_examples=200, deadline=None)
+@given(balls((4, 6)), balls((6, 3)), thetas)
+def test_matrix_products_contain_the_exact_product(A, B, th):
+    sA, sB = sample(A, np.full(A.shape, th)), sample(B, np.full(B.shape, th * 0.5))
+    with ctx.workprec(PREC):
+        exact = np.array((arb_mat(sA.tolist()) * arb_mat(sB.tolist())).tolist(), dtype=object)
+    assert contains(A @ B, exact)
+    assert contains(A.mid @ B, np.array((arb_mat(A.mid.tolist()) * arb_mat(sB.tolist())).tolist(), dtype=object))
+
+
+@settings(max_examples=300, deadline=None)
+@given(arrays(np.float64, (7, 9), elements=finite), arrays(np.float64, 9, elements=finite),
+       arrays(np.float64, 7, elements=finite))
+def test_accurate_affine_product_is_sound_and_tight(M, x, b):
+    y = affine(M, x, b)
+    with ctx.workprec(PREC):
+        exact = np.array([sum((arb(M[i, j]) * arb(x[j]) for j in range(9)), arb(b[i])) for i in range(7)])
+    assert contains(y, exact)
+    # the radius is a few units of the last place of the result (plus u^2-sized terms), not n u |M| |x|
+    assert np.all(y.rad <= 4 * 2.0**-53 * np.abs(y.mid) + 1e-25 * (np.abs(M) @ np.abs(x) + np.abs(b)) + 1e-300)
+
+
+# narrow balls (a proof's usual case) and wide ones up to 1e3, where a naive ball tanh blows up
+wide = st.one_of(radius, st.floats(0.0, 1e3))
+
+
+@settings(max_examples=200, deadline=None)
+@given(arrays(np.float64, 6, elements=st.floats(-30, 30)), arrays(np.float64, 6, elements=wide), thetas)
+def test_tanh_and_its_derivatives_contain_the_exact_values(m, r, th):
+    y = Ball(m, r)
+    sy = sample(y, np.full(6, th))
+    with ctx.workprec(PREC):
+        t = np.frompyfunc(lambda v: v.tanh(), 1, 1)(sy)
+        exact = [t, 1 - t * t, -2 * t * (1 - t * t), -2 * (1 - t * t) * (1 - 3 * t * t)]
+    fast = FastBackend().tanh_derivatives(y, [0, 1, 2, 3])
+    ref = ArbBackend(256).tanh_derivatives(ArbArray.ball(m, r, 256), [0, 1, 2, 3])
+    for enclosure, arb_enclosure, value in zip(fast, ref, exact, strict=True):
+        assert contains(enclosure, value)
+        with ctx.workprec(PREC):
+            assert all(e.contains(v) for v, e in zip(value, arb_enclosure.a, strict=True))
+    # tanh maps into [-1, 1]: its enclosure stays bounded however wide the ball (up to Arb's radii, which carry
+    # 30 bits and are rounded up again by the union of the endpoint balls)
+    assert np.all(fast[0].mid - fast[0].rad >= -1 - 1e-6) and np.all(fast[0].mid + fast[0].rad <= 1 + 1e-6)
+
+
+@settings(max_examples=60, deadline=None)
+@given(arrays(np.float64, (6, 6), elements=st.floats(-1, 1)), arrays(np.float64, 6, elements=st.floats(-1, 1)))
+def test_verified_solve_contains_the_exact_solution(M, b):
+    M = M + 8 * np.eye(6)  # strictly diagonally dominant (margin >= 2): the solve must verify, tightly
+    x = verified_solve(FastBackend(), Ball(M, 1e-12), Ball(b))
+    with ctx.workprec(PREC):
+        exact = np.array(arb_mat(M.tolist()).solve(arb_mat([[v] for v in b])).tolist(), dtype=object)[:, 0]
+    assert x is not None and contains(x, exact) and float(x.rad.max()) < 1e-9
+
+
+@settings(max_examples=40, deadline=None)
+@given(arrays(np.float64, (5, 5), elements=st.floats(-2, 2)))
+def test_gershgorin_discs_hold_every_exact_eigenvalue(M):
+    spectrum = spectrum_enclosure(FastBackend(), Ball(M))
+    if spectrum is None:  # an ill-conditioned eigenbasis is refused, never mis-enclosed
+        return
+    with ctx.workprec(PREC):
+        try:
+            eigs = acb_mat(arb_mat(M.tolist())).eig()  # rigorous balls; raises when it cannot isolate them
+        except ValueError:
+            return
+        for lam in eigs:
+            dist = [abs(lam - acb(c.real, c.imag)) for c in spectrum.centers]
+            assert any(bool(d <= arb(r)) for d, r in zip(dist, spectrum.radii, strict=True))

@@ -1,0 +1,179 @@
+"""Proofs of equilibria, stability and Hopf bifurcations: what is proved is true (checked against Arb at high
+precision and closed forms), the two backends agree, and what is false or degenerate is not claimed."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from flint import acb_mat, arb, arb_mat, ctx
+
+import neurodyn as nd
+from neurodyn import InvalidInputError
+from neurodyn.validated import prove_equilibrium, prove_hopf, prove_stability
+
+F64 = torch.float64
+ROT = torch.tensor([[0.0, -1.0], [1.0, 0.0]], dtype=F64)
+
+
+def random_network(n, gain, seed, bias=0.3):
+    gen = torch.Generator().manual_seed(seed)
+    W = torch.randn(n, n, generator=gen, dtype=F64) * gain / n**0.5
+    return nd.tanh_field(W, bias * torch.randn(n, generator=gen, dtype=F64), leak=1.0)
+
+
+def arb_zero(system, x0, prec=512, steps=8):
+    """The equilibrium of -x + tanh(W x + b) by Newton in Arb at ``prec`` bits from ``x0`` (midpoints only, then
+    a final Arb evaluation of the residual to show it converged)."""
+    W = system._tanh_form.W.numpy()
+    b = system._tanh_form.b.numpy()
+    n = len(x0)
+    with ctx.workprec(prec):
+        Wa = arb_mat(W.tolist())
+        x = arb_mat([[float(v)] for v in x0])
+        for _ in range(steps):
+            y = Wa * x
+            t = [(y[i, 0] + arb(b[i])).tanh() for i in range(n)]
+            F = arb_mat([[t[i] - x[i, 0]] for i in range(n)])
+            J = arb_mat([[(1 - t[i] ** 2) * Wa[i, j] - (1 if i == j else 0) for j in range(n)] for i in range(n)])
+            x = x - J.solve(F)
+            x = arb_mat([[x[i, 0].mid()] for i in range(n)])
+        return [x[i, 0] for i in range(n)], max(abs(float(F[i, 0].mid())) for i in range(n))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_equilibrium_proofs_hold_the_true_zero_and_both_backends_agree(seed):
+    system = random_network(20, 2.5, seed)
+    fp = nd.find_fixed_points(system, n_starts=32, seed=seed)
+    assert len(fp.points) >= 1
+    for x in fp.points:
+        fast, ref = prove_equilibrium(system, x), prove_equilibrium(system, x, backend="arb")
+        assert fast.proved and ref.proved and fast.conclusion == "exists"
+        # the true zero (Arb Newton at 512 bits) lies within the claimed radius of the centre
+        zero, resid = arb_zero(system, x.numpy())
+        assert resid < 1e-100
+        with ctx.workprec(512):
+            dist = max(abs(z - arb(float(c))) for z, c in zip(zero, fast.center.numpy(), strict=True))
+            assert bool(dist <= arb(fast.radius)) and bool(dist <= arb(ref.radius))
+        # float64 balls cannot be as tight as 256-bit Arb, but within 10x (of the existence radius)
+        assert fast.radius <= 10 * ref.radius
+        assert fast.uniqueness_radius == pytest.approx(ref.uniqueness_radius, rel=1e-9)
+        assert fast.radius < 1e-12 < fast.uniqueness_radius
+
+
+def test_a_point_that_is_not_an_equilibrium_is_not_proved_and_says_which_bound_failed():
+    system = random_network(10, 0.5, 3)
+    proof = prove_equilibrium(system, torch.full((10,), 0.5, dtype=F64))
+    assert not proof.proved and proof.conclusion == "undecided" and "Y" in proof.reason
+    assert "not proved" in repr(proof)
+
+
+def test_stability_of_the_origin_matches_the_closed_form_spectrum():
+    # -x + tanh(W x): the origin is an equilibrium with Jacobian W - I, eigenvalues lambda(W) - 1
+    gen = torch.Generator().manual_seed(5)
+    for gain, expected in [(0.5, "stable"), (2.0, "unstable")]:
+        W = torch.randn(12, 12, generator=gen, dtype=F64) * gain / 12**0.5
+        system = nd.tanh_field(W, leak=1.0)
+        eq = prove_equilibrium(system, torch.zeros(12, dtype=F64))
+        st = prove_stability(system, eq)
+        lam = np.linalg.eigvals(W.numpy()) - 1
+        assert st.proved and st.conclusion == expected
+        # every eigenvalue lies in a disc; the number of unstable ones is exact
+        d = np.abs(lam[:, None] - (st.eigenvalues[:, 0] + 1j * st.eigenvalues[:, 1])[None, :])
+        assert (d <= st.eigenvalues[None, :, 2] + 1e-12).any(axis=1).all()
+        if expected == "unstable":
+            assert f"exactly {int((lam.real > 0).sum())} eigenvalue" in st.statement
+        else:
+            assert st.bounds["spectral_abscissa"][1] < 0
+            assert st.bounds["spectral_abscissa"][1] >= lam.real.max()
+
+
+@pytest.mark.parametrize("omega", [0.5, 2.0])
+def test_hopf_proof_of_the_leaky_rotation_encloses_the_closed_form_l1(omega):
+    system = nd.tanh_family(torch.eye(2, dtype=F64) + omega * ROT, leak=1.0, value=0.2)
+    (h,) = nd.find_hopf_points(system, param="alpha", at=0.2)
+    for backend in ("fast", "arb"):
+        proof = prove_hopf(system, h, backend=backend)
+        assert proof.proved and proof.conclusion == "supercritical"
+        lo, hi = proof.bounds["l1"]
+        assert lo <= -(1 + omega**2) / (2 * omega) <= hi and hi - lo < 1e-12
+        assert proof.bounds["alpha"][0] <= 0.0 <= proof.bounds["alpha"][1]
+        assert proof.bounds["omega"][0] <= omega <= proof.bounds["omega"][1]
+
+
+def test_degenerate_hopf_of_a_hamiltonian_rotation_is_refused():
+    # tanh((alpha I + omega J) x): at alpha = 0 the rotation is Hamiltonian-like and l1 = 0 exactly
+    system = nd.tanh_family(1.5 * ROT, value=0.1)
+    (h,) = nd.find_hopf_points(system, param="alpha", at=0.1)
+    for backend in ("fast", "arb"):
+        proof = prove_hopf(system, h, backend=backend)
+        assert not proof.proved and "non-degeneracy" in proof.reason and proof.conclusion == "undecided"
+        lo, hi = proof.bounds["l1"]
+        assert lo <= 0.0 <= hi
+
+
+@pytest.mark.parametrize("n", [6, 50])
+def test_every_hopf_point_of_a_random_family_is_proven_at_the_exact_eigenvalue(n):
+    gen = torch.Generator().manual_seed(n)
+    A = torch.randn(n, n, generator=gen, dtype=F64) / n**0.5
+    system = nd.tanh_family(A)
+    hopf = nd.find_hopf_points(system, param="alpha", at=0.0)
+    with ctx.workprec(256):
+        exact = [lam for lam in acb_mat(arb_mat(A.numpy().tolist())).eig() if lam.imag > 0]
+    assert len(hopf) == len(exact)
+    for h in hopf:
+        proof = prove_hopf(system, h)
+        assert proof.proved, proof.reason
+        assert (proof.conclusion == "supercritical") == (h.l1 < 0)
+        # the Hopf point of tanh((A + alpha I) x) is alpha = -Re(lambda), omega = Im(lambda): inside the bounds
+        a_lo, a_hi = proof.bounds["alpha"]
+        w_lo, w_hi = proof.bounds["omega"]
+        with ctx.workprec(256):
+            hits = [lam for lam in exact if bool(-lam.real >= arb(a_lo)) and bool(-lam.real <= arb(a_hi))
+                    and bool(lam.imag >= arb(w_lo)) and bool(lam.imag <= arb(w_hi))]
+        assert len(hits) == 1
+
+
+def test_hopf_proofs_at_n_200_in_a_window():
+    gen = torch.Generator().manual_seed(200)
+    A = torch.randn(200, 200, generator=gen, dtype=F64) / 200**0.5
+    system = nd.tanh_family(A)
+    hopf = nd.find_hopf_points(system, param="alpha", at=0.0, interval=(0.3, 0.5))
+    lam = np.linalg.eigvals(A.numpy())
+    assert len(hopf) == int(((-lam.real > 0.3) & (-lam.real < 0.5) & (lam.imag > 0)).sum()) >= 3
+    for h in hopf:
+        proof = prove_hopf(system, h)
+        assert proof.proved, proof.reason
+        assert (proof.conclusion == "supercritical") == (h.l1 < 0)
+
+
+def test_proofs_serialise_bounds_as_outward_rounded_decimals():
+    system = nd.tanh_family(torch.eye(2, dtype=F64) + 2.0 * ROT, leak=1.0, value=0.2)
+    (h,) = nd.find_hopf_points(system, param="alpha", at=0.2)
+    proof = prove_hopf(system, h)
+    data = json.loads(json.dumps(proof.to_dict()))
+    assert data["proved"] is True and data["kind"] == "hopf"
+    for name, (lo, hi) in proof.bounds.items():
+        assert isinstance(data["bounds"][name]["lower"], str)
+        decimal = data["bounds"][name]
+        with ctx.workprec(256):  # the decimal interval contains the float interval
+            assert bool(arb(decimal["lower"]) <= arb(lo)) and bool(arb(decimal["upper"]) >= arb(hi))
+    with ctx.workprec(256):
+        assert bool(arb(data["radius"]) >= arb(proof.radius))
+
+
+def test_bad_input_is_refused_with_what_to_do():
+    with pytest.raises(InvalidInputError, match="tanh_field"):
+        prove_equilibrium(nd.lorenz(), torch.zeros(3, dtype=F64))
+    system = random_network(4, 0.5, 0)
+    with pytest.raises(InvalidInputError, match="shape"):
+        prove_equilibrium(system, torch.zeros(5, dtype=F64))
+    with pytest.raises(InvalidInputError, match="non-finite"):
+        prove_equilibrium(system, torch.tensor([0.0, float("nan"), 0.0, 0.0], dtype=F64))
+    with pytest.raises(InvalidInputError, match="backend"):
+        prove_equilibrium(system, torch.zeros(4, dtype=F64), backend="double")
+    failed = prove_equilibrium(system, torch.full((4,), 3.0, dtype=F64))
+    with pytest.raises(InvalidInputError, match="not proved"):
+        prove_stability(system, failed)
+    with pytest.raises(InvalidInputError, match="HopfPoint"):
+        prove_hopf(system, failed)
