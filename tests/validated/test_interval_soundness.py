@@ -9,7 +9,7 @@ from hypothesis.extra.numpy import arrays
 
 from neurodyn.validated.arb import ArbArray
 from neurodyn.validated.backend import ArbBackend, FastBackend
-from neurodyn.validated.balls import Ball, affine
+from neurodyn.validated.balls import Ball, affine, defect_norm_upper
 from neurodyn.validated.linalg import spectrum_enclosure, verified_solve
 
 PREC = 4500  # enough bits that sums of products of floats (exponents -2148 to 2048) are exact
@@ -115,3 +115,17 @@ def test_gershgorin_discs_hold_every_exact_eigenvalue(M):
         for lam in eigs:
             dist = [abs(lam - acb(c.real, c.imag)) for c in spectrum.centers]
             assert any(bool(d <= arb(r)) for d, r in zip(dist, spectrum.radii, strict=True))
+
+
+@settings(max_examples=60, deadline=None)
+@given(arrays(np.float64, (5, 5), elements=st.floats(-2, 2)), arrays(np.float64, (5, 5), elements=radius), thetas)
+def test_defect_norm_bounds_the_exact_defect_of_every_member(M, r, th):
+    A = np.linalg.inv(M + 6 * np.eye(5))  # an approximate inverse, as the proofs use it
+    bound = defect_norm_upper(A, Ball(M + 6 * np.eye(5), r))
+    member = sample(Ball(M + 6 * np.eye(5), r), np.full((5, 5), th))
+    with ctx.workprec(PREC):
+        Aa = A.astype(object)
+        exact = max(sum(abs((1 if i == j else 0) - sum(Aa[i, k] * member[k, j] for k in range(5))) for j in range(5))
+                    for i in range(5))
+        assert bool(exact <= arb(bound))
+    assert bound < 1e-14 + 10 * float(np.abs(A).sum(1).max() * r.sum(1).max())  # and it is tight

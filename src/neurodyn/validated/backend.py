@@ -63,6 +63,11 @@ class Backend:
     def norm_inf_upper(self, x) -> float:
         raise NotImplementedError
 
+    def defect_norm_upper(self, A: np.ndarray, M) -> float:
+        """An upper bound of ``|I - A M'|_inf`` over the members ``M'`` of the interval matrix ``M`` (``A`` a float
+        matrix, typically an approximate inverse of ``M``)."""
+        return self.norm_inf_upper(self.eye(A.shape[0]) - self.point(A) @ M)
+
     @property
     def spec(self) -> str:
         """The string :func:`get_backend` turns back into this backend."""
@@ -98,6 +103,9 @@ class FastBackend(Backend):
 
     def norm_inf_upper(self, x: Ball) -> float:
         return _balls.norm_inf_upper(x)
+
+    def defect_norm_upper(self, A: np.ndarray, M: Ball) -> float:
+        return _balls.defect_norm_upper(A, M)
 
     def affine(self, M, x, b=None) -> Ball:
         return _balls.affine(M, x, b)

@@ -52,8 +52,11 @@ class Ball:
 
     def __init__(self, mid, rad=None):
         self.mid = np.asarray(mid, dtype=np.float64)
-        self.rad = (np.zeros_like(self.mid) if rad is None
-                    else np.broadcast_to(np.asarray(rad, dtype=np.float64), self.mid.shape).copy())
+        if rad is None:
+            self.rad = np.zeros_like(self.mid)
+        else:
+            rad = np.asarray(rad, dtype=np.float64)
+            self.rad = rad if rad.shape == self.mid.shape else np.broadcast_to(rad, self.mid.shape).copy()
         if not (np.all(np.isfinite(self.mid)) and np.all(self.rad >= 0) and np.all(np.isfinite(self.rad))):
             raise FloatingPointError("a ball with a non-finite midpoint or radius encloses nothing useful")
 
@@ -130,9 +133,25 @@ def matmul(a: Ball, b: Ball) -> Ball:
 
 
 def block(rows: list[list]) -> Ball:
-    """Assemble a ball matrix from blocks (balls or float arrays), like ``numpy.block``."""
-    rows = [[_point(x) for x in row] for row in rows]
-    return Ball(np.block([[x.mid for x in row] for row in rows]), np.block([[x.rad for x in row] for row in rows]))
+    """Assemble a ball matrix from 2-d blocks (balls or float arrays), like ``numpy.block``."""
+    rows = [[x if isinstance(x, Ball) else np.asarray(x, dtype=np.float64) for x in row] for row in rows]
+    heights = [row[0].shape[0] for row in rows]
+    widths = [x.shape[1] for x in rows[0]]
+    mid, rad = np.empty((sum(heights), sum(widths))), np.zeros((sum(heights), sum(widths)))
+    i = 0
+    for h, row in zip(heights, rows, strict=True):
+        j = 0
+        for w, x in zip(widths, row, strict=True):
+            if x.shape != (h, w):
+                raise ValueError(f"block of shape {x.shape} where ({h}, {w}) is expected")
+            if isinstance(x, Ball):
+                mid[i:i + h, j:j + w] = x.mid
+                rad[i:i + h, j:j + w] = x.rad
+            else:
+                mid[i:i + h, j:j + w] = x
+            j += w
+        i += h
+    return Ball(mid, rad)
 
 
 def concatenate(parts: list) -> Ball:
@@ -150,6 +169,21 @@ def norm_inf_upper(x: Ball) -> float:
     """A certain upper bound of the infinity norm (max row sum for a matrix, max entry for a vector) over ``x``."""
     a = x.abs_upper()
     return float(np.max(sum_upper(a, axis=-1) if a.ndim == 2 else a, initial=0.0))
+
+
+def defect_norm_upper(A: np.ndarray, M: Ball) -> float:
+    """A certain upper bound of ``max |I - A M'|_inf`` over the members ``M'`` of ``M``, for a float matrix ``A``.
+
+    Only row sums are needed, so one BLAS product suffices: with ``P = fl(A mM)`` and ``E = fl(I - P)``,
+    ``|I - A M'| <= (1 + u) |E| + gamma_k |A| |mM| + |A| rM`` elementwise, and the row sums of the last two terms
+    are the matrix-vector products ``|A| (gamma_k |mM| 1 + rM 1)``.
+    """
+    A = np.asarray(A, dtype=np.float64)
+    k = A.shape[1]
+    E = np.eye(A.shape[0], M.shape[1]) - A @ M.mid
+    cols = upper(gamma(k) * sum_upper(np.abs(M.mid), axis=1) + sum_upper(M.rad, axis=1), 2)
+    rows = upper(upper(sum_upper(np.abs(E), axis=1), 1) + upper(np.abs(A) @ cols, k + 1), 2)
+    return float(np.max(rows, initial=0.0))
 
 
 _SPLIT = 2.0**27 + 1.0

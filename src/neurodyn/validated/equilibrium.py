@@ -12,7 +12,7 @@ from neurodyn._checks import as_tensor
 from neurodyn.errors import InvalidInputError
 from neurodyn.validated.backend import get_backend
 from neurodyn.validated.field import TanhNetwork
-from neurodyn.validated.linalg import existence_and_uniqueness, spectrum_enclosure
+from neurodyn.validated.linalg import approximate_inverse, existence_and_uniqueness, spectrum_enclosure
 from neurodyn.validated.proof import Proof, decimal_down, decimal_up
 
 
@@ -56,11 +56,8 @@ def prove_equilibrium(system, x_approx, *, params: dict | None = None, backend="
     F, s = net.residual_point(bk, x, net.value)
     J = net.jacobian_from(bk, net.weights(bk, a)[0], bk.from_arb(s))
     settings = {"backend": bk.spec, "param": net.param, "value": net.value}
-    try:
-        A = np.linalg.inv(J.mid)
-    except np.linalg.LinAlgError:
-        A = None
-    if A is None or not np.all(np.isfinite(A)):
+    A = approximate_inverse(J.mid)
+    if A is None:
         return _failed(x, bk, "the Jacobian at x_approx is singular (a fold or branch point?)", t0, settings)
 
     def jacobian_over(r):

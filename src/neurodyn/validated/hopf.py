@@ -13,9 +13,16 @@ from neurodyn.continuation.hopf import HopfPoint
 from neurodyn.errors import InvalidInputError
 from neurodyn.validated.arb import float_down, float_up
 from neurodyn.validated.backend import get_backend
+from neurodyn.validated.balls import upper
 from neurodyn.validated.equilibrium import _point
 from neurodyn.validated.field import TanhNetwork
-from neurodyn.validated.linalg import existence_and_uniqueness, spectrum_enclosure, to_arb, verified_solve
+from neurodyn.validated.linalg import (
+    approximate_inverse,
+    existence_and_uniqueness,
+    spectrum_enclosure,
+    to_arb,
+    verified_solve,
+)
 from neurodyn.validated.proof import Proof, decimal_down, decimal_up
 
 
@@ -136,11 +143,23 @@ def prove_hopf(system, hopf_point: HopfPoint, *, param: str | None = None, backe
                      bounds=bounds or {}, eigenvalues=np.zeros((0, 3)) if eigenvalues is None else eigenvalues,
                      seconds=time.perf_counter() - t0, **base)
 
-    # 1. the extended system; one quasi-Newton step first sharpens the float point to full precision
-    A = np.linalg.inv(_jacobian(net, bk, _Unknowns(bk, z, n), n, c).mid)
-    z = z - A @ _residual(net, bk, z, n, c).mid
-    e = existence_and_uniqueness(bk, A, _residual(net, bk, z, n, c),
-                                 lambda r: _jacobian(net, bk, _Unknowns(bk, z, n, r), n, c), float(np.abs(z).max()))
+    # 1. the extended system; one quasi-Newton step first sharpens the float point to full precision. The
+    # Jacobian is enclosed once over a ball around the float point wide enough to hold the ball of the first
+    # radius tried around the sharpened point (the one that usually succeeds), and serves both.
+    wide = 2e-5 * (1 + float(np.abs(z).max()))
+    DG = _jacobian(net, bk, _Unknowns(bk, z, n, wide), n, c)
+    A = approximate_inverse(DG.mid)
+    if A is None:
+        return failed("the extended system's Jacobian is singular at the Hopf point (a degenerate point?)")
+    z_new = z - A @ _residual(net, bk, z, n, c).mid
+    shift = float(upper(np.abs(z_new - z), 1).max())
+    z = z_new
+
+    def jacobian_over(r):  # B(z, r) lies in the ball DG was enclosed over when r + shift <= wide; smaller
+        # radii (tried when the first fails) get their own, tighter enclosure
+        return DG if wide / 4 <= r <= wide - shift else _jacobian(net, bk, _Unknowns(bk, z, n, r), n, c)
+
+    e = existence_and_uniqueness(bk, A, _residual(net, bk, z, n, c), jacobian_over, float(np.abs(z).max()))
     if not e.ok:
         return failed(f"extended system: {e.reason}", {"Y": (0.0, e.Y), "Z": (0.0, e.Z)})
     r = e.r_min
@@ -234,8 +253,12 @@ def _crossing_and_l1(net, bk, u: _Unknowns, W, t, J, n):
     Wqr, Wqi = W @ qr, W @ qi
     dy = net.da_inner(bk, u.x)
     Fa = net.outer(bk, s * dy)
-    # transversality: d/da along the branch, xdot = -J^{-1} F_a; dJ q = H(xdot) q + J_a q
-    xdot = -_solve(bk, J, Fa, "the branch tangent J^{-1} F_a")
+    mod2 = Wqr * Wqr + Wqi * Wqi  # |W q|^2
+    b_qqbar = net.outer(bk, s2 * mod2)  # B(q, q̄), real (see below)
+    # one verified solve with J for the branch tangent xdot = -J^{-1} F_a and for h11 = J^{-1} B(q, q̄)
+    sol = _solve(bk, J, bk.block([[_col(Fa), _col(b_qqbar)]]), "J^{-1} [F_a, B(q, q̄)]")
+    xdot, h11 = -sol[:, 0], sol[:, 1]
+    # transversality: d/da along the branch; dJ q = H(xdot) q + J_a q
     Wx = W @ xdot
 
     def dJ(Wv, v):
@@ -246,11 +269,8 @@ def _crossing_and_l1(net, bk, u: _Unknowns, W, t, J, n):
 
     crossing = pH(dJ(Wqr, qr), dJ(Wqi, qi))
     # B(u, v) = V (tanh'' * (W u)(W v)), C(u, v, w) = V (tanh''' * (W u)(W v)(W w)), complex via (re, im) pairs
-    mod2 = Wqr * Wqr + Wqi * Wqi  # |W q|^2
-    b_qqbar = net.outer(bk, s2 * mod2)  # B(q, q̄), real
     b_qq = (net.outer(bk, s2 * (Wqr * Wqr - Wqi * Wqi)), net.outer(bk, s2 * (2.0 * (Wqr * Wqi))))
     c_term = pH(net.outer(bk, s3 * mod2 * Wqr), net.outer(bk, s3 * mod2 * Wqi))  # C(q, q, q̄)
-    h11 = _solve(bk, J, b_qqbar, "J^{-1} B(q, q̄)")
     Wh = W @ h11
     b_term = pH(net.outer(bk, s2 * Wqr * Wh), net.outer(bk, s2 * Wqi * Wh))  # B(q, h11)
     K = bk.block([[-J, -(2.0 * w) * eye], [(2.0 * w) * eye, -J]])  # 2 i omega - J in real form

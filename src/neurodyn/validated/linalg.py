@@ -9,12 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 from flint import arb, ctx
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 from neurodyn.validated.arb import ArbArray, float_up
-from neurodyn.validated.balls import Ball, sum_upper
+from neurodyn.validated.balls import Ball, defect_norm_upper, gamma, sum_upper, upper
 
 
 def to_arb(x) -> arb:
@@ -51,16 +52,14 @@ def existence_and_uniqueness(bk, A: np.ndarray, G0, jacobian_over, scale: float)
     ``G0`` is an interval enclosure of ``G(z̄)``; ``jacobian_over(r)`` an interval enclosure of ``DG`` over
     ``B(z̄, r)``.
     """
-    n = A.shape[0]
     Y = bk.norm_inf_upper(bk.point(A) @ G0)
     if not np.isfinite(Y):
         return Existence(False, Y, np.inf, np.inf, 0.0, f"the residual bound Y = {Y} is not finite")
-    eye = np.eye(n)
     last = Existence(False, Y, np.inf, np.inf, 0.0, "no radius r* > Y to try")
     for r in sorted({1e-5 * (1 + scale), 1e-8 * (1 + scale), 100 * Y}, reverse=True):
         if not r > Y:
             continue
-        Z = bk.norm_inf_upper(eye - bk.point(A) @ jacobian_over(r))
+        Z = bk.defect_norm_upper(A, jacobian_over(r))
         with ctx.workprec(128):
             if Z < 1 and arb(Y) + arb(Z) * arb(r) < arb(r):
                 return Existence(True, Y, Z, float_up(arb(Y) / (1 - arb(Z))), r)
@@ -69,21 +68,36 @@ def existence_and_uniqueness(bk, A: np.ndarray, G0, jacobian_over, scale: float)
     return last
 
 
+def approximate_inverse(M: np.ndarray) -> np.ndarray | None:
+    """A float approximate inverse (any accuracy is sound: the proofs bound its defect rigorously), or ``None``
+    when ``M`` is numerically singular."""
+    try:
+        R = torch.linalg.inv(torch.from_numpy(np.ascontiguousarray(M))).numpy()
+    except RuntimeError:  # torch reports a singular matrix this way
+        return None
+    return R if np.all(np.isfinite(R)) else None
+
+
 def verified_solve(bk, M, b):
-    """An interval enclosure of every solution of ``M' x = b'`` with ``M' in M``, ``b' in b``, or ``None`` when the
-    preconditioned matrix is not provably invertible.
+    """An interval enclosure of every solution of ``M' x = b'`` with ``M' in M``, ``b' in b`` (a vector, or a
+    matrix of right-hand sides), or ``None`` when the preconditioned matrix is not provably invertible.
 
     With ``R = inv(mid M)``, ``x̃ = R mid(b)`` and ``delta >= |I - R M|`` (all members): if ``delta < 1`` every
-    ``M'`` is invertible and ``|x' - x̃| <= |R (b - M x̃)| / (1 - delta)`` (a Neumann series bound).
+    ``M'`` is invertible and ``|x' - x̃| <= |R (b - M x̃)| / (1 - delta)`` (a Neumann series bound), column by
+    column.
     """
-    R = np.linalg.inv(M.mid)
+    R = approximate_inverse(M.mid)
+    if R is None:
+        return None
     x = R @ b.mid
-    delta = bk.norm_inf_upper(np.eye(len(x)) - bk.point(R) @ M)
+    delta = bk.defect_norm_upper(R, M)
     with ctx.workprec(128):
         if not delta < 1:
             return None
-        err = float_up(arb(bk.norm_inf_upper(bk.point(R) @ (b - M @ x))) / (1 - arb(delta)))
-    return bk.ball(x, err)
+        defect = (bk.point(R) @ (b - M @ x)).abs_upper()
+        worst = defect.max(axis=0) if defect.ndim == 2 else defect.max(initial=0.0)
+        err = np.array([float_up(arb(float(d)) / (1 - arb(delta))) for d in np.ravel(worst)])
+    return bk.ball(x, np.broadcast_to(err if x.ndim == 2 else err[0], x.shape))
 
 
 @dataclass(frozen=True)
@@ -133,6 +147,8 @@ def spectrum_enclosure(bk, J) -> Spectrum | None:
         return None
     if not np.all(np.isfinite(R)):
         return None
+    if isinstance(J, Ball):
+        return _spectrum_by_row_sums(J, X, R)
     Xr, Xi, Rr, Ri = X.real, X.imag, R.real, R.imag
     n = len(X)
     Er, Ei = _complex_product(bk, Rr, Ri, bk.point(Xr), bk.point(Xi))
@@ -149,6 +165,39 @@ def spectrum_enclosure(bk, J) -> Spectrum | None:
     radii = sum_upper(off, axis=1) + eps
     radii = np.nextafter(radii, np.inf)
     centers = Cr.mid[diag, diag] + 1j * Ci.mid[diag, diag]
+    return Spectrum(centers, radii, _components(centers, radii), delta)
+
+
+def _spectrum_by_row_sums(J: Ball, X: np.ndarray, R: np.ndarray) -> Spectrum | None:
+    """:func:`spectrum_enclosure` for float64 balls with three complex BLAS products and matrix-vector products.
+
+    Gershgorin discs need only the diagonal of ``R J' X`` and its off-diagonal row sums, so the radii of the
+    products are carried as row sums (``|z| <= |re z| + |im z|`` throughout): with ``P = fl(mJ X)``,
+    ``|J' X - P| <= (gamma_n |mJ| + rJ) |X|``, and with ``C = fl(R P)`` (inner dimension ``2n`` in real form),
+    ``|R J' X - C| <= gamma_2n |R| |P| + |R| (gamma_n |mJ| + rJ) |X|``, whose row sums are matrix-vector products.
+    ``delta >= |I - R X|`` comes from the real form ``[[Re, -Im], [Im, Re]]`` of the product, whose row sums are
+    exactly the sums of ``|re| + |im|``.
+    """
+    n = len(X)
+    Xr, Xi, Rr, Ri = X.real.copy(), X.imag.copy(), R.real.copy(), R.imag.copy()
+    delta = defect_norm_upper(np.block([[Rr, -Ri], [Ri, Rr]]), Ball(np.block([[Xr, -Xi], [Xi, Xr]])))
+    if not delta < 1:
+        return None
+    absX = upper(np.abs(Xr) + np.abs(Xi), 1)
+    absR = upper(np.abs(Rr) + np.abs(Ri), 1)
+    Pr, Pi = J.mid @ Xr, J.mid @ Xi
+    rho = upper(upper(gamma(n) * np.abs(J.mid) + J.rad, 2) @ sum_upper(absX, axis=1), n + 1)  # rows of |J'X - P|
+    Cr, Ci = Rr @ Pr - Ri @ Pi, Ri @ Pr + Rr @ Pi
+    absP = sum_upper(upper(np.abs(Pr) + np.abs(Pi), 1), axis=1)
+    rad_rows = upper(absR @ upper(gamma(2 * n) * absP + rho, 2), n + 1)  # rows of |R J' X - C|
+    mod = upper(np.abs(Cr) + np.abs(Ci), 1)
+    diag = np.arange(n)
+    norm = float(np.max(upper(sum_upper(mod, axis=1) + rad_rows, 1)))
+    with ctx.workprec(128):
+        eps = float_up(arb(norm) * arb(delta) / (1 - arb(delta)))
+    mod[diag, diag] = 0.0
+    radii = np.nextafter(upper(sum_upper(mod, axis=1) + rad_rows + eps, 2), np.inf)
+    centers = Cr[diag, diag] + 1j * Ci[diag, diag]
     return Spectrum(centers, radii, _components(centers, radii), delta)
 
 
