@@ -1,8 +1,8 @@
 """The ``neurodyn`` command: a thin layer that parses, calls the library, prints and saves (typer).
 
 The commands live by subject in ``systems`` (lyapunov, fixed-points), ``continuation`` (bifurcation),
-``classifier`` (ftle), ``training`` (sharpness, eos) and ``reports`` (demo, report), and are registered here in
-the order ``--help`` lists them.
+``validated`` (prove), ``classifier`` (ftle), ``training`` (sharpness, eos) and ``reports`` (demo, report), and are
+registered here in the order ``--help`` lists them.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sys
 import typer
 
 import neurodyn
-from neurodyn.cli import classifier, continuation, reports, systems, training
+from neurodyn.cli import classifier, continuation, reports, systems, training, validated
 from neurodyn.cli._common import app, console
 
 __all__ = ["app"]
@@ -20,6 +20,7 @@ __all__ = ["app"]
 app.command()(systems.lyapunov)
 app.command("fixed-points")(systems.fixed_points)
 app.command()(continuation.bifurcation)
+app.command()(validated.prove)
 app.command()(classifier.ftle)
 app.command()(training.sharpness)
 app.command()(training.eos)

@@ -14,13 +14,16 @@ from neurodyn.results import Result, to_jsonable
 _UP, _DOWN = Context(prec=17, rounding=ROUND_CEILING), Context(prec=17, rounding=ROUND_FLOOR)
 
 
-def decimal_up(x: float) -> str:
-    """A decimal string (17 significant digits) not below ``x``."""
-    return str(_UP.plus(Decimal(float(x)))) if math.isfinite(x) else str(x)
+def decimal_up(x: float, digits: int = 17) -> str:
+    """A decimal string (``digits`` significant digits) not below ``x``."""
+    ctx = _UP if digits == 17 else Context(prec=digits, rounding=ROUND_CEILING)
+    return str(ctx.plus(Decimal(float(x)))) if math.isfinite(x) else str(x)
 
 
-def decimal_down(x: float) -> str:
-    return str(_DOWN.plus(Decimal(float(x)))) if math.isfinite(x) else str(x)
+def decimal_down(x: float, digits: int = 17) -> str:
+    """A decimal string (``digits`` significant digits) not above ``x``."""
+    ctx = _DOWN if digits == 17 else Context(prec=digits, rounding=ROUND_FLOOR)
+    return str(ctx.plus(Decimal(float(x)))) if math.isfinite(x) else str(x)
 
 
 def interval_json(lo: float, hi: float) -> dict:
