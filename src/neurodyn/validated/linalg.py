@@ -140,12 +140,9 @@ def spectrum_enclosure(bk, J) -> Spectrum | None:
     ``|re| + |im|``. ``None`` when ``X`` is too ill-conditioned (``delta >= 1``: a defective or nearly defective
     matrix).
     """
-    _, X = np.linalg.eig(J.mid)
-    try:
-        R = np.linalg.inv(X)
-    except np.linalg.LinAlgError:
-        return None
-    if not np.all(np.isfinite(R)):
+    X = torch.linalg.eig(torch.from_numpy(np.ascontiguousarray(J.mid)))[1].numpy()
+    R = approximate_inverse(X)
+    if R is None:
         return None
     if isinstance(J, Ball):
         return _spectrum_by_row_sums(J, X, R)
