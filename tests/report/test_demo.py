@@ -10,9 +10,9 @@ from neurodyn.cli import app
 
 SECTIONS = ("Key numbers", "Fixed points of a GRU trained on the 3-bit flip-flop task",
             "Lyapunov spectrum of the trained GRU", "Order to chaos in random recurrent networks",
-            "FTLE ridges of a neural-ODE classifier", "Training at the edge of stability",
+            "Bifurcations in a weight-scaling parameter, with proofs", "FTLE ridges of a neural-ODE classifier", "Training at the edge of stability",
             "A reference check: the Lorenz system", "Settings and versions")
-RESULTS = ("gru_fixed_points", "gru_lyapunov", "random_rnn", "moons_ftle", "edge_of_stability", "lorenz_lyapunov",
+RESULTS = ("gru_fixed_points", "gru_lyapunov", "random_rnn", "bifurcation", "moons_ftle", "edge_of_stability", "lorenz_lyapunov",
            "lorenz_equilibria")
 
 
@@ -40,11 +40,17 @@ def test_demo_writes_a_complete_report(tmp_path):
     parsed = _Images()
     parsed.feed(page)
     assert parsed.headings == list(SECTIONS)
-    assert len(parsed.sources) == 6
+    assert len(parsed.sources) == 7
     assert all(re.fullmatch(r"data:image/png;base64,[A-Za-z0-9+/=]{2000,}", s) for s in parsed.sources)
     assert "http" not in page.replace("https://", "")  # nothing fetched from elsewhere
     for name in RESULTS:
         json.loads((out / f"{name}.json").read_text())
     fp = json.loads((out / "gru_fixed_points.json").read_text())
     assert max(fp["fixed"]["residual"]) <= 1e-10
+    # every Hopf point of the quick family is proven, at the exact g = 1 / Re(lambda(W))
+    bif = json.loads((out / "bifurcation.json").read_text())
+    assert bif["hopf_proofs"] and all(p["proved"] for p in bif["hopf_proofs"])
+    for p, g in zip(bif["hopf_proofs"], bif["exact_hopf_g"], strict=True):
+        assert float(p["bounds"]["g"]["lower"]) - 1e-12 <= g <= float(p["bounds"]["g"]["upper"]) + 1e-12
+    assert "Proven: for g in [" in page
     assert "report:" in result.output and not list(out.glob("*.tmp"))
