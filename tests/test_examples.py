@@ -14,6 +14,7 @@ FAST = {
     "flip_flop_fixed_points.py": ["--hidden", "12", "--iterations", "150"],
     "moons_ftle.py": ["--grid", "40"],
     "edge_of_stability.py": ["--steps", "60", "--lr", "0.2"],
+    "hopf_proofs.py": ["--n", "12", "--g-max", "3"],
 }
 EXPECT = {  # a line each example must print
     "lorenz_spectrum.py": "lambda_3 =",
@@ -22,6 +23,7 @@ EXPECT = {  # a line each example must print
     "flip_flop_fixed_points.py": "saddles, unstable dimensions",
     "moons_ftle.py": "ROC AUC of FTLE",
     "edge_of_stability.py": "sharpness/(2/lr)",
+    "hopf_proofs.py": "proven: for g in [",
 }
 
 

@@ -10,10 +10,10 @@ from neurodyn.cli import app
 
 SECTIONS = ("Key numbers", "Fixed points of a GRU trained on the 3-bit flip-flop task",
             "Lyapunov spectrum of the trained GRU", "Order to chaos in random recurrent networks",
-            "Bifurcations in a weight-scaling parameter, with proofs", "FTLE ridges of a neural-ODE classifier", "Training at the edge of stability",
-            "A reference check: the Lorenz system", "Settings and versions")
-RESULTS = ("gru_fixed_points", "gru_lyapunov", "random_rnn", "bifurcation", "moons_ftle", "edge_of_stability", "lorenz_lyapunov",
-           "lorenz_equilibria")
+            "Bifurcations in a weight-scaling parameter, with proofs", "FTLE ridges of a neural-ODE classifier",
+            "Training at the edge of stability", "A reference check: the Lorenz system", "Settings and versions")
+RESULTS = ("gru_fixed_points", "gru_lyapunov", "random_rnn", "bifurcation", "moons_ftle", "edge_of_stability",
+           "lorenz_lyapunov", "lorenz_equilibria")
 
 
 class _Images(HTMLParser):
