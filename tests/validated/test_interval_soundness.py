@@ -128,4 +128,5 @@ def test_defect_norm_bounds_the_exact_defect_of_every_member(M, r, th):
         exact = max(sum(abs((1 if i == j else 0) - sum(Aa[i, k] * member[k, j] for k in range(5))) for j in range(5))
                     for i in range(5))
         assert bool(exact <= arb(bound))
-    assert bound < 1e-14 + 10 * float(np.abs(A).sum(1).max() * r.sum(1).max())  # and it is tight
+    # and it is tight: the a-priori rounding terms (~k u |A| |M| ~ 1e-13 here) plus the radius through |A|
+    assert bound < 1e-12 + 10 * float(np.abs(A).sum(1).max() * r.sum(1).max())

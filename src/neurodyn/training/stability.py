@@ -180,10 +180,13 @@ def _sgd_exponent(F, lr, b, steps, chains, burn_in, seed):
         Fb = F[idx].reshape(chains, b * o, r)
         v = v - (lr / b) * (Fb.transpose(-1, -2) @ (Fb @ v[..., None]))[..., 0]
         norm = torch.linalg.vector_norm(v, dim=-1)
+        # a norm at the rounding level of the step (|v| = 1 in, |lr/b F^T F| out) is an annihilated vector: the
+        # factors F come from an eigen-decomposition, so an exact cancellation shows up as ~1e-16, not 0
+        floor = 16 * torch.finfo(F.dtype).eps * r * (1 + (lr / b) * (Fb * Fb).sum(dim=(-1, -2)))
+        dead = norm <= floor
         if t >= burn_in:
             half = first if t < burn_in + steps // 2 else second
-            half += torch.log(norm)  # log 0 = -inf: the product annihilated the vector (exponent -inf)
-        dead = norm == 0
+            half += torch.where(dead, -math.inf, torch.log(norm))  # annihilated: exponent -inf
         if bool(dead.any()):  # go on from a fresh direction (the -inf already recorded decides that chain)
             v[dead] = torch.randn(int(dead.sum()), r, generator=gen, dtype=F.dtype).to(F.device)
             norm = torch.where(dead, torch.linalg.vector_norm(v, dim=-1), norm)
