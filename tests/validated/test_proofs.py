@@ -175,5 +175,10 @@ def test_bad_input_is_refused_with_what_to_do():
     failed = prove_equilibrium(system, torch.full((4,), 3.0, dtype=F64))
     with pytest.raises(InvalidInputError, match="not proved"):
         prove_stability(system, failed)
+    origin = nd.tanh_field(0.5 * torch.eye(4, dtype=F64), leak=1.0)  # -x + tanh(x / 2): x = 0
+    proved = prove_equilibrium(origin, torch.zeros(4, dtype=F64))
+    assert proved.proved
+    with pytest.raises(InvalidInputError, match="another field"):  # same size, other weights
+        prove_stability(nd.tanh_field(0.4 * torch.eye(4, dtype=F64), leak=1.0), proved)
     with pytest.raises(InvalidInputError, match="HopfPoint"):
         prove_hopf(system, failed)

@@ -55,7 +55,7 @@ def prove_equilibrium(system, x_approx, *, params: dict | None = None, backend="
     a = bk.point(np.float64(net.value))
     F, s = net.residual_point(bk, x, net.value)
     J = net.jacobian_from(bk, net.weights(bk, a)[0], bk.from_arb(s))
-    settings = {"backend": bk.spec, "param": net.param, "value": net.value}
+    settings = {"backend": bk.spec, "param": net.param, "value": net.value, "field": net.fingerprint()}
     A = approximate_inverse(J.mid)
     if A is None:
         return _failed(x, bk, "the Jacobian at x_approx is singular (a fold or branch point?)", t0, settings)
@@ -113,8 +113,9 @@ def prove_stability(system, equilibrium_proof: Proof, *, backend=None) -> Proof:
                          {settings["param"]: settings["value"]} if settings.get("param") else None)
     bk = get_backend(backend or equilibrium_proof.backend)
     x = equilibrium_proof.center.numpy()
-    if len(x) != net.n:
-        raise InvalidInputError(f"the equilibrium proof is for dimension {len(x)}, the system has {net.n}")
+    if len(x) != net.n or settings.get("field") != net.fingerprint():
+        raise InvalidInputError(f"the equilibrium proof was made for another field ({system.name!r} has different "
+                                "weights or dimension): prove the equilibrium of this system first")
     W, _, t = net.evaluate(bk, bk.ball(x, equilibrium_proof.radius), bk.point(np.float64(net.value)), (1,))
     spectrum = spectrum_enclosure(bk, net.jacobian_from(bk, W, t[1]))
     base = dict(kind="stability", center=equilibrium_proof.center, radius=equilibrium_proof.radius,
@@ -125,7 +126,12 @@ def prove_stability(system, equilibrium_proof: Proof, *, backend=None) -> Proof:
                      "nearly defective Jacobian)", seconds=time.perf_counter() - t0, **base)
     conclusion, unstable, reason = classify(spectrum)
     abscissa = float(spectrum.real_upper().max())
-    bounds = {"spectral_abscissa": (float(spectrum.real_lower().max()), abscissa)}
+    # a component of m touching discs holds m eigenvalues, a single disc possibly none: the largest real part is
+    # at least the leftmost point of some component, whichever component holds it
+    comp = spectrum.component
+    lowest = np.full(comp.max() + 1, np.inf)
+    np.minimum.at(lowest, comp, spectrum.real_lower())
+    bounds = {"spectral_abscissa": (float(lowest.max()), abscissa)}
     if conclusion == "stable":
         statement = (f"the equilibrium is asymptotically stable: every eigenvalue of its Jacobian has real part "
                      f"<= {decimal_up(abscissa)}")

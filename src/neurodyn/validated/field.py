@@ -7,6 +7,7 @@ Complex vectors are pairs ``(re, im)`` of real interval vectors, so one real bac
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +39,13 @@ class TanhNetwork:
     @property
     def n(self) -> int:
         return self.W.shape[1]
+
+    def fingerprint(self) -> str:
+        """A hash of every weight (not the parameter's value): ties a proof to the field it was made for."""
+        h = hashlib.sha256(repr((self.leak, self.param, self.W1_is_identity)).encode())
+        for a in (self.W, self.b, self.V, self.d, self.W1, self.b1):
+            h.update(b"-" if a is None else np.ascontiguousarray(a, dtype=np.float64).tobytes() + str(a.shape).encode())
+        return h.hexdigest()[:16]
 
     @classmethod
     def of(cls, system, caller: str, params: dict | None = None) -> TanhNetwork:

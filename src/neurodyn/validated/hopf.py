@@ -157,7 +157,8 @@ def prove_hopf(system, hopf_point: HopfPoint, *, param: str | None = None, backe
 
     def jacobian_over(r):  # B(z, r) lies in the ball DG was enclosed over when r + shift <= wide; smaller
         # radii (tried when the first fails) get their own, tighter enclosure
-        return DG if wide / 4 <= r <= wide - shift else _jacobian(net, bk, _Unknowns(bk, z, n, r), n, c)
+        inside = wide / 4 <= r and float(np.nextafter(r + shift, np.inf)) <= wide  # r + shift rounded up
+        return DG if inside else _jacobian(net, bk, _Unknowns(bk, z, n, r), n, c)
 
     e = existence_and_uniqueness(bk, A, _residual(net, bk, z, n, c), jacobian_over, float(np.abs(z).max()))
     if not e.ok:
@@ -179,7 +180,7 @@ def prove_hopf(system, hopf_point: HopfPoint, *, param: str | None = None, backe
     if spectrum is None:
         return failed("the Jacobian's eigenvector matrix is too ill-conditioned to enclose its spectrum", bounds,
                       **done)
-    meets = (spectrum.real_lower() <= 0) & (spectrum.real_upper() >= 0)
+    meets = ~((spectrum.real_lower() > 0) | (spectrum.real_upper() < 0))  # NaN counts as meeting the axis
     upper_half = spectrum.centers.imag > 0
     sizes = spectrum.sizes()
     if not (meets.sum() == 2 and (sizes[meets] == 1).all() and upper_half[meets].sum() == 1):
@@ -196,17 +197,18 @@ def prove_hopf(system, hopf_point: HopfPoint, *, param: str | None = None, backe
         l1 = l1 / qq  # the q^H q = 1 convention (l1 scales with |q|^2)
         bounds["crossing"] = (float_down(crossing), float_up(crossing))
         bounds["l1"] = (float_down(l1), float_up(l1))
-    if bounds["crossing"][0] <= 0 <= bounds["crossing"][1]:
+    if not (bounds["crossing"][0] > 0 or bounds["crossing"][1] < 0):
         return failed(f"transversality: the crossing speed enclosure [{decimal_down(bounds['crossing'][0])}, "
                       f"{decimal_up(bounds['crossing'][1])}] contains 0", bounds, eigenvalues=eig, **done)
     lo, hi = bounds["l1"]
-    if lo <= 0 <= hi:
+    if not (lo > 0 or hi < 0):
         return failed(f"non-degeneracy: the first Lyapunov coefficient enclosure [{decimal_down(lo)}, "
                       f"{decimal_up(hi)}] contains 0", bounds, eigenvalues=eig, **done)
     kind = "supercritical" if hi < 0 else "subcritical"
     a_lo, a_hi = bounds[param]
     w_lo, w_hi = bounds["omega"]
-    statement = (f"for {param} in [{decimal_down(a_lo)}, {decimal_up(a_hi)}] the field has an equilibrium whose "
+    statement = (f"at some {param} in [{decimal_down(a_lo)}, {decimal_up(a_hi)}] (the only solution of the extended "
+                 f"Hopf system within {decimal_down(e.r_max)} of the float point) the field has an equilibrium whose "
                  f"Jacobian has the simple eigenvalues ±i omega, omega in [{decimal_down(w_lo)}, {decimal_up(w_hi)}],"
                  f" and no other eigenvalue on the imaginary axis; they cross it with speed in "
                  f"[{decimal_down(bounds['crossing'][0])}, {decimal_up(bounds['crossing'][1])}] and l1 in "

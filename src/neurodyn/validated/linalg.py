@@ -162,6 +162,8 @@ def spectrum_enclosure(bk, J) -> Spectrum | None:
     radii = sum_upper(off, axis=1) + eps
     radii = np.nextafter(radii, np.inf)
     centers = Cr.mid[diag, diag] + 1j * Ci.mid[diag, diag]
+    if not (np.all(np.isfinite(centers)) and np.all(np.isfinite(radii))):
+        return None
     return Spectrum(centers, radii, _components(centers, radii), delta)
 
 
@@ -195,6 +197,8 @@ def _spectrum_by_row_sums(J: Ball, X: np.ndarray, R: np.ndarray) -> Spectrum | N
     mod[diag, diag] = 0.0
     radii = np.nextafter(upper(sum_upper(mod, axis=1) + rad_rows + eps, 2), np.inf)
     centers = Cr[diag, diag] + 1j * Ci[diag, diag]
+    if not (np.all(np.isfinite(centers)) and np.all(np.isfinite(radii))):
+        return None
     return Spectrum(centers, radii, _components(centers, radii), delta)
 
 
