@@ -65,7 +65,7 @@ def main() -> None:
             f"{'found':>6} | {'scan steps':>10} {'scan s':>7} {'found':>6}")
     print(head)
     print("-" * len(head))
-    for n, (lo, hi) in ((100, (-0.25, 0.25)), (400, (-0.12, 0.12))):
+    for n, (lo, hi) in ((100, (-0.35, 0.35)), (400, (-0.12, 0.12))):  # 20 and 27 pairs inside
         A, flow = network(n)
         ev = torch.linalg.eigvals(A)
         truth = sorted(-float(e.real) for e in ev if e.imag > 1e-10 and lo <= -float(e.real) <= hi)

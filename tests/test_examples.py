@@ -23,7 +23,7 @@ EXPECT = {  # a line each example must print
     "flip_flop_fixed_points.py": "saddles, unstable dimensions",
     "moons_ftle.py": "ROC AUC of FTLE",
     "edge_of_stability.py": "sharpness/(2/lr)",
-    "hopf_proofs.py": "proven: for g in [",
+    "hopf_proofs.py": "proven: at some g in [",
 }
 
 
