@@ -3,7 +3,7 @@
 The public surface is re-exported here; everything else is internal.
 """
 
-from neurodyn import meanfield, training
+from neurodyn import features, meanfield, training
 from neurodyn.continuation import (
     BifurcationCurve,
     Branch,
@@ -70,6 +70,7 @@ __all__ = [
     "continue_fold_curve",
     "continue_hopf_curve",
     "continue_periodic_orbits",
+    "features",
     "ftle",
     "ftle_boundary_link",
     "henon",
