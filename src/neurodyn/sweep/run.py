@@ -1,0 +1,125 @@
+"""Run a sweep: every configuration not yet finished in the store, on Dask distributed or in this process."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from neurodyn._progress import progress_bar
+from neurodyn.errors import InvalidInputError
+from neurodyn.results import Result
+from neurodyn.sweep.config import SweepConfig
+from neurodyn.sweep.store import ResultStore
+from neurodyn.sweep.worker import train_and_measure
+
+
+@dataclass(frozen=True, eq=False)
+class SweepResult(Result):
+    """The rows of a sweep's configurations (from the store, including those finished by earlier runs), how many
+    this run computed (``ran``) and skipped (``skipped``), failures, wall time and the executor used."""
+
+    rows: list = field(default_factory=list)
+    ran: int = 0
+    skipped: int = 0
+    failed: int = 0
+    seconds: float = 0.0
+    executor: str = ""
+    store: str = ""
+
+    def plot(self, ax=None):
+        """Each finished network's spectrum (exponent against its index divided by the state dimension),
+        coloured by its test performance."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 4.5))
+        ok = [r for r in self.rows if r["status"] == "ok"]
+        if not ok:
+            ax.set_title("no finished networks")
+            return ax
+        perf = [r["performance"] for r in ok]
+        lo, hi = min(perf), max(perf)
+        cmap = plt.get_cmap("viridis")
+        for r in ok:
+            n = len(r["exponents"])
+            ax.plot([(i + 0.5) / n for i in range(n)], r["exponents"], color=cmap((r["performance"] - lo) /
+                                                                                 max(hi - lo, 1e-12)), lw=1)
+        sm = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(lo, hi))
+        ax.figure.colorbar(sm, ax=ax, label="test performance")
+        ax.axhline(0.0, color="k", lw=0.6)
+        ax.set_xlabel("exponent index / state dimension")
+        ax.set_ylabel("Lyapunov exponent (nats per step)")
+        ax.set_title(f"{len(ok)} networks")
+        return ax
+
+
+def run(configs, store, *, client=None, scheduler: str | None = None, workers: int = 2, progress: bool = True,
+        retries: int = 2) -> SweepResult:
+    """Train, score and measure every configuration of ``configs`` that ``store`` does not hold as finished.
+
+    Rows are written to the store as each network finishes (so an interrupted sweep loses nothing finished);
+    finished rows are skipped and failed ones retried when the same sweep runs again.
+
+    Args:
+        configs: :class:`SweepConfig` objects (duplicates are run once), e.g. from :func:`grid`.
+        store: a :class:`ResultStore` or a folder for one.
+        client: a ``dask.distributed.Client`` to run on (an existing cluster, unchanged).
+        scheduler: the address of a Dask scheduler (``"tcp://host:8786"``) to connect to instead.
+        workers: without ``client`` or ``scheduler``: the size of an embedded ``LocalCluster`` (one process and
+            one thread per worker); ``0`` runs in this process, one network after the other.
+        retries: how often Dask reruns a network whose worker died (a network that raises is recorded as an
+            error row instead and retried by the next run).
+    """
+    store = store if isinstance(store, ResultStore) else ResultStore(store)
+    configs = list({c.id: c for c in configs}.values())
+    if not all(isinstance(c, SweepConfig) for c in configs):
+        raise InvalidInputError("configs must be SweepConfig objects (see neurodyn.sweep.grid)")
+    if client is not None and scheduler is not None:
+        raise InvalidInputError("give either client= or scheduler=, not both")
+    done = store.finished()
+    todo = [c for c in configs if c.id not in done]
+    t0 = time.perf_counter()
+    executor = "none"
+    if todo:
+        if client is None and scheduler is None and workers == 0:
+            executor = "sequential"
+            with progress_bar(progress, len(todo), "networks") as advance:
+                for c in todo:
+                    store.write(train_and_measure(c))
+                    if advance:
+                        advance(1)
+        else:
+            executor = _run_dask(todo, store, client, scheduler, workers, progress, retries)
+    ids = {c.id for c in configs}
+    rows = [r for r in store.rows() if r["id"] in ids]
+    return SweepResult(rows=rows, ran=len(todo), skipped=len(configs) - len(todo),
+                       failed=sum(r["status"] != "ok" for r in rows), seconds=time.perf_counter() - t0,
+                       executor=executor, store=str(store.path))
+
+
+def _run_dask(todo, store, client, scheduler, workers, progress, retries) -> str:
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    own_cluster = own_client = None
+    if client is None:
+        if scheduler is not None:
+            client = own_client = Client(scheduler)
+        else:
+            if workers < 1:
+                raise InvalidInputError(f"workers must be >= 0, got {workers}")
+            own_cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                       dashboard_address=None)
+            client = own_client = Client(own_cluster)
+    try:
+        futures = client.map(train_and_measure, todo, pure=False, retries=retries)
+        with progress_bar(progress, len(todo), "networks") as advance:
+            for future in as_completed(futures):
+                store.write(future.result())
+                if advance:
+                    advance(1)
+        return f"dask ({len(client.scheduler_info()['workers'])} workers)"
+    finally:
+        if own_client is not None:
+            own_client.close()
+        if own_cluster is not None:
+            own_cluster.close()

@@ -1,0 +1,90 @@
+"""Sweeps: configurations and their ids, the store's resume / retry / no-duplicate semantics, and a dozen tiny
+networks end to end on a 2-worker local Dask cluster that loses a worker mid-sweep."""
+
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+from neurodyn import InvalidInputError, sweep
+from neurodyn.sweep import ResultStore, SweepConfig
+
+TINY = dict(iterations=20, hidden=6, spectrum_steps=40, spectrum_batch=2)
+
+
+def test_grid_ids_and_bad_values():
+    cfgs = sweep.grid(cell=["rnn", "gru", "lstm"], gain=[0.5, 2.0], seed=[0, 1], task="memory")
+    assert len(cfgs) == 12 and len({c.id for c in cfgs}) == 12
+    assert SweepConfig(cell="gru", gain=2.0).id == SweepConfig(cell="gru", gain=2.0).id  # stable across calls
+    assert len(sweep.random_configs(5, seed=3)) == 5
+    assert [c.gain for c in sweep.random_configs(5, seed=3)] == [c.gain for c in sweep.random_configs(5, seed=3)]
+    with pytest.raises(InvalidInputError, match="unknown sweep field"):
+        sweep.grid(depth=[1, 2])
+    with pytest.raises(InvalidInputError, match="cell must be one of"):
+        SweepConfig(cell="transformer")
+    with pytest.raises(InvalidInputError, match="gain must be a positive number"):
+        SweepConfig(gain=float("nan"))
+    with pytest.raises(InvalidInputError, match="unknown task"):
+        sweep.make_task("chess")
+
+
+def test_a_row_holds_the_spectrum_of_the_trained_network():
+    for cell, dim in (("rnn", 6), ("lstm", 12)):
+        row = sweep.train_and_measure(SweepConfig(cell=cell, task="text", **TINY))
+        assert row["status"] == "ok", row["error"]
+        assert 0.0 <= row["performance"] <= 1.0 and len(row["exponents"]) == dim
+        assert row["exponents"] == sorted(row["exponents"], reverse=True)
+        # a contracting network: tanh' <= 1 and the exponents of a stable trained net are below 0.5 nats/step
+        assert max(row["exponents"]) < 0.5 and len(row["exponents_stderr"]) == dim
+
+
+def test_store_resumes_retries_failures_and_never_duplicates(tmp_path):
+    cfgs = sweep.grid(seed=[0, 1, 2], task="memory", **TINY)
+    first = sweep.run(cfgs, tmp_path / "store", workers=0, progress=False)
+    assert (first.ran, first.skipped, first.failed) == (3, 0, 0) and first.executor == "sequential"
+    store = ResultStore(tmp_path / "store")
+    # a failed row (as a network that raised leaves it) is retried by the next run; finished rows are skipped
+    failed = dict(first.rows[0], status="error", error="RuntimeError: simulated", exponents=[])
+    store.write(failed)
+    again = sweep.run(cfgs, store, workers=0, progress=False)
+    assert (again.ran, again.skipped, again.failed) == (1, 2, 0)
+    rows = store.rows()
+    assert len(rows) == 3 == len({r["id"] for r in rows}) and all(r["status"] == "ok" for r in rows)
+    assert sweep.run(cfgs + cfgs, store, workers=0, progress=False).ran == 0  # duplicates in the sweep run once
+    assert not list((tmp_path / "store").glob(".*tmp"))
+    with pytest.raises(InvalidInputError, match="is a file"):
+        ResultStore(tmp_path / "store" / next(iter(os.listdir(tmp_path / "store"))))
+
+
+def test_a_dozen_networks_on_two_workers_survive_a_killed_worker(tmp_path):
+    from dask.distributed import Client, LocalCluster
+
+    cfgs = sweep.grid(cell=["rnn", "gru", "lstm"], gain=[0.5, 1.5], seed=[0, 1], task="memory",
+                      **dict(TINY, iterations=150))
+    store = ResultStore(tmp_path / "store")
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        pids = list(client.run(os.getpid).values())
+        outcome = {}
+
+        def sweep_in_background():
+            try:
+                outcome["result"] = sweep.run(cfgs, store, client=client, progress=False)
+            except Exception as exc:  # an interrupted sweep: the rerun below must complete it
+                outcome["error"] = exc
+
+        thread = threading.Thread(target=sweep_in_background)
+        thread.start()
+        deadline = time.time() + 120
+        while len(store) < 2 and time.time() < deadline:
+            time.sleep(0.05)
+        assert len(store) < len(cfgs), "the sweep finished before a worker could be killed: make networks larger"
+        os.kill(pids[0], signal.SIGKILL)  # a crashed worker, mid-sweep
+        thread.join(timeout=300)
+    rerun = sweep.run(cfgs, store, workers=0, progress=False)
+    rows = store.rows()
+    assert sorted(r["id"] for r in rows) == sorted(c.id for c in cfgs)  # every configuration exactly once
+    assert all(r["status"] == "ok" for r in rows) and rerun.failed == 0
+    assert rerun.ran + rerun.skipped == len(cfgs)
