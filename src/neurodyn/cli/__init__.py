@@ -1,8 +1,8 @@
 """The ``neurodyn`` command: a thin layer that parses, calls the library, prints and saves (typer).
 
 The commands live by subject in ``systems`` (lyapunov, fixed-points), ``continuation`` (bifurcation),
-``validated`` (prove), ``classifier`` (ftle), ``training`` (sharpness, eos) and ``reports`` (demo, report), and are
-registered here in the order ``--help`` lists them.
+``validated`` (prove), ``classifier`` (ftle), ``training`` (sharpness, eos), ``sweep`` (sweep) and ``reports``
+(demo, report), and are registered here in the order ``--help`` lists them.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sys
 import typer
 
 import neurodyn
-from neurodyn.cli import classifier, continuation, reports, systems, training, validated
+from neurodyn.cli import classifier, continuation, reports, sweep, systems, training, validated
 from neurodyn.cli._common import app, console
 
 __all__ = ["app"]
@@ -24,6 +24,7 @@ app.command()(validated.prove)
 app.command()(classifier.ftle)
 app.command()(training.sharpness)
 app.command()(training.eos)
+app.command()(sweep.sweep)
 app.command()(reports.demo)
 app.command()(reports.report)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+import torch
+
 from neurodyn._progress import progress_bar
 from neurodyn.errors import InvalidInputError
 from neurodyn.results import Result
@@ -26,31 +28,26 @@ class SweepResult(Result):
     executor: str = ""
     store: str = ""
 
-    def plot(self, ax=None):
-        """Each finished network's spectrum (exponent against its index divided by the state dimension),
-        coloured by its test performance."""
-        import matplotlib.pyplot as plt
+    @property
+    def finished(self) -> list[dict]:
+        """The rows that finished without error."""
+        return [r for r in self.rows if r["status"] == "ok"]
 
-        if ax is None:
-            _, ax = plt.subplots(figsize=(6, 4.5))
-        ok = [r for r in self.rows if r["status"] == "ok"]
-        if not ok:
-            ax.set_title("no finished networks")
-            return ax
-        perf = [r["performance"] for r in ok]
-        lo, hi = min(perf), max(perf)
-        cmap = plt.get_cmap("viridis")
-        for r in ok:
-            n = len(r["exponents"])
-            ax.plot([(i + 0.5) / n for i in range(n)], r["exponents"], color=cmap((r["performance"] - lo) /
-                                                                                 max(hi - lo, 1e-12)), lw=1)
-        sm = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(lo, hi))
-        ax.figure.colorbar(sm, ax=ax, label="test performance")
-        ax.axhline(0.0, color="k", lw=0.6)
-        ax.set_xlabel("exponent index / state dimension")
-        ax.set_ylabel("Lyapunov exponent (nats per step)")
-        ax.set_title(f"{len(ok)} networks")
-        return ax
+    @property
+    def spectra(self) -> list[torch.Tensor]:
+        """The finished networks' spectra (nats per step, descending; lengths differ with the state size)."""
+        return [torch.tensor(r["exponents"], dtype=torch.float64) for r in self.finished]
+
+    @property
+    def performance(self) -> torch.Tensor:
+        """The finished networks' test performance (accuracy in [0, 1])."""
+        return torch.tensor([r["performance"] for r in self.finished], dtype=torch.float64)
+
+    def plot(self, ax=None):
+        """Each finished network's spectrum against its normalised index, coloured by its test performance."""
+        from neurodyn.features import plot_spectra
+
+        return plot_spectra(self.spectra, self.performance, ax=ax)
 
 
 def run(configs, store, *, client=None, scheduler: str | None = None, workers: int = 2, progress: bool = True,
