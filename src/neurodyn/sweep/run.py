@@ -60,7 +60,8 @@ def run(configs, store, *, client=None, scheduler: str | None = None, workers: i
     Args:
         configs: :class:`SweepConfig` objects (duplicates are run once), e.g. from :func:`grid`.
         store: a :class:`ResultStore` or a folder for one.
-        client: a ``dask.distributed.Client`` to run on (an existing cluster, unchanged).
+        client: a ``dask.distributed.Client`` to run on (an existing cluster, unchanged; its workers need
+            neurodyn installed, as each network is trained by :func:`train_and_measure` there).
         scheduler: the address of a Dask scheduler (``"tcp://host:8786"``) to connect to instead.
         workers: without ``client`` or ``scheduler``: the size of an embedded ``LocalCluster`` (one process and
             one thread per worker); ``0`` runs in this process, one network after the other.
