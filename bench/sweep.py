@@ -41,6 +41,7 @@ def configs(quick: bool):
 
 def main() -> None:
     quick = "--quick" in sys.argv
+    torch.set_num_threads(1)  # the plain loop trains with one thread, as each Dask worker does
     cfgs = configs(quick)
     print(f"# {platform.machine()}, torch {torch.__version__}, {len(cfgs)} networks")
     root = Path(tempfile.mkdtemp())
