@@ -9,6 +9,7 @@ import torch
 
 from neurodyn import features as F
 from neurodyn.errors import InvalidInputError
+from neurodyn.features.aelle import _best_f1
 
 matplotlib.use("Agg")
 
@@ -151,10 +152,10 @@ def test_aelle_deterministic_and_leaves_global_rng(aelle_fit):
 
 def test_f1_search_exact():
     labels = torch.tensor([False, False, True, True])
-    assert F._best_f1(torch.tensor([0.0, 1.0, 2.0, 3.0], dtype=torch.float64), labels)[0] == 1.0
-    assert F._best_f1(torch.tensor([3.0, 2.0, 1.0, 0.0], dtype=torch.float64), labels)[0] == 1.0  # sign flip
+    assert _best_f1(torch.tensor([0.0, 1.0, 2.0, 3.0], dtype=torch.float64), labels)[0] == 1.0
+    assert _best_f1(torch.tensor([3.0, 2.0, 1.0, 0.0], dtype=torch.float64), labels)[0] == 1.0  # sign flip
     # all predicted good is the best one can do for a constant score: F1 = 2 * 2 / (4 + 2)
-    assert F._best_f1(torch.zeros(4, dtype=torch.float64), labels)[0] == pytest.approx(2 / 3)
+    assert _best_f1(torch.zeros(4, dtype=torch.float64), labels)[0] == pytest.approx(2 / 3)
 
 
 # ---------------------------------------------------------------------------------------------- plots
@@ -164,7 +165,7 @@ def test_plots_return_axes(aelle_fit):
     spectra, perf, r = aelle_fit
     ax = F.plot_spectra(spectra, perf)
     assert len(ax.lines) >= len(spectra)
-    feats = F._features_of(spectra)
+    feats = F.features_table(spectra)
     axes = F.plot_feature_scatter(feats, perf)
     assert len(axes) == len(F.FEATURES)
     assert "ρ" in axes[0].get_title()

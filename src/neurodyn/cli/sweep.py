@@ -58,7 +58,7 @@ def sweep(
                        failed=result.failed, seconds=result.seconds, executor=result.executor)
         corr, fit = {}, None
         if len(done) >= 3:
-            corr = ft.feature_correlations(_features(ft, result.spectra), result.performance)
+            corr = ft.feature_correlations(ft.features_table(result.spectra), result.performance)
             if aelle and len(done) >= 8:
                 with console.status("AeLLE"):
                     fit = ft.fit_aelle(result.spectra, result.performance, seed=0)
@@ -74,7 +74,7 @@ def sweep(
 
         write_outputs(out, "sweep", dict(summary=summary, rows=result.rows), draw, ncols=2, size=(12, 4.8))
         if corr:
-            save_figure(lambda axes: ft.plot_feature_scatter(_features(ft, result.spectra), result.performance,
+            save_figure(lambda axes: ft.plot_feature_scatter(ft.features_table(result.spectra), result.performance,
                                                              axes=axes),
                         out / "sweep-features.png", ncols=len(ft.FEATURES), size=(4 * len(ft.FEATURES), 3.8))
     except NeurodynError as exc:
@@ -95,10 +95,3 @@ def sweep(
     console.print(f"store {store}; wrote {out / 'sweep.json'}, {out / 'sweep.png'}"
                   + (f" and {out / 'sweep-features.png'}" if corr else ""))
 
-
-def _features(ft, spectra):
-    """Features of spectra of different lengths: one row each, stacked."""
-    import torch
-
-    rows = [ft.spectrum_features(s) for s in spectra]
-    return {k: torch.tensor([r[k] for r in rows], dtype=torch.float64) for k in ft.FEATURES}
