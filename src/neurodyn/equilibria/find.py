@@ -21,6 +21,8 @@ from neurodyn.systems.torch_adapters import as_system
 
 # Starts whose Newton step lands within JOIN * (state scale) of a root already reached stop there.
 JOIN = 1e-4
+# ... and are admitted in waves, WAVE of them first (see solver.solve)
+WAVE = 64
 
 
 def _distances(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -207,7 +209,7 @@ def find_fixed_points(
         x0, inverse = torch.unique(x0, dim=0, return_inverse=True)
         common = dict(tol=tol, maxiter=maxiter, radius0=scale, max_radius=1e3 * scale, inside=inside)
         sol = solver.solve(F.solve_with_jacobian, F.solve, x0, residual=F.norm, join_radius=JOIN * scale,
-                           on_finished=advance, **common)
+                           on_finished=advance, waves=WAVE, seed=seed, **common)
         if F.reduced:  # starts that found no root go again on F itself, whose q defines the slow points
             rest = torch.nonzero((sol.status != solver.ROOT) & (sol.status != solver.JOINED)
                                  & (sol.status != solver.DIVERGED)).flatten()

@@ -109,6 +109,11 @@ def gru_blocks(x, h, w: LayerWeights, need_din: bool = True):
     return ((1 - z) * n + z * h,), blocks
 
 
+def gru_candidate(x, h, w: LayerWeights) -> torch.Tensor:
+    """The candidate state ``n(x, h)`` alone (see :func:`gru_candidate_blocks`)."""
+    return _gru_parts(x, h, w)[2]
+
+
 def gru_candidate_blocks(x, h, w: LayerWeights, need_din: bool = True):
     """The candidate state ``n(x, h)`` and its derivatives ``dn/dh`` and (if ``need_din``) ``dn/dx``.
 

@@ -298,10 +298,11 @@ class _RecurrentStack:
         for layer, w in enumerate(self.layers):
             rows = self._slice("h", layer)
             inp = u if layer == 0 else x[..., self._slice("h", layer - 1)]
-            n, blocks = cells.gru_candidate_blocks(inp, x[..., rows], w, need_din=with_jacobian and layer > 0)
-            G[layer] = n - x[..., rows]
             if not with_jacobian:
+                G[layer] = cells.gru_candidate(inp, x[..., rows], w) - x[..., rows]
                 continue
+            n, blocks = cells.gru_candidate_blocks(inp, x[..., rows], w, need_din=layer > 0)
+            G[layer] = n - x[..., rows]
             if J is None:  # one layer: the block is the Jacobian
                 J = blocks[("h", "h")]
                 if J.shape[:-2] != batch:

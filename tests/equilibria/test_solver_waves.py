@@ -1,0 +1,60 @@
+"""The batched dogleg solver: solving in waves joins known roots and changes no start's root."""
+
+import itertools
+
+import torch
+
+from neurodyn.equilibria import solver
+
+# F(x) = x^3 - x in each of 3 coordinates: 27 regular roots, {-1, 0, 1}^3, with J = diag(3 x^2 - 1)
+ROOTS = torch.tensor(list(itertools.product([-1.0, 0.0, 1.0], repeat=3)), dtype=torch.float64)
+
+
+def fun(x):
+    return x**3 - x
+
+
+def fun_jac(x):
+    return fun(x), torch.diag_embed(3 * x * x - 1)
+
+
+def _nearest_root(x):
+    d, i = (x.unsqueeze(1) - ROOTS).norm(dim=-1).min(1)
+    return d, i
+
+
+def _starts(S=600, seed=1):
+    gen = torch.Generator().manual_seed(seed)
+    x = 2.4 * torch.rand(S, 3, generator=gen, dtype=torch.float64) - 1.2
+    return x[((x * x - 1 / 3).abs() > 0.05).all(-1)]  # away from the fold lines x = +-1/sqrt(3)
+
+
+def test_waves_reach_the_same_root_from_every_start_with_fewer_jacobians():
+    x0 = _starts()
+    opts = dict(tol=1e-12, maxiter=100, radius0=1.0)
+    plain = solver.solve(fun_jac, fun, x0, **opts)
+    waves = solver.solve(fun_jac, fun, x0, join_radius=1e-4, waves=16, **opts)
+    assert bool((plain.status == solver.ROOT).all())
+    assert bool(((waves.status == solver.ROOT) | (waves.status == solver.JOINED)).all())
+    d_plain, root_plain = _nearest_root(plain.x)
+    d_waves, root_waves = _nearest_root(waves.x)
+    assert float(d_plain.max()) < 1e-12 and float(d_waves.max()) < 1e-12
+    assert torch.equal(root_plain, root_waves)
+    assert int((waves.status == solver.JOINED).sum()) > len(x0) // 2
+    assert waves.jacobians < 0.8 * plain.jacobians
+
+
+def test_a_start_next_to_a_known_root_joins_it_after_one_linearisation():
+    x0 = ROOTS[:5] + 1e-3
+    sol = solver.solve(fun_jac, fun, x0, tol=1e-12, join_radius=1e-4, known=ROOTS[:5].clone())
+    assert bool((sol.status == solver.JOINED).all())
+    assert sol.jacobians == 5
+    assert torch.equal(sol.x, ROOTS[:5])
+
+
+def test_without_joining_waves_are_one_plain_solve():
+    x0 = _starts(200)
+    opts = dict(tol=1e-12, maxiter=100)
+    a = solver.solve(fun_jac, fun, x0, **opts)
+    b = solver.solve(fun_jac, fun, x0, waves=16, **opts)
+    assert torch.equal(a.x, b.x) and torch.equal(a.status, b.status) and a.jacobians == b.jacobians
