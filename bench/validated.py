@@ -97,7 +97,7 @@ def hopf(sizes, per_size: int, arb_up_to: int):
                 break
             width *= 2
         t0 = time.perf_counter()
-        proofs = [nd.prove_hopf(system, h) for h in points]
+        proofs = nd.prove_hopf(system, points)
         t_proof = (time.perf_counter() - t0) / max(len(points), 1)
         arb = ""
         if n <= arb_up_to:
@@ -119,7 +119,7 @@ def all_hopf(n: int, limit: int | None):
     if limit is not None:
         points = points[:limit]
     t0 = time.perf_counter()
-    proofs = [nd.prove_hopf(system, h) for h in points]
+    proofs = nd.prove_hopf(system, points)
     t_prove = time.perf_counter() - t0
     pairs = int((np.linalg.eigvals(A.numpy()).imag > 0).sum())
     proved = sum(p.proved for p in proofs)

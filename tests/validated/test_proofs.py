@@ -121,8 +121,9 @@ def test_every_hopf_point_of_a_random_family_is_proven_at_the_exact_eigenvalue(n
     with ctx.workprec(256):
         exact = [lam for lam in acb_mat(arb_mat(A.numpy().tolist())).eig() if lam.imag > 0]
     assert len(hopf) == len(exact)
-    for h in hopf:
-        proof = prove_hopf(system, h)
+    proofs = prove_hopf(system, hopf)  # all at once: one shared eigen-decomposition (the Jacobians are A + alpha I)
+    assert isinstance(proofs, list) and len(proofs) == len(hopf)
+    for h, proof in zip(hopf, proofs, strict=True):
         assert proof.proved, proof.reason
         assert (proof.conclusion == "supercritical") == (h.l1 < 0)
         # the Hopf point of tanh((A + alpha I) x) is alpha = -Re(lambda), omega = Im(lambda): inside the bounds
@@ -145,6 +146,54 @@ def test_hopf_proofs_at_n_200_in_a_window():
         proof = prove_hopf(system, h)
         assert proof.proved, proof.reason
         assert (proof.conclusion == "supercritical") == (h.l1 < 0)
+
+
+def test_a_list_of_hopf_points_shares_one_eigenbasis_and_proves_what_each_alone_proves():
+    gen = torch.Generator().manual_seed(7)
+    A = torch.randn(30, 30, generator=gen, dtype=F64) / 30**0.5
+    system = nd.tanh_family(A)
+    hopf = nd.find_hopf_points(system, param="alpha", at=0.0)[:4]
+    together = prove_hopf(system, hopf)
+    for h, proof in zip(hopf, together, strict=True):
+        alone = prove_hopf(system, h)
+        assert proof.proved and alone.proved and proof.conclusion == alone.conclusion
+        for key in ("alpha", "omega", "l1", "crossing"):  # the same enclosures up to the rounding of other X
+            (lo1, hi1), (lo2, hi2) = proof.bounds[key], alone.bounds[key]
+            assert max(lo1, lo2) <= min(hi1, hi2)
+    assert prove_hopf(system, []) == []
+
+
+def test_eigenbases_are_reused_only_for_a_shift_of_the_identity():
+    from neurodyn.validated.linalg import EigenBases
+
+    M = np.random.default_rng(0).standard_normal((20, 20))
+    bases = EigenBases()
+    first = bases(M)
+    assert bases(M + 0.37 * np.eye(20)) is first
+    E = np.zeros((20, 20))
+    E[3, 5] = 1e-9
+    assert bases(M + E) is not first
+    assert bases(M + np.diag(np.linspace(0, 1e-6, 20))) is not bases(M)
+
+
+def test_bordered_inverse_of_the_left_eigenvector_system_is_accurate():
+    from neurodyn.validated.backend import FastBackend
+    from neurodyn.validated.balls import Ball, defect_norm_upper
+    from neurodyn.validated.hopf import _bordered_inverse
+    from neurodyn.validated.linalg import EigenBases, spectrum_enclosure
+
+    rng = np.random.default_rng(1)
+    n = 25
+    J0 = rng.standard_normal((n, n)) / n**0.5
+    lam, vecs = np.linalg.eig(J0)
+    k = int(np.argmax(lam.imag))
+    J = J0 - lam[k].real * np.eye(n)  # the pair +-i omega on the axis
+    w, q = lam[k].imag, vecs[:, k]
+    spectrum = spectrum_enclosure(FastBackend(), Ball(J), EigenBases())
+    C = _bordered_inverse(spectrum, q, w)
+    Mc = np.block([[J.T + 1j * w * np.eye(n), q[:, None]], [q.conj()[None, :], np.zeros((1, 1))]])
+    M = np.block([[Mc.real, -Mc.imag], [Mc.imag, Mc.real]])
+    assert defect_norm_upper(C, Ball(M)) < 1e-10
 
 
 def test_proofs_serialise_bounds_as_outward_rounded_decimals():

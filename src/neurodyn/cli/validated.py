@@ -114,8 +114,7 @@ def _hopf(system, at, start, stop, backend):
     if not points:
         raise InvalidInputError(f"no Hopf point found from the equilibrium at alpha = {at:g} (the origin's branch): "
                                 "widen --start/--stop or change --at")
-    proofs = [neurodyn.prove_hopf(system, h, backend=backend)
-              for h in track(points, description="proving", console=console, transient=True)]
+    proofs = neurodyn.prove_hopf(system, points, backend=backend, progress=True)
     rows = [("#", "alpha", "omega", "l1", "conclusion", "radius", "s")]
     for i, p in enumerate(proofs):
         rows.append((str(i), _interval(p, "alpha"), _interval(p, "omega"), _interval(p, "l1"),

@@ -203,7 +203,7 @@ def _bifurcation_section(s: DemoSettings, results: dict, key: list, log) -> Sect
     g_max = 5.0
     branch = nd.continue_equilibria(family, param="g", start=0.0, stop=g_max, step=0.05)
     hopf = [sp.hopf for sp in branch.special if sp.kind == "hopf"]
-    proofs = [nd.prove_hopf(family, h) for h in hopf]
+    proofs = nd.prove_hopf(family, hopf)
     first = hopf[0] if hopf else None
     orbits = []
     if first is not None and first.kind != "degenerate":

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from flint import ctx
 
+from neurodyn._progress import progress_bar
 from neurodyn.continuation.hopf import HopfPoint
 from neurodyn.errors import InvalidInputError
 from neurodyn.validated.arb import float_down, float_up
@@ -17,6 +18,7 @@ from neurodyn.validated.balls import upper
 from neurodyn.validated.equilibrium import _point
 from neurodyn.validated.field import TanhNetwork
 from neurodyn.validated.linalg import (
+    EigenBases,
     approximate_inverse,
     existence_and_uniqueness,
     spectrum_enclosure,
@@ -93,7 +95,8 @@ def _jacobian(net, bk, u: _Unknowns, n: int, c: np.ndarray):
     ])
 
 
-def prove_hopf(system, hopf_point: HopfPoint, *, param: str | None = None, backend="fast") -> Proof:
+def prove_hopf(system, hopf_point, *, param: str | None = None, backend="fast",
+               progress: bool = False) -> Proof | list[Proof]:
     """Prove that ``hopf_point`` is a non-degenerate Hopf bifurcation of ``system`` and decide its criticality.
 
     The proof has four parts, each rigorous (interval backend ``backend``):
@@ -115,10 +118,26 @@ def prove_hopf(system, hopf_point: HopfPoint, *, param: str | None = None, backe
 
     Args:
         system: a flow built by :func:`neurodyn.tanh_family` (or ``tanh_field`` with a parameter).
-        hopf_point: a :class:`neurodyn.HopfPoint` of ``system`` (from :func:`neurodyn.find_hopf_points`).
+        hopf_point: a :class:`neurodyn.HopfPoint` of ``system`` (from :func:`neurodyn.find_hopf_points`), or a
+            list of them: each is proved in turn and a list of proofs returned; points whose Jacobians differ
+            by a multiple of the identity (the ``x = 0`` branch of ``tanh((A + alpha I) x)``) then share one
+            float eigen-decomposition.
         param: the parameter's name (default: the Hopf point's).
         backend: ``"fast"`` or ``"arb"``/``"arb:<bits>"``.
+        progress: a progress bar over a list of points.
     """
+    if not isinstance(hopf_point, (list, tuple)):
+        return _prove_hopf(system, hopf_point, param, backend, EigenBases())
+    bases, proofs = EigenBases(), []
+    with progress_bar(progress, len(hopf_point), "proving Hopf points") as advance:
+        for h in hopf_point:
+            proofs.append(_prove_hopf(system, h, param, backend, bases))
+            if advance is not None:
+                advance(1)
+    return proofs
+
+
+def _prove_hopf(system, hopf_point, param, backend, bases: EigenBases) -> Proof:
     t0 = time.perf_counter()
     if not isinstance(hopf_point, HopfPoint):
         raise InvalidInputError(f"prove_hopf needs a HopfPoint (from neurodyn.find_hopf_points), got "
@@ -176,7 +195,7 @@ def prove_hopf(system, hopf_point: HopfPoint, *, param: str | None = None, backe
     # 2. the spectrum at (x*, a*)
     W, t = _field_parts(net, bk, u, (1, 2, 3))
     J = net.jacobian_from(bk, W, t[1])
-    spectrum = spectrum_enclosure(bk, J)
+    spectrum = spectrum_enclosure(bk, J, bases)
     if spectrum is None:
         return failed("the Jacobian's eigenvector matrix is too ill-conditioned to enclose its spectrum", bounds,
                       **done)
@@ -190,7 +209,7 @@ def prove_hopf(system, hopf_point: HopfPoint, *, param: str | None = None, backe
 
     # 3. and 4.: transversality and l1 from the enclosed q, p
     try:
-        crossing, l1, qq = _crossing_and_l1(net, bk, u, W, t, J, n)
+        crossing, l1, qq = _crossing_and_l1(net, bk, u, W, t, J, n, spectrum, z)
     except _NotVerified as exc:
         return failed(str(exc), bounds, eigenvalues=eig, **done)
     with ctx.workprec(128):
@@ -225,17 +244,50 @@ class _NotVerified(Exception):
     pass
 
 
-def _solve(bk, M, b, what):
-    x = verified_solve(bk, M, b)
+def _solve(bk, M, b, what, inverse=None):
+    x = verified_solve(bk, M, b, inverse)
     if x is None:
         raise _NotVerified(f"the linear solve for {what} could not be verified (|I - R M| >= 1)")
     return x
 
 
-def _crossing_and_l1(net, bk, u: _Unknowns, W, t, J, n):
+def _real_form(C: np.ndarray) -> np.ndarray:
+    """``[[Re C, -Im C], [Im C, Re C]]``: ``C`` acting on complex vectors stacked as ``(re; im)``."""
+    return np.block([[C.real, -C.imag], [C.imag, C.real]])
+
+
+def _bordered_inverse(spectrum, q: np.ndarray, w: float) -> np.ndarray:
+    """An approximate inverse of ``[[J^T + i w I, q], [q^H, 0]]`` (real form) from ``J ~ X diag(lam) R``.
+
+    With ``J^T + i w = U diag(mu) V``, ``U = R^T``, ``V = X^T``, ``mu = lam + i w`` and ``mu_k ~ 0`` the critical
+    eigenvalue: if ``mu_k = 0`` exactly, the inverse is ``[[(I - u q^H / g) P (I - q a^T), u / g], [a^T, 0]]``
+    with ``P = sum_{j != k} u_j v_j^T / mu_j``, ``u = U e_k``, ``v = V^T e_k``, ``g = q^H u``, ``a = v / (v^T q)``
+    (project the first block row on ``v`` and the rest on the other ``v_j``). Any approximate inverse is
+    sound (the solve bounds its defect); this one costs a complex product instead of a real ``2n + 2`` inverse.
+    """
+    X, R = spectrum.X, spectrum.R
+    mu = spectrum.centers + 1j * w
+    k = int(np.argmin(np.abs(mu)))
+    inv_mu = 1 / mu
+    inv_mu[k] = 0
+    P = (R.T * inv_mu) @ X.T
+    u, v = R[k], X[:, k]
+    g = np.vdot(q, u)
+    a = v / (v @ q)
+    qP, Pq = q.conj() @ P, P @ q
+    n = len(q)
+    C = np.zeros((n + 1, n + 1), dtype=np.complex128)
+    C[:n, :n] = P - np.outer(u, qP / g) - np.outer(Pq, a) + np.outer(u, a * ((qP @ q) / g))
+    C[:n, n], C[n, :n] = u / g, a
+    return _real_form(C)
+
+
+def _crossing_and_l1(net, bk, u: _Unknowns, W, t, J, n, spectrum, z):
     """Enclosures (Arb scalars) of the crossing speed, of ``l1`` for the eigenvector ``q = v*`` as normalised by
-    the extended system, and of ``q^H q``."""
+    the extended system, and of ``q^H q``. ``spectrum`` (the verified diagonalisation of ``J``) supplies the
+    approximate inverses of the complex systems; ``z`` is the float point of the extended system."""
     s, s2, s3 = t[1], t[2], t[3]
+    q_mid, w_mid = z[n + 1:2 * n + 1] + 1j * z[2 * n + 1:3 * n + 1], float(z[3 * n + 1])
     qr, qi, w = u.vr, u.vi, u.w
     eye = np.eye(n)
     # p: (J^T + i omega) p = 0, q^H p = 1, from the bordered system [[J^T + i w, q], [q^H, 0]] [p; s] = [0; 1]
@@ -246,7 +298,7 @@ def _crossing_and_l1(net, bk, u: _Unknowns, W, t, J, n):
     M = bk.block([[Kr, -Ki], [Ki, Kr]])
     rhs = np.zeros(2 * n + 2)
     rhs[n] = 1.0
-    sol = _solve(bk, M, bk.point(rhs), "the left eigenvector p")
+    sol = _solve(bk, M, bk.point(rhs), "the left eigenvector p", _bordered_inverse(spectrum, q_mid, w_mid))
     pr, pi = sol[:n], sol[n + 1:2 * n + 1]
 
     def pH(yr, yi):  # Re(p^H y)
@@ -276,7 +328,8 @@ def _crossing_and_l1(net, bk, u: _Unknowns, W, t, J, n):
     Wh = W @ h11
     b_term = pH(net.outer(bk, s2 * Wqr * Wh), net.outer(bk, s2 * Wqi * Wh))  # B(q, h11)
     K = bk.block([[-J, -(2.0 * w) * eye], [(2.0 * w) * eye, -J]])  # 2 i omega - J in real form
-    h20 = _solve(bk, K, bk.concatenate(list(b_qq)), "(2 i omega - J)^{-1} B(q, q)")
+    K_inv = _real_form((spectrum.X * (1 / (2j * w_mid - spectrum.centers))) @ spectrum.R)  # X (2iw - lam)^-1 R
+    h20 = _solve(bk, K, bk.concatenate(list(b_qq)), "(2 i omega - J)^{-1} B(q, q)", K_inv)
     Whr, Whi = W @ h20[:n], W @ h20[n:]
     # B(q̄, h20): (W q̄)(W h20) = (Wqr - i Wqi)(Whr + i Whi)
     d_term = pH(net.outer(bk, s2 * (Wqr * Whr + Wqi * Whi)), net.outer(bk, s2 * (Wqr * Whi - Wqi * Whr)))

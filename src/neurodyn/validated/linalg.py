@@ -6,6 +6,7 @@ Norms are max norms (``|x|_inf``, max row sums for matrices) throughout.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -78,15 +79,15 @@ def approximate_inverse(M: np.ndarray) -> np.ndarray | None:
     return R if np.all(np.isfinite(R)) else None
 
 
-def verified_solve(bk, M, b):
+def verified_solve(bk, M, b, inverse: np.ndarray | None = None):
     """An interval enclosure of every solution of ``M' x = b'`` with ``M' in M``, ``b' in b`` (a vector, or a
     matrix of right-hand sides), or ``None`` when the preconditioned matrix is not provably invertible.
 
-    With ``R = inv(mid M)``, ``x̃ = R mid(b)`` and ``delta >= |I - R M|`` (all members): if ``delta < 1`` every
-    ``M'`` is invertible and ``|x' - x̃| <= |R (b - M x̃)| / (1 - delta)`` (a Neumann series bound), column by
-    column.
+    With ``R`` an approximate inverse of ``mid M`` (``inverse``, or computed), ``x̃ = R mid(b)`` and
+    ``delta >= |I - R M|`` (all members): if ``delta < 1`` every ``M'`` is invertible and
+    ``|x' - x̃| <= |R (b - M x̃)| / (1 - delta)`` (a Neumann series bound), column by column.
     """
-    R = approximate_inverse(M.mid)
+    R = approximate_inverse(M.mid) if inverse is None else inverse
     if R is None:
         return None
     x = R @ b.mid
@@ -100,16 +101,54 @@ def verified_solve(bk, M, b):
     return bk.ball(x, np.broadcast_to(err if x.ndim == 2 else err[0], x.shape))
 
 
+class EigenBases:
+    """Float eigenvector matrices ``X`` (of ``mid J``) and approximate inverses ``R ~ X^{-1}``, the last one kept
+    and reused for a matrix that differs from it by a multiple of the identity up to rounding (the same
+    eigenvectors: e.g. the Hopf points on the ``x = 0`` branch of ``tanh((A + alpha I) x)``, whose Jacobians are
+    ``A + alpha I``). Any ``X`` gives a rigorous enclosure; a good one gives tight discs."""
+
+    def __init__(self):
+        self._M = self._basis = None
+
+    def __call__(self, M: np.ndarray) -> _Basis:
+        if self._M is not None and self._M.shape == M.shape:
+            D = M - self._M
+            shift = np.diagonal(D).copy()
+            np.fill_diagonal(D, 0.0)
+            tol = 64 * np.finfo(np.float64).eps * float(np.abs(M).max())
+            if float(np.abs(D).max()) <= tol and float(np.ptp(shift)) <= tol:
+                return self._basis
+        X = torch.linalg.eig(torch.from_numpy(np.ascontiguousarray(M)))[1].numpy()
+        self._M, self._basis = M.copy(), _Basis(X, approximate_inverse(X))
+        return self._basis
+
+
+class _Basis:
+    """``X``, ``R ~ X^{-1}`` (None when ``X`` is numerically singular) and, computed once, ``delta >= |I - R X|``
+    (max row sum of moduli, bounded through the real form)."""
+
+    def __init__(self, X: np.ndarray, R: np.ndarray | None):
+        self.X, self.R = X, R
+
+    @functools.cached_property
+    def delta(self) -> float:
+        Xr, Xi, Rr, Ri = self.X.real.copy(), self.X.imag.copy(), self.R.real.copy(), self.R.imag.copy()
+        return defect_norm_upper(np.block([[Rr, -Ri], [Ri, Rr]]), Ball(np.block([[Xr, -Xi], [Xi, Xr]])))
+
+
 @dataclass(frozen=True)
 class Spectrum:
     """Gershgorin discs ``|lambda - centers[k]| <= radii[k]`` whose union holds every eigenvalue of every matrix
     in the interval matrix; ``component[k]`` labels the connected components of the union (a component of ``m``
-    discs holds exactly ``m`` eigenvalues, counted with multiplicity)."""
+    discs holds exactly ``m`` eigenvalues, counted with multiplicity). ``X`` and ``R`` are the float
+    eigenvector matrix and its approximate inverse used (``J ~ X diag(centers) R``)."""
 
     centers: np.ndarray
     radii: np.ndarray
     component: np.ndarray
     delta: float
+    X: np.ndarray
+    R: np.ndarray
 
     def as_array(self) -> np.ndarray:
         return np.stack([self.centers.real, self.centers.imag, self.radii], axis=1)
@@ -130,7 +169,7 @@ def _complex_product(bk, Rr, Ri, Pr, Pi):
     return bk.point(np.hstack([Rr, -Ri])) @ stacked, bk.point(np.hstack([Ri, Rr])) @ stacked
 
 
-def spectrum_enclosure(bk, J) -> Spectrum | None:
+def spectrum_enclosure(bk, J, bases: EigenBases | None = None) -> Spectrum | None:
     """Gershgorin discs for ``X^{-1} J' X`` over all ``J'`` in the interval matrix ``J``, with ``X`` the float
     eigenvector matrix of ``mid J`` (a verified diagonalisation).
 
@@ -138,14 +177,14 @@ def spectrum_enclosure(bk, J) -> Spectrum | None:
     has max-norm at most ``eps = delta / (1 - delta) |R B|``, so row ``k`` of ``X^{-1} J' X`` is row ``k`` of some
     member of the interval ``R (J X)`` plus a vector of 1-norm ``<= eps``. Complex moduli are bounded by
     ``|re| + |im|``. ``None`` when ``X`` is too ill-conditioned (``delta >= 1``: a defective or nearly defective
-    matrix).
+    matrix). ``bases`` supplies ``X`` (and keeps it for the next call).
     """
-    X = torch.linalg.eig(torch.from_numpy(np.ascontiguousarray(J.mid)))[1].numpy()
-    R = approximate_inverse(X)
+    basis = (bases or EigenBases())(J.mid)
+    X, R = basis.X, basis.R
     if R is None:
         return None
     if isinstance(J, Ball):
-        return _spectrum_by_row_sums(J, X, R)
+        return _spectrum_by_row_sums(J, basis)
     Xr, Xi, Rr, Ri = X.real, X.imag, R.real, R.imag
     n = len(X)
     Er, Ei = _complex_product(bk, Rr, Ri, bk.point(Xr), bk.point(Xi))
@@ -164,10 +203,10 @@ def spectrum_enclosure(bk, J) -> Spectrum | None:
     centers = Cr.mid[diag, diag] + 1j * Ci.mid[diag, diag]
     if not (np.all(np.isfinite(centers)) and np.all(np.isfinite(radii))):
         return None
-    return Spectrum(centers, radii, _components(centers, radii), delta)
+    return Spectrum(centers, radii, _components(centers, radii), delta, X, R)
 
 
-def _spectrum_by_row_sums(J: Ball, X: np.ndarray, R: np.ndarray) -> Spectrum | None:
+def _spectrum_by_row_sums(J: Ball, basis: _Basis) -> Spectrum | None:
     """:func:`spectrum_enclosure` for float64 balls with three complex BLAS products and matrix-vector products.
 
     Gershgorin discs need only the diagonal of ``R J' X`` and its off-diagonal row sums, so the radii of the
@@ -177,9 +216,10 @@ def _spectrum_by_row_sums(J: Ball, X: np.ndarray, R: np.ndarray) -> Spectrum | N
     ``delta >= |I - R X|`` comes from the real form ``[[Re, -Im], [Im, Re]]`` of the product, whose row sums are
     exactly the sums of ``|re| + |im|``.
     """
+    X, R = basis.X, basis.R
     n = len(X)
-    Xr, Xi, Rr, Ri = X.real.copy(), X.imag.copy(), R.real.copy(), R.imag.copy()
-    delta = defect_norm_upper(np.block([[Rr, -Ri], [Ri, Rr]]), Ball(np.block([[Xr, -Xi], [Xi, Xr]])))
+    Xr, Xi, Rr, Ri = X.real, X.imag, R.real, R.imag
+    delta = basis.delta
     if not delta < 1:
         return None
     absX = upper(np.abs(Xr) + np.abs(Xi), 1)
@@ -199,7 +239,7 @@ def _spectrum_by_row_sums(J: Ball, X: np.ndarray, R: np.ndarray) -> Spectrum | N
     centers = Cr[diag, diag] + 1j * Ci[diag, diag]
     if not (np.all(np.isfinite(centers)) and np.all(np.isfinite(radii))):
         return None
-    return Spectrum(centers, radii, _components(centers, radii), delta)
+    return Spectrum(centers, radii, _components(centers, radii), delta, X, R)
 
 
 def _arb_rad(Cr, Ci, diag) -> np.ndarray:
