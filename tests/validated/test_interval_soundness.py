@@ -130,3 +130,15 @@ def test_defect_norm_bounds_the_exact_defect_of_every_member(M, r, th):
         assert bool(exact <= arb(bound))
     # and it is tight: the a-priori rounding terms (~k u |A| |M| ~ 1e-13 here) plus the radius through |A|
     assert bound < 1e-12 + 10 * float(np.abs(A).sum(1).max() * r.sum(1).max())
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(st.floats(0.0, 1e300, allow_subnormal=True), st.floats(0.0, 1e-300, allow_subnormal=True)),
+       st.integers(0, 10**6))
+def test_upper_bounds_the_a_priori_error_bound_exactly(x, k):
+    """``upper(x, k) >= x (1 + (2k + 4) u) + 2^-1022`` in exact arithmetic, subnormals included."""
+    from neurodyn.validated.balls import upper
+
+    with ctx.workprec(PREC):
+        exact = arb(x) * (1 + (2 * k + 4) * arb(2) ** -53) + arb(2) ** -1022
+        assert arb(float(upper(x, k))) >= exact

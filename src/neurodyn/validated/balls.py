@@ -5,9 +5,10 @@ are rigorous under IEEE 754 double precision with rounding to nearest, the only 
 
 * Every radius is computed in floating point from non-negative terms and then passed through :func:`upper`,
   which turns the float value ``x`` of a non-negative expression evaluated with at most ``k`` roundings along any
-  path into a certain upper bound of the exact value: ``x * (1 + (2k + 4) u) + tiny``, rounded up one more ulp
-  (``u = 2**-53``; ``(1 - u)**-k <= 1 + 2 k u`` for ``k u <= 1/2``; ``tiny = 2**-1022`` dominates the absolute
-  errors of gradual underflow, at most ``2**-1075`` per operation, for fewer than ``2**50`` operations).
+  path into a certain upper bound of the exact value, ``x (1 + (2k + 4) u) + tiny`` (``u = 2**-53``;
+  ``(1 - u)**-k <= 1 + 2 k u`` for ``k u <= 1/2``; ``tiny = 2**-1022`` dominates the absolute errors of gradual
+  underflow, at most ``2**-1075`` per operation, for fewer than ``2**50`` operations), itself bounded from above
+  by two float operations, ``fl(fl(x c) + 2 tiny)`` with ``c = 1 + (2k + 8) u`` (see :func:`upper`).
 * Products ``A @ B`` take BLAS's midpoint ``fl(mA @ mB)`` and the a-priori bound
   ``|fl(mA @ mB) - mA @ mB| <= gamma_k |mA| |mB|``, ``gamma_k = k u / (1 - k u)``, valid for any summation order
   and with or without fused multiply-adds (Higham, *Accuracy and Stability of Numerical Algorithms*, 2nd ed.,
@@ -29,8 +30,18 @@ TINY = 2.0**-1022
 
 def upper(x, k: int):
     """A certain upper bound of the exact value of a non-negative expression whose float value is ``x``,
-    evaluated with at most ``k`` roundings along any path (see the module docstring)."""
-    return np.nextafter(np.asarray(x, dtype=np.float64) * (1.0 + (2 * k + 4) * U) + TINY, np.inf)
+    evaluated with at most ``k`` roundings along any path (see the module docstring).
+
+    The bound ``x (1 + (2k + 4) u) + tiny`` is itself rounded up without a directed rounding mode: with ``c =
+    1 + (2k + 8) u`` (a float: ``2k + 8`` is even) and ``t = 2 tiny``, ``a = fl(x c) >= x c (1 - u)`` where ``x c``
+    is normal and ``>= x c - 2**-1075`` where it is subnormal, and ``a + t >= t`` is normal, so
+    ``fl(a + t) >= (a + t)(1 - u)``. Then ``fl(a + t) >= x c (1 - u)**2 + t (1 - u) - 2**-1075 >= x (1 + (2k + 4)
+    u) + tiny``, as ``c (1 - u)**2 >= 1 + (2k + 6) u - (4k + 16) u**2 >= 1 + (2k + 4) u`` for ``(2k + 8) u <= 1``.
+    An overflow gives ``inf``, still an upper bound (and refused where it matters).
+    """
+    if (2 * k + 8) * U > 0.5:
+        raise ValueError(f"too many roundings ({k}) for the a-priori bound")
+    return np.asarray(x, dtype=np.float64) * (1.0 + (2 * k + 8) * U) + 2 * TINY
 
 
 def gamma(k: int) -> float:
@@ -180,7 +191,8 @@ def defect_norm_upper(A: np.ndarray, M: Ball) -> float:
     """
     A = np.asarray(A, dtype=np.float64)
     k = A.shape[1]
-    E = np.eye(A.shape[0], M.shape[1]) - A @ M.mid
+    E = -(A @ M.mid)
+    E[np.diag_indices(min(E.shape))] += 1.0
     cols = upper(gamma(k) * sum_upper(np.abs(M.mid), axis=1) + sum_upper(M.rad, axis=1), 2)
     rows = upper(upper(sum_upper(np.abs(E), axis=1), 1) + upper(np.abs(A) @ cols, k + 1), 2)
     return float(np.max(rows, initial=0.0))

@@ -102,8 +102,11 @@ class TanhNetwork:
             return y
         if self.W1 is None:
             z = bk.inner(np.zeros((len(b1), 1)), np.zeros(1), b1)
-        elif self.W1_is_identity:
-            z = bk.inner(np.eye(len(v)), v, b1)
+        elif self.W1_is_identity:  # v (+ b1) itself, added in Arb (no n x n identity product)
+            with ctx.workprec(bk.prec):
+                z = np.array([arb(x) for x in v.tolist()], dtype=object)
+                if b1 is not None:
+                    z = z + np.array([arb(x) for x in b1.tolist()], dtype=object)
         else:
             z = bk.inner(self.W1, v, b1)
         with ctx.workprec(bk.prec):
