@@ -1,10 +1,12 @@
 """Benchmark: one 32-network sweep (digits read row by row; RNN and GRU, 32 units, 1000 Adam steps, gains 0.5-4,
 two seeds) run three ways in the same process: a plain sequential loop (``sweep.run(..., workers=0)``: train,
 score, spectrum and store write per network, in this process; the reference), and ``sweep.run`` on an embedded
-Dask ``LocalCluster`` with 1 worker and with 2 workers (one process and one thread each). Each run writes a fresh
-store. Reports wall time and throughput, the 2-over-1-worker scaling and Dask's overhead over the plain loop, with
-and without the cluster's start-up. The loop runs first and last and its mean is the reference; each process, the
-loop's included, first trains one tiny network to pay for imports and first calls.
+Dask ``LocalCluster`` with 1 worker and with 2 workers (one process and one thread each). The three take turns
+in rounds, each round running every fourth network on each executor (a fresh cluster per round), so that the
+machine's drift over minutes falls on all three alike; the sums over the rounds are the sweep's times, with the
+mean cluster start-up counted once. Reports wall time and throughput, the 2-over-1-worker scaling and Dask's
+overhead over the plain loop, with and without the start-up. Each process, the loop's included, first trains
+one tiny network to pay for imports and first calls.
 
     python bench/sweep.py            # --quick: 8 smaller networks
 """
@@ -39,56 +41,61 @@ def configs(quick: bool):
                       task="digits", hidden=32, iterations=1000)
 
 
+def _block(cfgs, store, workers: int):
+    """``(start-up s, run s, result)`` of ``cfgs`` in a plain loop (``workers = 0``) or on a fresh local cluster."""
+    if workers == 0:
+        t0 = time.perf_counter()
+        res = sweep.run(cfgs, store, workers=0, progress=False)
+        return 0.0, time.perf_counter() - t0, res
+    from dask.distributed import Client
+
+    from neurodyn.sweep.run import local_cluster
+
+    t0 = time.perf_counter()
+    with local_cluster(workers) as c, Client(c) as client:
+        client.wait_for_workers(workers)
+        client.run(_warm)  # part of starting a worker, as for the loop's process
+        t_start = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        res = sweep.run(cfgs, store, client=client, progress=False)
+        return t_start, time.perf_counter() - t1, res
+
+
 def main() -> None:
     quick = "--quick" in sys.argv
     torch.set_num_threads(1)  # the plain loop trains with one thread, as each Dask worker does
     cfgs = configs(quick)
-    print(f"# {platform.machine()}, torch {torch.__version__}, {len(cfgs)} networks")
+    rounds = 2 if quick else 4
+    print(f"# {platform.machine()}, torch {torch.__version__}, {len(cfgs)} networks in {rounds} interleaved rounds")
     root = Path(tempfile.mkdtemp())
     try:
         _warm()
-        t0 = time.perf_counter()
-        plain = sweep.run(cfgs, root / "store0", workers=0, progress=False)  # a plain loop, writing the same store
-        t_loop = time.perf_counter() - t0
-        busy = {"loop": (t_loop, _compute(plain))}
-        assert plain.failed == 0 and plain.executor == "sequential"
-        from dask.distributed import Client
-
-        from neurodyn.sweep.run import local_cluster
-
-        times = {}
-        for workers in (1, 2):
-            t0 = time.perf_counter()
-            with local_cluster(workers) as c, Client(c) as client:
-                client.wait_for_workers(workers)
-                client.run(_warm)  # part of starting a worker, as for the loop's process above
-                t_start = time.perf_counter() - t0
-                t1 = time.perf_counter()
-                res = sweep.run(cfgs, root / f"store{workers}", client=client, progress=False)
-                t_run = time.perf_counter() - t1
-            assert res.failed == 0 and res.ran == len(cfgs)
-            times[workers] = (t_start, t_run)
-            busy[f"dask, {workers} worker(s)"] = (t_run * workers, _compute(res))
-        # the loop again, after the clusters: the machine's speed drifts by several per cent over minutes
-        t0 = time.perf_counter()
-        assert sweep.run(cfgs, root / "store3", workers=0, progress=False).failed == 0
-        t_again = time.perf_counter() - t0
-        print(f"{'executor':>22} {'wall s':>8} {'networks/min':>13}")
-        print(f"{'plain loop':>22} {t_loop:8.1f} {60 * len(cfgs) / t_loop:13.1f}   (first)")
-        print(f"{'plain loop':>22} {t_again:8.1f} {60 * len(cfgs) / t_again:13.1f}   (last)")
-        t_loop = 0.5 * (t_loop + t_again)
-        for w, (t_start, t_run) in times.items():
-            print(f"{f'dask, {w} worker(s)':>22} {t_start + t_run:8.1f} {60 * len(cfgs) / (t_start + t_run):13.1f}"
-                  f"   (cluster start {t_start:.1f} s, sweep {t_run:.1f} s)")
-        # drift-free: the share of worker time spent outside the networks' own training and spectra
-        for name, (available, compute) in busy.items():
-            print(f"{name:>22}: {100 * (1 - compute / available):5.1f}% of worker time outside the networks "
+        # the machine's speed drifts by up to a quarter over minutes: each executor runs the same share of the
+        # sweep (every rounds-th network) in turn, round after round, so drift falls on all of them alike
+        totals = {w: [0.0, 0.0, 0.0, 0.0] for w in (0, 1, 2)}  # start-up, run, worker time available, compute
+        for r in range(rounds):
+            for w in (0, 1, 2):
+                t_start, t_run, res = _block(cfgs[r::rounds], root / f"store{w}-{r}", w)
+                assert res.failed == 0 and res.ran == len(cfgs[r::rounds])
+                tot = totals[w]
+                tot[0] += t_start / rounds  # one cluster start per sweep: the mean over the rounds
+                tot[1] += t_run
+                tot[2] += t_run * max(w, 1)
+                tot[3] += _compute(res)
+        names = {0: "plain loop", 1: "dask, 1 worker", 2: "dask, 2 workers"}
+        print(f"{'executor':>16} {'wall s':>8} {'networks/min':>13}")
+        for w, (t_start, t_run, _, _) in totals.items():
+            extra = f"   (cluster start {t_start:.1f} s, sweep {t_run:.1f} s)" if w else ""
+            print(f"{names[w]:>16} {t_start + t_run:8.1f} {60 * len(cfgs) / (t_start + t_run):13.1f}{extra}")
+        # where the time goes: the share of worker time spent outside the networks' own training and spectra
+        for w, (_, _, available, compute) in totals.items():
+            print(f"{names[w]:>16}: {100 * (1 - compute / available):5.1f}% of worker time outside the networks "
                   f"({available:.1f} s available, {compute:.1f} s training + spectra)")
-        s1, s2 = times[1], times[2]
-        print(f"scaling 2 vs 1 worker: {sum(s1) / sum(s2):.2f}x with start-up, {s1[1] / s2[1]:.2f}x without")
-        print(f"Dask overhead over the plain loop (1 worker, against the mean of the two loops): "
-              f"{100 * (sum(s1) / t_loop - 1):+.1f}% with start-up, "
-              f"{100 * (s1[1] / t_loop - 1):+.1f}% without")
+        loop, s1, s2 = totals[0], totals[1], totals[2]
+        print(f"scaling 2 vs 1 worker: {sum(s1[:2]) / sum(s2[:2]):.2f}x with start-up, {s1[1] / s2[1]:.2f}x without")
+        print(f"Dask overhead over the plain loop (1 worker): {100 * (sum(s1[:2]) / loop[1] - 1):+.1f}% with start-up, "
+              f"{100 * (s1[1] / loop[1] - 1):+.1f}% without; the networks' own compute: "
+              f"{100 * (s1[3] / loop[3] - 1):+.1f}%")
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

@@ -104,3 +104,17 @@ def test_a_sweep_runs_unchanged_on_an_existing_scheduler(tmp_path):
         assert r["exponents"] == by_id[r["id"]]["exponents"] and r["performance"] == by_id[r["id"]]["performance"]
     with pytest.raises(InvalidInputError, match="either client= or scheduler="):
         sweep.run(cfgs, tmp_path / "x", client=object(), scheduler="tcp://localhost:1", progress=False)
+
+
+def test_the_embedded_cluster_leaves_this_process_environment_alone_and_workers_untrimmed(tmp_path):
+    from dask.distributed import Client
+
+    from neurodyn.sweep.run import local_cluster
+
+    before = dict(os.environ)
+    with local_cluster(1) as cluster, Client(cluster) as client:
+        env = next(iter(client.run(lambda: dict(os.environ)).values()))
+    assert dict(os.environ) == before  # Dask's nanny writes OMP_NUM_THREADS=1 etc. here; undone
+    assert env.get("OMP_NUM_THREADS") == "1" and "MALLOC_TRIM_THRESHOLD_" not in env
+    res = sweep.run(sweep.grid(seed=[0], task="memory", **TINY), tmp_path / "store", workers=1, progress=False)
+    assert res.ran == 1 and res.failed == 0 and dict(os.environ) == before
