@@ -2,6 +2,7 @@
 
 import itertools
 
+import pytest
 import torch
 
 from neurodyn.equilibria import solver
@@ -58,3 +59,13 @@ def test_without_joining_waves_are_one_plain_solve():
     a = solver.solve(fun_jac, fun, x0, **opts)
     b = solver.solve(fun_jac, fun, x0, waves=16, **opts)
     assert torch.equal(a.x, b.x) and torch.equal(a.status, b.status) and a.jacobians == b.jacobians
+
+
+def test_every_wave_gets_maxiter_iterations_and_bad_settings_are_refused():
+    x0 = _starts(100) * 40  # far out: 3 iterations are not enough for any start
+    sol = solver.solve(fun_jac, fun, x0, tol=1e-12, maxiter=3, join_radius=1e-4, waves=8, radius0=0.1)
+    assert bool((sol.status == solver.MAXITER).all()) and sol.iterations == 3
+    assert bool(torch.isfinite(sol.residual).all()) and bool((sol.residual > 0).all())
+    for bad in (dict(maxiter=0), dict(waves=0)):
+        with pytest.raises(ValueError, match="at least 1"):
+            solver.solve(fun_jac, fun, x0, tol=1e-12, join_radius=1e-4, **{"waves": 8, **bad})

@@ -106,11 +106,12 @@ def test_a_sweep_runs_unchanged_on_an_existing_scheduler(tmp_path):
         sweep.run(cfgs, tmp_path / "x", client=object(), scheduler="tcp://localhost:1", progress=False)
 
 
-def test_the_embedded_cluster_leaves_this_process_environment_alone_and_workers_untrimmed(tmp_path):
+def test_the_embedded_cluster_leaves_this_process_environment_alone_and_workers_untrimmed(tmp_path, monkeypatch):
     from dask.distributed import Client
 
     from neurodyn.sweep.run import local_cluster
 
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "65536")  # as any earlier plain Dask cluster leaves it
     before = dict(os.environ)
     with local_cluster(1) as cluster, Client(cluster) as client:
         env = next(iter(client.run(lambda: dict(os.environ)).values()))

@@ -153,7 +153,12 @@ def test_a_list_of_hopf_points_shares_one_eigenbasis_and_proves_what_each_alone_
     A = torch.randn(30, 30, generator=gen, dtype=F64) / 30**0.5
     system = nd.tanh_family(A)
     hopf = nd.find_hopf_points(system, param="alpha", at=0.0)[:4]
-    together = prove_hopf(system, hopf)
+    calls = []
+    eig = torch.linalg.eig
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(torch.linalg, "eig", lambda M: calls.append(1) or eig(M))
+        together = prove_hopf(system, tuple(hopf))
+    assert len(calls) == 1  # the Jacobians are A + alpha I: one eigen-decomposition serves all four
     for h, proof in zip(hopf, together, strict=True):
         alone = prove_hopf(system, h)
         assert proof.proved and alone.proved and proof.conclusion == alone.conclusion

@@ -137,7 +137,8 @@ def find_fixed_points(
             a box are not confined. Iterates that leave it are stopped (counted in ``starts["outside"]``):
             they head for solutions far outside the region the system visits, such as the saturated
             states a GRU only approaches asymptotically. ``float("inf")`` searches everywhere.
-        seed: seed of the starts (the global random state is not used).
+        seed: seed of the starts and of the order in which they are admitted (the global random state is not
+            used).
         progress: show a progress bar over the starts as they finish.
 
     Returns:

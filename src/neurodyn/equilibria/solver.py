@@ -43,11 +43,6 @@ class Solution:
     jacobians: int
 
 
-def _bmv(M: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-    """Batched matrix-vector product ``(b, n, n) @ (b, n) -> (b, n)``."""
-    return (M @ v.unsqueeze(-1)).squeeze(-1)
-
-
 def _linearise(fun_jac: Callable, x: torch.Tensor, max_elements: int):
     """``F``, Newton step (zero where none exists), gradient of q ``J^T F`` and ``J J^T F`` at ``x (b, n)``,
     in chunks of at most ``max_elements`` Jacobian entries."""
@@ -114,7 +109,7 @@ def solve(
     stall_factor: float = 0.5,
     join_radius: float = 0.0,
     on_finished: Callable[[int], None] | None = None,
-    max_elements: int = 1 << 20,
+    max_elements: int | None = None,
     known: torch.Tensor | None = None,
     waves: int | None = None,
     wave_every: int = 3,
@@ -140,8 +135,9 @@ def solve(
             has reached stops there (status JOINED, its ``x`` set to that root): its remaining iterations
             would only repeat that start's quadratic convergence. 0 switches this off.
         on_finished: called with the number of starts that just finished (for a progress bar).
-        max_elements: Jacobian entries formed and factorised at once (8 MiB in float64: chunks that stay in
-            cache between forming, factorising and multiplying run about 1.5x faster than one big batch).
+        max_elements: Jacobian entries formed and factorised at once (default: 2^20, 8 MiB in float64, on the
+            CPU, where chunks that stay in cache between forming, factorising and multiplying run about 1.5x
+            faster than one big batch; 2^25 on accelerators, which want large batches).
         known: ``(R, n)`` roots already reached (by an earlier solve) that starts may join.
         waves, wave_every, seed: with ``join_radius > 0``, admit the starts in waves (a seeded random order):
             ``waves`` of them first, then twice as many every ``wave_every`` iterations (at once when no start is
@@ -151,6 +147,10 @@ def solve(
             Each start gets ``maxiter`` iterations from its admission. None admits all starts at once.
     """
     residual = residual or (lambda x, F: torch.linalg.vector_norm(F, dim=-1))
+    if maxiter < 1 or (waves is not None and waves < 1):
+        raise ValueError(f"maxiter ({maxiter}) and waves ({waves}) must be at least 1")
+    if max_elements is None:
+        max_elements = 1 << 20 if x0.device.type == "cpu" else 1 << 25
     S, n = x0.shape
     dev, dt = x0.device, x0.dtype
     tiny = torch.finfo(dt).tiny
@@ -233,6 +233,7 @@ def solve(
                 near &= status[need] == MAXITER
                 status[need[near]] = JOINED
                 x[need[near]] = roots[j[near]]
+                F[need[near]] = fun(x[need[near]])  # the residual reported is the root's
             alive &= status == MAXITER
         p, predicted = _dogleg(F, pN, ok, g, Jg, radius)
         p = torch.where(alive.unsqueeze(-1), p, torch.zeros_like(p))

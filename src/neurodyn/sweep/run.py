@@ -99,17 +99,20 @@ def run(configs, store, *, client=None, scheduler: str | None = None, workers: i
 
 @contextmanager
 def _environment_kept():
-    """Restore this process's environment variables on exit: a Dask nanny writes its workers' pre-spawn
-    environment (``OMP_NUM_THREADS=1`` and others) into the process that starts them, where it would reach the
-    caller's later subprocesses."""
-    saved = dict(os.environ)
+    """Restore, on exit, the environment variables a Dask nanny writes into the process that starts its workers
+    (its pre-spawn environment: ``OMP_NUM_THREADS=1``, ``MALLOC_TRIM_THRESHOLD_`` and others), where they would
+    reach the caller's later subprocesses. Only those variables are touched."""
+    import dask
+
+    keys = set(dask.config.get("distributed.nanny.pre-spawn-environ", default={})) | {"PYTHONHASHSEED"}
+    saved = {key: os.environ.get(key) for key in keys}
     try:
         yield
     finally:
-        for key in set(os.environ) - set(saved):
-            del os.environ[key]
         for key, value in saved.items():
-            if os.environ.get(key) != value:
+            if value is None:
+                os.environ.pop(key, None)
+            elif os.environ.get(key) != value:
                 os.environ[key] = value
 
 
@@ -129,6 +132,7 @@ def local_cluster(workers: int):
 
     with _environment_kept(), dask.config.set({"distributed.worker.profile.enabled": False,
                                                "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+        os.environ.pop("MALLOC_TRIM_THRESHOLD_", None)  # workers inherit this process's environment (restored)
         return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
 
 

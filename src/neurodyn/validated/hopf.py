@@ -4,6 +4,7 @@ coefficient, all enclosed rigorously (:func:`prove_hopf`)."""
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -126,7 +127,7 @@ def prove_hopf(system, hopf_point, *, param: str | None = None, backend="fast",
         backend: ``"fast"`` or ``"arb"``/``"arb:<bits>"``.
         progress: a progress bar over a list of points.
     """
-    if not isinstance(hopf_point, (list, tuple)):
+    if isinstance(hopf_point, HopfPoint) or not isinstance(hopf_point, Sequence):
         return _prove_hopf(system, hopf_point, param, backend, EigenBases())
     bases, proofs = EigenBases(), []
     with progress_bar(progress, len(hopf_point), "proving Hopf points") as advance:

@@ -171,7 +171,8 @@ def _complex_product(bk, Rr, Ri, Pr, Pi):
 
 def spectrum_enclosure(bk, J, bases: EigenBases | None = None) -> Spectrum | None:
     """Gershgorin discs for ``X^{-1} J' X`` over all ``J'`` in the interval matrix ``J``, with ``X`` the float
-    eigenvector matrix of ``mid J`` (a verified diagonalisation).
+    eigenvector matrix of ``mid J`` or of a matrix that differs from it by a multiple of the identity (a
+    verified diagonalisation; see :class:`EigenBases`).
 
     ``R = inv(X)`` is only approximate: with ``delta >= |I - R X|`` < 1, ``X^{-1} B - R B = ((R X)^{-1} - I) R B``
     has max-norm at most ``eps = delta / (1 - delta) |R B|``, so row ``k`` of ``X^{-1} J' X`` is row ``k`` of some
@@ -218,7 +219,7 @@ def _spectrum_by_row_sums(J: Ball, basis: _Basis) -> Spectrum | None:
     """
     X, R = basis.X, basis.R
     n = len(X)
-    Xr, Xi, Rr, Ri = X.real, X.imag, R.real, R.imag
+    Xr, Xi, Rr, Ri = (np.ascontiguousarray(a) for a in (X.real, X.imag, R.real, R.imag))  # BLAS-ready
     delta = basis.delta
     if not delta < 1:
         return None
