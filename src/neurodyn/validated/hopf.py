@@ -22,6 +22,7 @@ from neurodyn.validated.linalg import (
     EigenBases,
     approximate_inverse,
     existence_and_uniqueness,
+    real_form,
     spectrum_enclosure,
     to_arb,
     verified_solve,
@@ -252,11 +253,6 @@ def _solve(bk, M, b, what, inverse=None):
     return x
 
 
-def _real_form(C: np.ndarray) -> np.ndarray:
-    """``[[Re C, -Im C], [Im C, Re C]]``: ``C`` acting on complex vectors stacked as ``(re; im)``."""
-    return np.block([[C.real, -C.imag], [C.imag, C.real]])
-
-
 def _bordered_inverse(spectrum, q: np.ndarray, w: float) -> np.ndarray:
     """An approximate inverse of ``[[J^T + i w I, q], [q^H, 0]]`` (real form) from ``J ~ X diag(lam) R``.
 
@@ -280,7 +276,7 @@ def _bordered_inverse(spectrum, q: np.ndarray, w: float) -> np.ndarray:
     C = np.zeros((n + 1, n + 1), dtype=np.complex128)
     C[:n, :n] = P - np.outer(u, qP / g) - np.outer(Pq, a) + np.outer(u, a * ((qP @ q) / g))
     C[:n, n], C[n, :n] = u / g, a
-    return _real_form(C)
+    return real_form(C)
 
 
 def _crossing_and_l1(net, bk, u: _Unknowns, W, t, J, n, spectrum, z):
@@ -329,7 +325,7 @@ def _crossing_and_l1(net, bk, u: _Unknowns, W, t, J, n, spectrum, z):
     Wh = W @ h11
     b_term = pH(net.outer(bk, s2 * Wqr * Wh), net.outer(bk, s2 * Wqi * Wh))  # B(q, h11)
     K = bk.block([[-J, -(2.0 * w) * eye], [(2.0 * w) * eye, -J]])  # 2 i omega - J in real form
-    K_inv = _real_form((spectrum.X * (1 / (2j * w_mid - spectrum.centers))) @ spectrum.R)  # X (2iw - lam)^-1 R
+    K_inv = real_form((spectrum.X * (1 / (2j * w_mid - spectrum.centers))) @ spectrum.R)  # X (2iw - lam)^-1 R
     h20 = _solve(bk, K, bk.concatenate(list(b_qq)), "(2 i omega - J)^{-1} B(q, q)", K_inv)
     Whr, Whi = W @ h20[:n], W @ h20[n:]
     # B(q̄, h20): (W q̄)(W h20) = (Wqr - i Wqi)(Whr + i Whi)

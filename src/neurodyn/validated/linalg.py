@@ -123,17 +123,26 @@ class EigenBases:
         return self._basis
 
 
+def real_form(C: np.ndarray) -> np.ndarray:
+    """``[[Re C, -Im C], [Im C, Re C]]``: ``C`` acting on complex vectors stacked as ``(re; im)``."""
+    return np.block([[C.real, -C.imag], [C.imag, C.real]])
+
+
 class _Basis:
-    """``X``, ``R ~ X^{-1}`` (None when ``X`` is numerically singular) and, computed once, ``delta >= |I - R X|``
-    (max row sum of moduli, bounded through the real form)."""
+    """``X``, ``R ~ X^{-1}`` (None when ``X`` is numerically singular) and, computed once, their contiguous real
+    and imaginary parts and ``delta >= |I - R X|`` (max row sum of moduli, bounded through the real form)."""
 
     def __init__(self, X: np.ndarray, R: np.ndarray | None):
         self.X, self.R = X, R
 
     @functools.cached_property
+    def parts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``(Re X, Im X, Re R, Im R)``, contiguous for BLAS."""
+        return tuple(np.ascontiguousarray(a) for a in (self.X.real, self.X.imag, self.R.real, self.R.imag))
+
+    @functools.cached_property
     def delta(self) -> float:
-        Xr, Xi, Rr, Ri = self.X.real.copy(), self.X.imag.copy(), self.R.real.copy(), self.R.imag.copy()
-        return defect_norm_upper(np.block([[Rr, -Ri], [Ri, Rr]]), Ball(np.block([[Xr, -Xi], [Xi, Xr]])))
+        return defect_norm_upper(real_form(self.R), Ball(real_form(self.X)))
 
 
 @dataclass(frozen=True)
@@ -219,7 +228,7 @@ def _spectrum_by_row_sums(J: Ball, basis: _Basis) -> Spectrum | None:
     """
     X, R = basis.X, basis.R
     n = len(X)
-    Xr, Xi, Rr, Ri = (np.ascontiguousarray(a) for a in (X.real, X.imag, R.real, R.imag))  # BLAS-ready
+    Xr, Xi, Rr, Ri = basis.parts
     delta = basis.delta
     if not delta < 1:
         return None
