@@ -9,7 +9,7 @@ from hypothesis.extra.numpy import arrays
 
 from neurodyn.validated.arb import ArbArray
 from neurodyn.validated.backend import ArbBackend, FastBackend
-from neurodyn.validated.balls import Ball, affine, defect_norm_upper
+from neurodyn.validated.balls import Ball, affine, block_matmul, defect_norm_upper
 from neurodyn.validated.linalg import spectrum_enclosure, verified_solve
 
 PREC = 4500  # enough bits that sums of products of floats (exponents -2148 to 2048) are exact
@@ -130,6 +130,34 @@ def test_defect_norm_bounds_the_exact_defect_of_every_member(M, r, th):
         assert bool(exact <= arb(bound))
     # and it is tight: the a-priori rounding terms (~k u |A| |M| ~ 1e-13 here) plus the radius through |A|
     assert bound < 1e-12 + 10 * float(np.abs(A).sum(1).max() * r.sum(1).max())
+
+
+@settings(max_examples=60, deadline=None)
+@given(arrays(np.float64, (6, 6), elements=st.floats(-2, 2)), arrays(np.float64, 6, elements=st.floats(-2, 2)),
+       arrays(np.float64, (6, 6), elements=radius), thetas)
+def test_block_products_keep_the_bound_of_the_plain_product(M, d, r, th):
+    """Blocks at rows/columns (0, 2, 4, 6): one zero, one diagonal, the rest dense; the defect bound computed
+    block by block still holds for every member."""
+    cut = [0, 2, 4, 6]
+    M = M.copy()
+    M[0:2, 4:6] = 0.0
+    M[2:4, 2:4] = np.diag(d[:2])
+    M[4:6, 0:2] = np.diag([0.0, d[2]])
+    M += 6 * np.eye(6)
+    A = np.linalg.inv(M)
+    with ctx.workprec(PREC):  # the block product is within gamma_k |A| |M| of the exact product
+        exact = (arb_mat(A.tolist()) * arb_mat(M.tolist()))
+        P = block_matmul(A, M, cut, cut)
+        # (plus 2^-1020 for underflow: each of the k operations errs by at most 2^-1075 absolutely)
+        tol = (np.abs(A) @ np.abs(M)) * (6 * 2.0**-53 / (1 - 6 * 2.0**-53)) + 2.0**-1020
+        assert all(bool(abs(exact[i, j] - arb(P[i, j])) <= arb(tol[i, j])) for i in range(6) for j in range(6))
+    bound = defect_norm_upper(A, Ball(M, r), (cut, cut))
+    member = sample(Ball(M, r), np.full((6, 6), th))
+    with ctx.workprec(PREC):
+        Aa = A.astype(object)
+        exact = max(sum(abs((1 if i == j else 0) - sum(Aa[i, k] * member[k, j] for k in range(6))) for j in range(6))
+                    for i in range(6))
+        assert bool(exact <= arb(bound))
 
 
 @settings(max_examples=500, deadline=None)

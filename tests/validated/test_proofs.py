@@ -182,10 +182,9 @@ def test_eigenbases_are_reused_only_for_a_shift_of_the_identity():
 
 
 def test_bordered_inverse_of_the_left_eigenvector_system_is_accurate():
-    from neurodyn.validated.backend import FastBackend
     from neurodyn.validated.balls import Ball, defect_norm_upper
-    from neurodyn.validated.hopf import _bordered_inverse
-    from neurodyn.validated.linalg import EigenBases, spectrum_enclosure
+    from neurodyn.validated.hopf import _bordered_inverse, _Inverses
+    from neurodyn.validated.linalg import EigenBases
 
     rng = np.random.default_rng(1)
     n = 25
@@ -194,11 +193,65 @@ def test_bordered_inverse_of_the_left_eigenvector_system_is_accurate():
     k = int(np.argmax(lam.imag))
     J = J0 - lam[k].real * np.eye(n)  # the pair +-i omega on the axis
     w, q = lam[k].imag, vecs[:, k]
-    spectrum = spectrum_enclosure(FastBackend(), Ball(J), EigenBases())
-    C = _bordered_inverse(spectrum, q, w)
+    basis, lam_float = EigenBases().decompose(J)
+    C = _bordered_inverse(_Inverses.of(basis, lam_float, w), q)
     Mc = np.block([[J.T + 1j * w * np.eye(n), q[:, None]], [q.conj()[None, :], np.zeros((1, 1))]])
     M = np.block([[Mc.real, -Mc.imag], [Mc.imag, Mc.real]])
     assert defect_norm_upper(C, Ball(M)) < 1e-10
+
+
+def biased_family(n: int, seed: int):
+    """``tanh((A + alpha I) x + b)``: its Hopf points sit on equilibria away from 0 (tanh'' != 0 there)."""
+    gen = torch.Generator().manual_seed(seed)
+    A = 1.5 * torch.randn(n, n, generator=gen, dtype=F64) / n**0.5
+    return nd.tanh_family(A, b=0.1 * torch.randn(n, generator=gen, dtype=F64), leak=1.0)
+
+
+@pytest.mark.parametrize("n, seed", [(20, 4), (50, 5)])
+def test_extended_inverse_from_the_eigenbasis_is_accurate_off_the_origin(n, seed):
+    from neurodyn.validated.backend import FastBackend
+    from neurodyn.validated.balls import Ball, defect_norm_upper
+    from neurodyn.validated.field import TanhNetwork
+    from neurodyn.validated.hopf import _extended_inverse, _jacobian, _Unknowns
+    from neurodyn.validated.linalg import EigenBases
+
+    system = biased_family(n, seed)
+    points = nd.find_hopf_points(system, param="alpha", at=0.0, interval=(-1.5, 1.5))
+    assert len(points) >= 3
+    bk = FastBackend()
+    for h in points:
+        assert float(h.x.abs().max()) > 0.1  # H = d(Jv)/dx is not zero: the Schur complement is exercised
+        net = TanhNetwork.of(system, "test", {"alpha": h.value})
+        q = h.q.numpy()
+        z = np.concatenate([h.x.numpy(), [h.value], q.real, q.imag, [h.omega]])
+        M = _jacobian(net, bk, _Unknowns(bk, z, n), n, q / np.vdot(q, q).real).mid
+        assert np.abs(M[n:3 * n, :n]).max() > 1e-3
+        basis, lam = EigenBases().decompose(M[:n, :n])
+        inv = _extended_inverse(M, basis, lam, n, h.omega)
+        # A is the exact inverse of M with the critical eigenvalue's remainder mu_k = lam_k - i omega (the float
+        # Hopf point's own error) set to 0: I - A M = A (mu_k x_k r_k in real form), on top of rounding
+        mu_k = abs(lam[inv.k] - 1j * h.omega)
+        perturbation = 2 * mu_k * np.abs(inv.X[:, inv.k]).max() * np.abs(inv.R[inv.k]).sum()
+        dense = defect_norm_upper(np.linalg.inv(M), Ball(M))
+        assert defect_norm_upper(inv.A, Ball(M)) <= 10 * dense + np.abs(inv.A).sum(1).max() * perturbation
+        assert defect_norm_upper(inv.Ji, Ball(M[:n, :n])) <= 10 * defect_norm_upper(np.linalg.inv(M[:n, :n]),
+                                                                                     Ball(M[:n, :n]))
+
+
+def test_hopf_points_off_the_origin_are_proven_and_the_backends_agree():
+    system = biased_family(6, 10)
+    points = nd.find_hopf_points(system, param="alpha", at=0.0, interval=(-1.5, 1.5))
+    assert len(points) == 3
+    fast = prove_hopf(system, points)
+    for h, proof in zip(points, fast, strict=True):
+        assert proof.proved, proof.reason
+        assert (proof.conclusion == "supercritical") == (h.l1 < 0)
+    ref = prove_hopf(system, points[0], backend="arb")
+    assert ref.proved and ref.conclusion == fast[0].conclusion
+    for name in ("alpha", "omega", "l1", "crossing"):  # both enclose the same true values
+        (lo, hi), (rlo, rhi) = fast[0].bounds[name], ref.bounds[name]
+        assert lo <= rhi and rlo <= hi, name
+    assert fast[0].radius <= 10 * ref.radius
 
 
 def test_proofs_serialise_bounds_as_outward_rounded_decimals():

@@ -63,9 +63,10 @@ class Backend:
     def norm_inf_upper(self, x) -> float:
         raise NotImplementedError
 
-    def defect_norm_upper(self, A: np.ndarray, M) -> float:
+    def defect_norm_upper(self, A: np.ndarray, M, blocks=None) -> float:
         """An upper bound of ``|I - A M'|_inf`` over the members ``M'`` of the interval matrix ``M`` (``A`` a float
-        matrix, typically an approximate inverse of ``M``)."""
+        matrix, typically an approximate inverse of ``M``). ``blocks = (rows, cols)``: where ``M`` may be cut
+        into blocks of which some are zero or diagonal (a hint for speed; the bound does not depend on it)."""
         return self.norm_inf_upper(self.eye(A.shape[0]) - self.point(A) @ M)
 
     @property
@@ -104,8 +105,8 @@ class FastBackend(Backend):
     def norm_inf_upper(self, x: Ball) -> float:
         return _balls.norm_inf_upper(x)
 
-    def defect_norm_upper(self, A: np.ndarray, M: Ball) -> float:
-        return _balls.defect_norm_upper(A, M)
+    def defect_norm_upper(self, A: np.ndarray, M: Ball, blocks=None) -> float:
+        return _balls.defect_norm_upper(A, M, blocks)
 
     def affine(self, M, x, b=None) -> Ball:
         return _balls.affine(M, x, b)

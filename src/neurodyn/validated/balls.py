@@ -52,6 +52,11 @@ def gamma(k: int) -> float:
     return float(np.nextafter(np.nextafter(g, np.inf), np.inf))
 
 
+def _finite(a: np.ndarray) -> bool:
+    """All entries finite: one summation pass, and an elementwise check only when the sum overflows or is NaN."""
+    return bool(np.isfinite(np.sum(a))) or bool(np.all(np.isfinite(a)))
+
+
 def _point(x) -> Ball:
     return x if isinstance(x, Ball) else Ball(np.asarray(x, dtype=np.float64))
 
@@ -63,27 +68,35 @@ class Ball:
 
     def __init__(self, mid, rad=None):
         self.mid = np.asarray(mid, dtype=np.float64)
-        if rad is None:
-            self.rad = np.zeros_like(self.mid)
+        self.exact = rad is None  # a point: every radius is 0 (products then skip the radius terms)
+        if self.exact:
+            self.rad = np.zeros(self.mid.shape)
         else:
             rad = np.asarray(rad, dtype=np.float64)
             self.rad = rad if rad.shape == self.mid.shape else np.broadcast_to(rad, self.mid.shape).copy()
-        if not (np.all(np.isfinite(self.mid)) and np.all(self.rad >= 0) and np.all(np.isfinite(self.rad))):
+        if not (_finite(self.mid) and (self.exact or (_finite(self.rad) and self.rad.min(initial=0.0) >= 0))):
             raise FloatingPointError("a ball with a non-finite midpoint or radius encloses nothing useful")
+
+    @classmethod
+    def _of(cls, mid: np.ndarray, rad: np.ndarray, exact: bool) -> Ball:
+        """A ball from parts of an already checked ball (views, transposes): no checks repeated."""
+        ball = cls.__new__(cls)
+        ball.mid, ball.rad, ball.exact = mid, rad, exact
+        return ball
 
     # shape and indexing (exact)
     shape = property(lambda self: self.mid.shape)
     ndim = property(lambda self: self.mid.ndim)
-    T = property(lambda self: Ball(self.mid.T, self.rad.T))
+    T = property(lambda self: Ball._of(self.mid.T, self.rad.T, self.exact))
 
     def __getitem__(self, index) -> Ball:
-        return Ball(self.mid[index], self.rad[index])
+        return Ball._of(self.mid[index], self.rad[index], self.exact)
 
     def __len__(self) -> int:
         return len(self.mid)
 
     def reshape(self, *shape) -> Ball:
-        return Ball(self.mid.reshape(*shape), self.rad.reshape(*shape))
+        return Ball._of(self.mid.reshape(*shape), self.rad.reshape(*shape), self.exact)
 
     def __repr__(self) -> str:
         return f"Ball(shape={self.shape}, max rad={float(self.rad.max(initial=0.0)):.3g})"
@@ -101,7 +114,7 @@ class Ball:
 
     # arithmetic
     def __neg__(self) -> Ball:
-        return Ball(-self.mid, self.rad)
+        return Ball._of(-self.mid, self.rad, self.exact)
 
     def __add__(self, other) -> Ball:
         other = _point(other)
@@ -137,8 +150,8 @@ def matmul(a: Ball, b: Ball) -> Ball:
     k = a.mid.shape[-1]
     mid = a.mid @ b.mid
     abs_b = np.abs(b.mid)
-    rad = np.abs(a.mid) @ (b.rad + gamma(k) * abs_b)
-    if np.any(a.rad):
+    rad = np.abs(a.mid) @ (gamma(k) * abs_b if b.exact else b.rad + gamma(k) * abs_b)
+    if not a.exact and np.any(a.rad):
         rad = rad + a.rad @ (abs_b + b.rad)
     return Ball(mid, upper(rad, k + 6))
 
@@ -182,16 +195,39 @@ def norm_inf_upper(x: Ball) -> float:
     return float(np.max(sum_upper(a, axis=-1) if a.ndim == 2 else a, initial=0.0))
 
 
-def defect_norm_upper(A: np.ndarray, M: Ball) -> float:
+def block_matmul(A: np.ndarray, M: np.ndarray, rows, cols) -> np.ndarray:
+    """``fl(A @ M)`` for a float matrix ``M`` cut into blocks at the row indices ``rows`` and column indices
+    ``cols`` (each list starting at 0 and ending at the size): blocks that are zero are skipped and diagonal
+    blocks applied as column scalings, so a structured ``M`` costs only its dense blocks.
+
+    Every entry is still a sum of the ``k`` products ``A_il M_lj`` (exact zeros left out), evaluated in some
+    order, so the bound ``gamma_k |A| |M|`` of a plain product applies unchanged: it holds for any order of
+    summation (Higham, Sec. 3.1)."""
+    out = np.zeros((A.shape[0], M.shape[1]))
+    for i0, i1 in zip(rows[:-1], rows[1:], strict=True):
+        Ai = A[:, i0:i1]
+        for j0, j1 in zip(cols[:-1], cols[1:], strict=True):
+            blk = M[i0:i1, j0:j1]
+            if not blk.any():
+                continue
+            if blk.shape[0] == blk.shape[1] > 1 and np.count_nonzero(blk) == np.count_nonzero(np.diagonal(blk)):
+                out[:, j0:j1] += Ai * np.diagonal(blk)
+            else:
+                out[:, j0:j1] += Ai @ blk
+    return out
+
+
+def defect_norm_upper(A: np.ndarray, M: Ball, blocks=None) -> float:
     """A certain upper bound of ``max |I - A M'|_inf`` over the members ``M'`` of ``M``, for a float matrix ``A``.
 
     Only row sums are needed, so one BLAS product suffices: with ``P = fl(A mM)`` and ``E = fl(I - P)``,
     ``|I - A M'| <= (1 + u) |E| + gamma_k |A| |mM| + |A| rM`` elementwise, and the row sums of the last two terms
-    are the matrix-vector products ``|A| (gamma_k |mM| 1 + rM 1)``.
+    are the matrix-vector products ``|A| (gamma_k |mM| 1 + rM 1)``. ``blocks = (rows, cols)`` cuts ``mM`` for
+    :func:`block_matmul` (same bound, fewer operations when ``mM`` has zero or diagonal blocks).
     """
     A = np.asarray(A, dtype=np.float64)
     k = A.shape[1]
-    E = -(A @ M.mid)
+    E = -(A @ M.mid if blocks is None else block_matmul(A, M.mid, *blocks))
     E[np.diag_indices(min(E.shape))] += 1.0
     cols = upper(gamma(k) * sum_upper(np.abs(M.mid), axis=1) + sum_upper(M.rad, axis=1), 2)
     rows = upper(upper(sum_upper(np.abs(E), axis=1), 1) + upper(np.abs(A) @ cols, k + 1), 2)

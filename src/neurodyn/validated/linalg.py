@@ -40,7 +40,7 @@ class Existence:
     reason: str = ""
 
 
-def existence_and_uniqueness(bk, A: np.ndarray, G0, jacobian_over, scale: float) -> Existence:
+def existence_and_uniqueness(bk, A: np.ndarray, G0, jacobian_over, scale: float, blocks=None) -> Existence:
     """Newton–Kantorovich in the Krawczyk form used by radii-polynomial proofs.
 
     With ``A`` an approximate inverse of ``DG(z̄)``, ``Y >= |A G(z̄)|`` and ``Z >= sup |I - A DG(z)|`` over the
@@ -51,7 +51,7 @@ def existence_and_uniqueness(bk, A: np.ndarray, G0, jacobian_over, scale: float)
     ``100 Y``), each try one interval product, and the largest that works is the uniqueness radius.
 
     ``G0`` is an interval enclosure of ``G(z̄)``; ``jacobian_over(r)`` an interval enclosure of ``DG`` over
-    ``B(z̄, r)``.
+    ``B(z̄, r)``; ``blocks``: where ``DG`` has zero or diagonal blocks (see ``Backend.defect_norm_upper``).
     """
     Y = bk.norm_inf_upper(bk.point(A) @ G0)
     if not np.isfinite(Y):
@@ -60,7 +60,7 @@ def existence_and_uniqueness(bk, A: np.ndarray, G0, jacobian_over, scale: float)
     for r in sorted({1e-5 * (1 + scale), 1e-8 * (1 + scale), 100 * Y}, reverse=True):
         if not r > Y:
             continue
-        Z = bk.defect_norm_upper(A, jacobian_over(r))
+        Z = bk.defect_norm_upper(A, jacobian_over(r), blocks)
         with ctx.workprec(128):
             if Z < 1 and arb(Y) + arb(Z) * arb(r) < arb(r):
                 return Existence(True, Y, Z, float_up(arb(Y) / (1 - arb(Z))), r)
@@ -79,19 +79,20 @@ def approximate_inverse(M: np.ndarray) -> np.ndarray | None:
     return R if np.all(np.isfinite(R)) else None
 
 
-def verified_solve(bk, M, b, inverse: np.ndarray | None = None):
+def verified_solve(bk, M, b, inverse: np.ndarray | None = None, blocks=None):
     """An interval enclosure of every solution of ``M' x = b'`` with ``M' in M``, ``b' in b`` (a vector, or a
     matrix of right-hand sides), or ``None`` when the preconditioned matrix is not provably invertible.
 
     With ``R`` an approximate inverse of ``mid M`` (``inverse``, or computed), ``x̃ = R mid(b)`` and
     ``delta >= |I - R M|`` (all members): if ``delta < 1`` every ``M'`` is invertible and
-    ``|x' - x̃| <= |R (b - M x̃)| / (1 - delta)`` (a Neumann series bound), column by column.
+    ``|x' - x̃| <= |R (b - M x̃)| / (1 - delta)`` (a Neumann series bound), column by column. ``blocks``: where
+    ``M`` has zero or diagonal blocks (see ``Backend.defect_norm_upper``).
     """
     R = approximate_inverse(M.mid) if inverse is None else inverse
     if R is None:
         return None
     x = R @ b.mid
-    delta = bk.defect_norm_upper(R, M)
+    delta = bk.defect_norm_upper(R, M, blocks)
     with ctx.workprec(128):
         if not delta < 1:
             return None
@@ -108,19 +109,27 @@ class EigenBases:
     ``A + alpha I``). Any ``X`` gives a rigorous enclosure; a good one gives tight discs."""
 
     def __init__(self):
-        self._M = self._basis = None
+        self._M = self._basis = self._lam = None
 
     def __call__(self, M: np.ndarray) -> _Basis:
+        return self.decompose(M)[0]
+
+    def decompose(self, M: np.ndarray) -> tuple[_Basis, np.ndarray]:
+        """The basis for ``M`` and float approximations of ``M``'s eigenvalues, in the order of ``X``'s columns."""
         if self._M is not None and self._M.shape == M.shape:
             D = M - self._M
             shift = np.diagonal(D).copy()
             np.fill_diagonal(D, 0.0)
             tol = 64 * np.finfo(np.float64).eps * float(np.abs(M).max())
             if float(np.abs(D).max()) <= tol and float(np.ptp(shift)) <= tol:
-                return self._basis
-        X = torch.linalg.eig(torch.from_numpy(np.ascontiguousarray(M)))[1].numpy()
-        self._M, self._basis = M.copy(), _Basis(X, approximate_inverse(X))
-        return self._basis
+                return self._basis, self._lam + float(np.mean(shift))
+        try:
+            lam, X = (a.numpy() for a in torch.linalg.eig(torch.from_numpy(np.ascontiguousarray(M))))
+            basis = _Basis(X, approximate_inverse(X))
+        except RuntimeError:  # LAPACK's QR iteration did not converge: no basis (spectra are then refused)
+            lam, basis = np.full(len(M), np.nan + 0j), _Basis(np.eye(len(M), dtype=np.complex128), None)
+        self._M, self._lam, self._basis = M.copy(), lam, basis
+        return basis, lam
 
 
 def real_form(C: np.ndarray) -> np.ndarray:
@@ -178,7 +187,7 @@ def _complex_product(bk, Rr, Ri, Pr, Pi):
     return bk.point(np.hstack([Rr, -Ri])) @ stacked, bk.point(np.hstack([Ri, Rr])) @ stacked
 
 
-def spectrum_enclosure(bk, J, bases: EigenBases | None = None) -> Spectrum | None:
+def spectrum_enclosure(bk, J, bases: EigenBases | _Basis | None = None) -> Spectrum | None:
     """Gershgorin discs for ``X^{-1} J' X`` over all ``J'`` in the interval matrix ``J``, with ``X`` the float
     eigenvector matrix of ``mid J`` or of a matrix that differs from it by a multiple of the identity (a
     verified diagonalisation; see :class:`EigenBases`).
@@ -187,9 +196,10 @@ def spectrum_enclosure(bk, J, bases: EigenBases | None = None) -> Spectrum | Non
     has max-norm at most ``eps = delta / (1 - delta) |R B|``, so row ``k`` of ``X^{-1} J' X`` is row ``k`` of some
     member of the interval ``R (J X)`` plus a vector of 1-norm ``<= eps``. Complex moduli are bounded by
     ``|re| + |im|``. ``None`` when ``X`` is too ill-conditioned (``delta >= 1``: a defective or nearly defective
-    matrix). ``bases`` supplies ``X`` (and keeps it for the next call).
+    matrix). ``bases`` supplies ``X`` (and keeps it for the next call), or is the basis to use as it is (one
+    computed for a nearby matrix: any ``X`` is sound).
     """
-    basis = (bases or EigenBases())(J.mid)
+    basis = bases if isinstance(bases, _Basis) else (bases or EigenBases())(J.mid)
     X, R = basis.X, basis.R
     if R is None:
         return None
