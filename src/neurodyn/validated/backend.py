@@ -18,7 +18,7 @@ from flint import arb, ctx
 from neurodyn.errors import InvalidInputError
 from neurodyn.validated import arb as _arb
 from neurodyn.validated import balls as _balls
-from neurodyn.validated.arb import ArbArray, float_down, float_up
+from neurodyn.validated.arb import ArbArray
 from neurodyn.validated.balls import Ball
 
 
@@ -119,11 +119,14 @@ class FastBackend(Backend):
                             dtype=object)
 
     def from_arb(self, values: np.ndarray) -> Ball:
+        """The Arb balls ``m ± r`` as float balls ``fl(m) ± (r + 2 u |fl(m)|)`` rounded up: ``fl(m)`` is within an
+        ulp (``<= 2 u |fl(m)|``) of ``m`` in any rounding mode, ``r`` (30 significant bits) converts exactly,
+        and the absolute errors of gradual underflow are covered by :func:`~neurodyn.validated.balls.upper`."""
         values = np.asarray(values, dtype=object)
-        lo = np.frompyfunc(float_down, 1, 1)(values).astype(np.float64)
-        hi = np.frompyfunc(float_up, 1, 1)(values).astype(np.float64)
-        mid = 0.5 * (lo + hi)
-        return Ball(mid, _balls.upper(np.maximum(hi - mid, mid - lo), 1))
+        flat = values.ravel().tolist()
+        mid = np.array([float(v.mid()) for v in flat], dtype=np.float64).reshape(values.shape)
+        rad = np.array([float(v.rad()) for v in flat], dtype=np.float64).reshape(values.shape)
+        return Ball(mid, _balls.upper(rad + 2 * _balls.U * np.abs(mid), 2))
 
     def tanh_derivatives(self, y: Ball, orders) -> list[Ball]:
         y = self.point(y)

@@ -195,6 +195,13 @@ def norm_inf_upper(x: Ball) -> float:
     return float(np.max(sum_upper(a, axis=-1) if a.ndim == 2 else a, initial=0.0))
 
 
+def _is_diagonal(blk: np.ndarray) -> bool:
+    """A square block with no non-zero entry off its diagonal (a dense block fails on its first row or column)."""
+    if blk.shape[0] != blk.shape[1] or blk.shape[0] < 2 or blk[0, 1:].any() or blk[1:, 0].any():
+        return False
+    return np.count_nonzero(blk) == np.count_nonzero(np.diagonal(blk))
+
+
 def block_matmul(A: np.ndarray, M: np.ndarray, rows, cols) -> np.ndarray:
     """``fl(A @ M)`` for a float matrix ``M`` cut into blocks at the row indices ``rows`` and column indices
     ``cols`` (each list starting at 0 and ending at the size): blocks that are zero are skipped and diagonal
@@ -203,17 +210,29 @@ def block_matmul(A: np.ndarray, M: np.ndarray, rows, cols) -> np.ndarray:
     Every entry is still a sum of the ``k`` products ``A_il M_lj`` (exact zeros left out), evaluated in some
     order, so the bound ``gamma_k |A| |M|`` of a plain product applies unchanged: it holds for any order of
     summation (Higham, Sec. 3.1)."""
-    out = np.zeros((A.shape[0], M.shape[1]))
-    for i0, i1 in zip(rows[:-1], rows[1:], strict=True):
-        Ai = A[:, i0:i1]
-        for j0, j1 in zip(cols[:-1], cols[1:], strict=True):
+    out = np.empty((A.shape[0], M.shape[1]))
+    for j0, j1 in zip(cols[:-1], cols[1:], strict=True):
+        target, written = out[:, j0:j1], False
+        for i0, i1 in zip(rows[:-1], rows[1:], strict=True):
             blk = M[i0:i1, j0:j1]
             if not blk.any():
                 continue
-            if blk.shape[0] == blk.shape[1] > 1 and np.count_nonzero(blk) == np.count_nonzero(np.diagonal(blk)):
-                out[:, j0:j1] += Ai * np.diagonal(blk)
+            Ai = A[:, i0:i1]
+            if _is_diagonal(blk):
+                part = Ai * np.diagonal(blk)
+            elif not written:  # the first product goes straight into place
+                np.matmul(Ai, blk, out=target)
+                written = True
+                continue
             else:
-                out[:, j0:j1] += Ai @ blk
+                part = Ai @ blk
+            if written:
+                target += part
+            else:
+                target[...] = part
+                written = True
+        if not written:
+            target[...] = 0.0
     return out
 
 
