@@ -161,6 +161,29 @@ def test_block_products_keep_the_bound_of_the_plain_product(M, d, r, th):
         assert bool(exact <= arb(bound))
 
 
+@settings(max_examples=60, deadline=None)
+@given(arrays(np.float64, (4, 3, 3), elements=st.floats(-2, 2)), arrays(np.float64, (3, 3), elements=radius), thetas)
+def test_defect_norms_of_real_forms_from_half_the_rows_hold_for_every_member(parts, r, th):
+    from neurodyn.validated.linalg import real_form
+
+    M = real_form(parts[0] + 6 * np.eye(3) + 1j * parts[1])
+    A = real_form(np.linalg.inv(parts[0] + 6 * np.eye(3) + 1j * parts[1]) + 1e-6 * (parts[2] + 1j * parts[3]))
+    R = np.block([[r, r], [r, r]])
+    half = defect_norm_upper(A, Ball(M, R), real_form=True)
+    full = defect_norm_upper(A, Ball(M, R))
+    assert abs(half - full) <= 1e-6 * full  # the same bound up to rounding, from the top rows only
+    member = sample(Ball(M, R), np.full((6, 6), th))
+    with ctx.workprec(PREC):
+        Aa = A.astype(object)
+        exact = max(sum(abs((1 if i == j else 0) - sum(Aa[i, k] * member[k, j] for k in range(6))) for j in range(6))
+                    for i in range(6))
+        assert bool(exact <= arb(half))
+    # not real forms (the radius pattern broken): every row is used, as without the hint
+    R2 = R.copy()
+    R2[0, 5] = 1e-3
+    assert defect_norm_upper(A, Ball(M, R2), real_form=True) == defect_norm_upper(A, Ball(M, R2))
+
+
 @settings(max_examples=500, deadline=None)
 @given(st.one_of(st.floats(0.0, 1e300, allow_subnormal=True), st.floats(0.0, 1e-300, allow_subnormal=True)),
        st.integers(0, 10**6))

@@ -63,10 +63,11 @@ class Backend:
     def norm_inf_upper(self, x) -> float:
         raise NotImplementedError
 
-    def defect_norm_upper(self, A: np.ndarray, M, blocks=None) -> float:
+    def defect_norm_upper(self, A: np.ndarray, M, blocks=None, real_form: bool = False) -> float:
         """An upper bound of ``|I - A M'|_inf`` over the members ``M'`` of the interval matrix ``M`` (``A`` a float
         matrix, typically an approximate inverse of ``M``). ``blocks = (rows, cols)``: where ``M`` may be cut
-        into blocks of which some are zero or diagonal (a hint for speed; the bound does not depend on it)."""
+        into blocks of which some are zero or diagonal; ``real_form``: ``A`` and ``M`` may be real forms of
+        complex matrices (hints for speed; the bound does not depend on them)."""
         return self.norm_inf_upper(self.eye(A.shape[0]) - self.point(A) @ M)
 
     @property
@@ -105,8 +106,8 @@ class FastBackend(Backend):
     def norm_inf_upper(self, x: Ball) -> float:
         return _balls.norm_inf_upper(x)
 
-    def defect_norm_upper(self, A: np.ndarray, M: Ball, blocks=None) -> float:
-        return _balls.defect_norm_upper(A, M, blocks)
+    def defect_norm_upper(self, A: np.ndarray, M: Ball, blocks=None, real_form: bool = False) -> float:
+        return _balls.defect_norm_upper(A, M, blocks, real_form)
 
     def affine(self, M, x, b=None) -> Ball:
         return _balls.affine(M, x, b)

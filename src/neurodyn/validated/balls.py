@@ -236,19 +236,37 @@ def block_matmul(A: np.ndarray, M: np.ndarray, rows, cols) -> np.ndarray:
     return out
 
 
-def defect_norm_upper(A: np.ndarray, M: Ball, blocks=None) -> float:
+def _is_real_form(X: np.ndarray, sign: float = -1.0) -> bool:
+    """``X = [[P, sign Q], [Q, P]]`` exactly (``sign = -1``: the real form of ``P + i Q``; ``sign = 1``: the
+    pattern of its moduli, as radii have it)."""
+    n = X.shape[0]
+    if n % 2 or X.shape != (n, n):
+        return False
+    h = n // 2
+    return np.array_equal(X[:h, :h], X[h:, h:]) and np.array_equal(X[:h, h:], sign * X[h:, :h])
+
+
+def defect_norm_upper(A: np.ndarray, M: Ball, blocks=None, real_form: bool = False) -> float:
     """A certain upper bound of ``max |I - A M'|_inf`` over the members ``M'`` of ``M``, for a float matrix ``A``.
 
     Only row sums are needed, so one BLAS product suffices: with ``P = fl(A mM)`` and ``E = fl(I - P)``,
     ``|I - A M'| <= (1 + u) |E| + gamma_k |A| |mM| + |A| rM`` elementwise, and the row sums of the last two terms
     are the matrix-vector products ``|A| (gamma_k |mM| 1 + rM 1)``. ``blocks = (rows, cols)`` cuts ``mM`` for
     :func:`block_matmul` (same bound, fewer operations when ``mM`` has zero or diagonal blocks).
+
+    ``real_form``: when ``A`` and ``mM`` are exactly real forms ``[[P, -Q], [Q, P]]`` of complex matrices (and
+    ``rM`` has that pattern), so is the exact ``I - A mM``, whose rows ``i`` and ``i + n/2`` then have equal sums
+    of moduli, as have the rows of ``|A|`` and ``|mM|``, ``rM``: the bound of the top half holds for all rows, and
+    only the top half of the product is formed (checked; otherwise all rows are).
     """
     A = np.asarray(A, dtype=np.float64)
     k = A.shape[1]
+    if real_form and _is_real_form(A) and _is_real_form(M.mid) and (M.exact or _is_real_form(M.rad, 1.0)):
+        A = A[:k // 2]
     E = -(A @ M.mid if blocks is None else block_matmul(A, M.mid, *blocks))
     E[np.diag_indices(min(E.shape))] += 1.0
-    cols = upper(gamma(k) * sum_upper(np.abs(M.mid), axis=1) + sum_upper(M.rad, axis=1), 2)
+    cols = gamma(k) * sum_upper(np.abs(M.mid), axis=1)
+    cols = upper(cols if M.exact else cols + sum_upper(M.rad, axis=1), 2)
     rows = upper(upper(sum_upper(np.abs(E), axis=1), 1) + upper(np.abs(A) @ cols, k + 1), 2)
     return float(np.max(rows, initial=0.0))
 

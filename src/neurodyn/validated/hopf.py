@@ -261,8 +261,8 @@ class _NotVerified(Exception):
     pass
 
 
-def _solve(bk, M, b, what, inverse=None, blocks=None):
-    x = verified_solve(bk, M, b, inverse, blocks)
+def _solve(bk, M, b, what, inverse=None, blocks=None, real_form=False):
+    x = verified_solve(bk, M, b, inverse, blocks, real_form)
     if x is None:
         raise _NotVerified(f"the linear solve for {what} could not be verified (|I - R M| >= 1)")
     return x
@@ -392,7 +392,7 @@ def _crossing_and_l1(net, bk, u: _Unknowns, W, t, J, n, spectrum, z, inv: _Inver
     rhs[n] = 1.0
     cut = [0, n, n + 1, 2 * n + 1, 2 * n + 2]
     sol = _solve(bk, M, bk.point(rhs), "the left eigenvector p", None if inv is None else _bordered_inverse(inv, q_mid),
-                 (cut, cut))
+                 (cut, cut), real_form=True)
     pr, pi = sol[:n], sol[n + 1:2 * n + 1]
 
     def pH(yr, yi):  # Re(p^H y)
@@ -424,7 +424,8 @@ def _crossing_and_l1(net, bk, u: _Unknowns, W, t, J, n, spectrum, z, inv: _Inver
     b_term = pH(net.outer(bk, s2 * Wqr * Wh), net.outer(bk, s2 * Wqi * Wh))  # B(q, h11)
     K = bk.block([[-J, -(2.0 * w) * eye], [(2.0 * w) * eye, -J]])  # 2 i omega - J in real form
     K_inv = real_form((spectrum.X * (1 / (2j * w_mid - spectrum.centers))) @ spectrum.R)  # X (2iw - lam)^-1 R
-    h20 = _solve(bk, K, bk.concatenate(list(b_qq)), "(2 i omega - J)^{-1} B(q, q)", K_inv, ([0, n, 2 * n],) * 2)
+    h20 = _solve(bk, K, bk.concatenate(list(b_qq)), "(2 i omega - J)^{-1} B(q, q)", K_inv, ([0, n, 2 * n],) * 2,
+                 real_form=True)
     Whr, Whi = W @ h20[:n], W @ h20[n:]
     # B(q̄, h20): (W q̄)(W h20) = (Wqr - i Wqi)(Whr + i Whi)
     d_term = pH(net.outer(bk, s2 * (Wqr * Whr + Wqi * Whi)), net.outer(bk, s2 * (Wqr * Whi - Wqi * Whr)))

@@ -79,20 +79,20 @@ def approximate_inverse(M: np.ndarray) -> np.ndarray | None:
     return R if np.all(np.isfinite(R)) else None
 
 
-def verified_solve(bk, M, b, inverse: np.ndarray | None = None, blocks=None):
+def verified_solve(bk, M, b, inverse: np.ndarray | None = None, blocks=None, real_form: bool = False):
     """An interval enclosure of every solution of ``M' x = b'`` with ``M' in M``, ``b' in b`` (a vector, or a
     matrix of right-hand sides), or ``None`` when the preconditioned matrix is not provably invertible.
 
     With ``R`` an approximate inverse of ``mid M`` (``inverse``, or computed), ``x̃ = R mid(b)`` and
     ``delta >= |I - R M|`` (all members): if ``delta < 1`` every ``M'`` is invertible and
-    ``|x' - x̃| <= |R (b - M x̃)| / (1 - delta)`` (a Neumann series bound), column by column. ``blocks``: where
-    ``M`` has zero or diagonal blocks (see ``Backend.defect_norm_upper``).
+    ``|x' - x̃| <= |R (b - M x̃)| / (1 - delta)`` (a Neumann series bound), column by column. ``blocks``, ``real_form``:
+    the structure of ``M`` and ``R`` (hints for speed, see ``Backend.defect_norm_upper``).
     """
     R = approximate_inverse(M.mid) if inverse is None else inverse
     if R is None:
         return None
     x = R @ b.mid
-    delta = bk.defect_norm_upper(R, M, blocks)
+    delta = bk.defect_norm_upper(R, M, blocks, real_form)
     with ctx.workprec(128):
         if not delta < 1:
             return None
