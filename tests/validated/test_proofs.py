@@ -154,9 +154,9 @@ def test_a_list_of_hopf_points_shares_one_eigenbasis_and_proves_what_each_alone_
     system = nd.tanh_family(A)
     hopf = nd.find_hopf_points(system, param="alpha", at=0.0)[:4]
     calls = []
-    eig = torch.linalg.eig
+    eig = np.linalg.eig
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(torch.linalg, "eig", lambda M: calls.append(1) or eig(M))
+        mp.setattr(np.linalg, "eig", lambda M: calls.append(1) or eig(M))
         together = prove_hopf(system, tuple(hopf))
     assert len(calls) == 1  # the Jacobians are A + alpha I: one eigen-decomposition serves all four
     for h, proof in zip(hopf, together, strict=True):

@@ -70,6 +70,11 @@ class Backend:
         complex matrices (hints for speed; the bound does not depend on them)."""
         return self.norm_inf_upper(self.eye(A.shape[0]) - self.point(A) @ M)
 
+    def defect_bound(self, A: np.ndarray, mid: np.ndarray, blocks=None, real_form: bool = False):
+        """A function ``M -> defect_norm_upper(A, M)`` for interval matrices ``M`` near the float midpoint ``mid``
+        (the fast backend forms ``A mid`` once for all of them)."""
+        return lambda M: self.defect_norm_upper(A, M, blocks, real_form)
+
     @property
     def spec(self) -> str:
         """The string :func:`get_backend` turns back into this backend."""
@@ -108,6 +113,9 @@ class FastBackend(Backend):
 
     def defect_norm_upper(self, A: np.ndarray, M: Ball, blocks=None, real_form: bool = False) -> float:
         return _balls.defect_norm_upper(A, M, blocks, real_form)
+
+    def defect_bound(self, A: np.ndarray, mid: np.ndarray, blocks=None, real_form: bool = False):
+        return _balls.DefectBound(A, mid, blocks, real_form)
 
     def affine(self, M, x, b=None) -> Ball:
         return _balls.affine(M, x, b)

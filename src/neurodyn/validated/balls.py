@@ -247,28 +247,52 @@ def _is_real_form(X: np.ndarray, sign: float = -1.0) -> bool:
 
 
 def defect_norm_upper(A: np.ndarray, M: Ball, blocks=None, real_form: bool = False) -> float:
-    """A certain upper bound of ``max |I - A M'|_inf`` over the members ``M'`` of ``M``, for a float matrix ``A``.
+    """A certain upper bound of ``max |I - A M'|_inf`` over the members ``M'`` of ``M``, for a float matrix ``A``
+    (see :class:`DefectBound`, which also serves several ``M`` around one midpoint)."""
+    return DefectBound(A, M.mid, blocks, real_form)(M)
 
-    Only row sums are needed, so one BLAS product suffices: with ``P = fl(A mM)`` and ``E = fl(I - P)``,
-    ``|I - A M'| <= (1 + u) |E| + gamma_k |A| |mM| + |A| rM`` elementwise, and the row sums of the last two terms
-    are the matrix-vector products ``|A| (gamma_k |mM| 1 + rM 1)``. ``blocks = (rows, cols)`` cuts ``mM`` for
-    :func:`block_matmul` (same bound, fewer operations when ``mM`` has zero or diagonal blocks).
 
-    ``real_form``: when ``A`` and ``mM`` are exactly real forms ``[[P, -Q], [Q, P]]`` of complex matrices (and
-    ``rM`` has that pattern), so is the exact ``I - A mM``, whose rows ``i`` and ``i + n/2`` then have equal sums
-    of moduli, as have the rows of ``|A|`` and ``|mM|``, ``rM``: the bound of the top half holds for all rows, and
-    only the top half of the product is formed (checked; otherwise all rows are).
+class DefectBound:
+    """Upper bounds of ``max |I - A M'|_inf`` over the members ``M'`` of interval matrices ``M`` near one float
+    midpoint ``mid``, for a float matrix ``A``: the product is formed once, each ``M`` costs a few passes.
+
+    Only row sums are needed, so one BLAS product suffices: with ``P = fl(A mid)`` and ``E = fl(I - P)``,
+    ``|I - A M'| <= (1 + u) |E| + gamma_k |A| |mid| + |A| |M' - mid|`` elementwise, where ``|M' - mid|`` is
+    bounded by ``|mM - mid| + rM`` (rounded up), and the row sums of the last two terms are the matrix-vector
+    products ``|A| (gamma_k |mid| 1 + |M - mid| 1)``. ``blocks = (rows, cols)`` cuts ``mid`` for
+    :func:`block_matmul` (same bound, fewer operations when ``mid`` has zero or diagonal blocks).
+
+    ``real_form``: when ``A`` and ``mid`` are exactly real forms ``[[P, -Q], [Q, P]]`` of complex matrices (and
+    the radii of ``M`` have that pattern), so is the exact ``I - A mid``, whose rows ``i`` and ``i + n/2`` then
+    have equal sums of moduli, as have the rows of ``|A|``, ``|mid|`` and the radii: the bound of the top half
+    holds for all rows, and only the top half of the product is formed (checked; otherwise all rows are).
     """
-    A = np.asarray(A, dtype=np.float64)
-    k = A.shape[1]
-    if real_form and _is_real_form(A) and _is_real_form(M.mid) and (M.exact or _is_real_form(M.rad, 1.0)):
-        A = A[:k // 2]
-    E = -(A @ M.mid if blocks is None else block_matmul(A, M.mid, *blocks))
-    E[np.diag_indices(min(E.shape))] += 1.0
-    cols = gamma(k) * sum_upper(np.abs(M.mid), axis=1)
-    cols = upper(cols if M.exact else cols + sum_upper(M.rad, axis=1), 2)
-    rows = upper(upper(sum_upper(np.abs(E), axis=1), 1) + upper(np.abs(A) @ cols, k + 1), 2)
-    return float(np.max(rows, initial=0.0))
+
+    def __init__(self, A: np.ndarray, mid: np.ndarray, blocks=None, real_form: bool = False):
+        A = np.asarray(A, dtype=np.float64)
+        self.A_full, self.mid, self.blocks = A, mid, blocks
+        self.k = k = A.shape[1]
+        self.half = real_form and _is_real_form(A) and _is_real_form(mid)
+        self._rows(A[:k // 2] if self.half else A)
+        self.cols0 = gamma(k) * sum_upper(np.abs(mid), axis=1)
+
+    def _rows(self, A: np.ndarray) -> None:
+        E = -(A @ self.mid if self.blocks is None else block_matmul(A, self.mid, *self.blocks))
+        E[np.diag_indices(min(E.shape))] += 1.0
+        self.A, self.E_rows, self.abs_A = A, upper(sum_upper(np.abs(E), axis=1), 1), np.abs(A)
+
+    def __call__(self, M: Ball) -> float:
+        moved = M.mid is not self.mid and not np.array_equal(M.mid, self.mid)
+        if self.half and not (_is_real_form(M.mid) and (M.exact or _is_real_form(M.rad, 1.0))):
+            self.half = False
+            self._rows(self.A_full)
+        cols = self.cols0
+        if moved:  # |M' - mid| <= |mM - mid| + rM: row sums of fl(|mM - mid|) (one rounding) and of rM
+            cols = cols + upper(sum_upper(np.abs(M.mid - self.mid), axis=1), 1)
+        if not M.exact:
+            cols = cols + sum_upper(M.rad, axis=1)
+        rows = upper(self.E_rows + upper(self.abs_A @ upper(cols, 3), self.k + 1), 2)
+        return float(np.max(rows, initial=0.0))
 
 
 _SPLIT = 2.0**27 + 1.0

@@ -57,10 +57,13 @@ def existence_and_uniqueness(bk, A: np.ndarray, G0, jacobian_over, scale: float,
     if not np.isfinite(Y):
         return Existence(False, Y, np.inf, np.inf, 0.0, f"the residual bound Y = {Y} is not finite")
     last = Existence(False, Y, np.inf, np.inf, 0.0, "no radius r* > Y to try")
+    bound = None  # A DG(z̄) is formed once; the enclosures over smaller balls are recentred on its midpoint
     for r in sorted({1e-5 * (1 + scale), 1e-8 * (1 + scale), 100 * Y}, reverse=True):
         if not r > Y:
             continue
-        Z = bk.defect_norm_upper(A, jacobian_over(r), blocks)
+        DG = jacobian_over(r)
+        bound = bound or bk.defect_bound(A, DG.mid, blocks)
+        Z = bound(DG)
         with ctx.workprec(128):
             if Z < 1 and arb(Y) + arb(Z) * arb(r) < arb(r):
                 return Existence(True, Y, Z, float_up(arb(Y) / (1 - arb(Z))), r)
@@ -123,10 +126,11 @@ class EigenBases:
             tol = 64 * np.finfo(np.float64).eps * float(np.abs(M).max())
             if float(np.abs(D).max()) <= tol and float(np.ptp(shift)) <= tol:
                 return self._basis, self._lam + float(np.mean(shift))
-        try:
-            lam, X = (a.numpy() for a in torch.linalg.eig(torch.from_numpy(np.ascontiguousarray(M))))
-            basis = _Basis(X, approximate_inverse(X))
-        except RuntimeError:  # LAPACK's QR iteration did not converge: no basis (spectra are then refused)
+        try:  # numpy's LAPACK: torch 2.13's CPU eig corrupts the heap on some graded matrices (entries 1e-250..1)
+            lam, X = np.linalg.eig(M)
+            basis = _Basis(X.astype(np.complex128), approximate_inverse(X.astype(np.complex128)))
+            lam = lam.astype(np.complex128)
+        except np.linalg.LinAlgError:  # the QR iteration did not converge: no basis (spectra are then refused)
             lam, basis = np.full(len(M), np.nan + 0j), _Basis(np.eye(len(M), dtype=np.complex128), None)
         self._M, self._lam, self._basis = M.copy(), lam, basis
         return basis, lam
