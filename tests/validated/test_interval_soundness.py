@@ -9,7 +9,7 @@ from hypothesis.extra.numpy import arrays
 
 from neurodyn.validated.arb import ArbArray
 from neurodyn.validated.backend import ArbBackend, FastBackend
-from neurodyn.validated.balls import Ball, affine, block_matmul, defect_norm_upper
+from neurodyn.validated.balls import Ball, affine, block_matmul, defect_norm_upper, norm_inf_upper
 from neurodyn.validated.linalg import spectrum_enclosure, verified_solve
 
 PREC = 4500  # enough bits that sums of products of floats (exponents -2148 to 2048) are exact
@@ -207,7 +207,7 @@ def test_a_defect_bound_formed_once_holds_for_balls_around_other_midpoints(M, sh
 
     mid0 = M + 6 * np.eye(5)
     A = np.linalg.inv(mid0)
-    bound = DefectBound(A, mid0)
+    bound = DefectBound(A, Ball(mid0))
     other = Ball(mid0 + 1e-6 * shift, r)  # e.g. an enclosure over a smaller ball with a slightly moved midpoint
     z = bound(other)
     member = sample(other, np.full((5, 5), th))
@@ -218,6 +218,41 @@ def test_a_defect_bound_formed_once_holds_for_balls_around_other_midpoints(M, sh
         assert bool(exact <= arb(z))
     # recentring costs only the moved midpoint through |A|
     assert z <= defect_norm_upper(A, other) + 2e-6 * float(np.abs(A).sum(1).max() * np.abs(shift).sum(1).max())
+    # and |A g| for a ball vector g (the residual bound Y) from the same |A|
+    g = Ball(shift[0], r[0])
+    y = bound.image_norm_upper(g)
+    point = sample(g, np.full(5, th))
+    with ctx.workprec(PREC):
+        assert bool(max(abs(sum(Aa[i, k] * point[k] for k in range(5))) for i in range(5)) <= arb(y))
+    assert y <= 1.01 * norm_inf_upper(A @ g) + 1e-300
+
+
+@settings(max_examples=40, deadline=None)
+@given(arrays(np.float64, (6, 6), elements=st.floats(-2, 2)), arrays(np.float64, (6, 6), elements=st.floats(-1, 1)),
+       arrays(np.float64, (6, 6), elements=radius), thetas)
+def test_defect_bounds_of_block_matrices_hold_for_every_member(M, shift, r, th):
+    """A grid with a zero block, a diagonal block and dense ones; the second matrix moves the midpoints, adds
+    radii and fills the zero block (the bound must see all three)."""
+    from neurodyn.validated.balls import BlockBall, DefectBound
+
+    def grid(mid, rad, fill):
+        b = [[Ball(mid[i:i + 2, j:j + 2], rad[i:i + 2, j:j + 2]) for j in (0, 2, 4)] for i in (0, 2, 4)]
+        b[0][2] = Ball(1e-7 * mid[0:2, 4:6]) if fill else None
+        b[1][1] = Ball(np.diag(np.diag(mid[2:4, 2:4])), np.diag(np.diag(rad[2:4, 2:4])))
+        return BlockBall(b)
+
+    M0 = grid(M + 6 * np.eye(6), np.zeros((6, 6)), False)
+    A = np.linalg.inv(M0.mid)
+    bound = DefectBound(A, M0)
+    other = grid(M + 6 * np.eye(6) + 1e-6 * shift, r, True)
+    z = bound(other)
+    member = sample(other.ball(), np.full((6, 6), th))
+    with ctx.workprec(PREC):
+        Aa = A.astype(object)
+        exact = max(sum(abs((1 if i == j else 0) - sum(Aa[i, k] * member[k, j] for k in range(6))) for j in range(6))
+                    for i in range(6))
+        assert bool(exact <= arb(z))
+    assert abs(bound(M0) - defect_norm_upper(A, M0.ball())) <= 1e-12  # same bound as the assembled matrix
 
 
 @settings(max_examples=500, deadline=None)

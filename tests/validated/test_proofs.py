@@ -212,7 +212,7 @@ def test_extended_inverse_from_the_eigenbasis_is_accurate_off_the_origin(n, seed
     from neurodyn.validated.backend import FastBackend
     from neurodyn.validated.balls import Ball, defect_norm_upper
     from neurodyn.validated.field import TanhNetwork
-    from neurodyn.validated.hopf import _extended_inverse, _jacobian, _Unknowns
+    from neurodyn.validated.hopf import _extended_inverse, _jacobian, _mid_part, _Unknowns
     from neurodyn.validated.linalg import EigenBases
 
     system = biased_family(n, seed)
@@ -224,10 +224,11 @@ def test_extended_inverse_from_the_eigenbasis_is_accurate_off_the_origin(n, seed
         net = TanhNetwork.of(system, "test", {"alpha": h.value})
         q = h.q.numpy()
         z = np.concatenate([h.x.numpy(), [h.value], q.real, q.imag, [h.omega]])
-        M = _jacobian(net, bk, _Unknowns(bk, z, n), n, q / np.vdot(q, q).real).mid
+        DG = _jacobian(net, bk, _Unknowns(bk, z, n), n, q / np.vdot(q, q).real)
+        M = DG.mid
         assert np.abs(M[n:3 * n, :n]).max() > 1e-3
         basis, lam = EigenBases().decompose(M[:n, :n])
-        inv = _extended_inverse(M, basis, lam, n, h.omega)
+        inv = _extended_inverse(_mid_part(DG, n), basis, lam, n, h.omega)
         # A is the exact inverse of M with the critical eigenvalue's remainder mu_k = lam_k - i omega (the float
         # Hopf point's own error) set to 0: I - A M = A (mu_k x_k r_k in real form), on top of rounding
         mu_k = abs(lam[inv.k] - 1j * h.omega)

@@ -70,10 +70,19 @@ class Backend:
         complex matrices (hints for speed; the bound does not depend on them)."""
         return self.norm_inf_upper(self.eye(A.shape[0]) - self.point(A) @ M)
 
-    def defect_bound(self, A: np.ndarray, mid: np.ndarray, blocks=None, real_form: bool = False):
-        """A function ``M -> defect_norm_upper(A, M)`` for interval matrices ``M`` near the float midpoint ``mid``
-        (the fast backend forms ``A mid`` once for all of them)."""
+    def defect_bound(self, A: np.ndarray, M0, blocks=None, real_form: bool = False):
+        """A function ``M -> defect_norm_upper(A, M)`` for interval matrices ``M`` near ``M0`` (the fast backend
+        forms ``A mid(M0)`` once for all of them)."""
         return lambda M: self.defect_norm_upper(A, M, blocks, real_form)
+
+    def block_matrix(self, rows: list[list]):
+        """An interval matrix from a grid of blocks (interval or float arrays, ``None`` for zero blocks; every
+        block row and column needs one that is not ``None``), like :meth:`block`; the fast backend keeps the
+        blocks apart (:class:`~neurodyn.validated.balls.BlockBall`)."""
+        heights = [next(x.shape[0] for x in row if x is not None) for row in rows]
+        widths = [next(row[j].shape[1] for row in rows if row[j] is not None) for j in range(len(rows[0]))]
+        return self.block([[np.zeros((h, w)) if x is None else x for x, w in zip(row, widths, strict=True)]
+                           for row, h in zip(rows, heights, strict=True)])
 
     @property
     def spec(self) -> str:
@@ -114,8 +123,11 @@ class FastBackend(Backend):
     def defect_norm_upper(self, A: np.ndarray, M: Ball, blocks=None, real_form: bool = False) -> float:
         return _balls.defect_norm_upper(A, M, blocks, real_form)
 
-    def defect_bound(self, A: np.ndarray, mid: np.ndarray, blocks=None, real_form: bool = False):
-        return _balls.DefectBound(A, mid, blocks, real_form)
+    def defect_bound(self, A: np.ndarray, M0, blocks=None, real_form: bool = False):
+        return _balls.DefectBound(A, M0, blocks, real_form)
+
+    def block_matrix(self, rows: list[list]) -> _balls.BlockBall:
+        return _balls.BlockBall(rows)
 
     def affine(self, M, x, b=None) -> Ball:
         return _balls.affine(M, x, b)

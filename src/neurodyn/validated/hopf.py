@@ -86,15 +86,27 @@ def _jacobian(net, bk, u: _Unknowns, n: int, c: np.ndarray):
         return net.outer(bk, out)
 
     Fa = net.outer(bk, s * dy)
-    zero_n, zero_1 = np.zeros((n, n)), np.zeros((n, 1))
-    cr, ci = c.real[None, :], c.imag[None, :]
-    return bk.block([
-        [J, _col(Fa), zero_n, zero_n, zero_1],
+    cr, ci = c.real, c.imag
+    return bk.block_matrix([  # None: a zero block
+        [J, _col(Fa), None, None, None],
         [H(u.vr), _col(Ja(u.vr)), J, u.w * eye, _col(u.vi)],
         [H(u.vi), _col(Ja(u.vi)), -(u.w * eye), J, _col(-u.vr)],
-        [np.zeros((1, n)), np.zeros((1, 1)), cr, ci, np.zeros((1, 1))],
-        [np.zeros((1, n)), np.zeros((1, 1)), -ci, cr, np.zeros((1, 1))],
+        [None, None, np.stack([cr, -ci]), np.stack([ci, cr]), None],
     ])
+
+
+def _cuts(n: int) -> tuple[list[int], list[int]]:
+    """The extended Jacobian's block rows ``(F, Re, Im, normalisation)`` and columns ``(x, a, Re v, Im v,
+    omega)``."""
+    return [0, n, 2 * n, 3 * n, 3 * n + 2], [0, n, n + 1, 2 * n + 1, 3 * n + 1, 3 * n + 2]
+
+
+def _mid_part(DG, n: int):
+    """``(i, j) ->`` block ``(i, j)`` (see :func:`_cuts`) of the extended Jacobian's float midpoint."""
+    if hasattr(DG, "mid_block"):
+        return DG.mid_block
+    (rows, cols), M = _cuts(n), DG.mid
+    return lambda i, j: M[rows[i]:rows[i + 1], cols[j]:cols[j + 1]]
 
 
 def prove_hopf(system, hopf_point, *, param: str | None = None, backend="fast",
@@ -170,10 +182,11 @@ def _prove_hopf(system, hopf_point, param, backend, bases: EigenBases) -> Proof:
     # inverse comes from the eigenbasis of J (structured, cheap); the dense inverse is the fallback.
     wide = 2e-5 * (1 + float(np.abs(z).max()))
     DG = _jacobian(net, bk, _Unknowns(bk, z, n, wide), n, c)
-    basis, lam = bases.decompose(DG.mid[:n, :n])
-    fast = _extended_inverse(DG.mid, basis, lam, n, float(z[3 * n + 1]))
+    part = _mid_part(DG, n)
+    basis, lam = bases.decompose(part(0, 0))
+    fast = _extended_inverse(part, basis, lam, n, float(z[3 * n + 1]))
     G0 = _residual(net, bk, z, n, c).mid
-    blocks = ([0, n, 2 * n, 3 * n, 3 * n + 2], [0, n, n + 1, 2 * n + 1, 3 * n + 1, 3 * n + 2])
+    blocks = _cuts(n)
 
     def newton_kantorovich(A):
         z1 = z - A @ G0
@@ -185,7 +198,7 @@ def _prove_hopf(system, hopf_point, param, backend, bases: EigenBases) -> Proof:
             return DG if inside else _jacobian(net, bk, _Unknowns(bk, z1, n, r), n, c)
 
         return z1, existence_and_uniqueness(bk, A, _residual(net, bk, z1, n, c), jacobian_over,
-                                            float(np.abs(z1).max()), blocks)
+                                            float(np.abs(z1).max()), blocks, center=DG)
 
     e = None
     if fast is not None:
@@ -292,9 +305,10 @@ def _real_column(y: np.ndarray) -> np.ndarray:
     return np.stack([np.concatenate([y.real, y.imag]), np.concatenate([-y.imag, y.real])], axis=1)
 
 
-def _extended_inverse(M: np.ndarray, basis, lam: np.ndarray, n: int, w: float) -> _Inverses | None:
+def _extended_inverse(part, basis, lam: np.ndarray, n: int, w: float) -> _Inverses | None:
     """An approximate inverse of the extended system's Jacobian ``M`` (float; unknowns ``(x, a, Re v, Im v,
-    omega)``, rows ``(F, Re, Im, normalisation)``) from the eigenbasis of its block ``J``, for ``O(n^3)`` BLAS
+    omega)``, rows ``(F, Re, Im, normalisation)``; ``part(i, j)`` its blocks, see :func:`_cuts`) from the
+    eigenbasis of its block ``J``, for ``O(n^3)`` BLAS
     products instead of a ``(3n + 2)``-square inversion; None when ``J`` or the critical ``2 x 2`` system is
     singular. Any approximate inverse is sound (the proof bounds its defect).
 
@@ -313,15 +327,15 @@ def _extended_inverse(M: np.ndarray, basis, lam: np.ndarray, n: int, w: float) -
     Xr, Xi, _, _ = basis.parts
     DR = R / lam[:, None]
     Ji = Xr @ DR.real - Xi @ DR.imag  # J^{-1} = X diag(1 / lam) R, real for real J
-    f, H, K = M[:n, n], M[n:, :n], M[n:, n:]
+    f, H = part(0, 1)[:, 0], np.concatenate([part(1, 0), part(2, 0), np.zeros((2, n))])
     Jif = Ji @ f
     HJi = H @ Ji if H.any() else None
-    b_a = K[:, 0] - (0.0 if HJi is None else HJi @ f)
-    b_a, b_w = b_a[:n] + 1j * b_a[n:2 * n], K[:n, -1] + 1j * K[n:2 * n, -1]
+    b_a = np.concatenate([part(i, 1)[:, 0] for i in (1, 2, 3)]) - (0.0 if HJi is None else HJi @ f)
+    b_a, b_w = b_a[:n] + 1j * b_a[n:2 * n], part(1, 4)[:, 0] + 1j * part(2, 4)[:, 0]
     rk, xk = R[k], X[:, k]
     ta, tw = rk @ b_a, rk @ b_w
     T = np.array([[ta.real, tw.real], [ta.imag, tw.imag]])
-    C = M[3 * n:, n + 1:3 * n + 1]  # the normalisation rows, acting on (Re dv, Im dv)
+    C = np.concatenate([part(3, 2), part(3, 3)], axis=1)  # the normalisation rows, acting on (Re dv, Im dv)
     Xk = _real_column(xk)
     try:
         G = np.linalg.solve(T, np.stack([np.concatenate([rk.real, -rk.imag]), np.concatenate([rk.imag, rk.real])]))

@@ -40,7 +40,8 @@ class Existence:
     reason: str = ""
 
 
-def existence_and_uniqueness(bk, A: np.ndarray, G0, jacobian_over, scale: float, blocks=None) -> Existence:
+def existence_and_uniqueness(bk, A: np.ndarray, G0, jacobian_over, scale: float, blocks=None,
+                             center=None) -> Existence:
     """Newton–Kantorovich in the Krawczyk form used by radii-polynomial proofs.
 
     With ``A`` an approximate inverse of ``DG(z̄)``, ``Y >= |A G(z̄)|`` and ``Z >= sup |I - A DG(z)|`` over the
@@ -51,18 +52,24 @@ def existence_and_uniqueness(bk, A: np.ndarray, G0, jacobian_over, scale: float,
     ``100 Y``), each try one interval product, and the largest that works is the uniqueness radius.
 
     ``G0`` is an interval enclosure of ``G(z̄)``; ``jacobian_over(r)`` an interval enclosure of ``DG`` over
-    ``B(z̄, r)``; ``blocks``: where ``DG`` has zero or diagonal blocks (see ``Backend.defect_norm_upper``).
+    ``B(z̄, r)``; ``blocks``: where ``DG`` has zero or diagonal blocks (see ``Backend.defect_norm_upper``);
+    ``center``: an enclosure of ``DG`` near ``z̄`` (e.g. the one ``A`` came from) whose midpoint every ``Z`` is
+    formed around (default: the first ``jacobian_over(r)``).
     """
-    Y = bk.norm_inf_upper(bk.point(A) @ G0)
+    bound = None if center is None else bk.defect_bound(A, center, blocks)
+    if hasattr(bound, "image_norm_upper"):  # |A| is at hand
+        Y = bound.image_norm_upper(G0)
+    else:
+        Y = bk.norm_inf_upper(bk.point(A) @ G0)
     if not np.isfinite(Y):
         return Existence(False, Y, np.inf, np.inf, 0.0, f"the residual bound Y = {Y} is not finite")
     last = Existence(False, Y, np.inf, np.inf, 0.0, "no radius r* > Y to try")
-    bound = None  # A DG(z̄) is formed once; the enclosures over smaller balls are recentred on its midpoint
+    # A DG(z̄) is formed once; the enclosures over smaller balls are recentred on its midpoint
     for r in sorted({1e-5 * (1 + scale), 1e-8 * (1 + scale), 100 * Y}, reverse=True):
         if not r > Y:
             continue
         DG = jacobian_over(r)
-        bound = bound or bk.defect_bound(A, DG.mid, blocks)
+        bound = bound or bk.defect_bound(A, DG, blocks)
         Z = bound(DG)
         with ctx.workprec(128):
             if Z < 1 and arb(Y) + arb(Z) * arb(r) < arb(r):
