@@ -196,7 +196,8 @@ def test_defect_norms_of_real_forms_from_half_the_rows_hold_for_every_member(par
     # not real forms (the radius pattern broken): every row is used, as without the hint
     R2 = R.copy()
     R2[0, 5] = 1e-3
-    assert defect_norm_upper(A, Ball(M, R2), real_form=True) == defect_norm_upper(A, Ball(M, R2))
+    hinted, plain = defect_norm_upper(A, Ball(M, R2), real_form=True), defect_norm_upper(A, Ball(M, R2))
+    assert abs(hinted - plain) <= 1e-12 * plain  # (BLAS may round the same product differently run to run)
 
 
 @settings(max_examples=60, deadline=None)

@@ -350,12 +350,14 @@ class DefectBound:
             self.cols0 = gamma(self.k) * sum_upper(np.abs(self.mid), axis=1)
         self._rows(A[:self.k // 2] if self.half else A)
 
-    def image_norm_upper(self, g: Ball) -> float:
-        """A certain upper bound of ``max |A g'|_inf`` over the members ``g'`` of the ball vector ``g``:
-        ``|A g' - fl(A mg)| <= gamma_k |A| |mg| + |A| rg``, with ``|A|`` already at hand."""
+    def image_norm_upper(self, g: Ball):
+        """A certain upper bound of ``max |A g'|_inf`` over the members ``g'`` of the ball vector ``g`` (for a
+        matrix ``g``, one bound per column): ``|A g' - fl(A mg)| <= gamma_k |A| |mg| + |A| rg``, with ``|A|``
+        already at hand."""
         abs_A = self.abs_A if self.A is self.A_full else np.abs(self.A_full)
         rad = upper(abs_A @ (g.rad + gamma(self.k) * np.abs(g.mid)), self.k + 6)
-        return float(np.max(upper(np.abs(self.A_full @ g.mid) + rad, 1), initial=0.0))
+        bounds = upper(np.abs(self.A_full @ g.mid) + rad, 1)
+        return bounds.max(axis=0) if bounds.ndim == 2 else float(np.max(bounds, initial=0.0))
 
     def _grid_rows(self, f, grid=None) -> np.ndarray:
         """Row-sum bounds ``f(i, j, block)`` added over the blocks of each block row (zero blocks skipped)."""

@@ -102,12 +102,16 @@ def verified_solve(bk, M, b, inverse: np.ndarray | None = None, blocks=None, rea
     if R is None:
         return None
     x = R @ b.mid
-    delta = bk.defect_norm_upper(R, M, blocks, real_form)
+    bound = bk.defect_bound(R, M, blocks, real_form)
+    delta = bound(M)
     with ctx.workprec(128):
         if not delta < 1:
             return None
-        defect = (bk.point(R) @ (b - M @ x)).abs_upper()
-        worst = defect.max(axis=0) if defect.ndim == 2 else defect.max(initial=0.0)
+        if hasattr(bound, "image_norm_upper"):  # |R| is at hand
+            worst = bound.image_norm_upper(b - M @ x)
+        else:
+            defect = (bk.point(R) @ (b - M @ x)).abs_upper()
+            worst = defect.max(axis=0) if defect.ndim == 2 else defect.max(initial=0.0)
         err = np.array([float_up(arb(float(d)) / (1 - arb(delta))) for d in np.ravel(worst)])
     return bk.ball(x, np.broadcast_to(err if x.ndim == 2 else err[0], x.shape))
 
