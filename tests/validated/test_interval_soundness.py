@@ -193,6 +193,12 @@ def test_defect_norms_of_real_forms_from_half_the_rows_hold_for_every_member(par
         exact = max(sum(abs((1 if i == j else 0) - sum(Aa[i, k] * member[k, j] for k in range(6))) for j in range(6))
                     for i in range(6))
         assert bool(exact <= arb(half))
+    # the same matrix kept as a grid of blocks [[P, -Q], [Q, P]]: the same bound
+    from neurodyn.validated.balls import BlockBall
+
+    P, Q = Ball(M[:3, :3], R[:3, :3]), Ball(M[3:, :3], R[3:, :3])
+    grid = BlockBall([[P, -Q], [Q, P]])
+    assert grid.is_real_form() and abs(defect_norm_upper(A, grid, real_form=True) - full) <= 1e-6 * full + 1e-13
     # not real forms (the radius pattern broken): every row is used, as without the hint
     R2 = R.copy()
     R2[0, 5] = 1e-3

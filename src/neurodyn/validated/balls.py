@@ -290,6 +290,35 @@ class BlockBall:
     def ball(self) -> Ball:
         return Ball(self.mid, None if self.exact else self.rad)
 
+    def __matmul__(self, x) -> Ball:
+        """A rigorous ``M @ x`` for a vector or matrix ``x``, block by block."""
+        x = _point(x)
+        parts = []
+        for row in self.grid:
+            acc = None
+            for j, b in enumerate(row):
+                if b is not None:
+                    y = b @ x[self.cols[j]:self.cols[j + 1]]
+                    acc = y if acc is None else acc + y
+            parts.append(acc)
+        return concatenate(parts)
+
+    def is_real_form(self) -> bool:
+        """The block grid is ``[[P, -Q], [Q, P]]`` (midpoints; the radii in the pattern ``[[rP, rQ], [rQ, rP]]``),
+        the real form of the interval matrix ``P + i Q``, exactly."""
+        m = len(self.grid) // 2
+        if 2 * m != len(self.grid) or 2 * m != len(self.grid[0]) or self.rows != self.cols or 2 * self.rows[m] != \
+                self.rows[-1]:
+            return False
+
+        def same(a, b, sign):
+            if a is None or b is None:
+                return a is None and b is None
+            return np.array_equal(a.mid, sign * b.mid) and np.array_equal(a.rad, b.rad)
+
+        return all(same(self.grid[i][j], self.grid[i + m][j + m], 1.0)
+                   and same(self.grid[i][j + m], self.grid[i + m][j], -1.0) for i in range(m) for j in range(m))
+
 
 def _row_sums_upper(parts: list, size: int) -> np.ndarray:
     """An upper bound of the sum of the row-sum bounds ``parts`` (vectors of length ``size``)."""
@@ -338,7 +367,8 @@ class DefectBound:
         self.A_full, self.k = A, A.shape[1]
         self.grid0 = M0.grid if isinstance(M0, BlockBall) else None
         if self.grid0 is not None:
-            self.mid, self.blocks, self.half = None, (M0.rows, M0.cols), False
+            self.mid, self.blocks = None, (M0.rows, M0.cols)
+            self.half = real_form and _is_real_form(A) and M0.is_real_form()
             mids = [[None if b is None else b.mid for b in row] for row in self.grid0]
             self._product = lambda A: block_matmul(A, mids, *self.blocks)
             self.cols0 = gamma(self.k) * self._grid_rows(
@@ -396,6 +426,9 @@ class DefectBound:
         """:meth:`_spread` block by block, for a :class:`BlockBall` on the grid of ``M0``."""
         if not isinstance(M, BlockBall) or (M.rows, M.cols) != self.blocks:
             raise ValueError("the matrix must have the block grid of the one the bound was formed for")
+        if self.half and not M.is_real_form():
+            self.half = False
+            self._rows(self.A_full)
 
         def spread(i, j, b):
             b0 = self.grid0[i][j]

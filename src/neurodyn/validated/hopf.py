@@ -398,15 +398,17 @@ def _crossing_and_l1(net, bk, u: _Unknowns, W, t, J, n, spectrum, z, inv: _Inver
     eye = np.eye(n)
     # p: (J^T + i omega) p = 0, q^H p = 1, from the bordered system [[J^T + i w, q], [q^H, 0]] [p; s] = [0; 1]
     # (nonsingular for a simple eigenvalue, s = 0 at the solution), in real form
-    JT = J.T
-    Kr = bk.block([[JT, qr[:, None]], [qr[None, :], np.zeros((1, 1))]])
-    Ki = bk.block([[w * eye, qi[:, None]], [-qi[None, :], np.zeros((1, 1))]])
-    M = bk.block([[Kr, -Ki], [Ki, Kr]])
+    JT, wI = J.T, w * eye
+    M = bk.block_matrix([  # [[Kr, -Ki], [Ki, Kr]] with Kr = [[J^T, qr], [qr^T, 0]], Ki = [[w I, qi], [-qi^T, 0]]
+        [JT, _col(qr), -wI, _col(-qi)],
+        [qr[None, :], None, qi[None, :], None],
+        [wI, _col(qi), JT, _col(qr)],
+        [-qi[None, :], None, qr[None, :], None],
+    ])
     rhs = np.zeros(2 * n + 2)
     rhs[n] = 1.0
-    cut = [0, n, n + 1, 2 * n + 1, 2 * n + 2]
     sol = _solve(bk, M, bk.point(rhs), "the left eigenvector p", None if inv is None else _bordered_inverse(inv, q_mid),
-                 (cut, cut), real_form=True)
+                 real_form=True)
     pr, pi = sol[:n], sol[n + 1:2 * n + 1]
 
     def pH(yr, yi):  # Re(p^H y)
@@ -436,10 +438,9 @@ def _crossing_and_l1(net, bk, u: _Unknowns, W, t, J, n, spectrum, z, inv: _Inver
     c_term = pH(net.outer(bk, s3 * mod2 * Wqr), net.outer(bk, s3 * mod2 * Wqi))  # C(q, q, q̄)
     Wh = W @ h11
     b_term = pH(net.outer(bk, s2 * Wqr * Wh), net.outer(bk, s2 * Wqi * Wh))  # B(q, h11)
-    K = bk.block([[-J, -(2.0 * w) * eye], [(2.0 * w) * eye, -J]])  # 2 i omega - J in real form
+    K = bk.block_matrix([[-J, -(2.0 * w) * eye], [(2.0 * w) * eye, -J]])  # 2 i omega - J in real form
     K_inv = real_form((spectrum.X * (1 / (2j * w_mid - spectrum.centers))) @ spectrum.R)  # X (2iw - lam)^-1 R
-    h20 = _solve(bk, K, bk.concatenate(list(b_qq)), "(2 i omega - J)^{-1} B(q, q)", K_inv, ([0, n, 2 * n],) * 2,
-                 real_form=True)
+    h20 = _solve(bk, K, bk.concatenate(list(b_qq)), "(2 i omega - J)^{-1} B(q, q)", K_inv, real_form=True)
     Whr, Whi = W @ h20[:n], W @ h20[n:]
     # B(q̄, h20): (W q̄)(W h20) = (Wqr - i Wqi)(Whr + i Whi)
     d_term = pH(net.outer(bk, s2 * (Wqr * Whr + Wqi * Whi)), net.outer(bk, s2 * (Wqr * Whi - Wqi * Whr)))

@@ -166,7 +166,7 @@ class _Basis:
 
     @functools.cached_property
     def delta(self) -> float:
-        return defect_norm_upper(real_form(self.R), Ball(real_form(self.X)))
+        return defect_norm_upper(real_form(self.R), Ball(real_form(self.X)), real_form=True)
 
 
 @dataclass(frozen=True)
