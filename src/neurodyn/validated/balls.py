@@ -225,7 +225,7 @@ def block_matmul(A: np.ndarray, M, rows, cols) -> np.ndarray:
         target, written = out[:, j0:j1], False
         for i, (i0, i1) in enumerate(zip(rows[:-1], rows[1:], strict=True)):
             blk = grid[i][j]
-            if blk is None:
+            if blk is None or not blk.any():  # (a block of a BlockBall may be zero at its midpoint)
                 continue
             Ai = A[:, i0:i1]
             if _is_diagonal(blk):
