@@ -193,6 +193,15 @@ def test_defect_norms_of_real_forms_from_half_the_rows_hold_for_every_member(par
         exact = max(sum(abs((1 if i == j else 0) - sum(Aa[i, k] * member[k, j] for k in range(6))) for j in range(6))
                     for i in range(6))
         assert bool(exact <= arb(half))
+    # |A g| for a ball vector g from the top half of |A|
+    from neurodyn.validated.balls import DefectBound
+
+    g = Ball(parts[2][0].repeat(2), r[0].repeat(2))
+    bound = DefectBound(A, Ball(M, R), real_form=True)
+    assert bound.A is not bound.A_full  # the half-row path
+    y, point = bound.image_norm_upper(g), sample(g, np.full(6, th))
+    with ctx.workprec(PREC):
+        assert bool(max(abs(sum(Aa[i, k] * point[k] for k in range(6))) for i in range(6)) <= arb(y))
     # the same matrix kept as a grid of blocks [[P, -Q], [Q, P]]: the same bound
     from neurodyn.validated.balls import BlockBall
 
@@ -260,6 +269,18 @@ def test_defect_bounds_of_block_matrices_hold_for_every_member(M, shift, r, th):
                     for i in range(6))
         assert bool(exact <= arb(z))
     assert abs(bound(M0) - defect_norm_upper(A, M0.ball())) <= 1e-12  # same bound as the assembled matrix
+
+
+@settings(max_examples=100, deadline=None)
+@given(balls((4, 4)), balls(()), thetas)
+def test_diagonal_shifts_and_scaled_identities_contain_the_exact_matrices(M, a, th):
+    fast = FastBackend()
+    sM, sa = sample(M, np.full((4, 4), th)), sample(a, np.array(th))
+    with ctx.workprec(PREC):
+        shifted = np.array([[sM[i, j] + (sa if i == j else 0) for j in range(4)] for i in range(4)], dtype=object)
+        scaled = np.array([[sa if i == j else arb(0) for j in range(4)] for i in range(4)], dtype=object)
+    assert contains(fast.shift_diagonal(M, a), shifted)
+    assert contains(fast.scaled_eye(a, 4), scaled)
 
 
 @settings(max_examples=500, deadline=None)

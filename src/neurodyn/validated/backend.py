@@ -75,6 +75,14 @@ class Backend:
         forms ``A mid(M0)`` once for all of them)."""
         return lambda M: self.defect_norm_upper(A, M, blocks, real_form)
 
+    def scaled_eye(self, w, n: int):
+        """The interval matrix ``w I`` for an interval scalar ``w``."""
+        return w * self.eye(n)
+
+    def shift_diagonal(self, M, a):
+        """``M + a I`` for an interval matrix ``M`` and interval scalar ``a``."""
+        return M + a * self.eye(M.shape[0])
+
     def block_matrix(self, rows: list[list]):
         """An interval matrix from a grid of blocks (interval or float arrays, ``None`` for zero blocks; every
         block row and column needs one that is not ``None``), like :meth:`block`; the fast backend keeps the
@@ -128,6 +136,21 @@ class FastBackend(Backend):
 
     def block_matrix(self, rows: list[list]) -> _balls.BlockBall:
         return _balls.BlockBall(rows)
+
+    def scaled_eye(self, w, n: int) -> Ball:
+        # products with 1 and 0 are exact: the entries are w itself and exact zeros
+        w = self.point(w)
+        eye = np.eye(n)
+        return Ball._of(eye * w.mid, eye * w.rad, w.exact)
+
+    def shift_diagonal(self, M, a) -> Ball:
+        # only the diagonal changes (rigorously, as a vector of balls); the rest is copied
+        M = self.point(M)
+        d = Ball(np.diagonal(M.mid).copy(), np.diagonal(M.rad).copy()) + a
+        mid, rad = M.mid.copy(), M.rad.copy()
+        np.fill_diagonal(mid, d.mid)
+        np.fill_diagonal(rad, d.rad)
+        return Ball._of(mid, rad, False)
 
     def affine(self, M, x, b=None) -> Ball:
         return _balls.affine(M, x, b)

@@ -384,8 +384,13 @@ class DefectBound:
         """A certain upper bound of ``max |A g'|_inf`` over the members ``g'`` of the ball vector ``g`` (for a
         matrix ``g``, one bound per column): ``|A g' - fl(A mg)| <= gamma_k |A| |mg| + |A| rg``, with ``|A|``
         already at hand."""
-        abs_A = self.abs_A if self.A is self.A_full else np.abs(self.A_full)
-        rad = upper(abs_A @ (g.rad + gamma(self.k) * np.abs(g.mid)), self.k + 6)
+        v = g.rad + gamma(self.k) * np.abs(g.mid)
+        if self.A is self.A_full:
+            abs_Av = self.abs_A @ v
+        else:  # a real form: |A| = [[|P|, |Q|], [|Q|, |P|]] from its top half [|P|, |Q|]
+            h = self.k // 2
+            abs_Av = np.concatenate([self.abs_A @ v, self.abs_A @ np.concatenate([v[h:], v[:h]])])
+        rad = upper(abs_Av, self.k + 6)
         bounds = upper(np.abs(self.A_full @ g.mid) + rad, 1)
         return bounds.max(axis=0) if bounds.ndim == 2 else float(np.max(bounds, initial=0.0))
 

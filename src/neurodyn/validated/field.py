@@ -75,7 +75,12 @@ class TanhNetwork:
 
     def weights(self, bk, a):
         """``(W(a), b(a), W1 x + b1 term helpers)`` as intervals for the interval parameter ``a``."""
-        W = bk.point(self.W) if self.W1 is None else self.W + a * bk.point(self.W1)
+        if self.W1 is None:
+            W = bk.point(self.W)
+        elif self.W1_is_identity:
+            W = bk.shift_diagonal(bk.point(self.W), a)
+        else:
+            W = self.W + a * bk.point(self.W1)
         b = bk.point(self.b) if self.b1 is None else self.b + a * bk.point(self.b1)
         return W, b
 
@@ -149,6 +154,6 @@ class TanhNetwork:
         """``J = -leak I + V diag(s) W`` from ``s = tanh'(y)`` (interval ``W``)."""
         J = self.outer(bk, W * s[:, None])
         if self.leak:
-            J = J - self.leak * bk.eye(self.n)
+            J = bk.shift_diagonal(J, -self.leak)
         return J
 

@@ -73,7 +73,7 @@ def _jacobian(net, bk, u: _Unknowns, n: int, c: np.ndarray):
     s, s2 = t[1], t[2]
     dy = net.da_inner(bk, u.x)
     J = net.jacobian_from(bk, W, s)
-    eye = np.eye(n)
+    wI = bk.scaled_eye(u.w, n)
 
     def H(v):  # d/dx (J v) = V diag(tanh''(y) * (W v)) W
         return net.outer(bk, W * (s2 * (W @ v))[:, None])
@@ -89,8 +89,8 @@ def _jacobian(net, bk, u: _Unknowns, n: int, c: np.ndarray):
     cr, ci = c.real, c.imag
     return bk.block_matrix([  # None: a zero block
         [J, _col(Fa), None, None, None],
-        [H(u.vr), _col(Ja(u.vr)), J, u.w * eye, _col(u.vi)],
-        [H(u.vi), _col(Ja(u.vi)), -(u.w * eye), J, _col(-u.vr)],
+        [H(u.vr), _col(Ja(u.vr)), J, wI, _col(u.vi)],
+        [H(u.vi), _col(Ja(u.vi)), -wI, J, _col(-u.vr)],
         [None, None, np.stack([cr, -ci]), np.stack([ci, cr]), None],
     ])
 
@@ -395,10 +395,9 @@ def _crossing_and_l1(net, bk, u: _Unknowns, W, t, J, n, spectrum, z, inv: _Inver
     s, s2, s3 = t[1], t[2], t[3]
     q_mid, w_mid = z[n + 1:2 * n + 1] + 1j * z[2 * n + 1:3 * n + 1], float(z[3 * n + 1])
     qr, qi, w = u.vr, u.vi, u.w
-    eye = np.eye(n)
     # p: (J^T + i omega) p = 0, q^H p = 1, from the bordered system [[J^T + i w, q], [q^H, 0]] [p; s] = [0; 1]
     # (nonsingular for a simple eigenvalue, s = 0 at the solution), in real form
-    JT, wI = J.T, w * eye
+    JT, wI = J.T, bk.scaled_eye(w, n)
     M = bk.block_matrix([  # [[Kr, -Ki], [Ki, Kr]] with Kr = [[J^T, qr], [qr^T, 0]], Ki = [[w I, qi], [-qi^T, 0]]
         [JT, _col(qr), -wI, _col(-qi)],
         [qr[None, :], None, qi[None, :], None],
@@ -438,7 +437,8 @@ def _crossing_and_l1(net, bk, u: _Unknowns, W, t, J, n, spectrum, z, inv: _Inver
     c_term = pH(net.outer(bk, s3 * mod2 * Wqr), net.outer(bk, s3 * mod2 * Wqi))  # C(q, q, q̄)
     Wh = W @ h11
     b_term = pH(net.outer(bk, s2 * Wqr * Wh), net.outer(bk, s2 * Wqi * Wh))  # B(q, h11)
-    K = bk.block_matrix([[-J, -(2.0 * w) * eye], [(2.0 * w) * eye, -J]])  # 2 i omega - J in real form
+    w2I = bk.scaled_eye(2.0 * w, n)
+    K = bk.block_matrix([[-J, -w2I], [w2I, -J]])  # 2 i omega - J in real form
     K_inv = real_form((spectrum.X * (1 / (2j * w_mid - spectrum.centers))) @ spectrum.R)  # X (2iw - lam)^-1 R
     h20 = _solve(bk, K, bk.concatenate(list(b_qq)), "(2 i omega - J)^{-1} B(q, q)", K_inv, real_form=True)
     Whr, Whi = W @ h20[:n], W @ h20[n:]
