@@ -149,7 +149,12 @@ class EigenBases:
 
 def real_form(C: np.ndarray) -> np.ndarray:
     """``[[Re C, -Im C], [Im C, Re C]]``: ``C`` acting on complex vectors stacked as ``(re; im)``."""
-    return np.block([[C.real, -C.imag], [C.imag, C.real]])
+    n, m = C.shape
+    out = np.empty((2 * n, 2 * m))
+    out[:n, :m] = out[n:, m:] = C.real
+    out[n:, :m] = C.imag
+    np.negative(C.imag, out=out[:n, m:])
+    return out
 
 
 class _Basis:
