@@ -92,7 +92,7 @@ class Ball:
     T = property(lambda self: Ball._of(self.mid.T, self.rad.T, self.exact))
 
     def __getitem__(self, index) -> Ball:
-        return Ball._of(self.mid[index], self.rad[index], self.exact)
+        return Ball._of(np.asarray(self.mid[index]), np.asarray(self.rad[index]), self.exact)
 
     def __len__(self) -> int:
         return len(self.mid)
@@ -219,7 +219,11 @@ def block_matmul(A: np.ndarray, M, rows, cols) -> np.ndarray:
     Every entry is still a sum of the ``k`` products ``A_il M_lj`` (exact zeros left out), evaluated in some
     order, so the bound ``gamma_k |A| |M|`` of a plain product applies unchanged: it holds for any order of
     summation (Higham, Sec. 3.1)."""
-    grid = _grid(M, rows, cols) if isinstance(M, np.ndarray) else M
+    if isinstance(M, np.ndarray):
+        if (rows[0], rows[-1], cols[0], cols[-1]) != (0, M.shape[0], 0, M.shape[1]):
+            raise ValueError(f"cuts {rows}, {cols} do not cover a matrix of shape {M.shape}")
+        M = _grid(M, rows, cols)
+    grid = M
     out = np.empty((A.shape[0], cols[-1]))
     for j, (j0, j1) in enumerate(zip(cols[:-1], cols[1:], strict=True)):
         target, written = out[:, j0:j1], False

@@ -20,6 +20,7 @@ from neurodyn.validated.equilibrium import _point
 from neurodyn.validated.field import TanhNetwork
 from neurodyn.validated.linalg import (
     EigenBases,
+    Existence,
     approximate_inverse,
     existence_and_uniqueness,
     real_form,
@@ -190,6 +191,8 @@ def _prove_hopf(system, hopf_point, param, backend, bases: EigenBases) -> Proof:
 
     def newton_kantorovich(A):
         z1 = z - A @ G0
+        if not np.all(np.isfinite(z1)):
+            return z, Existence(False, np.inf, np.inf, np.inf, 0.0, "the sharpening step left a non-finite point")
         shift = float(upper(np.abs(z1 - z), 1).max())
 
         def jacobian_over(r):  # B(z1, r) lies in the ball DG was enclosed over when r + shift <= wide; smaller
