@@ -34,6 +34,15 @@ def contains(b: Ball, exact) -> bool:
     return bool(np.all(inside.astype(bool)))
 
 
+def exact_defect(A: np.ndarray, member):
+    """``max_i sum_j |I - A member|_ij`` in exact (Arb) arithmetic, for a float ``A`` and exact ``member``."""
+    n = len(A)
+    with ctx.workprec(PREC):
+        Aa = A.astype(object)
+        return max(sum(abs((1 if i == j else 0) - sum(Aa[i, k] * member[k, j] for k in range(n))) for j in range(n))
+                   for i in range(n))
+
+
 thetas = st.sampled_from([-1.0, -0.5, 0.0, 0.37, 1.0])
 
 
@@ -139,10 +148,7 @@ def test_defect_norm_bounds_the_exact_defect_of_every_member(M, r, th):
     bound = defect_norm_upper(A, Ball(M + 6 * np.eye(5), r))
     member = sample(Ball(M + 6 * np.eye(5), r), np.full((5, 5), th))
     with ctx.workprec(PREC):
-        Aa = A.astype(object)
-        exact = max(sum(abs((1 if i == j else 0) - sum(Aa[i, k] * member[k, j] for k in range(5))) for j in range(5))
-                    for i in range(5))
-        assert bool(exact <= arb(bound))
+        assert bool(exact_defect(A, member) <= arb(bound))
     # and it is tight: the a-priori rounding terms (~k u |A| |M| ~ 1e-13 here) plus the radius through |A|
     assert bound < 1e-12 + 10 * float(np.abs(A).sum(1).max() * r.sum(1).max())
 
@@ -169,10 +175,7 @@ def test_block_products_keep_the_bound_of_the_plain_product(M, d, r, th):
     bound = defect_norm_upper(A, Ball(M, r), (cut, cut))
     member = sample(Ball(M, r), np.full((6, 6), th))
     with ctx.workprec(PREC):
-        Aa = A.astype(object)
-        exact = max(sum(abs((1 if i == j else 0) - sum(Aa[i, k] * member[k, j] for k in range(6))) for j in range(6))
-                    for i in range(6))
-        assert bool(exact <= arb(bound))
+        assert bool(exact_defect(A, member) <= arb(bound))
 
 
 @settings(max_examples=60, deadline=None)
@@ -189,10 +192,7 @@ def test_defect_norms_of_real_forms_from_half_the_rows_hold_for_every_member(par
     assert abs(half - full) <= 1e-6 * full + 1e-13
     member = sample(Ball(M, R), np.full((6, 6), th))
     with ctx.workprec(PREC):
-        Aa = A.astype(object)
-        exact = max(sum(abs((1 if i == j else 0) - sum(Aa[i, k] * member[k, j] for k in range(6))) for j in range(6))
-                    for i in range(6))
-        assert bool(exact <= arb(half))
+        assert bool(exact_defect(A, member) <= arb(half))
     # |A g| for a ball vector g from the top half of |A|
     from neurodyn.validated.balls import DefectBound
 
@@ -201,7 +201,7 @@ def test_defect_norms_of_real_forms_from_half_the_rows_hold_for_every_member(par
     assert bound.A is not bound.A_full  # the half-row path
     y, point = bound.image_norm_upper(g), sample(g, np.full(6, th))
     with ctx.workprec(PREC):
-        assert bool(max(abs(sum(Aa[i, k] * point[k] for k in range(6))) for i in range(6)) <= arb(y))
+        assert bool(max(abs(sum(arb(A[i, k]) * point[k] for k in range(6))) for i in range(6)) <= arb(y))
     # the same matrix kept as a grid of blocks [[P, -Q], [Q, P]]: the same bound
     from neurodyn.validated.balls import BlockBall
 
@@ -228,10 +228,7 @@ def test_a_defect_bound_formed_once_holds_for_balls_around_other_midpoints(M, sh
     z = bound(other)
     member = sample(other, np.full((5, 5), th))
     with ctx.workprec(PREC):
-        Aa = A.astype(object)
-        exact = max(sum(abs((1 if i == j else 0) - sum(Aa[i, k] * member[k, j] for k in range(5))) for j in range(5))
-                    for i in range(5))
-        assert bool(exact <= arb(z))
+        assert bool(exact_defect(A, member) <= arb(z))
     # recentring costs only the moved midpoint through |A|
     assert z <= defect_norm_upper(A, other) + 2e-6 * float(np.abs(A).sum(1).max() * np.abs(shift).sum(1).max())
     # and |A g| for a ball vector g (the residual bound Y) from the same |A|
@@ -239,7 +236,7 @@ def test_a_defect_bound_formed_once_holds_for_balls_around_other_midpoints(M, sh
     y = bound.image_norm_upper(g)
     point = sample(g, np.full(5, th))
     with ctx.workprec(PREC):
-        assert bool(max(abs(sum(Aa[i, k] * point[k] for k in range(5))) for i in range(5)) <= arb(y))
+        assert bool(max(abs(sum(arb(A[i, k]) * point[k] for k in range(5))) for i in range(5)) <= arb(y))
     assert y <= 1.01 * norm_inf_upper(A @ g) + 1e-300
 
 
@@ -264,10 +261,7 @@ def test_defect_bounds_of_block_matrices_hold_for_every_member(M, shift, r, th):
     z = bound(other)
     member = sample(other.ball(), np.full((6, 6), th))
     with ctx.workprec(PREC):
-        Aa = A.astype(object)
-        exact = max(sum(abs((1 if i == j else 0) - sum(Aa[i, k] * member[k, j] for k in range(6))) for j in range(6))
-                    for i in range(6))
-        assert bool(exact <= arb(z))
+        assert bool(exact_defect(A, member) <= arb(z))
     assert abs(bound(M0) - defect_norm_upper(A, M0.ball())) <= 1e-12  # same bound as the assembled matrix
 
 
