@@ -9,7 +9,8 @@ from hypothesis.extra.numpy import arrays
 
 from neurodyn.validated.arb import ArbArray
 from neurodyn.validated.backend import ArbBackend, FastBackend
-from neurodyn.validated.balls import Ball, affine, block_matmul, defect_norm_upper, norm_inf_upper
+from neurodyn.validated.balls import Ball, affine, norm_inf_upper
+from neurodyn.validated.blocks import block_matmul, defect_norm_upper
 from neurodyn.validated.linalg import spectrum_enclosure, verified_solve
 
 PREC = 4500  # enough bits that sums of products of floats (exponents -2148 to 2048) are exact
@@ -194,7 +195,7 @@ def test_defect_norms_of_real_forms_from_half_the_rows_hold_for_every_member(par
     with ctx.workprec(PREC):
         assert bool(exact_defect(A, member) <= arb(half))
     # |A g| for a ball vector g from the top half of |A|
-    from neurodyn.validated.balls import DefectBound
+    from neurodyn.validated.blocks import DefectBound
 
     g = Ball(parts[2][0].repeat(2), r[0].repeat(2))
     bound = DefectBound(A, Ball(M, R), real_form=True)
@@ -203,7 +204,7 @@ def test_defect_norms_of_real_forms_from_half_the_rows_hold_for_every_member(par
     with ctx.workprec(PREC):
         assert bool(max(abs(sum(arb(A[i, k]) * point[k] for k in range(6))) for i in range(6)) <= arb(y))
     # the same matrix kept as a grid of blocks [[P, -Q], [Q, P]]: the same bound
-    from neurodyn.validated.balls import BlockBall
+    from neurodyn.validated.blocks import BlockBall
 
     P, Q = Ball(M[:3, :3], R[:3, :3]), Ball(M[3:, :3], R[3:, :3])
     grid = BlockBall([[P, -Q], [Q, P]])
@@ -219,7 +220,7 @@ def test_defect_norms_of_real_forms_from_half_the_rows_hold_for_every_member(par
 @given(arrays(np.float64, (5, 5), elements=st.floats(-2, 2)), arrays(np.float64, (5, 5), elements=st.floats(-1, 1)),
        arrays(np.float64, (5, 5), elements=radius), thetas)
 def test_a_defect_bound_formed_once_holds_for_balls_around_other_midpoints(M, shift, r, th):
-    from neurodyn.validated.balls import DefectBound
+    from neurodyn.validated.blocks import DefectBound
 
     mid0 = M + 6 * np.eye(5)
     A = np.linalg.inv(mid0)
@@ -246,7 +247,7 @@ def test_a_defect_bound_formed_once_holds_for_balls_around_other_midpoints(M, sh
 def test_defect_bounds_of_block_matrices_hold_for_every_member(M, shift, r, th):
     """A grid with a zero block, a diagonal block and dense ones; the second matrix moves the midpoints, adds
     radii and fills the zero block (the bound must see all three)."""
-    from neurodyn.validated.balls import BlockBall, DefectBound
+    from neurodyn.validated.blocks import BlockBall, DefectBound
 
     def grid(mid, rad, fill):
         b = [[Ball(mid[i:i + 2, j:j + 2], rad[i:i + 2, j:j + 2]) for j in (0, 2, 4)] for i in (0, 2, 4)]

@@ -182,8 +182,9 @@ def test_eigenbases_are_reused_only_for_a_shift_of_the_identity():
 
 
 def test_bordered_inverse_of_the_left_eigenvector_system_is_accurate():
-    from neurodyn.validated.balls import Ball, defect_norm_upper
-    from neurodyn.validated.hopf import _bordered_inverse, _Inverses
+    from neurodyn.validated.balls import Ball
+    from neurodyn.validated.blocks import defect_norm_upper
+    from neurodyn.validated.inverses import Inverses, bordered_inverse
     from neurodyn.validated.linalg import EigenBases
 
     rng = np.random.default_rng(1)
@@ -194,7 +195,7 @@ def test_bordered_inverse_of_the_left_eigenvector_system_is_accurate():
     J = J0 - lam[k].real * np.eye(n)  # the pair +-i omega on the axis
     w, q = lam[k].imag, vecs[:, k]
     basis, lam_float = EigenBases().decompose(J)
-    C = _bordered_inverse(_Inverses.of(basis, lam_float, w), q)
+    C = bordered_inverse(Inverses.of(basis, lam_float, w), q)
     Mc = np.block([[J.T + 1j * w * np.eye(n), q[:, None]], [q.conj()[None, :], np.zeros((1, 1))]])
     M = np.block([[Mc.real, -Mc.imag], [Mc.imag, Mc.real]])
     assert defect_norm_upper(C, Ball(M)) < 1e-10
@@ -210,9 +211,11 @@ def biased_family(n: int, seed: int):
 @pytest.mark.parametrize("n, seed", [(20, 4), (50, 5)])
 def test_extended_inverse_from_the_eigenbasis_is_accurate_off_the_origin(n, seed):
     from neurodyn.validated.backend import FastBackend
-    from neurodyn.validated.balls import Ball, defect_norm_upper
+    from neurodyn.validated.balls import Ball
+    from neurodyn.validated.blocks import defect_norm_upper
     from neurodyn.validated.field import TanhNetwork
-    from neurodyn.validated.hopf import _extended_inverse, _jacobian, _mid_part, _Unknowns
+    from neurodyn.validated.hopf import _jacobian, _mid_part, _Unknowns
+    from neurodyn.validated.inverses import extended_inverse
     from neurodyn.validated.linalg import EigenBases
 
     system = biased_family(n, seed)
@@ -228,7 +231,7 @@ def test_extended_inverse_from_the_eigenbasis_is_accurate_off_the_origin(n, seed
         M = DG.mid
         assert np.abs(M[n:3 * n, :n]).max() > 1e-3
         basis, lam = EigenBases().decompose(M[:n, :n])
-        inv = _extended_inverse(_mid_part(DG, n), basis, lam, n, h.omega)
+        inv = extended_inverse(_mid_part(DG, n), basis, lam, n, h.omega)
         # A is the exact inverse of M with the critical eigenvalue's remainder mu_k = lam_k - i omega (the float
         # Hopf point's own error) set to 0: I - A M = A (mu_k x_k r_k in real form), on top of rounding
         mu_k = abs(lam[inv.k] - 1j * h.omega)

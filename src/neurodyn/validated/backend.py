@@ -18,6 +18,7 @@ from flint import arb, ctx
 from neurodyn.errors import InvalidInputError
 from neurodyn.validated import arb as _arb
 from neurodyn.validated import balls as _balls
+from neurodyn.validated import blocks as _blocks
 from neurodyn.validated.arb import ArbArray
 from neurodyn.validated.balls import Ball
 
@@ -86,7 +87,7 @@ class Backend:
     def block_matrix(self, rows: list[list]):
         """An interval matrix from a grid of blocks (interval or float arrays, ``None`` for zero blocks; every
         block row and column needs one that is not ``None``), like :meth:`block`; the fast backend keeps the
-        blocks apart (:class:`~neurodyn.validated.balls.BlockBall`)."""
+        blocks apart (:class:`~neurodyn.validated.blocks.BlockBall`)."""
         heights = [next(x.shape[0] for x in row if x is not None) for row in rows]
         widths = [next(row[j].shape[1] for row in rows if row[j] is not None) for j in range(len(rows[0]))]
         return self.block([[np.zeros((h, w)) if x is None else x for x, w in zip(row, widths, strict=True)]
@@ -129,13 +130,13 @@ class FastBackend(Backend):
         return _balls.norm_inf_upper(x)
 
     def defect_norm_upper(self, A: np.ndarray, M: Ball, blocks=None, real_form: bool = False) -> float:
-        return _balls.defect_norm_upper(A, M, blocks, real_form)
+        return _blocks.defect_norm_upper(A, M, blocks, real_form)
 
     def defect_bound(self, A: np.ndarray, M0, blocks=None, real_form: bool = False):
-        return _balls.DefectBound(A, M0, blocks, real_form)
+        return _blocks.DefectBound(A, M0, blocks, real_form)
 
-    def block_matrix(self, rows: list[list]) -> _balls.BlockBall:
-        return _balls.BlockBall(rows)
+    def block_matrix(self, rows: list[list]) -> _blocks.BlockBall:
+        return _blocks.BlockBall(rows)
 
     def scaled_eye(self, w, n: int) -> Ball:
         # products with 1 and 0 are exact: the entries are w itself and exact zeros

@@ -18,6 +18,7 @@ from neurodyn.validated.backend import get_backend
 from neurodyn.validated.balls import upper
 from neurodyn.validated.equilibrium import _point
 from neurodyn.validated.field import TanhNetwork
+from neurodyn.validated.inverses import Inverses, bordered_inverse, extended_inverse
 from neurodyn.validated.linalg import (
     EigenBases,
     Existence,
@@ -185,7 +186,7 @@ def _prove_hopf(system, hopf_point, param, backend, bases: EigenBases) -> Proof:
     DG = _jacobian(net, bk, _Unknowns(bk, z, n, wide), n, c)
     part = _mid_part(DG, n)
     basis, lam = bases.decompose(part(0, 0))
-    fast = _extended_inverse(part, basis, lam, n, float(z[3 * n + 1]))
+    fast = extended_inverse(part, basis, lam, n, float(z[3 * n + 1]))
     G0 = _residual(net, bk, z, n, c).mid
     blocks = _cuts(n)
 
@@ -242,7 +243,7 @@ def _prove_hopf(system, hopf_point, param, backend, bases: EigenBases) -> Proof:
     # 3. and 4.: transversality and l1 from the enclosed q, p
     try:
         crossing, l1, qq = _crossing_and_l1(net, bk, u, W, t, J, n, spectrum, z,
-                                            fast or _Inverses.of(basis, lam, float(z[3 * n + 1])))
+                                            fast or Inverses.of(basis, lam, float(z[3 * n + 1])))
     except _NotVerified as exc:
         return failed(str(exc), bounds, eigenvalues=eig, **done)
     with ctx.workprec(128):
@@ -284,114 +285,7 @@ def _solve(bk, M, b, what, inverse=None, blocks=None, real_form=False):
     return x
 
 
-class _Inverses:
-    """Approximate inverses from the eigenbasis ``J ~ X diag(lam) R`` at the Hopf point: ``P``, the inverse of
-    ``J - i omega`` off its critical eigenvalue ``lam[k] ~ i omega`` (``X diag(1 / (lam - i omega)) R`` without
-    term ``k``), ``J^{-1}`` (``Ji``, or None) and the extended Jacobian's (``A``, or None)."""
-
-    def __init__(self, X, R, P, k, Ji=None, A=None):
-        self.X, self.R, self.P, self.k, self.Ji, self.A = X, R, P, k, Ji, A
-
-    @classmethod
-    def of(cls, basis, lam: np.ndarray, w: float) -> _Inverses | None:
-        if basis.R is None:
-            return None
-        mu = lam - 1j * w
-        k = int(np.argmin(np.abs(mu)))
-        inv_mu = np.divide(1.0, mu, out=np.zeros_like(mu), where=mu != 0)
-        inv_mu[k] = 0
-        return cls(basis.X, basis.R, (basis.X * inv_mu) @ basis.R, k)
-
-
-def _real_column(y: np.ndarray) -> np.ndarray:
-    """The ``2n x 2`` real form of the complex column ``y`` (acting on a complex scalar as ``(re, im)``)."""
-    return np.stack([np.concatenate([y.real, y.imag]), np.concatenate([-y.imag, y.real])], axis=1)
-
-
-def _extended_inverse(part, basis, lam: np.ndarray, n: int, w: float) -> _Inverses | None:
-    """An approximate inverse of the extended system's Jacobian ``M`` (float; unknowns ``(x, a, Re v, Im v,
-    omega)``, rows ``(F, Re, Im, normalisation)``; ``part(i, j)`` its blocks, see :func:`_cuts`) from the
-    eigenbasis of its block ``J``, for ``O(n^3)`` BLAS
-    products instead of a ``(3n + 2)``-square inversion; None when ``J`` or the critical ``2 x 2`` system is
-    singular. Any approximate inverse is sound (the proof bounds its defect).
-
-    Eliminating ``x``: ``M = [[J, f e_a^T], [H, K]]`` and ``M^{-1} = [[Ji + Ji f e_a^T S^-1 H Ji, -Ji f e_a^T
-    S^-1], [-S^-1 H Ji, S^-1]]`` with the Schur complement ``S = K - H Ji f e_a^T`` (``K`` with its ``a`` column
-    ``b_a`` taken along the equilibrium branch). ``S`` is the bordered system ``(J - i omega) dv + b_a da + b_w
-    domega = rho``, ``c^H dv = rho'`` (complex ``dv``, real ``da``, ``domega``): the left eigenvector ``r_k`` of
-    the critical eigenvalue annihilates ``J - i omega``, so ``r_k (b_a da + b_w domega) = r_k rho`` (two real
-    equations) gives ``(da, domega)``; then ``dv = P (rho - b_a da - b_w domega) + x_k t`` with ``t`` fixed by the
-    normalisation. This is ``S^-1`` exactly when ``lam_k = i omega``.
-    """
-    inv = _Inverses.of(basis, lam, w)
-    if inv is None or not np.all(lam != 0):
-        return None
-    X, R, P, k = inv.X, inv.R, inv.P, inv.k
-    Xr, Xi, _, _ = basis.parts
-    DR = R / lam[:, None]
-    Ji = Xr @ DR.real - Xi @ DR.imag  # J^{-1} = X diag(1 / lam) R, real for real J
-    f, H = part(0, 1)[:, 0], np.concatenate([part(1, 0), part(2, 0), np.zeros((2, n))])
-    Jif = Ji @ f
-    HJi = H @ Ji if H.any() else None
-    b_a = np.concatenate([part(i, 1)[:, 0] for i in (1, 2, 3)]) - (0.0 if HJi is None else HJi @ f)
-    b_a, b_w = b_a[:n] + 1j * b_a[n:2 * n], part(1, 4)[:, 0] + 1j * part(2, 4)[:, 0]
-    rk, xk = R[k], X[:, k]
-    ta, tw = rk @ b_a, rk @ b_w
-    T = np.array([[ta.real, tw.real], [ta.imag, tw.imag]])
-    C = np.concatenate([part(3, 2), part(3, 3)], axis=1)  # the normalisation rows, acting on (Re dv, Im dv)
-    Xk = _real_column(xk)
-    try:
-        G = np.linalg.solve(T, np.stack([np.concatenate([rk.real, -rk.imag]), np.concatenate([rk.imag, rk.real])]))
-        XH = Xk @ np.linalg.inv(C @ Xk)
-    except np.linalg.LinAlgError:
-        return None
-    B = np.stack([np.concatenate([b_a.real, b_a.imag]), np.concatenate([b_w.real, b_w.imag])], axis=1)
-    Q = real_form(P)
-    Q -= (Q @ B) @ G
-    # written in place: these (3n + 2)-square passes cost as much as the products
-    A = np.empty((3 * n + 2, 3 * n + 2))
-    S_inv = A[n:, n:]  # rows (a, Re v, Im v, omega), columns (Re, Im, normalisation)
-    S_inv[0, :2 * n], S_inv[-1, :2 * n] = G
-    S_inv[0, 2 * n:] = S_inv[-1, 2 * n:] = 0.0
-    dv = S_inv[1:2 * n + 1, :2 * n]
-    np.matmul(XH, C @ Q, out=dv)
-    np.subtract(Q, dv, out=dv)
-    S_inv[1:2 * n + 1, 2 * n:] = XH
-    np.multiply.outer(-Jif, S_inv[0], out=A[:n, n:])
-    if HJi is None:
-        A[n:, :n] = 0.0
-        A[:n, :n] = Ji
-    else:
-        np.matmul(S_inv, -HJi, out=A[n:, :n])
-        np.add(Ji, np.multiply.outer(Jif, -A[n, :n]), out=A[:n, :n])
-    if not np.all(np.isfinite(A)):
-        return None
-    inv.Ji, inv.A = Ji, A
-    return inv
-
-
-def _bordered_inverse(inv: _Inverses, q: np.ndarray) -> np.ndarray:
-    """An approximate inverse of ``[[J^T + i w I, q], [q^H, 0]]`` (real form) from ``J - i w ~ X diag(mu) R``.
-
-    ``J^T + i w = (J - i w)^H = U diag(conj mu) V`` with ``U = R^H``, ``V = X^H``, and ``mu_k ~ 0`` the critical
-    eigenvalue: if ``mu_k = 0`` exactly, the inverse is ``[[(I - u q^H / g) P' (I - q a^T), u / g], [a^T, 0]]``
-    with ``P' = sum_{j != k} u_j v_j^T / conj(mu_j) = P^H``, ``u = U e_k``, ``v = V^T e_k``, ``g = q^H u``,
-    ``a = v / (v^T q)`` (project the first block row on ``v`` and the rest on the other ``v_j``). Any approximate
-    inverse is sound (the solve bounds its defect); this one costs ``O(n^2)`` given ``P``.
-    """
-    P = inv.P.conj().T
-    u, v = inv.R[inv.k].conj(), inv.X[:, inv.k].conj()
-    g = np.vdot(q, u)
-    a = v / (v @ q)
-    qP, Pq = q.conj() @ P, P @ q
-    n = len(q)
-    C = np.zeros((n + 1, n + 1), dtype=np.complex128)
-    C[:n, :n] = P - np.outer(u, qP / g) - np.outer(Pq, a) + np.outer(u, a * ((qP @ q) / g))
-    C[:n, n], C[n, :n] = u / g, a
-    return real_form(C)
-
-
-def _crossing_and_l1(net, bk, u: _Unknowns, W, t, J, n, spectrum, z, inv: _Inverses | None):
+def _crossing_and_l1(net, bk, u: _Unknowns, W, t, J, n, spectrum, z, inv: Inverses | None):
     """Enclosures (Arb scalars) of the crossing speed, of ``l1`` for the eigenvector ``q = v*`` as normalised by
     the extended system, and of ``q^H q``. ``spectrum`` (the verified diagonalisation of ``J``) and ``inv`` supply
     the approximate inverses of the linear systems; ``z`` is the float point of the extended system."""
@@ -409,7 +303,7 @@ def _crossing_and_l1(net, bk, u: _Unknowns, W, t, J, n, spectrum, z, inv: _Inver
     ])
     rhs = np.zeros(2 * n + 2)
     rhs[n] = 1.0
-    sol = _solve(bk, M, bk.point(rhs), "the left eigenvector p", None if inv is None else _bordered_inverse(inv, q_mid),
+    sol = _solve(bk, M, bk.point(rhs), "the left eigenvector p", None if inv is None else bordered_inverse(inv, q_mid),
                  real_form=True)
     pr, pi = sol[:n], sol[n + 1:2 * n + 1]
 

@@ -16,7 +16,8 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 from neurodyn.validated.arb import ArbArray, float_up
-from neurodyn.validated.balls import Ball, defect_norm_upper, gamma, sum_upper, upper
+from neurodyn.validated.balls import Ball, gamma, sum_upper, upper
+from neurodyn.validated.blocks import defect_norm_upper
 
 
 def to_arb(x) -> arb:
