@@ -64,17 +64,12 @@ class Backend:
     def norm_inf_upper(self, x) -> float:
         raise NotImplementedError
 
-    def defect_norm_upper(self, A: np.ndarray, M, blocks=None, real_form: bool = False) -> float:
-        """An upper bound of ``|I - A M'|_inf`` over the members ``M'`` of the interval matrix ``M`` (``A`` a float
-        matrix, typically an approximate inverse of ``M``). ``blocks = (rows, cols)``: where ``M`` may be cut
-        into blocks of which some are zero or diagonal; ``real_form``: ``A`` and ``M`` may be real forms of
-        complex matrices (hints for speed; the bound does not depend on them)."""
-        return self.norm_inf_upper(self.eye(A.shape[0]) - self.point(A) @ M)
-
-    def defect_bound(self, A: np.ndarray, M0, blocks=None, real_form: bool = False):
-        """A function ``M -> defect_norm_upper(A, M)`` for interval matrices ``M`` near ``M0`` (the fast backend
-        forms ``A mid(M0)`` once for all of them)."""
-        return lambda M: self.defect_norm_upper(A, M, blocks, real_form)
+    def defect_bound(self, A: np.ndarray, M0, real_form: bool = False):
+        """A function giving an upper bound of ``|I - A M'|_inf`` over the members ``M'`` of interval matrices
+        ``M`` near ``M0`` (``A`` a float matrix, typically an approximate inverse). The fast backend forms
+        ``A mid(M0)`` once for all of them; ``real_form``: ``A`` and ``M`` may be real forms of complex matrices
+        (a hint for speed; the bound does not depend on it)."""
+        return lambda M: self.norm_inf_upper(self.eye(A.shape[0]) - self.point(A) @ M)
 
     def scaled_eye(self, w, n: int):
         """The interval matrix ``w I`` for an interval scalar ``w``."""
@@ -88,8 +83,7 @@ class Backend:
         """An interval matrix from a grid of blocks (interval or float arrays, ``None`` for zero blocks; every
         block row and column needs one that is not ``None``), like :meth:`block`; the fast backend keeps the
         blocks apart (:class:`~neurodyn.validated.blocks.BlockBall`)."""
-        heights = [next(x.shape[0] for x in row if x is not None) for row in rows]
-        widths = [next(row[j].shape[1] for row in rows if row[j] is not None) for j in range(len(rows[0]))]
+        heights, widths = _blocks.grid_shape(rows)
         return self.block([[np.zeros((h, w)) if x is None else x for x, w in zip(row, widths, strict=True)]
                            for row, h in zip(rows, heights, strict=True)])
 
@@ -129,11 +123,8 @@ class FastBackend(Backend):
     def norm_inf_upper(self, x: Ball) -> float:
         return _balls.norm_inf_upper(x)
 
-    def defect_norm_upper(self, A: np.ndarray, M: Ball, blocks=None, real_form: bool = False) -> float:
-        return _blocks.defect_norm_upper(A, M, blocks, real_form)
-
-    def defect_bound(self, A: np.ndarray, M0, blocks=None, real_form: bool = False):
-        return _blocks.DefectBound(A, M0, blocks, real_form)
+    def defect_bound(self, A: np.ndarray, M0, real_form: bool = False) -> _blocks.DefectBound:
+        return _blocks.DefectBound(A, M0, real_form=real_form)
 
     def block_matrix(self, rows: list[list]) -> _blocks.BlockBall:
         return _blocks.BlockBall(rows)

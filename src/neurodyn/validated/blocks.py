@@ -22,10 +22,12 @@ def _is_diagonal(blk: np.ndarray) -> bool:
     return np.count_nonzero(blk) == np.count_nonzero(np.diagonal(blk))
 
 
-def _grid(M: np.ndarray, rows, cols) -> list[list]:
-    """Views of the blocks of ``M`` cut at ``rows`` and ``cols``, ``None`` for the zero ones."""
-    return [[blk if (blk := M[i0:i1, j0:j1]).any() else None for j0, j1 in zip(cols[:-1], cols[1:], strict=True)]
-            for i0, i1 in zip(rows[:-1], rows[1:], strict=True)]
+def grid_shape(rows: list[list]) -> tuple[list[int], list[int]]:
+    """The block heights and widths of a grid of blocks (``None`` for a zero block; every block row and column
+    needs one that is not ``None``)."""
+    heights = [next(x.shape[0] for x in row if x is not None) for row in rows]
+    widths = [next(row[j].shape[1] for row in rows if row[j] is not None) for j in range(len(rows[0]))]
+    return heights, widths
 
 
 def block_matmul(A: np.ndarray, M, rows, cols) -> np.ndarray:
@@ -40,14 +42,16 @@ def block_matmul(A: np.ndarray, M, rows, cols) -> np.ndarray:
     if isinstance(M, np.ndarray):
         if (rows[0], rows[-1], cols[0], cols[-1]) != (0, M.shape[0], 0, M.shape[1]):
             raise ValueError(f"cuts {rows}, {cols} do not cover a matrix of shape {M.shape}")
-        M = _grid(M, rows, cols)
-    grid = M
+        grid = [[M[i0:i1, j0:j1] for j0, j1 in zip(cols[:-1], cols[1:], strict=True)]
+                for i0, i1 in zip(rows[:-1], rows[1:], strict=True)]
+    else:
+        grid = M
     out = np.empty((A.shape[0], cols[-1]))
     for j, (j0, j1) in enumerate(zip(cols[:-1], cols[1:], strict=True)):
         target, written = out[:, j0:j1], False
         for i, (i0, i1) in enumerate(zip(rows[:-1], rows[1:], strict=True)):
             blk = grid[i][j]
-            if blk is None or not blk.any():  # (a block of a BlockBall may be zero at its midpoint)
+            if blk is None or not blk.any():  # (a block given may still be zero)
                 continue
             Ai = A[:, i0:i1]
             if _is_diagonal(blk):
@@ -76,8 +80,7 @@ class BlockBall:
     def __init__(self, rows: list[list]):
         self.grid = [[x if x is None or isinstance(x, Ball) else Ball(np.asarray(x, dtype=np.float64)) for x in row]
                      for row in rows]
-        heights = [next(b.shape[0] for b in row if b is not None) for row in self.grid]
-        widths = [next(row[j].shape[1] for row in self.grid if row[j] is not None) for j in range(len(self.grid[0]))]
+        heights, widths = grid_shape(self.grid)
         for i, row in enumerate(self.grid):
             for j, b in enumerate(row):
                 if b is not None and b.shape != (heights[i], widths[j]):

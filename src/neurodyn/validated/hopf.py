@@ -188,7 +188,6 @@ def _prove_hopf(system, hopf_point, param, backend, bases: EigenBases) -> Proof:
     basis, lam = bases.decompose(part(0, 0))
     fast = extended_inverse(part, basis, lam, n, float(z[3 * n + 1]))
     G0 = _residual(net, bk, z, n, c).mid
-    blocks = _cuts(n)
 
     def newton_kantorovich(A):
         z1 = z - A @ G0
@@ -202,7 +201,7 @@ def _prove_hopf(system, hopf_point, param, backend, bases: EigenBases) -> Proof:
             return DG if inside else _jacobian(net, bk, _Unknowns(bk, z1, n, r), n, c)
 
         return z1, existence_and_uniqueness(bk, A, _residual(net, bk, z1, n, c), jacobian_over,
-                                            float(np.abs(z1).max()), blocks, center=DG)
+                                            float(np.abs(z1).max()), center=DG)
 
     e = None
     if fast is not None:
@@ -278,8 +277,8 @@ class _NotVerified(Exception):
     pass
 
 
-def _solve(bk, M, b, what, inverse=None, blocks=None, real_form=False):
-    x = verified_solve(bk, M, b, inverse, blocks, real_form)
+def _solve(bk, M, b, what, inverse=None, real_form=False):
+    x = verified_solve(bk, M, b, inverse, real_form)
     if x is None:
         raise _NotVerified(f"the linear solve for {what} could not be verified (|I - R M| >= 1)")
     return x

@@ -41,8 +41,7 @@ class Existence:
     reason: str = ""
 
 
-def existence_and_uniqueness(bk, A: np.ndarray, G0, jacobian_over, scale: float, blocks=None,
-                             center=None) -> Existence:
+def existence_and_uniqueness(bk, A: np.ndarray, G0, jacobian_over, scale: float, center=None) -> Existence:
     """Newton–Kantorovich in the Krawczyk form used by radii-polynomial proofs.
 
     With ``A`` an approximate inverse of ``DG(z̄)``, ``Y >= |A G(z̄)|`` and ``Z >= sup |I - A DG(z)|`` over the
@@ -53,11 +52,10 @@ def existence_and_uniqueness(bk, A: np.ndarray, G0, jacobian_over, scale: float,
     ``100 Y``), each try one interval product, and the largest that works is the uniqueness radius.
 
     ``G0`` is an interval enclosure of ``G(z̄)``; ``jacobian_over(r)`` an interval enclosure of ``DG`` over
-    ``B(z̄, r)``; ``blocks``: where ``DG`` has zero or diagonal blocks (see ``Backend.defect_norm_upper``);
-    ``center``: an enclosure of ``DG`` near ``z̄`` (e.g. the one ``A`` came from) whose midpoint every ``Z`` is
-    formed around (default: the first ``jacobian_over(r)``).
+    ``B(z̄, r)``; ``center``: an enclosure of ``DG`` near ``z̄`` (e.g. the one ``A`` came from) whose midpoint
+    every ``Z`` is formed around (default: the first ``jacobian_over(r)``).
     """
-    bound = None if center is None else bk.defect_bound(A, center, blocks)
+    bound = None if center is None else bk.defect_bound(A, center)
     if hasattr(bound, "image_norm_upper"):  # |A| is at hand
         Y = bound.image_norm_upper(G0)
     else:
@@ -70,7 +68,7 @@ def existence_and_uniqueness(bk, A: np.ndarray, G0, jacobian_over, scale: float,
         if not r > Y:
             continue
         DG = jacobian_over(r)
-        bound = bound or bk.defect_bound(A, DG, blocks)
+        bound = bound or bk.defect_bound(A, DG)
         Z = bound(DG)
         with ctx.workprec(128):
             if Z < 1 and arb(Y) + arb(Z) * arb(r) < arb(r):
@@ -90,20 +88,20 @@ def approximate_inverse(M: np.ndarray) -> np.ndarray | None:
     return R if np.all(np.isfinite(R)) else None
 
 
-def verified_solve(bk, M, b, inverse: np.ndarray | None = None, blocks=None, real_form: bool = False):
+def verified_solve(bk, M, b, inverse: np.ndarray | None = None, real_form: bool = False):
     """An interval enclosure of every solution of ``M' x = b'`` with ``M' in M``, ``b' in b`` (a vector, or a
     matrix of right-hand sides), or ``None`` when the preconditioned matrix is not provably invertible.
 
     With ``R`` an approximate inverse of ``mid M`` (``inverse``, or computed), ``x̃ = R mid(b)`` and
     ``delta >= |I - R M|`` (all members): if ``delta < 1`` every ``M'`` is invertible and
-    ``|x' - x̃| <= |R (b - M x̃)| / (1 - delta)`` (a Neumann series bound), column by column. ``blocks``, ``real_form``:
-    the structure of ``M`` and ``R`` (hints for speed, see ``Backend.defect_norm_upper``).
+    ``|x' - x̃| <= |R (b - M x̃)| / (1 - delta)`` (a Neumann series bound), column by column. ``real_form``: ``M`` and
+    ``R`` may be real forms of complex matrices (a hint for speed, see ``Backend.defect_bound``).
     """
     R = approximate_inverse(M.mid) if inverse is None else inverse
     if R is None:
         return None
     x = R @ b.mid
-    bound = bk.defect_bound(R, M, blocks, real_form)
+    bound = bk.defect_bound(R, M, real_form=real_form)
     delta = bound(M)
     with ctx.workprec(128):
         if not delta < 1:
