@@ -45,12 +45,22 @@ def test_waves_reach_the_same_root_from_every_start_with_fewer_jacobians():
     assert waves.jacobians < 0.8 * plain.jacobians
 
 
-def test_a_start_next_to_a_known_root_joins_it_after_one_linearisation():
-    x0 = ROOTS[:5] + 1e-3
+def test_a_start_near_a_known_root_joins_it_by_chord_steps_without_a_jacobian_of_its_own():
+    x0 = ROOTS[:5] + 1e-2  # 100 join radii away: Newton would need 2-3 Jacobians of its own
     sol = solver.solve(fun_jac, fun, x0, tol=1e-12, join_radius=1e-4, known=ROOTS[:5].clone())
     assert bool((sol.status == solver.JOINED).all())
-    assert sol.jacobians == 5
+    assert sol.jacobians == 5  # the known roots' own, one each
     assert torch.equal(sol.x, ROOTS[:5])
+
+
+def test_a_start_in_the_basin_of_an_unknown_root_does_not_join_a_known_one():
+    # only (1, 1, 1) is known; from 0.1 in each coordinate Newton converges to the origin, and the chord
+    # steps with J(1, 1, 1) = 2 I move away from it (steps growing by about 1.5), so no join
+    x0 = torch.tensor([[0.1, 0.1, 0.1], [0.95, 0.95, 0.95]], dtype=torch.float64)
+    sol = solver.solve(fun_jac, fun, x0, tol=1e-12, join_radius=1e-4, known=ROOTS[-1:].clone())
+    assert ROOTS[-1].tolist() == [1.0, 1.0, 1.0]
+    assert sol.status.tolist() == [solver.ROOT, solver.JOINED]
+    assert sol.x[0].abs().max() < 1e-12 and torch.equal(sol.x[1], ROOTS[-1])
 
 
 def test_without_joining_waves_are_one_plain_solve():

@@ -9,7 +9,8 @@ starts that find no root end at (or creep towards) local minima of ``q``: the sl
 Written here rather than taken from scipy because scipy's ``root`` solves one system at a time; this
 advances thousands of starts per batched call and compacts its arrays as starts finish. The Jacobian is
 evaluated and factorised only at accepted points (a rejected step shrinks the radius and reuses the
-cached Newton and Cauchy steps), in chunks that bound memory. (Broyden's secant updates, which ``hybrj``
+cached Newton and Cauchy steps), in chunks that bound memory, and not at all for a start that chord steps
+with the Jacobian of a root another start reached carry to that root. (Broyden's secant updates, which ``hybrj``
 uses between Jacobians, were tried and converge far more slowly on trained recurrent networks, whose
 Jacobians are nearly singular along saturated units.)
 """
@@ -41,6 +42,79 @@ class Solution:
     status: torch.Tensor
     iterations: int
     jacobians: int
+
+
+class _Anchors:
+    """Distinct roots reached so far, with the inverses of their Jacobians, for joins by chord steps.
+
+    Before a start's Jacobian is formed, the chord (simplified Newton) iteration ``y <- y - J(r)^-1 F(y)``
+    with the nearest anchor ``r``'s Jacobian is tried from it: a residual and a matrix-vector product per
+    step, against a Jacobian and its factorisation per Newton step. The start joins ``r`` once an iterate
+    lands within the join radius of ``r``, provided every step was at most ``contraction`` times the one
+    before and ``|F|`` fell at every iterate. The ratio of successive chord steps estimates
+    ``|I - J(r)^-1 J(y)|`` along the way (an estimate on the path, not a bound over a region); where it is 0.1
+    or less, ``J(y)`` is so close to ``J(r)`` that Newton's own steps from ``y`` would converge to ``r`` too,
+    and joining should change no start's root. (Looser
+    contraction, 0.25 or more, let a start that Newton takes to an unknown saddle join a nearby attractor
+    in tests on trained GRUs.) Trained recurrent networks' starts mostly lie in the basins of a few
+    attracting points, which the chord steps reach in 3-6 steps.
+    """
+
+    def __init__(self, fun_jac: Callable, radius: float, like: torch.Tensor, *, max_steps: int = 10,
+                 contraction: float = 0.1):
+        self.fun_jac, self.radius, self.max_steps, self.contraction = fun_jac, radius, max_steps, contraction
+        n = like.shape[-1]
+        self.x, self.inv = like.new_zeros(0, n), like.new_zeros(0, n, n)
+
+    def __len__(self):
+        return len(self.x)
+
+    def add(self, points: torch.Tensor) -> int:
+        """Adds the points farther than the radius from every anchor; returns the Jacobians formed."""
+        new = []
+        for p in points:
+            pool = torch.cat([self.x, *new])
+            if len(pool) == 0 or float(torch.cdist(p[None], pool).min()) > self.radius:
+                new.append(p[None])
+        if not new:
+            return 0
+        _, J = self.fun_jac(torch.cat(new))
+        inv, info = torch.linalg.inv_ex(J)
+        usable = (info == 0) & torch.isfinite(inv).flatten(1).all(-1)  # singular: never a chord target
+        inv[~usable] = float("nan")
+        self.x, self.inv = torch.cat([self.x, *new]), torch.cat([self.inv, inv])
+        return len(new)
+
+    def join(self, fun: Callable, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Which rows of ``x (b, n)`` the chord iteration carries to their nearest anchor, and that anchor."""
+        target = torch.cdist(x, self.x).argmin(-1)
+        joined = torch.zeros(len(x), dtype=torch.bool, device=x.device)
+        active = torch.isfinite(self.inv[target, 0, 0])
+        y = x.clone()
+        last_step = torch.full((len(x),), float("inf"), dtype=x.dtype, device=x.device)
+        last_F = last_step.clone()
+        for _ in range(self.max_steps):
+            rows = torch.nonzero(active).flatten()
+            if len(rows) == 0:
+                break
+            F = fun(y[rows])
+            size_F = torch.linalg.vector_norm(F, dim=-1)
+            falls = size_F < last_F[rows]
+            last_F[rows] = size_F
+            active[rows[~falls]] = False
+            rows, F = rows[falls], F[falls]
+            step = torch.empty_like(F)
+            for a in torch.unique(target[rows]).tolist():  # one product per anchor
+                mine = target[rows] == a
+                step[mine] = -F[mine] @ self.inv[a].T
+            y[rows] += step
+            size = torch.linalg.vector_norm(step, dim=-1)
+            ok = torch.isfinite(size) & (size <= self.contraction * last_step[rows])
+            last_step[rows] = size
+            near = ok & (torch.linalg.vector_norm(y[rows] - self.x[target[rows]], dim=-1) <= self.radius)
+            joined[rows[near]] = True
+            active[rows[near | ~ok]] = False
+        return joined, target
 
 
 def _linearise(fun_jac: Callable, x: torch.Tensor, max_elements: int):
@@ -131,9 +205,11 @@ def solve(
         residual: ``(x, F) -> (b,)`` the quantity compared with ``tol`` (lets a deflated solve be
             stopped on the undeflated residual).
         inside: ``x (b, n) -> (b,)`` bool; a start whose iterate leaves this region is stopped (OUTSIDE).
-        join_radius: a start whose full Newton step lands within this distance of a root that another start
-            has reached stops there (status JOINED, its ``x`` set to that root): its remaining iterations
-            would only repeat that start's quadratic convergence. 0 switches this off.
+        join_radius: a start that chord steps with the Jacobian of a root another start has reached carry
+            within this distance of that root (see ``_Anchors``: the steps must contract fast enough that
+            Newton would converge there too) stops there (status JOINED, its ``x`` set to that root), before
+            forming a Jacobian of its own: its own iterations would only repeat that start's convergence.
+            0 switches this off.
         on_finished: called with the number of starts that just finished (for a progress bar).
         max_elements: Jacobian entries formed and factorised at once (default: 2^20, 8 MiB in float64, on the
             CPU, where chunks that stay in cache between forming, factorising and multiplying run about 1.5x
@@ -179,11 +255,13 @@ def solve(
         order, size = torch.randperm(S, generator=torch.Generator().manual_seed(seed)).to(dev), waves
     admitted, next_wave = 0, 0
     iterations = jacobians = 0
-    roots = x0.new_zeros(0, n) if known is None else known.to(x0)  # reached so far, for join_radius
+    anchors = _Anchors(fun_jac, join_radius, x0)  # roots reached so far, for join_radius
+    if join_radius > 0 and known is not None:
+        jacobians += anchors.add(known.to(x0))
 
     def settle(idx, xi, Fi):
         """Status of rows ``idx`` at a point where ``F`` is known: diverged, outside, or a root."""
-        nonlocal roots
+        nonlocal jacobians
         fin = torch.isfinite(Fi).all(-1) & torch.isfinite(xi).all(-1)
         status[idx[~fin]] = DIVERGED
         if inside is not None:
@@ -191,7 +269,7 @@ def solve(
         hit = fin & (residual(xi, Fi) <= tol) & (status[idx] == MAXITER)
         status[idx[hit]] = ROOT
         if join_radius > 0 and bool(hit.any()):
-            roots = torch.cat([roots, xi[hit]])
+            jacobians += anchors.add(xi[hit])
 
     for it in itertools.count():
         alive = (status == MAXITER) & (age < maxiter)
@@ -216,6 +294,13 @@ def solve(
         age += alive
         iterations = max(iterations, int(age.max()))
         need = torch.nonzero(fresh & alive).flatten()
+        if len(need) and len(anchors):  # joins by chord steps, before forming a Jacobian
+            hit, at = anchors.join(fun, x[need])
+            joined = need[hit]
+            status[joined], x[joined], fresh[joined] = JOINED, anchors.x[at[hit]], False
+            F[joined] = fun(x[joined])  # the residual reported is the root's
+            need = need[~hit]
+            alive &= status == MAXITER
         if len(need):
             jacobians += len(need)
             F[need], pN[need], g[need], Jg[need], ok[need] = _linearise(fun_jac, x[need], max_elements)
@@ -226,14 +311,6 @@ def solve(
             gn = torch.linalg.vector_norm(g[need], dim=-1)
             flat = (gn <= gtol * torch.linalg.vector_norm(F[need], dim=-1).clamp_min(1)) & ~ok[need]
             status[need[flat & (status[need] == MAXITER)]] = STATIONARY
-            if join_radius > 0 and len(roots):
-                lands = x[need] + pN[need]
-                d, j = torch.cdist(lands, roots).min(-1)
-                near = ok[need] & (d <= join_radius) & (torch.linalg.vector_norm(pN[need], dim=-1) <= radius[need])
-                near &= status[need] == MAXITER
-                status[need[near]] = JOINED
-                x[need[near]] = roots[j[near]]
-                F[need[near]] = fun(x[need[near]])  # the residual reported is the root's
             alive &= status == MAXITER
         p, predicted = _dogleg(F, pN, ok, g, Jg, radius)
         p = torch.where(alive.unsqueeze(-1), p, torch.zeros_like(p))
