@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from neurodyn.validated import balls as fast_balls
 from neurodyn.validated.arb import ArbArray
 from neurodyn.validated.backend import ArbBackend, FastBackend
 from neurodyn.validated.balls import Ball, affine, norm_inf_upper
@@ -77,6 +78,19 @@ def test_accurate_affine_product_is_sound_and_tight(M, x, b):
     assert contains(y, exact)
     # the radius is a few units of the last place of the result (plus u^2-sized terms), not n u |M| |x|
     assert np.all(y.rad <= 4 * 2.0**-53 * np.abs(y.mid) + 1e-25 * (np.abs(M) @ np.abs(x) + np.abs(b)) + 1e-300)
+
+
+def test_affine_product_in_row_bands_is_the_whole_matrix_result():
+    # 2^16 entries a band: 600 columns give bands of 109 rows, the last one shorter
+    gen = np.random.default_rng(3)
+    M, x, b = gen.standard_normal((300, 600)), gen.standard_normal(600), gen.standard_normal(300)
+    M[7] *= 1e12  # rows of very different scales, summed on their own grids
+    banded = fast_balls.affine_parts(M, x, b)
+    whole = fast_balls._affine_band(M, x, b)
+    assert all(np.array_equal(u, v) for u, v in zip(banded, whole, strict=True))
+    with ctx.workprec(PREC):
+        exact = [sum((arb(M[i, j]) * arb(x[j]) for j in range(600)), arb(b[i])) for i in (0, 7, 150, 299)]
+    assert contains(affine(M, x, b)[[0, 7, 150, 299]], np.array(exact))
 
 
 # narrow balls (a proof's usual case) and wide ones up to 1e3, where a naive ball tanh blows up

@@ -230,9 +230,9 @@ class DefectBound:
         return np.concatenate(out)
 
     def _rows(self, A: np.ndarray) -> None:
-        E = -self._product(A)
-        E[np.diag_indices(min(E.shape))] += 1.0
-        self.A, self.E_rows, self.abs_A = A, upper(sum_upper(np.abs(E), axis=1), 1), np.abs(A)
+        E = self._product(A)  # |I - A mid| = |A mid - I|, formed in place in the product's own array
+        E[np.diag_indices(min(E.shape))] -= 1.0
+        self.A, self.E_rows, self.abs_A = A, upper(sum_upper(np.abs(E, out=E), axis=1), 1), np.abs(A)
 
     def __call__(self, M) -> float:
         cols = self.cols0 + (self._block_spread(M) if self.grid0 is not None else self._spread(M))
