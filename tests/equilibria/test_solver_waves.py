@@ -79,3 +79,11 @@ def test_every_wave_gets_maxiter_iterations_and_bad_settings_are_refused():
     for bad in (dict(maxiter=0), dict(waves=0)):
         with pytest.raises(ValueError, match="at least 1"):
             solver.solve(fun_jac, fun, x0, tol=1e-12, join_radius=1e-4, **{"waves": 8, **bad})
+
+
+def test_anchors_keep_at_most_their_budget_of_inverses():
+    anchors = solver._Anchors(fun_jac, 1e-4, ROOTS, max_elements=2 * 9)  # room for two 3x3 inverses
+    assert anchors.add(ROOTS[:5]) == 2 and len(anchors) == 2
+    assert anchors.add(ROOTS[5:]) == 0
+    joined, _ = anchors.join(fun, ROOTS[:5] + 1e-2)
+    assert joined.tolist() == [True, True, False, False, False]  # the last three are nobody's anchor

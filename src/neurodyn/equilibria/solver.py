@@ -60,35 +60,39 @@ class _Anchors:
     """
 
     def __init__(self, fun_jac: Callable, radius: float, like: torch.Tensor, *, max_steps: int = 10,
-                 contraction: float = 0.1):
+                 contraction: float = 0.1, max_elements: int = 1 << 25):
         self.fun_jac, self.radius, self.max_steps, self.contraction = fun_jac, radius, max_steps, contraction
         n = like.shape[-1]
-        self.x, self.inv = like.new_zeros(0, n), like.new_zeros(0, n, n)
+        self.x, self.inv = like.new_zeros(0, n), []  # inv[i]: J(x[i])^-1, or None (singular, or over budget)
+        self.usable = torch.zeros(0, dtype=torch.bool, device=like.device)
+        self.budget = max(0, max_elements // (n * n))  # inverses kept (256 MiB of them in float64 by default)
 
     def __len__(self):
         return len(self.x)
 
     def add(self, points: torch.Tensor) -> int:
-        """Adds the points farther than the radius from every anchor; returns the Jacobians formed."""
+        """Adds the points farther than the radius from every anchor, while the budget of inverses lasts;
+        returns the Jacobians formed."""
         new = []
         for p in points:
             pool = torch.cat([self.x, *new])
             if len(pool) == 0 or float(torch.cdist(p[None], pool).min()) > self.radius:
                 new.append(p[None])
+        new = new[:self.budget - len(self.inv)]  # past the budget, points are not anchors
         if not new:
             return 0
         _, J = self.fun_jac(torch.cat(new))
         inv, info = torch.linalg.inv_ex(J)
         usable = (info == 0) & torch.isfinite(inv).flatten(1).all(-1)  # singular: never a chord target
-        inv[~usable] = float("nan")
-        self.x, self.inv = torch.cat([self.x, *new]), torch.cat([self.inv, inv])
+        self.x, self.usable = torch.cat([self.x, *new]), torch.cat([self.usable, usable])
+        self.inv.extend(m if ok else None for m, ok in zip(inv, usable.tolist(), strict=True))
         return len(new)
 
     def join(self, fun: Callable, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Which rows of ``x (b, n)`` the chord iteration carries to their nearest anchor, and that anchor."""
         target = torch.cdist(x, self.x).argmin(-1)
         joined = torch.zeros(len(x), dtype=torch.bool, device=x.device)
-        active = torch.isfinite(self.inv[target, 0, 0])
+        active = self.usable[target].clone()
         y = x.clone()
         last_step = torch.full((len(x),), float("inf"), dtype=x.dtype, device=x.device)
         last_F = last_step.clone()
