@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import torch
 from torch.func import jacfwd, jvp
 
+from neurodyn import _linalg
 from neurodyn._checks import as_tensor, positive_float, positive_int
 from neurodyn.continuation.hopf import (
     HopfPoint,
@@ -158,7 +159,7 @@ def continue_equilibria(system: Flow, *, param: str, start: float, stop: float, 
         return t / torch.linalg.vector_norm(t)
 
     t = tangent(u, torch.cat([u.new_zeros(n), u.new_tensor([1.0 if stop > start else -1.0])]))
-    points, eigs, special = [u], [torch.linalg.eigvals(jacfwd(H)(u)[:, :n])], []
+    points, eigs, special = [u], [_linalg.eigvals(jacfwd(H)(u)[:, :n])], []
     status = "max_points"
     while len(points) < max_points:
         new = _correct(H, u + h * t, t, tol=tol, maxiter=maxiter)
@@ -170,7 +171,7 @@ def continue_equilibria(system: Flow, *, param: str, start: float, stop: float, 
             continue
         w, iters = new
         t_new = tangent(w, t)
-        mu_new = torch.linalg.eigvals(jacfwd(H)(w)[:, :n])
+        mu_new = _linalg.eigvals(jacfwd(H)(w)[:, :n])
         for sp in _events(G, H, n, u, t, w, t_new, eigs[-1], mu_new, h, len(points) - 1, param,
                           tol=tol, maxiter=maxiter, min_omega=min_omega):
             if not any(_same_point(sp, other) for other in special):  # an event on a segment end is met twice

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import torch
 from torch.func import jacfwd, jvp
 
+from neurodyn import _linalg
 from neurodyn._checks import positive_float, positive_int
 from neurodyn.continuation.branch import SpecialPoint, _correct
 from neurodyn.continuation.hopf import (
@@ -215,7 +216,7 @@ def continue_fold_curve(system: Flow, fold: SpecialPoint, *, params: tuple[str, 
         return float(p @ Bvv) / (2 * float(p @ vv))
 
     def others(z):  # the product of the eigenvalues but the critical one: 0 where a second one reaches 0
-        mu = torch.linalg.eigvals(jacfwd(G)(z[:n], z[n], z[n + 1]))
+        mu = _linalg.eigvals(jacfwd(G)(z[:n], z[n], z[n + 1]))
         return float(mu[torch.argsort(mu.abs())[1:]].prod().real)
 
     z0 = torch.cat([x, x.new_tensor([fold.value, start]), v])

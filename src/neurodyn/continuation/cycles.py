@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from neurodyn import _linalg
 from neurodyn._checks import positive_float, positive_int
 from neurodyn.continuation.hopf import HopfPoint, regula_falsi
 from neurodyn.continuation.orbits import checked_hopf, normal_form_start, shoot, shoot_at, summarise
@@ -191,7 +192,7 @@ def continue_periodic_orbits(system: Flow, hopf: HopfPoint, *, stop: float, para
         first /= 8
     else:
         J = torch.func.jacfwd(G)(hopf.x.to(dtype=dtype, device=dev), a1)
-        growth = math.exp(min(700.0, float(torch.linalg.eigvals(J).real.max()) * T))
+        growth = math.exp(min(700.0, float(_linalg.eigvals(J).real.max()) * T))
         why = (f"; the other unstable directions grow by ~{growth:.1g} over one period, too much for single "
                "shooting" if growth > 1e6 else "")
         raise InvalidInputError(f"shooting for the first orbit at {hopf.param} = {float(a1):.6g} did not converge "

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import torch
 from torch.func import jacfwd, jvp
 
+from neurodyn import _linalg
 from neurodyn._checks import as_tensor, positive_int
 from neurodyn.errors import InvalidInputError
 from neurodyn.results import Result
@@ -206,8 +207,8 @@ def equilibrium(G, x: torch.Tensor, a: torch.Tensor, *, tol: float, maxiter: int
 def eigen_rates(J: torch.Tensor, dJ: torch.Tensor):
     """Eigenvalues ``mu`` and right eigenvectors ``V`` of ``J`` and the first-order rates ``w^T dJ v / w^T v`` at
     which they move when ``J`` moves by ``dJ`` (``w``: the left eigenvector of each ``mu``)."""
-    mu, V = torch.linalg.eig(J)
-    mul, W = torch.linalg.eig(J.T)
+    mu, V = _linalg.eig(J)
+    mul, W = _linalg.eig(J.T)
     Wm = W[:, torch.argmin((mul[None, :] - mu[:, None]).abs(), dim=1)]
     dJ = dJ.to(V.dtype)
     return mu, V, (Wm * (dJ @ V)).sum(0) / (Wm * V).sum(0)

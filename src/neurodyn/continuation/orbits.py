@@ -15,6 +15,7 @@ from typing import NamedTuple
 import torch
 from torch.func import jvp
 
+from neurodyn import _linalg
 from neurodyn._checks import positive_int
 from neurodyn.continuation.hopf import HopfPoint, equilibrium, parametrised_field
 from neurodyn.errors import ConvergenceWarning, InvalidInputError
@@ -169,7 +170,7 @@ class OrbitSummary(NamedTuple):
 def summarise(G, shot: Shot, a: torch.Tensor, centre: torch.Tensor, *, tol: float, maxiter: int) -> OrbitSummary:
     """Floquet multipliers (the trivial one, nearest 1, first), stability, and the orbit's size measured from
     the equilibrium it surrounds (Newton from ``centre``; the orbit's time mean when Newton fails)."""
-    mult = torch.linalg.eigvals(shot.M)
+    mult = _linalg.eigvals(shot.M)
     trivial = int(torch.argmin((mult - 1).abs()))
     rest = torch.cat([mult[:trivial], mult[trivial + 1:]])
     rest = rest[torch.argsort(rest.abs(), descending=True)]

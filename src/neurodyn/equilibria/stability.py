@@ -7,10 +7,11 @@ equilibrium when every eigenvalue lies in the open left half-plane, ``Re(lambda)
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import torch
+
+from neurodyn import _linalg
 
 
 @dataclass(frozen=True)
@@ -73,18 +74,6 @@ def classify(eigenvalues: torch.Tensor, kind: str, *, eig_tol: float = 1e-8,
     return labels, unstable.sum(-1), centre.sum(-1)
 
 
-def _eig(jacobians: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """``torch.linalg.eig`` of ``(P, n, n)``, the batch split over PyTorch's CPU threads: LAPACK's ``geev``
-    takes the matrices one at a time and, at the sizes of recurrent networks, leaves most threads idle
-    (about 1.6x faster on two cores for 65 matrices of order 128)."""
-    workers = min(torch.get_num_threads(), len(jacobians)) if jacobians.device.type == "cpu" else 1
-    if workers < 2:
-        return torch.linalg.eig(jacobians)
-    with ThreadPoolExecutor(workers) as pool:
-        parts = list(pool.map(torch.linalg.eig, jacobians.chunk(workers)))
-    return torch.cat([vals for vals, _ in parts]), torch.cat([vecs for _, vecs in parts])
-
-
 def linearise(jacobians: torch.Tensor, kind: str, *, n_vectors: int, eig_tol: float = 1e-8,
               uncertainty: torch.Tensor | None = None) -> Linearisation:
     """Eigen-decompose ``(P, n, n)`` Jacobians of ``f`` and classify each point (see :func:`classify`)."""
@@ -94,7 +83,7 @@ def linearise(jacobians: torch.Tensor, kind: str, *, n_vectors: int, eig_tol: fl
         empty = torch.zeros(0, n, dtype=cdt, device=jacobians.device)
         zero = torch.zeros(0, dtype=torch.long, device=jacobians.device)
         return Linearisation(empty, empty.unsqueeze(-1)[..., :0], zero, zero, [])
-    vals, vecs = _eig(jacobians)
+    vals, vecs = _linalg.eig(jacobians)
     order = torch.argsort(growth(vals, kind), dim=-1, descending=True, stable=True)
     vals = torch.gather(vals, -1, order)
     k = min(n_vectors, n)

@@ -17,6 +17,7 @@ from pathlib import Path
 import torch
 
 import neurodyn as nd
+from neurodyn import _linalg
 from neurodyn.data import flip_flop
 from neurodyn.models import train_flip_flop
 from neurodyn.report.html import (
@@ -214,7 +215,7 @@ def _bifurcation_section(s: DemoSettings, results: dict, key: list, log) -> Sect
         except nd.NeurodynError as exc:  # the diagram stays useful without the cycles
             log(f"cycles from the first Hopf point not continued: {exc}")
     # exact: the Jacobian at x = 0 is -I + g W, so pairs lambda of W cross at g = 1 / Re(lambda), omega = g Im(lambda)
-    lam = torch.linalg.eigvals(W)
+    lam = _linalg.eigvals(W)
     exact = sorted(1 / float(mu.real) for mu in lam if mu.imag > 0 and 0 < 1 / mu.real < g_max)
     proved = sum(p.proved for p in proofs)
     results["bifurcation"] = {"branch": branch, "hopf_proofs": proofs, "cycles": orbits, "exact_hopf_g": exact}
