@@ -87,3 +87,18 @@ def test_anchors_keep_at_most_their_budget_of_inverses():
     assert anchors.add(ROOTS[5:]) == 0
     joined, _ = anchors.join(fun, ROOTS[:5] + 1e-2)
     assert joined.tolist() == [True, True, False, False, False]  # the last three are nobody's anchor
+
+
+def test_a_chord_step_that_lands_on_a_known_root_at_once_is_no_evidence_for_joining():
+    # F = x (x - 1) (x - 2) / 2 per coordinate, only the root 0 known: from 3 the chord step with J(0) = I lands
+    # exactly on 0 (G(3) = 3 - F(3) = 0), although Newton from 3 converges to 2
+    def f(x):
+        return x * (x - 1) * (x - 2) / 2
+
+    def f_jac(x):
+        return f(x), torch.diag_embed((3 * x * x - 6 * x + 2) / 2)
+
+    x0 = torch.tensor([[3.0, 3.0]], dtype=torch.float64)
+    sol = solver.solve(f_jac, f, x0, tol=1e-12, join_radius=1e-4, known=torch.zeros(1, 2, dtype=torch.float64))
+    assert sol.status.tolist() == [solver.ROOT]
+    assert torch.allclose(sol.x, torch.full((1, 2), 2.0, dtype=torch.float64), atol=1e-12)

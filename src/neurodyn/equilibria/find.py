@@ -19,7 +19,7 @@ from neurodyn.results import to_jsonable
 from neurodyn.systems.protocol import Map
 from neurodyn.systems.torch_adapters import as_system
 
-# Starts whose Newton step lands within JOIN * (state scale) of a root already reached stop there.
+# Starts that chord steps carry within JOIN * (state scale) of a root already reached stop there.
 JOIN = 1e-4
 # ... and are admitted in waves, WAVE of them first (see solver.solve)
 WAVE = 64

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 import torch
 
 # Status codes of each start at the end of a solve.
-# JOINED: the Newton step lands next to a root another start already reached; the start stops there and
-# its iterate is replaced by that root (see ``join_radius``).
+# JOINED: chord steps with the Jacobian of a root another start already reached carry the start to that root;
+# the start stops there and its iterate is replaced by that root (see ``join_radius``).
 ROOT, STATIONARY, MAXITER, DIVERGED, OUTSIDE, JOINED = 0, 1, 2, 3, 4, 5
 STATUS_NAMES = {ROOT: "root", JOINED: "joined", STATIONARY: "stationary", MAXITER: "maxiter", DIVERGED: "diverged",
                 OUTSIDE: "outside"}
@@ -50,8 +50,9 @@ class _Anchors:
     Before a start's Jacobian is formed, the chord (simplified Newton) iteration ``y <- y - J(r)^-1 F(y)``
     with the nearest anchor ``r``'s Jacobian is tried from it: a residual and a matrix-vector product per
     step, against a Jacobian and its factorisation per Newton step. The start joins ``r`` once an iterate
-    lands within the join radius of ``r``, provided every step was at most ``contraction`` times the one
-    before and ``|F|`` fell at every iterate. The ratio of successive chord steps estimates
+    lands within the join radius of ``r`` (after two steps at least, see :meth:`join`), provided every step
+    was at most ``contraction`` times the one before and ``|F|`` fell at every iterate. The ratio of
+    successive chord steps estimates
     ``|I - J(r)^-1 J(y)|`` along the way (an estimate on the path, not a bound over a region); where it is 0.1
     or less, ``J(y)`` is so close to ``J(r)`` that Newton's own steps from ``y`` would converge to ``r`` too,
     and joining should change no start's root. (Looser contraction, 0.25 or more, let a start that Newton
@@ -73,10 +74,12 @@ class _Anchors:
     def add(self, points: torch.Tensor) -> int:
         """Adds the points farther than the radius from every anchor, while the budget of inverses lasts;
         returns the Jacobians formed."""
+        points = points[torch.isfinite(points).all(-1)]
+        if len(self.x) and len(points):
+            points = points[torch.cdist(points, self.x).min(-1).values > self.radius]
         new = []
-        for p in points:
-            pool = torch.cat([self.x, *new])
-            if len(pool) == 0 or float(torch.cdist(p[None], pool).min()) > self.radius:
+        for p in points:  # the few roots reached since the last call that are new, one by one
+            if not new or float(torch.cdist(p[None], torch.cat(new)).min()) > self.radius:
                 new.append(p[None])
         new = new[:self.budget - len(self.inv)]  # past the budget, points are not anchors
         if not new:
@@ -89,23 +92,35 @@ class _Anchors:
         return len(new)
 
     def join(self, fun: Callable, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Which rows of ``x (b, n)`` the chord iteration carries to their nearest anchor, and that anchor."""
+        """Which rows of ``x (b, n)`` the chord iteration carries to their nearest anchor, and that anchor.
+
+        A row already within the radius of its anchor joins at once. Otherwise it joins when the iterate of its
+        second or a later step lands within the radius, every step but the first was at most ``contraction``
+        times the one before (the first ratio compares the steps from the start and from the first iterate:
+        a landing in one step is no evidence of contraction around the start), and ``|F|`` fell at every
+        iterate, the landing one included."""
         target = torch.cdist(x, self.x).argmin(-1)
-        joined = torch.zeros(len(x), dtype=torch.bool, device=x.device)
-        active = self.usable[target].clone()
+        near = torch.linalg.vector_norm(x - self.x[target], dim=-1) <= self.radius
+        joined = near & self.usable[target]
+        active = self.usable[target] & ~near
+        landed = torch.zeros_like(active)  # landing within the radius, to be confirmed by |F| falling there
         y = x.clone()
         last_step = torch.full((len(x),), float("inf"), dtype=x.dtype, device=x.device)
         last_F = last_step.clone()
-        for _ in range(self.max_steps):
+        for k in range(self.max_steps + 1):
             rows = torch.nonzero(active).flatten()
             if len(rows) == 0:
                 break
-            F = fun(y[rows])
-            size_F = torch.linalg.vector_norm(F, dim=-1)
+            size_F = torch.linalg.vector_norm(F := fun(y[rows]), dim=-1)
             falls = size_F < last_F[rows]
             last_F[rows] = size_F
-            active[rows[~falls]] = False
-            rows, F = rows[falls], F[falls]
+            joined[rows[falls & landed[rows]]] = True
+            active[rows[~falls | landed[rows]]] = False
+            going = falls & ~landed[rows]
+            rows, F = rows[going], F[going]
+            if k == self.max_steps:
+                active[rows] = False
+                break
             step = torch.empty_like(F)
             for a in torch.unique(target[rows]).tolist():  # one product per anchor
                 mine = target[rows] == a
@@ -113,10 +128,10 @@ class _Anchors:
             y[rows] += step
             size = torch.linalg.vector_norm(step, dim=-1)
             ok = torch.isfinite(size) & (size <= self.contraction * last_step[rows])
+            arrived = torch.linalg.vector_norm(y[rows] - self.x[target[rows]], dim=-1) <= self.radius
+            landed[rows[ok & arrived & torch.isfinite(last_step[rows])]] = True
+            active[rows[~ok | (arrived & ~torch.isfinite(last_step[rows]))]] = False
             last_step[rows] = size
-            near = ok & (torch.linalg.vector_norm(y[rows] - self.x[target[rows]], dim=-1) <= self.radius)
-            joined[rows[near]] = True
-            active[rows[near | ~ok]] = False
         return joined, target
 
 
@@ -220,9 +235,10 @@ def solve(
         known: ``(R, n)`` roots already reached (by an earlier solve) that starts may join.
         waves, wave_every, seed: with ``join_radius > 0``, admit the starts in waves (a seeded random order):
             ``waves`` of them first, then twice as many every ``wave_every`` iterations (at once when no start is
-            left running). It is the same solve, only cheaper: a start whose Newton step lands next to a root
-            an earlier wave reached joins it after one linearisation, where admitted together every start
-            would converge in the same iterations as the first finder of its root, before any root is known.
+            left running). It is the same solve, only cheaper: a start that chord steps carry to a root an
+            earlier wave reached joins it without (or after a few) linearisations of its own, where admitted
+            together every start would converge in the same iterations as the first finder of its root, before
+            any root is known.
             Each start gets ``maxiter`` iterations from its admission. None admits all starts at once.
     """
     residual = residual or (lambda x, F: torch.linalg.vector_norm(F, dim=-1))
