@@ -101,7 +101,7 @@ class _Anchors:
         iterate, the landing one included."""
         target = torch.cdist(x, self.x).argmin(-1)
         near = torch.linalg.vector_norm(x - self.x[target], dim=-1) <= self.radius
-        joined = near & self.usable[target]
+        joined = near.clone()
         active = self.usable[target] & ~near
         landed = torch.zeros_like(active)  # landing within the radius, to be confirmed by |F| falling there
         y = x.clone()
@@ -129,8 +129,9 @@ class _Anchors:
             size = torch.linalg.vector_norm(step, dim=-1)
             ok = torch.isfinite(size) & (size <= self.contraction * last_step[rows])
             arrived = torch.linalg.vector_norm(y[rows] - self.x[target[rows]], dim=-1) <= self.radius
-            landed[rows[ok & arrived & torch.isfinite(last_step[rows])]] = True
-            active[rows[~ok | (arrived & ~torch.isfinite(last_step[rows]))]] = False
+            first = torch.isinf(last_step[rows])
+            landed[rows[ok & arrived & ~first]] = True
+            active[rows[~ok | (arrived & first)]] = False
             last_step[rows] = size
         return joined, target
 
