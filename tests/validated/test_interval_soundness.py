@@ -2,6 +2,7 @@
 exact value at points drawn inside the input balls (computed by Arb, which is rigorous itself)."""
 
 import numpy as np
+import pytest
 from flint import acb, acb_mat, arb, arb_mat, ctx
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -12,7 +13,7 @@ from neurodyn.validated.arb import ArbArray
 from neurodyn.validated.backend import ArbBackend, FastBackend
 from neurodyn.validated.balls import Ball, affine, norm_inf_upper
 from neurodyn.validated.blocks import block_matmul, defect_norm_upper
-from neurodyn.validated.linalg import spectrum_enclosure, verified_solve
+from neurodyn.validated.linalg import real_form, spectrum_enclosure, verified_solve
 
 PREC = 4500  # enough bits that sums of products of floats (exponents -2148 to 2048) are exact
 finite = st.floats(-1e3, 1e3, allow_nan=False, allow_subnormal=True)
@@ -196,8 +197,6 @@ def test_block_products_keep_the_bound_of_the_plain_product(M, d, r, th):
 @settings(max_examples=60, deadline=None)
 @given(arrays(np.float64, (4, 3, 3), elements=st.floats(-2, 2)), arrays(np.float64, (3, 3), elements=radius), thetas)
 def test_defect_norms_of_real_forms_from_half_the_rows_hold_for_every_member(parts, r, th):
-    from neurodyn.validated.linalg import real_form
-
     M = real_form(parts[0] + 6 * np.eye(3) + 1j * parts[1])
     A = real_form(np.linalg.inv(parts[0] + 6 * np.eye(3) + 1j * parts[1]) + 1e-6 * (parts[2] + 1j * parts[3]))
     R = np.block([[r, r], [r, r]])
@@ -302,3 +301,40 @@ def test_upper_bounds_the_a_priori_error_bound_exactly(x, k):
     with ctx.workprec(PREC):
         exact = arb(x) * (1 + (2 * k + 4) * arb(2) ** -53) + arb(2) ** -1022
         assert arb(float(upper(x, k))) >= exact
+
+
+@settings(max_examples=40, deadline=None)
+@given(arrays(np.float64, (4, 3, 3), elements=st.floats(-1, 1)), arrays(np.float64, (6, 6), elements=radius),
+       arrays(np.float64, (6, 2), elements=st.floats(-1, 1)), thetas)
+def test_defect_bounds_formed_in_bands_of_rows_are_the_same_bounds(parts, r, g, th):
+    """``fl(A mid)`` and ``|A|`` are formed a band of rows at a time; bands of one, two and all rows give the same
+    bounds (the same sums, up to the order BLAS adds them in), for the half-row real-form path too, and with a
+    matrix of right-hand sides."""
+    from neurodyn.validated import blocks
+    from neurodyn.validated.blocks import DefectBound
+
+    C = parts[0] + 6 * np.eye(3) + 1j * parts[1]
+    M = real_form(C)
+    A = real_form(np.linalg.inv(C) + 1e-6 * (parts[2] + 1j * parts[3]))
+    R = np.block([[r[:3, :3], r[:3, 3:]], [r[:3, 3:], r[:3, :3]]])
+    G = Ball(g, np.abs(g) * 1e-9)
+    results = []
+    for band in (6, 12, blocks.BAND):
+        for real in (True, False):
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(blocks, "BAND", band)
+                bound = DefectBound(A, Ball(M, R), real_form=real)
+                assert (bound.A is not bound.A_full) == real
+                results.append((real, bound(Ball(M, R)), bound.image_norm_upper(G), bound.image_norm_upper(G[:, 0])))
+    for real, z, y, y0 in results:
+        # the same up to rounding: E = fl(A mid) - I is of order u here, and BLAS may add a band's rows in another
+        # order than the whole product's
+        ref = next(x for x in results if x[0] == real)
+        assert abs(z - ref[1]) <= 1e-9 * ref[1] + 1e-13
+        assert np.allclose(y, ref[2], rtol=1e-12, atol=1e-300) and abs(y0 - ref[3]) <= 1e-12 * ref[3] + 1e-300
+        assert y.shape == (2,) and abs(y0 - y[0]) <= 1e-12 * y[0] + 1e-300
+        member, point = sample(Ball(M, R), np.full((6, 6), th)), sample(G, np.full((6, 2), th))
+        with ctx.workprec(PREC):
+            assert bool(exact_defect(A, member) <= arb(z))
+            for c in range(2):
+                assert bool(max(abs(sum(arb(A[i, k]) * point[k, c] for k in range(6))) for i in range(6)) <= arb(y[c]))

@@ -30,7 +30,7 @@ def grid_shape(rows: list[list]) -> tuple[list[int], list[int]]:
     return heights, widths
 
 
-def block_matmul(A: np.ndarray, M, rows, cols) -> np.ndarray:
+def block_matmul(A: np.ndarray, M, rows, cols, out: np.ndarray | None = None) -> np.ndarray:
     """``fl(A @ M)`` for a float matrix ``M`` cut into blocks at the row indices ``rows`` and column indices
     ``cols`` (each list starting at 0 and ending at the size), or given as that grid of blocks (``None`` for a
     zero block): zero blocks are skipped and diagonal blocks applied as column scalings, so a structured ``M``
@@ -38,7 +38,7 @@ def block_matmul(A: np.ndarray, M, rows, cols) -> np.ndarray:
 
     Every entry is still a sum of the ``k`` products ``A_il M_lj`` (exact zeros left out), evaluated in some
     order, so the bound ``gamma_k |A| |M|`` of a plain product applies unchanged: it holds for any order of
-    summation (Higham, Sec. 3.1)."""
+    summation (Higham, Sec. 3.1). ``out``: an array of shape ``(len(A), size)`` to write the product into."""
     if isinstance(M, np.ndarray):
         if (rows[0], rows[-1], cols[0], cols[-1]) != (0, M.shape[0], 0, M.shape[1]):
             raise ValueError(f"cuts {rows}, {cols} do not cover a matrix of shape {M.shape}")
@@ -46,7 +46,7 @@ def block_matmul(A: np.ndarray, M, rows, cols) -> np.ndarray:
                 for i0, i1 in zip(rows[:-1], rows[1:], strict=True)]
     else:
         grid = M
-    out = np.empty((A.shape[0], cols[-1]))
+    out = np.empty((A.shape[0], cols[-1])) if out is None else out
     for j, (j0, j1) in enumerate(zip(cols[:-1], cols[1:], strict=True)):
         target, written = out[:, j0:j1], False
         for i, (i0, i1) in enumerate(zip(rows[:-1], rows[1:], strict=True)):
@@ -169,6 +169,15 @@ def defect_norm_upper(A: np.ndarray, M, blocks=None, real_form: bool = False) ->
     return DefectBound(A, M, blocks, real_form)(M)
 
 
+BAND = 1 << 20  # entries of a band of rows of a defect product (8 MiB in float64)
+
+
+def _bands(rows: int, width: int) -> list[slice]:
+    """Bands of at most ``BAND`` entries covering ``rows`` rows of length ``width``."""
+    step = max(1, BAND // max(1, width))
+    return [slice(i, min(rows, i + step)) for i in range(0, rows, step)]
+
+
 class DefectBound:
     """Upper bounds of ``max |I - A M'|_inf`` over the members ``M'`` of interval matrices ``M`` near the midpoint
     ``mid`` of one of them, ``M0`` (a :class:`Ball` or :class:`BlockBall`), for a float matrix ``A``: the product
@@ -185,6 +194,11 @@ class DefectBound:
     the radii of ``M`` have that pattern), so is the exact ``I - A mid``, whose rows ``i`` and ``i + n/2`` then
     have equal sums of moduli, as have the rows of ``|A|``, ``|mid|`` and the radii: the bound of the top half
     holds for all rows, and only the top half of the product is formed (checked; otherwise all rows are).
+
+    Neither ``fl(A mid)`` nor ``|A|`` is kept whole: both are formed in bands of rows (``BAND`` entries) in one
+    reused buffer, each band's row sums or matrix-vector products taken before the next band is formed. For the
+    ``(3n + 2)``-square matrices of a Hopf proof this saves two arrays of 72 MB at n = 1000 per bound, whose fresh
+    pages cost the kernel about as much time to provide as the product costs to compute; the sums are the same.
     """
 
     def __init__(self, A: np.ndarray, M0, blocks=None, real_form: bool = False):
@@ -195,14 +209,16 @@ class DefectBound:
             self.mid, self.blocks = None, (M0.rows, M0.cols)
             self.half = real_form and _is_real_form(A) and M0.is_real_form()
             mids = [[None if b is None else b.mid for b in row] for row in self.grid0]
-            self._product = lambda A: block_matmul(A, mids, *self.blocks)
+            self._product = lambda A, out: block_matmul(A, mids, *self.blocks, out=out)
             self.cols0 = gamma(self.k) * self._grid_rows(
                 lambda i, j, b: None if b is None else sum_upper(np.abs(b.mid), axis=1))
         else:
             self.mid, self.blocks = M0.mid, blocks
             self.half = real_form and _is_real_form(A) and _is_real_form(self.mid)
-            self._product = lambda A: A @ self.mid if blocks is None else block_matmul(A, self.mid, *blocks)
+            self._product = (lambda A, out: np.matmul(A, self.mid, out=out)) if blocks is None else (
+                lambda A, out: block_matmul(A, self.mid, *blocks, out=out))
             self.cols0 = gamma(self.k) * sum_upper(np.abs(self.mid), axis=1)
+        self._buf = None  # the band buffer (see _buffer)
         self._rows(A[:self.k // 2] if self.half else A)
 
     def image_norm_upper(self, g: Ball):
@@ -211,10 +227,13 @@ class DefectBound:
         already at hand."""
         v = g.rad + gamma(self.k) * np.abs(g.mid)
         if self.A is self.A_full:
-            abs_Av = self.abs_A @ v
+            abs_Av = self._abs_A_times(v)
         else:  # a real form: |A| = [[|P|, |Q|], [|Q|, |P|]] from its top half [|P|, |Q|]
             h = self.k // 2
-            abs_Av = np.concatenate([self.abs_A @ v, self.abs_A @ np.concatenate([v[h:], v[:h]])])
+            flat = v.reshape(self.k, -1)
+            both = self._abs_A_times(np.concatenate([flat, np.concatenate([flat[h:], flat[:h]])], axis=1))
+            c = flat.shape[1]
+            abs_Av = np.concatenate([both[:, :c], both[:, c:]]).reshape(2 * len(both), *v.shape[1:])
         rad = upper(abs_Av, self.k + 6)
         bounds = upper(np.abs(self.A_full @ g.mid) + rad, 1)
         return bounds.max(axis=0) if bounds.ndim == 2 else float(np.max(bounds, initial=0.0))
@@ -229,14 +248,34 @@ class DefectBound:
             out.append(_row_sums_upper(parts, rows[i + 1] - rows[i]))
         return np.concatenate(out)
 
+    def _buffer(self, rows: int, width: int) -> np.ndarray:
+        """A ``(rows, width)`` view of the one buffer the bands are formed in."""
+        if self._buf is None or self._buf.size < rows * width:
+            self._buf = np.empty(rows * width)
+        return self._buf[:rows * width].reshape(rows, width)
+
     def _rows(self, A: np.ndarray) -> None:
-        E = self._product(A)  # |I - A mid| = |A mid - I|, formed in place in the product's own array
-        E[np.diag_indices(min(E.shape))] -= 1.0
-        self.A, self.E_rows, self.abs_A = A, upper(sum_upper(np.abs(E, out=E), axis=1), 1), np.abs(A)
+        """Row sums of ``|I - A mid|`` (``A``: all rows, or the top half of a real form), band by band."""
+        self.A = A
+        width = self.blocks[1][-1] if self.mid is None else self.mid.shape[1]
+        sums = np.empty(len(A))
+        for band in _bands(len(A), width):
+            E = self._product(A[band], self._buffer(band.stop - band.start, width))
+            diag = np.arange(band.start, min(band.stop, width))  # |I - A mid| = |A mid - I|, in place
+            E[diag - band.start, diag] -= 1.0
+            sums[band] = sum_upper(np.abs(E, out=E), axis=1)
+        self.E_rows = upper(sums, 1)
+
+    def _abs_A_times(self, v: np.ndarray) -> np.ndarray:
+        """``fl(|A| v)`` for a vector or matrix ``v``, ``|A|`` formed band by band (``|.|`` is exact)."""
+        out = np.empty((len(self.A), *v.shape[1:]))
+        for band in _bands(len(self.A), self.A.shape[1]):
+            out[band] = np.abs(self.A[band], out=self._buffer(band.stop - band.start, self.A.shape[1])) @ v
+        return out
 
     def __call__(self, M) -> float:
         cols = self.cols0 + (self._block_spread(M) if self.grid0 is not None else self._spread(M))
-        rows = upper(self.E_rows + upper(self.abs_A @ upper(cols, 3), self.k + 1), 2)
+        rows = upper(self.E_rows + upper(self._abs_A_times(upper(cols, 3)), self.k + 1), 2)
         return float(np.max(rows, initial=0.0))
 
     def _spread(self, M: Ball):

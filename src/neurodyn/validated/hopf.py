@@ -144,16 +144,32 @@ def prove_hopf(system, hopf_point, *, param: str | None = None, backend="fast",
     """
     if isinstance(hopf_point, HopfPoint) or not isinstance(hopf_point, Sequence):
         return _prove_hopf(system, hopf_point, param, backend, EigenBases())
-    bases, proofs = EigenBases(), []
+    bases, proofs, scratch = EigenBases(), [], _Scratch()
     with progress_bar(progress, len(hopf_point), "proving Hopf points") as advance:
         for h in hopf_point:
-            proofs.append(_prove_hopf(system, h, param, backend, bases))
+            proofs.append(_prove_hopf(system, h, param, backend, bases, scratch))
             if advance is not None:
                 advance(1)
     return proofs
 
 
-def _prove_hopf(system, hopf_point, param, backend, bases: EigenBases) -> Proof:
+class _Scratch:
+    """Square float arrays by name, kept from one point of a list to the next for the approximate inverses: the
+    kernel provides the fresh pages of an array of this size (tens of MB at n = 1000) at a cost comparable to
+    the products that fill it, and a kept array needs none. Nothing written here outlives the point's proof."""
+
+    def __init__(self):
+        self._arrays = {}
+
+    def __call__(self, name: str, size: int) -> np.ndarray:
+        a = self._arrays.get(name)
+        if a is None or a.shape != (size, size):
+            a = self._arrays[name] = np.empty((size, size))
+        return a
+
+
+def _prove_hopf(system, hopf_point, param, backend, bases: EigenBases, scratch: _Scratch | None = None) -> Proof:
+    """One point; ``bases`` and ``scratch`` are shared by the points of a list."""
     t0 = time.perf_counter()
     if not isinstance(hopf_point, HopfPoint):
         raise InvalidInputError(f"prove_hopf needs a HopfPoint (from neurodyn.find_hopf_points), got "
@@ -186,7 +202,8 @@ def _prove_hopf(system, hopf_point, param, backend, bases: EigenBases) -> Proof:
     DG = _jacobian(net, bk, _Unknowns(bk, z, n, wide), n, c)
     part = _mid_part(DG, n)
     basis, lam = bases.decompose(part(0, 0))
-    fast = extended_inverse(part, basis, lam, n, float(z[3 * n + 1]))
+    scratch = _Scratch() if scratch is None else scratch
+    fast = extended_inverse(part, basis, lam, n, float(z[3 * n + 1]), out=scratch("extended", 3 * n + 2))
     G0 = _residual(net, bk, z, n, c).mid
 
     def newton_kantorovich(A):
@@ -242,7 +259,7 @@ def _prove_hopf(system, hopf_point, param, backend, bases: EigenBases) -> Proof:
     # 3. and 4.: transversality and l1 from the enclosed q, p
     try:
         crossing, l1, qq = _crossing_and_l1(net, bk, u, W, t, J, n, spectrum, z,
-                                            fast or Inverses.of(basis, lam, float(z[3 * n + 1])))
+                                            fast or Inverses.of(basis, lam, float(z[3 * n + 1])), scratch)
     except _NotVerified as exc:
         return failed(str(exc), bounds, eigenvalues=eig, **done)
     with ctx.workprec(128):
@@ -284,10 +301,11 @@ def _solve(bk, M, b, what, inverse=None, real_form=False):
     return x
 
 
-def _crossing_and_l1(net, bk, u: _Unknowns, W, t, J, n, spectrum, z, inv: Inverses | None):
+def _crossing_and_l1(net, bk, u: _Unknowns, W, t, J, n, spectrum, z, inv: Inverses | None, scratch: _Scratch):
     """Enclosures (Arb scalars) of the crossing speed, of ``l1`` for the eigenvector ``q = v*`` as normalised by
     the extended system, and of ``q^H q``. ``spectrum`` (the verified diagonalisation of ``J``) and ``inv`` supply
-    the approximate inverses of the linear systems; ``z`` is the float point of the extended system."""
+    the approximate inverses of the linear systems (written into ``scratch``); ``z`` is the float point of the
+    extended system."""
     s, s2, s3 = t[1], t[2], t[3]
     q_mid, w_mid = z[n + 1:2 * n + 1] + 1j * z[2 * n + 1:3 * n + 1], float(z[3 * n + 1])
     qr, qi, w = u.vr, u.vi, u.w
@@ -302,7 +320,8 @@ def _crossing_and_l1(net, bk, u: _Unknowns, W, t, J, n, spectrum, z, inv: Invers
     ])
     rhs = np.zeros(2 * n + 2)
     rhs[n] = 1.0
-    sol = _solve(bk, M, bk.point(rhs), "the left eigenvector p", None if inv is None else bordered_inverse(inv, q_mid),
+    sol = _solve(bk, M, bk.point(rhs), "the left eigenvector p",
+                 None if inv is None else bordered_inverse(inv, q_mid, out=scratch("bordered", 2 * n + 2)),
                  real_form=True)
     pr, pi = sol[:n], sol[n + 1:2 * n + 1]
 
@@ -335,7 +354,8 @@ def _crossing_and_l1(net, bk, u: _Unknowns, W, t, J, n, spectrum, z, inv: Invers
     b_term = pH(net.outer(bk, s2 * Wqr * Wh), net.outer(bk, s2 * Wqi * Wh))  # B(q, h11)
     w2I = bk.scaled_eye(2.0 * w, n)
     K = bk.block_matrix([[-J, -w2I], [w2I, -J]])  # 2 i omega - J in real form
-    K_inv = real_form((spectrum.X * (1 / (2j * w_mid - spectrum.centers))) @ spectrum.R)  # X (2iw - lam)^-1 R
+    K_inv = real_form((spectrum.X * (1 / (2j * w_mid - spectrum.centers))) @ spectrum.R,  # X (2iw - lam)^-1 R
+                      out=scratch("double frequency", 2 * n))
     h20 = _solve(bk, K, bk.concatenate(list(b_qq)), "(2 i omega - J)^{-1} B(q, q)", K_inv, real_form=True)
     Whr, Whi = W @ h20[:n], W @ h20[n:]
     # B(q̄, h20): (W q̄)(W h20) = (Wqr - i Wqi)(Whr + i Whi)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from neurodyn.validated.balls import _finite
+from neurodyn.validated.blocks import _bands
 from neurodyn.validated.linalg import real_form
 
 
@@ -29,12 +31,20 @@ class Inverses:
         return cls(basis.X, basis.R, (basis.X * inv_mu) @ basis.R, k)
 
 
+def _subtract_product(M: np.ndarray, U: np.ndarray, V: np.ndarray) -> None:
+    """``M -= U @ V`` in place for a low-rank product (``U`` of few columns), band by band: no temporary the
+    size of ``M`` (whose fresh pages cost the kernel more time than the update costs to compute)."""
+    for band in _bands(len(M), M.shape[1]):
+        M[band] -= U[band] @ V
+
+
 def _real_column(y: np.ndarray) -> np.ndarray:
     """The ``2n x 2`` real form of the complex column ``y`` (acting on a complex scalar as ``(re, im)``)."""
     return np.stack([np.concatenate([y.real, y.imag]), np.concatenate([-y.imag, y.real])], axis=1)
 
 
-def extended_inverse(part, basis, lam: np.ndarray, n: int, w: float) -> Inverses | None:
+def extended_inverse(part, basis, lam: np.ndarray, n: int, w: float, out: np.ndarray | None = None
+                     ) -> Inverses | None:
     """An approximate inverse of the extended system's Jacobian ``M`` (float; unknowns ``(x, a, Re v, Im v,
     omega)``, rows ``(F, Re, Im, normalisation)``; ``part(i, j)`` its blocks, see ``hopf._cuts``) from the
     eigenbasis of its block ``J``, for ``O(n^3)`` BLAS
@@ -48,6 +58,8 @@ def extended_inverse(part, basis, lam: np.ndarray, n: int, w: float) -> Inverses
     the critical eigenvalue annihilates ``J - i omega``, so ``r_k (b_a da + b_w domega) = r_k rho`` (two real
     equations) gives ``(da, domega)``; then ``dv = P (rho - b_a da - b_w domega) + x_k t`` with ``t`` fixed by the
     normalisation. This is ``S^-1`` exactly when ``lam_k = i omega``.
+
+    ``out``: a ``(3n + 2)``-square array to write the inverse into (reused from point to point of a list).
     """
     inv = Inverses.of(basis, lam, w)
     if inv is None or not np.all(lam != 0):
@@ -56,9 +68,9 @@ def extended_inverse(part, basis, lam: np.ndarray, n: int, w: float) -> Inverses
     Xr, Xi, _, _ = basis.parts
     DR = R / lam[:, None]
     Ji = Xr @ DR.real - Xi @ DR.imag  # J^{-1} = X diag(1 / lam) R, real for real J
-    f, H = part(0, 1)[:, 0], np.concatenate([part(1, 0), part(2, 0), np.zeros((2, n))])
+    f, H_re, H_im = part(0, 1)[:, 0], part(1, 0), part(2, 0)
     Jif = Ji @ f
-    HJi = H @ Ji if H.any() else None
+    HJi = np.concatenate([H_re, H_im, np.zeros((2, n))]) @ Ji if H_re.any() or H_im.any() else None
     b_a = np.concatenate([part(i, 1)[:, 0] for i in (1, 2, 3)]) - (0.0 if HJi is None else HJi @ f)
     b_a, b_w = b_a[:n] + 1j * b_a[n:2 * n], part(1, 4)[:, 0] + 1j * part(2, 4)[:, 0]
     rk, xk = R[k], X[:, k]
@@ -72,16 +84,15 @@ def extended_inverse(part, basis, lam: np.ndarray, n: int, w: float) -> Inverses
     except np.linalg.LinAlgError:
         return None
     B = np.stack([np.concatenate([b_a.real, b_a.imag]), np.concatenate([b_w.real, b_w.imag])], axis=1)
-    Q = real_form(P)
-    Q -= (Q @ B) @ G
-    # written in place: these (3n + 2)-square passes cost as much as the products
-    A = np.empty((3 * n + 2, 3 * n + 2))
+    # written in place, the rank-2 updates band by band: these (3n + 2)-square passes cost as much as the products
+    A = np.empty((3 * n + 2, 3 * n + 2)) if out is None else out
     S_inv = A[n:, n:]  # rows (a, Re v, Im v, omega), columns (Re, Im, normalisation)
     S_inv[0, :2 * n], S_inv[-1, :2 * n] = G
     S_inv[0, 2 * n:] = S_inv[-1, 2 * n:] = 0.0
-    dv = S_inv[1:2 * n + 1, :2 * n]
-    np.matmul(XH, C @ Q, out=dv)
-    np.subtract(Q, dv, out=dv)
+    dv = S_inv[1:2 * n + 1, :2 * n]  # Q = P (I - B G) in real form, then dv = Q - XH C Q
+    real_form(P, out=dv)
+    _subtract_product(dv, dv @ B, G)
+    _subtract_product(dv, XH, C @ dv)
     S_inv[1:2 * n + 1, 2 * n:] = XH
     np.multiply.outer(-Jif, S_inv[0], out=A[:n, n:])
     if HJi is None:
@@ -89,21 +100,23 @@ def extended_inverse(part, basis, lam: np.ndarray, n: int, w: float) -> Inverses
         A[:n, :n] = Ji
     else:
         np.matmul(S_inv, -HJi, out=A[n:, :n])
-        np.add(Ji, np.multiply.outer(Jif, -A[n, :n]), out=A[:n, :n])
-    if not np.all(np.isfinite(A)):
+        np.multiply.outer(Jif, -A[n, :n], out=A[:n, :n])
+        A[:n, :n] += Ji
+    if not _finite(A):
         return None
     inv.Ji, inv.A = Ji, A
     return inv
 
 
-def bordered_inverse(inv: Inverses, q: np.ndarray) -> np.ndarray:
+def bordered_inverse(inv: Inverses, q: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """An approximate inverse of ``[[J^T + i w I, q], [q^H, 0]]`` (real form) from ``J - i w ~ X diag(mu) R``.
 
     ``J^T + i w = (J - i w)^H = U diag(conj mu) V`` with ``U = R^H``, ``V = X^H``, and ``mu_k ~ 0`` the critical
     eigenvalue: if ``mu_k = 0`` exactly, the inverse is ``[[(I - u q^H / g) P' (I - q a^T), u / g], [a^T, 0]]``
     with ``P' = sum_{j != k} u_j v_j^T / conj(mu_j) = P^H``, ``u = U e_k``, ``v = V^T e_k``, ``g = q^H u``,
     ``a = v / (v^T q)`` (project the first block row on ``v`` and the rest on the other ``v_j``). Any approximate
-    inverse is sound (the solve bounds its defect); this one costs ``O(n^2)`` given ``P``.
+    inverse is sound (the solve bounds its defect); this one costs ``O(n^2)`` given ``P``. ``out``: a
+    ``(2n + 2)``-square array to write it into.
     """
     P = inv.P.conj().T
     u, v = inv.R[inv.k].conj(), inv.X[:, inv.k].conj()
@@ -112,6 +125,7 @@ def bordered_inverse(inv: Inverses, q: np.ndarray) -> np.ndarray:
     qP, Pq = q.conj() @ P, P @ q
     n = len(q)
     C = np.zeros((n + 1, n + 1), dtype=np.complex128)
-    C[:n, :n] = P - np.outer(u, qP / g) - np.outer(Pq, a) + np.outer(u, a * ((qP @ q) / g))
+    C[:n, :n] = P  # minus the rank-2 term u (qP - (qP q) a) / g + Pq a
+    _subtract_product(C[:n, :n], np.stack([u, Pq], axis=1), np.stack([(qP - (qP @ q) * a) / g, a]))
     C[:n, n], C[n, :n] = u / g, a
-    return real_form(C)
+    return real_form(C, out=out)

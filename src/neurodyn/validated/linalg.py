@@ -146,10 +146,11 @@ class EigenBases:
         return basis, lam
 
 
-def real_form(C: np.ndarray) -> np.ndarray:
-    """``[[Re C, -Im C], [Im C, Re C]]``: ``C`` acting on complex vectors stacked as ``(re; im)``."""
+def real_form(C: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``[[Re C, -Im C], [Im C, Re C]]``: ``C`` acting on complex vectors stacked as ``(re; im)`` (written into
+    ``out``, a ``(2n, 2m)`` array, if given)."""
     n, m = C.shape
-    out = np.empty((2 * n, 2 * m))
+    out = np.empty((2 * n, 2 * m)) if out is None else out
     out[:n, :m] = out[n:, m:] = C.real
     out[n:, :m] = C.imag
     np.negative(C.imag, out=out[:n, m:])
