@@ -30,43 +30,53 @@ def grid_shape(rows: list[list]) -> tuple[list[int], list[int]]:
     return heights, widths
 
 
+class BlockPlan(list):
+    """A grid of blocks as :func:`block_matmul` applies them (see :func:`block_plan`)."""
+
+
+def block_plan(M, rows, cols) -> BlockPlan:
+    """The blocks of ``M`` (a float matrix cut at the row indices ``rows`` and column indices ``cols``, each list
+    starting at 0 and ending at the size, or that grid of blocks with ``None`` for a zero block) as
+    :func:`block_matmul` applies them: ``None`` for a zero block, a vector for a diagonal block, else the block.
+    Classifying reads every block once; a plan serves any number of products."""
+    if isinstance(M, np.ndarray):
+        if (rows[0], rows[-1], cols[0], cols[-1]) != (0, M.shape[0], 0, M.shape[1]):
+            raise ValueError(f"cuts {rows}, {cols} do not cover a matrix of shape {M.shape}")
+        M = [[M[i0:i1, j0:j1] for j0, j1 in zip(cols[:-1], cols[1:], strict=True)]
+             for i0, i1 in zip(rows[:-1], rows[1:], strict=True)]
+    return BlockPlan([[None if blk is None or not blk.any() else np.diagonal(blk) if _is_diagonal(blk) else blk
+                       for blk in row] for row in M])  # (a block given may still be zero)
+
+
 def block_matmul(A: np.ndarray, M, rows, cols, out: np.ndarray | None = None) -> np.ndarray:
     """``fl(A @ M)`` for a float matrix ``M`` cut into blocks at the row indices ``rows`` and column indices
     ``cols`` (each list starting at 0 and ending at the size), or given as that grid of blocks (``None`` for a
-    zero block): zero blocks are skipped and diagonal blocks applied as column scalings, so a structured ``M``
-    costs only its dense blocks.
+    zero block) or as its :func:`block_plan`: zero blocks are skipped and diagonal blocks applied as column
+    scalings, so a structured ``M`` costs only its dense blocks; so are the column blocks of ``A`` that are zero.
 
     Every entry is still a sum of the ``k`` products ``A_il M_lj`` (exact zeros left out), evaluated in some
     order, so the bound ``gamma_k |A| |M|`` of a plain product applies unchanged: it holds for any order of
     summation (Higham, Sec. 3.1). ``out``: an array of shape ``(len(A), size)`` to write the product into."""
-    if isinstance(M, np.ndarray):
-        if (rows[0], rows[-1], cols[0], cols[-1]) != (0, M.shape[0], 0, M.shape[1]):
-            raise ValueError(f"cuts {rows}, {cols} do not cover a matrix of shape {M.shape}")
-        grid = [[M[i0:i1, j0:j1] for j0, j1 in zip(cols[:-1], cols[1:], strict=True)]
-                for i0, i1 in zip(rows[:-1], rows[1:], strict=True)]
-    else:
-        grid = M
+    plan = M if isinstance(M, BlockPlan) else block_plan(M, rows, cols)
     out = np.empty((A.shape[0], cols[-1])) if out is None else out
+    A_zero = [not A[:, i0:i1].any() for i0, i1 in zip(rows[:-1], rows[1:], strict=True)]
     for j, (j0, j1) in enumerate(zip(cols[:-1], cols[1:], strict=True)):
         target, written = out[:, j0:j1], False
         for i, (i0, i1) in enumerate(zip(rows[:-1], rows[1:], strict=True)):
-            blk = grid[i][j]
-            if blk is None or not blk.any():  # (a block given may still be zero)
+            blk = plan[i][j]
+            if blk is None or A_zero[i]:
                 continue
             Ai = A[:, i0:i1]
-            if _is_diagonal(blk):
-                part = Ai * np.diagonal(blk)
-            elif not written:  # the first product goes straight into place
+            if blk.ndim == 1:  # a diagonal block
+                if written:
+                    target += Ai * blk
+                else:
+                    np.multiply(Ai, blk, out=target)
+            elif written:
+                target += Ai @ blk
+            else:  # the first product goes straight into place
                 np.matmul(Ai, blk, out=target)
-                written = True
-                continue
-            else:
-                part = Ai @ blk
-            if written:
-                target += part
-            else:
-                target[...] = part
-                written = True
+            written = True
         if not written:
             target[...] = 0.0
     return out
@@ -208,15 +218,16 @@ class DefectBound:
         if self.grid0 is not None:
             self.mid, self.blocks = None, (M0.rows, M0.cols)
             self.half = real_form and _is_real_form(A) and M0.is_real_form()
-            mids = [[None if b is None else b.mid for b in row] for row in self.grid0]
-            self._product = lambda A, out: block_matmul(A, mids, *self.blocks, out=out)
+            plan = block_plan([[None if b is None else b.mid for b in row] for row in self.grid0], *self.blocks)
+            self._product = lambda A, out: block_matmul(A, plan, *self.blocks, out=out)
             self.cols0 = gamma(self.k) * self._grid_rows(
                 lambda i, j, b: None if b is None else sum_upper(np.abs(b.mid), axis=1))
         else:
             self.mid, self.blocks = M0.mid, blocks
             self.half = real_form and _is_real_form(A) and _is_real_form(self.mid)
+            plan = None if blocks is None else block_plan(self.mid, *blocks)
             self._product = (lambda A, out: np.matmul(A, self.mid, out=out)) if blocks is None else (
-                lambda A, out: block_matmul(A, self.mid, *blocks, out=out))
+                lambda A, out: block_matmul(A, plan, *blocks, out=out))
             self.cols0 = gamma(self.k) * sum_upper(np.abs(self.mid), axis=1)
         self._buf = None  # the band buffer (see _buffer)
         self._rows(A[:self.k // 2] if self.half else A)
