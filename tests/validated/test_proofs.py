@@ -181,6 +181,34 @@ def test_eigenbases_are_reused_only_for_a_shift_of_the_identity():
     assert bases(M + np.diag(np.linspace(0, 1e-6, 20))) is not bases(M)
 
 
+@pytest.mark.parametrize("n", [1, 2, 7, 60])
+def test_spectral_combinations_by_conjugate_pairs_equal_the_complex_product(n):
+    """``X diag(d) R`` from real products over the conjugate eigenvector pairs of a real matrix equals the
+    complex product, up to rounding; a basis without that structure takes the complex product."""
+    from neurodyn.validated.linalg import EigenBases, _Basis, approximate_inverse
+
+    rng = np.random.default_rng(n)
+    M = rng.standard_normal((n, n))
+    M[0, 0] = 50.0  # a real eigenvalue far from the rest, next to the pairs
+    basis, lam = EigenBases().decompose(M)
+    assert basis._pairs is not None and len(basis._pairs[0]) == int((lam.imag > 0).sum())
+    d = rng.standard_normal(n) + 1j * rng.standard_normal(n)
+    ref = (basis.X * d) @ basis.R
+    re, im = basis.combine(d)
+    scale = np.abs(basis.X).max() * np.abs(d).max() * np.abs(basis.R).sum(0).max()
+    assert np.abs(re - ref.real).max() <= 1e-13 * scale and np.abs(im - ref.imag).max() <= 1e-13 * scale
+    assert basis.combine(d, imag=False)[1] is None
+    inverse = basis.combine(1 / lam, imag=False)[0]
+    assert np.abs(inverse @ M - np.eye(n)).max() <= 1e-10
+    X = basis.X * np.exp(1j * rng.uniform(0, 6, n))  # eigenvectors with arbitrary phases: no conjugate pairs
+    rotated = _Basis(X, approximate_inverse(X))
+    if np.iscomplex(lam).any():
+        assert rotated._pairs is None
+    re, im = rotated.combine(d)
+    ref = (X * d) @ rotated.R
+    assert np.array_equal(re, ref.real) and np.array_equal(im, ref.imag)
+
+
 def test_bordered_inverse_of_the_left_eigenvector_system_is_accurate():
     from neurodyn.validated.balls import Ball
     from neurodyn.validated.blocks import defect_norm_upper

@@ -258,7 +258,7 @@ def _prove_hopf(system, hopf_point, param, backend, bases: EigenBases, scratch: 
 
     # 3. and 4.: transversality and l1 from the enclosed q, p
     try:
-        crossing, l1, qq = _crossing_and_l1(net, bk, u, W, t, J, n, spectrum, z,
+        crossing, l1, qq = _crossing_and_l1(net, bk, u, W, t, J, n, spectrum, basis, z,
                                             fast or Inverses.of(basis, lam, float(z[3 * n + 1])), scratch)
     except _NotVerified as exc:
         return failed(str(exc), bounds, eigenvalues=eig, **done)
@@ -301,11 +301,11 @@ def _solve(bk, M, b, what, inverse=None, real_form=False):
     return x
 
 
-def _crossing_and_l1(net, bk, u: _Unknowns, W, t, J, n, spectrum, z, inv: Inverses | None, scratch: _Scratch):
+def _crossing_and_l1(net, bk, u: _Unknowns, W, t, J, n, spectrum, basis, z, inv: Inverses | None, scratch: _Scratch):
     """Enclosures (Arb scalars) of the crossing speed, of ``l1`` for the eigenvector ``q = v*`` as normalised by
-    the extended system, and of ``q^H q``. ``spectrum`` (the verified diagonalisation of ``J``) and ``inv`` supply
-    the approximate inverses of the linear systems (written into ``scratch``); ``z`` is the float point of the
-    extended system."""
+    the extended system, and of ``q^H q``. ``spectrum`` (the verified diagonalisation of ``J`` in ``basis``) and
+    ``inv`` supply the approximate inverses of the linear systems (written into ``scratch``); ``z`` is the float
+    point of the extended system."""
     s, s2, s3 = t[1], t[2], t[3]
     q_mid, w_mid = z[n + 1:2 * n + 1] + 1j * z[2 * n + 1:3 * n + 1], float(z[3 * n + 1])
     qr, qi, w = u.vr, u.vi, u.w
@@ -354,7 +354,7 @@ def _crossing_and_l1(net, bk, u: _Unknowns, W, t, J, n, spectrum, z, inv: Invers
     b_term = pH(net.outer(bk, s2 * Wqr * Wh), net.outer(bk, s2 * Wqi * Wh))  # B(q, h11)
     w2I = bk.scaled_eye(2.0 * w, n)
     K = bk.block_matrix([[-J, -w2I], [w2I, -J]])  # 2 i omega - J in real form
-    K_inv = real_form((spectrum.X * (1 / (2j * w_mid - spectrum.centers))) @ spectrum.R,  # X (2iw - lam)^-1 R
+    K_inv = real_form(basis.combine(1 / (2j * w_mid - spectrum.centers)),  # X (2iw - lam)^-1 R
                       out=scratch("double frequency", 2 * n))
     h20 = _solve(bk, K, bk.concatenate(list(b_qq)), "(2 i omega - J)^{-1} B(q, q)", K_inv, real_form=True)
     Whr, Whi = W @ h20[:n], W @ h20[n:]

@@ -13,12 +13,12 @@ from neurodyn.validated.linalg import real_form
 
 
 class Inverses:
-    """Approximate inverses from the eigenbasis ``J ~ X diag(lam) R`` at the Hopf point: ``P``, the inverse of
-    ``J - i omega`` off its critical eigenvalue ``lam[k] ~ i omega`` (``X diag(1 / (lam - i omega)) R`` without
-    term ``k``), ``J^{-1}`` (``Ji``, or None) and the extended Jacobian's (``A``, or None)."""
+    """Approximate inverses from the eigenbasis ``J ~ X diag(lam) R`` at the Hopf point: ``P = (Re, Im)``, the
+    inverse of ``J - i omega`` off its critical eigenvalue ``lam[k] ~ i omega`` (``X diag(1 / (lam - i omega)) R``
+    without term ``k``), ``J^{-1}`` (``Ji``, or None) and the extended Jacobian's (``A``, or None)."""
 
-    def __init__(self, X, R, P, k, Ji=None, A=None):
-        self.X, self.R, self.P, self.k, self.Ji, self.A = X, R, P, k, Ji, A
+    def __init__(self, basis, P, k, Ji=None, A=None):
+        self.basis, self.X, self.R, self.P, self.k, self.Ji, self.A = basis, basis.X, basis.R, P, k, Ji, A
 
     @classmethod
     def of(cls, basis, lam: np.ndarray, w: float) -> Inverses | None:
@@ -28,7 +28,7 @@ class Inverses:
         k = int(np.argmin(np.abs(mu)))
         inv_mu = np.divide(1.0, mu, out=np.zeros_like(mu), where=mu != 0)
         inv_mu[k] = 0
-        return cls(basis.X, basis.R, (basis.X * inv_mu) @ basis.R, k)
+        return cls(basis, basis.combine(inv_mu), k)
 
 
 def _subtract_product(M: np.ndarray, U: np.ndarray, V: np.ndarray) -> None:
@@ -65,9 +65,7 @@ def extended_inverse(part, basis, lam: np.ndarray, n: int, w: float, out: np.nda
     if inv is None or not np.all(lam != 0):
         return None
     X, R, P, k = inv.X, inv.R, inv.P, inv.k
-    Xr, Xi, _, _ = basis.parts
-    DR = R / lam[:, None]
-    Ji = Xr @ DR.real - Xi @ DR.imag  # J^{-1} = X diag(1 / lam) R, real for real J
+    Ji = basis.combine(1 / lam, imag=False)[0]  # J^{-1} = X diag(1 / lam) R, real for real J
     f, H_re, H_im = part(0, 1)[:, 0], part(1, 0), part(2, 0)
     Jif = Ji @ f
     HJi = np.concatenate([H_re, H_im, np.zeros((2, n))]) @ Ji if H_re.any() or H_im.any() else None
@@ -118,14 +116,14 @@ def bordered_inverse(inv: Inverses, q: np.ndarray, out: np.ndarray | None = None
     inverse is sound (the solve bounds its defect); this one costs ``O(n^2)`` given ``P``. ``out``: a
     ``(2n + 2)``-square array to write it into.
     """
-    P = inv.P.conj().T
+    n = len(q)
+    C = np.zeros((n + 1, n + 1), dtype=np.complex128)
+    P = C[:n, :n]  # P^H, then minus the rank-2 term u (qP - (qP q) a) / g + Pq a
+    P.real, P.imag = inv.P[0].T, -inv.P[1].T
     u, v = inv.R[inv.k].conj(), inv.X[:, inv.k].conj()
     g = np.vdot(q, u)
     a = v / (v @ q)
     qP, Pq = q.conj() @ P, P @ q
-    n = len(q)
-    C = np.zeros((n + 1, n + 1), dtype=np.complex128)
-    C[:n, :n] = P  # minus the rank-2 term u (qP - (qP q) a) / g + Pq a
     _subtract_product(C[:n, :n], np.stack([u, Pq], axis=1), np.stack([(qP - (qP @ q) * a) / g, a]))
     C[:n, n], C[n, :n] = u / g, a
     return real_form(C, out=out)

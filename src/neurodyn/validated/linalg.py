@@ -146,14 +146,15 @@ class EigenBases:
         return basis, lam
 
 
-def real_form(C: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """``[[Re C, -Im C], [Im C, Re C]]``: ``C`` acting on complex vectors stacked as ``(re; im)`` (written into
-    ``out``, a ``(2n, 2m)`` array, if given)."""
-    n, m = C.shape
+def real_form(C, out: np.ndarray | None = None) -> np.ndarray:
+    """``[[Re C, -Im C], [Im C, Re C]]``: ``C`` (a complex matrix, or its real and imaginary parts as a pair) acting
+    on complex vectors stacked as ``(re; im)`` (written into ``out``, a ``(2n, 2m)`` array, if given)."""
+    re, im = (C.real, C.imag) if isinstance(C, np.ndarray) else C
+    n, m = re.shape
     out = np.empty((2 * n, 2 * m)) if out is None else out
-    out[:n, :m] = out[n:, m:] = C.real
-    out[n:, :m] = C.imag
-    np.negative(C.imag, out=out[:n, m:])
+    out[:n, :m] = out[n:, m:] = re
+    out[n:, :m] = im
+    np.negative(im, out=out[:n, m:])
     return out
 
 
@@ -172,6 +173,51 @@ class _Basis:
     @functools.cached_property
     def delta(self) -> float:
         return defect_norm_upper(real_form(self.R), Ball(real_form(self.X)), real_form=True)
+
+    @functools.cached_property
+    def _pairs(self):
+        """``(first, real, Xh, Rr, Ri, Rreal)`` when ``X``'s columns are real vectors and exactly conjugate pairs
+        in adjacent columns (as LAPACK returns them for a real matrix): ``first`` the first column of each pair,
+        ``real`` the real columns, ``Xh = [Re X_first, Im X_first, X_real]`` and the matching rows of ``R``;
+        else None."""
+        X, n = self.X, len(self.X)
+        is_real = ~self.X.imag.any(axis=0)
+        first, k = [], 0
+        while k < n:
+            if is_real[k]:
+                k += 1
+            elif k + 1 < n and np.array_equal(X[:, k + 1], X[:, k].conj()):
+                first.append(k)
+                k += 2
+            else:
+                return None
+        first, real = np.array(first, dtype=np.intp), np.flatnonzero(is_real)
+        Xr, Xi, Rr, Ri = self.parts
+        Xh = np.concatenate([Xr[:, first], Xi[:, first], Xr[:, real]], axis=1)
+        return first, real, Xh, Rr[first], Ri[first], Rr[real]
+
+    def combine(self, d: np.ndarray, imag: bool = True):
+        """``(Re, Im)`` of ``X diag(d) R`` (``Im`` None unless ``imag``) for a complex vector ``d`` in the order of
+        ``X``'s columns: an approximate inverse such as ``(J - s I)^{-1} ~ X diag(1 / (lam - s)) R``.
+
+        For a real matrix the eigenvectors come in conjugate pairs ``x, conj(x)``, and the pair's terms
+        ``d x r + d' conj(x) conj(r)`` are real combinations of ``Re x``, ``Im x`` and ``Re r``, ``Im r`` (with the
+        row of ``R`` for ``conj(x)`` taken as the conjugate of ``x``'s: ``R`` is only an approximate inverse
+        anyway). So each part is one real product of order ``n`` (``2 n^3`` operations) instead of the complex
+        product's ``8 n^3``. Without that structure, the complex product."""
+        if self._pairs is None:
+            M = (self.X * d) @ self.R
+            return np.ascontiguousarray(M.real), (np.ascontiguousarray(M.imag) if imag else None)
+        first, real, Xh, Rr, Ri, Rreal = self._pairs
+        a, b, a2, b2 = d[first].real, d[first].imag, d[first + 1].real, d[first + 1].imag
+
+        def right(p, q, c):  # rows multiplying Re x, Im x of each pair and the real x: (Re d + i Im d)-weighted
+            return np.concatenate([p[:, None] * Rr + q[:, None] * Ri, q[:, None] * Rr - p[:, None] * Ri,
+                                   c[:, None] * Rreal])
+
+        # d x r + d' conj(x r) = (a + a') Re(x r) + (b' - b) Im(x r) + i ((b + b') Re(x r) + (a - a') Im(x r))
+        re = Xh @ right(a + a2, b2 - b, d[real].real)
+        return re, (Xh @ right(b + b2, a - a2, d[real].imag) if imag else None)
 
 
 @dataclass(frozen=True)
