@@ -101,6 +101,15 @@ class Ball:
     def __repr__(self) -> str:
         return f"Ball(shape={self.shape}, max rad={float(self.rad.max(initial=0.0)):.3g})"
 
+    @property
+    def abs_mid(self) -> np.ndarray:
+        """``|mid|``, computed once (a ball's arrays are never written after it is made): products by the same
+        matrix, e.g. ``W`` in ``W v`` and ``diag(s) W`` for several ``v`` and ``s``, reuse it."""
+        a = self.__dict__.get("_abs_mid")
+        if a is None:
+            a = self.__dict__["_abs_mid"] = np.abs(self.mid)
+        return a
+
     # bounds as floats
     def abs_upper(self) -> np.ndarray:
         """Certain upper bounds of ``|x|`` elementwise."""
@@ -132,7 +141,7 @@ class Ball:
     def __mul__(self, other) -> Ball:
         other = _point(other)
         mid = self.mid * other.mid
-        rad = np.abs(self.mid) * other.rad + self.rad * (np.abs(other.mid) + other.rad) + U * np.abs(mid)
+        rad = self.abs_mid * other.rad + self.rad * (other.abs_mid + other.rad) + U * np.abs(mid)
         return Ball(mid, upper(rad, 5))
 
     __rmul__ = __mul__
@@ -149,8 +158,8 @@ def matmul(a: Ball, b: Ball) -> Ball:
     radius)."""
     k = a.mid.shape[-1]
     mid = a.mid @ b.mid
-    abs_b = np.abs(b.mid)
-    rad = np.abs(a.mid) @ (gamma(k) * abs_b if b.exact else b.rad + gamma(k) * abs_b)
+    abs_b = b.abs_mid
+    rad = a.abs_mid @ (gamma(k) * abs_b if b.exact else b.rad + gamma(k) * abs_b)
     if not a.exact and np.any(a.rad):
         rad = rad + a.rad @ (abs_b + b.rad)
     return Ball(mid, upper(rad, k + 6))

@@ -77,22 +77,20 @@ def _jacobian(net, bk, u: _Unknowns, n: int, c: np.ndarray):
     J = net.jacobian_from(bk, W, s)
     wI = bk.scaled_eye(u.w, n)
 
-    def H(v):  # d/dx (J v) = V diag(tanh''(y) * (W v)) W
-        return net.outer(bk, W * (s2 * (W @ v))[:, None])
-
-    def Ja(v):  # d/da (J v) = V (tanh''(y) * dy/da * (W v) + tanh'(y) * (W1 v))
-        Wv = W @ v
-        out = s2 * dy * Wv
+    def H_and_Ja(v):
+        # d/dx (J v) = V diag(tanh''(y) * (W v)) W;  d/da (J v) = V (tanh''(y) * dy/da * (W v) + tanh'(y) * (W1 v))
+        s2Wv = s2 * (W @ v)
+        out = s2Wv * dy
         if net.W1 is not None:
             out = out + s * (v if net.W1_is_identity else bk.point(net.W1) @ v)
-        return net.outer(bk, out)
+        return net.outer(bk, W * s2Wv[:, None]), _col(net.outer(bk, out))
 
     Fa = net.outer(bk, s * dy)
     cr, ci = c.real, c.imag
     return bk.block_matrix([  # None: a zero block
         [J, _col(Fa), None, None, None],
-        [H(u.vr), _col(Ja(u.vr)), J, wI, _col(u.vi)],
-        [H(u.vi), _col(Ja(u.vi)), -wI, J, _col(-u.vr)],
+        [*H_and_Ja(u.vr), J, wI, _col(u.vi)],
+        [*H_and_Ja(u.vi), -wI, J, _col(-u.vr)],
         [None, None, np.stack([cr, -ci]), np.stack([ci, cr]), None],
     ])
 
