@@ -349,3 +349,42 @@ def test_defect_bounds_formed_in_bands_of_rows_are_the_same_bounds(parts, r, g, 
             assert bool(exact_defect(A, member) <= arb(z))
             for c in range(2):
                 assert bool(max(abs(sum(arb(A[i, k]) * point[k, c] for k in range(6))) for i in range(6)) <= arb(y[c]))
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 10**6), st.sampled_from([0.0, 0.5j, 2.0j, 0.3 + 1.1j]), st.floats(0.0, 1e-6), thetas)
+def test_spectral_solves_contain_every_solution_of_the_shifted_systems(seed, s, s_rad, th):
+    """``(J' - s') y = b'`` for members of a ball matrix ``J`` (a random non-normal 6x6 with complex pairs), shifts
+    within ``s_rad`` of ``s`` and ball right-hand sides (two columns): the exact solution, from Arb, lies in the
+    enclosure; a shift on an eigenvalue is refused."""
+    from flint import acb, acb_mat
+
+    from neurodyn.validated.linalg import EigenBases
+    from neurodyn.validated.spectral import spectral_solve
+
+    rng = np.random.default_rng(seed)
+    n = 6
+    mid = rng.standard_normal((n, n)) + np.triu(rng.standard_normal((n, n)), 1)  # non-normal
+    J = Ball(mid, np.abs(rng.standard_normal((n, n))) * 1e-9)
+    basis, lam = EigenBases().decompose(mid)
+    spectrum = spectrum_enclosure(FastBackend(), J, basis)
+    assert spectrum is not None
+    if np.min(np.abs(lam - s)) < 1e-3:
+        return
+    b_re = Ball(rng.standard_normal((n, 2)), np.full((n, 2), 1e-10))
+    b_im = Ball(rng.standard_normal((n, 2)), np.full((n, 2), 1e-10))
+    out = spectral_solve(J, spectrum, basis, s, b_re, b_im, s_rad=s_rad)
+    if out is None:  # only when the shift is not provably off the discs
+        assert np.min(np.abs(spectrum.centers - s) - spectrum.radii) <= 2 * s_rad + 1e-9
+        return
+    y_re, y_im = out
+    Jm, br, bi = sample(J, np.full((n, n), th)), sample(b_re, np.full((n, 2), -th)), sample(b_im, np.full((n, 2), th))
+    with ctx.workprec(PREC // 8):
+        shift = acb(s.real, s.imag) + acb(0, th * s_rad / 2)  # |Re| + |Im| of the change <= s_rad
+        M = acb_mat([[acb(Jm[i, j]) - (shift if i == j else 0) for j in range(n)] for i in range(n)])
+        for col in range(2):
+            y = M.solve(acb_mat([[acb(br[i, col], bi[i, col])] for i in range(n)]))
+            for i in range(n):
+                for part, ball in ((y[i, 0].real, y_re), (y[i, 0].imag, y_im)):
+                    assert bool(abs(part - arb(ball.mid[i, col])) <= arb(ball.rad[i, col])), (i, col)
+    assert spectral_solve(J, spectrum, basis, complex(lam[0]), b_re, b_im) is None  # on an eigenvalue

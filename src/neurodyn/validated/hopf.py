@@ -15,7 +15,7 @@ from neurodyn.continuation.hopf import HopfPoint
 from neurodyn.errors import InvalidInputError
 from neurodyn.validated.arb import float_down, float_up
 from neurodyn.validated.backend import get_backend
-from neurodyn.validated.balls import upper
+from neurodyn.validated.balls import Ball, upper
 from neurodyn.validated.equilibrium import _point
 from neurodyn.validated.field import TanhNetwork
 from neurodyn.validated.inverses import Inverses, bordered_inverse, extended_inverse
@@ -30,6 +30,7 @@ from neurodyn.validated.linalg import (
     verified_solve,
 )
 from neurodyn.validated.proof import Proof, decimal_down, decimal_up
+from neurodyn.validated.spectral import spectral_solve
 
 
 class _Unknowns:
@@ -124,7 +125,11 @@ def prove_hopf(system, hopf_point, *, param: str | None = None, backend="fast",
     3. **Transversality**: the crossing speed ``Re p^H (dJ/da along the branch) q`` enclosed away from 0.
     4. **The first Lyapunov coefficient** (Kuznetsov's formula, ``q^H q = 1``, ``p^H q = 1``, the convention of
        :class:`neurodyn.HopfPoint`), enclosed by verified solves for ``p``, ``J^{-1} B(q, q̄)`` and
-       ``(2 i omega - J)^{-1} B(q, q)``; proved non-degenerate only if the enclosure excludes 0.
+       ``(2 i omega - J)^{-1} B(q, q)``; proved non-degenerate only if the enclosure excludes 0. On the fast
+       backend the last two solves first use the diagonalisation verified in 2. (``O(n^2)``, see
+       :func:`neurodyn.validated.spectral.spectral_solve`); when the enclosures of the crossing speed and ``l1``
+       so obtained do not decide their signs (their widths grow with the condition number of the eigenvector
+       matrix), both are formed again from dense solves.
 
     ``proved`` is True only when all four hold; otherwise ``reason`` names the first that failed. ``conclusion``
     is ``"supercritical"`` (``l1 < 0``, a stable cycle is born) or ``"subcritical"``. ``bounds`` holds the
@@ -254,16 +259,21 @@ def _prove_hopf(system, hopf_point, param, backend, bases: EigenBases, scratch: 
                       "discs of the critical pair)", bounds, eigenvalues=spectrum.as_array(), **done)
     eig = spectrum.as_array()
 
-    # 3. and 4.: transversality and l1 from the enclosed q, p
-    try:
-        crossing, l1, qq = _crossing_and_l1(net, bk, u, W, t, J, n, spectrum, basis, z,
-                                            fast or Inverses.of(basis, lam, float(z[3 * n + 1])), scratch)
-    except _NotVerified as exc:
-        return failed(str(exc), bounds, eigenvalues=eig, **done)
-    with ctx.workprec(128):
-        l1 = l1 / qq  # the q^H q = 1 convention (l1 scales with |q|^2)
-        bounds["crossing"] = (float_down(crossing), float_up(crossing))
-        bounds["l1"] = (float_down(l1), float_up(l1))
+    # 3. and 4.: transversality and l1 from the enclosed q, p; the solves with J and 2 i omega - J first from the
+    # verified diagonalisation (O(n^2), norm-wise), and again from dense approximate inverses (O(n^3), tighter
+    # for non-normal J) when those enclosures do not decide the signs
+    inv = fast or Inverses.of(basis, lam, float(z[3 * n + 1]))
+    for spectral in (True, False):
+        try:
+            crossing, l1, qq = _crossing_and_l1(net, bk, u, W, t, J, n, spectrum, basis, z, inv, scratch, spectral)
+        except _NotVerified as exc:
+            return failed(str(exc), bounds, eigenvalues=eig, **done)
+        with ctx.workprec(128):
+            l1 = l1 / qq  # the q^H q = 1 convention (l1 scales with |q|^2)
+            bounds["crossing"] = (float_down(crossing), float_up(crossing))
+            bounds["l1"] = (float_down(l1), float_up(l1))
+        if all(lo > 0 or hi < 0 for lo, hi in (bounds["crossing"], bounds["l1"])) or not isinstance(J, Ball):
+            break
     if not (bounds["crossing"][0] > 0 or bounds["crossing"][1] < 0):
         return failed(f"transversality: the crossing speed enclosure [{decimal_down(bounds['crossing'][0])}, "
                       f"{decimal_up(bounds['crossing'][1])}] contains 0", bounds, eigenvalues=eig, **done)
@@ -299,11 +309,13 @@ def _solve(bk, M, b, what, inverse=None, real_form=False):
     return x
 
 
-def _crossing_and_l1(net, bk, u: _Unknowns, W, t, J, n, spectrum, basis, z, inv: Inverses | None, scratch: _Scratch):
+def _crossing_and_l1(net, bk, u: _Unknowns, W, t, J, n, spectrum, basis, z, inv: Inverses | None, scratch: _Scratch,
+                     spectral: bool = False):
     """Enclosures (Arb scalars) of the crossing speed, of ``l1`` for the eigenvector ``q = v*`` as normalised by
     the extended system, and of ``q^H q``. ``spectrum`` (the verified diagonalisation of ``J`` in ``basis``) and
     ``inv`` supply the approximate inverses of the linear systems (written into ``scratch``); ``z`` is the float
-    point of the extended system."""
+    point of the extended system. ``spectral``: solve the systems with ``J`` and ``2 i omega - J`` by
+    :func:`spectral_solve` on the fast backend (falling back to dense solves where it fails)."""
     s, s2, s3 = t[1], t[2], t[3]
     q_mid, w_mid = z[n + 1:2 * n + 1] + 1j * z[2 * n + 1:3 * n + 1], float(z[3 * n + 1])
     qr, qi, w = u.vr, u.vi, u.w
@@ -331,9 +343,11 @@ def _crossing_and_l1(net, bk, u: _Unknowns, W, t, J, n, spectrum, basis, z, inv:
     Fa = net.outer(bk, s * dy)
     mod2 = Wqr * Wqr + Wqi * Wqi  # |W q|^2
     b_qqbar = net.outer(bk, s2 * mod2)  # B(q, q̄), real (see below)
-    # one verified solve with J for the branch tangent xdot = -J^{-1} F_a and for h11 = J^{-1} B(q, q̄)
-    sol = _solve(bk, J, bk.block([[_col(Fa), _col(b_qqbar)]]), "J^{-1} [F_a, B(q, q̄)]",
-                 None if inv is None else inv.Ji)
+    # one verified solve with J for the branch tangent xdot = -J^{-1} F_a and for h11 = J^{-1} B(q, q̄): from the
+    # verified diagonalisation on the fast backend (0 lies off every disc: only the critical pair's meet the axis)
+    rhs = bk.block([[_col(Fa), _col(b_qqbar)]])
+    fast = spectral and isinstance(J, Ball) and spectral_solve(J, spectrum, basis, 0.0, rhs)
+    sol = fast[0] if fast else _solve(bk, J, rhs, "J^{-1} [F_a, B(q, q̄)]", None if inv is None else inv.Ji)
     xdot, h11 = -sol[:, 0], sol[:, 1]
     # transversality: d/da along the branch; dJ q = H(xdot) q + J_a q
     Wx = W @ xdot
@@ -350,11 +364,17 @@ def _crossing_and_l1(net, bk, u: _Unknowns, W, t, J, n, spectrum, basis, z, inv:
     c_term = pH(net.outer(bk, s3 * mod2 * Wqr), net.outer(bk, s3 * mod2 * Wqi))  # C(q, q, q̄)
     Wh = W @ h11
     b_term = pH(net.outer(bk, s2 * Wqr * Wh), net.outer(bk, s2 * Wqi * Wh))  # B(q, h11)
-    w2I = bk.scaled_eye(2.0 * w, n)
-    K = bk.block_matrix([[-J, -w2I], [w2I, -J]])  # 2 i omega - J in real form
-    K_inv = real_form(basis.combine(1 / (2j * w_mid - spectrum.centers)),  # X (2iw - lam)^-1 R
-                      out=scratch("double frequency", 2 * n))
-    h20 = _solve(bk, K, bk.concatenate(list(b_qq)), "(2 i omega - J)^{-1} B(q, q)", K_inv, real_form=True)
+    # (2 i omega - J) h20 = B(q, q), i.e. (J - 2 i omega) h20 = -B(q, q): 2 i omega lies off every disc too
+    fast = spectral and isinstance(J, Ball) and spectral_solve(J, spectrum, basis, 2j * w_mid, -b_qq[0], -b_qq[1],
+                                                  s_rad=float(upper(2.0 * (abs(w.mid - w_mid) + w.rad), 2)))
+    if fast:
+        h20 = bk.concatenate(list(fast))
+    else:
+        w2I = bk.scaled_eye(2.0 * w, n)
+        K = bk.block_matrix([[-J, -w2I], [w2I, -J]])  # 2 i omega - J in real form
+        K_inv = real_form(basis.combine(1 / (2j * w_mid - spectrum.centers)),  # X (2iw - lam)^-1 R
+                          out=scratch("double frequency", 2 * n))
+        h20 = _solve(bk, K, bk.concatenate(list(b_qq)), "(2 i omega - J)^{-1} B(q, q)", K_inv, real_form=True)
     Whr, Whi = W @ h20[:n], W @ h20[n:]
     # B(q̄, h20): (W q̄)(W h20) = (Wqr - i Wqi)(Whr + i Whi)
     d_term = pH(net.outer(bk, s2 * (Wqr * Whr + Wqi * Whi)), net.outer(bk, s2 * (Wqr * Whi - Wqi * Whr)))

@@ -171,6 +171,11 @@ class _Basis:
         return tuple(np.ascontiguousarray(a) for a in (self.X.real, self.X.imag, self.R.real, self.R.imag))
 
     @functools.cached_property
+    def abs_parts(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(|Re R|, |Im R|)``."""
+        return tuple(np.abs(a) for a in self.parts[2:])
+
+    @functools.cached_property
     def delta(self) -> float:
         return defect_norm_upper(real_form(self.R), Ball(real_form(self.X)), real_form=True)
 
