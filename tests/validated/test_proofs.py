@@ -321,3 +321,24 @@ def test_bad_input_is_refused_with_what_to_do():
         prove_stability(nd.tanh_field(0.4 * torch.eye(4, dtype=F64), leak=1.0), proved)
     with pytest.raises(InvalidInputError, match="HopfPoint"):
         prove_hopf(system, failed)
+
+
+def test_disc_components_join_exactly_the_discs_that_touch():
+    """The sweep over real parts finds the same groups as comparing every pair of discs (ties, one huge disc)."""
+    from scipy.sparse.csgraph import connected_components
+
+    from neurodyn.validated.linalg import _components
+
+    rng = np.random.default_rng(0)
+    for t in range(200):
+        n = int(rng.integers(0, 30))
+        c = rng.standard_normal(n) + 1j * rng.standard_normal(n)
+        c = np.round(c, 1) if t % 3 == 0 else c
+        r = np.abs(rng.standard_normal(n)) * rng.choice([1e-3, 0.1, 1.0])
+        if n and t % 5 == 0:
+            r[0] = 5.0
+        touching = np.abs(c[:, None] - c[None, :]) <= (r[:, None] + r[None, :]) * (1 + 1e-12) + 1e-300
+        expected = connected_components(touching, directed=False)[1]
+        got = _components(c, r)
+        assert all(len(set(got[expected == k])) == 1 for k in set(expected))
+        assert all(len(set(expected[got == k])) == 1 for k in set(got))

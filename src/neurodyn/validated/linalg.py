@@ -340,7 +340,16 @@ def _arb_rad(Cr, Ci, diag) -> np.ndarray:
 
 def _components(centers: np.ndarray, radii: np.ndarray) -> np.ndarray:
     """Connected components of the union of discs (touching or nearly touching discs are joined: merging more
-    only weakens what is claimed)."""
-    dist = np.abs(centers[:, None] - centers[None, :])
-    reach = (radii[:, None] + radii[None, :]) * (1 + 1e-12) + 1e-300
-    return connected_components(csr_matrix(dist <= reach), directed=False)[1]
+    only weakens what is claimed). Only pairs whose real parts are within reach are compared: discs sorted by
+    real part, each against the following ones up to its radius plus the largest radius away."""
+    n = len(centers)
+    order = np.argsort(centers.real, kind="stable")
+    c, r = centers[order], radii[order]
+    slack = lambda d: d * (1 + 1e-12) + 1e-300  # noqa: E731
+    ends = np.searchsorted(c.real, c.real + slack(r + (r.max() if n else 0.0)), side="right")
+    counts = np.maximum(ends - np.arange(n) - 1, 0)
+    i = np.repeat(np.arange(n), counts)
+    j = i + 1 + (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts))
+    near = np.abs(c[i] - c[j]) <= slack(r[i] + r[j])
+    graph = csr_matrix((np.ones(int(near.sum()), dtype=bool), (order[i[near]], order[j[near]])), shape=(n, n))
+    return connected_components(graph, directed=False)[1]
