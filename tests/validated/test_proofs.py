@@ -209,6 +209,23 @@ def test_spectral_combinations_by_conjugate_pairs_equal_the_complex_product(n):
     assert np.array_equal(re, ref.real) and np.array_equal(im, ref.imag)
 
 
+@pytest.mark.parametrize("n", [1, 2, 9, 80])
+def test_spectrum_products_by_conjugate_pairs_equal_the_complex_product(n):
+    """``R (J X)`` from the pairs' two real products equals the real-form product up to the order BLAS sums in."""
+    from neurodyn.validated.linalg import EigenBases, _pair_products
+
+    M = np.random.default_rng(n).standard_normal((n, n))
+    basis, _ = EigenBases().decompose(M)
+    Xr, Xi, Rr, Ri = basis.parts
+    Pr, Pi = M @ Xr, M @ Xi
+    Cr, Ci, absP = _pair_products(M, basis)
+    scale = (np.abs(Rr) + np.abs(Ri)) @ (np.abs(Pr) + np.abs(Pi))
+    assert np.all(np.abs(Cr - (Rr @ Pr - Ri @ Pi)) <= 1e-13 * scale)
+    assert np.all(np.abs(Ci - (Ri @ Pr + Rr @ Pi)) <= 1e-13 * scale)
+    exact = (np.abs(Pr) + np.abs(Pi)).sum(1)
+    assert np.all(absP >= exact) and np.all(absP <= exact * (1 + 1e-12))
+
+
 def test_bordered_inverse_of_the_left_eigenvector_system_is_accurate():
     from neurodyn.validated.balls import Ball
     from neurodyn.validated.blocks import defect_norm_upper

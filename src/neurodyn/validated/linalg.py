@@ -315,10 +315,13 @@ def _spectrum_by_row_sums(J: Ball, basis: _Basis) -> Spectrum | None:
         return None
     absX = upper(np.abs(Xr) + np.abs(Xi), 1)
     absR = upper(np.abs(Rr) + np.abs(Ri), 1)
-    Pr, Pi = J.mid @ Xr, J.mid @ Xi
     rho = upper(upper(gamma(n) * np.abs(J.mid) + J.rad, 2) @ sum_upper(absX, axis=1), n + 1)  # rows of |J'X - P|
-    Cr, Ci = Rr @ Pr - Ri @ Pi, Ri @ Pr + Rr @ Pi
-    absP = sum_upper(upper(np.abs(Pr) + np.abs(Pi), 1), axis=1)
+    if basis._pairs is None:
+        Pr, Pi = J.mid @ Xr, J.mid @ Xi
+        Cr, Ci = Rr @ Pr - Ri @ Pi, Ri @ Pr + Rr @ Pi
+        absP = sum_upper(upper(np.abs(Pr) + np.abs(Pi), 1), axis=1)
+    else:
+        Cr, Ci, absP = _pair_products(J.mid, basis)
     rad_rows = upper(absR @ upper(gamma(2 * n) * absP + rho, 2), n + 1)  # rows of |R J' X - C|
     mod = upper(np.abs(Cr) + np.abs(Ci), 1)
     diag = np.arange(n)
@@ -331,6 +334,26 @@ def _spectrum_by_row_sums(J: Ball, basis: _Basis) -> Spectrum | None:
     if not (np.all(np.isfinite(centers)) and np.all(np.isfinite(radii))):
         return None
     return Spectrum(centers, radii, _components(centers, radii), delta, X, R)
+
+
+def _pair_products(mJ: np.ndarray, basis: _Basis):
+    """``C = fl(R fl(mJ X))`` (real and imaginary parts) and the row sums of ``|Re P| + |Im P|`` for ``P = fl(mJ X)``,
+    when ``X``'s columns are conjugate pairs and real vectors: ``P``'s column for ``conj(x)`` is the conjugate of
+    ``x``'s (``fl(-a) = -fl(a)``), and ``C``'s columns for a pair are sums and differences of the same two
+    products, so two real products of order ``n`` replace six. Every entry is still a float evaluation of the
+    real-form product's sum (inner dimension ``2n``), so its a-priori rounding bound applies."""
+    first, real, Xh = basis._pairs[:3]
+    Rr, Ri = basis.parts[2:]
+    m, n = len(first), len(mJ)
+    JX = mJ @ Xh  # columns: J Re x, J Im x (one per pair), J x (real x)
+    RrP, RiP = Rr @ JX, Ri @ JX
+    a, b, c = slice(0, m), slice(m, 2 * m), slice(2 * m, None)
+    Cr, Ci = np.empty((n, n)), np.empty((n, n))
+    Cr[:, first], Cr[:, first + 1] = RrP[:, a] - RiP[:, b], RrP[:, a] + RiP[:, b]
+    Ci[:, first], Ci[:, first + 1] = RiP[:, a] + RrP[:, b], RiP[:, a] - RrP[:, b]
+    Cr[:, real], Ci[:, real] = RrP[:, c], RiP[:, c]
+    weights = np.concatenate([np.full(2 * m, 2.0), np.ones(n - 2 * m)])  # each pair's columns twice (exact)
+    return Cr, Ci, upper(np.abs(JX) @ weights, n + 1)
 
 
 def _arb_rad(Cr, Ci, diag) -> np.ndarray:
