@@ -359,3 +359,28 @@ def test_disc_components_join_exactly_the_discs_that_touch():
         got = _components(c, r)
         assert all(len(set(got[expected == k])) == 1 for k in set(expected))
         assert all(len(set(expected[got == k])) == 1 for k in set(got))
+
+
+def test_hopf_proofs_fall_back_to_dense_solves_when_the_spectral_ones_do_not_decide(monkeypatch):
+    """Spectral enclosures too wide to decide the signs (inflated here) are followed by the dense solves, whose
+    bounds the proof then reports (intersected with the first ones); without any spectral solve, the same."""
+    from neurodyn.validated import hopf
+    from neurodyn.validated.balls import Ball
+
+    system = biased_family(6, 10)
+    points = nd.find_hopf_points(system, param="alpha", at=0.0, interval=(-1.5, 1.5))
+    sharp = prove_hopf(system, points[0])
+    real = hopf.spectral_solve
+
+    def wide(*args, **kwargs):
+        out = real(*args, **kwargs)
+        return None if out is None else tuple(Ball(b.mid, b.rad + 1e6) for b in out)
+
+    monkeypatch.setattr(hopf, "spectral_solve", wide)
+    fallback = prove_hopf(system, points[0])
+    monkeypatch.setattr(hopf, "spectral_solve", lambda *args, **kwargs: None)
+    dense = prove_hopf(system, points[0])
+    assert sharp.proved and fallback.proved and dense.proved
+    assert fallback.conclusion == dense.conclusion == sharp.conclusion
+    for name in ("crossing", "l1"):
+        assert fallback.bounds[name] == dense.bounds[name]

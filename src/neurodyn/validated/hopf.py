@@ -267,11 +267,14 @@ def _prove_hopf(system, hopf_point, param, backend, bases: EigenBases, scratch: 
         try:
             crossing, l1, qq = _crossing_and_l1(net, bk, u, W, t, J, n, spectrum, basis, z, inv, scratch, spectral)
         except _NotVerified as exc:
+            if "crossing" in bounds:  # keep the first pass's enclosures
+                break
             return failed(str(exc), bounds, eigenvalues=eig, **done)
         with ctx.workprec(128):
             l1 = l1 / qq  # the q^H q = 1 convention (l1 scales with |q|^2)
-            bounds["crossing"] = (float_down(crossing), float_up(crossing))
-            bounds["l1"] = (float_down(l1), float_up(l1))
+            for name, value in (("crossing", crossing), ("l1", l1)):  # both passes enclose it: intersect
+                lo, hi = bounds.get(name, (-np.inf, np.inf))
+                bounds[name] = (max(lo, float_down(value)), min(hi, float_up(value)))
         if all(lo > 0 or hi < 0 for lo, hi in (bounds["crossing"], bounds["l1"])) or not isinstance(J, Ball):
             break
     if not (bounds["crossing"][0] > 0 or bounds["crossing"][1] < 0):

@@ -29,10 +29,13 @@ def spectral_solve(J: Ball, spectrum, basis, s: complex, b_re: Ball, b_im: Ball 
     < 1`` give ``|(C' - s')^{-1}| <= max_k g_k / (1 - theta)`` (a Neumann series). For the float solution ``ỹ = X
     (c - s)^{-1} R b`` and an enclosure ``res`` of ``b' - (J' - s') ỹ``, ``y - ỹ = X (C' - s')^{-1} X^{-1} res``
     and ``|X^{-1} res| = |(R X)^{-1} R res| <= |R res| / (1 - delta)``, so every component of ``y - ỹ`` is at most
-    ``|X| max_k g_k / (1 - theta) |R| |res| / (1 - delta)``, column by column. ``theta < 1`` holds whenever ``s``
-    lies off every Gershgorin disc by more than its radius plus ``s_rad``, e.g. for shifts on the imaginary axis
-    when the only discs meeting it are those of a critical pair ``±i omega`` and ``s = 0`` or ``2 i omega``.
+    ``|X| max_k g_k / (1 - theta) |R| |res| / (1 - delta)``, column by column. As ``g_k <= sqrt(2) / |c_k - s|``,
+    ``theta < 1`` holds whenever ``|c_k - s| > sqrt(2) (radii[k] + s_rad)`` for every ``k``, e.g. for shifts on the
+    imaginary axis when the only discs meeting it are the small ones of a critical pair ``±i omega`` and ``s = 0``
+    or ``2 i omega``.
     """
+    if spectrum.X is not basis.X:
+        raise ValueError("the spectrum must be the one enclosed in this basis")
     X, R = basis.X, basis.R
     n = len(X)
     c = spectrum.centers
