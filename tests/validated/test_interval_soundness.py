@@ -388,3 +388,22 @@ def test_spectral_solves_contain_every_solution_of_the_shifted_systems(seed, s, 
                 for part, ball in ((y[i, 0].real, y_re), (y[i, 0].imag, y_im)):
                     assert bool(abs(part - arb(ball.mid[i, col])) <= arb(ball.rad[i, col])), (i, col)
     assert spectral_solve(J, spectrum, basis, complex(lam[0]), b_re, b_im) is None  # on an eigenvalue
+
+
+@settings(max_examples=200, deadline=None)
+@given(arrays(np.float64, (4, 4), elements=finite), balls(()), balls((4,)), balls((4, 1)), st.booleans(), thetas)
+def test_shifted_matrices_and_products_with_points_contain_the_exact_values(M, a, v, c, exact_c, th):
+    """``(M + a I) v`` and ``diag(c) (M + a I)`` kept as the pair (point ``M``, ball ``a``), and products of point
+    balls with balls (the terms with a zero radius skipped), contain the exact values of every member."""
+    from neurodyn.validated.balls import ShiftedMatrix
+
+    c = Ball(c.mid) if exact_c else c
+    W = ShiftedMatrix(Ball(M), a)
+    sa, sv, sc = sample(a, np.array(th)), sample(v, np.full(4, -th)), sample(c, np.full((4, 1), th))
+    with ctx.workprec(PREC):
+        member = np.array([[arb(M[i, j]) + (sa if i == j else 0) for j in range(4)] for i in range(4)], dtype=object)
+        assert contains(W @ v, member @ sv)
+        assert contains(W * c, sc * member)
+        assert contains(W.ball(), member)
+        assert contains(Ball(M) * c, sc * M.astype(object))
+        assert contains(c * Ball(M), sc * M.astype(object))

@@ -79,6 +79,11 @@ class Backend:
         """``M + a I`` for an interval matrix ``M`` and interval scalar ``a``."""
         return M + a * self.eye(M.shape[0])
 
+    def shifted(self, M, a):
+        """``M + a I`` for a float matrix ``M``, as an interval matrix for products ``(M + a I) v`` and row
+        scalings ``(M + a I) * c[:, None]`` (the fast backend keeps the pair, see ``balls.ShiftedMatrix``)."""
+        return self.shift_diagonal(self.point(M), a)
+
     def block_matrix(self, rows: list[list]):
         """An interval matrix from a grid of blocks (interval or float arrays, ``None`` for zero blocks; every
         block row and column needs one that is not ``None``), like :meth:`block`; the fast backend keeps the
@@ -143,6 +148,9 @@ class FastBackend(Backend):
         np.fill_diagonal(mid, d.mid)
         np.fill_diagonal(rad, d.rad)
         return Ball._of(mid, rad, False)
+
+    def shifted(self, M, a) -> _balls.ShiftedMatrix:
+        return _balls.ShiftedMatrix(self.point(M), self.point(a))
 
     def affine(self, M, x, b=None) -> Ball:
         return _balls.affine(M, x, b)

@@ -141,7 +141,12 @@ class Ball:
     def __mul__(self, other) -> Ball:
         other = _point(other)
         mid = self.mid * other.mid
-        rad = self.abs_mid * other.rad + self.rad * (other.abs_mid + other.rad) + U * np.abs(mid)
+        if self.exact or other.exact:  # the terms with a zero radius left out (for point matrices: n-square passes)
+            rad = U * np.abs(mid) if self.exact and other.exact else (
+                self.abs_mid * other.rad + U * np.abs(mid) if self.exact else
+                self.rad * other.abs_mid + U * np.abs(mid))
+        else:
+            rad = self.abs_mid * other.rad + self.rad * (other.abs_mid + other.rad) + U * np.abs(mid)
         return Ball(mid, upper(rad, 5))
 
     __rmul__ = __mul__
@@ -151,6 +156,48 @@ class Ball:
 
     def __rmatmul__(self, other) -> Ball:
         return matmul(_point(other), self)
+
+
+class ShiftedMatrix:
+    """The interval matrix ``M + a I`` (``M`` a ball matrix, usually a point, ``a`` a ball scalar) kept as that pair:
+    ``(M + a I) v = M v + a v`` and ``diag(c) (M + a I) = diag(c) M`` with ``c a`` added on the diagonal, enclosed
+    term by term, without the ``n``-square radius array, zero off the diagonal, that the assembled ball would
+    carry through every product (``W(a) = W + a I`` of :func:`neurodyn.tanh_family`)."""
+
+    __array_ufunc__ = None
+
+    def __init__(self, M: Ball, a: Ball):
+        self.M, self.a = M, a
+
+    shape = property(lambda self: self.M.shape)
+    ndim = 2
+
+    def ball(self) -> Ball:
+        """The assembled ball ``M + a I``."""
+        d = self.M.mid.diagonal()
+        d = Ball(d.copy(), self.M.rad.diagonal().copy()) + self.a
+        mid, rad = self.M.mid.copy(), self.M.rad.copy()
+        np.fill_diagonal(mid, d.mid)
+        np.fill_diagonal(rad, d.rad)
+        return Ball._of(mid, rad, False)
+
+    mid = property(lambda self: self.ball().mid)
+    rad = property(lambda self: self.ball().rad)
+
+    def __matmul__(self, v) -> Ball:
+        v = _point(v)
+        return self.M @ v + self.a * v
+
+    def __mul__(self, c) -> Ball:
+        c = _point(c)
+        if c.ndim != 2 or c.shape[1] != 1 or c.shape[0] != self.shape[0]:
+            return self.ball() * c
+        P = self.M * c  # diag(c) M, a fresh ball whose diagonal may be overwritten
+        d = Ball(P.mid.diagonal().copy(), P.rad.diagonal().copy()) + c[:, 0] * self.a
+        np.fill_diagonal(P.mid, d.mid)
+        np.fill_diagonal(P.rad, d.rad)
+        P.__dict__.pop("_abs_mid", None)
+        return P
 
 
 def matmul(a: Ball, b: Ball) -> Ball:

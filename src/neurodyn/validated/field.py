@@ -78,7 +78,7 @@ class TanhNetwork:
         if self.W1 is None:
             W = bk.point(self.W)
         elif self.W1_is_identity:
-            W = bk.shift_diagonal(bk.point(self.W), a)
+            W = bk.shifted(self.W, a)
         else:
             W = self.W + a * bk.point(self.W1)
         b = bk.point(self.b) if self.b1 is None else self.b + a * bk.point(self.b1)
