@@ -349,8 +349,8 @@ def _crossing_and_l1(net, bk, u: _Unknowns, W, t, J, n, spectrum, basis, z, inv:
     # one verified solve with J for the branch tangent xdot = -J^{-1} F_a and for h11 = J^{-1} B(q, q̄): from the
     # verified diagonalisation on the fast backend (0 lies off every disc: only the critical pair's meet the axis)
     rhs = bk.block([[_col(Fa), _col(b_qqbar)]])
-    fast = spectral and isinstance(J, Ball) and spectral_solve(J, spectrum, basis, 0.0, rhs)
-    sol = fast[0] if fast else _solve(bk, J, rhs, "J^{-1} [F_a, B(q, q̄)]", None if inv is None else inv.Ji)
+    spec = spectral and isinstance(J, Ball) and spectral_solve(J, spectrum, basis, 0.0, rhs)
+    sol = spec[0] if spec else _solve(bk, J, rhs, "J^{-1} [F_a, B(q, q̄)]", None if inv is None else inv.Ji)
     xdot, h11 = -sol[:, 0], sol[:, 1]
     # transversality: d/da along the branch; dJ q = H(xdot) q + J_a q
     Wx = W @ xdot
@@ -368,10 +368,10 @@ def _crossing_and_l1(net, bk, u: _Unknowns, W, t, J, n, spectrum, basis, z, inv:
     Wh = W @ h11
     b_term = pH(net.outer(bk, s2 * Wqr * Wh), net.outer(bk, s2 * Wqi * Wh))  # B(q, h11)
     # (2 i omega - J) h20 = B(q, q), i.e. (J - 2 i omega) h20 = -B(q, q): 2 i omega lies off every disc too
-    fast = spectral and isinstance(J, Ball) and spectral_solve(J, spectrum, basis, 2j * w_mid, -b_qq[0], -b_qq[1],
+    spec = spectral and isinstance(J, Ball) and spectral_solve(J, spectrum, basis, 2j * w_mid, -b_qq[0], -b_qq[1],
                                                   s_rad=float(upper(2.0 * (abs(w.mid - w_mid) + w.rad), 2)))
-    if fast:
-        h20 = bk.concatenate(list(fast))
+    if spec:
+        h20 = bk.concatenate(list(spec))
     else:
         w2I = bk.scaled_eye(2.0 * w, n)
         K = bk.block_matrix([[-J, -w2I], [w2I, -J]])  # 2 i omega - J in real form
