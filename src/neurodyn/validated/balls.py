@@ -181,9 +181,6 @@ class ShiftedMatrix:
         np.fill_diagonal(rad, d.rad)
         return Ball._of(mid, rad, False)
 
-    mid = property(lambda self: self.ball().mid)
-    rad = property(lambda self: self.ball().rad)
-
     def __matmul__(self, v) -> Ball:
         v = _point(v)
         return self.M @ v + self.a * v

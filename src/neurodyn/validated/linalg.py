@@ -176,6 +176,17 @@ class _Basis:
         return tuple(np.abs(a) for a in self.parts[2:])
 
     @functools.cached_property
+    def abs_R(self) -> np.ndarray:
+        """Upper bounds of ``|R|`` entrywise (``|z| <= |Re z| + |Im z|``)."""
+        return upper(self.abs_parts[0] + self.abs_parts[1], 1)
+
+    @functools.cached_property
+    def abs_X_rows(self) -> np.ndarray:
+        """Upper bounds of the row sums of ``|Re X| + |Im X|`` (the real-form norm of ``X``, row by row)."""
+        Xr, Xi = self.parts[:2]
+        return sum_upper(upper(np.abs(Xr) + np.abs(Xi), 1), axis=1)
+
+    @functools.cached_property
     def delta(self) -> float:
         return defect_norm_upper(real_form(self.R), Ball(real_form(self.X)), real_form=True)
 
@@ -313,16 +324,14 @@ def _spectrum_by_row_sums(J: Ball, basis: _Basis) -> Spectrum | None:
     delta = basis.delta
     if not delta < 1:
         return None
-    absX = upper(np.abs(Xr) + np.abs(Xi), 1)
-    absR = upper(np.abs(Rr) + np.abs(Ri), 1)
-    rho = upper(upper(gamma(n) * np.abs(J.mid) + J.rad, 2) @ sum_upper(absX, axis=1), n + 1)  # rows of |J'X - P|
+    rho = upper(upper(gamma(n) * np.abs(J.mid) + J.rad, 2) @ basis.abs_X_rows, n + 1)  # rows of |J'X - P|
     if basis._pairs is None:
         Pr, Pi = J.mid @ Xr, J.mid @ Xi
         Cr, Ci = Rr @ Pr - Ri @ Pi, Ri @ Pr + Rr @ Pi
         absP = sum_upper(upper(np.abs(Pr) + np.abs(Pi), 1), axis=1)
     else:
         Cr, Ci, absP = _pair_products(J.mid, basis)
-    rad_rows = upper(absR @ upper(gamma(2 * n) * absP + rho, 2), n + 1)  # rows of |R J' X - C|
+    rad_rows = upper(basis.abs_R @ upper(gamma(2 * n) * absP + rho, 2), n + 1)  # rows of |R J' X - C|
     mod = upper(np.abs(Cr) + np.abs(Ci), 1)
     diag = np.arange(n)
     norm = float(np.max(upper(sum_upper(mod, axis=1) + rad_rows, 1)))

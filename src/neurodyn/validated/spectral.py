@@ -13,7 +13,7 @@ import numpy as np
 from flint import arb, ctx
 
 from neurodyn.validated.arb import float_up
-from neurodyn.validated.balls import Ball, sum_upper, upper
+from neurodyn.validated.balls import Ball, upper
 
 
 def spectral_solve(J: Ball, spectrum, basis, s: complex, b_re: Ball, b_im: Ball | None = None,
@@ -66,7 +66,7 @@ def spectral_solve(J: Ball, spectrum, basis, s: complex, b_re: Ball, b_im: Ball 
         return None
     g = upper(upper(a.abs_upper() + b.abs_upper(), 1) / den, 1)
     theta = float(np.max(upper(g * upper(spectrum.radii + s_rad, 1), 1)))
-    norm_X = float(np.max(sum_upper(upper(np.abs(basis.parts[0]) + np.abs(basis.parts[1]), 1), axis=1)))
+    norm_X = float(np.max(basis.abs_X_rows))
     with ctx.workprec(128):
         if not theta < 1:
             return None
