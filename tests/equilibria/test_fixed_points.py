@@ -48,6 +48,12 @@ def test_lorenz_equilibria_and_stability():
     ev = sorted([-beta, (-(sigma + 1) + disc) / 2, (-(sigma + 1) - disc) / 2], reverse=True)
     assert torch.allclose(res.fixed.eigenvalues[idx[0]].real, torch.tensor(ev, dtype=torch.float64), atol=1e-10)
     assert len(res.slow) == 0
+    # every eigenvector is one: J v = lambda v, unit norm (the saddle-foci's complex pairs included)
+    J = system.jacobian(res.points).to(torch.complex128)
+    V, lam = res.fixed.eigenvectors, res.fixed.eigenvalues
+    assert V.shape == (3, 3, 3)
+    assert torch.allclose(J @ V, V * lam.unsqueeze(-2), atol=1e-12)
+    assert torch.allclose(torch.linalg.vector_norm(V, dim=-2), torch.ones(3, 3, dtype=torch.float64))
 
 
 def test_henon_fixed_points_closed_form():
