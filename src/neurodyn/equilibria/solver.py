@@ -327,7 +327,8 @@ def solve(
             jacobians += len(need)
             F[need], pN[need], g[need], Jg[need], ok[need] = _linearise(fun_jac, x[need], max_elements)
             fresh[need] = False
-            settle(need, x[need], F[need])
+            start = need[age[need] == 1]  # the others were settled when the step to their point was accepted
+            settle(start, x[start], F[start])
             # a local minimum of q with F != 0 has a singular J; where Newton still works, keep going (a
             # degenerate root is approached linearly with a gradient that vanishes faster than F)
             gn = torch.linalg.vector_norm(g[need], dim=-1)
