@@ -64,13 +64,39 @@ def test_repeated_eigenvalues_get_independent_vectors():
     assert bool((torch.linalg.svdvals(vecs).min(-1).values > 1e-3).all())  # they span the eigenspace
 
 
-def test_exactly_singular_shifts_fall_back_to_lapack():
-    # A - lambda I is exactly zero (the identity, a scaled identity) or exactly singular with exact zero pivots
+def test_exactly_singular_shifts_get_a_perturbed_pivot():
+    # A - lambda I is exactly zero (the identity, a scaled identity, zero) or has exact zero pivots (triangular)
+    T = torch.triu(torch.randn(4, 4, generator=torch.Generator().manual_seed(5), dtype=torch.float64))
     A = torch.stack([torch.eye(4, dtype=torch.float64), 3 * torch.eye(4, dtype=torch.float64),
-                     torch.zeros(4, 4, dtype=torch.float64)])
-    _, vecs = _check(A, 4)
-    assert bool((torch.linalg.svdvals(vecs).min(-1).values > 0.5).all())
+                     torch.zeros(4, 4, dtype=torch.float64), T])
+    with pytest.MonkeyPatch.context() as mp:  # no fallback needed
+        mp.setattr(_linalg, "eig", None)
+        _, vecs = _check(A, 4)
+    assert bool((torch.linalg.svdvals(vecs[:3]).min(-1).values > 0.1).all())  # independent for the multiple ones
     assert _linalg.eig_leading(A[:0], lambda v: v.abs(), 2)[1].shape == (0, 4, 2)
+
+
+def test_an_inaccurate_vector_falls_back_to_lapack():
+    # a rotated Jordan block: its eigenvalues are known only to ~eps^(1/4), and two inverse-iteration steps do
+    # not bring the residual down to 1e-13
+    J = torch.diag(torch.ones(3, dtype=torch.float64), 1) + 0.5 * torch.eye(4, dtype=torch.float64)
+    Q, _ = torch.linalg.qr(torch.randn(4, 4, generator=torch.Generator().manual_seed(0), dtype=torch.float64))
+    calls = []
+    eig = _linalg.eig
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_linalg, "eig", lambda A: (calls.append(len(A)), eig(A))[1])
+        _check(torch.stack([Q @ J @ Q.T, 2 * torch.eye(4, dtype=torch.float64)]), 2)
+    assert calls == [1]  # only the Jordan block
+
+
+def test_float32_matrices_are_checked_at_their_precision():
+    A = torch.randn(3, 20, 20, generator=torch.Generator().manual_seed(6))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_linalg, "eig", None)
+        vals, vecs = _linalg.eig_leading(A, torch.abs, 3)
+    assert vecs.dtype == torch.complex64
+    residual = torch.linalg.vector_norm(A.to(vecs.dtype) @ vecs - vecs * vals[:, None, :3], dim=-2)
+    assert bool((residual <= 1e-4 * torch.linalg.matrix_norm(A).unsqueeze(-1)).all())
 
 
 def test_complex_matrices_have_no_conjugate_shortcut():

@@ -76,9 +76,11 @@ def eig_leading(A: torch.Tensor, key, k: int) -> tuple[torch.Tensor, torch.Tenso
     eigenvalues, and none for the second of a conjugate pair (its vector is the conjugate). The starts are
     seeded random vectors, one per vector: a fixed start can be orthogonal to an eigenvector (the Fourier
     modes of a circulant matrix), and distinct starts give independent vectors for a repeated eigenvalue.
-    Vectors are normalised as LAPACK's: unit 2-norm, largest component real and positive. A matrix for
-    which any vector's residual ``|A v - lambda v|`` exceeds ``1e-13 |A|_F`` (an exactly singular shift, an
-    ill-conditioned eigenvalue) is decomposed by ``geev`` instead.
+    An exactly singular shift (a triangular matrix, an identity) gets its zero pivot replaced by
+    ``eps |A|_F``, as in LAPACK's inverse iteration. Vectors have unit 2-norm and their largest component real
+    and positive (LAPACK's are real there, of either sign). A matrix for which any vector's residual
+    ``|A v - lambda v|`` exceeds ``450 eps |A|_F`` (1e-13 |A|_F in float64; an ill-conditioned eigenvalue)
+    is decomposed by ``geev`` instead.
     """
     P, n = A.shape[0], A.shape[-1]
     vals = eigvals(A)
@@ -92,6 +94,9 @@ def eig_leading(A: torch.Tensor, key, k: int) -> tuple[torch.Tensor, torch.Tenso
     partner = torch.zeros(P, k, dtype=torch.bool, device=A.device)  # the conjugate of the column before
     for j in range(1, k if real_A else 1):
         partner[:, j] = (lam[:, j] == lam[:, j - 1].conj()) & (lam[:, j].imag != 0) & ~partner[:, j - 1]
+    eps = torch.finfo(vals.real.dtype).eps
+    norm_A = torch.linalg.matrix_norm(A)
+    tiny_pivot = eps * torch.where(norm_A > 0, norm_A, torch.ones_like(norm_A))
     gen = torch.Generator().manual_seed(0)
     for real in (True, False):
         p, j = torch.nonzero((((lam.imag == 0) & real_A) == real) & ~partner, as_tuple=True)
@@ -101,6 +106,10 @@ def eig_leading(A: torch.Tensor, key, k: int) -> tuple[torch.Tensor, torch.Tenso
         M = A[p].to(shift.dtype)
         M.diagonal(dim1=-2, dim2=-1).sub_(shift.unsqueeze(-1))
         LU, piv, _ = torch.linalg.lu_factor_ex(M)
+        # an exactly singular shift leaves an exact zero pivot (with a zero column below it): replace it by
+        # eps |A|, which factorises A - lambda I perturbed by that much, as LAPACK's inverse iteration does
+        pivots = LU.diagonal(dim1=-2, dim2=-1)
+        pivots.copy_(torch.where(pivots == 0, tiny_pivot[p].unsqueeze(-1).to(pivots.dtype), pivots))
         v = torch.randn(len(p), n, 1, generator=gen, dtype=vals.real.dtype)
         if not real:
             v = torch.complex(v, torch.randn(len(p), n, 1, generator=gen, dtype=vals.real.dtype))
@@ -112,9 +121,12 @@ def eig_leading(A: torch.Tensor, key, k: int) -> tuple[torch.Tensor, torch.Tenso
     vecs = _phase(vecs)
     pp, jj = torch.nonzero(partner, as_tuple=True)
     vecs[pp, :, jj] = vecs[pp, :, jj - 1].conj()
-    Av = torch.complex(A @ vecs.real, A @ vecs.imag) if real_A else A @ vecs
+    if real_A:  # real and imaginary parts side by side: one real product (strided views are slow in matmul)
+        Av = torch.view_as_complex((A @ torch.view_as_real(vecs).flatten(-2)).unflatten(-1, (k, 2)))
+    else:
+        Av = A @ vecs
     residual = torch.linalg.vector_norm(Av - vecs * lam.unsqueeze(-2), dim=-2)
-    bad = ~(residual <= 1e-13 * torch.linalg.matrix_norm(A).unsqueeze(-1)).all(-1)  # NaN is bad too
+    bad = ~(residual <= 450 * eps * norm_A.unsqueeze(-1)).all(-1)  # NaN is bad too
     if bool(bad.any()):
         bad_vals, bad_vecs = eig(A[bad])
         order = torch.argsort(key(bad_vals), dim=-1, descending=True, stable=True)

@@ -46,7 +46,7 @@ def _dedup(points: torch.Tensor, priority: torch.Tensor, radius: float,
     close = (_distances(points, points) <= reach).cpu().numpy()
     cluster = np.full(len(points), -1)
     reps = []
-    for i in torch.argsort(priority).tolist():
+    for i in torch.argsort(priority, stable=True).tolist():  # ties (known roots) keep their order
         if cluster[i] < 0:
             members = close[i] & (cluster < 0)
             cluster[members] = len(reps)
