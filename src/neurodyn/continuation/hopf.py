@@ -132,8 +132,8 @@ def find_hopf_points(system: Flow, *, param: str, at: float, x0=None, interval: 
 
     The equilibrium ``x0`` (default: the origin) is first polished by Newton at ``param = at``. For every
     eigenvalue ``mu = sigma + i omega`` (``omega > min_omega``) a first-order predictor moves the parameter to
-    where ``Re mu`` would cross zero (``d mu/d alpha`` from the left and right eigenvectors), and Newton solves the
-    extended system (Kuznetsov; Govaerts 2000)
+    where ``Re mu`` would cross zero (``d mu/d alpha`` from the left and right eigenvectors), and damped Newton
+    (:func:`newton`) solves the extended system (Kuznetsov; Govaerts 2000)
 
         F(x, alpha) = 0,  J(x, alpha) v = i omega v,  c^H v = 1
 
@@ -242,17 +242,32 @@ def solve_hopf(G, x: torch.Tensor, b0: float, v: torch.Tensor, omega: float, *, 
     return newton(residual, z, tol=tol, maxiter=maxiter)
 
 
-def newton(residual, z: torch.Tensor, *, tol: float, maxiter: int):
-    """Newton with least-squares steps (the Jacobian by ``torch.func.jacfwd``) until ``max |residual| <= tol``;
-    the solution or ``None``."""
+def newton(residual, z: torch.Tensor, *, tol: float, maxiter: int, halvings: int = 12):
+    """Damped Newton with least-squares (Gauss-Newton) steps, the Jacobian by ``torch.func.jacfwd``, until
+    ``max |residual| <= tol``; the solution or ``None``.
+
+    Each step is halved (up to ``halvings`` times) until ``|residual|_2`` falls by at least ``1e-4`` of the
+    step's fraction (Armijo). Near a regular solution the full step always passes, so this is Newton's
+    method there; from a poor seed (a first-order predictor where the equilibrium moves with the parameter)
+    the undamped iteration wanders for all ``maxiter`` steps, while the damped one descends ``|residual|``
+    to the solution or stops at once where no halving lowers it (a local minimum: no solution nearby).
+    """
+    R = residual(z)
     for _ in range(maxiter):
-        R = residual(z)
         if float(R.abs().max()) <= tol:
             return z
-        z = z + torch.linalg.lstsq(jacfwd(residual)(z), -R[:, None]).solution[:, 0]
-        if not bool(torch.isfinite(z).all()):
+        step = torch.linalg.lstsq(jacfwd(residual)(z), -R[:, None]).solution[:, 0]
+        size, t = float(torch.linalg.vector_norm(R)), 1.0
+        for _ in range(halvings + 1):
+            z_new = z + t * step
+            R_new = residual(z_new)
+            if bool(torch.isfinite(R_new).all()) and float(torch.linalg.vector_norm(R_new)) < (1 - 1e-4 * t) * size:
+                break
+            t *= 0.5
+        else:
             return None
-    return None
+        z, R = z_new, R_new
+    return z if float(R.abs().max()) <= tol else None
 
 
 def regula_falsi(fn, s0: float, s1: float, f0: float, f1: float, *, tol: float, maxiter: int = 20):
