@@ -84,7 +84,7 @@ def eig_leading(A: torch.Tensor, key, k: int) -> tuple[torch.Tensor, torch.Tenso
     """
     P, n = A.shape[0], A.shape[-1]
     vals = eigvals(A)
-    vals = torch.gather(vals, -1, torch.argsort(key(vals), dim=-1, descending=True, stable=True))
+    vals = torch.gather(vals, -1, _leading_first(vals, key))
     k = min(k, n)
     vecs = vals.new_zeros(P, n, k)
     if P == 0 or k == 0:
@@ -129,10 +129,15 @@ def eig_leading(A: torch.Tensor, key, k: int) -> tuple[torch.Tensor, torch.Tenso
     bad = ~(residual <= 450 * eps * norm_A.unsqueeze(-1)).all(-1)  # NaN is bad too
     if bool(bad.any()):
         bad_vals, bad_vecs = eig(A[bad])
-        order = torch.argsort(key(bad_vals), dim=-1, descending=True, stable=True)
+        order = _leading_first(bad_vals, key)
         vals[bad] = torch.gather(bad_vals, -1, order)
         vecs[bad] = _phase(torch.gather(bad_vecs, -1, order[:, None, :k].expand(-1, n, k)))
     return vals, vecs
+
+
+def _leading_first(vals: torch.Tensor, key) -> torch.Tensor:
+    """The order of ``vals (P, n)`` by decreasing ``key(vals)``, ties in their original order."""
+    return torch.argsort(key(vals), dim=-1, descending=True, stable=True)
 
 
 def _phase(V: torch.Tensor) -> torch.Tensor:
