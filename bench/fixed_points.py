@@ -9,9 +9,8 @@ cell, differentiated by autograd.
 
 Both run in float64 on the same trained GRU (3-bit flip-flop task, trained here with a fixed seed) from
 the same 1024 starts (states of trajectories driven by task inputs), in this one process. Our time is the
-median of three runs (one run is ~1 s, and this machine's timings move by 20% between runs; the
-reference's 5000 iterations average that out); the first run in a process also pays one-time costs
-(thread pools, first allocations) that the reference, run after it, does not. Recall: a
+median of three runs (one run is ~1.2-1.5 s at N = 128, and this machine's timings move by 20% between
+runs; the reference's 5000 iterations average that out). Recall: a
 reference fixed point (its final points with q < 1e-12, deduplicated at 1e-3) counts as found when one
 of our fixed points lies within 1e-3 of it; "recall q<1e-6" does the same for the reference's final
 points with q < 1e-6 (fixed and slow) against our fixed and slow points; "ours near ref" counts our
