@@ -19,12 +19,15 @@ from neurodyn.continuation import (
 )
 from neurodyn.equilibria import FixedPoints, find_fixed_points
 from neurodyn.errors import (
+    ConvergenceError,
     ConvergenceWarning,
     DivergenceError,
     InvalidInputError,
     ModelLoadError,
     NeurodynError,
     NonFiniteError,
+    OutputExistsError,
+    OutputPathError,
     UnsafeFileError,
     UnsupportedModelError,
 )
@@ -38,6 +41,7 @@ from neurodyn.lyapunov import (
     max_lyapunov,
 )
 from neurodyn.systems import Flow, Map, from_torch, henon, logistic, lorenz, random_tanh_rnn, tanh_family, tanh_field
+from neurodyn.results import Status
 from neurodyn.validated import Proof, prove_equilibrium, prove_hopf, prove_stability
 
 __version__ = "0.1.0"
@@ -46,6 +50,7 @@ __all__ = [
     "BifurcationCurve",
     "BoundaryLink",
     "Branch",
+    "ConvergenceError",
     "ConvergenceWarning",
     "DivergenceError",
     "FTLEField",
@@ -58,9 +63,12 @@ __all__ = [
     "ModelLoadError",
     "NeurodynError",
     "NonFiniteError",
+    "OutputExistsError",
+    "OutputPathError",
     "OrbitBranch",
     "PeriodicOrbit",
     "Proof",
+    "Status",
     "UnsafeFileError",
     "UnsupportedModelError",
     "find_fixed_points",

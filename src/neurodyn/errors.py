@@ -31,6 +31,23 @@ class DivergenceError(NeurodynError, FloatingPointError):
         self.step = step
 
 
+class ConvergenceError(NeurodynError, RuntimeError):
+    """An iteration (Newton, shooting, power iteration, a Lyapunov run judged by its diagnostic) that did not
+    reach its tolerance; raised by drivers called with ``strict=True``. ``result`` holds the partial result."""
+
+    def __init__(self, message: str, *, result=None):
+        super().__init__(message)
+        self.result = result
+
+
+class OutputPathError(NeurodynError, OSError):
+    """An output folder or file that cannot be written (a file where a folder is needed, no permission)."""
+
+
+class OutputExistsError(OutputPathError, FileExistsError):
+    """An output file exists already; it is replaced only when the caller asks (``overwrite=True``)."""
+
+
 class UnsafeFileError(NeurodynError):
     """A weights file that would need arbitrary code execution (a pickle of objects) to load."""
 

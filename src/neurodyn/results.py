@@ -1,14 +1,61 @@
-"""Shared behaviour of result dataclasses: JSON-safe ``to_dict`` and saving."""
+"""Shared behaviour of result dataclasses: the status vocabulary, JSON-safe ``to_dict``, saving, ``strict``."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
 import math
+from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
 import torch
+
+from neurodyn._files import atomic_write
+from neurodyn.errors import ConvergenceError
+
+
+class Status(StrEnum):
+    """The one vocabulary of result statuses; each value is the message shown to the user.
+
+    A status is a ``str``, so ``result.status == "converged"`` works. :attr:`ok` is false for the statuses
+    that say an answer cannot be trusted as it stands (what is missing is in the name); drivers called with
+    ``strict=True`` raise :class:`~neurodyn.ConvergenceError` for those instead of returning them.
+    """
+
+    # iterative estimates (Lyapunov exponents, sharpness, Newton and shooting corrections)
+    CONVERGED = "converged"
+    UNCONVERGED = "unconverged"  # the diagnostic ran and says the estimate has not settled
+    TOO_SHORT = "too short"  # too little data for the diagnostic to judge convergence
+    DIVERGED = "diverged"  # NaN/inf appeared mid-run
+    FAILED = "failed"  # a correction (Newton, shooting) stopped above its tolerance
+    # searches (fixed points, Hopf points, critical points)
+    OK = "ok"
+    NONE_FOUND = "none found"
+    SATURATED = "saturated"  # the last waves of starts found no new root
+    MAY_BE_INCOMPLETE = "may be incomplete"  # the search budget ran out while starts still found new roots
+    # proofs
+    PROVED = "proved"
+    NOT_PROVED = "not proved"
+    # continuation: why a branch stopped
+    REACHED_STOP = "reached stop"
+    LEFT_INTERVAL = "left interval"
+    MAX_POINTS = "max_points"
+    STEP_TOO_SMALL = "step too small"
+    BOGDANOV_TAKENS = "Bogdanov-Takens point"
+    AMPLITUDE_ZERO = "amplitude -> 0"
+    PERIOD_TOO_LONG = "period > max_period"
+    # structure (time-scale separation)
+    NO_SEPARATION = "no separation"
+
+    @property
+    def ok(self) -> bool:
+        """False for the statuses that say the answer cannot be trusted as it stands."""
+        return self not in _NOT_OK
+
+
+_NOT_OK = frozenset({Status.UNCONVERGED, Status.TOO_SHORT, Status.DIVERGED, Status.FAILED, Status.NOT_PROVED,
+                     Status.MAY_BE_INCOMPLETE, Status.STEP_TOO_SMALL})
 
 
 def to_jsonable(value):
@@ -43,10 +90,20 @@ class Result:
             out[field.name] = to_jsonable(getattr(self, field.name))
         return out
 
-    def save_json(self, path: str | Path) -> Path:
-        """Write :meth:`to_dict` as JSON to ``path`` (written whole or not at all)."""
-        path = Path(path)
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(json.dumps(self.to_dict(), indent=2))
-        tmp.replace(path)
-        return path
+    def save_json(self, path: str | Path, *, overwrite: bool = False) -> Path:
+        """Write :meth:`to_dict` as JSON to ``path``, whole or not at all; an existing file is replaced only
+        with ``overwrite=True`` (otherwise :class:`~neurodyn.errors.OutputExistsError`)."""
+        return atomic_write(path, json.dumps(self.to_dict(), indent=2), overwrite=overwrite)
+
+
+def finish(result, *, strict: bool, what: str):
+    """``result``, or with ``strict=True`` a :class:`~neurodyn.ConvergenceError` when its status is not ok.
+
+    ``what`` names the computation in the message (e.g. ``"the Lyapunov spectrum of 'lorenz'"``); the
+    partial result rides on the exception as ``.result``.
+    """
+    status = Status(result.status)
+    if strict and not status.ok:
+        raise ConvergenceError(f"{what}: {status.value}; see the result's status and settings, or pass "
+                               "strict=False to get the partial result", result=result)
+    return result

@@ -1,0 +1,69 @@
+"""Writing output files safely: whole or not at all, never through a planted path, never over a user's file.
+
+Every file neurodyn writes goes through :func:`atomic_write`: the bytes go to a fresh, uniquely named
+temporary file created in the target folder (``O_EXCL``, so a pre-existing name or a planted symlink is never
+opened), which is then renamed over the target with :func:`os.replace` (atomic on one file system). A target
+that already exists is replaced only with ``overwrite=True``.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from neurodyn.errors import OutputExistsError, OutputPathError
+
+
+def check_output_dir(folder: str | Path, *, name: str = "the output folder") -> Path:
+    """Create ``folder`` if needed and check that files can be created in it, before any work is done.
+
+    Raises :class:`~neurodyn.errors.OutputPathError` naming the folder when it is a file, cannot be created
+    or is not writable.
+    """
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise OutputPathError(f"{name} {str(folder)!r} is a file, not a folder; give a folder path")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".neurodyn-probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise OutputPathError(f"cannot write into {name} {str(folder)!r} ({exc.strerror or exc}); "
+                              "give a folder you can write to") from None
+    return folder
+
+
+def check_new_file(path: str | Path, *, overwrite: bool, flag: str = "overwrite=True") -> Path:
+    """``path`` as a :class:`Path`, refused when something already exists there and ``overwrite`` is false."""
+    path = Path(path)
+    if path.is_dir():
+        raise OutputPathError(f"{str(path)!r} is a folder; give a file name to write")
+    if (path.exists() or path.is_symlink()) and not overwrite:
+        raise OutputExistsError(f"{str(path)!r} already exists and was left untouched; pass {flag} to replace it "
+                                "or choose another name")
+    return path
+
+
+def atomic_write(path: str | Path, data: bytes | str, *, overwrite: bool = False,
+                 flag: str = "overwrite=True") -> Path:
+    """Write ``data`` to ``path`` whole or not at all (see the module docstring); returns the path.
+
+    ``flag`` is how the caller's user asks for replacement (``"--overwrite"`` on the command line), quoted in
+    the error when ``path`` exists and ``overwrite`` is false.
+    """
+    path = check_new_file(path, overwrite=overwrite, flag=flag)
+    payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+        if not overwrite and (path.exists() or path.is_symlink()):  # appeared while we wrote
+            raise OutputExistsError(f"{str(path)!r} appeared while writing and was left untouched; pass {flag}")
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
