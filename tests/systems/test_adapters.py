@@ -219,13 +219,13 @@ def test_gru_fixed_point_residual_jacobian_and_zeros():
         system = nd.from_torch(gru)
         x = torch.randn(4, system.dim, dtype=torch.float64)
         u = torch.randn(4, 3, dtype=torch.float64)
-        G, J = system._fixed_point_residual(x, u, True)
-        residual = system._fixed_point_residual
+        G, J = system.fixed_point_residual(x, u, True)
+        residual = system.fixed_point_residual
         ref = torch.func.vmap(torch.func.jacrev(lambda xi, ui, r=residual: r(xi, ui, False)))(x, u)
         torch.testing.assert_close(J, ref, rtol=0, atol=1e-12)
-        torch.testing.assert_close(system._fixed_point_residual(x, u, False), G, rtol=0, atol=0)
+        torch.testing.assert_close(system.fixed_point_residual(x, u, False), G, rtol=0, atol=0)
     cell = nd.from_torch(nn.GRU(3, 5))
     w = cell.fn.__self__.layers[0]
     z = torch.sigmoid(u @ w.w_ih[5:10].T + w.b_ih[5:10] + x[:, :5] @ w.w_hh[5:10].T + w.b_hh[5:10])
-    G = cell._fixed_point_residual(x[:, :5], u, False)
+    G = cell.fixed_point_residual(x[:, :5], u, False)
     torch.testing.assert_close(cell.step(x[:, :5], u) - x[:, :5], (1 - z) * G, rtol=0, atol=1e-14)

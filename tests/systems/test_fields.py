@@ -43,7 +43,7 @@ def test_tanh_family_jacobian_matches_autodiff_and_hopf_points_sit_at_minus_real
     x = torch.randn(5, 8, generator=gen, dtype=torch.float64)
     auto = torch.func.vmap(torch.func.jacrev(lambda z: system.fn(0.0, z, system.params)))(x)
     assert torch.allclose(system.jacobian(x), auto, atol=1e-14, rtol=0)
-    W, bias = system._tanh_form.at(0.3)
+    W, bias = system.tanh_form.at(0.3)
     assert torch.allclose(system.fn(0.0, x, system.params), -0.7 * x + torch.tanh(x @ W.T + bias), atol=1e-15, rtol=0)
     # tanh((A + alpha I) x): eigenvalues of the Jacobian at 0 are lambda(A) + alpha, so Hopf at -Re(lambda)
     lam = torch.linalg.eigvals(A)

@@ -18,7 +18,7 @@ class Residual:
     def __init__(self, system: System, c):
         self.system, self.c = system, c
         self.is_map = isinstance(system, Map)
-        self.reduced = self.is_map and system._fixed_point_residual is not None
+        self.reduced = self.is_map and system.fixed_point_residual is not None
 
     def _c(self, x):
         if self.is_map and self.c is not None:
@@ -31,17 +31,17 @@ class Residual:
 
     def with_jacobian(self, x):
         J = self.system.jacobian(x, self._c(x))
-        if self.is_map and self.system._jacobian_is_fresh:
+        if self.is_map and self.system.fresh_jacobian:
             J.diagonal(dim1=-2, dim2=-1).sub_(1)
         elif self.is_map:
             J = J - torch.eye(x.shape[-1], dtype=x.dtype, device=x.device)
         return self(x), J
 
     def solve(self, x):
-        return self.system._fixed_point_residual(x, self._c(x), False) if self.reduced else self(x)
+        return self.system.fixed_point_residual(x, self._c(x), False) if self.reduced else self(x)
 
     def solve_with_jacobian(self, x):
-        return self.system._fixed_point_residual(x, self._c(x), True) if self.reduced else self.with_jacobian(x)
+        return self.system.fixed_point_residual(x, self._c(x), True) if self.reduced else self.with_jacobian(x)
 
     def norm(self, x, G=None):
         return torch.linalg.vector_norm(self(x) if self.reduced or G is None else G, dim=-1)

@@ -62,10 +62,8 @@ def tanh_field(W, b=None, *, W_out=None, b_out=None, leak: float = 0.0, name: st
         JV = JVt.transpose(-1, -2)
         return a @ W_out.T + b_out - leak * x, (JV - leak * V if leak else JV)
 
-    system = Flow(field, n, jacobian=jacobian, name=name, dtype=dtype, device=W.device)
-    system._push_forward = push_forward
-    system._tanh_form = TanhForm(W=W, b=b, W_out=W_out, b_out=b_out, leak=leak)
-    return system
+    return Flow(field, n, jacobian=jacobian, name=name, dtype=dtype, device=W.device,
+                frame_push_forward=push_forward, tanh_form=TanhForm(W=W, b=b, W_out=W_out, b_out=b_out, leak=leak))
 
 
 @dataclass(frozen=True, eq=False)
@@ -140,8 +138,7 @@ def tanh_family(A, *, direction=None, b=None, b_direction=None, leak: float = 0.
         J = s[..., :, None] * (A + p[param] * D)
         return J - leak * eye if leak else J
 
-    system = Flow(field, n, jacobian=jacobian, params={param: value}, dtype=dtype, device=A.device,
-                  name=name or f"tanh((A + {param} D) x + b)")
-    system._tanh_form = TanhForm(W=A, b=b, W_out=eye, b_out=torch.zeros(n, dtype=dtype, device=A.device),
-                                 leak=leak, param=param, W1=D, b1=d)
-    return system
+    form = TanhForm(W=A, b=b, W_out=eye, b_out=torch.zeros(n, dtype=dtype, device=A.device), leak=leak,
+                    param=param, W1=D, b1=d)
+    return Flow(field, n, jacobian=jacobian, params={param: value}, dtype=dtype, device=A.device,
+                name=name or f"tanh((A + {param} D) x + b)", tanh_form=form)

@@ -46,6 +46,10 @@ class System:
         tangent_index: torch.Tensor | None = None,
         dtype: torch.dtype = torch.float64,
         device: torch.device | str | None = None,
+        frame_push_forward: Callable | None = None,
+        tanh_form=None,
+        fresh_jacobian: bool = False,
+        fixed_point_residual: Callable | None = None,
     ):
         if not callable(fn):
             raise InvalidInputError(f"the {self.kind} function must be callable, got {type(fn).__name__}")
@@ -56,17 +60,14 @@ class System:
         self.dtype = dtype
         self.device = torch.device(device) if device is not None else torch.device("cpu")
         self._jacobian = jacobian
-        # Optional analytic ``(x, c, V_full) -> (f(x), J @ V_full)`` that avoids forming J (set by adapters
-        # that know their Jacobian's block structure); used wherever an analytic Jacobian would be.
-        self._push_forward: Callable | None = None
-        # Optional :class:`neurodyn.systems.fields.TanhForm`: the ``-leak x + W_out tanh(W x + b) + b_out``
-        # structure of fields built by ``tanh_field``/``tanh_family`` (needed for interval enclosures)
-        self._tanh_form = None
-        # True when the analytic Jacobian returns a new tensor on every call (callers may then modify it)
-        self._jacobian_is_fresh = False
-        # Optional ``(x, c, with_jacobian) -> G or (G, dG/dx)``: a residual with exactly the fixed points of
-        # a map as zeros but better conditioned than step(x) - x (set by the GRU adapter)
-        self._fixed_point_residual: Callable | None = None
+        for label, fn_opt in (("frame_push_forward", frame_push_forward),
+                              ("fixed_point_residual", fixed_point_residual)):
+            if fn_opt is not None and not callable(fn_opt):
+                raise InvalidInputError(f"{label} of {self.name!r} must be callable, got {type(fn_opt).__name__}")
+        self.frame_push_forward = frame_push_forward
+        self.tanh_form = tanh_form
+        self.fresh_jacobian = bool(fresh_jacobian)
+        self.fixed_point_residual = fixed_point_residual
         self._sample_state = sample_state
         self.params: dict[str, torch.Tensor] | None = None
         if params is not None:
@@ -124,8 +125,8 @@ class System:
         otherwise the ``k`` columns are pushed through one forward-mode pass (``torch.func.jvp``) as an
         extra batch dimension, and no Jacobian is formed.
         """
-        if self._push_forward is not None and not prefer_jvp:
-            out, JV = self._push_forward(x, c, self._embed_frame(V))
+        if self.frame_push_forward is not None and not prefer_jvp:
+            out, JV = self.frame_push_forward(x, c, self._embed_frame(V))
             return out, self._restrict_frame(JV)
         if self._jacobian is not None and not prefer_jvp:
             return self.f(x, c), self.jacobian(x, c) @ V
@@ -202,6 +203,20 @@ class Map(System):
         sample_state: optional ``(batch, generator) -> (batch, n)`` giving typical initial states.
         tangent_index: optional coordinates to which the linearisation is restricted (the others are
             treated as driven), e.g. the ``h`` half of an LSTM state.
+        dtype, device: of the states the analyses use (default float64 on the CPU).
+
+    Optional capabilities (keyword-only; each is also a public attribute of the same name, ``None``/``False``
+    when absent, so analyses ask for them rather than probe):
+        frame_push_forward: ``(x, c, V: (..., n, k)) -> (f(x), J(x) @ V)`` without forming ``J`` (the
+            recurrent adapters use their Jacobians' block structure); used wherever an analytic Jacobian
+            would be. ``c`` is the input ``u`` of a map or the time ``t`` of a flow.
+        tanh_form: a :class:`neurodyn.systems.TanhForm` saying that the field is
+            ``-leak x + W_out tanh(W x + b) + b_out`` (what the interval proofs need).
+        fresh_jacobian: ``True`` when ``jacobian`` returns a new tensor on every call, which callers may
+            then modify in place.
+        fixed_point_residual: ``(x, c, with_jacobian: bool) -> G`` or ``(G, dG/dx)``, a residual with
+            exactly the map's fixed points as zeros but better conditioned than ``step(x) - x`` (the GRU
+            adapter supplies one); fixed-point searches solve it and judge roots by ``|step(x) - x|``.
 
     Exponents of maps are measured in nats per step.
     """
@@ -221,7 +236,9 @@ class Flow(System):
         field: batched vector field ``(t: float tensor, x: (..., n)) -> (..., n)``.
         dim: state dimension ``n``.
         jacobian: optional analytic ``d field / d x`` with the same arguments, returning ``(..., n, n)``.
-        params, name, sample_state, tangent_index: as for :class:`Map`.
+        params, name, sample_state, tangent_index, dtype, device: as for :class:`Map`, and the same
+            optional capabilities (``frame_push_forward``, ``tanh_form``, ``fresh_jacobian``,
+            ``fixed_point_residual``).
 
     Exponents of flows are measured in nats per unit time.
     """

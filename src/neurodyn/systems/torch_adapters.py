@@ -83,15 +83,13 @@ def from_torch(
         index = None
         if stack.cell == "lstm" and lstm_state == "h":
             index = torch.arange(stack.L * stack.N)
-        system = Map(
+        return Map(
             stack.step, stack.dim, jacobian=stack.jacobian, name=name, input_dim=stack.input_size,
             sample_state=stack.sample_state, tangent_index=index, dtype=dtype, device=device,
+            frame_push_forward=stack.push_forward,  # structured J @ V: the Lyapunov hot path
+            fresh_jacobian=True,  # each call returns a new tensor that callers may modify
+            fixed_point_residual=stack.fixed_point_residual if stack.cell == "gru" else None,
         )
-        system._push_forward = stack.push_forward  # structured J @ V: the Lyapunov hot path
-        system._jacobian_is_fresh = True  # each call returns a new tensor that callers may modify
-        if stack.cell == "gru":
-            system._fixed_point_residual = stack.fixed_point_residual
-        return system
     if _takes_t_and_x(module):
         return _module_flow(module, dtype=dtype, device=device, name=name, dim=dim, params=tuple(params))
     raise UnsupportedModelError(

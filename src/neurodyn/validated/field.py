@@ -50,7 +50,7 @@ class TanhNetwork:
     @classmethod
     def of(cls, system, caller: str, params: dict | None = None) -> TanhNetwork:
         """The structure of ``system`` or a clear error saying which systems can be proven."""
-        form = getattr(system, "_tanh_form", None)
+        form = getattr(system, "tanh_form", None)
         if not isinstance(system, Flow) or form is None:
             raise InvalidInputError(
                 f"{caller} proves equilibria of fields of the form -leak x + W_out tanh(W x + b) + b_out; "
