@@ -18,7 +18,7 @@ import torch
 from torch.func import jvp as _torch_jvp
 
 from neurodyn._checks import as_tensor, positive_int
-from neurodyn.errors import InvalidInputError
+from neurodyn.errors import InvalidInputError, NonFiniteError
 
 Sampler = Callable[[int, torch.Generator], torch.Tensor]
 
@@ -26,6 +26,23 @@ Sampler = Callable[[int, torch.Generator], torch.Tensor]
 def _is_batched_input(c) -> bool:
     """A map's input ``(..., m)`` with batch dimensions (a flow's time and ``None`` are not)."""
     return isinstance(c, torch.Tensor) and c.ndim >= 2
+
+
+def _check_output(out, shape, dtype, *, label: str, expected: str) -> None:
+    """Raise a clear error unless ``out`` is a finite floating tensor of ``shape`` (see :meth:`System.probe`)."""
+    if not isinstance(out, torch.Tensor):
+        raise InvalidInputError(f"{label} returned {type(out).__name__}, not a torch tensor; it must return a "
+                                f"tensor of shape {expected} (build it with torch operations, not numpy)")
+    if tuple(out.shape) != tuple(shape):
+        raise InvalidInputError(f"{label} returned shape {tuple(out.shape)}; it must return {expected}, "
+                                f"here {tuple(shape)}")
+    if out.dtype != dtype:
+        raise InvalidInputError(f"{label} returned dtype {out.dtype} for {dtype} states; it must keep the "
+                                "states' dtype (do not cast inside the function)")
+    if not bool(torch.isfinite(out).all()):
+        bad = int((~torch.isfinite(out)).sum())
+        raise NonFiniteError(f"{label} returned {bad} non-finite value(s) (NaN or inf) at the starting states; "
+                             "check the function and the states it is started from")
 
 
 class System:
@@ -93,6 +110,29 @@ class System:
     def f(self, x: torch.Tensor, c=None) -> torch.Tensor:
         """The map's next state or the flow's velocity, ``(..., n)``."""
         return self._call(self.fn, x, c)
+
+    def probe(self, x: torch.Tensor, c=None) -> torch.Tensor:
+        """Evaluate the user's function once at ``x: (..., n)`` and check what it returns; returns ``f(x)``.
+
+        Every analysis calls this on its first states before trusting the function: the result must be a
+        torch tensor of the states' shape ``(..., n)`` and floating dtype, with finite values (and an
+        analytic ``jacobian``, when given, must return finite ``(..., n, n)``). Anything else raises
+        :class:`~neurodyn.InvalidInputError` (:class:`~neurodyn.NonFiniteError` for NaN/inf) naming the
+        function, what was expected and what came back.
+        """
+        what = "step" if self.kind == "map" else "field"
+        label = f"the {what} function of {self.name!r}"
+        try:
+            out = self.f(x, c)
+        except Exception as exc:
+            raise InvalidInputError(f"{label} failed on states of shape {tuple(x.shape)} and dtype {x.dtype}: "
+                                    f"{type(exc).__name__}: {exc}") from exc
+        _check_output(out, x.shape, x.dtype, label=label, expected=f"(..., {self.dim}) like its input")
+        if self._jacobian is not None:
+            J = self._call(self._jacobian, x, c)
+            _check_output(J, (*x.shape, self.dim), x.dtype, label=f"the jacobian of {self.name!r}",
+                          expected=f"(..., {self.dim}, {self.dim})")
+        return out
 
     @property
     def tangent_dim(self) -> int:
