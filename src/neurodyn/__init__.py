@@ -40,8 +40,8 @@ from neurodyn.lyapunov import (
     lyapunov_spectrum,
     max_lyapunov,
 )
-from neurodyn.systems import Flow, Map, from_torch, henon, logistic, lorenz, random_tanh_rnn, tanh_family, tanh_field
 from neurodyn.results import Status
+from neurodyn.systems import Flow, Map, from_torch, henon, logistic, lorenz, random_tanh_rnn, tanh_family, tanh_field
 from neurodyn.validated import Proof, prove_equilibrium, prove_hopf, prove_stability
 
 __version__ = "0.1.0"
