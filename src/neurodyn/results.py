@@ -47,6 +47,7 @@ class Status(StrEnum):
     PERIOD_TOO_LONG = "period > max_period"
     # structure (time-scale separation)
     NO_SEPARATION = "no separation"
+    GAP_CLOSES = "gap closes"  # separated at some of the states only (each state says whether it is)
 
     @property
     def ok(self) -> bool:

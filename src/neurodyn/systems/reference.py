@@ -118,3 +118,72 @@ REFERENCE_SYSTEMS = {
     "lorenz": lorenz,
     "random-tanh-rnn": random_tanh_rnn,
 }
+
+
+def davis_skodje(gamma: float = 10.0) -> Flow:
+    """The Davis–Skodje system ``y1' = -y1``, ``y2' = -gamma y2 + ((gamma - 1) y1 + gamma y1^2) / (1 + y1)^2``.
+
+    For ``gamma > 1`` it has the exact slow invariant manifold ``y2 = y1 / (1 + y1)``, attracting at the rate
+    ``gamma`` while the motion along it has rate 1, so ``eps = 1/gamma`` (Davis & Skodje, J. Chem. Phys. 111,
+    859 (1999)); the standard test of slow-manifold methods. ``gamma`` is a parameter (``params["gamma"]``);
+    the field is defined for ``y1 > -1``. The Jacobian is analytic:
+    ``[[-1, 0], [((gamma - 1) + (gamma + 1) y1) / (1 + y1)^3, -gamma]]``.
+    """
+    positive_float(gamma, name="gamma")
+
+    def field(t, x, p):
+        y1, y2 = x.unbind(-1)
+        g = p["gamma"]
+        return torch.stack((-y1, -g * y2 + ((g - 1) * y1 + g * y1 * y1) / (1 + y1) ** 2), dim=-1)
+
+    def jacobian(t, x, p):
+        y1 = x[..., 0]
+        g = p["gamma"]
+        one, zero = torch.ones_like(y1), torch.zeros_like(y1)
+        rows = (torch.stack((-one, zero), -1),
+                torch.stack((((g - 1) + (g + 1) * y1) / (1 + y1) ** 3, -g * one), -1))
+        return torch.stack(rows, dim=-2)
+
+    def sample(batch, gen):  # y1 in [0.1, 2], y2 in [0, 1]: on both sides of the slow manifold
+        u = torch.rand(batch, 2, generator=gen, dtype=torch.float64)
+        return torch.stack((0.1 + 1.9 * u[:, 0], u[:, 1]), dim=-1)
+
+    return Flow(field, 2, jacobian=jacobian, params={"gamma": gamma}, name=f"davis_skodje(gamma={gamma:g})",
+                sample_state=sample)
+
+
+def planted_tanh(n: int = 200, n_slow: int = 20, eps: float = 0.01, seed: int = 0) -> Flow:
+    """A tanh network with planted time scales: ``dx/dt = -x + tanh(W x + b)`` whose last ``n - n_slow`` units
+    form a block of ``W`` scaled by ``1/eps``.
+
+    With ``G`` standard normal matrices drawn from ``torch.Generator().manual_seed(seed)`` and ``m = n - n_slow``:
+    ``W_ss = 0.5 G / sqrt(n_slow)`` (slow units among themselves), couplings ``W_sf``, ``W_fs`` each
+    ``0.5 G / sqrt(n)``, the fast block ``W_ff = -(I + 0.2 G / sqrt(m)) / eps`` and ``b = 0.2 g``. Near its
+    equilibria the Jacobian ``-I + diag(1 - tanh^2(W x + b)) W`` has ``n_slow`` eigenvalues with real parts
+    about ``-1 ± 0.5`` and ``m`` with real parts about ``-1/eps`` (while the fast units are unsaturated), so
+    the slow subspace is close to the first ``n_slow`` coordinates up to ``O(eps)`` and the time-scale ratio
+    is ``O(eps)``. Built with :func:`neurodyn.systems.tanh_field` (``leak = 1``): analytic Jacobian and
+    ``tanh_form``.
+    """
+    from neurodyn.systems.fields import tanh_field
+
+    n = positive_int(n, name="n", minimum=2)
+    n_slow = positive_int(n_slow, name="n_slow")
+    if n_slow >= n:
+        from neurodyn.errors import InvalidInputError
+
+        raise InvalidInputError(f"n_slow must be smaller than n = {n}, got {n_slow}")
+    positive_float(eps, name="eps")
+    m = n - n_slow
+    gen = torch.Generator().manual_seed(seed)
+
+    def normal(rows, cols):
+        return torch.randn(rows, cols, generator=gen, dtype=torch.float64)
+
+    W = torch.empty(n, n, dtype=torch.float64)
+    W[:n_slow, :n_slow] = 0.5 * normal(n_slow, n_slow) / n_slow**0.5
+    W[:n_slow, n_slow:] = 0.5 * normal(n_slow, m) / n**0.5
+    W[n_slow:, :n_slow] = 0.5 * normal(m, n_slow) / n**0.5
+    W[n_slow:, n_slow:] = -(torch.eye(m, dtype=torch.float64) + 0.2 * normal(m, m) / m**0.5) / eps
+    b = 0.2 * torch.randn(n, generator=gen, dtype=torch.float64)
+    return tanh_field(W, b, leak=1.0, name=f"planted_tanh(n={n}, n_slow={n_slow}, eps={eps:g}, seed={seed})")

@@ -1,0 +1,153 @@
+"""How well the reduced system tracks the full one, and how fast full trajectories approach the slow manifold."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+
+from neurodyn._checks import positive_float, positive_int, state_batch
+from neurodyn.errors import InvalidInputError
+from neurodyn.integrate import VariationalIntegrator
+from neurodyn.results import Result, Status
+from neurodyn.slowfast.chart import solve_fast
+
+
+def trajectory(system, x0: torch.Tensor, t: float, steps: int, *, rtol: float, atol: float) -> torch.Tensor:
+    """States ``(steps + 1, B, n)`` of ``system`` from ``x0 (B, n)`` on the grid ``t * i / steps`` (dopri5)."""
+    integ = VariationalIntegrator(system, dt=t / steps, method="dopri5", rtol=rtol, atol=atol)
+    out = [x0]
+    x = x0
+    for i in range(steps):
+        x, _ = integ.advance(x, None, i)
+        out.append(x)
+    return torch.stack(out)
+
+
+def manifold_distance(split, xs: torch.Tensor) -> torch.Tensor:
+    """``|A_f (w - w*(z))|`` for states ``xs (..., n)``: the distance along the fast fibre to the slow manifold."""
+    chart = split.chart
+    flat = xs.reshape(-1, xs.shape[-1])
+    z, w = chart.coords(flat)
+    sol = solve_fast(split.system, chart, z, split.order)
+    d = torch.linalg.vector_norm((w - sol.y) @ chart.fast_basis.T, dim=-1)
+    return torch.where(sol.converged, d, float("nan")).reshape(xs.shape[:-1])
+
+
+def decay_rate(times: torch.Tensor, d: torch.Tensor, floor: float) -> torch.Tensor:
+    """Per column of ``d (T, B)``: the exponential decay rate ``-d log d / dt`` fitted by least squares over the
+    second half of the stretch where ``d`` stays above ``floor`` times its start (NaN with fewer than 3 points)."""
+    rates = []
+    for j in range(d.shape[1]):
+        col = d[:, j]
+        above = torch.nonzero(~(col > floor * col[0])).flatten()
+        end = int(above[0]) if len(above) else len(col)
+        start = end // 2
+        if end - start < 3 or not bool(col[0] > 0):
+            rates.append(float("nan"))
+            continue
+        tt, y = times[start:end], torch.log(col[start:end])
+        tc = tt - tt.mean()
+        rates.append(float(-(tc * (y - y.mean())).sum() / (tc * tc).sum()))
+    return torch.tensor(rates, dtype=d.dtype)
+
+
+@dataclass(frozen=True, eq=False)
+class ReductionError(Result):
+    """Reduced against full trajectories from the same initial states (returned by :meth:`SlowFastSplit.error`).
+
+    Attributes:
+        times: ``(T,)``. full: ``(T, B, n)`` full trajectories; reduced: ``(T, B, k)`` reduced ones from the
+            initial states' slow coordinates (the projection along the fast fibres); full_slow: ``(T, B, k)``
+            the full trajectories' slow coordinates.
+        slow_error: ``(T, B)`` ``|z_full(t) - z_reduced(t)|`` in slow coordinates.
+        distance: ``(T, B)`` ``|x_full(t) - M(z_reduced(t))|``: the full state against the reduced state lifted
+            onto the slow manifold.
+        manifold_distance: ``(T, B)`` distance of the full trajectory to the slow manifold along the fast fibre.
+        max_error: the largest ``distance`` after the initial layer (``t >= layer``).
+        layer: ``5 / fast_rate``, the end of the initial (boundary) layer.
+        approach_rate: ``(B,)`` fitted decay rate of ``manifold_distance``; predicted_rate: the split's slowest fast
+            rate, which it should approach (the fit is over the later part of the decay).
+        status: ``"ok"``.
+    """
+
+    times: torch.Tensor
+    full: torch.Tensor
+    full_slow: torch.Tensor
+    reduced: torch.Tensor
+    slow_error: torch.Tensor
+    distance: torch.Tensor
+    manifold_distance: torch.Tensor
+    max_error: float
+    layer: float
+    approach_rate: torch.Tensor
+    predicted_rate: float
+    status: Status
+    system: str
+    settings: dict = field(default_factory=dict)
+
+    def plot(self, axes=None):
+        """Two panels: reduced (lines) against full (dots) in the first slow coordinate, and the distances to the
+        slow manifold and to the lifted reduced state over time (log scale). Returns the axes."""
+        import matplotlib.pyplot as plt
+
+        if axes is None:
+            _, axes = plt.subplots(1, 2, figsize=(10, 4))
+        t = self.times.numpy()
+        z_full = self.full_slow
+        for j in range(self.full.shape[1]):
+            line, = axes[0].plot(t, self.reduced[:, j, 0].numpy(), lw=1.2)
+            axes[0].plot(t, z_full[:, j, 0].numpy(), ".", ms=3, color=line.get_color())
+        axes[0].set_xlabel("time")
+        axes[0].set_ylabel("slow coordinate z1")
+        axes[0].set_title("reduced (lines) vs full (dots)", fontsize=10)
+        axes[1].semilogy(t, self.manifold_distance.numpy(), color="tab:blue", lw=0.8)
+        axes[1].semilogy(t, self.distance.numpy(), color="tab:red", lw=0.8)
+        axes[1].axvline(self.layer, color="grey", lw=0.8, ls="--")
+        axes[1].set_xlabel("time")
+        axes[1].set_ylabel("distance (blue: to manifold, red: to reduced)")
+        return axes
+
+
+def reduction_error(split, t: float, *, states=None, steps: int = 100, rtol: float = 1e-10,
+                    atol: float = 1e-12) -> ReductionError:
+    """Integrate the full and the reduced system of ``split`` over ``[0, t]`` from the same initial states.
+
+    The reduced trajectory starts at the initial state's slow coordinates ``z0 = slow_dual (x0 - origin)``
+    (the projection onto the slow manifold along the fast fibres). After an initial layer of a few fast time
+    constants the full state is within ``O(eps)`` of the reduced state lifted onto the slow manifold (Fenichel
+    theory; Tikhonov's theorem); ``manifold_distance`` decays at the fast rate.
+
+    Args:
+        split: a :class:`SlowFastSplit`.
+        t: the horizon (time units). states: ``(B, n)`` initial states (default: the split's states).
+        steps: grid intervals. rtol, atol: tolerances of the adaptive dopri5 integration (torchdiffeq).
+
+    Returns:
+        :class:`ReductionError`.
+    """
+    t = positive_float(t, name="t")
+    steps = positive_int(steps, name="steps", minimum=2)
+    system = split.system
+    if system is None:
+        raise InvalidInputError("this split has no system attached (it was rebuilt from a dict); recompute it "
+                                "with slow_fast(system, states)")
+    x0 = split.states if states is None else state_batch(states, n=system.dim, name="states",
+                                                          dtype=system.dtype, device=system.device)
+    reduced = split.reduced()
+    full = trajectory(system, x0, t, steps, rtol=rtol, atol=atol)
+    z0 = split.slow_coordinates(x0)
+    red = trajectory(reduced, z0, t, steps, rtol=rtol, atol=atol)
+    times = torch.linspace(0, t, steps + 1, dtype=x0.dtype)
+    z_full = split.slow_coordinates(full)
+    lifted = split.manifold_point(red.reshape(-1, split.n_slow)).reshape(full.shape)
+    distance = torch.linalg.vector_norm(full - lifted, dim=-1)
+    d_manifold = manifold_distance(split, full)
+    layer = 5.0 / split.fast_rate
+    after = times >= layer
+    max_error = float(distance[after].max()) if bool(after.any()) else float("nan")
+    return ReductionError(
+        times=times, full=full, full_slow=z_full, reduced=red, slow_error=torch.linalg.vector_norm(z_full - red, dim=-1),
+        distance=distance, manifold_distance=d_manifold, max_error=max_error, layer=layer,
+        approach_rate=decay_rate(times, d_manifold, 1e-6), predicted_rate=split.fast_rate, status=Status.OK,
+        system=split.system_name, settings={"t": t, "steps": steps, "rtol": rtol, "atol": atol})
