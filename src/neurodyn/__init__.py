@@ -3,7 +3,7 @@
 The public surface is re-exported here; everything else is internal.
 """
 
-from neurodyn import features, meanfield, training
+from neurodyn import features, meanfield, slowfast, training
 from neurodyn.continuation import (
     BifurcationCurve,
     Branch,
@@ -41,7 +41,20 @@ from neurodyn.lyapunov import (
     max_lyapunov,
 )
 from neurodyn.results import Status
-from neurodyn.systems import Flow, Map, from_torch, henon, logistic, lorenz, random_tanh_rnn, tanh_family, tanh_field
+from neurodyn.slowfast import SlowFastSplit, TimeScales, slow_fast, time_scales
+from neurodyn.systems import (
+    Flow,
+    Map,
+    davis_skodje,
+    from_torch,
+    henon,
+    logistic,
+    lorenz,
+    planted_tanh,
+    random_tanh_rnn,
+    tanh_family,
+    tanh_field,
+)
 from neurodyn.validated import Proof, prove_equilibrium, prove_hopf, prove_stability
 
 __version__ = "0.1.0"
@@ -95,4 +108,11 @@ __all__ = [
     "random_tanh_rnn",
     "tanh_family",
     "tanh_field",
+    "SlowFastSplit",
+    "TimeScales",
+    "davis_skodje",
+    "planted_tanh",
+    "slow_fast",
+    "slowfast",
+    "time_scales",
 ]

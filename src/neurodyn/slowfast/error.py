@@ -5,23 +5,24 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import torch
+from torchdiffeq import odeint
 
 from neurodyn._checks import positive_float, positive_int, state_batch
-from neurodyn.errors import InvalidInputError
-from neurodyn.integrate import VariationalIntegrator
+from neurodyn.errors import DivergenceError, InvalidInputError
 from neurodyn.results import Result, Status
 from neurodyn.slowfast.chart import solve_fast
 
 
 def trajectory(system, x0: torch.Tensor, t: float, steps: int, *, rtol: float, atol: float) -> torch.Tensor:
-    """States ``(steps + 1, B, n)`` of ``system`` from ``x0 (B, n)`` on the grid ``t * i / steps`` (dopri5)."""
-    integ = VariationalIntegrator(system, dt=t / steps, method="dopri5", rtol=rtol, atol=atol)
-    out = [x0]
-    x = x0
-    for i in range(steps):
-        x, _ = integ.advance(x, None, i)
-        out.append(x)
-    return torch.stack(out)
+    """States ``(steps + 1, B, n)`` of ``system`` from ``x0 (B, n)`` on the grid ``t * i / steps``: one adaptive
+    dopri5 solve over the whole grid (torchdiffeq), so the step size carries over from one interval to the next."""
+    times = torch.linspace(0, t, steps + 1, dtype=x0.dtype, device=x0.device)
+    try:
+        with torch.no_grad():
+            return odeint(lambda s, x: system.f(x, s), x0, times, rtol=rtol, atol=atol, method="dopri5")
+    except AssertionError as exc:  # torchdiffeq signals a collapsing step size this way
+        raise DivergenceError(f"{system.name!r}: the adaptive solver failed on [0, {t:g}] ({exc}); the solution may "
+                              "blow up there, or loosen rtol/atol", step=0) from exc
 
 
 def manifold_distance(split, xs: torch.Tensor) -> torch.Tensor:
@@ -36,14 +37,15 @@ def manifold_distance(split, xs: torch.Tensor) -> torch.Tensor:
 
 def decay_rate(times: torch.Tensor, d: torch.Tensor, floor: float) -> torch.Tensor:
     """Per column of ``d (T, B)``: the exponential decay rate ``-d log d / dt`` fitted by least squares over the
-    second half of the stretch where ``d`` stays above ``floor`` times its start (NaN with fewer than 3 points)."""
+    second half of the stretch where ``d`` stays above ``floor`` times its start (NaN with fewer than 3 points, or
+    when ``d`` starts below ``1e-9``: on the manifold already)."""
     rates = []
     for j in range(d.shape[1]):
         col = d[:, j]
         above = torch.nonzero(~(col > floor * col[0])).flatten()
         end = int(above[0]) if len(above) else len(col)
         start = end // 2
-        if end - start < 3 or not bool(col[0] > 0):
+        if end - start < 3 or not bool(col[0] > 1e-9):
             rates.append(float("nan"))
             continue
         tt, y = times[start:end], torch.log(col[start:end])
@@ -64,10 +66,12 @@ class ReductionError(Result):
         distance: ``(T, B)`` ``|x_full(t) - M(z_reduced(t))|``: the full state against the reduced state lifted
             onto the slow manifold.
         manifold_distance: ``(T, B)`` distance of the full trajectory to the slow manifold along the fast fibre.
-        max_error: the largest ``distance`` after the initial layer (``t >= layer``).
-        layer: ``5 / fast_rate``, the end of the initial (boundary) layer.
-        approach_rate: ``(B,)`` fitted decay rate of ``manifold_distance``; predicted_rate: the split's slowest fast
-            rate, which it should approach (the fit is over the later part of the decay).
+        max_error: the largest ``distance`` after the initial layer (``t >= layer``; NaN if none is).
+        layer: the end of the initial (boundary) layer (default ``10 / fast_rate``).
+        approach_rate: ``(B,)`` decay rate of the distance to the slow manifold, fitted on a separate run over
+            ``[0, 20 / fast_rate]`` (40 steps) over the later half of its decay to ``1e-6`` of the start (NaN for a
+            state that starts on the manifold); predicted_rate: the split's slowest fast rate, which it should
+            approach.
         status: ``"ok"``.
     """
 
@@ -109,8 +113,8 @@ class ReductionError(Result):
         return axes
 
 
-def reduction_error(split, t: float, *, states=None, steps: int = 100, rtol: float = 1e-10,
-                    atol: float = 1e-12) -> ReductionError:
+def reduction_error(split, t: float, *, states=None, steps: int = 100, layer: float | None = None,
+                    rtol: float = 1e-8, atol: float = 1e-10) -> ReductionError:
     """Integrate the full and the reduced system of ``split`` over ``[0, t]`` from the same initial states.
 
     The reduced trajectory starts at the initial state's slow coordinates ``z0 = slow_dual (x0 - origin)``
@@ -121,7 +125,9 @@ def reduction_error(split, t: float, *, states=None, steps: int = 100, rtol: flo
     Args:
         split: a :class:`SlowFastSplit`.
         t: the horizon (time units). states: ``(B, n)`` initial states (default: the split's states).
-        steps: grid intervals. rtol, atol: tolerances of the adaptive dopri5 integration (torchdiffeq).
+        steps: grid intervals. layer: the end of the initial layer for ``max_error`` (default ``10 / fast_rate``,
+            when the fast transient has decayed by ``e^-10``).
+        rtol, atol: tolerances of the adaptive dopri5 integration (torchdiffeq).
 
     Returns:
         :class:`ReductionError`.
@@ -139,15 +145,18 @@ def reduction_error(split, t: float, *, states=None, steps: int = 100, rtol: flo
     z0 = split.slow_coordinates(x0)
     red = trajectory(reduced, z0, t, steps, rtol=rtol, atol=atol)
     times = torch.linspace(0, t, steps + 1, dtype=x0.dtype)
+    t_fast = 20.0 / split.fast_rate  # the approach to the manifold, on its own time scale
+    d_fast = manifold_distance(split, trajectory(system, x0, t_fast, 40, rtol=rtol, atol=atol))
     z_full = split.slow_coordinates(full)
     lifted = split.manifold_point(red.reshape(-1, split.n_slow)).reshape(full.shape)
     distance = torch.linalg.vector_norm(full - lifted, dim=-1)
     d_manifold = manifold_distance(split, full)
-    layer = 5.0 / split.fast_rate
+    layer = 10.0 / split.fast_rate if layer is None else positive_float(layer, name="layer")
     after = times >= layer
     max_error = float(distance[after].max()) if bool(after.any()) else float("nan")
+    rate = decay_rate(torch.linspace(0, t_fast, 41, dtype=x0.dtype), d_fast, 1e-6)
     return ReductionError(
-        times=times, full=full, full_slow=z_full, reduced=red, slow_error=torch.linalg.vector_norm(z_full - red, dim=-1),
-        distance=distance, manifold_distance=d_manifold, max_error=max_error, layer=layer,
-        approach_rate=decay_rate(times, d_manifold, 1e-6), predicted_rate=split.fast_rate, status=Status.OK,
+        times=times, full=full, full_slow=z_full, reduced=red,
+        slow_error=torch.linalg.vector_norm(z_full - red, dim=-1), distance=distance, manifold_distance=d_manifold,
+        max_error=max_error, layer=layer, approach_rate=rate, predicted_rate=split.fast_rate, status=Status.OK,
         system=split.system_name, settings={"t": t, "steps": steps, "rtol": rtol, "atol": atol})

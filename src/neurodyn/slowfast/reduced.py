@@ -18,16 +18,25 @@ class ManifoldMap:
 
     def __init__(self, system, chart: Chart, order: int):
         self.system, self.chart, self.order = system, chart, order
+        self._last: tuple[torch.Tensor, torch.Tensor] | None = None  # (z, w) of the previous solve: a warm start
+
+    def _start(self, z: torch.Tensor) -> torch.Tensor | None:
+        if self._last is None or self._last[0].shape != z.shape:
+            return None
+        return self._last[1]
 
     def at(self, system, z: torch.Tensor) -> tuple[torch.Tensor, object]:
         """``(x (B, n), condition)`` at slow coordinates ``z (B, k)``; raises if Newton fails."""
-        sol = solve_fast(system, self.chart, z, self.order)
+        sol = solve_fast(system, self.chart, z, self.order, self._start(z))
+        if not bool(sol.converged.all()) and self._start(z) is not None:  # a bad warm start: from scratch
+            sol = solve_fast(system, self.chart, z, self.order)
         if not bool(sol.converged.all()):
             bad = int((~sol.converged).sum())
             raise ConvergenceError(f"the slow manifold of {system.name!r} could not be solved at {bad} of "
                                    f"{len(z)} slow states (largest residual {float(sol.residual.max()):.3g}); "
                                    "the reduced system is not defined there (too far from the split's states?)")
         w = sol.y
+        self._last = (z.detach(), w)
         x = self.chart.point(z, w)
         cond = manifold_condition(system, self.chart, x, self.order)
         w = w - torch.linalg.solve(cond.dC_dw, cond.C.unsqueeze(-1)).squeeze(-1)

@@ -59,8 +59,8 @@ class TimeScales(Result):
 
     Attributes:
         eigenvalues: ``(B, n)`` complex eigenvalues of ``d field/dx`` at each state, by decreasing real part.
-        n_fast: the number of fast modes of the common split (the split used at most separated states, or
-            the one asked for); 0 when no state is separated.
+        n_fast: the number of fast modes of the common split (the one with the smallest median ratio over
+            the states, or the one asked for); 0 when it is separated at no state.
         eps: ``(B,)`` the time-scale ratio of that split at each state: fastest slow rate over slowest fast
             rate (``max_{j<k} |Re l_j| / -Re l_k``; ``inf`` where the split does not exist there).
         separated: ``(B,)`` where ``eps <= max_eps``: the gap of the common split is open at that state.
@@ -112,10 +112,11 @@ class TimeScales(Result):
         return ax
 
 
-def _common_split(best_n_fast: torch.Tensor, best_sep: torch.Tensor) -> int:
-    """The number of fast modes used at most separated states (ties: the smaller); 0 if none is separated."""
-    counts = torch.bincount(best_n_fast[best_sep])
-    return int(torch.argmax(counts)) if len(counts) and int(counts.max()) > 0 else 0
+def _common_split(ratios: torch.Tensor) -> int:
+    """The number of fast modes of the split with the smallest median ratio over the states (``ratios (B, n+1)``
+    from :func:`split_ratios`)."""
+    n = ratios.shape[-1] - 1
+    return n - int(torch.argmin(ratios.median(dim=0).values))
 
 
 def time_scales(system: Flow, states, *, n_fast: int | None = None, max_eps: float = MAX_EPS) -> TimeScales:
@@ -124,9 +125,9 @@ def time_scales(system: Flow, states, *, n_fast: int | None = None, max_eps: flo
     At each state the eigenvalues ``l_1, ..., l_n`` of ``J = d field/dx`` (one batched LAPACK ``geev``
     without vectors for all states) are sorted by decreasing real part; the split into ``n - k`` fast and ``k``
     slow modes has the time-scale ratio ``eps_k = max_{j<k} |Re l_j| / -Re l_k`` (Lam & Goussis' CSP,
-    Maas & Pope's ILDM). Each state's largest gap is its smallest ``eps_k``; the common split is the one most
-    separated states share (or ``n_fast`` when given), and ``eps`` is reported along the states for it, so a
-    gap that closes along a trajectory shows as ``separated`` turning false. Complex-conjugate pairs are
+    Maas & Pope's ILDM). Each state's largest gap is its smallest ``eps_k``; the common split is the one with the
+    smallest median ``eps_k`` over the states (or ``n_fast`` when given), and ``eps`` is reported along the states
+    for it, so a gap that closes along a trajectory shows as ``separated`` turning false. Complex-conjugate pairs are
     never split, and fast modes must decay.
 
     Args:
@@ -155,10 +156,11 @@ def time_scales(system: Flow, states, *, n_fast: int | None = None, max_eps: flo
     ratios = split_ratios(vals)
     best_eps, best_k = ratios.min(dim=-1)
     best_n_fast = torch.where(torch.isfinite(best_eps), n - best_k, torch.zeros_like(best_k))
-    best_sep = best_eps <= max_eps
-    common = _common_split(best_n_fast, best_sep) if n_fast is None else n_fast
-    eps = ratios[:, n - common] if common else torch.full_like(best_eps, float("inf"))
+    common = _common_split(ratios) if n_fast is None else n_fast
+    eps = ratios[:, n - common]
     separated = eps <= max_eps
+    if n_fast is None and not bool(separated.any()):
+        common, eps = 0, torch.full_like(best_eps, float("inf"))
     if n_fast is not None and not bool(torch.isfinite(eps).any()):
         raise InvalidInputError(f"n_fast = {n_fast} splits a complex-conjugate pair or leaves a non-decaying mode "
                                 f"among the fast ones at every state of {system.name!r}; choose another n_fast "
