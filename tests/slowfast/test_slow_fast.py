@@ -174,3 +174,26 @@ def test_split_serialises_and_plots(tmp_path):
     assert data["n_fast"] == 1 and data["n_slow"] == 1 and data["system_name"].startswith("davis_skodje")
     assert "system" not in data
     split.plot()
+
+
+@pytest.mark.parametrize("T, frozen, equilibrated", [(0.001, True, False), (0.03, True, True), (0.5, False, True),
+                                                     (0.01, True, False)])
+def test_frozen_slow_and_fast_as_noise_decision(linear4, T, frozen, equilibrated):
+    # rates {1, 2} and {100, 200}: with tol 0.1 the slow part moves < 0.1 for T < ~0.05 and the fast part has
+    # relaxed by exp(-100 T) < 0.1 for T > 0.023
+    flow, _ = linear4
+    states = torch.randn(4, 4, generator=torch.Generator().manual_seed(8), dtype=torch.float64)
+    split = nd.slow_fast(flow, states)
+    dec = split.decide(T, tol=0.1)
+    assert dec.status == Status.OK
+    assert dec.slow_frozen is frozen and dec.fast_equilibrated is equilibrated
+    assert dec.predicted_fast_relaxation == pytest.approx(math.exp(-100 * T), rel=1e-12)
+    # the measured relaxation of the distance to the manifold lies between exp(-200 T) and a constant (the
+    # fast basis' conditioning) times exp(-100 T), down to the integration's error (rtol 1e-8)
+    assert bool((dec.fast_relaxation <= 10 * math.exp(-100 * T) + 1e-8).all())
+    # the first-order prediction of the slow motion is within a factor 1 +- T * 2 of the measurement
+    ratio = dec.slow_motion / dec.predicted_slow_motion
+    assert bool(((ratio > 1 - 2.5 * T) & (ratio < 1 + 1e-6)).all())
+    assert dec.decision
+    assert dec.fast_mean.shape == (4, 2) and dec.fast_std.shape == (4, 2)
+    dec.to_dict()
