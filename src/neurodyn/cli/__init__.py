@@ -12,7 +12,7 @@ import sys
 import typer
 
 import neurodyn
-from neurodyn.cli import classifier, continuation, reports, sweep, systems, training, validated
+from neurodyn.cli import classifier, continuation, reports, slowfast, sweep, systems, training, validated
 from neurodyn.cli._common import app, console
 
 __all__ = ["app"]
@@ -22,6 +22,7 @@ app.command("fixed-points")(systems.fixed_points)
 app.command()(continuation.bifurcation)
 app.command()(validated.prove)
 app.command()(classifier.ftle)
+app.command()(slowfast.slowfast)
 app.command()(training.sharpness)
 app.command()(training.eos)
 app.command()(sweep.sweep)
