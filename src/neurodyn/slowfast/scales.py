@@ -13,6 +13,7 @@ from neurodyn.results import Result, Status
 from neurodyn.systems.protocol import Flow
 
 MAX_EPS = 0.1  # default: a split counts as a separation when the slow/fast rate ratio is at most this
+CHUNK_ENTRIES = 2**24  # Jacobians are formed for at most this many matrix entries at a time (128 MiB in float64)
 
 
 def check_flow(system, caller: str) -> Flow:
@@ -122,13 +123,14 @@ def _common_split(ratios: torch.Tensor) -> int:
 def time_scales(system: Flow, states, *, n_fast: int | None = None, max_eps: float = MAX_EPS) -> TimeScales:
     """Jacobian eigenvalues along ``states``, ordered by real part, their largest spectral gap and ``eps``.
 
-    At each state the eigenvalues ``l_1, ..., l_n`` of ``J = d field/dx`` (one batched LAPACK ``geev``
-    without vectors for all states) are sorted by decreasing real part; the split into ``n - k`` fast and ``k``
-    slow modes has the time-scale ratio ``eps_k = max_{j<k} |Re l_j| / -Re l_k`` (Lam & Goussis' CSP,
-    Maas & Pope's ILDM). Each state's largest gap is its smallest ``eps_k``; the common split is the one with the
-    smallest median ``eps_k`` over the states (or ``n_fast`` when given), and ``eps`` is reported along the states
-    for it, so a gap that closes along a trajectory shows as ``separated`` turning false. Complex-conjugate pairs are
-    never split, and fast modes must decay.
+    At each state the eigenvalues ``l_1, ..., l_n`` of ``J = d field/dx`` (batched LAPACK ``geev`` without
+    vectors, the batch split over the CPU threads, in chunks of about 128 MiB of Jacobians) are sorted by
+    decreasing real part; the split into ``n - k`` fast and ``k`` slow modes has the time-scale ratio
+    ``eps_k = max_{j<k} |Re l_j| / -Re l_k`` (Lam & Goussis' CSP, Maas & Pope's ILDM). Each state's largest gap
+    is its smallest ``eps_k``; the common split is the one with the smallest median ``eps_k`` over the states (or
+    ``n_fast`` when given), and ``eps`` is reported along the states for it, so a gap that closes along a
+    trajectory shows as ``separated`` turning false. Complex-conjugate pairs are never split, and fast modes
+    must decay.
 
     Args:
         system: a :class:`~neurodyn.Flow`.
@@ -152,7 +154,8 @@ def time_scales(system: Flow, states, *, n_fast: int | None = None, max_eps: flo
         if n_fast >= n:
             raise InvalidInputError(f"n_fast must be between 1 and {n - 1} for the {n}-dimensional "
                                     f"{system.name!r}, got {n_fast}")
-    vals = sorted_spectrum(system.jacobian(x))
+    chunk = max(1, CHUNK_ENTRIES // (n * n))
+    vals = torch.cat([sorted_spectrum(system.jacobian(part)) for part in x.split(chunk)])
     ratios = split_ratios(vals)
     best_eps, best_k = ratios.min(dim=-1)
     best_n_fast = torch.where(torch.isfinite(best_eps), n - best_k, torch.zeros_like(best_k))

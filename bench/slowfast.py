@@ -1,0 +1,105 @@
+"""Benchmark: time scales along many states of an n = 400 tanh network, and the slow/fast split with its reduced model.
+
+1. ``nd.time_scales`` over ``--states`` states (default 1000) of ``planted_tanh(400, 40, eps=0.01)`` (40 slow
+   modes, 360 fast), against the obvious way: the full eigen-decomposition of each Jacobian, one at a time, with
+   ``numpy.linalg.eig``, then the same largest-gap rule on the sorted eigenvalues. The reference gets its
+   Jacobians formed for free (outside its timing); ours includes forming them. Both must find the same number
+   of fast modes at every state and the same ``eps`` (largest relative difference printed).
+2. ``nd.slow_fast`` on 8 of the states, the reduced model (``split.reduced()``) and one evaluation of its field
+   and Jacobian at the 8 states' slow coordinates: target under 10 s.
+
+The states are ``x = 0.5 g_s + 0.1 eps g_f`` (standard normal ``g``; fast units unsaturated), seed 0.
+Timings are wall-clock in this one process. ``--threads`` (default 1) limits both torch and numpy's BLAS/LAPACK
+(threadpoolctl) to the same number of threads: on a shared machine, numpy's default thread pool competing with
+other processes made ``numpy.linalg.eig`` 25x slower per call than with one thread, which would flatter ours.
+
+    python bench/slowfast.py                  # 1000 states, 1 thread
+    python bench/slowfast.py --states 200 --threads 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import time
+
+import numpy as np
+import torch
+from threadpoolctl import threadpool_limits
+
+import neurodyn as nd
+
+N, N_SLOW, EPS = 400, 40, 0.01
+
+
+def reference_gaps(J: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """Per matrix of ``J (B, n, n)``: the number of fast modes and eps of the largest gap from numpy.linalg.eig one
+    at a time (same rule as time_scales: max_{j<k} |Re l_j| / -Re l_k, no conjugate pair split, fast decays);
+    and the seconds taken."""
+    t0 = time.perf_counter()
+    n_fast, eps = [], []
+    for M in J:
+        vals, _ = np.linalg.eig(M)
+        vals = vals[np.argsort(-vals.real, kind="stable")]
+        re = vals.real
+        slow_rate = np.maximum.accumulate(np.abs(re))[:-1]
+        fast_rate = -re[1:]
+        pair = (vals[1:].imag != 0) & (vals[1:] == np.conj(vals[:-1]))
+        ok = (fast_rate > 0) & ~pair
+        ratio = np.where(ok, slow_rate / np.where(ok, fast_rate, 1.0), np.inf)
+        k = int(np.argmin(ratio)) + 1
+        n_fast.append(len(vals) - k)
+        eps.append(ratio[k - 1])
+    return np.array(n_fast), np.array(eps), time.perf_counter() - t0
+
+
+def states(count: int) -> torch.Tensor:
+    g = torch.randn(count, N, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    g[:, :N_SLOW] *= 0.5
+    g[:, N_SLOW:] *= 0.1 * EPS
+    return g
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--states", type=int, default=1000)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    with threadpool_limits(args.threads):
+        run(args.states)
+
+
+def run(count: int) -> None:
+    flow = nd.planted_tanh(N, N_SLOW, EPS, seed=0)
+    x = states(count)
+    print(f"{platform.processor() or platform.machine()}, torch {torch.__version__}, numpy {np.__version__}, "
+          f"{torch.get_num_threads()} thread(s); planted_tanh(n={N}, n_slow={N_SLOW}, eps={EPS}), {count} states")
+
+    nd.time_scales(flow, x[:4])  # warm-up (first LAPACK calls)
+    t0 = time.perf_counter()
+    ts = nd.time_scales(flow, x)
+    ours = time.perf_counter() - t0
+    J = flow.jacobian(x).numpy()
+    ref_fast, ref_eps, ref = reference_gaps(J)
+    same_count = int((ts.best_n_fast.numpy() == ref_fast).sum())
+    rel = np.abs(ts.best_eps.numpy() - ref_eps) / ref_eps
+    print(f"time_scales: {ours:8.2f} s ({1e3 * ours / len(x):.1f} ms/state), status {ts.status.value}, "
+          f"{ts.n_fast} fast modes, eps {float(ts.eps.min()):.4g} .. {float(ts.eps.max()):.4g}")
+    print(f"numpy.linalg.eig one at a time: {ref:8.2f} s ({1e3 * ref / len(x):.1f} ms/state)")
+    print(f"speed-up {ref / ours:.2f}x; same fast-mode count at {same_count}/{len(x)} states; "
+          f"largest relative eps difference {rel.max():.2e}")
+
+    t0 = time.perf_counter()
+    split = nd.slow_fast(flow, x[:8])
+    red = split.reduced()
+    z = split.slow_coordinates(split.states)
+    v, Jr = red.f(z), red.jacobian(z)
+    sf = time.perf_counter() - t0
+    print(f"slow_fast + reduced model (field and Jacobian at 8 states): {sf:.2f} s (target < 10 s); "
+          f"{split.n_slow} slow + {split.n_fast} fast, status {split.status.value}, "
+          f"reduced field {tuple(v.shape)}, Jacobian {tuple(Jr.shape)}")
+
+
+if __name__ == "__main__":
+    main()
