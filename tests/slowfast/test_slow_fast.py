@@ -89,8 +89,9 @@ def test_linear_reduced_system_is_exact(linear4):
     late = err.times >= 0.3
     fast0 = float(torch.linalg.vector_norm((states - split.manifold), dim=-1).max())
     assert float(err.distance[late].max()) < 1e-7 + 3 * fast0 * math.exp(-100 * 0.3)
-    # the approach rate to the manifold is the slowest fast rate, 100
-    assert torch.allclose(err.approach_rate, torch.full((3,), 100.0, dtype=torch.float64), rtol=2e-3)
+    # the approach rate to the manifold is the slowest fast rate, 100 (the fit over the later half of the decay
+    # keeps a trace of the -200 mode and of the integration's floor: within 1%)
+    assert torch.allclose(err.approach_rate, torch.full((3,), 100.0, dtype=torch.float64), rtol=1e-2)
 
 
 def test_reduced_fixed_points_are_full_fixed_points():
@@ -197,3 +198,17 @@ def test_frozen_slow_and_fast_as_noise_decision(linear4, T, frozen, equilibrated
     assert dec.decision
     assert dec.fast_mean.shape == (4, 2) and dec.fast_std.shape == (4, 2)
     dec.to_dict()
+
+
+def test_davis_skodje_approach_rate_is_gamma():
+    # full trajectories from y2 = 0 approach the slow manifold at the rate gamma; the computed (order-1) manifold
+    # is O(1/gamma^2) off, which the fit stays well above
+    gamma = 40.0
+    y1 = torch.tensor([0.0, 0.5, 1.0, 2.0], dtype=torch.float64)
+    split = nd.slow_fast(nd.davis_skodje(gamma), torch.stack((y1, 0 * y1), -1))
+    err = split.error(1.0, steps=20)
+    assert split.fast_rate == gamma
+    assert math.isnan(float(err.approach_rate[0]))  # the origin is on the manifold: no approach to measure
+    assert torch.allclose(err.approach_rate[1:], torch.full((3,), gamma, dtype=torch.float64), rtol=0.03)
+    # after the layer the full state is within O(1/gamma^2) of the reduced state lifted onto the manifold
+    assert err.max_error < 2 / gamma**2
