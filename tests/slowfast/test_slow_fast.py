@@ -212,3 +212,7 @@ def test_davis_skodje_approach_rate_is_gamma():
     assert torch.allclose(err.approach_rate[1:], torch.full((3,), gamma, dtype=torch.float64), rtol=0.03)
     # after the layer the full state is within O(1/gamma^2) of the reduced state lifted onto the manifold
     assert err.max_error < 2 / gamma**2
+    import matplotlib
+
+    matplotlib.use("Agg")
+    assert len(err.plot()) == 3

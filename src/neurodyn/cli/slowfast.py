@@ -15,7 +15,7 @@ from neurodyn.errors import InvalidInputError, NeurodynError
 
 # reference systems of the command: factory name, default parameters, default transient (time units)
 SLOWFAST_SYSTEMS = {
-    "davis-skodje": ("davis_skodje", {"gamma": 20.0}, 0.2),
+    "davis-skodje": ("davis_skodje", {"gamma": 20.0}, 0.0),
     "planted-tanh": ("planted_tanh", {"n": 50, "n_slow": 5, "eps": 0.01}, 6.0),
 }
 MODEL_TRANSIENT = 1.0
@@ -56,7 +56,7 @@ def _figure_png(ts, split, err) -> bytes:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 4, figsize=(22, 4.6))
+    fig, axes = plt.subplots(1, 5, figsize=(27, 4.6))
     try:
         ts.plot(axes[0])
         split.plot(axes[1])
@@ -75,7 +75,7 @@ def slowfast(
     weights: Path = WEIGHTS_OPT,
     param: list[str] = PARAM_OPT,
     batch: int = typer.Option(4, help="number of sampled initial states"),
-    transient: float = typer.Option(None, help="time each sampled state runs before the split (default: 0.2 for "
+    transient: float = typer.Option(None, help="time each sampled state runs before the split (default: 0 for "
                                                "davis-skodje, 6 for planted-tanh, 1 for models)"),
     horizon: float = typer.Option(2.0, help="time over which the reduced system is compared with the full one"),
     n_fast: int = typer.Option(None, help="number of fast modes (default: the largest spectral gap)"),
@@ -86,8 +86,9 @@ def slowfast(
     overwrite: bool = typer.Option(False, "--overwrite", help="replace slowfast.json/png if they exist"),
     debug: bool = DEBUG_OPT,
 ):
-    """Slow-fast structure of a flow: time scales along a trajectory, the slow/fast split near the sampled states,
-    the reduced slow system and its error against the full one; writes JSON and a PNG."""
+    """Slow-fast structure of a flow: time scales along the first sampled trajectory (over transient + horizon),
+    the slow/fast split near the sampled states after the transient, the reduced slow system and its error
+    against the full one over the horizon; writes JSON and a PNG."""
     from neurodyn._files import atomic_write, check_new_file, check_output_dir
     from neurodyn.results import to_jsonable
     from neurodyn.slowfast import slow_fast, time_scales
@@ -106,9 +107,10 @@ def slowfast(
         transient = default_transient if transient is None else transient
         x0 = flow.sample_state(batch, torch.Generator().manual_seed(seed))
         with console.status("trajectories, time scales and the split"):
-            path = trajectory(flow, x0, transient, 50, rtol=1e-8, atol=1e-10) if transient > 0 else x0[None]
-            ts = time_scales(flow, path[:, 0], n_fast=n_fast, max_eps=max_eps)
-            split = slow_fast(flow, path[-1], n_fast=n_fast, order=order, max_eps=max_eps)
+            ts = time_scales(flow, trajectory(flow, x0[:1], transient + horizon, 50, rtol=1e-8, atol=1e-10)[:, 0],
+                             n_fast=n_fast, max_eps=max_eps)
+            start = trajectory(flow, x0, transient, 1, rtol=1e-8, atol=1e-10)[-1] if transient > 0 else x0
+            split = slow_fast(flow, start, n_fast=n_fast, order=order, max_eps=max_eps)
         with console.status("reduced against full trajectories"):
             err = split.error(horizon, steps=50)
         data = {"system": flow.name, "time_scales": ts.to_dict(), "split": split.to_dict(), "error": err.to_dict()}

@@ -69,6 +69,8 @@ class ReductionError(Result):
         distance: ``(T, B)`` ``|x_full(t) - M(z_reduced(t))|``: the full state against the reduced state lifted
             onto the slow manifold.
         manifold_distance: ``(T, B)`` distance of the full trajectory to the slow manifold along the fast fibre.
+        phase, manifold_phase: ``(T, B, 2)`` the full trajectories and the lifted reduced ones (on the slow
+            manifold) in the plane of the first slow and the first fast coordinate.
         max_error: the largest ``distance`` after the initial layer (``t >= layer``; NaN if none is).
         layer: the end of the initial (boundary) layer (default ``10 / fast_rate``).
         approach_rate: ``(B,)`` decay rate of the distance to the slow manifold, fitted on a separate run over
@@ -85,6 +87,8 @@ class ReductionError(Result):
     slow_error: torch.Tensor
     distance: torch.Tensor
     manifold_distance: torch.Tensor
+    phase: torch.Tensor
+    manifold_phase: torch.Tensor
     max_error: float
     layer: float
     approach_rate: torch.Tensor
@@ -94,25 +98,31 @@ class ReductionError(Result):
     settings: dict = field(default_factory=dict)
 
     def plot(self, axes=None):
-        """Two panels: reduced (lines) against full (dots) in the first slow coordinate, and the distances to the
-        slow manifold and to the lifted reduced state over time (log scale). Returns the axes."""
+        """Three panels: full trajectories against the slow manifold (lifted reduced trajectories) in the plane
+        of the first slow and fast coordinates; reduced (lines) against full (dots) first slow coordinate over
+        time; distances to the slow manifold and to the lifted reduced state (log scale). Returns the axes."""
         import matplotlib.pyplot as plt
 
         if axes is None:
-            _, axes = plt.subplots(1, 2, figsize=(10, 4))
+            _, axes = plt.subplots(1, 3, figsize=(15, 4))
         t = self.times.numpy()
-        z_full = self.full_slow
         for j in range(self.full.shape[1]):
-            line, = axes[0].plot(t, self.reduced[:, j, 0].numpy(), lw=1.2)
-            axes[0].plot(t, z_full[:, j, 0].numpy(), ".", ms=3, color=line.get_color())
-        axes[0].set_xlabel("time")
-        axes[0].set_ylabel("slow coordinate z1")
-        axes[0].set_title("reduced (lines) vs full (dots)", fontsize=10)
-        axes[1].semilogy(t, self.manifold_distance.numpy(), color="tab:blue", lw=0.8)
-        axes[1].semilogy(t, self.distance.numpy(), color="tab:red", lw=0.8)
-        axes[1].axvline(self.layer, color="grey", lw=0.8, ls="--")
+            line, = axes[0].plot(self.phase[:, j, 0].numpy(), self.phase[:, j, 1].numpy(), ".-", ms=2, lw=0.6)
+            axes[0].plot(self.manifold_phase[:, j, 0].numpy(), self.manifold_phase[:, j, 1].numpy(), lw=2,
+                         alpha=0.5, color=line.get_color())
+            axes[1].plot(t, self.reduced[:, j, 0].numpy(), lw=1.2, color=line.get_color())
+            axes[1].plot(t, self.full_slow[:, j, 0].numpy(), ".", ms=3, color=line.get_color())
+        axes[0].set_xlabel("slow coordinate z1")
+        axes[0].set_ylabel("fast coordinate w1")
+        axes[0].set_title("full trajectories (dots) and the slow manifold (thick)", fontsize=10)
         axes[1].set_xlabel("time")
-        axes[1].set_ylabel("distance (blue: to manifold, red: to reduced)")
+        axes[1].set_ylabel("slow coordinate z1")
+        axes[1].set_title("reduced (lines) vs full (dots)", fontsize=10)
+        axes[2].semilogy(t, self.distance.numpy(), color="tab:red", lw=0.8)
+        axes[2].semilogy(t, self.manifold_distance.numpy(), color="tab:blue", lw=0.8, ls="--")
+        axes[2].axvline(self.layer, color="grey", lw=0.8, ls="--")
+        axes[2].set_xlabel("time")
+        axes[2].set_ylabel("distance (blue dashed: to manifold, red: to reduced)")
         return axes
 
 
@@ -153,6 +163,8 @@ def reduction_error(split, t: float, *, states=None, steps: int = 100, layer: fl
     z_full = split.slow_coordinates(full)
     lifted = split.manifold_point(red.reshape(-1, split.n_slow)).reshape(full.shape)
     distance = torch.linalg.vector_norm(full - lifted, dim=-1)
+    chart = split.chart
+    (zf, wf), (zl, wl) = chart.coords(full), chart.coords(lifted)
     d_manifold = manifold_distance(split, full)
     layer = 10.0 / split.fast_rate if layer is None else positive_float(layer, name="layer")
     after = times >= layer
@@ -161,5 +173,6 @@ def reduction_error(split, t: float, *, states=None, steps: int = 100, layer: fl
     return ReductionError(
         times=times, full=full, full_slow=z_full, reduced=red,
         slow_error=torch.linalg.vector_norm(z_full - red, dim=-1), distance=distance, manifold_distance=d_manifold,
+        phase=torch.stack((zf[..., 0], wf[..., 0]), -1), manifold_phase=torch.stack((zl[..., 0], wl[..., 0]), -1),
         max_error=max_error, layer=layer, approach_rate=rate, predicted_rate=split.fast_rate, status=Status.OK,
         system=split.system_name, settings={"t": t, "steps": steps, "rtol": rtol, "atol": atol})
