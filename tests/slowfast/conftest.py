@@ -34,3 +34,22 @@ def make_linear():
 def linear4():
     """The spectrum {-1, -2} ∪ {-100, -200} in a random basis: 2 fast modes, eps = 2/100."""
     return linear_flow([-1.0, -2.0, -100.0, -200.0])
+
+
+def closing_gap_flow() -> nd.Flow:
+    """``x' = -x/2``, ``y' = -(1 + 100 x^2) y``: eps = 0.5 / (1 + 100 x^2), separated (<= 0.1) only for |x| >= 0.2."""
+    def field(t, s):
+        x, y = s.unbind(-1)
+        return torch.stack((-0.5 * x, -(1 + 100 * x * x) * y), -1)
+
+    def jac(t, s):
+        x, y = s.unbind(-1)
+        z = torch.zeros_like(x)
+        return torch.stack((torch.stack((-0.5 + z, z), -1), torch.stack((-200 * x * y, -(1 + 100 * x * x)), -1)), -2)
+
+    return nd.Flow(field, 2, jacobian=jac, name="closing gap")
+
+
+@pytest.fixture
+def closing_gap():
+    return closing_gap_flow()

@@ -216,3 +216,13 @@ def test_davis_skodje_approach_rate_is_gamma():
 
     matplotlib.use("Agg")
     assert len(err.plot()) == 3
+
+
+def test_gap_closing_along_the_states_is_flagged(closing_gap):
+    x = torch.linspace(2.0, 0.0, 9, dtype=torch.float64)
+    split = nd.slow_fast(closing_gap, torch.stack((x, torch.ones_like(x)), -1))
+    assert split.status == Status.GAP_CLOSES and split.status.ok
+    assert torch.equal(split.separated, 0.5 / (1 + 100 * x * x) <= 0.1)
+    # started where the gap is closed, there is no split to make
+    with pytest.raises(nd.InvalidInputError, match="not separated at the first state"):
+        nd.slow_fast(closing_gap, torch.stack((x.flip(0), torch.ones_like(x)), -1))

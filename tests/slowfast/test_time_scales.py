@@ -41,18 +41,9 @@ def test_no_gap_is_reported_as_no_separation(make_linear):
     assert float(ts.best_eps.min()) == pytest.approx(2 / 3)  # the best it could do: |-2| / |-3|
 
 
-def test_gap_that_closes_along_a_trajectory():
-    # dx/dt = -x, dy/dt = -(1 + 100 x^2)... rate of y is 1 + 100 x^2: separated where |x| is large only
-    def field(t, s):
-        x, y = s.unbind(-1)
-        return torch.stack((-0.5 * x, -(1 + 100 * x * x) * y), -1)
-
-    def jac(t, s):
-        x, y = s.unbind(-1)
-        z = torch.zeros_like(x)
-        return torch.stack((torch.stack((-0.5 + z, z), -1), torch.stack((-200 * x * y, -(1 + 100 * x * x)), -1)), -2)
-
-    flow = nd.Flow(field, 2, jacobian=jac, name="closing gap")
+def test_gap_that_closes_along_a_trajectory(closing_gap):
+    # x' = -x/2, y' = -(1 + 100 x^2) y: the rate of y is 1 + 100 x^2, separated where |x| is large only
+    flow = closing_gap
     x = torch.linspace(2.0, 0.0, 9, dtype=torch.float64)
     ts = nd.time_scales(flow, torch.stack((x, torch.ones_like(x)), -1))
     assert ts.status == Status.GAP_CLOSES
@@ -125,3 +116,10 @@ def test_result_serialises_and_plots(tmp_path, linear4):
         ts.save_json(path)
     ax = ts.plot()
     assert ax.get_yscale() == "log"
+
+
+def test_non_finite_jacobian_names_the_state():
+    flow = nd.davis_skodje(10.0)  # defined for y1 > -1
+    x = torch.tensor([[0.5, 0.0], [0.2, 0.1], [-1.0, 0.0]], dtype=torch.float64)
+    with pytest.raises(nd.NonFiniteError, match="state 2"):
+        nd.time_scales(flow, x)

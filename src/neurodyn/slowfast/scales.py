@@ -8,7 +8,7 @@ import torch
 
 from neurodyn._checks import positive_float, positive_int, state_batch
 from neurodyn._linalg import eigvals
-from neurodyn.errors import InvalidInputError
+from neurodyn.errors import InvalidInputError, NonFiniteError
 from neurodyn.results import Result, Status
 from neurodyn.systems.protocol import Flow
 
@@ -113,6 +113,17 @@ class TimeScales(Result):
         return ax
 
 
+def _finite_jacobian(system: Flow, x: torch.Tensor, offset: int) -> torch.Tensor:
+    """``system.jacobian(x)``, or :class:`~neurodyn.NonFiniteError` naming the first state where it is not finite."""
+    J = system.jacobian(x)
+    bad = ~torch.isfinite(J).flatten(1).all(-1)
+    if bool(bad.any()):
+        i = offset + int(torch.nonzero(bad)[0])
+        raise NonFiniteError(f"the Jacobian of {system.name!r} is not finite at state {i} ({x[i - offset].tolist()}"
+                             "); remove such states (outside the field's domain?)")
+    return J
+
+
 def _common_split(ratios: torch.Tensor) -> int:
     """The number of fast modes of the split with the smallest median ratio over the states (``ratios (B, n+1)``
     from :func:`split_ratios`)."""
@@ -155,7 +166,8 @@ def time_scales(system: Flow, states, *, n_fast: int | None = None, max_eps: flo
             raise InvalidInputError(f"n_fast must be between 1 and {n - 1} for the {n}-dimensional "
                                     f"{system.name!r}, got {n_fast}")
     chunk = max(1, CHUNK_ENTRIES // (n * n))
-    vals = torch.cat([sorted_spectrum(system.jacobian(part)) for part in x.split(chunk)])
+    vals = torch.cat([sorted_spectrum(_finite_jacobian(system, part, i * chunk))
+                      for i, part in enumerate(x.split(chunk))])
     ratios = split_ratios(vals)
     best_eps, best_k = ratios.min(dim=-1)
     best_n_fast = torch.where(torch.isfinite(best_eps), n - best_k, torch.zeros_like(best_k))
