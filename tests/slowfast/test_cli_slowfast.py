@@ -41,3 +41,43 @@ def test_slowfast_command_bad_input(tmp_path):
     res = runner.invoke(app, ["slowfast", "davis-skodje", "--order", "3", "--out", str(tmp_path / "o")])
     assert res.exit_code != 0 and "order" in res.output
     assert not (tmp_path / "o" / "slowfast.json").exists()
+
+
+def test_slowfast_command_on_a_user_vector_field(tmp_path, monkeypatch):
+    import sys
+    import textwrap
+
+    (tmp_path / "stiffmodels.py").write_text(textwrap.dedent("""
+        import torch
+        from torch import nn
+
+        class Stiff(nn.Module):
+            def __init__(self):
+                super().__init__()
+                A = torch.tensor([[-1.0, 0.0, 0.0], [0.5, -100.0, 0.0], [0.2, 0.3, -200.0]])
+                self.register_buffer("A", A)
+                self.dim = 3
+
+            def forward(self, t, x):
+                return x @ self.A.T + 0.1 * torch.tanh(x)
+
+        def make():
+            return Stiff()
+
+        def make_rnn():
+            return nn.GRU(2, 3)
+    """))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        out = tmp_path / "out"
+        res = runner.invoke(app, ["slowfast", "stiffmodels:make", "--out", str(out)])
+        assert res.exit_code == 0, res.output
+        data = json.loads((out / "slowfast.json").read_text())
+        assert data["split"]["n_fast"] == 2 and data["split"]["status"] == "ok"
+        # rates near 1 - 0.1 s and 100, 200 (s = 1 - tanh^2 <= 1): eps near 1/100
+        assert all(0.008 < e < 0.0102 for e in data["time_scales"]["eps"])
+        res = runner.invoke(app, ["slowfast", "stiffmodels:make_rnn", "--out", str(tmp_path / "rnn")])
+        assert res.exit_code != 0 and "not a recurrent map" in res.output.replace("\n", " ")
+    finally:
+        sys.modules.pop("stiffmodels", None)
