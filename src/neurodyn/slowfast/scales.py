@@ -21,6 +21,9 @@ def check_flow(system, caller: str) -> Flow:
     if not isinstance(system, Flow):
         raise InvalidInputError(f"{caller} needs a Flow (dx/dt = field(t, x)), got {type(system).__name__}; "
                                 "time-scale separation of maps is not supported")
+    if system.tangent_index is not None:
+        raise InvalidInputError(f"{caller}: {system.name!r} restricts its linearisation to tangent_index; the "
+                                "slow/fast split needs the Jacobian in all coordinates (build it without it)")
     return system
 
 

@@ -88,7 +88,9 @@ class SlowFastSplit(Result):
         full system's parameters (so :func:`~neurodyn.continue_equilibria` can vary them), an analytic Jacobian
         (by the implicit function theorem; exact at equilibria, where its eigenvalues are the full Jacobian's
         slow ones) and samples initial states among the split's states. Its equilibria ``z*`` give equilibria
-        ``M(z*)`` of the full system.
+        ``M(z*)`` of the full system. Derivatives of its field come from one differentiable Newton step with the
+        fast basis held fixed: first derivatives are those of the Jacobian above, but second and third ones
+        (Hopf normal-form coefficients) are not the reduced field's own.
         """
         z = self.slow_coordinates(self.manifold).detach()
         return reduced_flow(self.system, self.chart, self.order, sample=z, name=f"reduced {self.system_name}")
