@@ -25,8 +25,8 @@ def random_network(n, gain, seed, bias=0.3):
 def arb_zero(system, x0, prec=512, steps=8):
     """The equilibrium of -x + tanh(W x + b) by Newton in Arb at ``prec`` bits from ``x0`` (midpoints only, then
     a final Arb evaluation of the residual to show it converged)."""
-    W = system._tanh_form.W.numpy()
-    b = system._tanh_form.b.numpy()
+    W = system.tanh_form.W.numpy()
+    b = system.tanh_form.b.numpy()
     n = len(x0)
     with ctx.workprec(prec):
         Wa = arb_mat(W.tolist())

@@ -180,12 +180,12 @@ def continue_periodic_orbits(system: Flow, hopf: HopfPoint, *, stop: float, para
     maxiter = positive_int(maxiter, name="maxiter")
     max_period = 40 * math.pi / hopf.omega if max_period is None else positive_float(max_period, name="max_period")
     dtype, dev = system.dtype, system.device
-    if first is None:  # amplitude 2 rho |Re q| = step
-        first = (h / (2 * float(hopf.q.real.norm()))) ** 2 * abs(hopf.l1 / hopf.crossing)
+    if first is None:  # amplitude 2 rho |Re q| = step, rho^2 = -crossing first / (omega l1)
+        first = (h / (2 * float(hopf.q.real.norm()))) ** 2 * abs(hopf.omega * hopf.l1 / hopf.crossing)
     first = min(positive_float(first, name="first"), abs(stop - hopf.value))
     for _ in range(4):  # the normal form holds for small amplitudes only: shrink the first orbit until it converges
         a1 = torch.tensor(hopf.value + side * first, dtype=dtype, device=dev)
-        guess, T = normal_form_start(hopf, float(a1), dtype, dev)
+        guess, T = normal_form_start(G, hopf, float(a1), dtype, dev)
         x0, T, shot, resid, ok = shoot_at(G, guess, T, a1, steps=steps, tol=tol, maxiter=3 * maxiter)
         if ok:
             break

@@ -92,7 +92,16 @@ def _multilinear(G, x, a):
 def first_lyapunov_coefficient(G, x, a, J, q, omega, p=None) -> float:
     """Kuznetsov (Elements of Applied Bifurcation Theory, 3rd ed., eq. 3.20):
     ``l1 = Re[p^H C(q,q,q̄) - 2 p^H B(q, J^{-1} B(q,q̄)) + p^H B(q̄, (2 i omega - J)^{-1} B(q,q))] / (2 omega)``
-    with ``J q = i omega q``, ``J^T p = -i omega p``, ``q^H q = 1``, ``p^H q = 1`` (``p`` computed if not given)."""
+    with ``J q = i omega q``, ``J^T p = -i omega p``, ``q^H q = 1``, ``p^H q = 1`` (``p`` computed if not given);
+    ``Re c1 / omega`` of :func:`normal_form_coefficient`."""
+    return float(normal_form_coefficient(G, x, a, J, q, omega, p).real) / omega
+
+
+def normal_form_coefficient(G, x, a, J, q, omega, p=None) -> complex:
+    """The complex cubic coefficient ``c1`` of the Poincaré normal form ``w' = (mu + i omega) w + c1 w |w|^2``
+    on the centre manifold, by the projection method (Kuznetsov 1999, SIAM J. Numer. Anal. 36):
+    ``c1 = p^H [C(q,q,q̄) + 2 B(q, h11) + B(q̄, h20)] / 2`` with ``h11 = -J^{-1} B(q,q̄)`` and
+    ``h20 = (2 i omega - J)^{-1} B(q,q)``; ``Re c1 / omega`` is ``l1`` and ``Im c1`` shifts the cycle's frequency."""
     B, C = _multilinear(G, x, a)
     cJ = J.to(q.dtype)
     if p is None:
@@ -101,7 +110,7 @@ def first_lyapunov_coefficient(G, x, a, J, q, omega, p=None) -> float:
     term = (torch.vdot(p, C(q, q, q.conj()))
             - 2 * torch.vdot(p, B(q, torch.linalg.solve(cJ, B(q, q.conj()))))
             + torch.vdot(p, B(q.conj(), torch.linalg.solve(2j * omega * eye - cJ, B(q, q)))))
-    return float(term.real) / (2 * omega)
+    return complex(term) / 2
 
 
 def left_eigenvector(J: torch.Tensor, q: torch.Tensor, omega: float) -> torch.Tensor:
@@ -299,6 +308,19 @@ def regula_falsi(fn, s0: float, s1: float, f0: float, f1: float, *, tol: float, 
             side = -1
     return best[1], best[2]
 
+def critical_rates(G, y: torch.Tensor, b: torch.Tensor, q: torch.Tensor, w: float):
+    """At a Hopf point ``(y, b)`` with ``J q = i w q``: the left eigenvector ``p`` (``p^H q = 1``), the normal form
+    coefficient ``c1`` (:func:`normal_form_coefficient`) and ``d mu/d alpha = p^H (dJ/d alpha) q`` of the critical
+    eigenvalue along the branch (its real part is the crossing speed); also the Jacobian ``J``."""
+    J = jacfwd(G)(y, b)
+    p = left_eigenvector(J, q, w)
+    c1 = normal_form_coefficient(G, y, b, J, q, w, p=p)
+    # d mu/d alpha of the critical eigenvalue = p^H (dJ/d alpha) q with dJ/d alpha along the branch
+    dx = -torch.linalg.solve(J, jacfwd(G, argnums=1)(y, b))
+    dJ = jvp(lambda u, c: jacfwd(G)(u, c), (y, b), (dx, torch.ones_like(b)))[1].to(q.dtype)
+    return J, p, c1, complex(torch.vdot(p, dJ @ q))
+
+
 def hopf_point(G, z: torch.Tensor, param: str, *, settings: dict) -> HopfPoint:
     """The :class:`HopfPoint` of a solution ``z`` of :func:`solve_hopf`: ``l1``, crossing speed, residual."""
     n = (len(z) - 2) // 3
@@ -307,13 +329,8 @@ def hopf_point(G, z: torch.Tensor, param: str, *, settings: dict) -> HopfPoint:
     q = _normalise(torch.complex(z[n + 1:2 * n + 1], z[2 * n + 1:3 * n + 1]))
     if float(z[3 * n + 1]) < 0:
         q = q.conj()
-    J = jacfwd(G)(y, b)
-    p = left_eigenvector(J, q, w)
-    l1 = first_lyapunov_coefficient(G, y, b, J, q, w, p=p)
-    # d mu/d alpha of the critical eigenvalue = p^H (dJ/d alpha) q with dJ/d alpha along the branch
-    dx = -torch.linalg.solve(J, jacfwd(G, argnums=1)(y, b))
-    dJ = jvp(lambda u, c: jacfwd(G)(u, c), (y, b), (dx, torch.ones_like(b)))[1].to(q.dtype)
-    crossing = float(torch.vdot(p, dJ @ q).real)
+    J, _, c1, dmu = critical_rates(G, y, b, q, w)
+    l1, crossing = c1.real / w, dmu.real
     resid = max(float(G(y, b).norm()), float(torch.linalg.vector_norm(J.to(q.dtype) @ q - 1j * w * q)))
     kind = "degenerate" if abs(l1) < 1e-10 else ("supercritical" if l1 < 0 else "subcritical")
     return HopfPoint(param=param, value=float(b), x=y.detach().cpu(), omega=w, q=q.detach().cpu(), l1=l1, kind=kind,

@@ -8,7 +8,6 @@ correct with it.
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -17,10 +16,10 @@ from torch.func import jvp
 
 from neurodyn import _linalg
 from neurodyn._checks import positive_int
-from neurodyn.continuation.hopf import HopfPoint, equilibrium, parametrised_field
-from neurodyn.errors import ConvergenceWarning, InvalidInputError
+from neurodyn.continuation.hopf import HopfPoint, critical_rates, equilibrium, parametrised_field
+from neurodyn.errors import InvalidInputError
 from neurodyn.integrate.tableau import RK4
-from neurodyn.results import Result
+from neurodyn.results import Result, Status, finish
 from neurodyn.systems.protocol import Flow
 
 
@@ -34,6 +33,8 @@ class PeriodicOrbit(Result):
         multipliers: ``(n,)`` Floquet multipliers (eigenvalues of the monodromy matrix), by decreasing modulus
             apart from the trivial one (``~1``, the direction of the flow) which comes first.
         stable: all non-trivial multipliers inside the unit circle. residual: ``|phi_T(x0) - x0|``.
+        status: ``Status.CONVERGED`` when shooting met ``tol``; ``Status.FAILED`` otherwise (then ``x0``,
+            ``period``, ``orbit`` and ``amplitude`` describe the last Newton iterate, not an orbit).
     """
 
     param: str
@@ -45,6 +46,7 @@ class PeriodicOrbit(Result):
     multipliers: torch.Tensor
     stable: bool
     residual: float
+    status: Status = Status.CONVERGED
     settings: dict = field(default_factory=dict)
 
     def __repr__(self) -> str:
@@ -52,7 +54,7 @@ class PeriodicOrbit(Result):
         top = f"{float(others.max()):.4g}" if len(others) else "-"
         return (f"PeriodicOrbit({self.param} = {self.value:.6g}: period {self.period:.6g}, amplitude "
                 f"{self.amplitude:.4g}, largest non-trivial |multiplier| {top}, "
-                f"{'stable' if self.stable else 'unstable'})")
+                f"{'stable' if self.stable else 'unstable'}, status={self.status.value!r})")
 
     def plot(self, ax=None, *, dims: tuple[int, int] = (0, 1)):
         """The orbit projected on two coordinates. Returns the axes."""
@@ -210,15 +212,24 @@ def checked_hopf(system: Flow, hopf, param: str | None, caller: str):
     return G
 
 
-def normal_form_start(hopf: HopfPoint, at: float, dtype, device) -> tuple[torch.Tensor, float]:
-    """The normal-form predictor of the orbit at ``param = at``: a point ``x* + 2 rho Re(q)`` and ``2 pi / omega``,
-    with ``rho^2 = -crossing (at - alpha*) / l1``."""
-    rho2 = -hopf.crossing * (float(at) - hopf.value) / hopf.l1
+def normal_form_start(G, hopf: HopfPoint, at: float, dtype, device) -> tuple[torch.Tensor, float]:
+    """The normal-form predictor of the orbit at ``param = at``: a point ``x* + 2 rho Re(q)`` and its period.
+
+    On the centre manifold ``w' = (mu + i omega) w + c1 w |w|^2`` with ``mu = (d mu/d alpha) (at - alpha*)`` to
+    first order, the cycle has ``rho^2 = |w|^2 = -Re mu / Re c1``, i.e. ``rho^2 = -crossing (at - alpha*) /
+    (omega l1)`` in Kuznetsov's normalisation ``l1 = Re c1 / omega``, and the angular frequency
+    ``omega + Im mu + Im(c1) rho^2`` (Kuznetsov, Elements of Applied Bifurcation Theory, 3rd ed., 3.5 and 5.4)."""
+    rho2 = -hopf.crossing * (float(at) - hopf.value) / (hopf.omega * hopf.l1)
     if rho2 <= 0:
         raise InvalidInputError(f"no small periodic orbit at {hopf.param} = {at}: with l1 = {hopf.l1:.3g} and crossing "
                                 f"speed {hopf.crossing:.3g} it exists on the other side of {hopf.value:.6g}")
-    x = hopf.x.to(dtype=dtype, device=device) + 2 * math.sqrt(rho2) * hopf.q.real.to(dtype=dtype, device=device)
-    return x, 2 * math.pi / hopf.omega
+    x = hopf.x.to(dtype=dtype, device=device)
+    q = hopf.q.to(device=device)
+    _, _, c1, dmu = critical_rates(G, x, torch.tensor(hopf.value, dtype=dtype, device=device), q, hopf.omega)
+    frequency = hopf.omega + dmu.imag * (float(at) - hopf.value) + c1.imag * rho2
+    if not frequency > 0.5 * hopf.omega:  # beyond the normal form's reach: keep the linear frequency
+        frequency = hopf.omega
+    return x + 2 * math.sqrt(rho2) * q.real.to(dtype=dtype), 2 * math.pi / frequency
 
 
 def shoot_at(G, guess: torch.Tensor, T: float, a: torch.Tensor, *, steps: int, tol: float, maxiter: int):
@@ -246,19 +257,28 @@ def shoot_at(G, guess: torch.Tensor, T: float, a: torch.Tensor, *, steps: int, t
 
 
 def periodic_orbit(system: Flow, hopf: HopfPoint, *, at: float, steps: int = 1000, tol: float = 1e-10,
-                   maxiter: int = 30) -> PeriodicOrbit:
+                   maxiter: int = 30, strict: bool = True) -> PeriodicOrbit:
     """The periodic orbit born at ``hopf``, at ``param = at`` (on the side where it exists: where the equilibrium
     is unstable for a supercritical Hopf point, stable for a subcritical one).
 
     Predictor from the normal form: ``x(t) ~ x* + 2 Re(rho q e^{i omega t})`` with
-    ``rho^2 = -crossing (at - alpha*) / l1`` and period ``2 pi / omega``. Corrector: single shooting, Newton on
-    ``phi_T(x0) - x0 = 0`` with the phase condition ``f(x_guess) . (x0 - x_guess) = 0``, the monodromy matrix
-    ``D phi_T`` from the RK4 scheme's own derivative (:func:`shoot`, ``steps`` steps per period). The Floquet
-    multipliers are the eigenvalues of the monodromy matrix; one of them is 1 (to the scheme's accuracy,
-    ``O((T/steps)^4)``). The field must not depend on time.
+    ``rho^2 = -crossing (at - alpha*) / (omega l1)`` (``l1 = Re c1 / omega``, Kuznetsov's normalisation) and period
+    ``2 pi / omega``. Corrector: single shooting, Newton on ``phi_T(x0) - x0 = 0`` with the phase condition
+    ``f(x_guess) . (x0 - x_guess) = 0``, the monodromy matrix ``D phi_T`` from the RK4 scheme's own derivative
+    (:func:`shoot`, ``steps`` steps per period). The Floquet multipliers are the eigenvalues of the monodromy
+    matrix; one of them is 1 (to the scheme's accuracy, ``O((T/steps)^4)``). The field must not depend on time.
+
+    Args:
+        system: a :class:`neurodyn.Flow` (autonomous). hopf: a :class:`HopfPoint` of it. at: the parameter value.
+        steps: RK4 steps per period (default 1000). tol: Newton tolerance on the shooting residual (1e-10).
+        maxiter: Newton iterations (30). strict: raise instead of returning a failed orbit (default True).
 
     Returns:
-        :class:`PeriodicOrbit`; a :class:`~neurodyn.ConvergenceWarning` if Newton stops above ``tol``.
+        :class:`PeriodicOrbit` with ``status`` ``"converged"``, or (``strict=False``) ``"failed"`` when Newton
+        stops above ``tol``.
+
+    Raises:
+        ConvergenceError: with ``strict=True``, when shooting does not converge (the partial result rides on it).
 
     See also:
         :func:`neurodyn.continue_periodic_orbits` for the whole family of orbits.
@@ -266,15 +286,14 @@ def periodic_orbit(system: Flow, hopf: HopfPoint, *, at: float, steps: int = 100
     G = checked_hopf(system, hopf, None, "periodic_orbit")
     steps, maxiter = positive_int(steps, name="steps"), positive_int(maxiter, name="maxiter")
     dtype, dev = system.dtype, system.device
-    guess, T = normal_form_start(hopf, at, dtype, dev)
+    guess, T = normal_form_start(G, hopf, at, dtype, dev)
     a = torch.tensor(float(at), dtype=dtype, device=dev)
     x0, T, shot, resid, ok = shoot_at(G, guess, T, a, steps=steps, tol=tol, maxiter=maxiter)
-    if not ok:
-        warnings.warn(f"shooting for the periodic orbit at {hopf.param} = {at} stopped after {maxiter} Newton steps "
-                      f"with residual {resid:.2g} > tol = {tol:g}", ConvergenceWarning, stacklevel=2)
     summary = summarise(G, shot, a, hopf.x.to(dtype=dtype, device=dev), tol=tol, maxiter=maxiter)
-    return PeriodicOrbit(param=hopf.param, value=float(at), x0=x0.detach().cpu(), period=T,
-                         orbit=shot.path.detach().cpu(), amplitude=summary.amplitude,
-                         multipliers=summary.multipliers.detach().cpu(), stable=summary.stable, residual=resid,
-                         settings=dict(steps=steps, tol=tol, maxiter=maxiter))
-
+    orbit = PeriodicOrbit(param=hopf.param, value=float(at), x0=x0.detach().cpu(), period=T,
+                          orbit=shot.path.detach().cpu(), amplitude=summary.amplitude,
+                          multipliers=summary.multipliers.detach().cpu(), stable=summary.stable, residual=resid,
+                          status=Status.CONVERGED if ok else Status.FAILED,
+                          settings=dict(steps=steps, tol=tol, maxiter=maxiter))
+    return finish(orbit, strict=strict, what=f"shooting for the periodic orbit at {hopf.param} = {at} (residual "
+                                             f"{resid:.2g} > tol = {tol:g} after {maxiter} Newton steps)")
