@@ -86,6 +86,8 @@ def test_orbit_amplitude_matches_the_simulated_cycle_at_any_frequency(omega, alp
     assert h.omega == pytest.approx(omega, rel=1e-12)
     po = periodic_orbit(flow, h, at=alpha)
     assert po.status == "converged" and po.residual <= 1e-10
+    # one turn, not several: the frequency on the cycle is omega (1 - alpha) + O(alpha^2) (test_cycles.py)
+    assert abs(po.period * omega * (1 - alpha) / (2 * math.pi) - 1) < 0.05
     # RK4 with 1000 steps per period against DOP853 at rtol 1e-12, and max over 4001 samples of a smooth curve
     # (relative error ~ (pi / 4000)^2 / 2 ~ 3e-7): agreement to 1e-6
     assert po.amplitude == pytest.approx(simulated_amplitude(flow, alpha, omega), rel=1e-6)
