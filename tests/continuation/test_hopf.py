@@ -102,7 +102,7 @@ def test_hopf_point_at_a_moving_nonzero_equilibrium():
     assert h.value == pytest.approx(0.0, abs=1e-12)
     torch.testing.assert_close(h.x, torch.tensor([1.0, 2.0], dtype=F64), rtol=0, atol=1e-12)
     assert h.l1 == pytest.approx(2 / omega, rel=1e-10) and h.crossing == pytest.approx(1.0, rel=1e-10)
-    with pytest.raises(InvalidInputError, match="no equilibrium|singular"):
+    with pytest.raises(nd.ConvergenceError, match="no equilibrium|singular"):
         find_hopf_points(nd.Flow(lambda t, x, p: x * x + 1 + p["alpha"] ** 2, 1, params={"alpha": 0.0}),
                          param="alpha", at=0.0)
 

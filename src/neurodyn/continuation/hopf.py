@@ -10,7 +10,9 @@ from torch.func import jacfwd, jvp
 
 from neurodyn import _linalg
 from neurodyn._checks import as_tensor, positive_int
-from neurodyn.errors import InvalidInputError
+from neurodyn.continuation.numerics import Stop, damped_newton, newton
+from neurodyn.continuation.residuals import HopfUnknowns, hopf_residual
+from neurodyn.errors import ConvergenceError, InvalidInputError
 from neurodyn.results import Result
 from neurodyn.systems.protocol import Flow
 
@@ -184,10 +186,11 @@ def find_hopf_points(system: Flow, *, param: str, at: float, x0=None, interval: 
         z = solve_hopf(G, x + dx * (b0 - float(a0)), b0, V[:, k], float(mu[k].imag), tol=tol, maxiter=maxiter)
         if z is None:
             continue
-        b, w = float(z[n]), abs(float(z[3 * n + 1]))
+        u = HopfUnknowns.of(z, 1)
+        b, w = float(u.p[0]), abs(float(u.omega))
         if w <= min_omega or (interval is not None and not interval[0] <= b <= interval[1]):
             continue
-        if any(_same(b, w, z[:n], other) for other in found):
+        if any(_same(b, w, u.x, other) for other in found):
             continue
         found.append(hopf_point(G, z, param, settings=dict(at=float(at), tol=tol, maxiter=maxiter)))
     return sorted(found, key=lambda h: h.value)
@@ -200,17 +203,17 @@ def _same(value: float, omega: float, x: torch.Tensor, h: HopfPoint) -> bool:
 
 
 def equilibrium(G, x: torch.Tensor, a: torch.Tensor, *, tol: float, maxiter: int, what: str) -> torch.Tensor:
-    """Newton on ``G(x, a) = 0`` at fixed ``a`` from ``x``; a clear error if it fails."""
-    for _ in range(maxiter):
-        Fx = G(x, a)
-        if float(Fx.norm()) <= tol:
-            return x
-        step, info = torch.linalg.solve_ex(jacfwd(G)(x, a), Fx)
-        if int(info) != 0 or not bool(torch.isfinite(step).all()):
-            raise InvalidInputError(f"Newton for the equilibrium of {what} met a singular Jacobian: pass x0= close "
-                                    "to a hyperbolic equilibrium")
-        x = x - step
-    raise InvalidInputError(f"no equilibrium of {what} near x0: pass x0= close to one")
+    """Newton on ``G(x, a) = 0`` at fixed ``a`` from ``x`` until ``|G|_2 <= tol``; a
+    :class:`~neurodyn.ConvergenceError` naming ``what`` if it fails."""
+    out = newton(lambda y: (G(y, a), None), lambda y, _: jacfwd(G)(y, a), x, tol=tol, maxiter=maxiter,
+                 measure=lambda R: float(R.norm()))
+    if out.converged:
+        return out.z
+    if out.stop in (Stop.SINGULAR, Stop.NON_FINITE):
+        raise ConvergenceError(f"Newton for the equilibrium of {what} met a singular Jacobian: pass x0= close to a "
+                               "hyperbolic equilibrium")
+    raise ConvergenceError(f"no equilibrium of {what} near x0 (Newton stopped at |F| = {out.residual:.2g} > tol = "
+                           f"{tol:g}): pass x0= close to one")
 
 
 def eigen_rates(J: torch.Tensor, dJ: torch.Tensor):
@@ -234,79 +237,13 @@ def eigen_slopes(G, x: torch.Tensor, a: torch.Tensor):
 
 
 def solve_hopf(G, x: torch.Tensor, b0: float, v: torch.Tensor, omega: float, *, tol: float, maxiter: int):
-    """Newton (least squares steps) on ``F(x, a) = 0, J v = i omega v, c^H v = 1`` from the seed; the solution
-    ``z = (x, a, Re v, Im v, omega)`` or ``None``."""
-    n = len(x)
+    """Damped Newton (least-squares steps) on the extended Hopf system :func:`hopf_residual` in one parameter from
+    the seed, with the normalisation ``c = v``; the solution ``z = (x, a, Re v, Im v, omega)`` or ``None``."""
     v = _normalise(v)
-    c_r, c_i = v.real.clone(), v.imag.clone()  # normalisation c^H v = 1 with c = v at the seed
+    c = v.clone()  # normalisation c^H v = 1 with c = v at the seed
+    z = HopfUnknowns.pack(x, x.new_tensor([b0]), v, omega)
+    return damped_newton(lambda y: hopf_residual(G, y, c, 1), z, tol=tol, maxiter=maxiter)
 
-    def residual(z):
-        y, b, vr, vi, w = z[:n], z[n], z[n + 1:2 * n + 1], z[2 * n + 1:3 * n + 1], z[3 * n + 1]
-        Jvr = jvp(lambda u: G(u, b), (y,), (vr,))[1]
-        Jvi = jvp(lambda u: G(u, b), (y,), (vi,))[1]
-        return torch.cat([G(y, b), Jvr + w * vi, Jvi - w * vr,
-                          torch.stack([c_r @ vr + c_i @ vi - 1, c_r @ vi - c_i @ vr])])
-
-    z = torch.cat([x, x.new_tensor([b0]), v.real, v.imag, x.new_tensor([omega])])
-    return newton(residual, z, tol=tol, maxiter=maxiter)
-
-
-def newton(residual, z: torch.Tensor, *, tol: float, maxiter: int, halvings: int = 12):
-    """Damped Newton with least-squares (Gauss-Newton) steps, the Jacobian by ``torch.func.jacfwd``, until
-    ``max |residual| <= tol``; the solution or ``None``.
-
-    Each step is halved (up to ``halvings`` times) until ``|residual|_2`` falls by at least ``1e-4`` of the
-    step's fraction (Armijo). Near a regular solution the full step always passes, so this is Newton's
-    method there; from a poor seed (a first-order predictor where the equilibrium moves with the parameter)
-    the undamped iteration wanders for all ``maxiter`` steps, while the damped one descends ``|residual|``
-    to the solution or stops at once where no halving lowers it (a local minimum: no solution nearby).
-    """
-    R = residual(z)
-    for _ in range(maxiter):
-        if float(R.abs().max()) <= tol:
-            return z
-        step = torch.linalg.lstsq(jacfwd(residual)(z), -R[:, None]).solution[:, 0]
-        size, t = float(torch.linalg.vector_norm(R)), 1.0
-        for _ in range(halvings + 1):
-            z_new = z + t * step
-            R_new = residual(z_new)
-            if bool(torch.isfinite(R_new).all()) and float(torch.linalg.vector_norm(R_new)) < (1 - 1e-4 * t) * size:
-                break
-            t *= 0.5
-        else:
-            return None
-        z, R = z_new, R_new
-    return z if float(R.abs().max()) <= tol else None
-
-
-def regula_falsi(fn, s0: float, s1: float, f0: float, f1: float, *, tol: float, maxiter: int = 20):
-    """A zero of ``fn`` between ``s0`` and ``s1`` (``f0``, ``f1``: its values there, of opposite signs) by the
-    Illinois variant of regula falsi. ``fn(s)`` returns ``(value, payload)`` or ``None`` where it cannot be
-    evaluated; the result is ``(s, payload)`` of the evaluation with the smallest ``|value|`` (``payload`` is
-    ``None`` if no evaluation succeeded), stopping when ``|value| <= tol`` or the bracket is below ``tol``."""
-    best = (float("inf"), s0, None)
-    side = 0
-    for _ in range(maxiter):
-        s = s1 - f1 * (s1 - s0) / (f1 - f0)
-        out = fn(s)
-        if out is None:
-            break
-        f, payload = out
-        if abs(f) < best[0]:
-            best = (abs(f), s, payload)
-        if abs(f) <= tol or abs(s1 - s0) <= tol:
-            break
-        if (f > 0) == (f1 > 0):
-            s1, f1 = s, f
-            if side == 1:
-                f0 /= 2
-            side = 1
-        else:
-            s0, f0 = s, f
-            if side == -1:
-                f1 /= 2
-            side = -1
-    return best[1], best[2]
 
 def critical_rates(G, y: torch.Tensor, b: torch.Tensor, q: torch.Tensor, w: float):
     """At a Hopf point ``(y, b)`` with ``J q = i w q``: the left eigenvector ``p`` (``p^H q = 1``), the normal form
@@ -323,11 +260,11 @@ def critical_rates(G, y: torch.Tensor, b: torch.Tensor, q: torch.Tensor, w: floa
 
 def hopf_point(G, z: torch.Tensor, param: str, *, settings: dict) -> HopfPoint:
     """The :class:`HopfPoint` of a solution ``z`` of :func:`solve_hopf`: ``l1``, crossing speed, residual."""
-    n = (len(z) - 2) // 3
-    y, b = z[:n], z[n].detach().clone()
-    w = abs(float(z[3 * n + 1]))
-    q = _normalise(torch.complex(z[n + 1:2 * n + 1], z[2 * n + 1:3 * n + 1]))
-    if float(z[3 * n + 1]) < 0:
+    u = HopfUnknowns.of(z, 1)
+    y, b = u.x, u.p[0].detach().clone()
+    w = abs(float(u.omega))
+    q = _normalise(u.v)
+    if float(u.omega) < 0:
         q = q.conj()
     J, _, c1, dmu = critical_rates(G, y, b, q, w)
     l1, crossing = c1.real / w, dmu.real

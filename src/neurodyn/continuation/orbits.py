@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 import torch
 from torch.func import jvp
@@ -17,8 +16,9 @@ from torch.func import jvp
 from neurodyn import _linalg
 from neurodyn._checks import positive_int
 from neurodyn.continuation.hopf import HopfPoint, critical_rates, equilibrium, parametrised_field
-from neurodyn.errors import InvalidInputError
-from neurodyn.integrate.tableau import RK4
+from neurodyn.continuation.numerics import newton
+from neurodyn.errors import ConvergenceError, InvalidInputError
+from neurodyn.integrate import RK4, rk_step
 from neurodyn.results import Result, Status, finish
 from neurodyn.systems.protocol import Flow
 
@@ -71,7 +71,8 @@ class PeriodicOrbit(Result):
         return ax
 
 
-class Shot(NamedTuple):
+@dataclass(frozen=True)
+class Shot:
     """One period of the RK4 flow map ``phi`` from ``x0`` and its exact derivatives (of the discrete map)."""
 
     end: torch.Tensor  # (n,) phi(x0; T, alpha)
@@ -82,7 +83,8 @@ class Shot(NamedTuple):
 
 
 def shoot(G, x0: torch.Tensor, T: float, a: torch.Tensor, steps: int) -> Shot:
-    """Integrate ``dx/dt = G(x, a)`` over ``[0, T]`` with ``steps`` RK4 steps and differentiate the result.
+    """Integrate ``dx/dt = G(x, a)`` over ``[0, T]`` with ``steps`` steps of :data:`neurodyn.integrate.RK4` (the
+    integrator's own :func:`~neurodyn.integrate.rk_step`) and differentiate the result.
 
     The state is integrated first, keeping the stage points; then the Jacobians ``dG/dx`` and ``dG/da`` at all
     stage points come from two batched forward-mode products (``torch.func.jvp``), each step's derivative
@@ -95,20 +97,17 @@ def shoot(G, x0: torch.Tensor, T: float, a: torch.Tensor, steps: int) -> Shot:
     A = [[float(v) for v in row] for row in RK4.a]
     b = [float(v) for v in RK4.b]
     h = float(T) / steps
-    y, path, points, slopes = x0, [x0], [], []
+    points, slopes = [], []
+
+    def field(t, y):  # records each stage's point and slope for the derivative
+        points.append(y[0])
+        slopes.append(G(y[0], a))
+        return (slopes[-1],)
+
+    y, path = x0, [x0]
     with torch.no_grad():
         for _ in range(steps):
-            ks = []
-            for i in range(s):
-                yi = y
-                for j, aij in enumerate(A[i]):
-                    if aij:
-                        yi = yi + (h * aij) * ks[j]
-                points.append(yi)
-                ks.append(G(yi, a))
-            for bi, k in zip(b, ks, strict=True):
-                y = y + (h * bi) * k
-            slopes.extend(ks)
+            (y,) = rk_step(RK4, field, 0.0, (y,), h)
             path.append(y)
     X, K = torch.stack(points), torch.stack(slopes)
     d = n + 2  # derivatives with respect to (x, a, h)
@@ -159,7 +158,10 @@ def _chain(S: torch.Tensor) -> torch.Tensor:
     return S[0]
 
 
-class OrbitSummary(NamedTuple):
+@dataclass(frozen=True)
+class OrbitSummary:
+    """What is kept of an orbit: multipliers, stability and size."""
+
     multipliers: torch.Tensor  # (n,) trivial first, then by decreasing modulus
     stable: bool
     centre: torch.Tensor  # (n,) the equilibrium inside the orbit (or the orbit's mean)
@@ -178,7 +180,7 @@ def summarise(G, shot: Shot, a: torch.Tensor, centre: torch.Tensor, *, tol: floa
     rest = rest[torch.argsort(rest.abs(), descending=True)]
     try:
         centre = equilibrium(G, centre, a, tol=tol, maxiter=maxiter, what="the orbit's centre")
-    except InvalidInputError:
+    except ConvergenceError:
         centre = shot.path[:-1].mean(0)
     path = shot.path
     return OrbitSummary(multipliers=torch.cat([mult[trivial:trivial + 1], rest]), stable=bool((rest.abs() < 1).all()),
@@ -232,28 +234,39 @@ def normal_form_start(G, hopf: HopfPoint, at: float, dtype, device) -> tuple[tor
     return x + 2 * math.sqrt(rho2) * q.real.to(dtype=dtype), 2 * math.pi / frequency
 
 
-def shoot_at(G, guess: torch.Tensor, T: float, a: torch.Tensor, *, steps: int, tol: float, maxiter: int):
-    """Newton on ``phi_T(x0) - x0 = 0``, ``f(guess) . (x0 - guess) = 0`` in ``(x0, T)`` at fixed ``a``; returns
-    ``(x0, T, shot at the last iterate, residual, converged)``. Iterates whose period falls below half the guess
+@dataclass(frozen=True)
+class Shooting:
+    """The outcome of :func:`shoot_at`: the last evaluated ``(x0, period)``, its integration, residual and whether
+    Newton met the tolerance."""
+
+    x0: torch.Tensor
+    period: float
+    shot: Shot
+    residual: float
+    converged: bool
+
+
+def shoot_at(G, guess: torch.Tensor, T: float, a: torch.Tensor, *, steps: int, tol: float, maxiter: int) -> Shooting:
+    """Newton (:func:`neurodyn.continuation.numerics.newton`) on ``phi_T(x0) - x0 = 0``,
+    ``f(guess) . (x0 - guess) = 0`` in ``(x0, T)`` at fixed ``a``. Iterates whose period falls below half the guess
     count as failure (``T -> 0`` solves the equations trivially)."""
     n = len(guess)
     T_min = 0.5 * T
     normal = G(guess, a)
-    x0 = guess
     eye = torch.eye(n, dtype=guess.dtype, device=guess.device)
-    for _ in range(maxiter):
-        shot = shoot(G, x0, T, a, steps)
-        R = torch.cat([shot.end - x0, (normal @ (x0 - guess))[None]])
-        if float(R.abs().max()) <= tol:
-            return x0, T, shot, float(R.abs().max()), True
-        A = torch.cat([torch.cat([shot.M - eye, shot.dT[:, None]], 1), torch.cat([normal, normal.new_zeros(1)])[None]])
-        d, info = torch.linalg.solve_ex(A, -R)
-        if int(info) != 0 or not bool(torch.isfinite(d).all()):
-            break
-        if not T + float(d[n]) > T_min:
-            break
-        x0, T = x0 + d[:n], T + float(d[n])
-    return x0, T, shot, float(R.abs().max()), False
+
+    def residual(z):
+        shot = shoot(G, z[:n], float(z[n]), a, steps)
+        return torch.cat([shot.end - z[:n], (normal @ (z[:n] - guess))[None]]), shot
+
+    def jacobian(z, shot):
+        return torch.cat([torch.cat([shot.M - eye, shot.dT[:, None]], 1),
+                          torch.cat([normal, normal.new_zeros(1)])[None]])
+
+    out = newton(residual, jacobian, torch.cat([guess, guess.new_tensor([T])]), tol=tol, maxiter=maxiter,
+                 admissible=lambda z: float(z[n]) > T_min)
+    return Shooting(x0=out.z[:n], period=float(out.z[n]), shot=out.context, residual=out.residual,
+                    converged=out.converged)
 
 
 def periodic_orbit(system: Flow, hopf: HopfPoint, *, at: float, steps: int = 1000, tol: float = 1e-10,
@@ -288,12 +301,14 @@ def periodic_orbit(system: Flow, hopf: HopfPoint, *, at: float, steps: int = 100
     dtype, dev = system.dtype, system.device
     guess, T = normal_form_start(G, hopf, at, dtype, dev)
     a = torch.tensor(float(at), dtype=dtype, device=dev)
-    x0, T, shot, resid, ok = shoot_at(G, guess, T, a, steps=steps, tol=tol, maxiter=maxiter)
-    summary = summarise(G, shot, a, hopf.x.to(dtype=dtype, device=dev), tol=tol, maxiter=maxiter)
-    orbit = PeriodicOrbit(param=hopf.param, value=float(at), x0=x0.detach().cpu(), period=T,
-                          orbit=shot.path.detach().cpu(), amplitude=summary.amplitude,
+    system.probe(guess)
+    out = shoot_at(G, guess, T, a, steps=steps, tol=tol, maxiter=maxiter)
+    resid = out.residual
+    summary = summarise(G, out.shot, a, hopf.x.to(dtype=dtype, device=dev), tol=tol, maxiter=maxiter)
+    orbit = PeriodicOrbit(param=hopf.param, value=float(at), x0=out.x0.detach().cpu(), period=out.period,
+                          orbit=out.shot.path.detach().cpu(), amplitude=summary.amplitude,
                           multipliers=summary.multipliers.detach().cpu(), stable=summary.stable, residual=resid,
-                          status=Status.CONVERGED if ok else Status.FAILED,
+                          status=Status.CONVERGED if out.converged else Status.FAILED,
                           settings=dict(steps=steps, tol=tol, maxiter=maxiter))
     return finish(orbit, strict=strict, what=f"shooting for the periodic orbit at {hopf.param} = {at} (residual "
                                              f"{resid:.2g} > tol = {tol:g} after {maxiter} Newton steps)")
