@@ -276,7 +276,7 @@ def test_extended_inverse_from_the_eigenbasis_is_accurate_off_the_origin(n, seed
         M = DG.mid
         assert np.abs(M[n:3 * n, :n]).max() > 1e-3
         basis, lam = EigenBases().decompose(M[:n, :n])
-        inv = extended_inverse(_mid_part(DG, n), basis, lam, n, h.omega)
+        inv = extended_inverse(_mid_part(bk, DG, n), basis, lam, n, h.omega)
         # A is the exact inverse of M with the critical eigenvalue's remainder mu_k = lam_k - i omega (the float
         # Hopf point's own error) set to 0: I - A M = A (mu_k x_k r_k in real form), on top of rounding
         mu_k = abs(lam[inv.k] - 1j * h.omega)
@@ -364,22 +364,22 @@ def test_disc_components_join_exactly_the_discs_that_touch():
 def test_hopf_proofs_fall_back_to_dense_solves_when_the_spectral_ones_do_not_decide(monkeypatch):
     """Spectral enclosures too wide to decide the signs (inflated here) are followed by the dense solves, whose
     bounds the proof then reports (intersected with the first ones); without any spectral solve, the same."""
-    from neurodyn.validated import hopf
-    from neurodyn.validated.balls import Ball
+    from neurodyn.validated import Ball, FastBackend
+
+    class Wide(FastBackend):  # the spectral enclosures inflated until they decide nothing
+        def spectral_solve(self, *args, **kwargs):
+            out = super().spectral_solve(*args, **kwargs)
+            return None if out is None else tuple(Ball(b.mid, b.rad + 1e6) for b in out)
+
+    class Dense(FastBackend):  # no spectral route at all
+        def spectral_solve(self, *args, **kwargs):
+            return None
 
     system = biased_family(6, 10)
     points = nd.find_hopf_points(system, param="alpha", at=0.0, interval=(-1.5, 1.5))
     sharp = prove_hopf(system, points[0])
-    real = hopf.spectral_solve
-
-    def wide(*args, **kwargs):
-        out = real(*args, **kwargs)
-        return None if out is None else tuple(Ball(b.mid, b.rad + 1e6) for b in out)
-
-    monkeypatch.setattr(hopf, "spectral_solve", wide)
-    fallback = prove_hopf(system, points[0])
-    monkeypatch.setattr(hopf, "spectral_solve", lambda *args, **kwargs: None)
-    dense = prove_hopf(system, points[0])
+    fallback = prove_hopf(system, points[0], backend=Wide())
+    dense = prove_hopf(system, points[0], backend=Dense())
     assert sharp.proved and fallback.proved and dense.proved
     assert fallback.conclusion == dense.conclusion == sharp.conclusion
     for name in ("crossing", "l1"):

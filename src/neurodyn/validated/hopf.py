@@ -12,10 +12,11 @@ from flint import ctx
 
 from neurodyn._progress import progress_bar
 from neurodyn.continuation.hopf import HopfPoint
+from neurodyn.continuation.residuals import HopfUnknowns
 from neurodyn.errors import InvalidInputError
 from neurodyn.validated.arb import float_down, float_up
 from neurodyn.validated.backend import get_backend
-from neurodyn.validated.balls import Ball, upper
+from neurodyn.validated.balls import upper
 from neurodyn.validated.equilibrium import _point
 from neurodyn.validated.field import TanhNetwork
 from neurodyn.validated.inverses import Inverses, bordered_inverse, extended_inverse
@@ -26,21 +27,19 @@ from neurodyn.validated.linalg import (
     existence_and_uniqueness,
     real_form,
     spectrum_enclosure,
-    to_arb,
     verified_solve,
 )
 from neurodyn.validated.proof import Proof, decimal_down, decimal_up
-from neurodyn.validated.spectral import spectral_solve
 
 
 class _Unknowns:
-    """The unknowns ``z = (x, a, Re v, Im v, omega)`` of the extended Hopf system as intervals (a ball of radius
-    ``r`` around the float point ``z``, or the point itself when ``r == 0``)."""
+    """The unknowns ``z = (x, a, Re v, Im v, omega)`` of the extended Hopf system
+    (:class:`neurodyn.continuation.residuals.HopfUnknowns`, one parameter) as intervals: a ball of radius ``r``
+    around the float point ``z``, or the point itself when ``r == 0``."""
 
     def __init__(self, bk, z: np.ndarray, n: int, r: float = 0.0):
-        ball = bk.ball(z, r) if r else bk.point(z)
-        self.x, self.a = ball[:n], ball[n]
-        self.vr, self.vi, self.w = ball[n + 1:2 * n + 1], ball[2 * n + 1:3 * n + 1], ball[3 * n + 1]
+        u = HopfUnknowns.of(bk.ball(z, r) if r else bk.point(z), 1)
+        self.x, self.a, self.vr, self.vi, self.w = u.x, u.p[0], u.vr, u.vi, u.omega
 
 
 def _field_parts(net, bk, u, orders):
@@ -57,7 +56,8 @@ def _J_times(net, bk, W, s, v):
 def _residual(net, bk, z: np.ndarray, n: int, c: np.ndarray):
     """An enclosure of ``G(z)`` at the float point ``z``, each row evaluated in Arb from exactly summed products
     (so the enclosure is tight to a few units of the residual's own last place)."""
-    x, a, vr, vi, w = z[:n], float(z[n]), z[n + 1:2 * n + 1], z[2 * n + 1:3 * n + 1], float(z[3 * n + 1])
+    u = HopfUnknowns.of(z, 1)
+    x, a, vr, vi, w = u.x, float(u.p[0]), u.vr, u.vi, float(u.omega)
     F, s = net.residual_point(bk, x, a)
     rows = [F]
     for v, u, sign in ((vr, vi, 1.0), (vi, vr, -1.0)):  # J v + sign omega u
@@ -102,12 +102,9 @@ def _cuts(n: int) -> tuple[list[int], list[int]]:
     return [0, n, 2 * n, 3 * n, 3 * n + 2], [0, n, n + 1, 2 * n + 1, 3 * n + 1, 3 * n + 2]
 
 
-def _mid_part(DG, n: int):
+def _mid_part(bk, DG, n: int):
     """``(i, j) ->`` block ``(i, j)`` (see :func:`_cuts`) of the extended Jacobian's float midpoint."""
-    if hasattr(DG, "mid_block"):
-        return DG.mid_block
-    (rows, cols), M = _cuts(n), DG.mid
-    return lambda i, j: M[rows[i]:rows[i + 1], cols[j]:cols[j + 1]]
+    return bk.mid_blocks(DG, *_cuts(n))
 
 
 def prove_hopf(system, hopf_point, *, param: str | None = None, backend="fast",
@@ -203,10 +200,10 @@ def _prove_hopf(system, hopf_point, param, backend, bases: EigenBases, scratch: 
     # inverse comes from the eigenbasis of J (structured, cheap); the dense inverse is the fallback.
     wide = 2e-5 * (1 + float(np.abs(z).max()))
     DG = _jacobian(net, bk, _Unknowns(bk, z, n, wide), n, c)
-    part = _mid_part(DG, n)
+    part = _mid_part(bk, DG, n)
     basis, lam = bases.decompose(part(0, 0))
     scratch = _Scratch() if scratch is None else scratch
-    fast = extended_inverse(part, basis, lam, n, float(z[3 * n + 1]), out=scratch("extended", 3 * n + 2))
+    fast = extended_inverse(part, basis, lam, n, float(HopfUnknowns.of(z, 1).omega), out=scratch("extended", 3 * n + 2))
     G0 = _residual(net, bk, z, n, c).mid
 
     def newton_kantorovich(A):
@@ -236,10 +233,8 @@ def _prove_hopf(system, hopf_point, param, backend, bases: EigenBases, scratch: 
         return failed(f"extended system: {e.reason}", {"Y": (0.0, e.Y), "Z": (0.0, e.Z)})
     r = e.r_min
     u = _Unknowns(bk, z, n, r)
-    bounds = {param: (float(np.nextafter(z[n] - r, -np.inf)), float(np.nextafter(z[n] + r, np.inf))),
-              "omega": (float(np.nextafter(z[3 * n + 1] - r, -np.inf)), float(np.nextafter(z[3 * n + 1] + r,
-                                                                                           np.inf))),
-              "Y": (0.0, e.Y), "Z": (0.0, e.Z)}
+    zz = HopfUnknowns.of(z, 1)
+    bounds = {param: _widened(zz.p[0], r), "omega": _widened(zz.omega, r), "Y": (0.0, e.Y), "Z": (0.0, e.Z)}
     done = dict(radius=r, r_max=e.r_max)
     if not bounds["omega"][0] > 0:
         return failed("the frequency omega is not proven positive", bounds, **done)
@@ -262,7 +257,7 @@ def _prove_hopf(system, hopf_point, param, backend, bases: EigenBases, scratch: 
     # 3. and 4.: transversality and l1 from the enclosed q, p; the solves with J and 2 i omega - J first from the
     # verified diagonalisation (O(n^2), norm-wise), and again from dense approximate inverses (O(n^3), tighter
     # for non-normal J) when those enclosures do not decide the signs
-    inv = fast or Inverses.of(basis, lam, float(z[3 * n + 1]))
+    inv = fast or Inverses.of(basis, lam, float(zz.omega))
     for spectral in (True, False):
         try:
             crossing, l1, qq = _crossing_and_l1(net, bk, u, W, t, J, n, spectrum, basis, z, inv, scratch, spectral)
@@ -275,7 +270,7 @@ def _prove_hopf(system, hopf_point, param, backend, bases: EigenBases, scratch: 
             for name, value in (("crossing", crossing), ("l1", l1)):  # both passes enclose it: intersect
                 lo, hi = bounds.get(name, (-np.inf, np.inf))
                 bounds[name] = (max(lo, float_down(value)), min(hi, float_up(value)))
-        if all(lo > 0 or hi < 0 for lo, hi in (bounds["crossing"], bounds["l1"])) or not isinstance(J, Ball):
+        if all(lo > 0 or hi < 0 for lo, hi in (bounds["crossing"], bounds["l1"])) or not bk.spectral_solves:
             break
     if not (bounds["crossing"][0] > 0 or bounds["crossing"][1] < 0):
         return failed(f"transversality: the crossing speed enclosure [{decimal_down(bounds['crossing'][0])}, "
@@ -301,6 +296,11 @@ def _col(v):
     return v[:, None]
 
 
+def _widened(value: float, r: float) -> tuple[float, float]:
+    """``[value - r, value + r]`` rounded outwards."""
+    return float(np.nextafter(value - r, -np.inf)), float(np.nextafter(value + r, np.inf))
+
+
 class _NotVerified(Exception):
     pass
 
@@ -320,7 +320,8 @@ def _crossing_and_l1(net, bk, u: _Unknowns, W, t, J, n, spectrum, basis, z, inv:
     point of the extended system. ``spectral``: solve the systems with ``J`` and ``2 i omega - J`` by
     :func:`spectral_solve` on the fast backend (falling back to dense solves where it fails)."""
     s, s2, s3 = t[1], t[2], t[3]
-    q_mid, w_mid = z[n + 1:2 * n + 1] + 1j * z[2 * n + 1:3 * n + 1], float(z[3 * n + 1])
+    zz = HopfUnknowns.of(z, 1)
+    q_mid, w_mid = zz.vr + 1j * zz.vi, float(zz.omega)
     qr, qi, w = u.vr, u.vi, u.w
     # p: (J^T + i omega) p = 0, q^H p = 1, from the bordered system [[J^T + i w, q], [q^H, 0]] [p; s] = [0; 1]
     # (nonsingular for a simple eigenvalue, s = 0 at the solution), in real form
@@ -349,7 +350,8 @@ def _crossing_and_l1(net, bk, u: _Unknowns, W, t, J, n, spectrum, basis, z, inv:
     # one verified solve with J for the branch tangent xdot = -J^{-1} F_a and for h11 = J^{-1} B(q, q̄): from the
     # verified diagonalisation on the fast backend (0 lies off every disc: only the critical pair's meet the axis)
     rhs = bk.block([[_col(Fa), _col(b_qqbar)]])
-    spec = spectral and isinstance(J, Ball) and spectral_solve(J, spectrum, basis, 0.0, rhs)
+    spectral = spectral and bk.spectral_solves
+    spec = spectral and bk.spectral_solve(J, spectrum, basis, 0.0, rhs)
     sol = spec[0] if spec else _solve(bk, J, rhs, "J^{-1} [F_a, B(q, q̄)]", None if inv is None else inv.Ji)
     xdot, h11 = -sol[:, 0], sol[:, 1]
     # transversality: d/da along the branch; dJ q = H(xdot) q + J_a q
@@ -368,8 +370,8 @@ def _crossing_and_l1(net, bk, u: _Unknowns, W, t, J, n, spectrum, basis, z, inv:
     Wh = W @ h11
     b_term = pH(net.outer(bk, s2 * Wqr * Wh), net.outer(bk, s2 * Wqi * Wh))  # B(q, h11)
     # (2 i omega - J) h20 = B(q, q), i.e. (J - 2 i omega) h20 = -B(q, q): 2 i omega lies off every disc too
-    spec = spectral and isinstance(J, Ball) and spectral_solve(J, spectrum, basis, 2j * w_mid, -b_qq[0], -b_qq[1],
-                                                  s_rad=float(upper(2.0 * (abs(w.mid - w_mid) + w.rad), 2)))
+    spec = spectral and bk.spectral_solve(J, spectrum, basis, 2j * w_mid, -b_qq[0], -b_qq[1],
+                                          s_rad=float(upper(2.0 * (abs(w.mid - w_mid) + w.rad), 2)))
     if spec:
         h20 = bk.concatenate(list(spec))
     else:
@@ -382,7 +384,7 @@ def _crossing_and_l1(net, bk, u: _Unknowns, W, t, J, n, spectrum, basis, z, inv:
     # B(q̄, h20): (W q̄)(W h20) = (Wqr - i Wqi)(Whr + i Whi)
     d_term = pH(net.outer(bk, s2 * (Wqr * Whr + Wqi * Whi)), net.outer(bk, s2 * (Wqr * Whi - Wqi * Whr)))
     with ctx.workprec(128):
-        total = to_arb(c_term) - 2 * to_arb(b_term) + to_arb(d_term)
-        l1 = total / (2 * to_arb(w))
-        qq = to_arb(qr @ qr + qi @ qi)
-        return to_arb(crossing), l1, qq
+        total = bk.to_arb(c_term) - 2 * bk.to_arb(b_term) + bk.to_arb(d_term)
+        l1 = total / (2 * bk.to_arb(w))
+        qq = bk.to_arb(qr @ qr + qi @ qi)
+        return bk.to_arb(crossing), l1, qq

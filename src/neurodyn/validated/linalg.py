@@ -15,18 +15,9 @@ from flint import arb, ctx
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-from neurodyn.validated.arb import ArbArray, float_up
+from neurodyn.validated.arb import float_up
 from neurodyn.validated.balls import Ball, gamma, sum_upper, upper
 from neurodyn.validated.blocks import defect_norm_upper
-
-
-def to_arb(x) -> arb:
-    """A 0-d interval of either backend as an Arb ball (exactly the same set or larger)."""
-    if isinstance(x, ArbArray):
-        return x.a.item() if isinstance(x.a, np.ndarray) else x.a
-    if isinstance(x, Ball):
-        return arb(float(x.mid), float(x.rad)) if x.rad else arb(float(x.mid))
-    return arb(float(x))
 
 
 @dataclass(frozen=True)
@@ -56,10 +47,7 @@ def existence_and_uniqueness(bk, A: np.ndarray, G0, jacobian_over, scale: float,
     every ``Z`` is formed around (default: the first ``jacobian_over(r)``).
     """
     bound = None if center is None else bk.defect_bound(A, center)
-    if hasattr(bound, "image_norm_upper"):  # |A| is at hand
-        Y = bound.image_norm_upper(G0)
-    else:
-        Y = bk.norm_inf_upper(bk.point(A) @ G0)
+    Y = bk.norm_inf_upper(bk.point(A) @ G0) if bound is None else bound.image_norm_upper(G0)
     if not np.isfinite(Y):
         return Existence(False, Y, np.inf, np.inf, 0.0, f"the residual bound Y = {Y} is not finite")
     last = Existence(False, Y, np.inf, np.inf, 0.0, "no radius r* > Y to try")
@@ -106,11 +94,7 @@ def verified_solve(bk, M, b, inverse: np.ndarray | None = None, real_form: bool 
     with ctx.workprec(128):
         if not delta < 1:
             return None
-        if hasattr(bound, "image_norm_upper"):  # |R| is at hand
-            worst = bound.image_norm_upper(b - M @ x)
-        else:
-            defect = (bk.point(R) @ (b - M @ x)).abs_upper()
-            worst = defect.max(axis=0) if defect.ndim == 2 else defect.max(initial=0.0)
+        worst = bound.image_norm_upper(b - M @ x)
         err = np.array([float_up(arb(float(d)) / (1 - arb(delta))) for d in np.ravel(worst)])
     return bk.ball(x, np.broadcast_to(err if x.ndim == 2 else err[0], x.shape))
 
@@ -282,11 +266,14 @@ def spectrum_enclosure(bk, J, bases: EigenBases | _Basis | None = None) -> Spect
     computed for a nearby matrix: any ``X`` is sound).
     """
     basis = bases if isinstance(bases, _Basis) else (bases or EigenBases())(J.mid)
-    X, R = basis.X, basis.R
-    if R is None:
+    if basis.R is None:
         return None
-    if isinstance(J, Ball):
-        return _spectrum_by_row_sums(J, basis)
+    return bk.spectrum_in_basis(J, basis)
+
+
+def spectrum_by_products(bk, J, basis: _Basis) -> Spectrum | None:
+    """:func:`spectrum_enclosure` for any backend: the interval products ``R X`` and ``R (J X)`` in full."""
+    X, R = basis.X, basis.R
     Xr, Xi, Rr, Ri = X.real, X.imag, R.real, R.imag
     n = len(X)
     Er, Ei = _complex_product(bk, Rr, Ri, bk.point(Xr), bk.point(Xi))
@@ -299,7 +286,7 @@ def spectrum_enclosure(bk, J, bases: EigenBases | _Basis | None = None) -> Spect
         eps = float_up(arb(float(np.max(sum_upper(mod, axis=1)))) * arb(delta) / (1 - arb(delta)))
     diag = np.arange(n)
     off = mod.copy()
-    off[diag, diag] = Cr.rad[diag, diag] + Ci.rad[diag, diag] if isinstance(Cr, Ball) else _arb_rad(Cr, Ci, diag)
+    off[diag, diag] = _diagonal_radius(Cr, Ci, diag)
     radii = sum_upper(off, axis=1) + eps
     radii = np.nextafter(radii, np.inf)
     centers = Cr.mid[diag, diag] + 1j * Ci.mid[diag, diag]
@@ -308,7 +295,7 @@ def spectrum_enclosure(bk, J, bases: EigenBases | _Basis | None = None) -> Spect
     return Spectrum(centers, radii, _components(centers, radii), delta, X, R)
 
 
-def _spectrum_by_row_sums(J: Ball, basis: _Basis) -> Spectrum | None:
+def spectrum_by_row_sums(J: Ball, basis: _Basis) -> Spectrum | None:
     """:func:`spectrum_enclosure` for float64 balls with three complex BLAS products and matrix-vector products.
 
     Gershgorin discs need only the diagonal of ``R J' X`` and its off-diagonal row sums, so the radii of the
@@ -365,8 +352,8 @@ def _pair_products(mJ: np.ndarray, basis: _Basis):
     return Cr, Ci, upper(np.abs(JX) @ weights, n + 1)
 
 
-def _arb_rad(Cr, Ci, diag) -> np.ndarray:
-    # for Arb entries: |entry - float(mid)| <= rad + |mid - float(mid)|, bounded via abs_upper of the difference
+def _diagonal_radius(Cr, Ci, diag) -> np.ndarray:
+    # |entry - float(mid)| <= rad + |mid - float(mid)|, bounded via abs_upper of the difference
     return (Cr[diag, diag] - Cr.mid[diag, diag]).abs_upper() + (Ci[diag, diag] - Ci.mid[diag, diag]).abs_upper()
 
 
