@@ -92,12 +92,12 @@ def hopf(sizes, per_size: int, arb_up_to: int):
         # its points are timed as medians of three runs each (this machine's timings drift by 20-30%)
         width = 0.004
         while True:
-            points = nd.find_hopf_points(system, param="alpha", at=1.0, interval=(1.0 - width, 1.0 + width))
+            points = nd.find_hopf_points(system, param="alpha", start=1.0, interval=(1.0 - width, 1.0 + width))
             if len(points) >= per_size:
                 break
             width *= 2
         t_float, points = median_time(lambda w=width, s=system: nd.find_hopf_points(
-            s, param="alpha", at=1.0, interval=(1.0 - w, 1.0 + w)), 3)
+            s, param="alpha", start=1.0, interval=(1.0 - w, 1.0 + w)), 3)
         t_proof, proofs = median_time(lambda s=system, p=points: nd.prove_hopf(s, p), 3)  # a fresh eigenbasis each
         t_float, t_proof = t_float / max(len(points), 1), t_proof / max(len(points), 1)
         arb = ""
@@ -115,7 +115,7 @@ def all_hopf(n: int, limit: int | None):
     A = torch.randn(n, n, generator=torch.Generator().manual_seed(0), dtype=F64) / math.sqrt(n)
     system = nd.tanh_family(A)
     t0 = time.perf_counter()
-    points = nd.find_hopf_points(system, param="alpha", at=0.0)
+    points = nd.find_hopf_points(system, param="alpha", start=0.0)
     t_find = time.perf_counter() - t0
     if limit is not None:
         points = points[:limit]

@@ -39,7 +39,7 @@ def bautin(omega):
 @pytest.mark.parametrize("omega", [1.0, 2.0])
 def test_supercritical_branch_follows_the_amplitude_and_period_laws(omega):
     flow = leaky(omega)
-    (h,) = find_hopf_points(flow, param="alpha", at=-0.1)
+    (h,) = find_hopf_points(flow, param="alpha", start=-0.1)
     ob = continue_periodic_orbits(flow, h, stop=0.05, step=0.02)
     assert ob.status == "reached stop" and len(ob.values) >= 6 and bool((ob.values.diff() > 0).all())
     a, r, T = ob.values, ob.amplitudes, ob.periods
@@ -80,7 +80,7 @@ def test_subcritical_branch_continues_below_the_hopf_point_with_unstable_cycles(
         return x @ (p["alpha"] * torch.eye(2, dtype=F64) + omega * ROT).T + r2 * x
 
     flow = nd.Flow(field, 2, params={"alpha": -0.2})
-    (h,) = find_hopf_points(flow, param="alpha", at=-0.2)
+    (h,) = find_hopf_points(flow, param="alpha", start=-0.2)
     ob = continue_periodic_orbits(flow, h, stop=-0.3, step=0.05, steps=500)
     a, T = ob.values, ob.periods
     assert ob.status == "reached stop" and bool((a < 0).all()) and bool((~ob.stable).all())
@@ -94,7 +94,7 @@ def test_subcritical_branch_continues_below_the_hopf_point_with_unstable_cycles(
 def test_fold_of_cycles_is_located_exactly_and_stability_changes_there():
     omega, beta = 1.5, 1.0
     flow = bautin(omega)
-    (h,) = find_hopf_points(flow, param="alpha", at=-0.2)
+    (h,) = find_hopf_points(flow, param="alpha", start=-0.2)
     assert h.kind == "subcritical"
     ob = continue_periodic_orbits(flow, h, stop=-0.5, step=0.05, steps=500)
     (fold,) = ob.special
@@ -127,7 +127,7 @@ def test_neimark_sacker_point_at_its_exact_parameter_value():
                           w @ ((a - c) * torch.eye(2, dtype=F64) + nu * ROT).T], -1)
 
     flow = nd.Flow(field, 4, params={"alpha": -0.05})
-    h = next(h for h in find_hopf_points(flow, param="alpha", at=-0.05) if abs(h.omega - 1) < 1e-9)
+    h = next(h for h in find_hopf_points(flow, param="alpha", start=-0.05) if abs(h.omega - 1) < 1e-9)
     ob = continue_periodic_orbits(flow, h, stop=0.15, step=0.1, steps=400)
     (ns,) = ob.special
     # located where the pair's modulus is 1; T/400 RK4 steps: relative errors ~ (2 pi / 400)^4 ~ 6e-8
@@ -143,7 +143,7 @@ def test_neimark_sacker_point_at_its_exact_parameter_value():
 def test_bad_input():
     omega = 1.0
     flow = leaky(omega)
-    (h,) = find_hopf_points(flow, param="alpha", at=-0.1)
+    (h,) = find_hopf_points(flow, param="alpha", start=-0.1)
     with pytest.raises(InvalidInputError, match="found in the parameter 'alpha', not 'beta'"):
         continue_periodic_orbits(flow, h, param="beta", stop=0.1)
     with pytest.raises(InvalidInputError, match="exist for alpha > "):

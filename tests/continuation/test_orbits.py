@@ -22,7 +22,7 @@ def leaky(omega):
 @pytest.mark.parametrize("omega", [1.0, 2.0])
 def test_supercritical_cycle_amplitude_law_and_multipliers(omega):
     flow = leaky(omega)
-    (h,) = find_hopf_points(flow, param="alpha", at=-0.1)
+    (h,) = find_hopf_points(flow, param="alpha", start=-0.1)
     ratios = []
     for a in (0.001, 0.002):
         po = periodic_orbit(flow, h, at=a)
@@ -51,7 +51,7 @@ def test_subcritical_cycle_is_unstable():
         return x @ (p["alpha"] * torch.eye(2, dtype=F64) + omega * ROT).T + r2 * x
 
     flow = nd.Flow(field, 2, params={"alpha": -0.2})
-    (h,) = find_hopf_points(flow, param="alpha", at=-0.2)
+    (h,) = find_hopf_points(flow, param="alpha", start=-0.2)
     po = periodic_orbit(flow, h, at=-0.01)  # the cycle r^2 = -alpha exists below the Hopf point
     assert not po.stable and abs(complex(po.multipliers[1])) > 1
     assert po.amplitude == pytest.approx(0.1, rel=1e-6) and po.period == pytest.approx(2 * 3.141592653589793 / omega,
@@ -82,7 +82,7 @@ def test_orbit_amplitude_matches_the_simulated_cycle_at_any_frequency(omega, alp
     # the normal-form radius is rho^2 = -crossing alpha / (omega l1) in Kuznetsov's normalisation l1 = Re c1 / omega;
     # a predictor without the 1/omega misses the cycle by sqrt(omega), and shooting then fails for omega >~ 3
     flow = leaky(omega)
-    (h,) = find_hopf_points(flow, param="alpha", at=-0.1)
+    (h,) = find_hopf_points(flow, param="alpha", start=-0.1)
     assert h.omega == pytest.approx(omega, rel=1e-12)
     po = periodic_orbit(flow, h, at=alpha)
     assert po.status == "converged" and po.residual <= 1e-10
@@ -95,7 +95,7 @@ def test_orbit_amplitude_matches_the_simulated_cycle_at_any_frequency(omega, alp
 
 def test_a_failed_orbit_says_so_and_raises_under_strict():
     flow = leaky(1.0)
-    (h,) = find_hopf_points(flow, param="alpha", at=-0.1)
+    (h,) = find_hopf_points(flow, param="alpha", start=-0.1)
     po = periodic_orbit(flow, h, at=0.2, maxiter=1, strict=False)  # one Newton step cannot reach 1e-10
     assert po.status == "failed" and not po.status.ok and po.residual > 1e-10
     with pytest.raises(nd.ConvergenceError, match="periodic orbit") as info:

@@ -91,7 +91,7 @@ def test_stability_of_the_origin_matches_the_closed_form_spectrum():
 @pytest.mark.parametrize("omega", [0.5, 2.0])
 def test_hopf_proof_of_the_leaky_rotation_encloses_the_closed_form_l1(omega):
     system = nd.tanh_family(torch.eye(2, dtype=F64) + omega * ROT, leak=1.0, value=0.2)
-    (h,) = nd.find_hopf_points(system, param="alpha", at=0.2)
+    (h,) = nd.find_hopf_points(system, param="alpha", start=0.2)
     for backend in ("fast", "arb"):
         proof = prove_hopf(system, h, backend=backend)
         assert proof.proved and proof.conclusion == "supercritical"
@@ -104,7 +104,7 @@ def test_hopf_proof_of_the_leaky_rotation_encloses_the_closed_form_l1(omega):
 def test_degenerate_hopf_of_a_hamiltonian_rotation_is_refused():
     # tanh((alpha I + omega J) x): at alpha = 0 the rotation is Hamiltonian-like and l1 = 0 exactly
     system = nd.tanh_family(1.5 * ROT, value=0.1)
-    (h,) = nd.find_hopf_points(system, param="alpha", at=0.1)
+    (h,) = nd.find_hopf_points(system, param="alpha", start=0.1)
     for backend in ("fast", "arb"):
         proof = prove_hopf(system, h, backend=backend)
         assert not proof.proved and "non-degeneracy" in proof.reason and proof.conclusion == "undecided"
@@ -117,7 +117,7 @@ def test_every_hopf_point_of_a_random_family_is_proven_at_the_exact_eigenvalue(n
     gen = torch.Generator().manual_seed(n)
     A = torch.randn(n, n, generator=gen, dtype=F64) / n**0.5
     system = nd.tanh_family(A)
-    hopf = nd.find_hopf_points(system, param="alpha", at=0.0)
+    hopf = nd.find_hopf_points(system, param="alpha", start=0.0)
     with ctx.workprec(256):
         exact = [lam for lam in acb_mat(arb_mat(A.numpy().tolist())).eig() if lam.imag > 0]
     assert len(hopf) == len(exact)
@@ -139,7 +139,7 @@ def test_hopf_proofs_at_n_200_in_a_window():
     gen = torch.Generator().manual_seed(200)
     A = torch.randn(200, 200, generator=gen, dtype=F64) / 200**0.5
     system = nd.tanh_family(A)
-    hopf = nd.find_hopf_points(system, param="alpha", at=0.0, interval=(0.3, 0.5))
+    hopf = nd.find_hopf_points(system, param="alpha", start=0.0, interval=(0.3, 0.5))
     lam = np.linalg.eigvals(A.numpy())
     assert len(hopf) == int(((-lam.real > 0.3) & (-lam.real < 0.5) & (lam.imag > 0)).sum()) >= 3
     for h in hopf:
@@ -152,7 +152,7 @@ def test_a_list_of_hopf_points_shares_one_eigenbasis_and_proves_what_each_alone_
     gen = torch.Generator().manual_seed(7)
     A = torch.randn(30, 30, generator=gen, dtype=F64) / 30**0.5
     system = nd.tanh_family(A)
-    hopf = nd.find_hopf_points(system, param="alpha", at=0.0)[:4]
+    hopf = nd.find_hopf_points(system, param="alpha", start=0.0)[:4]
     calls = []
     eig = np.linalg.eig
     with pytest.MonkeyPatch.context() as mp:
@@ -264,7 +264,7 @@ def test_extended_inverse_from_the_eigenbasis_is_accurate_off_the_origin(n, seed
     from neurodyn.validated.linalg import EigenBases
 
     system = biased_family(n, seed)
-    points = nd.find_hopf_points(system, param="alpha", at=0.0, interval=(-1.5, 1.5))
+    points = nd.find_hopf_points(system, param="alpha", start=0.0, interval=(-1.5, 1.5))
     assert len(points) >= 3
     bk = FastBackend()
     for h in points:
@@ -289,7 +289,7 @@ def test_extended_inverse_from_the_eigenbasis_is_accurate_off_the_origin(n, seed
 
 def test_hopf_points_off_the_origin_are_proven_and_the_backends_agree():
     system = biased_family(6, 10)
-    points = nd.find_hopf_points(system, param="alpha", at=0.0, interval=(-1.5, 1.5))
+    points = nd.find_hopf_points(system, param="alpha", start=0.0, interval=(-1.5, 1.5))
     assert len(points) == 3
     fast = prove_hopf(system, points)
     for h, proof in zip(points, fast, strict=True):
@@ -305,7 +305,7 @@ def test_hopf_points_off_the_origin_are_proven_and_the_backends_agree():
 
 def test_proofs_serialise_bounds_as_outward_rounded_decimals():
     system = nd.tanh_family(torch.eye(2, dtype=F64) + 2.0 * ROT, leak=1.0, value=0.2)
-    (h,) = nd.find_hopf_points(system, param="alpha", at=0.2)
+    (h,) = nd.find_hopf_points(system, param="alpha", start=0.2)
     proof = prove_hopf(system, h)
     data = json.loads(json.dumps(proof.to_dict()))
     assert data["proved"] is True and data["kind"] == "hopf"
@@ -376,7 +376,7 @@ def test_hopf_proofs_fall_back_to_dense_solves_when_the_spectral_ones_do_not_dec
             return None
 
     system = biased_family(6, 10)
-    points = nd.find_hopf_points(system, param="alpha", at=0.0, interval=(-1.5, 1.5))
+    points = nd.find_hopf_points(system, param="alpha", start=0.0, interval=(-1.5, 1.5))
     sharp = prove_hopf(system, points[0])
     fallback = prove_hopf(system, points[0], backend=Wide())
     dense = prove_hopf(system, points[0], backend=Dense())

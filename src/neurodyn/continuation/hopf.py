@@ -3,51 +3,18 @@ eigenpair of the equilibrium, and the first Lyapunov coefficient from Kuznetsov'
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import torch
 from torch.func import jacfwd, jvp
 
 from neurodyn import _linalg
 from neurodyn._checks import as_tensor, positive_int
+from neurodyn.continuation._compat import renamed
 from neurodyn.continuation.numerics import Stop, damped_newton, newton
+from neurodyn.continuation.points import HopfPoint, HopfPoints
 from neurodyn.continuation.residuals import HopfUnknowns, hopf_residual
 from neurodyn.errors import ConvergenceError, InvalidInputError
-from neurodyn.results import Result
+from neurodyn.results import Status, finish
 from neurodyn.systems.protocol import Flow
-
-
-@dataclass(frozen=True, eq=False)
-class HopfPoint(Result):
-    """A Hopf point ``(x*, alpha*)``: ``F(x*, alpha*) = 0`` and ``J(x*, alpha*) q = i omega q``.
-
-    Attributes:
-        param: the parameter's name; value: ``alpha*``. x: ``(n,)`` the equilibrium.
-        omega: the angular frequency (> 0, radians per unit time) of the eigenpair on the imaginary axis.
-        q: ``(n,)`` complex critical eigenvector, ``J q = i omega q``, normalised ``q^H q = 1`` with
-            ``Re(q) . Im(q) = 0`` and ``|Re(q)| >= |Im(q)|`` (fixes the phase).
-        l1: the first Lyapunov coefficient in Kuznetsov's normalisation (``q^H q = 1``, ``p^H q = 1``): < 0 a
-            supercritical Hopf (a stable cycle is born), > 0 subcritical. Its sign does not depend on the
-            normalisation; its size scales with ``|q|^2``.
-        kind: "supercritical", "subcritical" or "degenerate" (``|l1|`` below ``1e-10``).
-        residual: ``|F|`` and ``|J q - i omega q|`` at the solution (max of the two).
-        crossing: ``d Re(mu)/d alpha`` of the critical eigenvalue (transversality; 0 means degenerate).
-    """
-
-    param: str
-    value: float
-    x: torch.Tensor
-    omega: float
-    q: torch.Tensor
-    l1: float
-    kind: str
-    residual: float
-    crossing: float
-    settings: dict = field(default_factory=dict)
-
-    def __repr__(self) -> str:
-        return (f"HopfPoint({self.param} = {self.value:.10g}, omega = {self.omega:.6g}, l1 = {self.l1:.4g} "
-                f"({self.kind}), |x| = {float(self.x.norm()):.3g})")
 
 
 def parametrised_field(system: Flow, param: str, caller: str):
@@ -137,14 +104,16 @@ def _normalise(v: torch.Tensor) -> torch.Tensor:
     return v
 
 
-def find_hopf_points(system: Flow, *, param: str, at: float, x0=None, interval: tuple[float, float] | None = None,
-                     tol: float = 1e-10, maxiter: int = 30, min_omega: float = 1e-8) -> list[HopfPoint]:
-    """All Hopf points reachable from the equilibrium at ``param = at``, one per complex eigenpair.
+def find_hopf_points(system: Flow, *, param: str, start: float | None = None, x0=None,
+                     interval: tuple[float, float] | None = None, tol: float = 1e-10, maxiter: int = 30,
+                     min_omega: float = 1e-8, strict: bool = True, at: float | None = None) -> HopfPoints:
+    """All Hopf points reachable from the equilibrium at ``param = start``, one per complex eigenpair.
 
-    The equilibrium ``x0`` (default: the origin) is first polished by Newton at ``param = at``. For every
+    The equilibrium ``x0`` (default: the origin) is first polished by Newton at ``param = start``. For every
     eigenvalue ``mu = sigma + i omega`` (``omega > min_omega``) a first-order predictor moves the parameter to
     where ``Re mu`` would cross zero (``d mu/d alpha`` from the left and right eigenvectors), and damped Newton
-    (:func:`newton`) solves the extended system (Kuznetsov; Govaerts 2000)
+    (:func:`neurodyn.continuation.numerics.damped_newton`) solves the extended system
+    (:func:`neurodyn.continuation.residuals.hopf_residual`; Kuznetsov; Govaerts 2000)
 
         F(x, alpha) = 0,  J(x, alpha) v = i omega v,  c^H v = 1
 
@@ -155,25 +124,44 @@ def find_hopf_points(system: Flow, *, param: str, at: float, x0=None, interval: 
 
     Args:
         system: a :class:`neurodyn.Flow` with ``params`` holding ``param``.
-        param: the parameter's name. at: its value where the equilibrium ``x0`` is taken.
+        param: the parameter's name. start: its value where the equilibrium ``x0`` is taken (as in
+            :func:`neurodyn.continue_equilibria`; ``at=`` is its deprecated old name).
         interval: keep Hopf points with ``param`` in ``[lo, hi]`` (default: all); seeds predicted more than
             one interval width outside it are not solved.
         tol: Newton tolerance on the residual of the extended system. maxiter: Newton iterations per seed.
+        min_omega: eigenvalues with ``Im <= min_omega`` count as real. strict: accepted for the common driver
+            contract (finding no point is an answer, ``"none found"``, not a failure).
 
     Returns:
-        :class:`HopfPoint` objects sorted by parameter value.
+        :class:`HopfPoints`, a sequence of :class:`HopfPoint` sorted by parameter value.
+
+    Raises:
+        ConvergenceError: no equilibrium near ``x0`` at ``param = start``.
 
     See also:
-        :func:`first_lyapunov_coefficient`.
+        :func:`first_lyapunov_coefficient`, :func:`neurodyn.prove_hopf`.
     """
+    start = float(renamed("find_hopf_points", "at", at, "start", start))
     G = parametrised_field(system, param, "find_hopf_points")
     n = system.dim
     dtype, dev = system.dtype, system.device
-    a0 = torch.tensor(float(at), dtype=dtype, device=dev)
+    a0 = torch.tensor(start, dtype=dtype, device=dev)
     x = torch.zeros(n, dtype=dtype, device=dev) if x0 is None else as_tensor(x0, name="x0", dtype=dtype,
                                                                              device=dev).reshape(n)
+    system.probe(x)
     maxiter = positive_int(maxiter, name="maxiter")
-    x = equilibrium(G, x, a0, tol=tol, maxiter=maxiter, what=f"{system.name!r} at {param} = {at}")
+    x = equilibrium(G, x, a0, tol=tol, maxiter=maxiter, what=f"{system.name!r} at {param} = {start}")
+    settings = dict(start=start, interval=interval, tol=tol, maxiter=maxiter, min_omega=min_omega)
+    found = _hopf_from_eigenpairs(G, x, a0, param, interval, settings)
+    points = tuple(sorted(found, key=lambda h: h.value))
+    result = HopfPoints(param=param, points=points, status=Status.OK if points else Status.NONE_FOUND,
+                        system=system.name, settings=settings)
+    return finish(result, strict=strict, what=f"the Hopf points of {system.name!r}")
+
+
+def _hopf_from_eigenpairs(G, x, a0, param: str, interval, settings: dict) -> list[HopfPoint]:
+    """Newton on the extended system seeded from each complex eigenpair of the equilibrium ``(x, a0)``."""
+    tol, maxiter, min_omega = settings["tol"], settings["maxiter"], settings["min_omega"]
     mu, V, slopes, dx = eigen_slopes(G, x, a0)
     found: list[HopfPoint] = []
     width = 0.0 if interval is None else float(interval[1]) - float(interval[0])
@@ -192,9 +180,8 @@ def find_hopf_points(system: Flow, *, param: str, at: float, x0=None, interval: 
             continue
         if any(_same(b, w, u.x, other) for other in found):
             continue
-        found.append(hopf_point(G, z, param, settings=dict(at=float(at), tol=tol, maxiter=maxiter)))
-    return sorted(found, key=lambda h: h.value)
-
+        found.append(hopf_point(G, z, param, settings=dict(start=settings["start"], tol=tol, maxiter=maxiter)))
+    return found
 
 
 def _same(value: float, omega: float, x: torch.Tensor, h: HopfPoint) -> bool:
