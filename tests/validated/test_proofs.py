@@ -10,7 +10,7 @@ from flint import acb_mat, arb, arb_mat, ctx
 
 import neurodyn as nd
 from neurodyn import InvalidInputError
-from neurodyn.validated import prove_equilibrium, prove_hopf, prove_stability
+from neurodyn.validated import prove_equilibrium, prove_hopf, prove_hopf_points, prove_stability
 
 F64 = torch.float64
 ROT = torch.tensor([[0.0, -1.0], [1.0, 0.0]], dtype=F64)
@@ -121,8 +121,8 @@ def test_every_hopf_point_of_a_random_family_is_proven_at_the_exact_eigenvalue(n
     with ctx.workprec(256):
         exact = [lam for lam in acb_mat(arb_mat(A.numpy().tolist())).eig() if lam.imag > 0]
     assert len(hopf) == len(exact)
-    proofs = prove_hopf(system, hopf)  # all at once: one shared eigen-decomposition (the Jacobians are A + alpha I)
-    assert isinstance(proofs, list) and len(proofs) == len(hopf)
+    proofs = prove_hopf_points(system, hopf)  # all at once: one eigen-decomposition (the Jacobians are A + alpha I)
+    assert isinstance(proofs, nd.validated.Proofs) and len(proofs) == len(hopf)
     for h, proof in zip(hopf, proofs, strict=True):
         assert proof.proved, proof.reason
         assert (proof.conclusion == "supercritical") == (h.l1 < 0)
@@ -157,7 +157,7 @@ def test_a_list_of_hopf_points_shares_one_eigenbasis_and_proves_what_each_alone_
     eig = np.linalg.eig
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(np.linalg, "eig", lambda M: calls.append(1) or eig(M))
-        together = prove_hopf(system, tuple(hopf))
+        together = prove_hopf_points(system, tuple(hopf))
     assert len(calls) == 1  # the Jacobians are A + alpha I: one eigen-decomposition serves all four
     for h, proof in zip(hopf, together, strict=True):
         alone = prove_hopf(system, h)
@@ -165,7 +165,9 @@ def test_a_list_of_hopf_points_shares_one_eigenbasis_and_proves_what_each_alone_
         for key in ("alpha", "omega", "l1", "crossing"):  # the same enclosures up to the rounding of other X
             (lo1, hi1), (lo2, hi2) = proof.bounds[key], alone.bounds[key]
             assert max(lo1, lo2) <= min(hi1, hi2)
-    assert prove_hopf(system, []) == []
+    empty = prove_hopf_points(system, [])
+    assert len(empty) == 0 and empty.status == "none found"
+    assert together.status == "proved" and len(together) == 4 and together[0] is list(together)[0]
 
 
 def test_eigenbases_are_reused_only_for_a_shift_of_the_identity():
@@ -259,7 +261,7 @@ def test_extended_inverse_from_the_eigenbasis_is_accurate_off_the_origin(n, seed
     from neurodyn.validated.balls import Ball
     from neurodyn.validated.blocks import defect_norm_upper
     from neurodyn.validated.field import TanhNetwork
-    from neurodyn.validated.hopf import _jacobian, _mid_part, _Unknowns
+    from neurodyn.validated.hopf_system import Unknowns, jacobian, mid_part
     from neurodyn.validated.inverses import extended_inverse
     from neurodyn.validated.linalg import EigenBases
 
@@ -272,11 +274,11 @@ def test_extended_inverse_from_the_eigenbasis_is_accurate_off_the_origin(n, seed
         net = TanhNetwork.of(system, "test", {"alpha": h.value})
         q = h.q.numpy()
         z = np.concatenate([h.x.numpy(), [h.value], q.real, q.imag, [h.omega]])
-        DG = _jacobian(net, bk, _Unknowns(bk, z, n), n, q / np.vdot(q, q).real)
+        DG = jacobian(net, bk, Unknowns(bk, z, n), n, q / np.vdot(q, q).real)
         M = DG.mid
         assert np.abs(M[n:3 * n, :n]).max() > 1e-3
         basis, lam = EigenBases().decompose(M[:n, :n])
-        inv = extended_inverse(_mid_part(bk, DG, n), basis, lam, n, h.omega)
+        inv = extended_inverse(mid_part(bk, DG, n), basis, lam, n, h.omega)
         # A is the exact inverse of M with the critical eigenvalue's remainder mu_k = lam_k - i omega (the float
         # Hopf point's own error) set to 0: I - A M = A (mu_k x_k r_k in real form), on top of rounding
         mu_k = abs(lam[inv.k] - 1j * h.omega)
@@ -291,7 +293,7 @@ def test_hopf_points_off_the_origin_are_proven_and_the_backends_agree():
     system = biased_family(6, 10)
     points = nd.find_hopf_points(system, param="alpha", start=0.0, interval=(-1.5, 1.5))
     assert len(points) == 3
-    fast = prove_hopf(system, points)
+    fast = prove_hopf_points(system, points)
     for h, proof in zip(points, fast, strict=True):
         assert proof.proved, proof.reason
         assert (proof.conclusion == "supercritical") == (h.l1 < 0)
@@ -338,6 +340,27 @@ def test_bad_input_is_refused_with_what_to_do():
         prove_stability(nd.tanh_field(0.4 * torch.eye(4, dtype=F64), leak=1.0), proved)
     with pytest.raises(InvalidInputError, match="HopfPoint"):
         prove_hopf(system, failed)
+    with pytest.raises(InvalidInputError, match="prove_hopf_points needs a sequence"):
+        prove_hopf_points(system, failed)
+
+
+def test_one_result_type_strict_and_the_deprecated_spellings():
+    system = nd.tanh_family(1.5 * ROT, value=0.1)  # a Hamiltonian rotation: l1 = 0, never proved
+    (h,) = nd.find_hopf_points(system, param="alpha", start=0.1)
+    proof = prove_hopf(system, h)
+    assert isinstance(proof, nd.Proof) and proof.status == "not proved" and not proof.status.ok
+    assert proof.to_dict()["status"] == "not proved"
+    with pytest.raises(nd.ConvergenceError, match="not proved") as info:
+        prove_hopf(system, h, strict=True)
+    assert info.value.result.reason == proof.reason
+    with pytest.raises(nd.ConvergenceError):
+        prove_hopf_points(system, [h], strict=True)
+    with pytest.warns(DeprecationWarning, match="hopf="):
+        assert prove_hopf(system, hopf_point=h).reason == proof.reason
+    with pytest.warns(DeprecationWarning, match="prove_hopf_points"):
+        assert prove_hopf(system, [h])[0].reason == proof.reason
+    with pytest.warns(DeprecationWarning, match="start="):
+        assert nd.find_hopf_points(system, param="alpha", at=0.1)[0].value == h.value
 
 
 def test_disc_components_join_exactly_the_discs_that_touch():
