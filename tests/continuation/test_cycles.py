@@ -81,7 +81,7 @@ def test_subcritical_branch_continues_below_the_hopf_point_with_unstable_cycles(
 
     flow = nd.Flow(field, 2, params={"alpha": -0.2})
     (h,) = find_hopf_points(flow, param="alpha", start=-0.2)
-    ob = continue_periodic_orbits(flow, h, stop=-0.3, step=0.05, steps=500)
+    ob = continue_periodic_orbits(flow, h, stop=-0.3, step=0.05, steps_per_period=500)
     a, T = ob.values, ob.periods
     assert ob.status == "reached stop" and bool((a < 0).all()) and bool((~ob.stable).all())
     # RK4 with 500 steps per period: (T/500)^4 ~ 5e-9 relative errors of the discrete orbit
@@ -96,7 +96,7 @@ def test_fold_of_cycles_is_located_exactly_and_stability_changes_there():
     flow = bautin(omega)
     (h,) = find_hopf_points(flow, param="alpha", start=-0.2)
     assert h.kind == "subcritical"
-    ob = continue_periodic_orbits(flow, h, stop=-0.5, step=0.05, steps=500)
+    ob = continue_periodic_orbits(flow, h, stop=-0.5, step=0.05, steps_per_period=500)
     (fold,) = ob.special
     # located where the tangent's parameter component vanishes, to RK4's (T/500)^4 ~ 5e-9
     assert fold.kind == "fold" and fold.value == pytest.approx(-beta**2 / 4, abs=1e-8)
@@ -128,7 +128,7 @@ def test_neimark_sacker_point_at_its_exact_parameter_value():
 
     flow = nd.Flow(field, 4, params={"alpha": -0.05})
     h = next(h for h in find_hopf_points(flow, param="alpha", start=-0.05) if abs(h.omega - 1) < 1e-9)
-    ob = continue_periodic_orbits(flow, h, stop=0.15, step=0.1, steps=400)
+    ob = continue_periodic_orbits(flow, h, stop=0.15, step=0.1, steps_per_period=400)
     (ns,) = ob.special
     # located where the pair's modulus is 1; T/400 RK4 steps: relative errors ~ (2 pi / 400)^4 ~ 6e-8
     assert ns.kind == "neimark-sacker" and ns.value == pytest.approx(c, abs=1e-7)

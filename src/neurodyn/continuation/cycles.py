@@ -11,6 +11,7 @@ import torch
 
 from neurodyn import _linalg
 from neurodyn._checks import positive_float, positive_int
+from neurodyn.continuation._compat import renamed
 from neurodyn.continuation.core import ContinuationSettings, Corrected, Corrector, Point, Trace, locate, tangent, trace
 from neurodyn.continuation.hopf import HopfPoint
 from neurodyn.continuation.orbits import (
@@ -136,8 +137,10 @@ class OrbitBranch(Result):
 
 def continue_periodic_orbits(system: Flow, hopf: HopfPoint, *, stop: float, param: str | None = None,
                              first: float | None = None, step: float = 0.05, min_step: float = 1e-6,
-                             max_step: float = 0.5, max_points: int = 200, steps: int = 1000, tol: float = 1e-10,
-                             maxiter: int = 10, max_period: float | None = None, strict: bool = True) -> OrbitBranch:
+                             max_step: float = 0.5, max_points: int = 200, steps_per_period: int | None = None,
+                             tol: float = 1e-10,
+                             maxiter: int = 10, max_period: float | None = None, strict: bool = True,
+                             steps: int | None = None) -> OrbitBranch:
     """Continue the periodic orbits born at ``hopf`` in the parameter, from the Hopf point towards ``stop``.
 
     The first orbit is :func:`neurodyn.periodic_orbit`'s (normal-form predictor, shooting corrector) at
@@ -147,8 +150,8 @@ def continue_periodic_orbits(system: Flow, hopf: HopfPoint, *, stop: float, para
 
         phi(x0; T, alpha) - x0 = 0,   f(x0_prev) . (x0 - x0_prev) = 0,   t . (u - u_pred) = 0
 
-    (single shooting, RK4 with ``steps`` steps per period, the exact derivatives of the scheme in ``x0``, ``T``
-    and ``alpha``; a Poincaré phase condition on the previous orbit). The step grows by 1.3 after an easy
+    (single shooting, RK4 with ``steps_per_period`` steps per period, the exact derivatives of the scheme in
+    ``x0``, ``T`` and ``alpha``; a Poincaré phase condition on the previous orbit). The step grows by 1.3 after an easy
     correction and halves after a failed one. Between two orbits:
 
     - fold of cycles ("fold", LPC): the tangent's parameter component changes sign; located where it vanishes;
@@ -163,8 +166,9 @@ def continue_periodic_orbits(system: Flow, hopf: HopfPoint, *, stop: float, para
         stop: where to stop, on the side of ``hopf.value`` where the cycles are born (``-crossing / l1 > 0``:
             above). param: the parameter's name (default and only allowed value: ``hopf.param``).
         first: parameter offset of the first orbit from the Hopf point. step, min_step, max_step: arclength
-            steps in ``(x0, T, alpha)``. max_points: most orbits. steps: RK4 steps per period (the trivial
-            multiplier is 1 to ``O((T/steps)^4)``). tol, maxiter: Newton settings. max_period: stop when the
+            steps in ``(x0, T, alpha)``. max_points: most orbits. steps_per_period: RK4 steps per period
+            (default 1000; the trivial multiplier is 1 to ``O((T/steps_per_period)^4)``; ``steps=`` is its deprecated
+            old name). tol, maxiter: Newton settings. max_period: stop when the
             period exceeds it (default 20 periods ``2 pi / omega``).
 
     Returns:
@@ -186,19 +190,20 @@ def continue_periodic_orbits(system: Flow, hopf: HopfPoint, *, stop: float, para
                                 f"{'>' if side > 0 else '<'} {hopf.value:.6g}: give stop on that side, not {stop}")
     settings = ContinuationSettings.checked(step=step, min_step=min_step, max_step=max_step, max_points=max_points,
                                             tol=tol, maxiter=maxiter, easy=3)
-    steps = positive_int(steps, name="steps")
+    steps = renamed("continue_periodic_orbits", "steps", steps, "steps_per_period", steps_per_period, default=1000)
+    steps = positive_int(steps, name="steps_per_period")
     max_period = 40 * math.pi / hopf.omega if max_period is None else positive_float(max_period, name="max_period")
     system.probe(hopf.x.to(dtype=system.dtype, device=system.device))
     if first is None:  # amplitude 2 rho |Re q| = step, rho^2 = -crossing first / (omega l1)
         first = (settings.step / (2 * float(hopf.q.real.norm()))) ** 2 * abs(hopf.omega * hopf.l1 / hopf.crossing)
     first = min(positive_float(first, name="first"), abs(stop - hopf.value))
-    problem = OrbitProblem(G=G, n=system.dim, steps=steps, side=side, origin=hopf.value, target=stop,
+    problem = OrbitProblem(G=G, n=system.dim, steps_per_period=steps, side=side, origin=hopf.value, target=stop,
                            max_period=max_period, settings=settings)
     start, first = _first_orbit(problem, hopf, first, system.dtype, system.device)
     out = trace(problem, start, settings)
     branch = _branch(out, hopf, system.name,
                      settings=dict(stop=stop, first=first, step=step, min_step=min_step, max_step=max_step,
-                                   max_points=max_points, steps=steps, tol=tol, maxiter=maxiter,
+                                   max_points=max_points, steps_per_period=steps, tol=tol, maxiter=maxiter,
                                    max_period=max_period))
     return finish(branch, strict=strict, what=f"the periodic orbits of {system.name!r} from {hopf!r}")
 
@@ -219,7 +224,7 @@ class OrbitProblem:
 
     G: Callable
     n: int
-    steps: int  # RK4 steps per period
+    steps_per_period: int
     side: float  # +1: the orbits exist above the Hopf point
     origin: float  # the Hopf point's parameter value
     target: float  # the parameter value to head for
@@ -239,7 +244,7 @@ class OrbitProblem:
         eye = torch.eye(n, dtype=u.dtype, device=u.device)
 
         def residual(w):
-            shot = shoot(self.G, w[:n], float(w[n]), w[n + 1], self.steps)
+            shot = shoot(self.G, w[:n], float(w[n]), w[n + 1], self.steps_per_period)
             return torch.cat([shot.end - w[:n], (normal @ (w[:n] - u[:n]))[None]]), shot
 
         def jacobian(w, shot):
@@ -277,7 +282,8 @@ def _first_orbit(pb: OrbitProblem, hopf: HopfPoint, first: float, dtype, device)
     for _ in range(4):
         a1 = torch.tensor(hopf.value + pb.side * first, dtype=dtype, device=device)
         guess, T = normal_form_start(pb.G, hopf, float(a1), dtype, device)
-        out = shoot_at(pb.G, guess, T, a1, steps=pb.steps, tol=pb.settings.tol, maxiter=3 * pb.settings.maxiter)
+        out = shoot_at(pb.G, guess, T, a1, steps=pb.steps_per_period, tol=pb.settings.tol,
+                       maxiter=3 * pb.settings.maxiter)
         if out.converged:
             break
         first /= 8
@@ -288,7 +294,7 @@ def _first_orbit(pb: OrbitProblem, hopf: HopfPoint, first: float, dtype, device)
                "shooting" if growth > 1e6 else "")
         raise ConvergenceError(f"shooting for the first orbit at {hopf.param} = {float(a1):.6g} did not converge "
                                f"(residual {out.residual:.2g} > tol = {pb.settings.tol:g}){why}: pass a smaller "
-                               "first= or more steps=")
+                               "first= or more steps_per_period=")
     u = torch.cat([out.x0, out.x0.new_tensor([out.period]), a1.reshape(1)])
     summary = pb.summarise(u, out.shot, hopf.x.to(dtype=dtype, device=device))
     t = torch.linalg.svd(pb.rows(u, out.shot)).Vh[-1]

@@ -15,6 +15,7 @@ from torch.func import jvp
 
 from neurodyn import _linalg
 from neurodyn._checks import positive_int
+from neurodyn.continuation._compat import renamed
 from neurodyn.continuation.hopf import HopfPoint, critical_rates, equilibrium, parametrised_field
 from neurodyn.continuation.numerics import newton
 from neurodyn.errors import ConvergenceError, InvalidInputError
@@ -28,7 +29,8 @@ class PeriodicOrbit(Result):
     """A periodic orbit ``x(t + T) = x(t)`` of a flow at ``param = value``.
 
     Attributes:
-        x0: ``(n,)`` a point on the orbit. period: ``T`` (time units). orbit: ``(steps + 1, n)`` one period.
+        x0: ``(n,)`` a point on the orbit. period: ``T`` (time units). orbit: ``(steps_per_period + 1, n)`` one
+            period.
         amplitude: ``max_t |x(t) - x_eq|`` from the equilibrium the orbit surrounds (state units).
         multipliers: ``(n,)`` Floquet multipliers (eigenvalues of the monodromy matrix), by decreasing modulus
             apart from the trivial one (``~1``, the direction of the flow) which comes first.
@@ -269,8 +271,9 @@ def shoot_at(G, guess: torch.Tensor, T: float, a: torch.Tensor, *, steps: int, t
                     converged=out.converged)
 
 
-def periodic_orbit(system: Flow, hopf: HopfPoint, *, at: float, steps: int = 1000, tol: float = 1e-10,
-                   maxiter: int = 30, strict: bool = True) -> PeriodicOrbit:
+def periodic_orbit(system: Flow, hopf: HopfPoint, *, at: float, steps_per_period: int | None = None,
+                   tol: float = 1e-10, maxiter: int = 30, strict: bool = True,
+                   steps: int | None = None) -> PeriodicOrbit:
     """The periodic orbit born at ``hopf``, at ``param = at`` (on the side where it exists: where the equilibrium
     is unstable for a supercritical Hopf point, stable for a subcritical one).
 
@@ -283,7 +286,8 @@ def periodic_orbit(system: Flow, hopf: HopfPoint, *, at: float, steps: int = 100
 
     Args:
         system: a :class:`neurodyn.Flow` (autonomous). hopf: a :class:`HopfPoint` of it. at: the parameter value.
-        steps: RK4 steps per period (default 1000). tol: Newton tolerance on the shooting residual (1e-10).
+        steps_per_period: RK4 steps per period (default 1000; ``steps=`` is its deprecated old name). tol: Newton
+            tolerance on the shooting residual (1e-10).
         maxiter: Newton iterations (30). strict: raise instead of returning a failed orbit (default True).
 
     Returns:
@@ -296,8 +300,10 @@ def periodic_orbit(system: Flow, hopf: HopfPoint, *, at: float, steps: int = 100
     See also:
         :func:`neurodyn.continue_periodic_orbits` for the whole family of orbits.
     """
+    steps = renamed("periodic_orbit", "steps", steps, "steps_per_period", steps_per_period, default=1000)
     G = checked_hopf(system, hopf, None, "periodic_orbit")
-    steps, maxiter = positive_int(steps, name="steps"), positive_int(maxiter, name="maxiter")
+    steps = positive_int(steps, name="steps_per_period")
+    maxiter = positive_int(maxiter, name="maxiter")
     dtype, dev = system.dtype, system.device
     guess, T = normal_form_start(G, hopf, at, dtype, dev)
     a = torch.tensor(float(at), dtype=dtype, device=dev)
@@ -309,6 +315,6 @@ def periodic_orbit(system: Flow, hopf: HopfPoint, *, at: float, steps: int = 100
                           orbit=out.shot.path.detach().cpu(), amplitude=summary.amplitude,
                           multipliers=summary.multipliers.detach().cpu(), stable=summary.stable, residual=resid,
                           status=Status.CONVERGED if out.converged else Status.FAILED,
-                          settings=dict(steps=steps, tol=tol, maxiter=maxiter))
+                          settings=dict(steps_per_period=steps, tol=tol, maxiter=maxiter))
     return finish(orbit, strict=strict, what=f"shooting for the periodic orbit at {hopf.param} = {at} (residual "
                                              f"{resid:.2g} > tol = {tol:g} after {maxiter} Newton steps)")

@@ -76,7 +76,8 @@ def prove_hopf(system, hopf: HopfPoint | None = None, *, param: str | None = Non
     if not isinstance(hopf, HopfPoint) and isinstance(hopf, Sequence):
         warnings.warn("prove_hopf with a list of points is deprecated; use prove_hopf_points, which returns a "
                       "Proofs collection", DeprecationWarning, stacklevel=2)
-        return prove_hopf_points(system, hopf, param=param, backend=backend, progress=progress, strict=strict)
+        # the old return type, a list, for one release
+        return list(prove_hopf_points(system, hopf, param=param, backend=backend, progress=progress, strict=strict))
     proof = _prove_hopf(system, hopf, param, backend, EigenBases())
     return finish(proof, strict=strict, what=f"the Hopf bifurcation proof at {proof.settings.get('value')}")
 
@@ -146,6 +147,7 @@ def _prove_hopf(system, hopf_point, param, backend, bases: EigenBases, scratch: 
                                 f"{net.param!r} (param={param!r}): prove it for the family it came from")
     bk = get_backend(backend)
     x = _point(hopf_point.x, net.n, "hopf_point.x")
+    system.probe(torch.from_numpy(x).to(system.dtype))
     settings = {"backend": bk.spec, "param": param, "value": hopf_point.value}
     base = dict(kind="hopf", center=torch.from_numpy(x), backend=bk.spec, settings=settings)
     try:
