@@ -2,11 +2,12 @@
 precision and closed forms), the two backends agree, and what is false or degenerate is not claimed."""
 
 import json
+import math
 
 import numpy as np
 import pytest
 import torch
-from flint import acb_mat, arb, arb_mat, ctx
+from flint import acb, acb_mat, arb, arb_mat, ctx
 
 import neurodyn as nd
 from neurodyn import InvalidInputError
@@ -78,9 +79,12 @@ def test_stability_of_the_origin_matches_the_closed_form_spectrum():
         st = prove_stability(system, eq)
         lam = np.linalg.eigvals(W.numpy()) - 1
         assert st.proved and st.conclusion == expected
-        # every eigenvalue lies in a disc; the number of unstable ones is exact
-        d = np.abs(lam[:, None] - (st.eigenvalues[:, 0] + 1j * st.eigenvalues[:, 1])[None, :])
-        assert (d <= st.eigenvalues[None, :, 2] + 1e-12).any(axis=1).all()
+        # every eigenvalue (rigorous Arb balls of W - I) lies in a disc, without slack; the number of unstable ones
+        # is exact
+        with ctx.workprec(256):
+            exact = acb_mat(arb_mat((W.numpy() - np.eye(12)).tolist())).eig()
+            for mu in exact:
+                assert any(bool(abs(mu - acb(re, im)) <= arb(r)) for re, im, r in st.eigenvalues)
         if expected == "unstable":
             assert f"exactly {int((lam.real > 0).sum())} eigenvalue" in st.statement
         else:
@@ -408,3 +412,108 @@ def test_hopf_proofs_fall_back_to_dense_solves_when_the_spectral_ones_do_not_dec
     assert fallback.conclusion == dense.conclusion == sharp.conclusion
     for name in ("crossing", "l1"):
         assert fallback.bounds[name] == dense.bounds[name]
+
+
+def rotation_family(u: float, w: float):
+    """``-x + tanh((A + alpha I) x + b)`` with ``A = I / s + w R`` (``s = 1 - u^2``) and ``b`` chosen so that
+    ``x* = (u, u)`` is the equilibrium at ``alpha = 0``: there ``J = s w R``, a Hopf point away from the origin
+    (``tanh'' != 0``) with ``omega = s w``."""
+    s = 1 - u * u
+    A = torch.eye(2, dtype=F64) / s + w * ROT
+    x = torch.tensor([u, u], dtype=F64)
+    return nd.tanh_family(A, b=torch.full((2,), math.atanh(u), dtype=F64) - A @ x, leak=1.0, value=0.1), x
+
+
+def closed_form_l1(u: float, w: float) -> arb:
+    """Kuznetsov's l1 at the Hopf point of :func:`rotation_family`, worked out by hand in Arb: with ``mu = 1/s + i w``
+    (``M q = mu q`` for ``q = (1, -i)/sqrt 2 = p``), ``tanh''`` and ``tanh'''`` at the equilibrium ``s2 = -2 u s``,
+    ``s3 = -2 s (1 - 3 u^2)``: ``p^H C(q,q,q̄) = s3 |mu|^2 mu / 2``, ``p^H B(q, J^-1 B(q,q̄)) = s2^2 |mu|^2 mu w / (2
+    omega)``, ``p^H B(q̄, (2 i omega - J)^-1 B(q,q)) = s2^2 |mu|^2 mu (mu / 2 + conj(mu) / 6) / (2 i omega)``."""
+    with ctx.workprec(200):
+        U, W = arb(u), arb(w)
+        S = 1 - U * U
+        omega, s2, s3 = S * W, -2 * U * S, -2 * S * (1 - 3 * U * U)
+        mu, mod2 = acb(1 / S, W), 1 / (S * S) + W * W
+        term = (s3 * mod2 * mu / 2 - s2 * s2 * mod2 * mu * W / omega
+                + s2 * s2 * mod2 * mu / (2 * acb(0, omega)) * (mu / 2 + mu.conjugate() / 6))
+        return term.real / (2 * omega)
+
+
+@pytest.mark.parametrize("u, w", [(0.3, 1.5), (0.6, 0.8)])
+def test_hopf_proof_at_a_biased_point_encloses_the_closed_form_l1_and_crossing(u, w):
+    system, x = rotation_family(u, w)
+    (h,) = nd.find_hopf_points(system, param="alpha", start=0.1, x0=x)
+    exact = closed_form_l1(u, w)
+    # the crossing speed is s = 1 - u^2 exactly (p^H dJ/dalpha q = s: the tanh'' term averages to 0 over q)
+    with ctx.workprec(200):
+        crossing = 1 - arb(u) ** 2
+    for backend in ("fast", "arb"):
+        proof = prove_hopf(system, h, backend=backend)
+        assert proof.proved and proof.conclusion == "supercritical", proof.reason
+        (lo, hi), (clo, chi) = proof.bounds["l1"], proof.bounds["crossing"]
+        with ctx.workprec(200):  # Arb balls inside the rigorous intervals: no float slack
+            assert bool(arb(lo) <= exact) and bool(exact <= arb(hi)), (backend, lo, hi, exact)
+            assert bool(arb(clo) <= crossing) and bool(crossing <= arb(chi)), (backend, clo, chi)
+        assert hi - lo < 1e-6 and chi - clo < 1e-6
+
+
+def float_l1_and_crossing(system, h) -> tuple[float, float]:
+    """``l1`` from Kuznetsov's formula with numpy (explicit tanh derivatives, ``numpy.linalg.eig`` for ``q`` and
+    ``p``), and the crossing speed from Richardson-extrapolated central differences of ``Re mu(alpha)`` along the
+    branch (equilibria by Newton): independent of the library's autodiff and of the interval code."""
+    form = system.tanh_form
+    A, b = form.W.numpy(), form.b.numpy()
+    n = len(b)
+
+    def parts(x, a):
+        M = A + a * np.eye(n)
+        t = np.tanh(M @ x + b)
+        return M, t, 1 - t * t
+
+    def equilibrium(a, x):
+        for _ in range(50):
+            M, t, s = parts(x, a)
+            x = x - np.linalg.solve(-np.eye(n) + s[:, None] * M, t - x)
+        return x
+
+    def critical(a, x):
+        M, t, s = parts(x, a)
+        lam = np.linalg.eigvals(-np.eye(n) + s[:, None] * M)
+        return lam[np.argmin(np.abs(lam - 1j * h.omega))]
+
+    x, a, w = h.x.numpy(), h.value, h.omega
+    M, t, s1 = parts(x, a)
+    s2, s3 = -2 * t * s1, -2 * s1 * (1 - 3 * t * t)
+    J = -np.eye(n) + s1[:, None] * M
+    lam, V = np.linalg.eig(J)
+    q = V[:, np.argmin(np.abs(lam - 1j * w))]
+    q = q / np.linalg.norm(q)
+    lamT, U = np.linalg.eig(J.T)
+    p = U[:, np.argmin(np.abs(lamT + 1j * w))]
+    p = p / np.vdot(p, q).conj()
+
+    def B(u, v):
+        return s2 * (M @ u) * (M @ v)
+
+    h11 = np.linalg.solve(J, B(q, q.conj()))
+    h20 = np.linalg.solve(2j * w * np.eye(n) - J, B(q, q))
+    term = (np.vdot(p, s3 * (M @ q) ** 2 * (M @ q.conj())) - 2 * np.vdot(p, B(q, h11))
+            + np.vdot(p, B(q.conj(), h20)))
+    d = [(critical(a + k, equilibrium(a + k, x)) - critical(a - k, equilibrium(a - k, x))).real / (2 * k)
+         for k in (2e-3, 1e-3)]
+    return term.real / (2 * w), (4 * d[1] - d[0]) / 3
+
+
+def test_hopf_proofs_off_the_origin_enclose_an_independent_l1_and_crossing_speed():
+    system = biased_family(6, 10)
+    points = nd.find_hopf_points(system, param="alpha", start=0.0, interval=(-1.5, 1.5))
+    proofs = prove_hopf_points(system, points)
+    assert proofs.status == "proved"
+    for h, proof in zip(points, proofs, strict=True):
+        assert float(h.x.abs().max()) > 0.05  # away from the origin: the quadratic terms enter l1
+        l1, crossing = float_l1_and_crossing(system, h)
+        # float errors of the independent values: ~1e-13 (l1) and ~1e-11 (h^4 and 1e-16 / h of the differences),
+        # far inside the proven widths checked here
+        (lo, hi), (clo, chi) = proof.bounds["l1"], proof.bounds["crossing"]
+        assert lo <= l1 <= hi and clo <= crossing <= chi, (l1, lo, hi, crossing, clo, chi)
+        assert hi - lo > 1e-11 and chi - clo > 1e-10
