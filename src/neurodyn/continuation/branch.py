@@ -103,9 +103,11 @@ class Branch(Result):
         return ax
 
 
-def continue_equilibria(system: Flow, *, param: str, start: float, stop: float, x0=None, step: float = 0.02,
-                        min_step: float = 1e-7, max_step: float = 0.2, max_points: int = 2000, tol: float = 1e-10,
-                        maxiter: int = 12, min_omega: float = 1e-8, strict: bool = True) -> Branch:
+BRANCH_SETTINGS = ContinuationSettings(step=0.02, min_step=1e-7, max_step=0.2, max_points=2000, tol=1e-10, maxiter=12)
+
+
+def continue_equilibria(system: Flow, *, param: str, start: float, stop: float, x0=None, min_omega: float = 1e-8,
+                        strict: bool = True, settings: ContinuationSettings | None = None, **options) -> Branch:
     """Trace the equilibrium branch through ``(x0, start)`` towards ``param = stop`` by pseudo-arclength
     continuation (Keller 1977), passing folds, and locate the bifurcations on it.
 
@@ -125,8 +127,11 @@ def continue_equilibria(system: Flow, *, param: str, start: float, stop: float, 
         system: a :class:`neurodyn.Flow` whose ``params`` hold ``param``.
         start, stop: the parameter interval; the run starts at ``start`` heading for ``stop`` and ends when the
             parameter leaves ``[min, max]`` of the two.
-        x0: an equilibrium (approximately) at ``start`` (default the origin). step, min_step, max_step: arclength
-            steps. max_points: most points. tol, maxiter: Newton settings. min_omega: eigenvalues with
+        x0: an equilibrium (approximately) at ``start`` (default the origin).
+        settings: a :class:`~neurodyn.continuation.ContinuationSettings` (default ``step=0.02, min_step=1e-7,
+            max_step=0.2, max_points=2000, tol=1e-10, maxiter=12``); the keyword shorthands ``step``, ``min_step``,
+            ``max_step`` (arclength steps), ``max_points``, ``tol`` and ``maxiter`` (Newton) replace single fields.
+        min_omega: eigenvalues with
             ``|Im| <= min_omega`` count as real. strict: raise when the branch ends with a status that is not ok
             (default True).
 
@@ -143,14 +148,13 @@ def continue_equilibria(system: Flow, *, param: str, start: float, stop: float, 
     start, stop = float(start), float(stop)
     if start == stop:
         raise InvalidInputError(f"start and stop are both {start}: give an interval")
-    settings = ContinuationSettings.checked(step=step, min_step=min_step, max_step=max_step, max_points=max_points,
-                                            tol=tol, maxiter=maxiter)
+    settings = ContinuationSettings.resolve(BRANCH_SETTINGS, settings, options, "continue_equilibria")
     n = system.dim
     dtype, dev = system.dtype, system.device
     x = torch.zeros(n, dtype=dtype, device=dev) if x0 is None else as_tensor(x0, name="x0", dtype=dtype,
                                                                              device=dev).reshape(n)
     system.probe(x, None)
-    x = equilibrium(G, x, torch.tensor(start, dtype=dtype, device=dev), tol=tol, maxiter=settings.maxiter,
+    x = equilibrium(G, x, torch.tensor(start, dtype=dtype, device=dev), tol=settings.tol, maxiter=settings.maxiter,
                     what=f"{system.name!r} at {param} = {start}")
     problem = EquilibriumProblem(G=G, n=n, param=param, origin=start, target=stop, settings=settings,
                                  min_omega=min_omega)
@@ -159,8 +163,7 @@ def continue_equilibria(system: Flow, *, param: str, start: float, stop: float, 
     E = torch.stack([p.data for p in out.points])
     branch = Branch(param=param, values=U[:, n].detach().cpu(), states=U[:, :n].detach().cpu(), eigenvalues=E.cpu(),
                     n_unstable=(E.real > 0).sum(-1).cpu(), special=out.events, status=out.status, system=system.name,
-                    settings=dict(start=start, stop=stop, step=step, min_step=min_step, max_step=max_step,
-                                  max_points=max_points, tol=tol, maxiter=maxiter))
+                    settings=dict(start=start, stop=stop, **settings.as_dict()))
     return finish(branch, strict=strict, what=f"the equilibrium branch of {system.name!r} in {param!r}")
 
 

@@ -13,13 +13,14 @@ function along the step, with a corrector per evaluation (:func:`locate`). The l
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from typing import Protocol
 
 import torch
 
 from neurodyn._checks import positive_float, positive_int
 from neurodyn.continuation.numerics import newton, regula_falsi
+from neurodyn.errors import InvalidInputError
 from neurodyn.results import Status
 
 
@@ -44,13 +45,26 @@ class ContinuationSettings:
     grow: float = 1.3
 
     @classmethod
-    def checked(cls, *, step, min_step, max_step, max_points, tol, maxiter, easy: int = 4) -> ContinuationSettings:
-        """Settings from user arguments, each checked (a clear error naming the argument)."""
+    def resolve(cls, defaults: ContinuationSettings, settings: ContinuationSettings | None, options: dict,
+                caller: str) -> ContinuationSettings:
+        """The settings a driver runs with: ``settings`` (or the driver's ``defaults``) with the fields named in
+        ``options`` (the driver's keyword shorthands, e.g. ``step=0.01``) replaced, each checked."""
+        if settings is not None and not isinstance(settings, ContinuationSettings):
+            raise InvalidInputError(f"{caller}: settings must be a ContinuationSettings, got {type(settings).__name__}")
+        names = {f.name for f in fields(cls)} - {"easy", "grow"}
+        unknown = sorted(set(options) - names)
+        if unknown:
+            raise InvalidInputError(f"{caller} got unexpected keyword argument(s) {unknown}; the continuation "
+                                    f"settings are {sorted(names)}")
+        s = replace(settings or defaults, **options)
         step, min_step, max_step = (positive_float(v, name=k) for k, v in
-                                    (("step", step), ("min_step", min_step), ("max_step", max_step)))
-        return cls(step=step, min_step=min_step, max_step=max_step,
-                   max_points=positive_int(max_points, name="max_points", minimum=2),
-                   tol=positive_float(tol, name="tol"), maxiter=positive_int(maxiter, name="maxiter"), easy=easy)
+                                    (("step", s.step), ("min_step", s.min_step), ("max_step", s.max_step)))
+        return replace(s, step=step, min_step=min_step, max_step=max_step,
+                       max_points=positive_int(s.max_points, name="max_points", minimum=2),
+                       tol=positive_float(s.tol, name="tol"), maxiter=positive_int(s.maxiter, name="maxiter"))
+
+    def as_dict(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 @dataclass(frozen=True)

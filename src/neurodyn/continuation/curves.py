@@ -20,6 +20,7 @@ from neurodyn.results import Result, Status, finish
 from neurodyn.systems.protocol import Flow
 
 CURVE_LABELS = {"bautin": "GH", "bogdanov-takens": "BT", "cusp": "CP"}
+CURVE_SETTINGS = ContinuationSettings(step=0.05, min_step=1e-7, max_step=0.2, max_points=500, tol=1e-10, maxiter=12)
 
 
 @dataclass(frozen=True, eq=False)
@@ -100,9 +101,8 @@ class BifurcationCurve(Result):
         return ax
 
 
-def continue_hopf_curve(system: Flow, hopf: HopfPoint, *, params: tuple[str, str], stop: float, step: float = 0.05,
-                        min_step: float = 1e-7, max_step: float = 0.2, max_points: int = 500, tol: float = 1e-10,
-                        maxiter: int = 12, strict: bool = True) -> BifurcationCurve:
+def continue_hopf_curve(system: Flow, hopf: HopfPoint, *, params: tuple[str, str], stop: float, strict: bool = True,
+                        settings: ContinuationSettings | None = None, **options) -> BifurcationCurve:
     """Trace the curve of Hopf points through ``hopf`` in the plane of ``params = (p1, p2)``.
 
     ``hopf`` is a Hopf point in ``p1`` (``hopf.param == p1``) at the system's current value of ``p2``; the curve is
@@ -120,8 +120,11 @@ def continue_hopf_curve(system: Flow, hopf: HopfPoint, *, params: tuple[str, str
         system: a :class:`neurodyn.Flow` whose ``params`` hold both parameters.
         hopf: a :class:`HopfPoint` of ``system`` found in ``p1``. params: ``(p1, p2)``.
         stop: the value of ``p2`` to head for; the run ends when ``p2`` passes it or turns back past its start.
-        step, min_step, max_step: arclength steps in the unknowns. max_points: most points.
-        tol, maxiter: Newton settings.
+        strict: raise when the curve ends with a status that is not ok (default True).
+        settings: a :class:`~neurodyn.continuation.ContinuationSettings` (default ``step=0.05, min_step=1e-7,
+            max_step=0.2, max_points=500, tol=1e-10, maxiter=12``); the keyword shorthands ``step``, ``min_step``,
+            ``max_step`` (arclength steps in the unknowns), ``max_points``, ``tol`` and ``maxiter`` (Newton)
+            replace single fields.
 
     Returns:
         :class:`BifurcationCurve` with ``omega`` and ``coefficient = l1`` at each point.
@@ -152,14 +155,14 @@ def continue_hopf_curve(system: Flow, hopf: HopfPoint, *, params: tuple[str, str
                            vector=lambda z: HopfUnknowns.of(z, 2).v,
                            tests={"bautin": l1, "bogdanov-takens": lambda z: float(HopfUnknowns.of(z, 2).omega)},
                            origin=start, target=float(stop),
-                           settings=_settings(step, min_step, max_step, max_points, tol, maxiter))
+                           settings=ContinuationSettings.resolve(CURVE_SETTINGS, settings, options,
+                                                                 "continue_hopf_curve"))
     z0 = HopfUnknowns.pack(x, x.new_tensor([hopf.value, start]), q, hopf.omega)
     return _curve(problem, z0, q, system.name, f"{hopf!r}", strict)
 
 
-def continue_fold_curve(system: Flow, fold: SpecialPoint, *, params: tuple[str, str], stop: float, step: float = 0.05,
-                        min_step: float = 1e-7, max_step: float = 0.2, max_points: int = 500, tol: float = 1e-10,
-                        maxiter: int = 12, strict: bool = True) -> BifurcationCurve:
+def continue_fold_curve(system: Flow, fold: SpecialPoint, *, params: tuple[str, str], stop: float, strict: bool = True,
+                        settings: ContinuationSettings | None = None, **options) -> BifurcationCurve:
     """Trace the curve of folds (limit points) through ``fold`` in the plane of ``params = (p1, p2)``.
 
     ``fold`` is a fold found in ``p1`` by :func:`neurodyn.continue_equilibria` (``kind == "fold"`` in
@@ -204,7 +207,8 @@ def continue_fold_curve(system: Flow, fold: SpecialPoint, *, params: tuple[str, 
                            vector=lambda z: FoldUnknowns.of(z, 2).v,
                            tests={"bogdanov-takens": others, "cusp": coefficient},
                            origin=start, target=float(stop),
-                           settings=_settings(step, min_step, max_step, max_points, tol, maxiter))
+                           settings=ContinuationSettings.resolve(CURVE_SETTINGS, settings, options,
+                                                                 "continue_fold_curve"))
     z0 = torch.cat([x, x.new_tensor([fold.value, start]), v])
     return _curve(problem, z0, v, system.name, f"the fold at {p1} = {fold.value:.6g}", strict)
 
@@ -226,11 +230,6 @@ def _plane_field(system, params, stop, caller):
         return system.fn(t0, x, {**system.params, p1: a, p2: b})
 
     return G, (p1, p2), start
-
-
-def _settings(step, min_step, max_step, max_points, tol, maxiter) -> ContinuationSettings:
-    return ContinuationSettings.checked(step=step, min_step=min_step, max_step=max_step, max_points=max_points,
-                                        tol=tol, maxiter=maxiter)
 
 
 @dataclass(frozen=True)
@@ -310,6 +309,5 @@ def _curve(problem: CurveProblem, z: torch.Tensor, c: torch.Tensor, name: str, w
     curve = BifurcationCurve(kind=problem.kind, params=(p1, p2), values=Z[:, n:n + 2], states=Z[:, :n], omega=omega,
                              coefficient=torch.tensor([p.data[key] for p in out.points], dtype=Z.dtype),
                              special=out.events, status=out.status, system=name,
-                             settings=dict(stop=stop, step=s.step, min_step=s.min_step, max_step=s.max_step,
-                                           max_points=s.max_points, tol=s.tol, maxiter=s.maxiter))
+                             settings=dict(stop=stop, **s.as_dict()))
     return finish(curve, strict=strict, what=f"the {problem.kind} curve of {name!r} in {(p1, p2)!r}")

@@ -135,12 +135,15 @@ class OrbitBranch(Result):
         ax.plot([], [], color=color, label=f"cycles from H at {born:.4g} (unstable dashed)")
 
 
+ORBIT_SETTINGS = ContinuationSettings(step=0.05, min_step=1e-6, max_step=0.5, max_points=200, tol=1e-10, maxiter=10,
+                                      easy=3)
+
+
 def continue_periodic_orbits(system: Flow, hopf: HopfPoint, *, stop: float, param: str | None = None,
-                             first: float | None = None, step: float = 0.05, min_step: float = 1e-6,
-                             max_step: float = 0.5, max_points: int = 200, steps_per_period: int | None = None,
-                             tol: float = 1e-10,
-                             maxiter: int = 10, max_period: float | None = None, strict: bool = True,
-                             steps: int | None = None) -> OrbitBranch:
+                             first: float | None = None, steps_per_period: int | None = None,
+                             max_period: float | None = None, strict: bool = True,
+                             settings: ContinuationSettings | None = None, steps: int | None = None,
+                             **options) -> OrbitBranch:
     """Continue the periodic orbits born at ``hopf`` in the parameter, from the Hopf point towards ``stop``.
 
     The first orbit is :func:`neurodyn.periodic_orbit`'s (normal-form predictor, shooting corrector) at
@@ -165,11 +168,14 @@ def continue_periodic_orbits(system: Flow, hopf: HopfPoint, *, stop: float, para
         hopf: a :class:`HopfPoint` of ``system`` (from :func:`neurodyn.find_hopf_points` or ``Branch.special``).
         stop: where to stop, on the side of ``hopf.value`` where the cycles are born (``-crossing / l1 > 0``:
             above). param: the parameter's name (default and only allowed value: ``hopf.param``).
-        first: parameter offset of the first orbit from the Hopf point. step, min_step, max_step: arclength
-            steps in ``(x0, T, alpha)``. max_points: most orbits. steps_per_period: RK4 steps per period
+        first: parameter offset of the first orbit from the Hopf point. steps_per_period: RK4 steps per period
             (default 1000; the trivial multiplier is 1 to ``O((T/steps_per_period)^4)``; ``steps=`` is its deprecated
-            old name). tol, maxiter: Newton settings. max_period: stop when the
-            period exceeds it (default 20 periods ``2 pi / omega``).
+            old name). max_period: stop when the period exceeds it (default 20 periods ``2 pi / omega``).
+            strict: raise when the branch ends with a status that is not ok (default True).
+        settings: a :class:`~neurodyn.continuation.ContinuationSettings` (default ``step=0.05, min_step=1e-6,
+            max_step=0.5, max_points=200, tol=1e-10, maxiter=10``, growth after at most 3 iterations); the keyword
+            shorthands ``step``, ``min_step``, ``max_step`` (arclength steps in ``(x0, T, alpha)``), ``max_points``
+            (most orbits), ``tol`` and ``maxiter`` (Newton) replace single fields.
 
     Returns:
         :class:`OrbitBranch` with amplitudes, periods, Floquet multipliers, stability and events.
@@ -188,8 +194,7 @@ def continue_periodic_orbits(system: Flow, hopf: HopfPoint, *, stop: float, para
         raise InvalidInputError(f"the periodic orbits born at {hopf.param} = {hopf.value:.6g} (l1 = {hopf.l1:.3g}, "
                                 f"crossing speed {hopf.crossing:.3g}) exist for {hopf.param} "
                                 f"{'>' if side > 0 else '<'} {hopf.value:.6g}: give stop on that side, not {stop}")
-    settings = ContinuationSettings.checked(step=step, min_step=min_step, max_step=max_step, max_points=max_points,
-                                            tol=tol, maxiter=maxiter, easy=3)
+    settings = ContinuationSettings.resolve(ORBIT_SETTINGS, settings, options, "continue_periodic_orbits")
     steps = renamed("continue_periodic_orbits", "steps", steps, "steps_per_period", steps_per_period, default=1000)
     steps = positive_int(steps, name="steps_per_period")
     max_period = 40 * math.pi / hopf.omega if max_period is None else positive_float(max_period, name="max_period")
@@ -202,9 +207,8 @@ def continue_periodic_orbits(system: Flow, hopf: HopfPoint, *, stop: float, para
     start, first = _first_orbit(problem, hopf, first, system.dtype, system.device)
     out = trace(problem, start, settings)
     branch = _branch(out, hopf, system.name,
-                     settings=dict(stop=stop, first=first, step=step, min_step=min_step, max_step=max_step,
-                                   max_points=max_points, steps_per_period=steps, tol=tol, maxiter=maxiter,
-                                   max_period=max_period))
+                     settings=dict(stop=stop, first=first, steps_per_period=steps, max_period=max_period,
+                                   **settings.as_dict()))
     return finish(branch, strict=strict, what=f"the periodic orbits of {system.name!r} from {hopf!r}")
 
 
