@@ -43,7 +43,7 @@ from neurodyn.lyapunov import (
 )
 from neurodyn.results import Status
 from neurodyn.systems import Flow, Map, from_torch, henon, logistic, lorenz, random_tanh_rnn, tanh_family, tanh_field
-from neurodyn.validated import Proof, prove_equilibrium, prove_hopf, prove_stability
+from neurodyn.validated import Proof, Proofs, prove_equilibrium, prove_hopf, prove_hopf_points, prove_stability
 
 __version__ = "0.1.0"
 
@@ -92,6 +92,8 @@ __all__ = [
     "periodic_orbit",
     "prove_equilibrium",
     "prove_hopf",
+    "prove_hopf_points",
+    "Proofs",
     "prove_stability",
     "training",
     "random_tanh_rnn",
