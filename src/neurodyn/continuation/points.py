@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import torch
 
-from neurodyn.results import Result, Status
+from neurodyn.results import Result, ResultSequence, Status
 
 KIND_COLOURS = {"supercritical": "C0", "subcritical": "C3", "degenerate": "0.5"}
 
@@ -69,7 +68,7 @@ class HopfPoint(Result):
 
 
 @dataclass(frozen=True, eq=False)
-class HopfPoints(Result, Sequence):
+class HopfPoints(Result, ResultSequence):
     """The Hopf points found by :func:`neurodyn.find_hopf_points`, sorted by parameter value: a sequence
     (``len``, iteration, indexing; a slice gives a tuple) with a status, ``to_dict``/``save_json`` and ``plot``.
 
@@ -78,20 +77,13 @@ class HopfPoints(Result, Sequence):
         system: the system's name. settings: the search's arguments.
     """
 
+    items = "points"
+
     param: str
     points: tuple
     status: Status
     system: str
     settings: dict = field(default_factory=dict)
-
-    def __len__(self) -> int:
-        return len(self.points)
-
-    def __getitem__(self, index):
-        return self.points[index]
-
-    def __iter__(self):
-        return iter(self.points)
 
     def __repr__(self) -> str:
         kinds = ", ".join(f"{h.kind} at {h.value:.6g}" for h in self.points[:6]) or "none"

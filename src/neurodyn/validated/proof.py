@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal
 
 import numpy as np
 import torch
 
-from neurodyn.results import Result, Status, to_jsonable
+from neurodyn.results import Result, ResultSequence, Status, to_jsonable
 
 _UP, _DOWN = Context(prec=17, rounding=ROUND_CEILING), Context(prec=17, rounding=ROUND_FLOOR)
 
@@ -113,7 +112,7 @@ class Proof(Result):
 
 
 @dataclass(frozen=True, eq=False)
-class Proofs(Result, Sequence):
+class Proofs(Result, ResultSequence):
     """Several proofs of one kind (e.g. from :func:`neurodyn.validated.prove_hopf_points`): a sequence of
     :class:`Proof` (``len``, iteration, indexing) with a status, ``to_dict``/``save_json`` and ``plot``.
 
@@ -121,6 +120,8 @@ class Proofs(Result, Sequence):
         kind: the proofs' kind. proofs: the :class:`Proof` s. status: ``"proved"`` when every one is proved (and
             there is at least one), ``"not proved"`` when one is not, ``"none found"`` for none.
     """
+
+    items = "proofs"
 
     kind: str
     proofs: tuple
@@ -132,15 +133,6 @@ class Proofs(Result, Sequence):
         status = (Status.NONE_FOUND if not proofs else
                   Status.PROVED if all(p.proved for p in proofs) else Status.NOT_PROVED)
         return cls(kind=kind, proofs=proofs, status=status)
-
-    def __len__(self) -> int:
-        return len(self.proofs)
-
-    def __getitem__(self, index):
-        return self.proofs[index]
-
-    def __iter__(self):
-        return iter(self.proofs)
 
     def __repr__(self) -> str:
         return (f"Proofs({self.kind}: {sum(p.proved for p in self.proofs)} of {len(self)} proved, "
