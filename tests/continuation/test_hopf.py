@@ -112,3 +112,23 @@ def test_bad_input():
         find_hopf_points(nd.Flow(normal_form(1.0), 2, params={"alpha": 0.0}), param="beta", start=0.0)
     with pytest.raises(InvalidInputError, match="needs a Flow"):
         find_hopf_points(nd.henon(), param="a", start=1.4)
+
+
+def test_hopf_points_are_a_sequence_result_with_status_json_and_plots(tmp_path):
+    import json
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    omega = 2.0
+    flow = nd.Flow(lambda t, x, p: -x + torch.tanh(x @ ((1 + p["alpha"]) * torch.eye(2, dtype=F64) + omega * ROT).T),
+                   2, params={"alpha": -0.5})
+    found = find_hopf_points(flow, param="alpha", start=-0.5)
+    assert isinstance(found, nd.HopfPoints) and found.status == "ok" and len(found) == 1
+    (h,) = found
+    assert found[0] is h and list(found) == [h] and found[:1] == (h,)
+    saved = json.loads(found.save_json(tmp_path / "hopf.json").read_text())
+    assert saved["type"] == "HopfPoints" and saved["points"][0]["omega"] == pytest.approx(omega, rel=1e-12)
+    assert found.plot().get_xlabel() == "alpha" and h.plot().get_xlabel() == "Re q"
+    none = find_hopf_points(flow, param="alpha", start=-0.5, interval=(1.0, 2.0))  # the pair crosses at 0
+    assert none.status == "none found" and none.status.ok and len(none) == 0 and not none

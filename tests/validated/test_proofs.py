@@ -172,6 +172,11 @@ def test_a_list_of_hopf_points_shares_one_eigenbasis_and_proves_what_each_alone_
     empty = prove_hopf_points(system, [])
     assert len(empty) == 0 and empty.status == "none found"
     assert together.status == "proved" and len(together) == 4 and together[0] is list(together)[0]
+    import matplotlib
+
+    matplotlib.use("Agg")
+    assert together.plot().get_ylabel() == "omega" and together[0].plot().get_xlabel() == "Re λ"
+    assert json.loads(json.dumps(together.to_dict()))["status"] == "proved"
 
 
 def test_eigenbases_are_reused_only_for_a_shift_of_the_identity():
