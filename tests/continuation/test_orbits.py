@@ -101,3 +101,15 @@ def test_a_failed_orbit_says_so_and_raises_under_strict():
     with pytest.raises(nd.ConvergenceError, match="periodic orbit") as info:
         periodic_orbit(flow, h, at=0.2, maxiter=1)
     assert info.value.result.status == "failed"
+
+
+def test_steps_per_period_and_its_deprecated_old_name():
+    flow = leaky(1.0)
+    (h,) = find_hopf_points(flow, param="alpha", start=-0.1)
+    new = periodic_orbit(flow, h, at=0.01, steps_per_period=200)
+    assert len(new.orbit) == 201 and new.settings["steps_per_period"] == 200
+    with pytest.warns(DeprecationWarning, match="steps_per_period="):
+        old = periodic_orbit(flow, h, at=0.01, steps=200)
+    assert torch.equal(old.orbit, new.orbit)
+    with pytest.raises(InvalidInputError, match="pass steps_per_period= only"):
+        periodic_orbit(flow, h, at=0.01, steps=200, steps_per_period=200)
