@@ -32,7 +32,12 @@ class ContinuationSettings:
         step: the first arclength step (in the unknowns' units). min_step, max_step: its bounds; the run stops
             with ``"step too small"`` when a halving goes below ``min_step``. max_points: most points (>= 2).
         tol: Newton tolerance (max norm of the residual). maxiter: Newton iterations per correction.
-        easy: a correction with at most this many iterations grows the step by ``grow``.
+        easy: a correction with at most this many iterations grows the step by ``grow`` (the drivers' defaults:
+            4 for equilibria and curves, 3 for periodic orbits, whose corrections integrate a period per iteration).
+
+    The direction of a run is not a setting: it heads from ``start`` towards ``stop`` (see each driver). Each
+    driver also takes the first six fields as keyword shorthands, e.g.
+    ``continue_equilibria(..., settings=ContinuationSettings(...), step=0.01)``.
     """
 
     step: float
