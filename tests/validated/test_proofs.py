@@ -522,3 +522,32 @@ def test_hopf_proofs_off_the_origin_enclose_an_independent_l1_and_crossing_speed
         (lo, hi), (clo, chi) = proof.bounds["l1"], proof.bounds["crossing"]
         assert lo <= l1 <= hi and clo <= crossing <= chi, (l1, lo, hi, crossing, clo, chi)
         assert hi - lo > 1e-11 and chi - clo > 1e-10
+
+
+@pytest.mark.parametrize("backend", ["fast", "arb"])
+def test_the_proof_encloses_the_extended_system_the_float_search_solves(backend):
+    """One definition of the extended Hopf system: at points near and away from a Hopf point, the proof's interval
+    residual (``neurodyn.validated.hopf_system``) contains the float residual of
+    ``neurodyn.continuation.residuals.hopf_residual`` up to the float evaluation's own rounding."""
+    from neurodyn.continuation.residuals import hopf_residual
+    from neurodyn.validated import get_backend
+    from neurodyn.validated.field import TanhNetwork
+    from neurodyn.validated.hopf_system import residual
+
+    system = biased_family(6, 10)
+    h = nd.find_hopf_points(system, param="alpha", start=0.0, interval=(-1.5, 1.5))[0]
+    q = h.q.to(torch.complex128)
+    z0 = torch.cat([h.x, torch.tensor([h.value], dtype=F64), q.real, q.imag, torch.tensor([h.omega], dtype=F64)])
+    gen = torch.Generator().manual_seed(3)
+    t0 = torch.zeros((), dtype=F64)
+    bk = get_backend(backend)
+    for scale in (0.0, 1e-3, 0.1):
+        z = z0 + scale * torch.randn(len(z0), generator=gen, dtype=F64)
+        c = q / torch.vdot(q, q).real
+        R = hopf_residual(lambda x, a: system.fn(t0, x, {"alpha": a}), z, c, 1).numpy()
+        net = TanhNetwork.of(system, "test", {"alpha": float(z[6])})
+        enclosure = residual(net, bk, z.numpy(), 6, c.numpy())
+        mid, rad = np.asarray(enclosure.mid, dtype=np.float64), np.asarray(enclosure.upper() - enclosure.mid)
+        # the float residual rounds a few dozen operations on O(1) numbers: within 1e-14 of the exact value
+        assert np.all(np.abs(R - mid) <= rad + 1e-14), (scale, np.abs(R - mid).max())
+        assert scale == 0.0 or np.abs(R).max() > 1e-4  # away from the zero the comparison is not vacuous
