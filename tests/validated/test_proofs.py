@@ -196,13 +196,13 @@ def test_eigenbases_are_reused_only_for_a_shift_of_the_identity():
 def test_spectral_combinations_by_conjugate_pairs_equal_the_complex_product(n):
     """``X diag(d) R`` from real products over the conjugate eigenvector pairs of a real matrix equals the
     complex product, up to rounding; a basis without that structure takes the complex product."""
-    from neurodyn.validated.linalg import EigenBases, _Basis, approximate_inverse
+    from neurodyn.validated.linalg import Basis, EigenBases, approximate_inverse
 
     rng = np.random.default_rng(n)
     M = rng.standard_normal((n, n))
     M[0, 0] = 50.0  # a real eigenvalue far from the rest, next to the pairs
     basis, lam = EigenBases().decompose(M)
-    assert basis._pairs is not None and len(basis._pairs[0]) == int((lam.imag > 0).sum())
+    assert basis.pairs is not None and len(basis.pairs[0]) == int((lam.imag > 0).sum())
     d = rng.standard_normal(n) + 1j * rng.standard_normal(n)
     ref = (basis.X * d) @ basis.R
     re, im = basis.combine(d)
@@ -212,9 +212,9 @@ def test_spectral_combinations_by_conjugate_pairs_equal_the_complex_product(n):
     inverse = basis.combine(1 / lam, imag=False)[0]
     assert np.abs(inverse @ M - np.eye(n)).max() <= 1e-10
     X = basis.X * np.exp(1j * rng.uniform(0, 6, n))  # eigenvectors with arbitrary phases: no conjugate pairs
-    rotated = _Basis(X, approximate_inverse(X))
+    rotated = Basis(X, approximate_inverse(X))
     if np.iscomplex(lam).any():
-        assert rotated._pairs is None
+        assert rotated.pairs is None
     re, im = rotated.combine(d)
     ref = (X * d) @ rotated.R
     assert np.array_equal(re, ref.real) and np.array_equal(im, ref.imag)
@@ -223,13 +223,13 @@ def test_spectral_combinations_by_conjugate_pairs_equal_the_complex_product(n):
 @pytest.mark.parametrize("n", [1, 2, 9, 80])
 def test_spectrum_products_by_conjugate_pairs_equal_the_complex_product(n):
     """``R (J X)`` from the pairs' two real products equals the real-form product up to the order BLAS sums in."""
-    from neurodyn.validated.linalg import EigenBases, _pair_products
+    from neurodyn.validated.linalg import EigenBases, pair_products
 
     M = np.random.default_rng(n).standard_normal((n, n))
     basis, _ = EigenBases().decompose(M)
     Xr, Xi, Rr, Ri = basis.parts
     Pr, Pi = M @ Xr, M @ Xi
-    Cr, Ci, absP = _pair_products(M, basis)
+    Cr, Ci, absP = pair_products(M, basis)
     scale = (np.abs(Rr) + np.abs(Ri)) @ (np.abs(Pr) + np.abs(Pi))
     assert np.all(np.abs(Cr - (Rr @ Pr - Ri @ Pi)) <= 1e-13 * scale)
     assert np.all(np.abs(Ci - (Ri @ Pr + Rr @ Pi)) <= 1e-13 * scale)
@@ -377,7 +377,7 @@ def test_disc_components_join_exactly_the_discs_that_touch():
     """The sweep over real parts finds the same groups as comparing every pair of discs (ties, one huge disc)."""
     from scipy.sparse.csgraph import connected_components
 
-    from neurodyn.validated.linalg import _components
+    from neurodyn.validated.linalg import disc_components
 
     rng = np.random.default_rng(0)
     for t in range(200):
@@ -389,7 +389,7 @@ def test_disc_components_join_exactly_the_discs_that_touch():
             r[0] = 5.0
         touching = np.abs(c[:, None] - c[None, :]) <= (r[:, None] + r[None, :]) * (1 + 1e-12) + 1e-300
         expected = connected_components(touching, directed=False)[1]
-        got = _components(c, r)
+        got = disc_components(c, r)
         assert all(len(set(got[expected == k])) == 1 for k in set(expected))
         assert all(len(set(expected[got == k])) == 1 for k in set(got))
 

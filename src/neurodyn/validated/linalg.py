@@ -108,10 +108,10 @@ class EigenBases:
     def __init__(self):
         self._M = self._basis = self._lam = None
 
-    def __call__(self, M: np.ndarray) -> _Basis:
+    def __call__(self, M: np.ndarray) -> Basis:
         return self.decompose(M)[0]
 
-    def decompose(self, M: np.ndarray) -> tuple[_Basis, np.ndarray]:
+    def decompose(self, M: np.ndarray) -> tuple[Basis, np.ndarray]:
         """The basis for ``M`` and float approximations of ``M``'s eigenvalues, in the order of ``X``'s columns."""
         if self._M is not None and self._M.shape == M.shape:
             D = M - self._M
@@ -122,10 +122,10 @@ class EigenBases:
                 return self._basis, self._lam + float(np.mean(shift))
         try:  # numpy's LAPACK: torch 2.13's CPU eig corrupts the heap on some graded matrices (entries 1e-250..1)
             lam, X = np.linalg.eig(M)
-            basis = _Basis(X.astype(np.complex128), approximate_inverse(X.astype(np.complex128)))
+            basis = Basis(X.astype(np.complex128), approximate_inverse(X.astype(np.complex128)))
             lam = lam.astype(np.complex128)
         except np.linalg.LinAlgError:  # the QR iteration did not converge: no basis (spectra are then refused)
-            lam, basis = np.full(len(M), np.nan + 0j), _Basis(np.eye(len(M), dtype=np.complex128), None)
+            lam, basis = np.full(len(M), np.nan + 0j), Basis(np.eye(len(M), dtype=np.complex128), None)
         self._M, self._lam, self._basis = M.copy(), lam, basis
         return basis, lam
 
@@ -142,7 +142,7 @@ def real_form(C, out: np.ndarray | None = None) -> np.ndarray:
     return out
 
 
-class _Basis:
+class Basis:
     """``X``, ``R ~ X^{-1}`` (None when ``X`` is numerically singular) and, computed once, their contiguous real
     and imaginary parts and ``delta >= |I - R X|`` (max row sum of moduli, bounded through the real form)."""
 
@@ -175,7 +175,7 @@ class _Basis:
         return defect_norm_upper(real_form(self.R), Ball(real_form(self.X)), real_form=True)
 
     @functools.cached_property
-    def _pairs(self):
+    def pairs(self):
         """``(first, real, Xh, Rr, Ri, Rreal)`` when ``X``'s columns are real vectors and exactly conjugate pairs
         in adjacent columns (as LAPACK returns them for a real matrix): ``first`` the first column of each pair,
         ``real`` the real columns, ``Xh = [Re X_first, Im X_first, X_real]`` and the matching rows of ``R``;
@@ -205,10 +205,10 @@ class _Basis:
         row of ``R`` for ``conj(x)`` taken as the conjugate of ``x``'s: ``R`` is only an approximate inverse
         anyway). So each part is one real product of order ``n`` (``2 n^3`` operations) instead of the complex
         product's ``8 n^3``. Without that structure, the complex product."""
-        if self._pairs is None:
+        if self.pairs is None:
             M = (self.X * d) @ self.R
             return np.ascontiguousarray(M.real), (np.ascontiguousarray(M.imag) if imag else None)
-        first, real, Xh, Rr, Ri, Rreal = self._pairs
+        first, real, Xh, Rr, Ri, Rreal = self.pairs
         a, b, a2, b2 = d[first].real, d[first].imag, d[first + 1].real, d[first + 1].imag
 
         def right(p, q, c):  # rows multiplying Re x, Im x of each pair and the real x: (Re d + i Im d)-weighted
@@ -253,7 +253,7 @@ def _complex_product(bk, Rr, Ri, Pr, Pi):
     return bk.point(np.hstack([Rr, -Ri])) @ stacked, bk.point(np.hstack([Ri, Rr])) @ stacked
 
 
-def spectrum_enclosure(bk, J, bases: EigenBases | _Basis | None = None) -> Spectrum | None:
+def spectrum_enclosure(bk, J, bases: EigenBases | Basis | None = None) -> Spectrum | None:
     """Gershgorin discs for ``X^{-1} J' X`` over all ``J'`` in the interval matrix ``J``, with ``X`` the float
     eigenvector matrix of ``mid J`` or of a matrix that differs from it by a multiple of the identity (a
     verified diagonalisation; see :class:`EigenBases`).
@@ -265,13 +265,13 @@ def spectrum_enclosure(bk, J, bases: EigenBases | _Basis | None = None) -> Spect
     matrix). ``bases`` supplies ``X`` (and keeps it for the next call), or is the basis to use as it is (one
     computed for a nearby matrix: any ``X`` is sound).
     """
-    basis = bases if isinstance(bases, _Basis) else (bases or EigenBases())(J.mid)
+    basis = bases if isinstance(bases, Basis) else (bases or EigenBases())(J.mid)
     if basis.R is None:
         return None
     return bk.spectrum_in_basis(J, basis)
 
 
-def spectrum_by_products(bk, J, basis: _Basis) -> Spectrum | None:
+def spectrum_by_products(bk, J, basis: Basis) -> Spectrum | None:
     """:func:`spectrum_enclosure` for any backend: the interval products ``R X`` and ``R (J X)`` in full."""
     X, R = basis.X, basis.R
     Xr, Xi, Rr, Ri = X.real, X.imag, R.real, R.imag
@@ -292,10 +292,10 @@ def spectrum_by_products(bk, J, basis: _Basis) -> Spectrum | None:
     centers = Cr.mid[diag, diag] + 1j * Ci.mid[diag, diag]
     if not (np.all(np.isfinite(centers)) and np.all(np.isfinite(radii))):
         return None
-    return Spectrum(centers, radii, _components(centers, radii), delta, X, R)
+    return Spectrum(centers, radii, disc_components(centers, radii), delta, X, R)
 
 
-def spectrum_by_row_sums(J: Ball, basis: _Basis) -> Spectrum | None:
+def spectrum_by_row_sums(J: Ball, basis: Basis) -> Spectrum | None:
     """:func:`spectrum_enclosure` for float64 balls with three complex BLAS products and matrix-vector products.
 
     Gershgorin discs need only the diagonal of ``R J' X`` and its off-diagonal row sums, so the radii of the
@@ -312,12 +312,12 @@ def spectrum_by_row_sums(J: Ball, basis: _Basis) -> Spectrum | None:
     if not delta < 1:
         return None
     rho = upper(upper(gamma(n) * np.abs(J.mid) + J.rad, 2) @ basis.abs_X_rows, n + 1)  # rows of |J'X - P|
-    if basis._pairs is None:
+    if basis.pairs is None:
         Pr, Pi = J.mid @ Xr, J.mid @ Xi
         Cr, Ci = Rr @ Pr - Ri @ Pi, Ri @ Pr + Rr @ Pi
         absP = sum_upper(upper(np.abs(Pr) + np.abs(Pi), 1), axis=1)
     else:
-        Cr, Ci, absP = _pair_products(J.mid, basis)
+        Cr, Ci, absP = pair_products(J.mid, basis)
     rad_rows = upper(basis.abs_R @ upper(gamma(2 * n) * absP + rho, 2), n + 1)  # rows of |R J' X - C|
     mod = upper(np.abs(Cr) + np.abs(Ci), 1)
     diag = np.arange(n)
@@ -329,16 +329,16 @@ def spectrum_by_row_sums(J: Ball, basis: _Basis) -> Spectrum | None:
     centers = Cr[diag, diag] + 1j * Ci[diag, diag]
     if not (np.all(np.isfinite(centers)) and np.all(np.isfinite(radii))):
         return None
-    return Spectrum(centers, radii, _components(centers, radii), delta, X, R)
+    return Spectrum(centers, radii, disc_components(centers, radii), delta, X, R)
 
 
-def _pair_products(mJ: np.ndarray, basis: _Basis):
+def pair_products(mJ: np.ndarray, basis: Basis):
     """``C = fl(R fl(mJ X))`` (real and imaginary parts) and the row sums of ``|Re P| + |Im P|`` for ``P = fl(mJ X)``,
     when ``X``'s columns are conjugate pairs and real vectors: ``P``'s column for ``conj(x)`` is the conjugate of
     ``x``'s (``fl(-a) = -fl(a)``), and ``C``'s columns for a pair are sums and differences of the same two
     products, so two real products of order ``n`` replace six. Every entry is still a float evaluation of the
     real-form product's sum (inner dimension ``2n``), so its a-priori rounding bound applies."""
-    first, real, Xh = basis._pairs[:3]
+    first, real, Xh = basis.pairs[:3]
     Rr, Ri = basis.parts[2:]
     m, n = len(first), len(mJ)
     JX = mJ @ Xh  # columns: J Re x, J Im x (one per pair), J x (real x)
@@ -357,7 +357,7 @@ def _diagonal_radius(Cr, Ci, diag) -> np.ndarray:
     return (Cr[diag, diag] - Cr.mid[diag, diag]).abs_upper() + (Ci[diag, diag] - Ci.mid[diag, diag]).abs_upper()
 
 
-def _components(centers: np.ndarray, radii: np.ndarray) -> np.ndarray:
+def disc_components(centers: np.ndarray, radii: np.ndarray) -> np.ndarray:
     """Connected components of the union of discs (touching or nearly touching discs are joined: merging more
     only weakens what is claimed). Only pairs whose real parts are within reach are compared: discs sorted by
     real part, each against the following ones up to its radius plus the largest radius away."""
