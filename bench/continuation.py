@@ -1,6 +1,6 @@
 """Benchmark: all Hopf points of dx/dt = tanh((A + alpha I) x) in an alpha-interval, in dimension 100 and 400.
 
-Ours: ``find_hopf_points(flow, param="alpha", at=mid, interval=...)`` — Newton on the extended Hopf system
+Ours: ``find_hopf_points(flow, param="alpha", start=mid, interval=...)`` — Newton on the extended Hopf system
 seeded from every complex eigenpair at the interval's midpoint — and ``continue_equilibria`` along the x = 0
 branch over the interval. Reference (the approach of classic continuation tools): a fixed-step scan in alpha
 of the Hopf test function psi(alpha) = prod Re(mu_k) over the complex pairs of the Jacobian (its sign
@@ -70,7 +70,7 @@ def main() -> None:
         ev = torch.linalg.eigvals(A)
         truth = sorted(-float(e.real) for e in ev if e.imag > 1e-10 and lo <= -float(e.real) <= hi)
         t0 = time.perf_counter()
-        ours = nd.find_hopf_points(flow, param="alpha", at=0.5 * (lo + hi), interval=(lo, hi))
+        ours = nd.find_hopf_points(flow, param="alpha", start=0.5 * (lo + hi), interval=(lo, hi))
         t_ours = time.perf_counter() - t0
         t0 = time.perf_counter()
         branch = nd.continue_equilibria(flow.with_params(alpha=lo), param="alpha", start=lo, stop=hi)

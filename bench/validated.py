@@ -5,7 +5,7 @@ the float Newton solve that finds the point (numpy: LAPACK solve per step from x
 ``prove_equilibrium`` on the fast backend (existence and uniqueness in a ball), and the Arb backend's time
 where it is affordable. Hopf points of F(x) = -x + tanh((W + alpha I) x): ``find_hopf_points`` (the float
 Hopf solve: Newton on the extended system from every eigenpair; its time per point found) against
-``prove_hopf`` per point (given the list, so one eigen-decomposition serves its points). Finally every Hopf point
+``prove_hopf_points`` (one eigen-decomposition serves the points of the list). Finally every Hopf point
 of dx/dt = tanh((A + alpha I) x), n = 400 (about 200 of them) proven, with the total time. Same run, float64,
 medians of repeats (three for the Hopf timings).
 
@@ -92,13 +92,13 @@ def hopf(sizes, per_size: int, arb_up_to: int):
         # its points are timed as medians of three runs each (this machine's timings drift by 20-30%)
         width = 0.004
         while True:
-            points = nd.find_hopf_points(system, param="alpha", at=1.0, interval=(1.0 - width, 1.0 + width))
+            points = nd.find_hopf_points(system, param="alpha", start=1.0, interval=(1.0 - width, 1.0 + width))
             if len(points) >= per_size:
                 break
             width *= 2
         t_float, points = median_time(lambda w=width, s=system: nd.find_hopf_points(
-            s, param="alpha", at=1.0, interval=(1.0 - w, 1.0 + w)), 3)
-        t_proof, proofs = median_time(lambda s=system, p=points: nd.prove_hopf(s, p), 3)  # a fresh eigenbasis each
+            s, param="alpha", start=1.0, interval=(1.0 - w, 1.0 + w)), 3)
+        t_proof, proofs = median_time(lambda s=system, p=points: nd.prove_hopf_points(s, p), 3)  # fresh eigenbasis
         t_float, t_proof = t_float / max(len(points), 1), t_proof / max(len(points), 1)
         arb = ""
         if n <= arb_up_to:
@@ -115,12 +115,12 @@ def all_hopf(n: int, limit: int | None):
     A = torch.randn(n, n, generator=torch.Generator().manual_seed(0), dtype=F64) / math.sqrt(n)
     system = nd.tanh_family(A)
     t0 = time.perf_counter()
-    points = nd.find_hopf_points(system, param="alpha", at=0.0)
+    points = nd.find_hopf_points(system, param="alpha", start=0.0)
     t_find = time.perf_counter() - t0
     if limit is not None:
         points = points[:limit]
     t0 = time.perf_counter()
-    proofs = nd.prove_hopf(system, points)
+    proofs = nd.prove_hopf_points(system, points)
     t_prove = time.perf_counter() - t0
     pairs = int((np.linalg.eigvals(A.numpy()).imag > 0).sum())
     proved = sum(p.proved for p in proofs)

@@ -8,6 +8,7 @@ from neurodyn.continuation import (
     BifurcationCurve,
     Branch,
     HopfPoint,
+    HopfPoints,
     OrbitBranch,
     PeriodicOrbit,
     continue_equilibria,
@@ -55,7 +56,7 @@ from neurodyn.systems import (
     tanh_family,
     tanh_field,
 )
-from neurodyn.validated import Proof, prove_equilibrium, prove_hopf, prove_stability
+from neurodyn.validated import Proof, Proofs, prove_equilibrium, prove_hopf, prove_hopf_points, prove_stability
 
 __version__ = "0.1.0"
 
@@ -69,6 +70,7 @@ __all__ = [
     "FTLEField",
     "FixedPoints",
     "HopfPoint",
+    "HopfPoints",
     "Flow",
     "InvalidInputError",
     "LyapunovSpectrum",
@@ -81,6 +83,7 @@ __all__ = [
     "OrbitBranch",
     "PeriodicOrbit",
     "Proof",
+    "Proofs",
     "Status",
     "UnsafeFileError",
     "UnsupportedModelError",
@@ -103,6 +106,7 @@ __all__ = [
     "periodic_orbit",
     "prove_equilibrium",
     "prove_hopf",
+    "prove_hopf_points",
     "prove_stability",
     "training",
     "random_tanh_rnn",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
 
@@ -95,6 +96,22 @@ class Result:
         """Write :meth:`to_dict` as JSON to ``path``, whole or not at all; an existing file is replaced only
         with ``overwrite=True`` (otherwise :class:`~neurodyn.errors.OutputExistsError`)."""
         return atomic_write(path, json.dumps(self.to_dict(), indent=2), overwrite=overwrite)
+
+
+class ResultSequence(Sequence):
+    """Mixin for results that are collections (e.g. ``HopfPoints``, ``Proofs``): ``len``, iteration and indexing
+    over the tuple field named by the class attribute ``items`` (a slice gives a tuple)."""
+
+    items: str = "items"
+
+    def __len__(self) -> int:
+        return len(getattr(self, self.items))
+
+    def __getitem__(self, index):
+        return getattr(self, self.items)[index]
+
+    def __iter__(self):
+        return iter(getattr(self, self.items))
 
 
 def finish(result, *, strict: bool, what: str):

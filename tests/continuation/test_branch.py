@@ -80,3 +80,21 @@ def test_bad_input():
         continue_equilibria(flow, param="alpha", start=0.0, stop=0.0)
     with pytest.raises(InvalidInputError, match="no parameter"):
         continue_equilibria(flow, param="beta", start=0.0, stop=1.0)
+
+
+def test_settings_object_and_shorthands_agree_and_a_failed_branch_raises_under_strict():
+    flow = nd.Flow(lambda t, x, p: p["alpha"] - x**2, 1, params={"alpha": 1.0})
+    settings = nd.continuation.ContinuationSettings(step=0.05, min_step=1e-7, max_step=0.1, max_points=400, tol=1e-11,
+                                                    maxiter=10)
+    a = continue_equilibria(flow, param="alpha", start=1.0, stop=-1.0, x0=[1.0], settings=settings)
+    b = continue_equilibria(flow, param="alpha", start=1.0, stop=-1.0, x0=[1.0], step=0.05, max_step=0.1,
+                            max_points=400, tol=1e-11, maxiter=10)
+    assert torch.equal(a.values, b.values) and a.settings == b.settings and a.settings["max_step"] == 0.1
+    with pytest.raises(InvalidInputError, match="unexpected keyword"):
+        continue_equilibria(flow, param="alpha", start=1.0, stop=-1.0, x0=[1.0], stepsize=0.1)
+    # one Newton iteration per correction cannot converge from a step of 0.5: the step halves below min_step
+    failed = continue_equilibria(flow, param="alpha", start=1.0, stop=-1.0, x0=[1.0], step=0.5, min_step=0.2,
+                                 maxiter=1, strict=False)
+    assert failed.status == "step too small" and not failed.status.ok and len(failed.values) == 1
+    with pytest.raises(nd.ConvergenceError, match="step too small"):
+        continue_equilibria(flow, param="alpha", start=1.0, stop=-1.0, x0=[1.0], step=0.5, min_step=0.2, maxiter=1)

@@ -29,7 +29,7 @@ def test_hopf_curve_of_a_tanh_network_is_alpha_plus_re_lambda_of_a_plus_beta_b()
     eye = torch.eye(n, dtype=F64)
     flow = nd.Flow(lambda t, x, p: torch.tanh(x @ (A + p["alpha"] * eye + p["beta"] * B).T), n,
                    params={"alpha": 0.0, "beta": 0.0})
-    h = find_hopf_points(flow, param="alpha", at=0.0)[0]
+    h = find_hopf_points(flow, param="alpha", start=0.0)[0]
     curve = continue_hopf_curve(flow, h, params=("alpha", "beta"), stop=0.5)
     assert curve.kind == "hopf" and curve.status == "reached stop" and len(curve.values) >= 8
     assert float(curve.norms.max()) < 1e-12
@@ -70,7 +70,7 @@ def test_bautin_point_where_l1_changes_sign():
         return x @ (p["alpha"] * torch.eye(2, dtype=F64) + omega * ROT).T + p["beta"] * r2 * x - r2 * r2 * x
 
     flow = nd.Flow(field, 2, params={"alpha": -0.2, "beta": 1.0})
-    (h,) = find_hopf_points(flow, param="alpha", at=-0.2)
+    (h,) = find_hopf_points(flow, param="alpha", start=-0.2)
     curve = continue_hopf_curve(flow, h, params=("alpha", "beta"), stop=-1.0)
     assert curve.status == "reached stop" and float(curve.values[:, 0].abs().max()) < 1e-12
     torch.testing.assert_close(curve.omega, torch.full_like(curve.omega, omega), rtol=1e-12, atol=0)
@@ -87,7 +87,7 @@ def test_hopf_curve_ends_at_the_bogdanov_takens_point_and_the_fold_curve_passes_
         return torch.stack([x[..., 1], p["b1"] + p["b2"] * x[..., 0] + x[..., 0] ** 2 - x[..., 0] * x[..., 1]], -1)
 
     flow = nd.Flow(field, 2, params={"b1": 0.1, "b2": -1.0})
-    (h,) = find_hopf_points(flow, param="b1", at=0.1, x0=[0.1127, 0.0])
+    (h,) = find_hopf_points(flow, param="b1", start=0.1, x0=[0.1127, 0.0])
     hc = continue_hopf_curve(flow, h, params=("b1", "b2"), stop=1.0)
     assert hc.status == "Bogdanov-Takens point" and float(hc.values[:, 0].abs().max()) < 1e-12
     torch.testing.assert_close(hc.omega**2, -hc.values[:, 1], rtol=0, atol=1e-10)
@@ -139,7 +139,7 @@ def test_bad_input():
         continue_fold_curve(flow, "fold", params=("a", "b"), stop=0.0)
     ring = nd.Flow(lambda t, x, p: x @ (p["a"] * torch.eye(2, dtype=F64) + p["b"] * ROT).T
                    - (x * x).sum(-1, keepdim=True) * x, 2, params={"a": -0.1, "b": 1.0})
-    (h,) = find_hopf_points(ring, param="a", at=-0.1)
+    (h,) = find_hopf_points(ring, param="a", start=-0.1)
     with pytest.raises(InvalidInputError, match="found in 'a', not in 'b'"):
         continue_hopf_curve(ring, h, params=("b", "a"), stop=0.5)
     with pytest.raises(InvalidInputError, match="not a Hopf point of"):

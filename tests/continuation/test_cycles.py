@@ -39,7 +39,7 @@ def bautin(omega):
 @pytest.mark.parametrize("omega", [1.0, 2.0])
 def test_supercritical_branch_follows_the_amplitude_and_period_laws(omega):
     flow = leaky(omega)
-    (h,) = find_hopf_points(flow, param="alpha", at=-0.1)
+    (h,) = find_hopf_points(flow, param="alpha", start=-0.1)
     ob = continue_periodic_orbits(flow, h, stop=0.05, step=0.02)
     assert ob.status == "reached stop" and len(ob.values) >= 6 and bool((ob.values.diff() > 0).all())
     a, r, T = ob.values, ob.amplitudes, ob.periods
@@ -80,8 +80,8 @@ def test_subcritical_branch_continues_below_the_hopf_point_with_unstable_cycles(
         return x @ (p["alpha"] * torch.eye(2, dtype=F64) + omega * ROT).T + r2 * x
 
     flow = nd.Flow(field, 2, params={"alpha": -0.2})
-    (h,) = find_hopf_points(flow, param="alpha", at=-0.2)
-    ob = continue_periodic_orbits(flow, h, stop=-0.3, step=0.05, steps=500)
+    (h,) = find_hopf_points(flow, param="alpha", start=-0.2)
+    ob = continue_periodic_orbits(flow, h, stop=-0.3, step=0.05, steps_per_period=500)
     a, T = ob.values, ob.periods
     assert ob.status == "reached stop" and bool((a < 0).all()) and bool((~ob.stable).all())
     # RK4 with 500 steps per period: (T/500)^4 ~ 5e-9 relative errors of the discrete orbit
@@ -94,9 +94,9 @@ def test_subcritical_branch_continues_below_the_hopf_point_with_unstable_cycles(
 def test_fold_of_cycles_is_located_exactly_and_stability_changes_there():
     omega, beta = 1.5, 1.0
     flow = bautin(omega)
-    (h,) = find_hopf_points(flow, param="alpha", at=-0.2)
+    (h,) = find_hopf_points(flow, param="alpha", start=-0.2)
     assert h.kind == "subcritical"
-    ob = continue_periodic_orbits(flow, h, stop=-0.5, step=0.05, steps=500)
+    ob = continue_periodic_orbits(flow, h, stop=-0.5, step=0.05, steps_per_period=500)
     (fold,) = ob.special
     # located where the tangent's parameter component vanishes, to RK4's (T/500)^4 ~ 5e-9
     assert fold.kind == "fold" and fold.value == pytest.approx(-beta**2 / 4, abs=1e-8)
@@ -127,8 +127,8 @@ def test_neimark_sacker_point_at_its_exact_parameter_value():
                           w @ ((a - c) * torch.eye(2, dtype=F64) + nu * ROT).T], -1)
 
     flow = nd.Flow(field, 4, params={"alpha": -0.05})
-    h = next(h for h in find_hopf_points(flow, param="alpha", at=-0.05) if abs(h.omega - 1) < 1e-9)
-    ob = continue_periodic_orbits(flow, h, stop=0.15, step=0.1, steps=400)
+    h = next(h for h in find_hopf_points(flow, param="alpha", start=-0.05) if abs(h.omega - 1) < 1e-9)
+    ob = continue_periodic_orbits(flow, h, stop=0.15, step=0.1, steps_per_period=400)
     (ns,) = ob.special
     # located where the pair's modulus is 1; T/400 RK4 steps: relative errors ~ (2 pi / 400)^4 ~ 6e-8
     assert ns.kind == "neimark-sacker" and ns.value == pytest.approx(c, abs=1e-7)
@@ -143,7 +143,7 @@ def test_neimark_sacker_point_at_its_exact_parameter_value():
 def test_bad_input():
     omega = 1.0
     flow = leaky(omega)
-    (h,) = find_hopf_points(flow, param="alpha", at=-0.1)
+    (h,) = find_hopf_points(flow, param="alpha", start=-0.1)
     with pytest.raises(InvalidInputError, match="found in the parameter 'alpha', not 'beta'"):
         continue_periodic_orbits(flow, h, param="beta", stop=0.1)
     with pytest.raises(InvalidInputError, match="exist for alpha > "):

@@ -21,7 +21,7 @@ def test_leaky_tanh_rotation_hopf_at_zero_with_closed_form_l1(omega):
     def field(t, x, p):
         return -x + torch.tanh(x @ ((1 + p["alpha"]) * torch.eye(2, dtype=F64) + omega * ROT).T)
 
-    (h,) = find_hopf_points(nd.Flow(field, 2, params={"alpha": 0.4}), param="alpha", at=0.4)
+    (h,) = find_hopf_points(nd.Flow(field, 2, params={"alpha": 0.4}), param="alpha", start=0.4)
     assert h.value == pytest.approx(0.0, abs=1e-12) and h.omega == pytest.approx(omega, rel=1e-12)
     assert h.l1 == pytest.approx(-(1 + omega**2) / (2 * omega), rel=1e-10) and h.kind == "supercritical"
     assert h.crossing == pytest.approx(1.0, rel=1e-10)
@@ -40,7 +40,7 @@ def normal_form(omega):
 def test_subcritical_normal_form_and_invariance_under_a_quadratic_change_of_coordinates():
     omega = 1.5
     f = normal_form(omega)
-    (h,) = find_hopf_points(nd.Flow(f, 2, params={"alpha": -0.2}), param="alpha", at=-0.2)
+    (h,) = find_hopf_points(nd.Flow(f, 2, params={"alpha": -0.2}), param="alpha", start=-0.2)
     assert h.l1 == pytest.approx(2 / omega, rel=1e-10) and h.kind == "subcritical"
 
     # y with x = y + Q(y): y' = (I + DQ(y))^{-1} f(y + Q(y)) has quadratic terms but the same linear part,
@@ -53,7 +53,7 @@ def test_subcritical_normal_form_and_invariance_under_a_quadratic_change_of_coor
         DQ = torch.func.jacfwd(Q)(y)
         return torch.linalg.solve(torch.eye(2, dtype=F64) + DQ, f(t, y + Q(y), p))
 
-    (hq,) = find_hopf_points(nd.Flow(g, 2, params={"alpha": -0.2}), param="alpha", at=-0.2)
+    (hq,) = find_hopf_points(nd.Flow(g, 2, params={"alpha": -0.2}), param="alpha", start=-0.2)
     assert hq.value == pytest.approx(0.0, abs=1e-12)
     assert hq.l1 == pytest.approx(2 / omega, rel=1e-8)
 
@@ -65,7 +65,7 @@ def test_all_hopf_points_of_a_random_tanh_network_are_found():
     A = torch.randn(n, n, generator=torch.Generator().manual_seed(1), dtype=F64) / math.sqrt(n)
     flow = nd.Flow(lambda t, x, p: torch.tanh(x @ (A + p["alpha"] * torch.eye(n, dtype=F64)).T), n,
                    params={"alpha": 0.0})
-    found = find_hopf_points(flow, param="alpha", at=0.0)
+    found = find_hopf_points(flow, param="alpha", start=0.0)
     ev = torch.linalg.eigvals(A)
     exact = sorted(-float(e.real) for e in ev if e.imag > 1e-8)
     assert len(found) == len(exact) == 27
@@ -84,7 +84,7 @@ def test_all_hopf_points_of_a_random_tanh_network_are_found():
         p = p / torch.vdot(p, q).conj()
         closed = h.omega**2 * float(torch.vdot(p, q * q * q.conj()).imag)
         assert h.l1 == pytest.approx(closed, rel=1e-8)
-    inside = find_hopf_points(flow, param="alpha", at=0.0, interval=(0.0, 0.5))
+    inside = find_hopf_points(flow, param="alpha", start=0.0, interval=(0.0, 0.5))
     assert [h.value for h in inside] == [h.value for h in found if 0 <= h.value <= 0.5]
 
 
@@ -98,17 +98,37 @@ def test_hopf_point_at_a_moving_nonzero_equilibrium():
         c = torch.stack([1 + p["alpha"], 2 - p["alpha"]])
         return f(t, x - c, p)
 
-    (h,) = find_hopf_points(nd.Flow(field, 2, params={"alpha": 0.3}), param="alpha", at=0.3, x0=[1.3, 1.7])
+    (h,) = find_hopf_points(nd.Flow(field, 2, params={"alpha": 0.3}), param="alpha", start=0.3, x0=[1.3, 1.7])
     assert h.value == pytest.approx(0.0, abs=1e-12)
     torch.testing.assert_close(h.x, torch.tensor([1.0, 2.0], dtype=F64), rtol=0, atol=1e-12)
     assert h.l1 == pytest.approx(2 / omega, rel=1e-10) and h.crossing == pytest.approx(1.0, rel=1e-10)
-    with pytest.raises(InvalidInputError, match="no equilibrium|singular"):
+    with pytest.raises(nd.ConvergenceError, match="no equilibrium|singular"):
         find_hopf_points(nd.Flow(lambda t, x, p: x * x + 1 + p["alpha"] ** 2, 1, params={"alpha": 0.0}),
-                         param="alpha", at=0.0)
+                         param="alpha", start=0.0)
 
 
 def test_bad_input():
     with pytest.raises(InvalidInputError, match="no parameter 'beta'"):
-        find_hopf_points(nd.Flow(normal_form(1.0), 2, params={"alpha": 0.0}), param="beta", at=0.0)
+        find_hopf_points(nd.Flow(normal_form(1.0), 2, params={"alpha": 0.0}), param="beta", start=0.0)
     with pytest.raises(InvalidInputError, match="needs a Flow"):
-        find_hopf_points(nd.henon(), param="a", at=1.4)
+        find_hopf_points(nd.henon(), param="a", start=1.4)
+
+
+def test_hopf_points_are_a_sequence_result_with_status_json_and_plots(tmp_path):
+    import json
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    omega = 2.0
+    flow = nd.Flow(lambda t, x, p: -x + torch.tanh(x @ ((1 + p["alpha"]) * torch.eye(2, dtype=F64) + omega * ROT).T),
+                   2, params={"alpha": -0.5})
+    found = find_hopf_points(flow, param="alpha", start=-0.5)
+    assert isinstance(found, nd.HopfPoints) and found.status == "ok" and len(found) == 1
+    (h,) = found
+    assert found[0] is h and list(found) == [h] and found[:1] == (h,)
+    saved = json.loads(found.save_json(tmp_path / "hopf.json").read_text())
+    assert saved["type"] == "HopfPoints" and saved["points"][0]["omega"] == pytest.approx(omega, rel=1e-12)
+    assert found.plot().get_xlabel() == "alpha" and h.plot().get_xlabel() == "Re q"
+    none = find_hopf_points(flow, param="alpha", start=-0.5, interval=(1.0, 2.0))  # the pair crosses at 0
+    assert none.status == "none found" and none.status.ok and len(none) == 0 and not none

@@ -46,13 +46,20 @@ def exact_defect(A: np.ndarray, member):
                    for i in range(n))
 
 
-thetas = st.sampled_from([-1.0, -0.5, 0.0, 0.37, 1.0])
+thetas = st.integers(0, 2**32 - 1)  # a seed for independent positions per entry (see vertex)
+VALUES, WEIGHTS = np.array([-1.0, 1.0, -0.5, 0.37, 0.0]), np.array([0.35, 0.35, 0.1, 0.1, 0.1])
+
+
+def vertex(shape, seed: int, k: int = 0) -> np.ndarray:
+    """Independent ``theta`` per entry for :func:`sample`, mostly ``+-1`` (mixed-sign vertices of the box, where
+    products of radii are extreme and one shared ``theta`` would never go), from ``seed`` and a stream ``k``."""
+    return np.random.default_rng([seed, k]).choice(VALUES, size=shape, p=WEIGHTS)
 
 
 @settings(max_examples=400, deadline=None)
 @given(balls((5,)), balls((5,)), thetas)
 def test_sums_differences_and_products_contain_the_exact_values(x, y, th):
-    sx, sy = sample(x, np.full(5, th)), sample(y, np.full(5, -th))
+    sx, sy = sample(x, vertex(5, th, 0)), sample(y, vertex(5, th, 1))
     with ctx.workprec(PREC):
         assert contains(x + y, sx + sy) and contains(x - y, sx - sy) and contains(x * y, sx * sy)
         assert contains(2.5 * x - 0.1, 2.5 * sx - arb(0.1))  # float operands are exact points
@@ -61,7 +68,7 @@ def test_sums_differences_and_products_contain_the_exact_values(x, y, th):
 @settings(max_examples=200, deadline=None)
 @given(balls((4, 6)), balls((6, 3)), thetas)
 def test_matrix_products_contain_the_exact_product(A, B, th):
-    sA, sB = sample(A, np.full(A.shape, th)), sample(B, np.full(B.shape, th * 0.5))
+    sA, sB = sample(A, vertex(A.shape, th, 0)), sample(B, vertex(B.shape, th, 1))
     with ctx.workprec(PREC):
         exact = np.array((arb_mat(sA.tolist()) * arb_mat(sB.tolist())).tolist(), dtype=object)
         exact_point = np.array((arb_mat(A.mid.tolist()) * arb_mat(sB.tolist())).tolist(), dtype=object)
@@ -87,7 +94,7 @@ def test_affine_product_in_row_bands_is_the_whole_matrix_result():
     M, x, b = gen.standard_normal((300, 600)), gen.standard_normal(600), gen.standard_normal(300)
     M[7] *= 1e12  # rows of very different scales, summed on their own grids
     banded = fast_balls.affine_parts(M, x, b)
-    whole = fast_balls._affine_band(M, x, b)
+    whole = fast_balls.affine_band(M, x, b)
     assert all(np.array_equal(u, v) for u, v in zip(banded, whole, strict=True))
     with ctx.workprec(PREC):
         exact = [sum((arb(M[i, j]) * arb(x[j]) for j in range(600)), arb(b[i])) for i in (0, 7, 150, 299)]
@@ -102,7 +109,7 @@ wide = st.one_of(radius, st.floats(0.0, 1e3))
 @given(arrays(np.float64, 6, elements=st.floats(-30, 30)), arrays(np.float64, 6, elements=wide), thetas)
 def test_tanh_and_its_derivatives_contain_the_exact_values(m, r, th):
     y = Ball(m, r)
-    sy = sample(y, np.full(6, th))
+    sy = sample(y, vertex(6, th, 0))
     with ctx.workprec(PREC):
         t = np.frompyfunc(lambda v: v.tanh(), 1, 1)(sy)
         exact = [t, 1 - t * t, -2 * t * (1 - t * t), -2 * (1 - t * t) * (1 - 3 * t * t)]
@@ -125,6 +132,23 @@ def test_verified_solve_contains_the_exact_solution(M, b):
     with ctx.workprec(PREC):
         exact = np.array(arb_mat(M.tolist()).solve(arb_mat([[v] for v in b])).tolist(), dtype=object)[:, 0]
     assert x is not None and contains(x, exact) and float(x.rad.max()) < 1e-9
+
+
+@settings(max_examples=40, deadline=None)
+@given(arrays(np.float64, (5, 5), elements=st.floats(-0.5, 0.5)), arrays(np.float64, (5, 5), elements=radius),
+       thetas)
+def test_gershgorin_discs_of_a_well_conditioned_matrix_hold_every_member_s_eigenvalues(E, r, th):
+    # diagonal 0, 4, ..., 16 plus |E| <= 0.5: row sums keep the eigenvalues apart (a well-conditioned eigenbasis),
+    # so the enclosure must not be refused and every exact eigenvalue of a member lies in a disc
+    M = np.diag(4.0 * np.arange(5)) + E
+    spectrum = spectrum_enclosure(FastBackend(), Ball(M, r))
+    assert spectrum is not None
+    member = sample(Ball(M, r), vertex((5, 5), th))
+    with ctx.workprec(PREC // 8):
+        eigs = acb_mat(arb_mat(member.tolist())).eig()  # rigorous balls (isolated: the discs are apart)
+        for lam in eigs:
+            dist = [abs(lam - acb(c.real, c.imag)) for c in spectrum.centers]
+            assert any(bool(d <= arb(rad)) for d, rad in zip(dist, spectrum.radii, strict=True))
 
 
 @settings(max_examples=40, deadline=None)
@@ -162,7 +186,7 @@ def test_spectrum_of_a_graded_matrix_is_enclosed_without_crashing():
 def test_defect_norm_bounds_the_exact_defect_of_every_member(M, r, th):
     A = np.linalg.inv(M + 6 * np.eye(5))  # an approximate inverse, as the proofs use it
     bound = defect_norm_upper(A, Ball(M + 6 * np.eye(5), r))
-    member = sample(Ball(M + 6 * np.eye(5), r), np.full((5, 5), th))
+    member = sample(Ball(M + 6 * np.eye(5), r), vertex((5, 5), th))
     with ctx.workprec(PREC):
         assert bool(exact_defect(A, member) <= arb(bound))
     # and it is tight: the a-priori rounding terms (~k u |A| |M| ~ 1e-13 here) plus the radius through |A|
@@ -189,7 +213,7 @@ def test_block_products_keep_the_bound_of_the_plain_product(M, d, r, th):
         tol = (np.abs(A) @ np.abs(M)) * (6 * 2.0**-53 / (1 - 6 * 2.0**-53)) + 2.0**-1020
         assert all(bool(abs(exact[i, j] - arb(P[i, j])) <= arb(tol[i, j])) for i in range(6) for j in range(6))
     bound = defect_norm_upper(A, Ball(M, r), (cut, cut))
-    member = sample(Ball(M, r), np.full((6, 6), th))
+    member = sample(Ball(M, r), vertex((6, 6), th))
     with ctx.workprec(PREC):
         assert bool(exact_defect(A, member) <= arb(bound))
     # zero column blocks of A (the extended Hopf inverse has one in the rows of its lower bands) are skipped: the
@@ -215,7 +239,7 @@ def test_defect_norms_of_real_forms_from_half_the_rows_hold_for_every_member(par
     full = defect_norm_upper(A, Ball(M, R))
     # the same bound, from the top rows only, up to the rounding of the bottom rows' product (~gamma_6 |A| |M|)
     assert abs(half - full) <= 1e-6 * full + 1e-13
-    member = sample(Ball(M, R), np.full((6, 6), th))
+    member = sample(Ball(M, R), vertex((6, 6), th, 1))
     with ctx.workprec(PREC):
         assert bool(exact_defect(A, member) <= arb(half))
     # |A g| for a ball vector g from the top half of |A|
@@ -224,7 +248,7 @@ def test_defect_norms_of_real_forms_from_half_the_rows_hold_for_every_member(par
     g = Ball(parts[2][0].repeat(2), r[0].repeat(2))
     bound = DefectBound(A, Ball(M, R), real_form=True)
     assert bound.A is not bound.A_full  # the half-row path
-    y, point = bound.image_norm_upper(g), sample(g, np.full(6, th))
+    y, point = bound.image_norm_upper(g), sample(g, vertex(6, th, 0))
     with ctx.workprec(PREC):
         assert bool(max(abs(sum(arb(A[i, k]) * point[k] for k in range(6))) for i in range(6)) <= arb(y))
     # the same matrix kept as a grid of blocks [[P, -Q], [Q, P]]: the same bound
@@ -251,7 +275,7 @@ def test_a_defect_bound_formed_once_holds_for_balls_around_other_midpoints(M, sh
     bound = DefectBound(A, Ball(mid0))
     other = Ball(mid0 + 1e-6 * shift, r)  # e.g. an enclosure over a smaller ball with a slightly moved midpoint
     z = bound(other)
-    member = sample(other, np.full((5, 5), th))
+    member = sample(other, vertex((5, 5), th, 1))
     with ctx.workprec(PREC):
         assert bool(exact_defect(A, member) <= arb(z))
     # recentring costs only the moved midpoint through |A|
@@ -259,7 +283,7 @@ def test_a_defect_bound_formed_once_holds_for_balls_around_other_midpoints(M, sh
     # and |A g| for a ball vector g (the residual bound Y) from the same |A|
     g = Ball(shift[0], r[0])
     y = bound.image_norm_upper(g)
-    point = sample(g, np.full(5, th))
+    point = sample(g, vertex(5, th, 0))
     with ctx.workprec(PREC):
         assert bool(max(abs(sum(arb(A[i, k]) * point[k] for k in range(5))) for i in range(5)) <= arb(y))
     assert y <= 1.01 * norm_inf_upper(A @ g) + 1e-300
@@ -284,7 +308,7 @@ def test_defect_bounds_of_block_matrices_hold_for_every_member(M, shift, r, th):
     bound = DefectBound(A, M0)
     other = grid(M + 6 * np.eye(6) + 1e-6 * shift, r, True)
     z = bound(other)
-    member = sample(other.ball(), np.full((6, 6), th))
+    member = sample(other.ball(), vertex((6, 6), th))
     with ctx.workprec(PREC):
         assert bool(exact_defect(A, member) <= arb(z))
     assert abs(bound(M0) - defect_norm_upper(A, M0.ball())) <= 1e-12  # same bound as the assembled matrix
@@ -294,7 +318,7 @@ def test_defect_bounds_of_block_matrices_hold_for_every_member(M, shift, r, th):
 @given(balls((4, 4)), balls(()), thetas)
 def test_diagonal_shifts_and_scaled_identities_contain_the_exact_matrices(M, a, th):
     fast = FastBackend()
-    sM, sa = sample(M, np.full((4, 4), th)), sample(a, np.array(th))
+    sM, sa = sample(M, vertex((4, 4), th)), sample(a, vertex((), th, 1))
     with ctx.workprec(PREC):
         shifted = np.array([[sM[i, j] + (sa if i == j else 0) for j in range(4)] for i in range(4)], dtype=object)
         scaled = np.array([[sa if i == j else arb(0) for j in range(4)] for i in range(4)], dtype=object)
@@ -344,7 +368,7 @@ def test_defect_bounds_formed_in_bands_of_rows_are_the_same_bounds(parts, r, g, 
         assert abs(z - ref[1]) <= 1e-9 * ref[1] + 1e-13
         assert np.allclose(y, ref[2], rtol=1e-12, atol=1e-300) and abs(y0 - ref[3]) <= 1e-12 * ref[3] + 1e-300
         assert y.shape == (2,) and abs(y0 - y[0]) <= 1e-12 * y[0] + 1e-300
-        member, point = sample(Ball(M, R), np.full((6, 6), th)), sample(G, np.full((6, 2), th))
+        member, point = sample(Ball(M, R), vertex((6, 6), th)), sample(G, vertex((6, 2), th, 1))
         with ctx.workprec(PREC):
             assert bool(exact_defect(A, member) <= arb(z))
             for c in range(2):
@@ -378,9 +402,10 @@ def test_spectral_solves_contain_every_solution_of_the_shifted_systems(seed, s, 
         assert np.min(np.abs(spectrum.centers - s) - np.sqrt(2) * (spectrum.radii + s_rad)) <= 1e-12
         return
     y_re, y_im = out
-    Jm, br, bi = sample(J, np.full((n, n), th)), sample(b_re, np.full((n, 2), -th)), sample(b_im, np.full((n, 2), th))
+    Jm, br, bi = sample(J, vertex((n, n), th)), sample(b_re, vertex((n, 2), th, 1)), sample(b_im, vertex((n, 2), th, 2))
     with ctx.workprec(PREC // 8):
-        shift = acb(s.real, s.imag) + acb(th * s_rad, (1 - abs(th)) * s_rad)  # |Re| + |Im| of the change: s_rad
+        t = float(vertex((), th, 3))
+        shift = acb(s.real, s.imag) + acb(t * s_rad, (1 - abs(t)) * s_rad)  # |Re| + |Im| of the change: s_rad
         M = acb_mat([[acb(Jm[i, j]) - (shift if i == j else 0) for j in range(n)] for i in range(n)])
         for col in range(2):
             y = M.solve(acb_mat([[acb(br[i, col], bi[i, col])] for i in range(n)]))
@@ -399,7 +424,7 @@ def test_shifted_matrices_and_products_with_points_contain_the_exact_values(M, a
 
     c = Ball(c.mid) if exact_c else c
     W = ShiftedMatrix(Ball(M), a)
-    sa, sv, sc = sample(a, np.array(th)), sample(v, np.full(4, -th)), sample(c, np.full((4, 1), th))
+    sa, sv, sc = sample(a, vertex((), th, 1)), sample(v, vertex(4, th, 0)), sample(c, vertex((4, 1), th, 2))
     with ctx.workprec(PREC):
         member = np.array([[arb(M[i, j]) + (sa if i == j else 0) for j in range(4)] for i in range(4)], dtype=object)
         assert contains(W @ v, member @ sv)

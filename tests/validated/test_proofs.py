@@ -2,15 +2,16 @@
 precision and closed forms), the two backends agree, and what is false or degenerate is not claimed."""
 
 import json
+import math
 
 import numpy as np
 import pytest
 import torch
-from flint import acb_mat, arb, arb_mat, ctx
+from flint import acb, acb_mat, arb, arb_mat, ctx
 
 import neurodyn as nd
 from neurodyn import InvalidInputError
-from neurodyn.validated import prove_equilibrium, prove_hopf, prove_stability
+from neurodyn.validated import prove_equilibrium, prove_hopf, prove_hopf_points, prove_stability
 
 F64 = torch.float64
 ROT = torch.tensor([[0.0, -1.0], [1.0, 0.0]], dtype=F64)
@@ -25,8 +26,8 @@ def random_network(n, gain, seed, bias=0.3):
 def arb_zero(system, x0, prec=512, steps=8):
     """The equilibrium of -x + tanh(W x + b) by Newton in Arb at ``prec`` bits from ``x0`` (midpoints only, then
     a final Arb evaluation of the residual to show it converged)."""
-    W = system._tanh_form.W.numpy()
-    b = system._tanh_form.b.numpy()
+    W = system.tanh_form.W.numpy()
+    b = system.tanh_form.b.numpy()
     n = len(x0)
     with ctx.workprec(prec):
         Wa = arb_mat(W.tolist())
@@ -78,9 +79,12 @@ def test_stability_of_the_origin_matches_the_closed_form_spectrum():
         st = prove_stability(system, eq)
         lam = np.linalg.eigvals(W.numpy()) - 1
         assert st.proved and st.conclusion == expected
-        # every eigenvalue lies in a disc; the number of unstable ones is exact
-        d = np.abs(lam[:, None] - (st.eigenvalues[:, 0] + 1j * st.eigenvalues[:, 1])[None, :])
-        assert (d <= st.eigenvalues[None, :, 2] + 1e-12).any(axis=1).all()
+        # every eigenvalue (rigorous Arb balls of W - I) lies in a disc, without slack; the number of unstable ones
+        # is exact
+        with ctx.workprec(256):
+            exact = acb_mat(arb_mat((W.numpy() - np.eye(12)).tolist())).eig()
+            for mu in exact:
+                assert any(bool(abs(mu - acb(re, im)) <= arb(r)) for re, im, r in st.eigenvalues)
         if expected == "unstable":
             assert f"exactly {int((lam.real > 0).sum())} eigenvalue" in st.statement
         else:
@@ -91,7 +95,7 @@ def test_stability_of_the_origin_matches_the_closed_form_spectrum():
 @pytest.mark.parametrize("omega", [0.5, 2.0])
 def test_hopf_proof_of_the_leaky_rotation_encloses_the_closed_form_l1(omega):
     system = nd.tanh_family(torch.eye(2, dtype=F64) + omega * ROT, leak=1.0, value=0.2)
-    (h,) = nd.find_hopf_points(system, param="alpha", at=0.2)
+    (h,) = nd.find_hopf_points(system, param="alpha", start=0.2)
     for backend in ("fast", "arb"):
         proof = prove_hopf(system, h, backend=backend)
         assert proof.proved and proof.conclusion == "supercritical"
@@ -104,7 +108,7 @@ def test_hopf_proof_of_the_leaky_rotation_encloses_the_closed_form_l1(omega):
 def test_degenerate_hopf_of_a_hamiltonian_rotation_is_refused():
     # tanh((alpha I + omega J) x): at alpha = 0 the rotation is Hamiltonian-like and l1 = 0 exactly
     system = nd.tanh_family(1.5 * ROT, value=0.1)
-    (h,) = nd.find_hopf_points(system, param="alpha", at=0.1)
+    (h,) = nd.find_hopf_points(system, param="alpha", start=0.1)
     for backend in ("fast", "arb"):
         proof = prove_hopf(system, h, backend=backend)
         assert not proof.proved and "non-degeneracy" in proof.reason and proof.conclusion == "undecided"
@@ -117,12 +121,12 @@ def test_every_hopf_point_of_a_random_family_is_proven_at_the_exact_eigenvalue(n
     gen = torch.Generator().manual_seed(n)
     A = torch.randn(n, n, generator=gen, dtype=F64) / n**0.5
     system = nd.tanh_family(A)
-    hopf = nd.find_hopf_points(system, param="alpha", at=0.0)
+    hopf = nd.find_hopf_points(system, param="alpha", start=0.0)
     with ctx.workprec(256):
         exact = [lam for lam in acb_mat(arb_mat(A.numpy().tolist())).eig() if lam.imag > 0]
     assert len(hopf) == len(exact)
-    proofs = prove_hopf(system, hopf)  # all at once: one shared eigen-decomposition (the Jacobians are A + alpha I)
-    assert isinstance(proofs, list) and len(proofs) == len(hopf)
+    proofs = prove_hopf_points(system, hopf)  # all at once: one eigen-decomposition (the Jacobians are A + alpha I)
+    assert isinstance(proofs, nd.validated.Proofs) and len(proofs) == len(hopf)
     for h, proof in zip(hopf, proofs, strict=True):
         assert proof.proved, proof.reason
         assert (proof.conclusion == "supercritical") == (h.l1 < 0)
@@ -139,7 +143,7 @@ def test_hopf_proofs_at_n_200_in_a_window():
     gen = torch.Generator().manual_seed(200)
     A = torch.randn(200, 200, generator=gen, dtype=F64) / 200**0.5
     system = nd.tanh_family(A)
-    hopf = nd.find_hopf_points(system, param="alpha", at=0.0, interval=(0.3, 0.5))
+    hopf = nd.find_hopf_points(system, param="alpha", start=0.0, interval=(0.3, 0.5))
     lam = np.linalg.eigvals(A.numpy())
     assert len(hopf) == int(((-lam.real > 0.3) & (-lam.real < 0.5) & (lam.imag > 0)).sum()) >= 3
     for h in hopf:
@@ -152,12 +156,12 @@ def test_a_list_of_hopf_points_shares_one_eigenbasis_and_proves_what_each_alone_
     gen = torch.Generator().manual_seed(7)
     A = torch.randn(30, 30, generator=gen, dtype=F64) / 30**0.5
     system = nd.tanh_family(A)
-    hopf = nd.find_hopf_points(system, param="alpha", at=0.0)[:4]
+    hopf = nd.find_hopf_points(system, param="alpha", start=0.0)[:4]
     calls = []
     eig = np.linalg.eig
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(np.linalg, "eig", lambda M: calls.append(1) or eig(M))
-        together = prove_hopf(system, tuple(hopf))
+        together = prove_hopf_points(system, tuple(hopf))
     assert len(calls) == 1  # the Jacobians are A + alpha I: one eigen-decomposition serves all four
     for h, proof in zip(hopf, together, strict=True):
         alone = prove_hopf(system, h)
@@ -165,7 +169,14 @@ def test_a_list_of_hopf_points_shares_one_eigenbasis_and_proves_what_each_alone_
         for key in ("alpha", "omega", "l1", "crossing"):  # the same enclosures up to the rounding of other X
             (lo1, hi1), (lo2, hi2) = proof.bounds[key], alone.bounds[key]
             assert max(lo1, lo2) <= min(hi1, hi2)
-    assert prove_hopf(system, []) == []
+    empty = prove_hopf_points(system, [])
+    assert len(empty) == 0 and empty.status == "none found"
+    assert together.status == "proved" and len(together) == 4 and together[0] is list(together)[0]
+    import matplotlib
+
+    matplotlib.use("Agg")
+    assert together.plot().get_ylabel() == "omega" and together[0].plot().get_xlabel() == "Re λ"
+    assert json.loads(json.dumps(together.to_dict()))["status"] == "proved"
 
 
 def test_eigenbases_are_reused_only_for_a_shift_of_the_identity():
@@ -185,13 +196,13 @@ def test_eigenbases_are_reused_only_for_a_shift_of_the_identity():
 def test_spectral_combinations_by_conjugate_pairs_equal_the_complex_product(n):
     """``X diag(d) R`` from real products over the conjugate eigenvector pairs of a real matrix equals the
     complex product, up to rounding; a basis without that structure takes the complex product."""
-    from neurodyn.validated.linalg import EigenBases, _Basis, approximate_inverse
+    from neurodyn.validated.linalg import Basis, EigenBases, approximate_inverse
 
     rng = np.random.default_rng(n)
     M = rng.standard_normal((n, n))
     M[0, 0] = 50.0  # a real eigenvalue far from the rest, next to the pairs
     basis, lam = EigenBases().decompose(M)
-    assert basis._pairs is not None and len(basis._pairs[0]) == int((lam.imag > 0).sum())
+    assert basis.pairs is not None and len(basis.pairs[0]) == int((lam.imag > 0).sum())
     d = rng.standard_normal(n) + 1j * rng.standard_normal(n)
     ref = (basis.X * d) @ basis.R
     re, im = basis.combine(d)
@@ -201,9 +212,9 @@ def test_spectral_combinations_by_conjugate_pairs_equal_the_complex_product(n):
     inverse = basis.combine(1 / lam, imag=False)[0]
     assert np.abs(inverse @ M - np.eye(n)).max() <= 1e-10
     X = basis.X * np.exp(1j * rng.uniform(0, 6, n))  # eigenvectors with arbitrary phases: no conjugate pairs
-    rotated = _Basis(X, approximate_inverse(X))
+    rotated = Basis(X, approximate_inverse(X))
     if np.iscomplex(lam).any():
-        assert rotated._pairs is None
+        assert rotated.pairs is None
     re, im = rotated.combine(d)
     ref = (X * d) @ rotated.R
     assert np.array_equal(re, ref.real) and np.array_equal(im, ref.imag)
@@ -212,13 +223,13 @@ def test_spectral_combinations_by_conjugate_pairs_equal_the_complex_product(n):
 @pytest.mark.parametrize("n", [1, 2, 9, 80])
 def test_spectrum_products_by_conjugate_pairs_equal_the_complex_product(n):
     """``R (J X)`` from the pairs' two real products equals the real-form product up to the order BLAS sums in."""
-    from neurodyn.validated.linalg import EigenBases, _pair_products
+    from neurodyn.validated.linalg import EigenBases, pair_products
 
     M = np.random.default_rng(n).standard_normal((n, n))
     basis, _ = EigenBases().decompose(M)
     Xr, Xi, Rr, Ri = basis.parts
     Pr, Pi = M @ Xr, M @ Xi
-    Cr, Ci, absP = _pair_products(M, basis)
+    Cr, Ci, absP = pair_products(M, basis)
     scale = (np.abs(Rr) + np.abs(Ri)) @ (np.abs(Pr) + np.abs(Pi))
     assert np.all(np.abs(Cr - (Rr @ Pr - Ri @ Pi)) <= 1e-13 * scale)
     assert np.all(np.abs(Ci - (Ri @ Pr + Rr @ Pi)) <= 1e-13 * scale)
@@ -259,12 +270,12 @@ def test_extended_inverse_from_the_eigenbasis_is_accurate_off_the_origin(n, seed
     from neurodyn.validated.balls import Ball
     from neurodyn.validated.blocks import defect_norm_upper
     from neurodyn.validated.field import TanhNetwork
-    from neurodyn.validated.hopf import _jacobian, _mid_part, _Unknowns
+    from neurodyn.validated.hopf_system import Unknowns, jacobian, mid_part
     from neurodyn.validated.inverses import extended_inverse
     from neurodyn.validated.linalg import EigenBases
 
     system = biased_family(n, seed)
-    points = nd.find_hopf_points(system, param="alpha", at=0.0, interval=(-1.5, 1.5))
+    points = nd.find_hopf_points(system, param="alpha", start=0.0, interval=(-1.5, 1.5))
     assert len(points) >= 3
     bk = FastBackend()
     for h in points:
@@ -272,11 +283,11 @@ def test_extended_inverse_from_the_eigenbasis_is_accurate_off_the_origin(n, seed
         net = TanhNetwork.of(system, "test", {"alpha": h.value})
         q = h.q.numpy()
         z = np.concatenate([h.x.numpy(), [h.value], q.real, q.imag, [h.omega]])
-        DG = _jacobian(net, bk, _Unknowns(bk, z, n), n, q / np.vdot(q, q).real)
+        DG = jacobian(net, bk, Unknowns(bk, z, n), n, q / np.vdot(q, q).real)
         M = DG.mid
         assert np.abs(M[n:3 * n, :n]).max() > 1e-3
         basis, lam = EigenBases().decompose(M[:n, :n])
-        inv = extended_inverse(_mid_part(DG, n), basis, lam, n, h.omega)
+        inv = extended_inverse(mid_part(bk, DG, n), basis, lam, n, h.omega)
         # A is the exact inverse of M with the critical eigenvalue's remainder mu_k = lam_k - i omega (the float
         # Hopf point's own error) set to 0: I - A M = A (mu_k x_k r_k in real form), on top of rounding
         mu_k = abs(lam[inv.k] - 1j * h.omega)
@@ -289,9 +300,9 @@ def test_extended_inverse_from_the_eigenbasis_is_accurate_off_the_origin(n, seed
 
 def test_hopf_points_off_the_origin_are_proven_and_the_backends_agree():
     system = biased_family(6, 10)
-    points = nd.find_hopf_points(system, param="alpha", at=0.0, interval=(-1.5, 1.5))
+    points = nd.find_hopf_points(system, param="alpha", start=0.0, interval=(-1.5, 1.5))
     assert len(points) == 3
-    fast = prove_hopf(system, points)
+    fast = prove_hopf_points(system, points)
     for h, proof in zip(points, fast, strict=True):
         assert proof.proved, proof.reason
         assert (proof.conclusion == "supercritical") == (h.l1 < 0)
@@ -305,7 +316,7 @@ def test_hopf_points_off_the_origin_are_proven_and_the_backends_agree():
 
 def test_proofs_serialise_bounds_as_outward_rounded_decimals():
     system = nd.tanh_family(torch.eye(2, dtype=F64) + 2.0 * ROT, leak=1.0, value=0.2)
-    (h,) = nd.find_hopf_points(system, param="alpha", at=0.2)
+    (h,) = nd.find_hopf_points(system, param="alpha", start=0.2)
     proof = prove_hopf(system, h)
     data = json.loads(json.dumps(proof.to_dict()))
     assert data["proved"] is True and data["kind"] == "hopf"
@@ -338,13 +349,35 @@ def test_bad_input_is_refused_with_what_to_do():
         prove_stability(nd.tanh_field(0.4 * torch.eye(4, dtype=F64), leak=1.0), proved)
     with pytest.raises(InvalidInputError, match="HopfPoint"):
         prove_hopf(system, failed)
+    with pytest.raises(InvalidInputError, match="prove_hopf_points needs a sequence"):
+        prove_hopf_points(system, failed)
+
+
+def test_one_result_type_strict_and_the_deprecated_spellings():
+    system = nd.tanh_family(1.5 * ROT, value=0.1)  # a Hamiltonian rotation: l1 = 0, never proved
+    (h,) = nd.find_hopf_points(system, param="alpha", start=0.1)
+    proof = prove_hopf(system, h)
+    assert isinstance(proof, nd.Proof) and proof.status == "not proved" and not proof.status.ok
+    assert proof.to_dict()["status"] == "not proved"
+    with pytest.raises(nd.ConvergenceError, match="not proved") as info:
+        prove_hopf(system, h, strict=True)
+    assert info.value.result.reason == proof.reason
+    with pytest.raises(nd.ConvergenceError):
+        prove_hopf_points(system, [h], strict=True)
+    with pytest.warns(DeprecationWarning, match="hopf="):
+        assert prove_hopf(system, hopf_point=h).reason == proof.reason
+    with pytest.warns(DeprecationWarning, match="prove_hopf_points"):
+        old = prove_hopf(system, [h])  # the old return type for one release: a list
+        assert isinstance(old, list) and old[0].reason == proof.reason
+    with pytest.warns(DeprecationWarning, match="start="):
+        assert nd.find_hopf_points(system, param="alpha", at=0.1)[0].value == h.value
 
 
 def test_disc_components_join_exactly_the_discs_that_touch():
     """The sweep over real parts finds the same groups as comparing every pair of discs (ties, one huge disc)."""
     from scipy.sparse.csgraph import connected_components
 
-    from neurodyn.validated.linalg import _components
+    from neurodyn.validated.linalg import disc_components
 
     rng = np.random.default_rng(0)
     for t in range(200):
@@ -356,7 +389,7 @@ def test_disc_components_join_exactly_the_discs_that_touch():
             r[0] = 5.0
         touching = np.abs(c[:, None] - c[None, :]) <= (r[:, None] + r[None, :]) * (1 + 1e-12) + 1e-300
         expected = connected_components(touching, directed=False)[1]
-        got = _components(c, r)
+        got = disc_components(c, r)
         assert all(len(set(got[expected == k])) == 1 for k in set(expected))
         assert all(len(set(expected[got == k])) == 1 for k in set(got))
 
@@ -364,23 +397,157 @@ def test_disc_components_join_exactly_the_discs_that_touch():
 def test_hopf_proofs_fall_back_to_dense_solves_when_the_spectral_ones_do_not_decide(monkeypatch):
     """Spectral enclosures too wide to decide the signs (inflated here) are followed by the dense solves, whose
     bounds the proof then reports (intersected with the first ones); without any spectral solve, the same."""
-    from neurodyn.validated import hopf
-    from neurodyn.validated.balls import Ball
+    from neurodyn.validated import Ball, FastBackend
+
+    class Wide(FastBackend):  # the spectral enclosures inflated until they decide nothing
+        def spectral_solve(self, *args, **kwargs):
+            out = super().spectral_solve(*args, **kwargs)
+            return None if out is None else tuple(Ball(b.mid, b.rad + 1e6) for b in out)
+
+    class Dense(FastBackend):  # no spectral route at all
+        def spectral_solve(self, *args, **kwargs):
+            return None
 
     system = biased_family(6, 10)
-    points = nd.find_hopf_points(system, param="alpha", at=0.0, interval=(-1.5, 1.5))
+    points = nd.find_hopf_points(system, param="alpha", start=0.0, interval=(-1.5, 1.5))
     sharp = prove_hopf(system, points[0])
-    real = hopf.spectral_solve
-
-    def wide(*args, **kwargs):
-        out = real(*args, **kwargs)
-        return None if out is None else tuple(Ball(b.mid, b.rad + 1e6) for b in out)
-
-    monkeypatch.setattr(hopf, "spectral_solve", wide)
-    fallback = prove_hopf(system, points[0])
-    monkeypatch.setattr(hopf, "spectral_solve", lambda *args, **kwargs: None)
-    dense = prove_hopf(system, points[0])
+    fallback = prove_hopf(system, points[0], backend=Wide())
+    dense = prove_hopf(system, points[0], backend=Dense())
     assert sharp.proved and fallback.proved and dense.proved
     assert fallback.conclusion == dense.conclusion == sharp.conclusion
     for name in ("crossing", "l1"):
         assert fallback.bounds[name] == dense.bounds[name]
+
+
+def rotation_family(u: float, w: float):
+    """``-x + tanh((A + alpha I) x + b)`` with ``A = I / s + w R`` (``s = 1 - u^2``) and ``b`` chosen so that
+    ``x* = (u, u)`` is the equilibrium at ``alpha = 0``: there ``J = s w R``, a Hopf point away from the origin
+    (``tanh'' != 0``) with ``omega = s w``."""
+    s = 1 - u * u
+    A = torch.eye(2, dtype=F64) / s + w * ROT
+    x = torch.tensor([u, u], dtype=F64)
+    return nd.tanh_family(A, b=torch.full((2,), math.atanh(u), dtype=F64) - A @ x, leak=1.0, value=0.1), x
+
+
+def closed_form_l1(u: float, w: float) -> arb:
+    """Kuznetsov's l1 at the Hopf point of :func:`rotation_family`, worked out by hand in Arb: with ``mu = 1/s + i w``
+    (``M q = mu q`` for ``q = (1, -i)/sqrt 2 = p``), ``tanh''`` and ``tanh'''`` at the equilibrium ``s2 = -2 u s``,
+    ``s3 = -2 s (1 - 3 u^2)``: ``p^H C(q,q,q̄) = s3 |mu|^2 mu / 2``, ``p^H B(q, J^-1 B(q,q̄)) = s2^2 |mu|^2 mu w / (2
+    omega)``, ``p^H B(q̄, (2 i omega - J)^-1 B(q,q)) = s2^2 |mu|^2 mu (mu / 2 + conj(mu) / 6) / (2 i omega)``."""
+    with ctx.workprec(200):
+        U, W = arb(u), arb(w)
+        S = 1 - U * U
+        omega, s2, s3 = S * W, -2 * U * S, -2 * S * (1 - 3 * U * U)
+        mu, mod2 = acb(1 / S, W), 1 / (S * S) + W * W
+        term = (s3 * mod2 * mu / 2 - s2 * s2 * mod2 * mu * W / omega
+                + s2 * s2 * mod2 * mu / (2 * acb(0, omega)) * (mu / 2 + mu.conjugate() / 6))
+        return term.real / (2 * omega)
+
+
+@pytest.mark.parametrize("u, w", [(0.3, 1.5), (0.6, 0.8)])
+def test_hopf_proof_at_a_biased_point_encloses_the_closed_form_l1_and_crossing(u, w):
+    system, x = rotation_family(u, w)
+    (h,) = nd.find_hopf_points(system, param="alpha", start=0.1, x0=x)
+    exact = closed_form_l1(u, w)
+    # the crossing speed is s = 1 - u^2 exactly (p^H dJ/dalpha q = s: the tanh'' term averages to 0 over q)
+    with ctx.workprec(200):
+        crossing = 1 - arb(u) ** 2
+    for backend in ("fast", "arb"):
+        proof = prove_hopf(system, h, backend=backend)
+        assert proof.proved and proof.conclusion == "supercritical", proof.reason
+        (lo, hi), (clo, chi) = proof.bounds["l1"], proof.bounds["crossing"]
+        with ctx.workprec(200):  # Arb balls inside the rigorous intervals: no float slack
+            assert bool(arb(lo) <= exact) and bool(exact <= arb(hi)), (backend, lo, hi, exact)
+            assert bool(arb(clo) <= crossing) and bool(crossing <= arb(chi)), (backend, clo, chi)
+        assert hi - lo < 1e-6 and chi - clo < 1e-6
+
+
+def float_l1_and_crossing(system, h) -> tuple[float, float]:
+    """``l1`` from Kuznetsov's formula with numpy (explicit tanh derivatives, ``numpy.linalg.eig`` for ``q`` and
+    ``p``), and the crossing speed from Richardson-extrapolated central differences of ``Re mu(alpha)`` along the
+    branch (equilibria by Newton): independent of the library's autodiff and of the interval code."""
+    form = system.tanh_form
+    A, b = form.W.numpy(), form.b.numpy()
+    n = len(b)
+
+    def parts(x, a):
+        M = A + a * np.eye(n)
+        t = np.tanh(M @ x + b)
+        return M, t, 1 - t * t
+
+    def equilibrium(a, x):
+        for _ in range(50):
+            M, t, s = parts(x, a)
+            x = x - np.linalg.solve(-np.eye(n) + s[:, None] * M, t - x)
+        return x
+
+    def critical(a, x):
+        M, t, s = parts(x, a)
+        lam = np.linalg.eigvals(-np.eye(n) + s[:, None] * M)
+        return lam[np.argmin(np.abs(lam - 1j * h.omega))]
+
+    x, a, w = h.x.numpy(), h.value, h.omega
+    M, t, s1 = parts(x, a)
+    s2, s3 = -2 * t * s1, -2 * s1 * (1 - 3 * t * t)
+    J = -np.eye(n) + s1[:, None] * M
+    lam, V = np.linalg.eig(J)
+    q = V[:, np.argmin(np.abs(lam - 1j * w))]
+    q = q / np.linalg.norm(q)
+    lamT, U = np.linalg.eig(J.T)
+    p = U[:, np.argmin(np.abs(lamT + 1j * w))]
+    p = p / np.vdot(p, q).conj()
+
+    def B(u, v):
+        return s2 * (M @ u) * (M @ v)
+
+    h11 = np.linalg.solve(J, B(q, q.conj()))
+    h20 = np.linalg.solve(2j * w * np.eye(n) - J, B(q, q))
+    term = (np.vdot(p, s3 * (M @ q) ** 2 * (M @ q.conj())) - 2 * np.vdot(p, B(q, h11))
+            + np.vdot(p, B(q.conj(), h20)))
+    d = [(critical(a + k, equilibrium(a + k, x)) - critical(a - k, equilibrium(a - k, x))).real / (2 * k)
+         for k in (2e-3, 1e-3)]
+    return term.real / (2 * w), (4 * d[1] - d[0]) / 3
+
+
+def test_hopf_proofs_off_the_origin_enclose_an_independent_l1_and_crossing_speed():
+    system = biased_family(6, 10)
+    points = nd.find_hopf_points(system, param="alpha", start=0.0, interval=(-1.5, 1.5))
+    proofs = prove_hopf_points(system, points)
+    assert proofs.status == "proved"
+    for h, proof in zip(points, proofs, strict=True):
+        assert float(h.x.abs().max()) > 0.05  # away from the origin: the quadratic terms enter l1
+        l1, crossing = float_l1_and_crossing(system, h)
+        # float errors of the independent values: ~1e-13 (l1) and ~1e-11 (h^4 and 1e-16 / h of the differences),
+        # far inside the proven widths checked here
+        (lo, hi), (clo, chi) = proof.bounds["l1"], proof.bounds["crossing"]
+        assert lo <= l1 <= hi and clo <= crossing <= chi, (l1, lo, hi, crossing, clo, chi)
+        assert hi - lo > 1e-11 and chi - clo > 1e-10
+
+
+@pytest.mark.parametrize("backend", ["fast", "arb"])
+def test_the_proof_encloses_the_extended_system_the_float_search_solves(backend):
+    """One definition of the extended Hopf system: at points near and away from a Hopf point, the proof's interval
+    residual (``neurodyn.validated.hopf_system``) contains the float residual of
+    ``neurodyn.continuation.residuals.hopf_residual`` up to the float evaluation's own rounding."""
+    from neurodyn.continuation.residuals import hopf_residual
+    from neurodyn.validated import get_backend
+    from neurodyn.validated.field import TanhNetwork
+    from neurodyn.validated.hopf_system import residual
+
+    system = biased_family(6, 10)
+    h = nd.find_hopf_points(system, param="alpha", start=0.0, interval=(-1.5, 1.5))[0]
+    q = h.q.to(torch.complex128)
+    z0 = torch.cat([h.x, torch.tensor([h.value], dtype=F64), q.real, q.imag, torch.tensor([h.omega], dtype=F64)])
+    gen = torch.Generator().manual_seed(3)
+    t0 = torch.zeros((), dtype=F64)
+    bk = get_backend(backend)
+    for scale in (0.0, 1e-3, 0.1):
+        z = z0 + scale * torch.randn(len(z0), generator=gen, dtype=F64)
+        c = q / torch.vdot(q, q).real
+        R = hopf_residual(lambda x, a: system.fn(t0, x, {"alpha": a}), z, c, 1).numpy()
+        net = TanhNetwork.of(system, "test", {"alpha": float(z[6])})
+        enclosure = residual(net, bk, z.numpy(), 6, c.numpy())
+        mid, rad = np.asarray(enclosure.mid, dtype=np.float64), np.asarray(enclosure.upper() - enclosure.mid)
+        # the float residual rounds a few dozen operations on O(1) numbers: within 1e-14 of the exact value
+        assert np.all(np.abs(R - mid) <= rad + 1e-14), (scale, np.abs(R - mid).max())
+        assert scale == 0.0 or np.abs(R).max() > 1e-4  # away from the zero the comparison is not vacuous

@@ -3,24 +3,20 @@ located on the way."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
 from torch.func import jacfwd, jvp
 
 from neurodyn import _linalg
-from neurodyn._checks import as_tensor, positive_float, positive_int
-from neurodyn.continuation.hopf import (
-    HopfPoint,
-    eigen_rates,
-    equilibrium,
-    hopf_point,
-    newton,
-    parametrised_field,
-    solve_hopf,
-)
+from neurodyn._checks import as_tensor
+from neurodyn.continuation.core import ContinuationSettings, Corrected, Corrector, Point, tangent, trace
+from neurodyn.continuation.hopf import HopfPoint, eigen_rates, equilibrium, hopf_point, parametrised_field, solve_hopf
+from neurodyn.continuation.numerics import damped_newton
+from neurodyn.continuation.residuals import HopfUnknowns, fold_residual
 from neurodyn.errors import InvalidInputError
-from neurodyn.results import Result
+from neurodyn.results import Result, Status, finish
 from neurodyn.systems.protocol import Flow
 
 LABELS = {"fold": "LP", "branch": "BP", "hopf": "H"}
@@ -49,7 +45,8 @@ class Branch(Result):
         eigenvalues: ``(m, n)`` complex eigenvalues of the Jacobian at each point (per unit time).
         n_unstable: ``(m,)`` eigenvalues with positive real part (0: stable).
         special: folds, branch points and Hopf points, in the order met.
-        status: "reached stop", "left interval" (turned back past a fold), "max_points" or "step too small".
+        status: a :class:`neurodyn.Status`: "reached stop", "left interval" (turned back past a fold),
+            "max_points" or "step too small" (not ok: the corrector failed at every step size).
     """
 
     param: str
@@ -58,7 +55,7 @@ class Branch(Result):
     eigenvalues: torch.Tensor
     n_unstable: torch.Tensor
     special: list
-    status: str
+    status: Status
     system: str
     settings: dict = field(default_factory=dict)
 
@@ -106,9 +103,11 @@ class Branch(Result):
         return ax
 
 
-def continue_equilibria(system: Flow, *, param: str, start: float, stop: float, x0=None, step: float = 0.02,
-                        min_step: float = 1e-7, max_step: float = 0.2, max_points: int = 2000, tol: float = 1e-10,
-                        maxiter: int = 12, min_omega: float = 1e-8) -> Branch:
+BRANCH_SETTINGS = ContinuationSettings(step=0.02, min_step=1e-7, max_step=0.2, max_points=2000, tol=1e-10, maxiter=12)
+
+
+def continue_equilibria(system: Flow, *, param: str, start: float, stop: float, x0=None, min_omega: float = 1e-8,
+                        strict: bool = True, settings: ContinuationSettings | None = None, **options) -> Branch:
     """Trace the equilibrium branch through ``(x0, start)`` towards ``param = stop`` by pseudo-arclength
     continuation (Keller 1977), passing folds, and locate the bifurcations on it.
 
@@ -128,84 +127,90 @@ def continue_equilibria(system: Flow, *, param: str, start: float, stop: float, 
         system: a :class:`neurodyn.Flow` whose ``params`` hold ``param``.
         start, stop: the parameter interval; the run starts at ``start`` heading for ``stop`` and ends when the
             parameter leaves ``[min, max]`` of the two.
-        x0: an equilibrium (approximately) at ``start`` (default the origin). step, min_step, max_step: arclength
-            steps. max_points: most points. tol, maxiter: Newton settings.
+        x0: an equilibrium (approximately) at ``start`` (default the origin).
+        settings: a :class:`~neurodyn.continuation.ContinuationSettings` (default ``step=0.02, min_step=1e-7,
+            max_step=0.2, max_points=2000, tol=1e-10, maxiter=12``); the keyword shorthands ``step``, ``min_step``,
+            ``max_step`` (arclength steps), ``max_points``, ``tol`` and ``maxiter`` (Newton) replace single fields.
+        min_omega: eigenvalues with
+            ``|Im| <= min_omega`` count as real. strict: raise when the branch ends with a status that is not ok
+            (default True).
 
     Returns:
         :class:`Branch` with a ``plot()`` bifurcation diagram.
+
+    Raises:
+        ConvergenceError: no equilibrium near ``x0``, or (``strict=True``) the step fell below ``min_step``.
+
+    See also:
+        :mod:`neurodyn.continuation.core`, the continuation loop; :func:`continue_fold_curve`.
     """
     G = parametrised_field(system, param, "continue_equilibria")
     start, stop = float(start), float(stop)
     if start == stop:
         raise InvalidInputError(f"start and stop are both {start}: give an interval")
-    lo, hi = min(start, stop), max(start, stop)
-    h, min_step, max_step = (positive_float(v, name=k) for k, v in
-                             (("step", step), ("min_step", min_step), ("max_step", max_step)))
-    max_points, maxiter = positive_int(max_points, name="max_points", minimum=2), positive_int(maxiter, name="maxiter")
+    settings = ContinuationSettings.resolve(BRANCH_SETTINGS, settings, options, "continue_equilibria")
     n = system.dim
     dtype, dev = system.dtype, system.device
     x = torch.zeros(n, dtype=dtype, device=dev) if x0 is None else as_tensor(x0, name="x0", dtype=dtype,
                                                                              device=dev).reshape(n)
-    x = equilibrium(G, x, torch.tensor(start, dtype=dtype, device=dev), tol=tol, maxiter=maxiter,
+    system.probe(x, None)
+    x = equilibrium(G, x, torch.tensor(start, dtype=dtype, device=dev), tol=settings.tol, maxiter=settings.maxiter,
                     what=f"{system.name!r} at {param} = {start}")
-    u = torch.cat([x, x.new_tensor([start])])
-
-    def H(w):
-        return G(w[:n], w[n])
-
-    def tangent(w, previous):
-        A = torch.cat([jacfwd(H)(w), previous[None]])
-        t = torch.linalg.solve(A, torch.cat([w.new_zeros(n), w.new_ones(1)]))
-        return t / torch.linalg.vector_norm(t)
-
-    t = tangent(u, torch.cat([u.new_zeros(n), u.new_tensor([1.0 if stop > start else -1.0])]))
-    points, eigs, special = [u], [_linalg.eigvals(jacfwd(H)(u)[:, :n])], []
-    status = "max_points"
-    while len(points) < max_points:
-        new = _correct(H, u + h * t, t, tol=tol, maxiter=maxiter)
-        if new is None:
-            h /= 2
-            if h < min_step:
-                status = "step too small"
-                break
-            continue
-        w, iters = new
-        t_new = tangent(w, t)
-        mu_new = _linalg.eigvals(jacfwd(H)(w)[:, :n])
-        for sp in _events(G, H, n, u, t, w, t_new, eigs[-1], mu_new, h, len(points) - 1, param,
-                          tol=tol, maxiter=maxiter, min_omega=min_omega):
-            if not any(_same_point(sp, other) for other in special):  # an event on a segment end is met twice
-                special.append(sp)
-        points.append(w)
-        eigs.append(mu_new)
-        u, t = w, t_new
-        h = min(max_step, h * 1.3) if iters <= 4 else h
-        a = float(w[n])
-        if not lo <= a <= hi:
-            status = "reached stop" if (a - start) * (stop - start) > 0 and abs(a - start) >= hi - lo else \
-                "left interval"
-            break
-    U = torch.stack(points)
-    E = torch.stack(eigs)
-    return Branch(param=param, values=U[:, n].detach().cpu(), states=U[:, :n].detach().cpu(), eigenvalues=E.cpu(),
-                  n_unstable=(E.real > 0).sum(-1).cpu(), special=special, status=status, system=system.name,
-                  settings=dict(start=start, stop=stop, step=step, min_step=min_step, max_step=max_step,
-                                max_points=max_points, tol=tol, maxiter=maxiter))
+    problem = EquilibriumProblem(G=G, n=n, param=param, origin=start, target=stop, settings=settings,
+                                 min_omega=min_omega)
+    out = trace(problem, problem.first(x), settings)
+    U = torch.stack([p.u for p in out.points])
+    E = torch.stack([p.data for p in out.points])
+    branch = Branch(param=param, values=U[:, n].detach().cpu(), states=U[:, :n].detach().cpu(), eigenvalues=E.cpu(),
+                    n_unstable=(E.real > 0).sum(-1).cpu(), special=out.events, status=out.status, system=system.name,
+                    settings=dict(start=start, stop=stop, **settings.as_dict()))
+    return finish(branch, strict=strict, what=f"the equilibrium branch of {system.name!r} in {param!r}")
 
 
-def _correct(H, pred, t, *, tol: float, maxiter: int):
-    """Newton on ``H(w) = 0, t . (w - pred) = 0``; ``(w, iterations)`` or ``None``."""
-    w = pred
-    for i in range(maxiter):
-        R = torch.cat([H(w), (t * (w - pred)).sum()[None]])
-        if float(R.abs().max()) <= tol:
-            return w, i
-        A = torch.cat([jacfwd(H)(w), t[None]])
-        d, info = torch.linalg.solve_ex(A, -R)
-        if int(info) != 0 or not bool(torch.isfinite(d).all()):
-            return None
-        w = w + d
-    return None
+@dataclass(frozen=True)
+class EquilibriumProblem:
+    """Equilibria ``F(x, alpha) = 0`` in the unknowns ``u = (x, alpha)`` for :func:`~neurodyn.continuation.core.trace`;
+    each point keeps the Jacobian's eigenvalues; events are Hopf points, folds and branch points."""
+
+    G: Callable
+    n: int
+    param: str
+    origin: float  # the parameter value the branch starts from
+    target: float  # the value it heads for
+    settings: ContinuationSettings
+    min_omega: float
+
+    def H(self, w):
+        return self.G(w[:self.n], w[self.n])
+
+    def eigenvalues(self, w):
+        return _linalg.eigvals(jacfwd(self.H)(w)[:, :self.n])
+
+    def first(self, x) -> Point:
+        u = torch.cat([x, x.new_tensor([self.origin])])
+        direction = torch.cat([u.new_zeros(self.n), u.new_tensor([1.0 if self.target > self.origin else -1.0])])
+        return Point(u, tangent(jacfwd(self.H)(u), direction), self.eigenvalues(u))
+
+    def corrector(self, prev: Point) -> Corrector:
+        return Corrector(residual=lambda w: (self.H(w), None), jacobian=lambda w, _: jacfwd(self.H)(w))
+
+    def point(self, prev: Point, new: Corrected) -> Point:
+        w = new.u
+        return Point(w, tangent(jacfwd(self.H)(w), prev.tangent), self.eigenvalues(w))
+
+    def events(self, prev: Point, new: Point, h: float, index: int, found: list) -> list:
+        out = []
+        for sp in _events(self, prev, new, h, index):
+            if not any(_same_point(sp, other) for other in found):  # an event on a segment end is met twice
+                out.append(sp)
+        return out
+
+    def stop(self, first: Point, new: Point, found: list):
+        a, lo, hi = float(new.u[self.n]), min(self.origin, self.target), max(self.origin, self.target)
+        if lo <= a <= hi:
+            return None, True
+        reached = (a - self.origin) * (self.target - self.origin) > 0 and abs(a - self.origin) >= hi - lo
+        return (Status.REACHED_STOP if reached else Status.LEFT_INTERVAL), True
 
 
 def _eig_rates(H, n, w, t):
@@ -213,38 +218,59 @@ def _eig_rates(H, n, w, t):
     return eigen_rates(jacfwd(H)(w)[:, :n], jvp(lambda y: jacfwd(H)(y)[:, :n], (w,), (t,))[1])
 
 
-def _events(G, H, n, u, t, w, t_new, mu_old, mu_new, h, index, param, *, tol, maxiter, min_omega) -> list:
+def _events(pb: EquilibriumProblem, prev: Point, new: Point, h: float, index: int) -> list:
+    """Hopf points (each complex pair whose extrapolated real part changes sign within the step), then a fold or
+    branch point (where the count of positive real eigenvalues changes), in the order met."""
+    n, u, t, w = pb.n, prev.u, prev.tangent, new.u
     found: list[SpecialPoint] = []
     a_lo, a_hi = sorted((float(u[n]), float(w[n])))
     margin = 1e-9 + 1e-6 * (a_hi - a_lo)
-    mu, V, rate = _eig_rates(H, n, u, t)
-    for k in torch.nonzero(mu.imag > min_omega).flatten().tolist():
+    mu, V, rate = _eig_rates(pb.H, n, u, t)
+    tol, maxiter = pb.settings.tol, pb.settings.maxiter
+    for k in torch.nonzero(mu.imag > pb.min_omega).flatten().tolist():
         r = float(rate[k].real)
         s = -float(mu[k].real) / r if r != 0 else float("inf")
         if not -0.5 * h <= s <= 1.5 * h:  # the extrapolated real part does not change sign within this step
             continue
         s = min(max(s, 0.0), h)
         seed = u + s * t
-        z = solve_hopf(G, seed[:n], float(seed[n]), V[:, k], float(mu[k].imag), tol=tol, maxiter=maxiter)
-        if z is None or not a_lo - margin <= float(z[n]) <= a_hi + margin or abs(float(z[3 * n + 1])) <= min_omega:
+        z = solve_hopf(pb.G, seed[:n], float(seed[n]), V[:, k], float(mu[k].imag), tol=tol, maxiter=maxiter)
+        if z is None:
             continue
-        hp = hopf_point(G, z, param, settings=dict(tol=tol, maxiter=maxiter))
-        sp = SpecialPoint(kind="hopf", value=hp.value, x=hp.x, index=index, hopf=hp, param=param)
+        hz = HopfUnknowns.of(z, 1)
+        if not a_lo - margin <= float(hz.p[0]) <= a_hi + margin or abs(float(hz.omega)) <= pb.min_omega:
+            continue
+        hp = hopf_point(pb.G, z, pb.param, settings=dict(tol=tol, maxiter=maxiter))
+        sp = SpecialPoint(kind="hopf", value=hp.value, x=hp.x, index=index, hopf=hp, param=pb.param)
         if not any(_same_point(sp, other) for other in found):
             found.append(sp)
-    real_old = int(((mu_old.real > 0) & (mu_old.imag.abs() <= min_omega)).sum())
-    real_new = int(((mu_new.real > 0) & (mu_new.imag.abs() <= min_omega)).sum())
-    if real_old != real_new:
-        fold = float(t[n]) * float(t_new[n]) < 0
-        real = torch.nonzero(mu.imag.abs() <= min_omega).flatten()
-        if len(real) == 0:  # a complex pair turned real and one of them crossed zero within the step
-            real = torch.arange(len(mu), device=mu.device)
-        k = int(real[torch.argmin(mu[real].abs())])
-        z = _solve_singular(G, u[:n], u[n], V[:, k].real, tol=tol, maxiter=maxiter)
-        if z is not None:
-            found.append(SpecialPoint(kind="fold" if fold else "branch", value=float(z[n]), x=z[:n].detach().cpu(),
-                                      index=index, param=param))
-    return sorted(found, key=lambda s: s.value if float(w[n]) >= float(u[n]) else -s.value)
+    singular = _singular_event(pb, prev, new, mu, V, index)
+    if singular is not None:
+        found.append(singular)
+    return sorted(found, key=lambda sp: sp.value if float(w[n]) >= float(u[n]) else -sp.value)
+
+
+def _singular_event(pb: EquilibriumProblem, prev: Point, new: Point, mu, V, index: int):
+    """A fold (the tangent's parameter component changes sign) or branch point where a real eigenvalue crosses 0,
+    located by damped Newton on the extended fold system; ``None`` if there is none (or Newton fails)."""
+    n, min_omega = pb.n, pb.min_omega
+    real_old = int(((prev.data.real > 0) & (prev.data.imag.abs() <= min_omega)).sum())
+    real_new = int(((new.data.real > 0) & (new.data.imag.abs() <= min_omega)).sum())
+    if real_old == real_new:
+        return None
+    fold = float(prev.tangent[n]) * float(new.tangent[n]) < 0
+    real = torch.nonzero(mu.imag.abs() <= min_omega).flatten()
+    if len(real) == 0:  # a complex pair turned real and one of them crossed zero within the step
+        real = torch.arange(len(mu), device=mu.device)
+    k = int(real[torch.argmin(mu[real].abs())])
+    v = V[:, k].real
+    c = v / (v @ v)
+    z0 = torch.cat([prev.u[:n], prev.u[n].reshape(1), v / (c @ v)])
+    z = damped_newton(lambda y: fold_residual(pb.G, y, c, 1), z0, tol=pb.settings.tol, maxiter=pb.settings.maxiter)
+    if z is None:
+        return None
+    return SpecialPoint(kind="fold" if fold else "branch", value=float(z[n]), x=z[:n].detach().cpu(), index=index,
+                        param=pb.param)
 
 
 def _same_point(a: SpecialPoint, b: SpecialPoint) -> bool:
@@ -253,16 +279,3 @@ def _same_point(a: SpecialPoint, b: SpecialPoint) -> bool:
     if a.kind != b.kind or not close:
         return False
     return a.kind != "hopf" or abs(a.hopf.omega - b.hopf.omega) <= 1e-8 * max(1.0, a.hopf.omega)
-
-
-def _solve_singular(G, x, a, v, *, tol: float, maxiter: int):
-    """Newton on ``F(x, a) = 0, J v = 0, c . v = 1`` (a fold or branch point); ``(x, a, v)`` or ``None``."""
-    n = len(x)
-    c = v / (v @ v)
-
-    def residual(z):
-        y, b, vv = z[:n], z[n], z[n + 1:]
-        return torch.cat([G(y, b), jvp(lambda q: G(q, b), (y,), (vv,))[1], (c @ vv - 1)[None]])
-
-    z = torch.cat([x, a.reshape(1), v / (c @ v)])
-    return newton(residual, z, tol=tol, maxiter=maxiter)

@@ -3,27 +3,24 @@ extended systems, with the codimension-two points on them (Bautin, Bogdanov–Ta
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
 from torch.func import jacfwd, jvp
 
 from neurodyn import _linalg
-from neurodyn._checks import positive_float, positive_int
-from neurodyn.continuation.branch import SpecialPoint, _correct
-from neurodyn.continuation.hopf import (
-    HopfPoint,
-    first_lyapunov_coefficient,
-    left_eigenvector,
-    newton,
-    parametrised_field,
-    regula_falsi,
-)
-from neurodyn.errors import InvalidInputError
-from neurodyn.results import Result
+from neurodyn.continuation.branch import SpecialPoint
+from neurodyn.continuation.core import ContinuationSettings, Corrected, Corrector, Point, locate, tangent, trace
+from neurodyn.continuation.hopf import HopfPoint, first_lyapunov_coefficient, left_eigenvector, parametrised_field
+from neurodyn.continuation.numerics import damped_newton
+from neurodyn.continuation.residuals import FoldUnknowns, HopfUnknowns, fold_residual, hopf_residual
+from neurodyn.errors import ConvergenceError, InvalidInputError
+from neurodyn.results import Result, Status, finish
 from neurodyn.systems.protocol import Flow
 
 CURVE_LABELS = {"bautin": "GH", "bogdanov-takens": "BT", "cusp": "CP"}
+CURVE_SETTINGS = ContinuationSettings(step=0.05, min_step=1e-7, max_step=0.2, max_points=500, tol=1e-10, maxiter=12)
 
 
 @dataclass(frozen=True, eq=False)
@@ -64,7 +61,7 @@ class BifurcationCurve(Result):
     omega: torch.Tensor | None
     coefficient: torch.Tensor
     special: list
-    status: str
+    status: Status
     system: str
     settings: dict = field(default_factory=dict)
 
@@ -104,9 +101,8 @@ class BifurcationCurve(Result):
         return ax
 
 
-def continue_hopf_curve(system: Flow, hopf: HopfPoint, *, params: tuple[str, str], stop: float, step: float = 0.05,
-                        min_step: float = 1e-7, max_step: float = 0.2, max_points: int = 500, tol: float = 1e-10,
-                        maxiter: int = 12) -> BifurcationCurve:
+def continue_hopf_curve(system: Flow, hopf: HopfPoint, *, params: tuple[str, str], stop: float, strict: bool = True,
+                        settings: ContinuationSettings | None = None, **options) -> BifurcationCurve:
     """Trace the curve of Hopf points through ``hopf`` in the plane of ``params = (p1, p2)``.
 
     ``hopf`` is a Hopf point in ``p1`` (``hopf.param == p1``) at the system's current value of ``p2``; the curve is
@@ -124,8 +120,11 @@ def continue_hopf_curve(system: Flow, hopf: HopfPoint, *, params: tuple[str, str
         system: a :class:`neurodyn.Flow` whose ``params`` hold both parameters.
         hopf: a :class:`HopfPoint` of ``system`` found in ``p1``. params: ``(p1, p2)``.
         stop: the value of ``p2`` to head for; the run ends when ``p2`` passes it or turns back past its start.
-        step, min_step, max_step: arclength steps in the unknowns. max_points: most points.
-        tol, maxiter: Newton settings.
+        strict: raise when the curve ends with a status that is not ok (default True).
+        settings: a :class:`~neurodyn.continuation.ContinuationSettings` (default ``step=0.05, min_step=1e-7,
+            max_step=0.2, max_points=500, tol=1e-10, maxiter=12``); the keyword shorthands ``step``, ``min_step``,
+            ``max_step`` (arclength steps in the unknowns), ``max_points``, ``tol`` and ``maxiter`` (Newton)
+            replace single fields.
 
     Returns:
         :class:`BifurcationCurve` with ``omega`` and ``coefficient = l1`` at each point.
@@ -139,41 +138,31 @@ def continue_hopf_curve(system: Flow, hopf: HopfPoint, *, params: tuple[str, str
     if hopf.param != p1:
         raise InvalidInputError(f"this HopfPoint was found in {hopf.param!r}, not in {p1!r}: pass params=("
                                 f"{hopf.param!r}, ...) or find it with find_hopf_points(system, param={p1!r}, ...)")
-    n = system.dim
     x = hopf.x.to(dtype=system.dtype, device=system.device)
+    system.probe(x)
     q = hopf.q.to(device=system.device)
 
-    def residual_for(c):
-        def R(z):
-            y, a, b, vr, vi, w = z[:n], z[n], z[n + 1], z[n + 2:2 * n + 2], z[2 * n + 2:3 * n + 2], z[3 * n + 2]
-            Jvr = jvp(lambda u: G(u, a, b), (y,), (vr,))[1]
-            Jvi = jvp(lambda u: G(u, a, b), (y,), (vi,))[1]
-            return torch.cat([G(y, a, b), Jvr + w * vi, Jvi - w * vr,
-                              torch.stack([c.real @ vr + c.imag @ vi - 1, c.real @ vi - c.imag @ vr])])
-        return R
-
-    def vector(z):
-        return torch.complex(z[n + 2:2 * n + 2], z[2 * n + 2:3 * n + 2])
-
     def l1(z):
-        y, a, b, w = z[:n], z[n], z[n + 1], float(z[3 * n + 2])
-        qq = vector(z) if w > 0 else vector(z).conj()
+        u = HopfUnknowns.of(z, 2)
+        a, b, w = u.p[0], u.p[1], float(u.omega)
+        qq = u.v if w > 0 else u.v.conj()
         qq = qq / torch.linalg.vector_norm(qq)
-        J = jacfwd(G)(y, a, b)
-        return first_lyapunov_coefficient(lambda u, c: G(u, c, b), y, a, J, qq, abs(w),
+        J = jacfwd(G)(u.x, a, b)
+        return first_lyapunov_coefficient(lambda y, c: G(y, c, b), u.x, a, J, qq, abs(w),
                                           p=left_eigenvector(J, qq, abs(w)))
 
-    z0 = torch.cat([x, x.new_tensor([hopf.value, start]), q.real.to(x.dtype), q.imag.to(x.dtype),
-                    x.new_tensor([hopf.omega])])
-    tests = {"bautin": l1, "bogdanov-takens": lambda z: float(z[3 * n + 2])}
-    return _trace("hopf", system.name, (p1, p2), residual_for, vector, z0, q, n, tests, stop=stop, step=step,
-                  min_step=min_step, max_step=max_step, max_points=max_points, tol=tol, maxiter=maxiter,
-                  omega=lambda z: float(z[3 * n + 2]), what=f"{hopf!r}")
+    problem = CurveProblem(kind="hopf", G=G, n=system.dim, params=(p1, p2), residual=hopf_residual,
+                           vector=lambda z: HopfUnknowns.of(z, 2).v,
+                           tests={"bautin": l1, "bogdanov-takens": lambda z: float(HopfUnknowns.of(z, 2).omega)},
+                           origin=start, target=float(stop),
+                           settings=ContinuationSettings.resolve(CURVE_SETTINGS, settings, options,
+                                                                 "continue_hopf_curve"))
+    z0 = HopfUnknowns.pack(x, x.new_tensor([hopf.value, start]), q, hopf.omega)
+    return _curve(problem, z0, q, system.name, f"{hopf!r}", strict)
 
 
-def continue_fold_curve(system: Flow, fold: SpecialPoint, *, params: tuple[str, str], stop: float, step: float = 0.05,
-                        min_step: float = 1e-7, max_step: float = 0.2, max_points: int = 500, tol: float = 1e-10,
-                        maxiter: int = 12) -> BifurcationCurve:
+def continue_fold_curve(system: Flow, fold: SpecialPoint, *, params: tuple[str, str], stop: float, strict: bool = True,
+                        settings: ContinuationSettings | None = None, **options) -> BifurcationCurve:
     """Trace the curve of folds (limit points) through ``fold`` in the plane of ``params = (p1, p2)``.
 
     ``fold`` is a fold found in ``p1`` by :func:`neurodyn.continue_equilibria` (``kind == "fold"`` in
@@ -195,35 +184,33 @@ def continue_fold_curve(system: Flow, fold: SpecialPoint, *, params: tuple[str, 
     if fold.param is not None and fold.param != p1:
         raise InvalidInputError(f"this fold was found in {fold.param!r}, not in {p1!r}: pass params=({fold.param!r}, "
                                 f"...) or continue the equilibria in {p1!r}")
-    n = system.dim
     x = fold.x.to(dtype=system.dtype, device=system.device)
+    system.probe(x)
     a, b = x.new_tensor(fold.value), x.new_tensor(start)
     v = torch.linalg.svd(jacfwd(G)(x, a, b)).Vh[-1]
     v = v if float(v[torch.argmax(v.abs())]) > 0 else -v
 
-    def residual_for(c):
-        def R(z):
-            y, a, b, vv = z[:n], z[n], z[n + 1], z[n + 2:]
-            return torch.cat([G(y, a, b), jvp(lambda u: G(u, a, b), (y,), (vv,))[1], (c @ vv - 1)[None]])
-        return R
-
     def coefficient(z):
-        y, a, b, vv = z[:n], z[n], z[n + 1], z[n + 2:]
-        vv = vv / torch.linalg.vector_norm(vv)
-        J = jacfwd(G)(y, a, b)
+        u = FoldUnknowns.of(z, 2)
+        a, b, vv = u.p[0], u.p[1], u.v / torch.linalg.vector_norm(u.v)
+        J = jacfwd(G)(u.x, a, b)
         p = torch.linalg.svd(J.T).Vh[-1]
-        Bvv = jvp(lambda u: jvp(lambda w: G(w, a, b), (u,), (vv,))[1], (y,), (vv,))[1]
+        Bvv = jvp(lambda y: jvp(lambda w: G(w, a, b), (y,), (vv,))[1], (u.x,), (vv,))[1]
         return float(p @ Bvv) / (2 * float(p @ vv))
 
     def others(z):  # the product of the eigenvalues but the critical one: 0 where a second one reaches 0
-        mu = _linalg.eigvals(jacfwd(G)(z[:n], z[n], z[n + 1]))
+        u = FoldUnknowns.of(z, 2)
+        mu = _linalg.eigvals(jacfwd(G)(u.x, u.p[0], u.p[1]))
         return float(mu[torch.argsort(mu.abs())[1:]].prod().real)
 
+    problem = CurveProblem(kind="fold", G=G, n=system.dim, params=(p1, p2), residual=fold_residual,
+                           vector=lambda z: FoldUnknowns.of(z, 2).v,
+                           tests={"bogdanov-takens": others, "cusp": coefficient},
+                           origin=start, target=float(stop),
+                           settings=ContinuationSettings.resolve(CURVE_SETTINGS, settings, options,
+                                                                 "continue_fold_curve"))
     z0 = torch.cat([x, x.new_tensor([fold.value, start]), v])
-    tests = {"bogdanov-takens": others, "cusp": coefficient}
-    return _trace("fold", system.name, (p1, p2), residual_for, lambda z: z[n + 2:], z0, v, n, tests,
-                  stop=stop, step=step, min_step=min_step, max_step=max_step, max_points=max_points, tol=tol,
-                  maxiter=maxiter, omega=None, what=f"the fold at {p1} = {fold.value:.6g}")
+    return _curve(problem, z0, v, system.name, f"the fold at {p1} = {fold.value:.6g}", strict)
 
 
 def _plane_field(system, params, stop, caller):
@@ -245,85 +232,82 @@ def _plane_field(system, params, stop, caller):
     return G, (p1, p2), start
 
 
-def _trace(kind, name, params, residual_for, vector, z, c, n, tests, *, stop, step, min_step, max_step, max_points,
-           tol, maxiter, omega, what) -> BifurcationCurve:
-    """Pseudo-arclength continuation of ``residual_for(c)(z) = 0`` (``c``: the normalisation, the previous point's
-    ``vector(z)``) from ``z`` towards ``z[n + 1] = stop``; sign changes of the ``tests`` located by regula falsi."""
-    h, min_step, max_step = (positive_float(v, name=k) for k, v in
-                             (("step", step), ("min_step", min_step), ("max_step", max_step)))
-    max_points, maxiter = positive_int(max_points, name="max_points", minimum=2), positive_int(maxiter, name="maxiter")
-    start, stop = float(z[n + 1]), float(stop)
-    R0 = residual_for(c)(z)
-    if float(R0.abs().max()) > 1e-6 * max(1.0, float(z.abs().max())):
-        raise InvalidInputError(f"{what} is not a {'Hopf point' if kind == 'hopf' else 'fold'} of {name!r} at "
-                                f"{params[1]} = {start:.6g} (extended residual {float(R0.abs().max()):.2g}): compute "
-                                "it on this system")
-    fixed = z[n + 1].clone()
-    polished = newton(lambda y: torch.cat([residual_for(c)(y), (y[n + 1] - fixed)[None]]), z, tol=tol,
-                      maxiter=maxiter)
-    if polished is None:
-        raise InvalidInputError(f"Newton on the extended system does not converge from {what} at {params[1]} = "
-                                f"{start:.6g}: compute it on this system")
-    z, c = polished, vector(polished)
-    t = torch.linalg.svd(jacfwd(residual_for(c))(z)).Vh[-1]
-    t = t if float(t[n + 1]) * (stop - start) > 0 else -t
-    points, values = [z], [{k: f(z) for k, f in tests.items()}]
-    special, status = [], "max_points"
-    lo, hi = sorted((start, stop))
-    while len(points) < max_points:
-        H = residual_for(c)
-        new = _correct(H, z + h * t, t, tol=tol, maxiter=maxiter)
-        if new is None:
-            h /= 2
-            if h < min_step:
-                status = "step too small"
-                break
-            continue
-        w, iters = new
-        t_w = _tangent(H, w, t)
-        vals = {k: f(w) for k, f in tests.items()}
-        ended = False
-        changed = {k for k in tests if values[-1][k] * vals[k] < 0}
-        for k, f in tests.items():
+@dataclass(frozen=True)
+class CurveProblem:
+    """A curve of Hopf points or folds in two parameters for :func:`~neurodyn.continuation.core.trace`: the
+    extended system ``residual(G, z, c, 2)`` with the normalisation ``c = vector(z)`` of the previous point;
+    each point keeps the values of the ``tests``, whose sign changes are the codimension-two events."""
+
+    kind: str
+    G: Callable
+    n: int
+    params: tuple
+    residual: Callable
+    vector: Callable
+    tests: dict
+    origin: float  # p2 at the start
+    target: float  # the value of p2 to head for
+    settings: ContinuationSettings
+
+    def equations(self, c):
+        return lambda z: self.residual(self.G, z, c, 2)
+
+    def corrector(self, prev: Point) -> Corrector:
+        H = self.equations(self.vector(prev.u))
+        return Corrector(residual=lambda w: (H(w), None), jacobian=lambda w, _: jacfwd(H)(w))
+
+    def point(self, prev: Point, new: Corrected) -> Point:
+        H = self.equations(self.vector(prev.u))
+        return Point(new.u, tangent(jacfwd(H)(new.u), prev.tangent), {k: f(new.u) for k, f in self.tests.items()})
+
+    def events(self, prev: Point, new: Point, h: float, index: int, found: list) -> list:
+        n, out = self.n, []
+        changed = {k for k in self.tests if prev.data[k] * new.data[k] < 0}
+        for k, f in self.tests.items():
             if k in changed and not (k == "cusp" and "bogdanov-takens" in changed):  # there p . v = 0: a pole
-                p = _locate(H, z, t, h, f, values[-1][k], vals[k], tol=tol, maxiter=maxiter)
-                p = w if p is None else p
-                special.append(CurveEvent(kind=k, values=(float(p[n]), float(p[n + 1])), x=p[:n].detach().cpu(),
-                                          index=len(points) - 1))
-                ended = ended or (kind == "hopf" and k == "bogdanov-takens")
-        if ended:  # beyond it omega < 0 retraces the same Hopf points
-            status = "Bogdanov-Takens point"
-            break
-        points.append(w)
-        values.append(vals)
-        z, t, c = w, t_w, vector(w)
-        h = min(max_step, h * 1.3) if iters <= 4 else h
-        if not lo <= float(w[n + 1]) <= hi:
-            status = "reached stop" if (float(w[n + 1]) - start) * (stop - start) > 0 else "left interval"
-            break
-    Z = torch.stack(points).detach().cpu()
-    key = "bautin" if kind == "hopf" else "cusp"
-    return BifurcationCurve(kind=kind, params=tuple(params), values=Z[:, n:n + 2], states=Z[:, :n],
-                            omega=None if omega is None else torch.tensor([omega(p) for p in points], dtype=Z.dtype),
-                            coefficient=torch.tensor([v[key] for v in values], dtype=Z.dtype), special=special,
-                            status=status, system=name,
-                            settings=dict(stop=stop, step=step, min_step=min_step, max_step=max_step,
-                                          max_points=max_points, tol=tol, maxiter=maxiter))
+                p = locate(self.corrector(prev), prev, h, lambda c, f=f: (f(c.u), c.u), prev.data[k], new.data[k],
+                           self.settings)[1]
+                p = new.u if p is None else p
+                out.append(CurveEvent(kind=k, values=(float(p[n]), float(p[n + 1])), x=p[:n].detach().cpu(),
+                                      index=index))
+        return out
+
+    def stop(self, first: Point, new: Point, found: list):
+        if self.kind == "hopf" and any(e.kind == "bogdanov-takens" for e in found):
+            return Status.BOGDANOV_TAKENS, False  # beyond it omega < 0 retraces the same Hopf points
+        b, lo, hi = float(new.u[self.n + 1]), min(self.origin, self.target), max(self.origin, self.target)
+        if lo <= b <= hi:
+            return None, True
+        return (Status.REACHED_STOP if (b - self.origin) * (self.target - self.origin) > 0 else
+                Status.LEFT_INTERVAL), True
 
 
-def _locate(H, z, t, h, f, f0, f1, *, tol, maxiter):
-    """The point at arclength ``s`` in ``(0, h)`` from ``z`` along ``t`` where the test ``f`` vanishes."""
-
-    def test(s):
-        p = _correct(H, z + s * t, t, tol=tol, maxiter=maxiter)
-        return None if p is None else (f(p[0]), p[0])
-
-    return regula_falsi(test, 0.0, h, f0, f1, tol=1e-10)[1]
-
-
-def _tangent(H, w, previous):
-    A = torch.cat([jacfwd(H)(w), previous[None]])
-    e = torch.zeros_like(w)
-    e[-1] = 1.0
-    t = torch.linalg.solve(A, e)
-    return t / torch.linalg.vector_norm(t)
+def _curve(problem: CurveProblem, z: torch.Tensor, c: torch.Tensor, name: str, what: str,
+           strict: bool) -> BifurcationCurve:
+    """Check and polish the starting point ``z`` (normalisation ``c``), trace the curve, and collect the result."""
+    n, (p1, p2), start, stop = problem.n, problem.params, problem.origin, problem.target
+    R0 = problem.equations(c)(z)
+    if float(R0.abs().max()) > 1e-6 * max(1.0, float(z.abs().max())):
+        raise InvalidInputError(f"{what} is not a {'Hopf point' if problem.kind == 'hopf' else 'fold'} of {name!r} "
+                                f"at {p2} = {start:.6g} (extended residual {float(R0.abs().max()):.2g}): compute it on "
+                                "this system")
+    fixed = z[n + 1].clone()
+    polished = damped_newton(lambda y: torch.cat([problem.equations(c)(y), (y[n + 1] - fixed)[None]]), z,
+                             tol=problem.settings.tol, maxiter=problem.settings.maxiter)
+    if polished is None:
+        raise ConvergenceError(f"Newton on the extended system does not converge from {what} at {p2} = "
+                               f"{start:.6g}: compute it on this system")
+    t = torch.linalg.svd(jacfwd(problem.equations(problem.vector(polished)))(polished)).Vh[-1]
+    t = t if float(t[n + 1]) * (stop - start) > 0 else -t
+    first = Point(polished, t, {k: f(polished) for k, f in problem.tests.items()})
+    out = trace(problem, first, problem.settings)
+    Z = torch.stack([p.u for p in out.points]).detach().cpu()
+    key = "bautin" if problem.kind == "hopf" else "cusp"
+    omega = None if problem.kind != "hopf" else torch.tensor([float(HopfUnknowns.of(p.u, 2).omega) for p in out.points],
+                                                             dtype=Z.dtype)
+    s = problem.settings
+    curve = BifurcationCurve(kind=problem.kind, params=(p1, p2), values=Z[:, n:n + 2], states=Z[:, :n], omega=omega,
+                             coefficient=torch.tensor([p.data[key] for p in out.points], dtype=Z.dtype),
+                             special=out.events, status=out.status, system=name,
+                             settings=dict(stop=stop, **s.as_dict()))
+    return finish(curve, strict=strict, what=f"the {problem.kind} curve of {name!r} in {(p1, p2)!r}")

@@ -4,16 +4,27 @@ shooting, with its folds, period doublings and Neimark–Sacker points."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
 
 from neurodyn import _linalg
 from neurodyn._checks import positive_float, positive_int
-from neurodyn.continuation.hopf import HopfPoint, regula_falsi
-from neurodyn.continuation.orbits import checked_hopf, normal_form_start, shoot, shoot_at, summarise
-from neurodyn.errors import InvalidInputError
-from neurodyn.results import Result
+from neurodyn.continuation._compat import renamed
+from neurodyn.continuation.core import ContinuationSettings, Corrected, Corrector, Point, Trace, locate, tangent, trace
+from neurodyn.continuation.hopf import HopfPoint
+from neurodyn.continuation.orbits import (
+    OrbitSummary,
+    Shot,
+    checked_hopf,
+    normal_form_start,
+    shoot,
+    shoot_at,
+    summarise,
+)
+from neurodyn.errors import ConvergenceError, InvalidInputError
+from neurodyn.results import Result, Status, finish
 from neurodyn.systems.protocol import Flow
 
 CYCLE_LABELS = {"fold": "LPC", "branch": "BPC", "period-doubling": "PD", "neimark-sacker": "NS"}
@@ -69,7 +80,7 @@ class OrbitBranch(Result):
     multipliers: torch.Tensor
     stable: torch.Tensor
     special: list
-    status: str
+    status: Status
     system: str
     hopf: HopfPoint
     settings: dict = field(default_factory=dict)
@@ -124,10 +135,15 @@ class OrbitBranch(Result):
         ax.plot([], [], color=color, label=f"cycles from H at {born:.4g} (unstable dashed)")
 
 
+ORBIT_SETTINGS = ContinuationSettings(step=0.05, min_step=1e-6, max_step=0.5, max_points=200, tol=1e-10, maxiter=10,
+                                      easy=3)
+
+
 def continue_periodic_orbits(system: Flow, hopf: HopfPoint, *, stop: float, param: str | None = None,
-                             first: float | None = None, step: float = 0.05, min_step: float = 1e-6,
-                             max_step: float = 0.5, max_points: int = 200, steps: int = 1000, tol: float = 1e-10,
-                             maxiter: int = 10, max_period: float | None = None) -> OrbitBranch:
+                             first: float | None = None, steps_per_period: int | None = None,
+                             max_period: float | None = None, strict: bool = True,
+                             settings: ContinuationSettings | None = None, steps: int | None = None,
+                             **options) -> OrbitBranch:
     """Continue the periodic orbits born at ``hopf`` in the parameter, from the Hopf point towards ``stop``.
 
     The first orbit is :func:`neurodyn.periodic_orbit`'s (normal-form predictor, shooting corrector) at
@@ -137,8 +153,8 @@ def continue_periodic_orbits(system: Flow, hopf: HopfPoint, *, stop: float, para
 
         phi(x0; T, alpha) - x0 = 0,   f(x0_prev) . (x0 - x0_prev) = 0,   t . (u - u_pred) = 0
 
-    (single shooting, RK4 with ``steps`` steps per period, the exact derivatives of the scheme in ``x0``, ``T``
-    and ``alpha``; a Poincaré phase condition on the previous orbit). The step grows by 1.3 after an easy
+    (single shooting, RK4 with ``steps_per_period`` steps per period, the exact derivatives of the scheme in
+    ``x0``, ``T`` and ``alpha``; a Poincaré phase condition on the previous orbit). The step grows by 1.3 after an easy
     correction and halves after a failed one. Between two orbits:
 
     - fold of cycles ("fold", LPC): the tangent's parameter component changes sign; located where it vanishes;
@@ -152,10 +168,14 @@ def continue_periodic_orbits(system: Flow, hopf: HopfPoint, *, stop: float, para
         hopf: a :class:`HopfPoint` of ``system`` (from :func:`neurodyn.find_hopf_points` or ``Branch.special``).
         stop: where to stop, on the side of ``hopf.value`` where the cycles are born (``-crossing / l1 > 0``:
             above). param: the parameter's name (default and only allowed value: ``hopf.param``).
-        first: parameter offset of the first orbit from the Hopf point. step, min_step, max_step: arclength
-            steps in ``(x0, T, alpha)``. max_points: most orbits. steps: RK4 steps per period (the trivial
-            multiplier is 1 to ``O((T/steps)^4)``). tol, maxiter: Newton settings. max_period: stop when the
-            period exceeds it (default 20 periods ``2 pi / omega``).
+        first: parameter offset of the first orbit from the Hopf point. steps_per_period: RK4 steps per period
+            (default 1000; the trivial multiplier is 1 to ``O((T/steps_per_period)^4)``; ``steps=`` is its deprecated
+            old name). max_period: stop when the period exceeds it (default 20 periods ``2 pi / omega``).
+            strict: raise when the branch ends with a status that is not ok (default True).
+        settings: a :class:`~neurodyn.continuation.ContinuationSettings` (default ``step=0.05, min_step=1e-6,
+            max_step=0.5, max_points=200, tol=1e-10, maxiter=10``, growth after at most 3 iterations); the keyword
+            shorthands ``step``, ``min_step``, ``max_step`` (arclength steps in ``(x0, T, alpha)``), ``max_points``
+            (most orbits), ``tol`` and ``maxiter`` (Newton) replace single fields.
 
     Returns:
         :class:`OrbitBranch` with amplitudes, periods, Floquet multipliers, stability and events.
@@ -174,106 +194,117 @@ def continue_periodic_orbits(system: Flow, hopf: HopfPoint, *, stop: float, para
         raise InvalidInputError(f"the periodic orbits born at {hopf.param} = {hopf.value:.6g} (l1 = {hopf.l1:.3g}, "
                                 f"crossing speed {hopf.crossing:.3g}) exist for {hopf.param} "
                                 f"{'>' if side > 0 else '<'} {hopf.value:.6g}: give stop on that side, not {stop}")
-    h, min_step, max_step = (positive_float(v, name=k) for k, v in
-                             (("step", step), ("min_step", min_step), ("max_step", max_step)))
-    max_points, steps = positive_int(max_points, name="max_points", minimum=2), positive_int(steps, name="steps")
-    maxiter = positive_int(maxiter, name="maxiter")
+    settings = ContinuationSettings.resolve(ORBIT_SETTINGS, settings, options, "continue_periodic_orbits")
+    steps = renamed("continue_periodic_orbits", "steps", steps, "steps_per_period", steps_per_period, default=1000)
+    steps = positive_int(steps, name="steps_per_period")
     max_period = 40 * math.pi / hopf.omega if max_period is None else positive_float(max_period, name="max_period")
-    dtype, dev = system.dtype, system.device
-    if first is None:  # amplitude 2 rho |Re q| = step
-        first = (h / (2 * float(hopf.q.real.norm()))) ** 2 * abs(hopf.l1 / hopf.crossing)
+    system.probe(hopf.x.to(dtype=system.dtype, device=system.device))
+    if first is None:  # amplitude 2 rho |Re q| = step, rho^2 = -crossing first / (omega l1)
+        first = (settings.step / (2 * float(hopf.q.real.norm()))) ** 2 * abs(hopf.omega * hopf.l1 / hopf.crossing)
     first = min(positive_float(first, name="first"), abs(stop - hopf.value))
-    for _ in range(4):  # the normal form holds for small amplitudes only: shrink the first orbit until it converges
-        a1 = torch.tensor(hopf.value + side * first, dtype=dtype, device=dev)
-        guess, T = normal_form_start(hopf, float(a1), dtype, dev)
-        x0, T, shot, resid, ok = shoot_at(G, guess, T, a1, steps=steps, tol=tol, maxiter=3 * maxiter)
-        if ok:
+    problem = OrbitProblem(G=G, n=system.dim, steps_per_period=steps, side=side, origin=hopf.value, target=stop,
+                           max_period=max_period, settings=settings)
+    start, first = _first_orbit(problem, hopf, first, system.dtype, system.device)
+    out = trace(problem, start, settings)
+    branch = _branch(out, hopf, system.name,
+                     settings=dict(stop=stop, first=first, steps_per_period=steps, max_period=max_period,
+                                   **settings.as_dict()))
+    return finish(branch, strict=strict, what=f"the periodic orbits of {system.name!r} from {hopf!r}")
+
+
+@dataclass(frozen=True)
+class OrbitData:
+    """What a point of an orbit branch keeps: the integration over one period and the orbit's summary."""
+
+    shot: Shot
+    summary: OrbitSummary
+
+
+@dataclass(frozen=True)
+class OrbitProblem:
+    """Periodic orbits in the unknowns ``u = (x0, T, alpha)`` for :func:`~neurodyn.continuation.core.trace`:
+    single shooting ``phi(x0; T, alpha) - x0 = 0`` with a Poincaré phase condition on the previous orbit; events
+    are folds of cycles and Floquet multipliers crossing the unit circle."""
+
+    G: Callable
+    n: int
+    steps_per_period: int
+    side: float  # +1: the orbits exist above the Hopf point
+    origin: float  # the Hopf point's parameter value
+    target: float  # the parameter value to head for
+    max_period: float
+    settings: ContinuationSettings
+
+    def rows(self, u, shot):
+        """The Jacobian ``(n + 1, n + 2)`` of ``(phi - x0, f(x0) . x0)`` in ``u = (x0, T, alpha)`` (phase on ``u``)."""
+        n = self.n
+        eye = torch.eye(n, dtype=u.dtype, device=u.device)
+        top = torch.cat([shot.M - eye, shot.dT[:, None], shot.da[:, None]], 1)
+        return torch.cat([top, torch.cat([self.G(u[:n], u[n + 1]), u.new_zeros(2)])[None]])
+
+    def corrector(self, prev: Point) -> Corrector:
+        n, u = self.n, prev.u
+        normal = self.G(u[:n], u[n + 1])
+        eye = torch.eye(n, dtype=u.dtype, device=u.device)
+
+        def residual(w):
+            shot = shoot(self.G, w[:n], float(w[n]), w[n + 1], self.steps_per_period)
+            return torch.cat([shot.end - w[:n], (normal @ (w[:n] - u[:n]))[None]]), shot
+
+        def jacobian(w, shot):
+            return torch.cat([torch.cat([shot.M - eye, shot.dT[:, None], shot.da[:, None]], 1),
+                              torch.cat([normal, u.new_zeros(2)])[None]])
+
+        # T -> 0 solves the equations trivially
+        return Corrector(residual, jacobian, admissible=lambda w: 0.5 * float(u[n]) < float(w[n]) < float("inf"))
+
+    def summarise(self, u, shot, centre) -> OrbitSummary:
+        return summarise(self.G, shot, u[self.n + 1], centre, tol=self.settings.tol, maxiter=self.settings.maxiter)
+
+    def point(self, prev: Point, new: Corrected) -> Point:
+        return Point(new.u, tangent(self.rows(new.u, new.context), prev.tangent),
+                     OrbitData(new.context, self.summarise(new.u, new.context, prev.data.summary.centre)))
+
+    def events(self, prev: Point, new: Point, h: float, index: int, found: list) -> list:
+        return _events(self, prev, new, h, index)
+
+    def stop(self, first: Point, new: Point, found: list):
+        a, lo, hi = float(new.u[self.n + 1]), min(self.origin, self.target), max(self.origin, self.target)
+        if not lo <= a <= hi:
+            return (Status.REACHED_STOP if (a - self.target) * self.side >= 0 else Status.LEFT_INTERVAL), True
+        if new.data.summary.amplitude < 0.5 * first.data.summary.amplitude:
+            return Status.AMPLITUDE_ZERO, True
+        if float(new.u[self.n]) > self.max_period:
+            return Status.PERIOD_TOO_LONG, True
+        return None, True
+
+
+def _first_orbit(pb: OrbitProblem, hopf: HopfPoint, first: float, dtype, device) -> tuple[Point, float]:
+    """The first orbit by :func:`neurodyn.periodic_orbit`'s predictor and corrector at ``alpha* + first``, shrinking
+    ``first`` (the normal form holds for small amplitudes only) up to three times; its tangent points outwards.
+    Returns the point and the offset used."""
+    for _ in range(4):
+        a1 = torch.tensor(hopf.value + pb.side * first, dtype=dtype, device=device)
+        guess, T = normal_form_start(pb.G, hopf, float(a1), dtype, device)
+        out = shoot_at(pb.G, guess, T, a1, steps=pb.steps_per_period, tol=pb.settings.tol,
+                       maxiter=3 * pb.settings.maxiter)
+        if out.converged:
             break
         first /= 8
     else:
-        J = torch.func.jacfwd(G)(hopf.x.to(dtype=dtype, device=dev), a1)
-        growth = math.exp(min(700.0, float(_linalg.eigvals(J).real.max()) * T))
+        J = torch.func.jacfwd(pb.G)(hopf.x.to(dtype=dtype, device=device), a1)
+        growth = math.exp(min(700.0, float(_linalg.eigvals(J).real.max()) * out.period))
         why = (f"; the other unstable directions grow by ~{growth:.1g} over one period, too much for single "
                "shooting" if growth > 1e6 else "")
-        raise InvalidInputError(f"shooting for the first orbit at {hopf.param} = {float(a1):.6g} did not converge "
-                                f"(residual {resid:.2g} > tol = {tol:g}){why}: pass a smaller first= or more steps=")
-    n = system.dim
-    u = torch.cat([x0, x0.new_tensor([T]), a1.reshape(1)])
-    summary = summarise(G, shot, a1, hopf.x.to(dtype=dtype, device=dev), tol=tol, maxiter=maxiter)
-    rows = _rows(G, u, shot, n)
-    t = torch.linalg.svd(rows).Vh[-1]
-    if float(t[:n] @ (x0 - summary.centre)) < 0:  # outwards: growing amplitude
+        raise ConvergenceError(f"shooting for the first orbit at {hopf.param} = {float(a1):.6g} did not converge "
+                               f"(residual {out.residual:.2g} > tol = {pb.settings.tol:g}){why}: pass a smaller "
+                               "first= or more steps_per_period=")
+    u = torch.cat([out.x0, out.x0.new_tensor([out.period]), a1.reshape(1)])
+    summary = pb.summarise(u, out.shot, hopf.x.to(dtype=dtype, device=device))
+    t = torch.linalg.svd(pb.rows(u, out.shot)).Vh[-1]
+    if float(t[:pb.n] @ (out.x0 - summary.centre)) < 0:  # outwards: growing amplitude
         t = -t
-    orbits, special, status = [(u, shot, summary)], [], "max_points"
-    lo, hi = sorted((hopf.value, stop))
-    while len(orbits) < max_points:
-        new = _correct(G, u, t, h, n, steps=steps, tol=tol, maxiter=maxiter)
-        if new is None:
-            h /= 2
-            if h < min_step:
-                status = "step too small"
-                break
-            continue
-        w, shot_w, iters = new
-        t_w = _tangent(G, w, shot_w, t, n)
-        s_w = summarise(G, shot_w, w[n + 1], orbits[-1][2].centre, tol=tol, maxiter=maxiter)
-        special += _events(G, u, t, orbits[-1][2], w, t_w, s_w, h, len(orbits) - 1, n, steps=steps, tol=tol,
-                           maxiter=maxiter)
-        orbits.append((w, shot_w, s_w))
-        u, t = w, t_w
-        h = min(max_step, h * 1.3) if iters <= 3 else h
-        a = float(w[n + 1])
-        if not lo <= a <= hi:
-            status = "reached stop" if (a - stop) * side >= 0 else "left interval"
-            break
-        if s_w.amplitude < 0.5 * orbits[0][2].amplitude:
-            status = "amplitude -> 0"
-            break
-        if float(w[n]) > max_period:
-            status = "period > max_period"
-            break
-    return _branch(orbits, special, status, hopf, system.name,
-                   settings=dict(stop=stop, first=first, step=step, min_step=min_step, max_step=max_step,
-                                 max_points=max_points, steps=steps, tol=tol, maxiter=maxiter, max_period=max_period))
-
-
-def _rows(G, u, shot, n):
-    """The Jacobian ``(n + 1, n + 2)`` of ``(phi - x0, f(x0) . x0)`` in ``u = (x0, T, alpha)`` (phase on ``u``)."""
-    eye = torch.eye(n, dtype=u.dtype, device=u.device)
-    top = torch.cat([shot.M - eye, shot.dT[:, None], shot.da[:, None]], 1)
-    return torch.cat([top, torch.cat([G(u[:n], u[n + 1]), u.new_zeros(2)])[None]])
-
-
-def _tangent(G, w, shot, previous, n):
-    """The unit tangent at ``w``, oriented along ``previous``."""
-    A = torch.cat([_rows(G, w, shot, n), previous[None]])
-    t = torch.linalg.solve(A, torch.cat([w.new_zeros(n + 1), w.new_ones(1)]))
-    return t / torch.linalg.vector_norm(t)
-
-
-def _correct(G, u, t, s, n, *, steps, tol, maxiter):
-    """Newton from ``u + s t`` with the phase condition on the orbit through ``u`` and the arclength condition;
-    ``(w, shot, iterations)`` or ``None``."""
-    pred = u + s * t
-    normal = G(u[:n], u[n + 1])
-    w = pred
-    eye = torch.eye(n, dtype=u.dtype, device=u.device)
-    for i in range(maxiter):
-        if not 0.5 * float(u[n]) < float(w[n]) < float("inf"):  # T -> 0 solves the equations trivially
-            return None
-        shot = shoot(G, w[:n], float(w[n]), w[n + 1], steps)
-        R = torch.cat([shot.end - w[:n], (normal @ (w[:n] - u[:n]))[None], (t @ (w - pred))[None]])
-        if not bool(torch.isfinite(R).all()):
-            return None
-        if float(R.abs().max()) <= tol:
-            return w, shot, i
-        A = torch.cat([torch.cat([shot.M - eye, shot.dT[:, None], shot.da[:, None]], 1),
-                       torch.cat([normal, u.new_zeros(2)])[None], t[None]])
-        d, info = torch.linalg.solve_ex(A, -R)
-        if int(info) != 0 or not bool(torch.isfinite(d).all()):
-            return None
-        w = w + d
-    return None
+    return Point(u, t, OrbitData(out.shot, summary)), first
 
 
 def _critical(multipliers: torch.Tensor) -> torch.Tensor:
@@ -286,56 +317,49 @@ def _outside(multipliers: torch.Tensor) -> int:
     return int((multipliers[1:].abs() > 1).sum())
 
 
-def _events(G, u, t, s_u, w, t_w, s_w, h, index, n, *, steps, tol, maxiter) -> list[CycleEvent]:
+def _events(pb: OrbitProblem, prev: Point, new: Point, h: float, index: int) -> list[CycleEvent]:
+    """A fold of cycles (the tangent's parameter component changes sign) and a multiplier crossing the unit
+    circle, each located by regula falsi along the step, in the order met."""
+    n, t, t_w = pb.n, prev.tangent, new.tangent
+    s_u, s_w = prev.data.summary, new.data.summary
+    corrector = pb.corrector(prev)
     found = []
-
-    def at(s):
-        new = _correct(G, u, t, s, n, steps=steps, tol=tol, maxiter=maxiter)
-        if new is None:
-            return None
-        return new[0], new[1], _tangent(G, new[0], new[1], t, n)
-
     fold = float(t[n + 1]) * float(t_w[n + 1]) < 0
     if fold:
-        def ta(s):
-            p = at(s)
-            return None if p is None else (float(p[2][n + 1]), p)
+        def ta(c):
+            return float(tangent(pb.rows(c.u, c.context), t)[n + 1]), c
 
-        s, p = regula_falsi(ta, 0.0, h, float(t[n + 1]), float(t_w[n + 1]), tol=1e-10)
-        found.append((s, _event("fold", p, s_w, w, G, n, index, tol, maxiter)))
+        s, c = locate(corrector, prev, h, ta, float(t[n + 1]), float(t_w[n + 1]), pb.settings)
+        found.append((s, _event(pb, "fold", c, new, index)))
     if _outside(s_u.multipliers) != _outside(s_w.multipliers):
         mu = _critical(s_w.multipliers)
         real = abs(float(mu.imag)) <= 1e-6 * max(1.0, float(mu.abs()))
         kind = ("branch" if float(mu.real) > 0 else "period-doubling") if real else "neimark-sacker"
         if not (fold and kind == "branch"):  # at a fold of cycles a multiplier passes +1 anyway
-            def modulus(s):
-                p = at(s)
-                if p is None:
-                    return None
-                ss = summarise(G, p[1], p[0][n + 1], s_u.centre, tol=tol, maxiter=maxiter)
-                return float(_critical(ss.multipliers).abs()) - 1, p
+            def modulus(c):
+                return float(_critical(pb.summarise(c.u, c.context, s_u.centre).multipliers).abs()) - 1, c
 
-            s, p = regula_falsi(modulus, 0.0, h, float(_critical(s_u.multipliers).abs()) - 1,
-                                float(mu.abs()) - 1, tol=1e-10)
-            found.append((s, _event(kind, p, s_w, w, G, n, index, tol, maxiter)))
+            s, c = locate(corrector, prev, h, modulus, float(_critical(s_u.multipliers).abs()) - 1,
+                          float(mu.abs()) - 1, pb.settings)
+            found.append((s, _event(pb, kind, c, new, index)))
     return [e for _, e in sorted(found, key=lambda item: item[0])]
 
 
-def _event(kind, point, s_w, w, G, n, index, tol, maxiter) -> CycleEvent:
-    """The event at the located ``point`` (``(u, shot, tangent)``), or at the orbit ``w`` when locating failed."""
-    if point is None:
-        s = s_w
+def _event(pb: OrbitProblem, kind: str, located: Corrected | None, new: Point, index: int) -> CycleEvent:
+    """The event at the ``located`` orbit, or at the orbit ``new`` when locating failed."""
+    n = pb.n
+    if located is None:
+        w, s = new.u, new.data.summary
     else:
-        w = point[0]
-        s = summarise(G, point[1], w[n + 1], s_w.centre, tol=tol, maxiter=maxiter)
+        w, s = located.u, pb.summarise(located.u, located.context, new.data.summary.centre)
     return CycleEvent(kind=kind, value=float(w[n + 1]), period=float(w[n]), amplitude=s.amplitude,
                       max_norm=s.max_norm, x0=w[:n].detach().cpu(), multipliers=s.multipliers.detach().cpu(),
                       index=index)
 
 
-def _branch(orbits, special, status, hopf, name, *, settings) -> OrbitBranch:
-    U = torch.stack([o[0] for o in orbits]).detach().cpu()
-    S = [o[2] for o in orbits]
+def _branch(out: Trace, hopf: HopfPoint, name: str, *, settings: dict) -> OrbitBranch:
+    U = torch.stack([p.u for p in out.points]).detach().cpu()
+    S = [p.data.summary for p in out.points]
     n = U.shape[1] - 2
 
     def stack(key):
@@ -346,4 +370,4 @@ def _branch(orbits, special, status, hopf, name, *, settings) -> OrbitBranch:
                        max_norms=torch.tensor([s.max_norm for s in S], dtype=U.dtype), minima=stack("minima"),
                        maxima=stack("maxima"), x0=U[:, :n], centres=stack("centre"),
                        multipliers=stack("multipliers"), stable=torch.tensor([s.stable for s in S]),
-                       special=special, status=status, system=name, hopf=hopf, settings=settings)
+                       special=out.events, status=out.status, system=name, hopf=hopf, settings=settings)

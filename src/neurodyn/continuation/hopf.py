@@ -3,49 +3,18 @@ eigenpair of the equilibrium, and the first Lyapunov coefficient from Kuznetsov'
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import torch
 from torch.func import jacfwd, jvp
 
 from neurodyn import _linalg
 from neurodyn._checks import as_tensor, positive_int
-from neurodyn.errors import InvalidInputError
-from neurodyn.results import Result
+from neurodyn.continuation._compat import renamed
+from neurodyn.continuation.numerics import Stop, damped_newton, newton
+from neurodyn.continuation.points import HopfPoint, HopfPoints
+from neurodyn.continuation.residuals import HopfUnknowns, hopf_residual
+from neurodyn.errors import ConvergenceError, InvalidInputError
+from neurodyn.results import Status, finish
 from neurodyn.systems.protocol import Flow
-
-
-@dataclass(frozen=True, eq=False)
-class HopfPoint(Result):
-    """A Hopf point ``(x*, alpha*)``: ``F(x*, alpha*) = 0`` and ``J(x*, alpha*) q = i omega q``.
-
-    Attributes:
-        param: the parameter's name; value: ``alpha*``. x: ``(n,)`` the equilibrium.
-        omega: the angular frequency (> 0, radians per unit time) of the eigenpair on the imaginary axis.
-        q: ``(n,)`` complex critical eigenvector, ``J q = i omega q``, normalised ``q^H q = 1`` with
-            ``Re(q) . Im(q) = 0`` and ``|Re(q)| >= |Im(q)|`` (fixes the phase).
-        l1: the first Lyapunov coefficient in Kuznetsov's normalisation (``q^H q = 1``, ``p^H q = 1``): < 0 a
-            supercritical Hopf (a stable cycle is born), > 0 subcritical. Its sign does not depend on the
-            normalisation; its size scales with ``|q|^2``.
-        kind: "supercritical", "subcritical" or "degenerate" (``|l1|`` below ``1e-10``).
-        residual: ``|F|`` and ``|J q - i omega q|`` at the solution (max of the two).
-        crossing: ``d Re(mu)/d alpha`` of the critical eigenvalue (transversality; 0 means degenerate).
-    """
-
-    param: str
-    value: float
-    x: torch.Tensor
-    omega: float
-    q: torch.Tensor
-    l1: float
-    kind: str
-    residual: float
-    crossing: float
-    settings: dict = field(default_factory=dict)
-
-    def __repr__(self) -> str:
-        return (f"HopfPoint({self.param} = {self.value:.10g}, omega = {self.omega:.6g}, l1 = {self.l1:.4g} "
-                f"({self.kind}), |x| = {float(self.x.norm()):.3g})")
 
 
 def parametrised_field(system: Flow, param: str, caller: str):
@@ -92,7 +61,16 @@ def _multilinear(G, x, a):
 def first_lyapunov_coefficient(G, x, a, J, q, omega, p=None) -> float:
     """Kuznetsov (Elements of Applied Bifurcation Theory, 3rd ed., eq. 3.20):
     ``l1 = Re[p^H C(q,q,q̄) - 2 p^H B(q, J^{-1} B(q,q̄)) + p^H B(q̄, (2 i omega - J)^{-1} B(q,q))] / (2 omega)``
-    with ``J q = i omega q``, ``J^T p = -i omega p``, ``q^H q = 1``, ``p^H q = 1`` (``p`` computed if not given)."""
+    with ``J q = i omega q``, ``J^T p = -i omega p``, ``q^H q = 1``, ``p^H q = 1`` (``p`` computed if not given);
+    ``Re c1 / omega`` of :func:`normal_form_coefficient`."""
+    return float(normal_form_coefficient(G, x, a, J, q, omega, p).real) / omega
+
+
+def normal_form_coefficient(G, x, a, J, q, omega, p=None) -> complex:
+    """The complex cubic coefficient ``c1`` of the Poincaré normal form ``w' = (mu + i omega) w + c1 w |w|^2``
+    on the centre manifold, by the projection method (Kuznetsov 1999, SIAM J. Numer. Anal. 36):
+    ``c1 = p^H [C(q,q,q̄) + 2 B(q, h11) + B(q̄, h20)] / 2`` with ``h11 = -J^{-1} B(q,q̄)`` and
+    ``h20 = (2 i omega - J)^{-1} B(q,q)``; ``Re c1 / omega`` is ``l1`` and ``Im c1`` shifts the cycle's frequency."""
     B, C = _multilinear(G, x, a)
     cJ = J.to(q.dtype)
     if p is None:
@@ -101,7 +79,7 @@ def first_lyapunov_coefficient(G, x, a, J, q, omega, p=None) -> float:
     term = (torch.vdot(p, C(q, q, q.conj()))
             - 2 * torch.vdot(p, B(q, torch.linalg.solve(cJ, B(q, q.conj()))))
             + torch.vdot(p, B(q.conj(), torch.linalg.solve(2j * omega * eye - cJ, B(q, q)))))
-    return float(term.real) / (2 * omega)
+    return complex(term) / 2
 
 
 def left_eigenvector(J: torch.Tensor, q: torch.Tensor, omega: float) -> torch.Tensor:
@@ -126,14 +104,16 @@ def _normalise(v: torch.Tensor) -> torch.Tensor:
     return v
 
 
-def find_hopf_points(system: Flow, *, param: str, at: float, x0=None, interval: tuple[float, float] | None = None,
-                     tol: float = 1e-10, maxiter: int = 30, min_omega: float = 1e-8) -> list[HopfPoint]:
-    """All Hopf points reachable from the equilibrium at ``param = at``, one per complex eigenpair.
+def find_hopf_points(system: Flow, *, param: str, start: float | None = None, x0=None,
+                     interval: tuple[float, float] | None = None, tol: float = 1e-10, maxiter: int = 30,
+                     min_omega: float = 1e-8, strict: bool = True, at: float | None = None) -> HopfPoints:
+    """All Hopf points reachable from the equilibrium at ``param = start``, one per complex eigenpair.
 
-    The equilibrium ``x0`` (default: the origin) is first polished by Newton at ``param = at``. For every
+    The equilibrium ``x0`` (default: the origin) is first polished by Newton at ``param = start``. For every
     eigenvalue ``mu = sigma + i omega`` (``omega > min_omega``) a first-order predictor moves the parameter to
     where ``Re mu`` would cross zero (``d mu/d alpha`` from the left and right eigenvectors), and damped Newton
-    (:func:`newton`) solves the extended system (Kuznetsov; Govaerts 2000)
+    (:func:`neurodyn.continuation.numerics.damped_newton`) solves the extended system
+    (:func:`neurodyn.continuation.residuals.hopf_residual`; Kuznetsov; Govaerts 2000)
 
         F(x, alpha) = 0,  J(x, alpha) v = i omega v,  c^H v = 1
 
@@ -144,25 +124,44 @@ def find_hopf_points(system: Flow, *, param: str, at: float, x0=None, interval: 
 
     Args:
         system: a :class:`neurodyn.Flow` with ``params`` holding ``param``.
-        param: the parameter's name. at: its value where the equilibrium ``x0`` is taken.
+        param: the parameter's name. start: its value where the equilibrium ``x0`` is taken (as in
+            :func:`neurodyn.continue_equilibria`; ``at=`` is its deprecated old name).
         interval: keep Hopf points with ``param`` in ``[lo, hi]`` (default: all); seeds predicted more than
             one interval width outside it are not solved.
         tol: Newton tolerance on the residual of the extended system. maxiter: Newton iterations per seed.
+        min_omega: eigenvalues with ``Im <= min_omega`` count as real. strict: accepted for the common driver
+            contract (finding no point is an answer, ``"none found"``, not a failure).
 
     Returns:
-        :class:`HopfPoint` objects sorted by parameter value.
+        :class:`HopfPoints`, a sequence of :class:`HopfPoint` sorted by parameter value.
+
+    Raises:
+        ConvergenceError: no equilibrium near ``x0`` at ``param = start``.
 
     See also:
-        :func:`first_lyapunov_coefficient`.
+        :func:`first_lyapunov_coefficient`, :func:`neurodyn.prove_hopf`.
     """
+    start = float(renamed("find_hopf_points", "at", at, "start", start))
     G = parametrised_field(system, param, "find_hopf_points")
     n = system.dim
     dtype, dev = system.dtype, system.device
-    a0 = torch.tensor(float(at), dtype=dtype, device=dev)
+    a0 = torch.tensor(start, dtype=dtype, device=dev)
     x = torch.zeros(n, dtype=dtype, device=dev) if x0 is None else as_tensor(x0, name="x0", dtype=dtype,
                                                                              device=dev).reshape(n)
+    system.probe(x)
     maxiter = positive_int(maxiter, name="maxiter")
-    x = equilibrium(G, x, a0, tol=tol, maxiter=maxiter, what=f"{system.name!r} at {param} = {at}")
+    x = equilibrium(G, x, a0, tol=tol, maxiter=maxiter, what=f"{system.name!r} at {param} = {start}")
+    settings = dict(start=start, interval=interval, tol=tol, maxiter=maxiter, min_omega=min_omega)
+    found = _hopf_from_eigenpairs(G, x, a0, param, interval, settings)
+    points = tuple(sorted(found, key=lambda h: h.value))
+    result = HopfPoints(param=param, points=points, status=Status.OK if points else Status.NONE_FOUND,
+                        system=system.name, settings=settings)
+    return finish(result, strict=strict, what=f"the Hopf points of {system.name!r}")
+
+
+def _hopf_from_eigenpairs(G, x, a0, param: str, interval, settings: dict) -> list[HopfPoint]:
+    """Newton on the extended system seeded from each complex eigenpair of the equilibrium ``(x, a0)``."""
+    tol, maxiter, min_omega = settings["tol"], settings["maxiter"], settings["min_omega"]
     mu, V, slopes, dx = eigen_slopes(G, x, a0)
     found: list[HopfPoint] = []
     width = 0.0 if interval is None else float(interval[1]) - float(interval[0])
@@ -175,14 +174,14 @@ def find_hopf_points(system: Flow, *, param: str, at: float, x0=None, interval: 
         z = solve_hopf(G, x + dx * (b0 - float(a0)), b0, V[:, k], float(mu[k].imag), tol=tol, maxiter=maxiter)
         if z is None:
             continue
-        b, w = float(z[n]), abs(float(z[3 * n + 1]))
+        u = HopfUnknowns.of(z, 1)
+        b, w = float(u.p[0]), abs(float(u.omega))
         if w <= min_omega or (interval is not None and not interval[0] <= b <= interval[1]):
             continue
-        if any(_same(b, w, z[:n], other) for other in found):
+        if any(_same(b, w, u.x, other) for other in found):
             continue
-        found.append(hopf_point(G, z, param, settings=dict(at=float(at), tol=tol, maxiter=maxiter)))
-    return sorted(found, key=lambda h: h.value)
-
+        found.append(hopf_point(G, z, param, settings=dict(start=settings["start"], tol=tol, maxiter=maxiter)))
+    return found
 
 
 def _same(value: float, omega: float, x: torch.Tensor, h: HopfPoint) -> bool:
@@ -191,17 +190,17 @@ def _same(value: float, omega: float, x: torch.Tensor, h: HopfPoint) -> bool:
 
 
 def equilibrium(G, x: torch.Tensor, a: torch.Tensor, *, tol: float, maxiter: int, what: str) -> torch.Tensor:
-    """Newton on ``G(x, a) = 0`` at fixed ``a`` from ``x``; a clear error if it fails."""
-    for _ in range(maxiter):
-        Fx = G(x, a)
-        if float(Fx.norm()) <= tol:
-            return x
-        step, info = torch.linalg.solve_ex(jacfwd(G)(x, a), Fx)
-        if int(info) != 0 or not bool(torch.isfinite(step).all()):
-            raise InvalidInputError(f"Newton for the equilibrium of {what} met a singular Jacobian: pass x0= close "
-                                    "to a hyperbolic equilibrium")
-        x = x - step
-    raise InvalidInputError(f"no equilibrium of {what} near x0: pass x0= close to one")
+    """Newton on ``G(x, a) = 0`` at fixed ``a`` from ``x`` until ``|G|_2 <= tol``; a
+    :class:`~neurodyn.ConvergenceError` naming ``what`` if it fails."""
+    out = newton(lambda y: (G(y, a), None), lambda y, _: jacfwd(G)(y, a), x, tol=tol, maxiter=maxiter,
+                 measure=lambda R: float(R.norm()))
+    if out.converged:
+        return out.z
+    if out.stop in (Stop.SINGULAR, Stop.NON_FINITE):
+        raise ConvergenceError(f"Newton for the equilibrium of {what} met a singular Jacobian: pass x0= close to a "
+                               "hyperbolic equilibrium")
+    raise ConvergenceError(f"no equilibrium of {what} near x0 (Newton stopped at |F| = {out.residual:.2g} > tol = "
+                           f"{tol:g}): pass x0= close to one")
 
 
 def eigen_rates(J: torch.Tensor, dJ: torch.Tensor):
@@ -225,95 +224,37 @@ def eigen_slopes(G, x: torch.Tensor, a: torch.Tensor):
 
 
 def solve_hopf(G, x: torch.Tensor, b0: float, v: torch.Tensor, omega: float, *, tol: float, maxiter: int):
-    """Newton (least squares steps) on ``F(x, a) = 0, J v = i omega v, c^H v = 1`` from the seed; the solution
-    ``z = (x, a, Re v, Im v, omega)`` or ``None``."""
-    n = len(x)
+    """Damped Newton (least-squares steps) on the extended Hopf system :func:`hopf_residual` in one parameter from
+    the seed, with the normalisation ``c = v``; the solution ``z = (x, a, Re v, Im v, omega)`` or ``None``."""
     v = _normalise(v)
-    c_r, c_i = v.real.clone(), v.imag.clone()  # normalisation c^H v = 1 with c = v at the seed
-
-    def residual(z):
-        y, b, vr, vi, w = z[:n], z[n], z[n + 1:2 * n + 1], z[2 * n + 1:3 * n + 1], z[3 * n + 1]
-        Jvr = jvp(lambda u: G(u, b), (y,), (vr,))[1]
-        Jvi = jvp(lambda u: G(u, b), (y,), (vi,))[1]
-        return torch.cat([G(y, b), Jvr + w * vi, Jvi - w * vr,
-                          torch.stack([c_r @ vr + c_i @ vi - 1, c_r @ vi - c_i @ vr])])
-
-    z = torch.cat([x, x.new_tensor([b0]), v.real, v.imag, x.new_tensor([omega])])
-    return newton(residual, z, tol=tol, maxiter=maxiter)
+    c = v.clone()  # normalisation c^H v = 1 with c = v at the seed
+    z = HopfUnknowns.pack(x, x.new_tensor([b0]), v, omega)
+    return damped_newton(lambda y: hopf_residual(G, y, c, 1), z, tol=tol, maxiter=maxiter)
 
 
-def newton(residual, z: torch.Tensor, *, tol: float, maxiter: int, halvings: int = 12):
-    """Damped Newton with least-squares (Gauss-Newton) steps, the Jacobian by ``torch.func.jacfwd``, until
-    ``max |residual| <= tol``; the solution or ``None``.
-
-    Each step is halved (up to ``halvings`` times) until ``|residual|_2`` falls by at least ``1e-4`` of the
-    step's fraction (Armijo). Near a regular solution the full step always passes, so this is Newton's
-    method there; from a poor seed (a first-order predictor where the equilibrium moves with the parameter)
-    the undamped iteration wanders for all ``maxiter`` steps, while the damped one descends ``|residual|``
-    to the solution or stops at once where no halving lowers it (a local minimum: no solution nearby).
-    """
-    R = residual(z)
-    for _ in range(maxiter):
-        if float(R.abs().max()) <= tol:
-            return z
-        step = torch.linalg.lstsq(jacfwd(residual)(z), -R[:, None]).solution[:, 0]
-        size, t = float(torch.linalg.vector_norm(R)), 1.0
-        for _ in range(halvings + 1):
-            z_new = z + t * step
-            R_new = residual(z_new)
-            if bool(torch.isfinite(R_new).all()) and float(torch.linalg.vector_norm(R_new)) < (1 - 1e-4 * t) * size:
-                break
-            t *= 0.5
-        else:
-            return None
-        z, R = z_new, R_new
-    return z if float(R.abs().max()) <= tol else None
-
-
-def regula_falsi(fn, s0: float, s1: float, f0: float, f1: float, *, tol: float, maxiter: int = 20):
-    """A zero of ``fn`` between ``s0`` and ``s1`` (``f0``, ``f1``: its values there, of opposite signs) by the
-    Illinois variant of regula falsi. ``fn(s)`` returns ``(value, payload)`` or ``None`` where it cannot be
-    evaluated; the result is ``(s, payload)`` of the evaluation with the smallest ``|value|`` (``payload`` is
-    ``None`` if no evaluation succeeded), stopping when ``|value| <= tol`` or the bracket is below ``tol``."""
-    best = (float("inf"), s0, None)
-    side = 0
-    for _ in range(maxiter):
-        s = s1 - f1 * (s1 - s0) / (f1 - f0)
-        out = fn(s)
-        if out is None:
-            break
-        f, payload = out
-        if abs(f) < best[0]:
-            best = (abs(f), s, payload)
-        if abs(f) <= tol or abs(s1 - s0) <= tol:
-            break
-        if (f > 0) == (f1 > 0):
-            s1, f1 = s, f
-            if side == 1:
-                f0 /= 2
-            side = 1
-        else:
-            s0, f0 = s, f
-            if side == -1:
-                f1 /= 2
-            side = -1
-    return best[1], best[2]
-
-def hopf_point(G, z: torch.Tensor, param: str, *, settings: dict) -> HopfPoint:
-    """The :class:`HopfPoint` of a solution ``z`` of :func:`solve_hopf`: ``l1``, crossing speed, residual."""
-    n = (len(z) - 2) // 3
-    y, b = z[:n], z[n].detach().clone()
-    w = abs(float(z[3 * n + 1]))
-    q = _normalise(torch.complex(z[n + 1:2 * n + 1], z[2 * n + 1:3 * n + 1]))
-    if float(z[3 * n + 1]) < 0:
-        q = q.conj()
+def critical_rates(G, y: torch.Tensor, b: torch.Tensor, q: torch.Tensor, w: float):
+    """At a Hopf point ``(y, b)`` with ``J q = i w q``: the left eigenvector ``p`` (``p^H q = 1``), the normal form
+    coefficient ``c1`` (:func:`normal_form_coefficient`) and ``d mu/d alpha = p^H (dJ/d alpha) q`` of the critical
+    eigenvalue along the branch (its real part is the crossing speed); also the Jacobian ``J``."""
     J = jacfwd(G)(y, b)
     p = left_eigenvector(J, q, w)
-    l1 = first_lyapunov_coefficient(G, y, b, J, q, w, p=p)
+    c1 = normal_form_coefficient(G, y, b, J, q, w, p=p)
     # d mu/d alpha of the critical eigenvalue = p^H (dJ/d alpha) q with dJ/d alpha along the branch
     dx = -torch.linalg.solve(J, jacfwd(G, argnums=1)(y, b))
     dJ = jvp(lambda u, c: jacfwd(G)(u, c), (y, b), (dx, torch.ones_like(b)))[1].to(q.dtype)
-    crossing = float(torch.vdot(p, dJ @ q).real)
+    return J, p, c1, complex(torch.vdot(p, dJ @ q))
+
+
+def hopf_point(G, z: torch.Tensor, param: str, *, settings: dict) -> HopfPoint:
+    """The :class:`HopfPoint` of a solution ``z`` of :func:`solve_hopf`: ``l1``, crossing speed, residual."""
+    u = HopfUnknowns.of(z, 1)
+    y, b = u.x, u.p[0].detach().clone()
+    w = abs(float(u.omega))
+    q = _normalise(u.v)
+    if float(u.omega) < 0:
+        q = q.conj()
+    J, _, c1, dmu = critical_rates(G, y, b, q, w)
+    l1, crossing = c1.real / w, dmu.real
     resid = max(float(G(y, b).norm()), float(torch.linalg.vector_norm(J.to(q.dtype) @ q - 1j * w * q)))
     kind = "degenerate" if abs(l1) < 1e-10 else ("supercritical" if l1 < 0 else "subcritical")
     return HopfPoint(param=param, value=float(b), x=y.detach().cpu(), omega=w, q=q.detach().cpu(), l1=l1, kind=kind,

@@ -8,19 +8,19 @@ correct with it.
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 import torch
 from torch.func import jvp
 
 from neurodyn import _linalg
 from neurodyn._checks import positive_int
-from neurodyn.continuation.hopf import HopfPoint, equilibrium, parametrised_field
-from neurodyn.errors import ConvergenceWarning, InvalidInputError
-from neurodyn.integrate.tableau import RK4
-from neurodyn.results import Result
+from neurodyn.continuation._compat import renamed
+from neurodyn.continuation.hopf import HopfPoint, critical_rates, equilibrium, parametrised_field
+from neurodyn.continuation.numerics import newton
+from neurodyn.errors import ConvergenceError, InvalidInputError
+from neurodyn.integrate import RK4, rk_step
+from neurodyn.results import Result, Status, finish
 from neurodyn.systems.protocol import Flow
 
 
@@ -29,11 +29,14 @@ class PeriodicOrbit(Result):
     """A periodic orbit ``x(t + T) = x(t)`` of a flow at ``param = value``.
 
     Attributes:
-        x0: ``(n,)`` a point on the orbit. period: ``T`` (time units). orbit: ``(steps + 1, n)`` one period.
+        x0: ``(n,)`` a point on the orbit. period: ``T`` (time units). orbit: ``(steps_per_period + 1, n)`` one
+            period.
         amplitude: ``max_t |x(t) - x_eq|`` from the equilibrium the orbit surrounds (state units).
         multipliers: ``(n,)`` Floquet multipliers (eigenvalues of the monodromy matrix), by decreasing modulus
             apart from the trivial one (``~1``, the direction of the flow) which comes first.
         stable: all non-trivial multipliers inside the unit circle. residual: ``|phi_T(x0) - x0|``.
+        status: ``Status.CONVERGED`` when shooting met ``tol``; ``Status.FAILED`` otherwise (then ``x0``,
+            ``period``, ``orbit`` and ``amplitude`` describe the last Newton iterate, not an orbit).
     """
 
     param: str
@@ -45,6 +48,7 @@ class PeriodicOrbit(Result):
     multipliers: torch.Tensor
     stable: bool
     residual: float
+    status: Status = Status.CONVERGED
     settings: dict = field(default_factory=dict)
 
     def __repr__(self) -> str:
@@ -52,7 +56,7 @@ class PeriodicOrbit(Result):
         top = f"{float(others.max()):.4g}" if len(others) else "-"
         return (f"PeriodicOrbit({self.param} = {self.value:.6g}: period {self.period:.6g}, amplitude "
                 f"{self.amplitude:.4g}, largest non-trivial |multiplier| {top}, "
-                f"{'stable' if self.stable else 'unstable'})")
+                f"{'stable' if self.stable else 'unstable'}, status={self.status.value!r})")
 
     def plot(self, ax=None, *, dims: tuple[int, int] = (0, 1)):
         """The orbit projected on two coordinates. Returns the axes."""
@@ -69,7 +73,8 @@ class PeriodicOrbit(Result):
         return ax
 
 
-class Shot(NamedTuple):
+@dataclass(frozen=True)
+class Shot:
     """One period of the RK4 flow map ``phi`` from ``x0`` and its exact derivatives (of the discrete map)."""
 
     end: torch.Tensor  # (n,) phi(x0; T, alpha)
@@ -80,7 +85,8 @@ class Shot(NamedTuple):
 
 
 def shoot(G, x0: torch.Tensor, T: float, a: torch.Tensor, steps: int) -> Shot:
-    """Integrate ``dx/dt = G(x, a)`` over ``[0, T]`` with ``steps`` RK4 steps and differentiate the result.
+    """Integrate ``dx/dt = G(x, a)`` over ``[0, T]`` with ``steps`` steps of :data:`neurodyn.integrate.RK4` (the
+    integrator's own :func:`~neurodyn.integrate.rk_step`) and differentiate the result.
 
     The state is integrated first, keeping the stage points; then the Jacobians ``dG/dx`` and ``dG/da`` at all
     stage points come from two batched forward-mode products (``torch.func.jvp``), each step's derivative
@@ -93,20 +99,17 @@ def shoot(G, x0: torch.Tensor, T: float, a: torch.Tensor, steps: int) -> Shot:
     A = [[float(v) for v in row] for row in RK4.a]
     b = [float(v) for v in RK4.b]
     h = float(T) / steps
-    y, path, points, slopes = x0, [x0], [], []
+    points, slopes = [], []
+
+    def field(t, y):  # records each stage's point and slope for the derivative
+        points.append(y[0])
+        slopes.append(G(y[0], a))
+        return (slopes[-1],)
+
+    y, path = x0, [x0]
     with torch.no_grad():
         for _ in range(steps):
-            ks = []
-            for i in range(s):
-                yi = y
-                for j, aij in enumerate(A[i]):
-                    if aij:
-                        yi = yi + (h * aij) * ks[j]
-                points.append(yi)
-                ks.append(G(yi, a))
-            for bi, k in zip(b, ks, strict=True):
-                y = y + (h * bi) * k
-            slopes.extend(ks)
+            (y,) = rk_step(RK4, field, 0.0, (y,), h)
             path.append(y)
     X, K = torch.stack(points), torch.stack(slopes)
     d = n + 2  # derivatives with respect to (x, a, h)
@@ -157,7 +160,10 @@ def _chain(S: torch.Tensor) -> torch.Tensor:
     return S[0]
 
 
-class OrbitSummary(NamedTuple):
+@dataclass(frozen=True)
+class OrbitSummary:
+    """What is kept of an orbit: multipliers, stability and size."""
+
     multipliers: torch.Tensor  # (n,) trivial first, then by decreasing modulus
     stable: bool
     centre: torch.Tensor  # (n,) the equilibrium inside the orbit (or the orbit's mean)
@@ -176,7 +182,7 @@ def summarise(G, shot: Shot, a: torch.Tensor, centre: torch.Tensor, *, tol: floa
     rest = rest[torch.argsort(rest.abs(), descending=True)]
     try:
         centre = equilibrium(G, centre, a, tol=tol, maxiter=maxiter, what="the orbit's centre")
-    except InvalidInputError:
+    except ConvergenceError:
         centre = shot.path[:-1].mean(0)
     path = shot.path
     return OrbitSummary(multipliers=torch.cat([mult[trivial:trivial + 1], rest]), stable=bool((rest.abs() < 1).all()),
@@ -210,71 +216,105 @@ def checked_hopf(system: Flow, hopf, param: str | None, caller: str):
     return G
 
 
-def normal_form_start(hopf: HopfPoint, at: float, dtype, device) -> tuple[torch.Tensor, float]:
-    """The normal-form predictor of the orbit at ``param = at``: a point ``x* + 2 rho Re(q)`` and ``2 pi / omega``,
-    with ``rho^2 = -crossing (at - alpha*) / l1``."""
-    rho2 = -hopf.crossing * (float(at) - hopf.value) / hopf.l1
+def normal_form_start(G, hopf: HopfPoint, at: float, dtype, device) -> tuple[torch.Tensor, float]:
+    """The normal-form predictor of the orbit at ``param = at``: a point ``x* + 2 rho Re(q)`` and its period.
+
+    On the centre manifold ``w' = (mu + i omega) w + c1 w |w|^2`` with ``mu = (d mu/d alpha) (at - alpha*)`` to
+    first order, the cycle has ``rho^2 = |w|^2 = -Re mu / Re c1``, i.e. ``rho^2 = -crossing (at - alpha*) /
+    (omega l1)`` in Kuznetsov's normalisation ``l1 = Re c1 / omega``, and the angular frequency
+    ``omega + Im mu + Im(c1) rho^2`` (Kuznetsov, Elements of Applied Bifurcation Theory, 3rd ed., 3.5 and 5.4)."""
+    rho2 = -hopf.crossing * (float(at) - hopf.value) / (hopf.omega * hopf.l1)
     if rho2 <= 0:
         raise InvalidInputError(f"no small periodic orbit at {hopf.param} = {at}: with l1 = {hopf.l1:.3g} and crossing "
                                 f"speed {hopf.crossing:.3g} it exists on the other side of {hopf.value:.6g}")
-    x = hopf.x.to(dtype=dtype, device=device) + 2 * math.sqrt(rho2) * hopf.q.real.to(dtype=dtype, device=device)
-    return x, 2 * math.pi / hopf.omega
+    x = hopf.x.to(dtype=dtype, device=device)
+    q = hopf.q.to(device=device)
+    _, _, c1, dmu = critical_rates(G, x, torch.tensor(hopf.value, dtype=dtype, device=device), q, hopf.omega)
+    frequency = hopf.omega + dmu.imag * (float(at) - hopf.value) + c1.imag * rho2
+    if not frequency > 0.5 * hopf.omega:  # beyond the normal form's reach: keep the linear frequency
+        frequency = hopf.omega
+    return x + 2 * math.sqrt(rho2) * q.real.to(dtype=dtype), 2 * math.pi / frequency
 
 
-def shoot_at(G, guess: torch.Tensor, T: float, a: torch.Tensor, *, steps: int, tol: float, maxiter: int):
-    """Newton on ``phi_T(x0) - x0 = 0``, ``f(guess) . (x0 - guess) = 0`` in ``(x0, T)`` at fixed ``a``; returns
-    ``(x0, T, shot at the last iterate, residual, converged)``. Iterates whose period falls below half the guess
+@dataclass(frozen=True)
+class Shooting:
+    """The outcome of :func:`shoot_at`: the last evaluated ``(x0, period)``, its integration, residual and whether
+    Newton met the tolerance."""
+
+    x0: torch.Tensor
+    period: float
+    shot: Shot
+    residual: float
+    converged: bool
+
+
+def shoot_at(G, guess: torch.Tensor, T: float, a: torch.Tensor, *, steps: int, tol: float, maxiter: int) -> Shooting:
+    """Newton (:func:`neurodyn.continuation.numerics.newton`) on ``phi_T(x0) - x0 = 0``,
+    ``f(guess) . (x0 - guess) = 0`` in ``(x0, T)`` at fixed ``a``. Iterates whose period falls below half the guess
     count as failure (``T -> 0`` solves the equations trivially)."""
     n = len(guess)
     T_min = 0.5 * T
     normal = G(guess, a)
-    x0 = guess
     eye = torch.eye(n, dtype=guess.dtype, device=guess.device)
-    for _ in range(maxiter):
-        shot = shoot(G, x0, T, a, steps)
-        R = torch.cat([shot.end - x0, (normal @ (x0 - guess))[None]])
-        if float(R.abs().max()) <= tol:
-            return x0, T, shot, float(R.abs().max()), True
-        A = torch.cat([torch.cat([shot.M - eye, shot.dT[:, None]], 1), torch.cat([normal, normal.new_zeros(1)])[None]])
-        d, info = torch.linalg.solve_ex(A, -R)
-        if int(info) != 0 or not bool(torch.isfinite(d).all()):
-            break
-        if not T + float(d[n]) > T_min:
-            break
-        x0, T = x0 + d[:n], T + float(d[n])
-    return x0, T, shot, float(R.abs().max()), False
+
+    def residual(z):
+        shot = shoot(G, z[:n], float(z[n]), a, steps)
+        return torch.cat([shot.end - z[:n], (normal @ (z[:n] - guess))[None]]), shot
+
+    def jacobian(z, shot):
+        return torch.cat([torch.cat([shot.M - eye, shot.dT[:, None]], 1),
+                          torch.cat([normal, normal.new_zeros(1)])[None]])
+
+    out = newton(residual, jacobian, torch.cat([guess, guess.new_tensor([T])]), tol=tol, maxiter=maxiter,
+                 admissible=lambda z: float(z[n]) > T_min)
+    return Shooting(x0=out.z[:n], period=float(out.z[n]), shot=out.context, residual=out.residual,
+                    converged=out.converged)
 
 
-def periodic_orbit(system: Flow, hopf: HopfPoint, *, at: float, steps: int = 1000, tol: float = 1e-10,
-                   maxiter: int = 30) -> PeriodicOrbit:
+def periodic_orbit(system: Flow, hopf: HopfPoint, *, at: float, steps_per_period: int | None = None,
+                   tol: float = 1e-10, maxiter: int = 30, strict: bool = True,
+                   steps: int | None = None) -> PeriodicOrbit:
     """The periodic orbit born at ``hopf``, at ``param = at`` (on the side where it exists: where the equilibrium
     is unstable for a supercritical Hopf point, stable for a subcritical one).
 
     Predictor from the normal form: ``x(t) ~ x* + 2 Re(rho q e^{i omega t})`` with
-    ``rho^2 = -crossing (at - alpha*) / l1`` and period ``2 pi / omega``. Corrector: single shooting, Newton on
-    ``phi_T(x0) - x0 = 0`` with the phase condition ``f(x_guess) . (x0 - x_guess) = 0``, the monodromy matrix
-    ``D phi_T`` from the RK4 scheme's own derivative (:func:`shoot`, ``steps`` steps per period). The Floquet
-    multipliers are the eigenvalues of the monodromy matrix; one of them is 1 (to the scheme's accuracy,
-    ``O((T/steps)^4)``). The field must not depend on time.
+    ``rho^2 = -crossing (at - alpha*) / (omega l1)`` (``l1 = Re c1 / omega``, Kuznetsov's normalisation) and period
+    ``2 pi / omega``. Corrector: single shooting, Newton on ``phi_T(x0) - x0 = 0`` with the phase condition
+    ``f(x_guess) . (x0 - x_guess) = 0``, the monodromy matrix ``D phi_T`` from the RK4 scheme's own derivative
+    (:func:`shoot`, ``steps`` steps per period). The Floquet multipliers are the eigenvalues of the monodromy
+    matrix; one of them is 1 (to the scheme's accuracy, ``O((T/steps)^4)``). The field must not depend on time.
+
+    Args:
+        system: a :class:`neurodyn.Flow` (autonomous). hopf: a :class:`HopfPoint` of it. at: the parameter value.
+        steps_per_period: RK4 steps per period (default 1000; ``steps=`` is its deprecated old name). tol: Newton
+            tolerance on the shooting residual (1e-10).
+        maxiter: Newton iterations (30). strict: raise instead of returning a failed orbit (default True).
 
     Returns:
-        :class:`PeriodicOrbit`; a :class:`~neurodyn.ConvergenceWarning` if Newton stops above ``tol``.
+        :class:`PeriodicOrbit` with ``status`` ``"converged"``, or (``strict=False``) ``"failed"`` when Newton
+        stops above ``tol``.
+
+    Raises:
+        ConvergenceError: with ``strict=True``, when shooting does not converge (the partial result rides on it).
 
     See also:
         :func:`neurodyn.continue_periodic_orbits` for the whole family of orbits.
     """
+    steps = renamed("periodic_orbit", "steps", steps, "steps_per_period", steps_per_period, default=1000)
     G = checked_hopf(system, hopf, None, "periodic_orbit")
-    steps, maxiter = positive_int(steps, name="steps"), positive_int(maxiter, name="maxiter")
+    steps = positive_int(steps, name="steps_per_period")
+    maxiter = positive_int(maxiter, name="maxiter")
     dtype, dev = system.dtype, system.device
-    guess, T = normal_form_start(hopf, at, dtype, dev)
+    guess, T = normal_form_start(G, hopf, at, dtype, dev)
     a = torch.tensor(float(at), dtype=dtype, device=dev)
-    x0, T, shot, resid, ok = shoot_at(G, guess, T, a, steps=steps, tol=tol, maxiter=maxiter)
-    if not ok:
-        warnings.warn(f"shooting for the periodic orbit at {hopf.param} = {at} stopped after {maxiter} Newton steps "
-                      f"with residual {resid:.2g} > tol = {tol:g}", ConvergenceWarning, stacklevel=2)
-    summary = summarise(G, shot, a, hopf.x.to(dtype=dtype, device=dev), tol=tol, maxiter=maxiter)
-    return PeriodicOrbit(param=hopf.param, value=float(at), x0=x0.detach().cpu(), period=T,
-                         orbit=shot.path.detach().cpu(), amplitude=summary.amplitude,
-                         multipliers=summary.multipliers.detach().cpu(), stable=summary.stable, residual=resid,
-                         settings=dict(steps=steps, tol=tol, maxiter=maxiter))
-
+    system.probe(guess)
+    out = shoot_at(G, guess, T, a, steps=steps, tol=tol, maxiter=maxiter)
+    resid = out.residual
+    summary = summarise(G, out.shot, a, hopf.x.to(dtype=dtype, device=dev), tol=tol, maxiter=maxiter)
+    orbit = PeriodicOrbit(param=hopf.param, value=float(at), x0=out.x0.detach().cpu(), period=out.period,
+                          orbit=out.shot.path.detach().cpu(), amplitude=summary.amplitude,
+                          multipliers=summary.multipliers.detach().cpu(), stable=summary.stable, residual=resid,
+                          status=Status.CONVERGED if out.converged else Status.FAILED,
+                          settings=dict(steps_per_period=steps, tol=tol, maxiter=maxiter))
+    return finish(orbit, strict=strict, what=f"shooting for the periodic orbit at {hopf.param} = {at} (residual "
+                                             f"{resid:.2g} > tol = {tol:g} after {maxiter} Newton steps)")

@@ -3,8 +3,8 @@
 from neurodyn.validated.backend import ArbBackend, Backend, FastBackend, get_backend
 from neurodyn.validated.balls import Ball
 from neurodyn.validated.equilibrium import prove_equilibrium, prove_stability
-from neurodyn.validated.hopf import prove_hopf
-from neurodyn.validated.proof import Proof
+from neurodyn.validated.hopf import prove_hopf, prove_hopf_points
+from neurodyn.validated.proof import Proof, Proofs
 
-__all__ = ["ArbBackend", "Backend", "Ball", "FastBackend", "Proof", "get_backend", "prove_equilibrium", "prove_hopf",
-           "prove_stability"]
+__all__ = ["ArbBackend", "Backend", "Ball", "FastBackend", "Proof", "Proofs", "get_backend", "prove_equilibrium",
+           "prove_hopf", "prove_hopf_points", "prove_stability"]

@@ -19,6 +19,8 @@ from neurodyn.errors import InvalidInputError
 from neurodyn.validated import arb as _arb
 from neurodyn.validated import balls as _balls
 from neurodyn.validated import blocks as _blocks
+from neurodyn.validated import linalg as _linalg
+from neurodyn.validated import spectral as _spectral
 from neurodyn.validated.arb import ArbArray
 from neurodyn.validated.balls import Ball
 
@@ -29,8 +31,29 @@ def _tanh_derivative(t: arb, order: int) -> arb:
     return (t, s, -2 * t * s, -2 * s * (1 - 3 * t * t))[order]
 
 
+class DenseDefectBound:
+    """``|I - A M'|_inf`` over the members of interval matrices ``M`` (one interval product each) and
+    ``max |A g'|_inf`` over interval vectors ``g`` (per column for a matrix): the generic
+    :meth:`Backend.defect_bound`."""
+
+    def __init__(self, bk: Backend, A: np.ndarray):
+        self.bk, self.A = bk, A
+
+    def __call__(self, M) -> float:
+        return self.bk.norm_inf_upper(self.bk.eye(self.A.shape[0]) - self.bk.point(self.A) @ M)
+
+    def image_norm_upper(self, g):
+        bound = (self.bk.point(self.A) @ g).abs_upper()
+        return bound.max(axis=0) if bound.ndim == 2 else float(np.max(bound, initial=0.0))
+
+
 class Backend:
+    """The interface the proofs are written against (see the module docstring); :class:`FastBackend` and
+    :class:`ArbBackend` implement it. ``spectral_solves``: whether :meth:`spectral_solve` can solve shifted systems
+    from a verified diagonalisation (otherwise it always returns ``None`` and dense solves are used)."""
+
     name: str
+    spectral_solves: bool = False
 
     def point(self, x):
         raise NotImplementedError
@@ -68,8 +91,30 @@ class Backend:
         """A function giving an upper bound of ``|I - A M'|_inf`` over the members ``M'`` of interval matrices
         ``M`` near ``M0`` (``A`` a float matrix, typically an approximate inverse). The fast backend forms
         ``A mid(M0)`` once for all of them; ``real_form``: ``A`` and ``M`` may be real forms of complex matrices
-        (a hint for speed; the bound does not depend on it)."""
-        return lambda M: self.norm_inf_upper(self.eye(A.shape[0]) - self.point(A) @ M)
+        (a hint for speed; the bound does not depend on it). The object also bounds ``max |A g'|`` over interval
+        vectors ``g`` (``image_norm_upper``)."""
+        return DenseDefectBound(self, A)
+
+    def spectrum_in_basis(self, J, basis):
+        """Gershgorin discs of ``X^{-1} J' X`` over the members of ``J`` (see
+        :func:`~neurodyn.validated.linalg.spectrum_enclosure`), or ``None``."""
+        return _linalg.spectrum_by_products(self, J, basis)
+
+    def spectral_solve(self, J, spectrum, basis, s: complex, b_re, b_im=None, s_rad: float = 0.0):
+        """Enclosures ``(Re y, Im y)`` of the solutions of ``(J' - s') y = b'`` from the verified
+        diagonalisation ``spectrum`` (see :func:`neurodyn.validated.spectral.spectral_solve`), or ``None`` where this
+        backend has no such route or the shift is not provably off the spectrum."""
+        return None
+
+    def mid_blocks(self, M, rows: list[int], cols: list[int]):
+        """``(i, j) ->`` the float midpoint of block ``(i, j)`` of the interval matrix ``M`` cut at ``rows`` and
+        ``cols``."""
+        mid = M.mid
+        return lambda i, j: mid[rows[i]:rows[i + 1], cols[j]:cols[j + 1]]
+
+    def to_arb(self, x) -> arb:
+        """A 0-d interval of this backend as an Arb ball (the same set or larger)."""
+        raise NotImplementedError
 
     def scaled_eye(self, w, n: int):
         """The interval matrix ``w I`` for an interval scalar ``w``."""
@@ -109,9 +154,22 @@ class FastBackend(Backend):
     bits (``O(n)`` work next to the ``O(n^3)`` BLAS products)."""
 
     name = "fast"
+    spectral_solves = True
 
     def __init__(self, prec: int = 128):
         self.prec = prec
+
+    def spectrum_in_basis(self, J, basis):
+        return _linalg.spectrum_by_row_sums(self.point(J), basis)
+
+    def spectral_solve(self, J, spectrum, basis, s: complex, b_re, b_im=None, s_rad: float = 0.0):
+        return _spectral.spectral_solve(J, spectrum, basis, s, b_re, b_im, s_rad=s_rad)
+
+    def mid_blocks(self, M, rows: list[int], cols: list[int]):
+        return M.mid_block  # a BlockBall (see block_matrix) keeps its blocks apart
+
+    def to_arb(self, x: Ball) -> arb:
+        return arb(float(x.mid), float(x.rad)) if x.rad else arb(float(x.mid))
 
     def point(self, x) -> Ball:
         return x if isinstance(x, Ball) else Ball(np.asarray(x, dtype=np.float64))
@@ -202,6 +260,9 @@ class ArbBackend(Backend):
 
     def norm_inf_upper(self, x: ArbArray) -> float:
         return _arb.norm_inf_upper(x)
+
+    def to_arb(self, x: ArbArray) -> arb:
+        return x.a.item() if isinstance(x.a, np.ndarray) else x.a
 
     def from_arb(self, values: np.ndarray) -> ArbArray:
         return ArbArray(np.asarray(values, dtype=object), self.prec)

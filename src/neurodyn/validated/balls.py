@@ -285,13 +285,13 @@ def affine_parts(M: np.ndarray, x: np.ndarray, b: np.ndarray | None = None):
     x = np.asarray(x, dtype=np.float64)
     band = max(1, (1 << 16) // max(1, M.shape[1]))
     if len(M) > band:
-        parts = [_affine_band(M[i:i + band], x, None if b is None else np.asarray(b)[i:i + band])
+        parts = [affine_band(M[i:i + band], x, None if b is None else np.asarray(b)[i:i + band])
                  for i in range(0, len(M), band)]
         return tuple(np.concatenate(p) for p in zip(*parts, strict=True))
-    return _affine_band(M, x, b)
+    return affine_band(M, x, b)
 
 
-def _affine_band(M: np.ndarray, x: np.ndarray, b: np.ndarray | None):
+def affine_band(M: np.ndarray, x: np.ndarray, b: np.ndarray | None):
     P, E = _two_product(M, x[None, :])
     if b is not None:
         P = np.concatenate([P, np.asarray(b, dtype=np.float64)[:, None]], axis=1)

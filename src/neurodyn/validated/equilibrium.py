@@ -10,6 +10,7 @@ import torch
 
 from neurodyn._checks import as_tensor
 from neurodyn.errors import InvalidInputError
+from neurodyn.results import finish
 from neurodyn.validated.backend import get_backend
 from neurodyn.validated.field import TanhNetwork
 from neurodyn.validated.linalg import approximate_inverse, existence_and_uniqueness, spectrum_enclosure
@@ -27,7 +28,7 @@ def _point(x, n: int, name: str) -> np.ndarray:
     return x.numpy().astype(np.float64)
 
 
-def prove_equilibrium(system, x_approx, *, params: dict | None = None, backend="fast") -> Proof:
+def prove_equilibrium(system, x_approx, *, params: dict | None = None, backend="fast", strict: bool = False) -> Proof:
     """Prove that ``system``'s field has exactly one zero near ``x_approx``.
 
     The argument is Newton–Kantorovich (the radii-polynomial form, see
@@ -43,15 +44,22 @@ def prove_equilibrium(system, x_approx, *, params: dict | None = None, backend="
         x_approx: ``(n,)`` an approximate equilibrium (e.g. from :func:`neurodyn.find_fixed_points`).
         params: ``{name: value}`` overriding the system's parameter value.
         backend: ``"fast"`` (float64 balls, any size) or ``"arb"``/``"arb:<bits>"`` (Arb balls, the reference).
+        strict: raise :class:`~neurodyn.ConvergenceError` instead of returning a proof that failed (default False).
 
     Returns:
-        a :class:`Proof` (``kind="equilibrium"``, ``conclusion="exists"`` when proved). Never raises for a point
-        that cannot be proven: ``proved=False`` with the failing bound in ``reason``.
+        a :class:`Proof` (``kind="equilibrium"``, ``conclusion="exists"`` when proved). Without ``strict``, never
+        raises for a point that cannot be proven: ``proved=False`` (status "not proved") with the failing bound in
+        ``reason``.
     """
-    t0 = time.perf_counter()
     net = TanhNetwork.of(system, "prove_equilibrium", params)
-    bk = get_backend(backend)
     x = _point(x_approx, net.n, "x_approx")
+    system.probe(torch.from_numpy(x).to(system.dtype))
+    proof = _prove_equilibrium(net, x, get_backend(backend))
+    return finish(proof, strict=strict, what=f"the equilibrium proof for {system.name!r}")
+
+
+def _prove_equilibrium(net: TanhNetwork, x: np.ndarray, bk) -> Proof:
+    t0 = time.perf_counter()
     a = bk.point(np.float64(net.value))
     F, s = net.residual_point(bk, x, net.value)
     J = net.jacobian_from(bk, net.weights(bk, a)[0], bk.from_arb(s))
@@ -86,7 +94,7 @@ def _failed(x, bk, reason, t0, settings, bounds=None) -> Proof:
                  settings=settings)
 
 
-def prove_stability(system, equilibrium_proof: Proof, *, backend=None) -> Proof:
+def prove_stability(system, equilibrium_proof: Proof, *, backend=None, strict: bool = False) -> Proof:
     """Locate every eigenvalue of the Jacobian at the proven equilibrium, rigorously.
 
     The Jacobian is enclosed over the whole ball ``|x - centre| <= r_min`` that holds the equilibrium, then
@@ -101,7 +109,13 @@ def prove_stability(system, equilibrium_proof: Proof, *, backend=None) -> Proof:
         system: the flow of ``equilibrium_proof``.
         equilibrium_proof: a proved :func:`prove_equilibrium` result.
         backend: the interval backend (default: the one of the equilibrium proof).
+        strict: raise :class:`~neurodyn.ConvergenceError` when the stability stays undecided (default False).
     """
+    return finish(_prove_stability(system, equilibrium_proof, backend), strict=strict,
+                  what=f"the stability proof for {system.name!r}")
+
+
+def _prove_stability(system, equilibrium_proof: Proof, backend) -> Proof:
     t0 = time.perf_counter()
     if not isinstance(equilibrium_proof, Proof) or equilibrium_proof.kind != "equilibrium":
         raise InvalidInputError("prove_stability needs the Proof returned by prove_equilibrium")

@@ -1,9 +1,10 @@
 """Proof of a Hopf bifurcation: the extended system, the spectrum, transversality and the first Lyapunov
-coefficient, all enclosed rigorously (:func:`prove_hopf`)."""
+coefficient, all enclosed rigorously (:func:`prove_hopf`, :func:`prove_hopf_points`)."""
 
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -11,107 +12,31 @@ import torch
 from flint import ctx
 
 from neurodyn._progress import progress_bar
-from neurodyn.continuation.hopf import HopfPoint
+from neurodyn.continuation._compat import renamed
+from neurodyn.continuation.points import HopfPoint
+from neurodyn.continuation.residuals import HopfUnknowns
 from neurodyn.errors import InvalidInputError
+from neurodyn.results import finish
 from neurodyn.validated.arb import float_down, float_up
 from neurodyn.validated.backend import get_backend
-from neurodyn.validated.balls import Ball, upper
+from neurodyn.validated.balls import upper
 from neurodyn.validated.equilibrium import _point
 from neurodyn.validated.field import TanhNetwork
-from neurodyn.validated.inverses import Inverses, bordered_inverse, extended_inverse
+from neurodyn.validated.hopf_system import Unknowns, field_parts, jacobian, mid_part, residual
+from neurodyn.validated.hopf_terms import HopfEnclosures, NotVerified, crossing_and_l1
+from neurodyn.validated.inverses import Inverses, extended_inverse
 from neurodyn.validated.linalg import (
     EigenBases,
     Existence,
     approximate_inverse,
     existence_and_uniqueness,
-    real_form,
     spectrum_enclosure,
-    to_arb,
-    verified_solve,
 )
-from neurodyn.validated.proof import Proof, decimal_down, decimal_up
-from neurodyn.validated.spectral import spectral_solve
+from neurodyn.validated.proof import Proof, Proofs, decimal_down, decimal_up
 
 
-class _Unknowns:
-    """The unknowns ``z = (x, a, Re v, Im v, omega)`` of the extended Hopf system as intervals (a ball of radius
-    ``r`` around the float point ``z``, or the point itself when ``r == 0``)."""
-
-    def __init__(self, bk, z: np.ndarray, n: int, r: float = 0.0):
-        ball = bk.ball(z, r) if r else bk.point(z)
-        self.x, self.a = ball[:n], ball[n]
-        self.vr, self.vi, self.w = ball[n + 1:2 * n + 1], ball[2 * n + 1:3 * n + 1], ball[3 * n + 1]
-
-
-def _field_parts(net, bk, u, orders):
-    W, y, t = net.evaluate(bk, u.x, u.a, orders)
-    return W, t
-
-
-def _J_times(net, bk, W, s, v):
-    """``J v = -leak v + V (s * (W v))`` with ``s = tanh'(y)``."""
-    out = net.outer(bk, s * (W @ v))
-    return out - net.leak * v if net.leak else out
-
-
-def _residual(net, bk, z: np.ndarray, n: int, c: np.ndarray):
-    """An enclosure of ``G(z)`` at the float point ``z``, each row evaluated in Arb from exactly summed products
-    (so the enclosure is tight to a few units of the residual's own last place)."""
-    x, a, vr, vi, w = z[:n], float(z[n]), z[n + 1:2 * n + 1], z[2 * n + 1:3 * n + 1], float(z[3 * n + 1])
-    F, s = net.residual_point(bk, x, a)
-    rows = [F]
-    for v, u, sign in ((vr, vi, 1.0), (vi, vr, -1.0)):  # J v + sign omega u
-        with ctx.workprec(bk.prec):
-            inside = s * net.inner_arb(bk, v, a)
-        rows.append(net.outer_arb(bk, inside, net.linear_arb(bk, v, sign * w, u)))
-    cr, ci = c.real, c.imag
-    norm = bk.affine(np.stack([np.concatenate([cr, ci]), np.concatenate([-ci, cr])]), np.concatenate([vr, vi]),
-                     np.array([-1.0, 0.0]))
-    return bk.concatenate(rows + [norm])
-
-
-def _jacobian(net, bk, u: _Unknowns, n: int, c: np.ndarray):
-    """An enclosure of ``DG`` over the interval unknowns ``u``, ordered ``(x, a, Re v, Im v, omega)``."""
-    W, t = _field_parts(net, bk, u, (1, 2))
-    s, s2 = t[1], t[2]
-    dy = net.da_inner(bk, u.x)
-    J = net.jacobian_from(bk, W, s)
-    wI = bk.scaled_eye(u.w, n)
-
-    def H_and_Ja(v):
-        # d/dx (J v) = V diag(tanh''(y) * (W v)) W;  d/da (J v) = V (tanh''(y) * dy/da * (W v) + tanh'(y) * (W1 v))
-        s2Wv = s2 * (W @ v)
-        out = s2Wv * dy
-        if net.W1 is not None:
-            out = out + s * (v if net.W1_is_identity else bk.point(net.W1) @ v)
-        return net.outer(bk, W * s2Wv[:, None]), _col(net.outer(bk, out))
-
-    Fa = net.outer(bk, s * dy)
-    cr, ci = c.real, c.imag
-    return bk.block_matrix([  # None: a zero block
-        [J, _col(Fa), None, None, None],
-        [*H_and_Ja(u.vr), J, wI, _col(u.vi)],
-        [*H_and_Ja(u.vi), -wI, J, _col(-u.vr)],
-        [None, None, np.stack([cr, -ci]), np.stack([ci, cr]), None],
-    ])
-
-
-def _cuts(n: int) -> tuple[list[int], list[int]]:
-    """The extended Jacobian's block rows ``(F, Re, Im, normalisation)`` and columns ``(x, a, Re v, Im v,
-    omega)``."""
-    return [0, n, 2 * n, 3 * n, 3 * n + 2], [0, n, n + 1, 2 * n + 1, 3 * n + 1, 3 * n + 2]
-
-
-def _mid_part(DG, n: int):
-    """``(i, j) ->`` block ``(i, j)`` (see :func:`_cuts`) of the extended Jacobian's float midpoint."""
-    if hasattr(DG, "mid_block"):
-        return DG.mid_block
-    (rows, cols), M = _cuts(n), DG.mid
-    return lambda i, j: M[rows[i]:rows[i + 1], cols[j]:cols[j + 1]]
-
-
-def prove_hopf(system, hopf_point, *, param: str | None = None, backend="fast",
-               progress: bool = False) -> Proof | list[Proof]:
+def prove_hopf(system, hopf: HopfPoint | None = None, *, param: str | None = None, backend="fast",
+               strict: bool = False, hopf_point: HopfPoint | None = None, progress: bool = False) -> Proof:
     """Prove that ``hopf_point`` is a non-degenerate Hopf bifurcation of ``system`` and decide its criticality.
 
     The proof has four parts, each rigorous (interval backend ``backend``):
@@ -137,23 +62,51 @@ def prove_hopf(system, hopf_point, *, param: str | None = None, backend="fast",
 
     Args:
         system: a flow built by :func:`neurodyn.tanh_family` (or ``tanh_field`` with a parameter).
-        hopf_point: a :class:`neurodyn.HopfPoint` of ``system`` (from :func:`neurodyn.find_hopf_points`), or a
-            list of them: each is proved in turn and a list of proofs returned; points whose Jacobians differ
-            by a multiple of the identity (the ``x = 0`` branch of ``tanh((A + alpha I) x)``) then share one
-            float eigen-decomposition.
+        hopf: a :class:`neurodyn.HopfPoint` of ``system`` (from :func:`neurodyn.find_hopf_points`);
+            ``hopf_point=`` is its deprecated old name. For several points use :func:`prove_hopf_points`.
         param: the parameter's name (default: the Hopf point's).
-        backend: ``"fast"`` or ``"arb"``/``"arb:<bits>"``.
-        progress: a progress bar over a list of points.
+        backend: ``"fast"`` or ``"arb"``/``"arb:<bits>"``, or a :class:`~neurodyn.validated.Backend`.
+        strict: raise :class:`~neurodyn.ConvergenceError` instead of returning a proof that failed (default
+            False: "not proved" with its reason is an answer).
+
+    Returns:
+        :class:`Proof` (``status`` "proved" or "not proved").
     """
-    if isinstance(hopf_point, HopfPoint) or not isinstance(hopf_point, Sequence):
-        return _prove_hopf(system, hopf_point, param, backend, EigenBases())
+    hopf = renamed("prove_hopf", "hopf_point", hopf_point, "hopf", hopf)
+    if not isinstance(hopf, HopfPoint) and isinstance(hopf, Sequence):
+        warnings.warn("prove_hopf with a list of points is deprecated; use prove_hopf_points, which returns a "
+                      "Proofs collection", DeprecationWarning, stacklevel=2)
+        # the old return type, a list, for one release
+        return list(prove_hopf_points(system, hopf, param=param, backend=backend, progress=progress, strict=strict))
+    proof = _prove_hopf(system, hopf, param, backend, EigenBases())
+    return finish(proof, strict=strict, what=f"the Hopf bifurcation proof at {proof.settings.get('value')}")
+
+
+def prove_hopf_points(system, points, *, param: str | None = None, backend="fast", progress: bool = False,
+                      strict: bool = False) -> Proofs:
+    """:func:`prove_hopf` for each of ``points`` (e.g. a :class:`neurodyn.HopfPoints`), in turn.
+
+    Points whose Jacobians differ by a multiple of the identity (the ``x = 0`` branch of
+    ``tanh((A + alpha I) x)``) share one float eigen-decomposition, and the scratch arrays of the approximate
+    inverses are kept from one point to the next.
+
+    Args:
+        system, param, backend: as for :func:`prove_hopf`. points: a sequence of :class:`neurodyn.HopfPoint`.
+        progress: a progress bar. strict: raise :class:`~neurodyn.ConvergenceError` unless every point is proved.
+
+    Returns:
+        :class:`Proofs`, a sequence of :class:`Proof` in the order of ``points``.
+    """
+    if isinstance(points, HopfPoint) or not isinstance(points, Sequence):
+        raise InvalidInputError(f"prove_hopf_points needs a sequence of HopfPoint (e.g. from "
+                                f"neurodyn.find_hopf_points), got {type(points).__name__}; prove one with prove_hopf")
     bases, proofs, scratch = EigenBases(), [], _Scratch()
-    with progress_bar(progress, len(hopf_point), "proving Hopf points") as advance:
-        for h in hopf_point:
+    with progress_bar(progress, len(points), "proving Hopf points") as advance:
+        for h in points:
             proofs.append(_prove_hopf(system, h, param, backend, bases, scratch))
             if advance is not None:
                 advance(1)
-    return proofs
+    return finish(Proofs.of(proofs, kind="hopf"), strict=strict, what="the Hopf bifurcation proofs")
 
 
 class _Scratch:
@@ -171,6 +124,16 @@ class _Scratch:
         return a
 
 
+class _NotProved(Exception):
+    """A part of the proof that failed: the reason and what was established before it."""
+
+    def __init__(self, reason: str, bounds: dict | None = None, radius: float = np.inf, r_max: float = 0.0,
+                 eigenvalues: np.ndarray | None = None):
+        super().__init__(reason)
+        self.reason, self.bounds, self.radius, self.r_max = reason, bounds or {}, radius, r_max
+        self.eigenvalues = np.zeros((0, 3)) if eigenvalues is None else eigenvalues
+
+
 def _prove_hopf(system, hopf_point, param, backend, bases: EigenBases, scratch: _Scratch | None = None) -> Proof:
     """One point; ``bases`` and ``scratch`` are shared by the points of a list."""
     t0 = time.perf_counter()
@@ -183,31 +146,69 @@ def _prove_hopf(system, hopf_point, param, backend, bases: EigenBases, scratch: 
         raise InvalidInputError(f"the Hopf point is in {hopf_point.param!r} but the system's parameter is "
                                 f"{net.param!r} (param={param!r}): prove it for the family it came from")
     bk = get_backend(backend)
-    n = net.n
-    x = _point(hopf_point.x, n, "hopf_point.x")
-    q = hopf_point.q.detach().cpu().numpy().astype(np.complex128)
-    z = np.concatenate([x, [hopf_point.value], q.real, q.imag, [hopf_point.omega]])
-    c = q / np.vdot(q, q).real  # normalisation c^H v = 1, satisfied by v = q
+    x = _point(hopf_point.x, net.n, "hopf_point.x")
+    system.probe(torch.from_numpy(x).to(system.dtype))
     settings = {"backend": bk.spec, "param": param, "value": hopf_point.value}
     base = dict(kind="hopf", center=torch.from_numpy(x), backend=bk.spec, settings=settings)
-
-    def failed(reason, bounds=None, radius=np.inf, r_max=0.0, eigenvalues=None):
+    try:
+        kind, statement, done = _argument(net, bk, hopf_point, x, param, bases,
+                                          _Scratch() if scratch is None else scratch)
+    except _NotProved as exc:
         return Proof(proved=False, statement=f"a Hopf bifurcation near {param} = {hopf_point.value:.10g} was not "
-                     "proved", reason=reason, conclusion="undecided", radius=radius, uniqueness_radius=r_max,
-                     bounds=bounds or {}, eigenvalues=np.zeros((0, 3)) if eigenvalues is None else eigenvalues,
+                     "proved", reason=exc.reason, conclusion="undecided", radius=exc.radius,
+                     uniqueness_radius=exc.r_max, bounds=exc.bounds, eigenvalues=exc.eigenvalues,
                      seconds=time.perf_counter() - t0, **base)
+    return Proof(proved=True, statement=statement, reason="", conclusion=kind, seconds=time.perf_counter() - t0,
+                 **done, **base)
 
-    # 1. the extended system; one quasi-Newton step first sharpens the float point to full precision. The
-    # Jacobian is enclosed once over a ball around the float point wide enough to hold the ball of the first
-    # radius tried around the sharpened point (the one that usually succeeds), and serves both. Its approximate
-    # inverse comes from the eigenbasis of J (structured, cheap); the dense inverse is the fallback.
+
+def _argument(net, bk, hopf_point: HopfPoint, x: np.ndarray, param: str, bases: EigenBases, scratch: _Scratch):
+    """The four parts of the proof in order; ``(conclusion, statement, proof fields)`` or :class:`_NotProved`."""
+    n = net.n
+    q = hopf_point.q.detach().cpu().numpy().astype(np.complex128)
+    z = HopfUnknowns.pack(torch.from_numpy(x), torch.tensor([hopf_point.value], dtype=torch.float64),
+                          torch.from_numpy(q), hopf_point.omega).numpy()
+    c = q / np.vdot(q, q).real  # normalisation c^H v = 1, satisfied by v = q
+    z, e, basis, lam, fast = _existence(net, bk, z, c, bases, scratch)
+    r = e.r_min
+    u = Unknowns(bk, z, n, r)
+    zz = HopfUnknowns.of(z, 1)
+    bounds = {param: _widened(zz.p[0], r), "omega": _widened(zz.omega, r), "Y": (0.0, e.Y), "Z": (0.0, e.Z)}
+    done = dict(radius=r, r_max=e.r_max)
+    if not bounds["omega"][0] > 0:
+        raise _NotProved("the frequency omega is not proven positive", bounds, **done)
+    W, t, J, spectrum = _spectrum(net, bk, u, basis, bounds, done)
+    eig = spectrum.as_array()
+    enclosures = HopfEnclosures(net=net, bk=bk, u=u, W=W, t=t, J=J, spectrum=spectrum, basis=basis, z=z,
+                                inv=fast or Inverses.of(basis, lam, float(zz.omega)), scratch=scratch)
+    _terms(enclosures, bounds, eig, done)
+    lo, hi = bounds["l1"]
+    kind = "supercritical" if hi < 0 else "subcritical"
+    a_lo, a_hi = bounds[param]
+    w_lo, w_hi = bounds["omega"]
+    statement = (f"at some {param} in [{decimal_down(a_lo)}, {decimal_up(a_hi)}] (the only solution of the extended "
+                 f"Hopf system within {decimal_down(e.r_max)} of the float point) the field has an equilibrium whose "
+                 f"Jacobian has the simple eigenvalues ±i omega, omega in [{decimal_down(w_lo)}, {decimal_up(w_hi)}],"
+                 f" and no other eigenvalue on the imaginary axis; they cross it with speed in "
+                 f"[{decimal_down(bounds['crossing'][0])}, {decimal_up(bounds['crossing'][1])}] and l1 in "
+                 f"[{decimal_down(lo)}, {decimal_up(hi)}]: a {kind} Hopf bifurcation")
+    return kind, statement, dict(radius=r, uniqueness_radius=e.r_max, bounds=bounds, eigenvalues=eig)
+
+
+def _existence(net, bk, z: np.ndarray, c: np.ndarray, bases: EigenBases, scratch: _Scratch):
+    """1. A unique zero of the extended system near ``z``: one quasi-Newton step first sharpens the float point to
+    full precision. The Jacobian is enclosed once over a ball around the float point wide enough to hold the ball
+    of the first radius tried around the sharpened point (the one that usually succeeds), and serves both. Its
+    approximate inverse comes from the eigenbasis of J (structured, cheap); the dense inverse is the fallback.
+    Returns the sharpened point, the :class:`Existence` bounds, the eigenbasis and the structured inverse."""
+    n = net.n
     wide = 2e-5 * (1 + float(np.abs(z).max()))
-    DG = _jacobian(net, bk, _Unknowns(bk, z, n, wide), n, c)
-    part = _mid_part(DG, n)
+    DG = jacobian(net, bk, Unknowns(bk, z, n, wide), n, c)
+    part = mid_part(bk, DG, n)
     basis, lam = bases.decompose(part(0, 0))
-    scratch = _Scratch() if scratch is None else scratch
-    fast = extended_inverse(part, basis, lam, n, float(z[3 * n + 1]), out=scratch("extended", 3 * n + 2))
-    G0 = _residual(net, bk, z, n, c).mid
+    fast = extended_inverse(part, basis, lam, n, float(HopfUnknowns.of(z, 1).omega),
+                            out=scratch("extended", 3 * n + 2))
+    G0 = residual(net, bk, z, n, c).mid
 
     def newton_kantorovich(A):
         z1 = z - A @ G0
@@ -218,9 +219,9 @@ def _prove_hopf(system, hopf_point, param, backend, bases: EigenBases, scratch: 
         def jacobian_over(r):  # B(z1, r) lies in the ball DG was enclosed over when r + shift <= wide; smaller
             # radii (tried when the first fails) get their own, tighter enclosure
             inside = wide / 4 <= r and float(np.nextafter(r + shift, np.inf)) <= wide  # r + shift rounded up
-            return DG if inside else _jacobian(net, bk, _Unknowns(bk, z1, n, r), n, c)
+            return DG if inside else jacobian(net, bk, Unknowns(bk, z1, n, r), n, c)
 
-        return z1, existence_and_uniqueness(bk, A, _residual(net, bk, z1, n, c), jacobian_over,
+        return z1, existence_and_uniqueness(bk, A, residual(net, bk, z1, n, c), jacobian_over,
                                             float(np.abs(z1).max()), center=DG)
 
     e = None
@@ -229,160 +230,59 @@ def _prove_hopf(system, hopf_point, param, backend, bases: EigenBases, scratch: 
     if e is None or not e.ok:
         A = approximate_inverse(DG.mid)
         if A is None:
-            return failed("the extended system's Jacobian is singular at the Hopf point (a degenerate point?)")
+            raise _NotProved("the extended system's Jacobian is singular at the Hopf point (a degenerate point?)")
         z_new, e = newton_kantorovich(A)
-    z = z_new
     if not e.ok:
-        return failed(f"extended system: {e.reason}", {"Y": (0.0, e.Y), "Z": (0.0, e.Z)})
-    r = e.r_min
-    u = _Unknowns(bk, z, n, r)
-    bounds = {param: (float(np.nextafter(z[n] - r, -np.inf)), float(np.nextafter(z[n] + r, np.inf))),
-              "omega": (float(np.nextafter(z[3 * n + 1] - r, -np.inf)), float(np.nextafter(z[3 * n + 1] + r,
-                                                                                           np.inf))),
-              "Y": (0.0, e.Y), "Z": (0.0, e.Z)}
-    done = dict(radius=r, r_max=e.r_max)
-    if not bounds["omega"][0] > 0:
-        return failed("the frequency omega is not proven positive", bounds, **done)
+        raise _NotProved(f"extended system: {e.reason}", {"Y": (0.0, e.Y), "Z": (0.0, e.Z)})
+    return z_new, e, basis, lam, fast
 
-    # 2. the spectrum at (x*, a*)
-    W, t = _field_parts(net, bk, u, (1, 2, 3))
+
+def _spectrum(net, bk, u: Unknowns, basis, bounds: dict, done: dict):
+    """2. The spectrum at ``(x*, a*)``: exactly the two isolated discs of the critical pair meet the imaginary
+    axis. Returns ``W``, the tanh derivatives, ``J`` and the spectrum."""
+    W, t = field_parts(net, bk, u, (1, 2, 3))
     J = net.jacobian_from(bk, W, t[1])
     spectrum = spectrum_enclosure(bk, J, basis)
     if spectrum is None:
-        return failed("the Jacobian's eigenvector matrix is too ill-conditioned to enclose its spectrum", bounds,
-                      **done)
+        raise _NotProved("the Jacobian's eigenvector matrix is too ill-conditioned to enclose its spectrum", bounds,
+                         **done)
     meets = ~((spectrum.real_lower() > 0) | (spectrum.real_upper() < 0))  # NaN counts as meeting the axis
     upper_half = spectrum.centers.imag > 0
     sizes = spectrum.sizes()
     if not (meets.sum() == 2 and (sizes[meets] == 1).all() and upper_half[meets].sum() == 1):
-        return failed(f"{int(meets.sum())} Gershgorin discs meet the imaginary axis (need exactly the two isolated "
-                      "discs of the critical pair)", bounds, eigenvalues=spectrum.as_array(), **done)
-    eig = spectrum.as_array()
+        raise _NotProved(f"{int(meets.sum())} Gershgorin discs meet the imaginary axis (need exactly the two "
+                         "isolated discs of the critical pair)", bounds, eigenvalues=spectrum.as_array(), **done)
+    return W, t, J, spectrum
 
-    # 3. and 4.: transversality and l1 from the enclosed q, p; the solves with J and 2 i omega - J first from the
-    # verified diagonalisation (O(n^2), norm-wise), and again from dense approximate inverses (O(n^3), tighter
-    # for non-normal J) when those enclosures do not decide the signs
-    inv = fast or Inverses.of(basis, lam, float(z[3 * n + 1]))
+
+def _terms(e: HopfEnclosures, bounds: dict, eig: np.ndarray, done: dict) -> None:
+    """3. and 4.: transversality and ``l1`` (into ``bounds``) from the enclosed ``q``, ``p``; the solves with ``J``
+    and ``2 i omega - J`` first from the verified diagonalisation (``O(n^2)``, norm-wise), and again from dense
+    approximate inverses (``O(n^3)``, tighter for non-normal ``J``) when those enclosures do not decide the
+    signs."""
     for spectral in (True, False):
         try:
-            crossing, l1, qq = _crossing_and_l1(net, bk, u, W, t, J, n, spectrum, basis, z, inv, scratch, spectral)
-        except _NotVerified as exc:
+            crossing, l1, qq = crossing_and_l1(e, spectral)
+        except NotVerified as exc:
             if "crossing" in bounds:  # keep the first pass's enclosures
                 break
-            return failed(str(exc), bounds, eigenvalues=eig, **done)
+            raise _NotProved(str(exc), bounds, eigenvalues=eig, **done) from None
         with ctx.workprec(128):
             l1 = l1 / qq  # the q^H q = 1 convention (l1 scales with |q|^2)
             for name, value in (("crossing", crossing), ("l1", l1)):  # both passes enclose it: intersect
                 lo, hi = bounds.get(name, (-np.inf, np.inf))
                 bounds[name] = (max(lo, float_down(value)), min(hi, float_up(value)))
-        if all(lo > 0 or hi < 0 for lo, hi in (bounds["crossing"], bounds["l1"])) or not isinstance(J, Ball):
+        if all(lo > 0 or hi < 0 for lo, hi in (bounds["crossing"], bounds["l1"])) or not e.bk.spectral_solves:
             break
     if not (bounds["crossing"][0] > 0 or bounds["crossing"][1] < 0):
-        return failed(f"transversality: the crossing speed enclosure [{decimal_down(bounds['crossing'][0])}, "
-                      f"{decimal_up(bounds['crossing'][1])}] contains 0", bounds, eigenvalues=eig, **done)
+        raise _NotProved(f"transversality: the crossing speed enclosure [{decimal_down(bounds['crossing'][0])}, "
+                         f"{decimal_up(bounds['crossing'][1])}] contains 0", bounds, eigenvalues=eig, **done)
     lo, hi = bounds["l1"]
     if not (lo > 0 or hi < 0):
-        return failed(f"non-degeneracy: the first Lyapunov coefficient enclosure [{decimal_down(lo)}, "
-                      f"{decimal_up(hi)}] contains 0", bounds, eigenvalues=eig, **done)
-    kind = "supercritical" if hi < 0 else "subcritical"
-    a_lo, a_hi = bounds[param]
-    w_lo, w_hi = bounds["omega"]
-    statement = (f"at some {param} in [{decimal_down(a_lo)}, {decimal_up(a_hi)}] (the only solution of the extended "
-                 f"Hopf system within {decimal_down(e.r_max)} of the float point) the field has an equilibrium whose "
-                 f"Jacobian has the simple eigenvalues ±i omega, omega in [{decimal_down(w_lo)}, {decimal_up(w_hi)}],"
-                 f" and no other eigenvalue on the imaginary axis; they cross it with speed in "
-                 f"[{decimal_down(bounds['crossing'][0])}, {decimal_up(bounds['crossing'][1])}] and l1 in "
-                 f"[{decimal_down(lo)}, {decimal_up(hi)}]: a {kind} Hopf bifurcation")
-    return Proof(proved=True, statement=statement, reason="", conclusion=kind, radius=r, uniqueness_radius=e.r_max,
-                 bounds=bounds, eigenvalues=eig, seconds=time.perf_counter() - t0, **base)
+        raise _NotProved(f"non-degeneracy: the first Lyapunov coefficient enclosure [{decimal_down(lo)}, "
+                         f"{decimal_up(hi)}] contains 0", bounds, eigenvalues=eig, **done)
 
 
-def _col(v):
-    return v[:, None]
-
-
-class _NotVerified(Exception):
-    pass
-
-
-def _solve(bk, M, b, what, inverse=None, real_form=False):
-    x = verified_solve(bk, M, b, inverse, real_form)
-    if x is None:
-        raise _NotVerified(f"the linear solve for {what} could not be verified (|I - R M| >= 1)")
-    return x
-
-
-def _crossing_and_l1(net, bk, u: _Unknowns, W, t, J, n, spectrum, basis, z, inv: Inverses | None, scratch: _Scratch,
-                     spectral: bool = False):
-    """Enclosures (Arb scalars) of the crossing speed, of ``l1`` for the eigenvector ``q = v*`` as normalised by
-    the extended system, and of ``q^H q``. ``spectrum`` (the verified diagonalisation of ``J`` in ``basis``) and
-    ``inv`` supply the approximate inverses of the linear systems (written into ``scratch``); ``z`` is the float
-    point of the extended system. ``spectral``: solve the systems with ``J`` and ``2 i omega - J`` by
-    :func:`spectral_solve` on the fast backend (falling back to dense solves where it fails)."""
-    s, s2, s3 = t[1], t[2], t[3]
-    q_mid, w_mid = z[n + 1:2 * n + 1] + 1j * z[2 * n + 1:3 * n + 1], float(z[3 * n + 1])
-    qr, qi, w = u.vr, u.vi, u.w
-    # p: (J^T + i omega) p = 0, q^H p = 1, from the bordered system [[J^T + i w, q], [q^H, 0]] [p; s] = [0; 1]
-    # (nonsingular for a simple eigenvalue, s = 0 at the solution), in real form
-    JT, wI = J.T, bk.scaled_eye(w, n)
-    M = bk.block_matrix([  # [[Kr, -Ki], [Ki, Kr]] with Kr = [[J^T, qr], [qr^T, 0]], Ki = [[w I, qi], [-qi^T, 0]]
-        [JT, _col(qr), -wI, _col(-qi)],
-        [qr[None, :], None, qi[None, :], None],
-        [wI, _col(qi), JT, _col(qr)],
-        [-qi[None, :], None, qr[None, :], None],
-    ])
-    rhs = np.zeros(2 * n + 2)
-    rhs[n] = 1.0
-    sol = _solve(bk, M, bk.point(rhs), "the left eigenvector p",
-                 None if inv is None else bordered_inverse(inv, q_mid, out=scratch("bordered", 2 * n + 2)),
-                 real_form=True)
-    pr, pi = sol[:n], sol[n + 1:2 * n + 1]
-
-    def pH(yr, yi):  # Re(p^H y)
-        return pr @ yr + pi @ yi
-
-    Wqr, Wqi = W @ qr, W @ qi
-    dy = net.da_inner(bk, u.x)
-    Fa = net.outer(bk, s * dy)
-    mod2 = Wqr * Wqr + Wqi * Wqi  # |W q|^2
-    b_qqbar = net.outer(bk, s2 * mod2)  # B(q, q̄), real (see below)
-    # one verified solve with J for the branch tangent xdot = -J^{-1} F_a and for h11 = J^{-1} B(q, q̄): from the
-    # verified diagonalisation on the fast backend (0 lies off every disc: only the critical pair's meet the axis)
-    rhs = bk.block([[_col(Fa), _col(b_qqbar)]])
-    spec = spectral and isinstance(J, Ball) and spectral_solve(J, spectrum, basis, 0.0, rhs)
-    sol = spec[0] if spec else _solve(bk, J, rhs, "J^{-1} [F_a, B(q, q̄)]", None if inv is None else inv.Ji)
-    xdot, h11 = -sol[:, 0], sol[:, 1]
-    # transversality: d/da along the branch; dJ q = H(xdot) q + J_a q
-    Wx = W @ xdot
-
-    def dJ(Wv, v):
-        out = s2 * (Wx + dy) * Wv
-        if net.W1 is not None:
-            out = out + s * (v if net.W1_is_identity else bk.point(net.W1) @ v)
-        return net.outer(bk, out)
-
-    crossing = pH(dJ(Wqr, qr), dJ(Wqi, qi))
-    # B(u, v) = V (tanh'' * (W u)(W v)), C(u, v, w) = V (tanh''' * (W u)(W v)(W w)), complex via (re, im) pairs
-    b_qq = (net.outer(bk, s2 * (Wqr * Wqr - Wqi * Wqi)), net.outer(bk, s2 * (2.0 * (Wqr * Wqi))))
-    c_term = pH(net.outer(bk, s3 * mod2 * Wqr), net.outer(bk, s3 * mod2 * Wqi))  # C(q, q, q̄)
-    Wh = W @ h11
-    b_term = pH(net.outer(bk, s2 * Wqr * Wh), net.outer(bk, s2 * Wqi * Wh))  # B(q, h11)
-    # (2 i omega - J) h20 = B(q, q), i.e. (J - 2 i omega) h20 = -B(q, q): 2 i omega lies off every disc too
-    spec = spectral and isinstance(J, Ball) and spectral_solve(J, spectrum, basis, 2j * w_mid, -b_qq[0], -b_qq[1],
-                                                  s_rad=float(upper(2.0 * (abs(w.mid - w_mid) + w.rad), 2)))
-    if spec:
-        h20 = bk.concatenate(list(spec))
-    else:
-        w2I = bk.scaled_eye(2.0 * w, n)
-        K = bk.block_matrix([[-J, -w2I], [w2I, -J]])  # 2 i omega - J in real form
-        K_inv = real_form(basis.combine(1 / (2j * w_mid - spectrum.centers)),  # X (2iw - lam)^-1 R
-                          out=scratch("double frequency", 2 * n))
-        h20 = _solve(bk, K, bk.concatenate(list(b_qq)), "(2 i omega - J)^{-1} B(q, q)", K_inv, real_form=True)
-    Whr, Whi = W @ h20[:n], W @ h20[n:]
-    # B(q̄, h20): (W q̄)(W h20) = (Wqr - i Wqi)(Whr + i Whi)
-    d_term = pH(net.outer(bk, s2 * (Wqr * Whr + Wqi * Whi)), net.outer(bk, s2 * (Wqr * Whi - Wqi * Whr)))
-    with ctx.workprec(128):
-        total = to_arb(c_term) - 2 * to_arb(b_term) + to_arb(d_term)
-        l1 = total / (2 * to_arb(w))
-        qq = to_arb(qr @ qr + qi @ qi)
-        return to_arb(crossing), l1, qq
+def _widened(value: float, r: float) -> tuple[float, float]:
+    """``[value - r, value + r]`` rounded outwards."""
+    return float(np.nextafter(value - r, -np.inf)), float(np.nextafter(value + r, np.inf))

@@ -15,18 +15,9 @@ from flint import arb, ctx
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-from neurodyn.validated.arb import ArbArray, float_up
+from neurodyn.validated.arb import float_up
 from neurodyn.validated.balls import Ball, gamma, sum_upper, upper
 from neurodyn.validated.blocks import defect_norm_upper
-
-
-def to_arb(x) -> arb:
-    """A 0-d interval of either backend as an Arb ball (exactly the same set or larger)."""
-    if isinstance(x, ArbArray):
-        return x.a.item() if isinstance(x.a, np.ndarray) else x.a
-    if isinstance(x, Ball):
-        return arb(float(x.mid), float(x.rad)) if x.rad else arb(float(x.mid))
-    return arb(float(x))
 
 
 @dataclass(frozen=True)
@@ -56,10 +47,7 @@ def existence_and_uniqueness(bk, A: np.ndarray, G0, jacobian_over, scale: float,
     every ``Z`` is formed around (default: the first ``jacobian_over(r)``).
     """
     bound = None if center is None else bk.defect_bound(A, center)
-    if hasattr(bound, "image_norm_upper"):  # |A| is at hand
-        Y = bound.image_norm_upper(G0)
-    else:
-        Y = bk.norm_inf_upper(bk.point(A) @ G0)
+    Y = bk.norm_inf_upper(bk.point(A) @ G0) if bound is None else bound.image_norm_upper(G0)
     if not np.isfinite(Y):
         return Existence(False, Y, np.inf, np.inf, 0.0, f"the residual bound Y = {Y} is not finite")
     last = Existence(False, Y, np.inf, np.inf, 0.0, "no radius r* > Y to try")
@@ -106,11 +94,7 @@ def verified_solve(bk, M, b, inverse: np.ndarray | None = None, real_form: bool 
     with ctx.workprec(128):
         if not delta < 1:
             return None
-        if hasattr(bound, "image_norm_upper"):  # |R| is at hand
-            worst = bound.image_norm_upper(b - M @ x)
-        else:
-            defect = (bk.point(R) @ (b - M @ x)).abs_upper()
-            worst = defect.max(axis=0) if defect.ndim == 2 else defect.max(initial=0.0)
+        worst = bound.image_norm_upper(b - M @ x)
         err = np.array([float_up(arb(float(d)) / (1 - arb(delta))) for d in np.ravel(worst)])
     return bk.ball(x, np.broadcast_to(err if x.ndim == 2 else err[0], x.shape))
 
@@ -124,10 +108,10 @@ class EigenBases:
     def __init__(self):
         self._M = self._basis = self._lam = None
 
-    def __call__(self, M: np.ndarray) -> _Basis:
+    def __call__(self, M: np.ndarray) -> Basis:
         return self.decompose(M)[0]
 
-    def decompose(self, M: np.ndarray) -> tuple[_Basis, np.ndarray]:
+    def decompose(self, M: np.ndarray) -> tuple[Basis, np.ndarray]:
         """The basis for ``M`` and float approximations of ``M``'s eigenvalues, in the order of ``X``'s columns."""
         if self._M is not None and self._M.shape == M.shape:
             D = M - self._M
@@ -138,10 +122,10 @@ class EigenBases:
                 return self._basis, self._lam + float(np.mean(shift))
         try:  # numpy's LAPACK: torch 2.13's CPU eig corrupts the heap on some graded matrices (entries 1e-250..1)
             lam, X = np.linalg.eig(M)
-            basis = _Basis(X.astype(np.complex128), approximate_inverse(X.astype(np.complex128)))
+            basis = Basis(X.astype(np.complex128), approximate_inverse(X.astype(np.complex128)))
             lam = lam.astype(np.complex128)
         except np.linalg.LinAlgError:  # the QR iteration did not converge: no basis (spectra are then refused)
-            lam, basis = np.full(len(M), np.nan + 0j), _Basis(np.eye(len(M), dtype=np.complex128), None)
+            lam, basis = np.full(len(M), np.nan + 0j), Basis(np.eye(len(M), dtype=np.complex128), None)
         self._M, self._lam, self._basis = M.copy(), lam, basis
         return basis, lam
 
@@ -158,7 +142,7 @@ def real_form(C, out: np.ndarray | None = None) -> np.ndarray:
     return out
 
 
-class _Basis:
+class Basis:
     """``X``, ``R ~ X^{-1}`` (None when ``X`` is numerically singular) and, computed once, their contiguous real
     and imaginary parts and ``delta >= |I - R X|`` (max row sum of moduli, bounded through the real form)."""
 
@@ -191,7 +175,7 @@ class _Basis:
         return defect_norm_upper(real_form(self.R), Ball(real_form(self.X)), real_form=True)
 
     @functools.cached_property
-    def _pairs(self):
+    def pairs(self):
         """``(first, real, Xh, Rr, Ri, Rreal)`` when ``X``'s columns are real vectors and exactly conjugate pairs
         in adjacent columns (as LAPACK returns them for a real matrix): ``first`` the first column of each pair,
         ``real`` the real columns, ``Xh = [Re X_first, Im X_first, X_real]`` and the matching rows of ``R``;
@@ -221,10 +205,10 @@ class _Basis:
         row of ``R`` for ``conj(x)`` taken as the conjugate of ``x``'s: ``R`` is only an approximate inverse
         anyway). So each part is one real product of order ``n`` (``2 n^3`` operations) instead of the complex
         product's ``8 n^3``. Without that structure, the complex product."""
-        if self._pairs is None:
+        if self.pairs is None:
             M = (self.X * d) @ self.R
             return np.ascontiguousarray(M.real), (np.ascontiguousarray(M.imag) if imag else None)
-        first, real, Xh, Rr, Ri, Rreal = self._pairs
+        first, real, Xh, Rr, Ri, Rreal = self.pairs
         a, b, a2, b2 = d[first].real, d[first].imag, d[first + 1].real, d[first + 1].imag
 
         def right(p, q, c):  # rows multiplying Re x, Im x of each pair and the real x: (Re d + i Im d)-weighted
@@ -269,7 +253,7 @@ def _complex_product(bk, Rr, Ri, Pr, Pi):
     return bk.point(np.hstack([Rr, -Ri])) @ stacked, bk.point(np.hstack([Ri, Rr])) @ stacked
 
 
-def spectrum_enclosure(bk, J, bases: EigenBases | _Basis | None = None) -> Spectrum | None:
+def spectrum_enclosure(bk, J, bases: EigenBases | Basis | None = None) -> Spectrum | None:
     """Gershgorin discs for ``X^{-1} J' X`` over all ``J'`` in the interval matrix ``J``, with ``X`` the float
     eigenvector matrix of ``mid J`` or of a matrix that differs from it by a multiple of the identity (a
     verified diagonalisation; see :class:`EigenBases`).
@@ -281,12 +265,15 @@ def spectrum_enclosure(bk, J, bases: EigenBases | _Basis | None = None) -> Spect
     matrix). ``bases`` supplies ``X`` (and keeps it for the next call), or is the basis to use as it is (one
     computed for a nearby matrix: any ``X`` is sound).
     """
-    basis = bases if isinstance(bases, _Basis) else (bases or EigenBases())(J.mid)
-    X, R = basis.X, basis.R
-    if R is None:
+    basis = bases if isinstance(bases, Basis) else (bases or EigenBases())(J.mid)
+    if basis.R is None:
         return None
-    if isinstance(J, Ball):
-        return _spectrum_by_row_sums(J, basis)
+    return bk.spectrum_in_basis(J, basis)
+
+
+def spectrum_by_products(bk, J, basis: Basis) -> Spectrum | None:
+    """:func:`spectrum_enclosure` for any backend: the interval products ``R X`` and ``R (J X)`` in full."""
+    X, R = basis.X, basis.R
     Xr, Xi, Rr, Ri = X.real, X.imag, R.real, R.imag
     n = len(X)
     Er, Ei = _complex_product(bk, Rr, Ri, bk.point(Xr), bk.point(Xi))
@@ -299,16 +286,16 @@ def spectrum_enclosure(bk, J, bases: EigenBases | _Basis | None = None) -> Spect
         eps = float_up(arb(float(np.max(sum_upper(mod, axis=1)))) * arb(delta) / (1 - arb(delta)))
     diag = np.arange(n)
     off = mod.copy()
-    off[diag, diag] = Cr.rad[diag, diag] + Ci.rad[diag, diag] if isinstance(Cr, Ball) else _arb_rad(Cr, Ci, diag)
+    off[diag, diag] = _diagonal_radius(Cr, Ci, diag)
     radii = sum_upper(off, axis=1) + eps
     radii = np.nextafter(radii, np.inf)
     centers = Cr.mid[diag, diag] + 1j * Ci.mid[diag, diag]
     if not (np.all(np.isfinite(centers)) and np.all(np.isfinite(radii))):
         return None
-    return Spectrum(centers, radii, _components(centers, radii), delta, X, R)
+    return Spectrum(centers, radii, disc_components(centers, radii), delta, X, R)
 
 
-def _spectrum_by_row_sums(J: Ball, basis: _Basis) -> Spectrum | None:
+def spectrum_by_row_sums(J: Ball, basis: Basis) -> Spectrum | None:
     """:func:`spectrum_enclosure` for float64 balls with three complex BLAS products and matrix-vector products.
 
     Gershgorin discs need only the diagonal of ``R J' X`` and its off-diagonal row sums, so the radii of the
@@ -325,12 +312,12 @@ def _spectrum_by_row_sums(J: Ball, basis: _Basis) -> Spectrum | None:
     if not delta < 1:
         return None
     rho = upper(upper(gamma(n) * np.abs(J.mid) + J.rad, 2) @ basis.abs_X_rows, n + 1)  # rows of |J'X - P|
-    if basis._pairs is None:
+    if basis.pairs is None:
         Pr, Pi = J.mid @ Xr, J.mid @ Xi
         Cr, Ci = Rr @ Pr - Ri @ Pi, Ri @ Pr + Rr @ Pi
         absP = sum_upper(upper(np.abs(Pr) + np.abs(Pi), 1), axis=1)
     else:
-        Cr, Ci, absP = _pair_products(J.mid, basis)
+        Cr, Ci, absP = pair_products(J.mid, basis)
     rad_rows = upper(basis.abs_R @ upper(gamma(2 * n) * absP + rho, 2), n + 1)  # rows of |R J' X - C|
     mod = upper(np.abs(Cr) + np.abs(Ci), 1)
     diag = np.arange(n)
@@ -342,16 +329,16 @@ def _spectrum_by_row_sums(J: Ball, basis: _Basis) -> Spectrum | None:
     centers = Cr[diag, diag] + 1j * Ci[diag, diag]
     if not (np.all(np.isfinite(centers)) and np.all(np.isfinite(radii))):
         return None
-    return Spectrum(centers, radii, _components(centers, radii), delta, X, R)
+    return Spectrum(centers, radii, disc_components(centers, radii), delta, X, R)
 
 
-def _pair_products(mJ: np.ndarray, basis: _Basis):
+def pair_products(mJ: np.ndarray, basis: Basis):
     """``C = fl(R fl(mJ X))`` (real and imaginary parts) and the row sums of ``|Re P| + |Im P|`` for ``P = fl(mJ X)``,
     when ``X``'s columns are conjugate pairs and real vectors: ``P``'s column for ``conj(x)`` is the conjugate of
     ``x``'s (``fl(-a) = -fl(a)``), and ``C``'s columns for a pair are sums and differences of the same two
     products, so two real products of order ``n`` replace six. Every entry is still a float evaluation of the
     real-form product's sum (inner dimension ``2n``), so its a-priori rounding bound applies."""
-    first, real, Xh = basis._pairs[:3]
+    first, real, Xh = basis.pairs[:3]
     Rr, Ri = basis.parts[2:]
     m, n = len(first), len(mJ)
     JX = mJ @ Xh  # columns: J Re x, J Im x (one per pair), J x (real x)
@@ -365,12 +352,12 @@ def _pair_products(mJ: np.ndarray, basis: _Basis):
     return Cr, Ci, upper(np.abs(JX) @ weights, n + 1)
 
 
-def _arb_rad(Cr, Ci, diag) -> np.ndarray:
-    # for Arb entries: |entry - float(mid)| <= rad + |mid - float(mid)|, bounded via abs_upper of the difference
+def _diagonal_radius(Cr, Ci, diag) -> np.ndarray:
+    # |entry - float(mid)| <= rad + |mid - float(mid)|, bounded via abs_upper of the difference
     return (Cr[diag, diag] - Cr.mid[diag, diag]).abs_upper() + (Ci[diag, diag] - Ci.mid[diag, diag]).abs_upper()
 
 
-def _components(centers: np.ndarray, radii: np.ndarray) -> np.ndarray:
+def disc_components(centers: np.ndarray, radii: np.ndarray) -> np.ndarray:
     """Connected components of the union of discs (touching or nearly touching discs are joined: merging more
     only weakens what is claimed). Only pairs whose real parts are within reach are compared: discs sorted by
     real part, each against the following ones up to its radius plus the largest radius away."""

@@ -9,7 +9,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal
 import numpy as np
 import torch
 
-from neurodyn.results import Result, to_jsonable
+from neurodyn.results import Result, ResultSequence, Status, to_jsonable
 
 _UP, _DOWN = Context(prec=17, rounding=ROUND_CEILING), Context(prec=17, rounding=ROUND_FLOOR)
 
@@ -66,12 +66,18 @@ class Proof(Result):
     seconds: float = 0.0
     settings: dict = field(default_factory=dict)
 
+    @property
+    def status(self) -> Status:
+        """``Status.PROVED`` when every inequality was verified, else ``Status.NOT_PROVED`` (see ``reason``)."""
+        return Status.PROVED if self.proved else Status.NOT_PROVED
+
     def __repr__(self) -> str:
         status = "proved" if self.proved else f"NOT proved ({self.reason})"
         return f"Proof({self.kind}, {status}: {self.statement})"
 
     def to_dict(self) -> dict:
         out = super().to_dict()
+        out["status"] = self.status.value
         out["radius"] = decimal_up(self.radius)
         out["uniqueness_radius"] = decimal_down(self.uniqueness_radius)
         out["bounds"] = {k: interval_json(*v) for k, v in self.bounds.items()}
@@ -102,4 +108,57 @@ class Proof(Result):
             ax.set_yticks([])
             ax.set_xlabel("radius (max norm)")
             ax.set_title("existence (left end) and uniqueness (right end)" if self.proved else "not proved")
+        return ax
+
+
+@dataclass(frozen=True, eq=False)
+class Proofs(Result, ResultSequence):
+    """Several proofs of one kind (e.g. from :func:`neurodyn.validated.prove_hopf_points`): a sequence of
+    :class:`Proof` (``len``, iteration, indexing) with a status, ``to_dict``/``save_json`` and ``plot``.
+
+    Attributes:
+        kind: the proofs' kind. proofs: the :class:`Proof` s. status: ``"proved"`` when every one is proved (and
+            there is at least one), ``"not proved"`` when one is not, ``"none found"`` for none.
+    """
+
+    items = "proofs"
+
+    kind: str
+    proofs: tuple
+    status: Status
+
+    @classmethod
+    def of(cls, proofs, *, kind: str) -> Proofs:
+        proofs = tuple(proofs)
+        status = (Status.NONE_FOUND if not proofs else
+                  Status.PROVED if all(p.proved for p in proofs) else Status.NOT_PROVED)
+        return cls(kind=kind, proofs=proofs, status=status)
+
+    def __repr__(self) -> str:
+        return (f"Proofs({self.kind}: {sum(p.proved for p in self.proofs)} of {len(self)} proved, "
+                f"status={self.status.value!r})")
+
+    def plot(self, ax=None):
+        """For Hopf proofs, the proven frequency interval against the proven parameter interval of each point
+        (boxes, coloured by conclusion; unproved points are not drawn); otherwise each proof's radius. Returns the
+        axes."""
+        import matplotlib.pyplot as plt
+        from matplotlib.patches import Rectangle
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 4))
+        colours = {"supercritical": "C0", "subcritical": "C3", "stable": "C0", "unstable": "C3", "exists": "C0"}
+        for k, p in enumerate(self.proofs):
+            param = p.settings.get("param")
+            if not p.proved:
+                continue
+            if self.kind == "hopf" and param in p.bounds:
+                (a0, a1), (w0, w1) = p.bounds[param], p.bounds["omega"]
+                ax.add_patch(Rectangle((a0, w0), a1 - a0, w1 - w0, color=colours.get(p.conclusion, "0.5")))
+                ax.plot(0.5 * (a0 + a1), 0.5 * (w0 + w1), "o", color=colours.get(p.conclusion, "0.5"), ms=4)
+            else:
+                ax.semilogy(k, p.radius, "o", color=colours.get(p.conclusion, "0.5"))
+        ax.set_xlabel("parameter" if self.kind == "hopf" else "proof")
+        ax.set_ylabel("omega" if self.kind == "hopf" else "radius")
+        ax.set_title(f"{self.kind} proofs: {sum(p.proved for p in self.proofs)} of {len(self)} proved", fontsize=10)
         return ax
