@@ -1,9 +1,9 @@
-"""The extended systems' Newton (``continuation.numerics.damped_newton``) is damped: it converges from seeds where the
+"""The extended systems' Newton (``neurodyn.numerics.damped_newton``) is damped: it converges from seeds where the
 full Newton step overshoots, and gives up at once where ``|residual|`` has no zero to descend to."""
 
 import torch
 
-from neurodyn.continuation import numerics
+from neurodyn import numerics
 
 
 def test_damped_newton_converges_where_full_steps_diverge():

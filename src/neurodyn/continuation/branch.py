@@ -13,9 +13,9 @@ from neurodyn import _linalg
 from neurodyn._checks import as_tensor
 from neurodyn.continuation.core import ContinuationSettings, Corrected, Corrector, Point, tangent, trace
 from neurodyn.continuation.hopf import HopfPoint, eigen_rates, equilibrium, hopf_point, parametrised_field, solve_hopf
-from neurodyn.continuation.numerics import damped_newton
 from neurodyn.continuation.residuals import HopfUnknowns, fold_residual
 from neurodyn.errors import InvalidInputError
+from neurodyn.numerics import damped_newton
 from neurodyn.results import Result, Status, finish
 from neurodyn.systems.protocol import Flow
 

@@ -19,8 +19,8 @@ from typing import Protocol
 import torch
 
 from neurodyn._checks import positive_float, positive_int
-from neurodyn.continuation.numerics import newton, regula_falsi
 from neurodyn.errors import InvalidInputError
+from neurodyn.numerics import newton, regula_falsi
 from neurodyn.results import Status
 
 

@@ -13,9 +13,9 @@ from neurodyn import _linalg
 from neurodyn.continuation.branch import SpecialPoint
 from neurodyn.continuation.core import ContinuationSettings, Corrected, Corrector, Point, locate, tangent, trace
 from neurodyn.continuation.hopf import HopfPoint, first_lyapunov_coefficient, left_eigenvector, parametrised_field
-from neurodyn.continuation.numerics import damped_newton
 from neurodyn.continuation.residuals import FoldUnknowns, HopfUnknowns, fold_residual, hopf_residual
 from neurodyn.errors import ConvergenceError, InvalidInputError
+from neurodyn.numerics import damped_newton
 from neurodyn.results import Result, Status, finish
 from neurodyn.systems.protocol import Flow
 

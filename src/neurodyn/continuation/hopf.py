@@ -9,10 +9,10 @@ from torch.func import jacfwd, jvp
 from neurodyn import _linalg
 from neurodyn._checks import as_tensor, positive_int
 from neurodyn.continuation._compat import renamed
-from neurodyn.continuation.numerics import Stop, damped_newton, newton
 from neurodyn.continuation.points import HopfPoint, HopfPoints
 from neurodyn.continuation.residuals import HopfUnknowns, hopf_residual
 from neurodyn.errors import ConvergenceError, InvalidInputError
+from neurodyn.numerics import Stop, damped_newton, newton
 from neurodyn.results import Status, finish
 from neurodyn.systems.protocol import Flow
 
@@ -112,7 +112,7 @@ def find_hopf_points(system: Flow, *, param: str, start: float | None = None, x0
     The equilibrium ``x0`` (default: the origin) is first polished by Newton at ``param = start``. For every
     eigenvalue ``mu = sigma + i omega`` (``omega > min_omega``) a first-order predictor moves the parameter to
     where ``Re mu`` would cross zero (``d mu/d alpha`` from the left and right eigenvectors), and damped Newton
-    (:func:`neurodyn.continuation.numerics.damped_newton`) solves the extended system
+    (:func:`neurodyn.numerics.damped_newton`) solves the extended system
     (:func:`neurodyn.continuation.residuals.hopf_residual`; Kuznetsov; Govaerts 2000)
 
         F(x, alpha) = 0,  J(x, alpha) v = i omega v,  c^H v = 1

@@ -17,9 +17,9 @@ from neurodyn import _linalg
 from neurodyn._checks import positive_int
 from neurodyn.continuation._compat import renamed
 from neurodyn.continuation.hopf import HopfPoint, critical_rates, equilibrium, parametrised_field
-from neurodyn.continuation.numerics import newton
 from neurodyn.errors import ConvergenceError, InvalidInputError
 from neurodyn.integrate import RK4, rk_step
+from neurodyn.numerics import newton
 from neurodyn.results import Result, Status, finish
 from neurodyn.systems.protocol import Flow
 

@@ -4,10 +4,9 @@ the large-weight limit."""
 
 from neurodyn.slowfast.decision import TimeScaleDecision, decide
 from neurodyn.slowfast.error import ReductionError, reduction_error
-from neurodyn.slowfast.newton import NewtonOutcome, damped_newton
 from neurodyn.slowfast.scales import TimeScales, time_scales
 from neurodyn.slowfast.split import SlowFastSplit, slow_fast
 from neurodyn.slowfast.switching import SwitchingSurfaces, switching_surfaces
 
-__all__ = ["NewtonOutcome", "ReductionError", "SlowFastSplit", "SwitchingSurfaces", "TimeScaleDecision", "TimeScales",
-           "damped_newton", "decide", "reduction_error", "slow_fast", "switching_surfaces", "time_scales"]
+__all__ = ["ReductionError", "SlowFastSplit", "SwitchingSurfaces", "TimeScaleDecision", "TimeScales",
+           "decide", "reduction_error", "slow_fast", "switching_surfaces", "time_scales"]

@@ -10,7 +10,7 @@ import scipy.linalg
 import torch
 
 from neurodyn.errors import ConvergenceError
-from neurodyn.slowfast.newton import NewtonOutcome, damped_newton
+from neurodyn.numerics import NewtonOutcome, batched_newton
 
 
 @dataclass(frozen=True, eq=False)
@@ -134,7 +134,8 @@ def manifold_condition(system, chart: Chart, x: torch.Tensor, order: int) -> Man
 def solve_fast(system, chart: Chart, z: torch.Tensor, order: int, w0: torch.Tensor | None = None,
                *, tol: float = 1e-12, maxiter: int = 50) -> NewtonOutcome:
     """The fast coordinates ``w (B, m)`` of the slow-manifold points with slow coordinates ``z (B, k)``: the
-    solution of ``C(origin + A_s z + A_f w) = 0`` by :func:`damped_newton` (from ``w0``, default 0), without
+    solution of ``C(origin + A_s z + A_f w) = 0`` by :func:`neurodyn.numerics.batched_newton` (from ``w0``, default 0),
+    without
     derivatives in ``z``."""
     z = z.detach()
     m = chart.A.shape[0] - chart.n_slow
@@ -145,4 +146,4 @@ def solve_fast(system, chart: Chart, z: torch.Tensor, order: int, w0: torch.Tens
 
     start = w0.detach() if w0 is not None else z.new_zeros(z.shape[0], m)
     with torch.no_grad():
-        return damped_newton(fun, start, tol=tol, maxiter=maxiter)
+        return batched_newton(fun, start, tol=tol, maxiter=maxiter)
