@@ -134,9 +134,8 @@ def manifold_condition(system, chart: Chart, x: torch.Tensor, order: int) -> Man
 def solve_fast(system, chart: Chart, z: torch.Tensor, order: int, w0: torch.Tensor | None = None,
                *, tol: float = 1e-12, maxiter: int = 50) -> NewtonOutcome:
     """The fast coordinates ``w (B, m)`` of the slow-manifold points with slow coordinates ``z (B, k)``: the
-    solution of ``C(origin + A_s z + A_f w) = 0`` by :func:`neurodyn.numerics.batched_newton` (from ``w0``, default 0),
-    without
-    derivatives in ``z``."""
+    solution of ``C(origin + A_s z + A_f w) = 0`` by :func:`neurodyn.numerics.batched_newton` (from ``w0``,
+    default 0), without derivatives in ``z``."""
     z = z.detach()
     m = chart.A.shape[0] - chart.n_slow
 
