@@ -14,7 +14,7 @@ from neurodyn._checks import as_tensor
 from neurodyn._progress import progress_bar
 from neurodyn.equilibria import solver
 from neurodyn.equilibria.residual import Residual
-from neurodyn.equilibria.resources import check_resources
+from neurodyn.equilibria.resources import check_memory, warn_if_long
 from neurodyn.equilibria.result import FixedPoints, PointSet
 from neurodyn.equilibria.roots import Roots, count, dedup, distances
 from neurodyn.equilibria.settings import SearchSettings
@@ -92,15 +92,18 @@ def find_fixed_points(system, *, inputs=None, u_star=None, starts="mixed", box=N
     s = s.checked(kind, system.name)
     gen = torch.Generator(device="cpu").manual_seed(s.seed)
     c, inputs = _inputs(system, kind, u_star, inputs)
+    if isinstance(starts, str):  # before the starts are drawn (given ones exist already)
+        check_memory(s.n_starts, system.dim, system.dtype, system.device, name=system.name)
     first = sample_starts(system, c, inputs, starts, s.n_starts, box, s.trajectory_steps, s.dt, gen)
+    check_memory(len(first.x), system.dim, system.dtype, system.device, name=system.name)
     search = _search(system, c, first, s)
     total = s.max_starts if first.sampler is not None else len(first.x)
-    check_resources(search.F, first.x, len(first.x), progress=s.progress, name=system.name)
+    warn_if_long(search.F, first.x, total, progress=s.progress, name=system.name)
     with progress_bar(s.progress, total, "fixed points") as advance:
         waves, saturation = search_in_waves(search, first, gen, advance)
     roots = waves[-1].roots
     fixed_x, step, hits = _polish(search, roots)
-    slow_x, slow_hits = _slow_points(search, waves, fixed_x)
+    slow_x, slow_hits = _slow_points(search, waves[0], fixed_x)
     fixed = _point_set(search, kind, fixed_x, hits, step)
     slow = _point_set(search, kind, slow_x, slow_hits)
     counts = {name: sum(int((w.first.status == code).sum()) for w in waves)
@@ -176,13 +179,13 @@ def _polish(search: Search, roots: Roots) -> tuple[torch.Tensor, torch.Tensor, t
     return known[reps], step[reps], count(cluster, roots.hits, len(reps))
 
 
-def _slow_points(search: Search, waves: list[Wave], fixed_x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Where the plain solves ended at a local minimum of q (or their last iterate) with ``q <= slow_q``, not at
-    a root nor beside one (an unfinished approach to it), deduplicated within ``slow_dedup_tol``."""
+def _slow_points(search: Search, wave: Wave, fixed_x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Where the plain solve of the first wave ended at a local minimum of q (or its last iterate) with
+    ``q <= slow_q``, not at a root nor beside one (an unfinished approach to it), deduplicated within
+    ``slow_dedup_tol``."""
     s, radius = search.settings, search.settings.slow_dedup_tol * search.scale
-    ended = [(w.first.status == solver.STATIONARY) | (w.first.status == solver.MAXITER) for w in waves]
-    slow_x = torch.cat([w.first.x[e] for w, e in zip(waves, ended, strict=True)])
-    slow_res = torch.cat([w.first.residual[e] for w, e in zip(waves, ended, strict=True)])
+    ended = (wave.first.status == solver.STATIONARY) | (wave.first.status == solver.MAXITER)
+    slow_x, slow_res = wave.first.x[ended], wave.first.residual[ended]
     keep = (torch.isfinite(slow_res) & (0.5 * slow_res**2 <= s.slow_q) & (slow_res > s.tol)
             & search.inside(slow_x))
     slow_x, slow_res = slow_x[keep], slow_res[keep]

@@ -13,8 +13,10 @@ from neurodyn.errors import InvalidInputError
 # gradient, their trial and output copies), and per start besides (radius, marks, status, counters):
 # measured 390 MiB peak for 10^6 starts of the Henon map (n = 2), 54 floats per start by this count.
 FLOATS_PER_DIM, FLOATS_PER_START = 20, 13
-# Seconds per start and residual evaluation, times this many, is the typical solve (measured on the Henon
-# map, n = 2, and a trained GRU, n = 128); a run estimated over LONG_RUN seconds without a progress bar warns.
+# Seconds per start and residual evaluation, times this many (and 1 + n/8 for the Jacobians), estimate the
+# solve to within a factor of 4 (measured: the Henon map with 10^5 and 10^6 starts, 3.6x and 2.4x under; a trained
+# GRU with n = 128, 1024 and 4096 starts, 2.7x and 4x over; a random tanh RNN with n = 300, 1.4x under); a run
+# estimated over LONG_RUN seconds without a progress bar warns.
 EVALUATIONS_PER_START, LONG_RUN = 60.0, 300.0
 
 
@@ -37,23 +39,26 @@ def available_bytes(device: torch.device) -> int | None:
     return None
 
 
-def check_resources(fun, x0: torch.Tensor, starts: int, *, progress: bool, name: str) -> None:
-    """Refuse a search whose estimated memory exceeds what is free (naming ``n_starts``), and warn when the
-    estimated time (one timed evaluation of the residual ``fun`` on up to 4096 of the starts ``x0``) passes
-    a few minutes without a progress bar."""
-    n = x0.shape[-1]
-    need, free = estimate_bytes(starts, n, x0.dtype), available_bytes(x0.device)
+def check_memory(starts: int, n: int, dtype: torch.dtype, device: torch.device, *, name: str) -> None:
+    """Refuse a search of ``starts`` starts whose estimated memory exceeds 80% of what is free, naming
+    ``n_starts`` and how far to lower it."""
+    need, free = estimate_bytes(starts, n, dtype), available_bytes(device)
     if free is not None and need > 0.8 * free:
         raise InvalidInputError(
             f"finding the fixed points of {name!r} from {starts} starts needs about {need / 2**30:.1f} GiB of memory, "
-            f"more than the {free / 2**30:.1f} GiB free; lower n_starts (and max_starts) to at most "
-            f"{int(0.8 * free) // max(1, need // starts)}")
+            f"more than the {free / 2**30:.1f} GiB free; lower n_starts (or give fewer starts) to at most "
+            f"{int(0.8 * free) // (need // starts)}")
+
+
+def warn_if_long(fun, x0: torch.Tensor, starts: int, *, progress: bool, name: str) -> None:
+    """Warn when the estimated time of a search of up to ``starts`` starts (from one timed evaluation of the residual
+    ``fun`` on up to 4096 of the starts ``x0``) passes a few minutes without a progress bar."""
     sample = x0[:4096]
     t0 = time.perf_counter()
     with torch.no_grad():
         fun(sample)
-    seconds = (time.perf_counter() - t0) / len(sample) * starts * EVALUATIONS_PER_START * (1 + n / 8)
+    seconds = (time.perf_counter() - t0) / len(sample) * starts * EVALUATIONS_PER_START * (1 + x0.shape[-1] / 8)
     if seconds > LONG_RUN and not progress:
-        warnings.warn(f"finding the fixed points of {name!r} from {starts} starts will take about "
+        warnings.warn(f"finding the fixed points of {name!r} from up to {starts} starts could take about "
                       f"{seconds / 60:.0f} min (estimated); pass progress=True to follow it, or lower n_starts",
                       UserWarning, stacklevel=3)

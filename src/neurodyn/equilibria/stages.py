@@ -28,18 +28,21 @@ REDUCED_STALL = 3
 @dataclass(frozen=True)
 class Search:
     """What every stage of one search shares: the residual ``F``, the settings, the state ``scale`` (RMS norm of
-    the sampled states and starts) and the region the iterates must stay in (``inside``)."""
+    the sampled states and starts) and the region the iterates must stay in (``inside``). ``hunting``: the
+    solves only look for new roots (the waves after the first, whose slow points are not collected), so a
+    start gives up after ``REDUCED_STALL`` iterations without progress."""
 
     F: Residual
     settings: SearchSettings
     scale: float
     inside: Callable[[torch.Tensor], torch.Tensor]
+    hunting: bool = False
 
     @property
     def options(self) -> SolveOptions:
         """The solve options every solve shares."""
         return SolveOptions(tol=self.settings.tol, maxiter=self.settings.maxiter, radius0=self.scale,
-                            max_radius=1e3 * self.scale)
+                            max_radius=1e3 * self.scale, stall=REDUCED_STALL if self.hunting else SolveOptions.stall)
 
     @property
     def full(self) -> Problem:
@@ -69,7 +72,7 @@ def solve_starts(search: Search, x0: torch.Tensor, known: torch.Tensor | None,
     F = search.F
     unique, inverse = torch.unique(x0, dim=0, return_inverse=True)
     first = dataclasses.replace(search.options, join_radius=JOIN * search.scale, waves=WAVE, seed=search.settings.seed,
-                                stall=REDUCED_STALL if F.reduced else SolveOptions.stall)
+                                stall=REDUCED_STALL if F.reduced or search.hunting else SolveOptions.stall)
     reduced = Problem(F.solve_with_jacobian, F.solve, F.norm, search.inside)
     sol = solver.solve(reduced, unique, first, known=known, on_finished=on_finished)
     if F.reduced:

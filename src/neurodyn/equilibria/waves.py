@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -47,24 +48,25 @@ class Saturation(Result):
 def search_in_waves(search: Search, first: Starts, gen: torch.Generator,
                     on_finished: Callable[[int], None] | None) -> tuple[list[Wave], Saturation]:
     """Solve the first starts, then waves of ``n_starts`` new ones drawn the same way (the known roots may be
-    joined, so starts in their basins cost little), until the search saturates or ``max_starts`` is spent."""
+    joined, so starts in their basins cost little; starts that find no root give up early), until ``patience``
+    waves in a row find no new root or ``max_starts`` starts are spent."""
     s = search.settings
     waves = [run_wave(search, first.x, Roots.empty(first.x), on_finished)]
     total, quiet = len(first.x), 0
+    hunt = dataclasses.replace(search, hunting=True)
     while True:
         f1, f2, estimate = chao1(waves[-1].roots.hits)
-        if f1 == 0:
-            saturated, reason = True, "every root found was reached by at least two starts"
+        if first.sampler is None:
+            saturated = f1 == 0
+            reason = ("every root found was reached by at least two of the given starts" if saturated else
+                      "some roots were reached by one of the given starts only") + " (no more starts can be drawn)"
         elif quiet >= s.patience:
-            saturated, reason = True, f"the last {quiet} waves of {s.n_starts} starts found no new root"
-        elif first.sampler is None:
-            saturated, reason = False, ("the starts were given (no more can be drawn) and some roots were reached "
-                                        "by one start only")
+            saturated, reason = True, f"the last {quiet} waves of {s.n_starts} new starts found no new root"
         elif total >= s.max_starts:
             saturated, reason = False, f"the budget of max_starts = {s.max_starts} starts ran out"
         else:
             k = min(s.n_starts, s.max_starts - total)
-            wave = run_wave(search, first.sampler.draw(k, gen), waves[-1].roots, on_finished)
+            wave = run_wave(hunt, first.sampler.draw(k, gen), waves[-1].roots, on_finished)
             waves.append(wave)
             total, quiet = total + k, quiet + 1 if wave.new == 0 else 0
             continue
