@@ -13,11 +13,11 @@ from neurodyn.errors import InvalidInputError
 # gradient, their trial and output copies), and per start besides (radius, marks, status, counters):
 # measured 390 MiB peak for 10^6 starts of the Henon map (n = 2), 54 floats per start by this count.
 FLOATS_PER_DIM, FLOATS_PER_START = 20, 13
-# Seconds per start and residual evaluation, times this many (and 1 + n/8 for the Jacobians), estimate the
-# solve to within a factor of 4 (measured: the Henon map with 10^5 and 10^6 starts, 3.6x and 2.4x under; a trained
-# GRU with n = 128, 1024 and 4096 starts, 2.7x and 4x over; a random tanh RNN with n = 300, 1.4x under); a run
-# estimated over LONG_RUN seconds without a progress bar warns.
-EVALUATIONS_PER_START, LONG_RUN = 60.0, 300.0
+# Seconds per start and residual evaluation, times this many (and 1 + n/32 for the Jacobians), estimate one wave's
+# solve to within a factor of ~5 (measured on a loaded 2-core machine, one wave each: the Henon map with 10^5 and
+# 10^6 starts, 1.6x and 1.2x under; a trained GRU with n = 128, 1024 and 4096 starts, 2.7x and 5x over; a random
+# tanh RNN with n = 300, 2.5x under); a search estimated over LONG_RUN seconds without a progress bar warns.
+EVALUATIONS_PER_START, LONG_RUN = 180.0, 300.0
 
 
 def estimate_bytes(starts: int, n: int, dtype: torch.dtype) -> int:
@@ -57,7 +57,7 @@ def warn_if_long(fun, x0: torch.Tensor, starts: int, *, progress: bool, name: st
     t0 = time.perf_counter()
     with torch.no_grad():
         fun(sample)
-    seconds = (time.perf_counter() - t0) / len(sample) * starts * EVALUATIONS_PER_START * (1 + x0.shape[-1] / 8)
+    seconds = (time.perf_counter() - t0) / len(sample) * starts * EVALUATIONS_PER_START * (1 + x0.shape[-1] / 32)
     if seconds > LONG_RUN and not progress:
         warnings.warn(f"finding the fixed points of {name!r} from up to {starts} starts could take about "
                       f"{seconds / 60:.0f} min (estimated); pass progress=True to follow it, or lower n_starts",
