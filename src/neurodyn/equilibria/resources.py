@@ -11,7 +11,8 @@ from neurodyn.errors import InvalidInputError
 
 # Floats held per start and state dimension while the batch is solved (iterate, residual, Newton step,
 # gradient, their trial and output copies), and per start besides (radius, marks, status, counters):
-# measured 390 MiB peak for 10^6 starts of the Henon map (n = 2), 54 floats per start by this count.
+# measured 390 MiB peak for one wave of 10^6 starts of the Henon map (n = 2), 428 MiB for three; 53 floats per
+# start by this count.
 FLOATS_PER_DIM, FLOATS_PER_START = 20, 13
 # Seconds per start and residual evaluation, times this many (and 1 + n/32 for the Jacobians), estimate one wave's
 # solve to within a factor of ~5 (measured on a loaded 2-core machine, one wave each: the Henon map with 10^5 and
