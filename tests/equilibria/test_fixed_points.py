@@ -25,9 +25,20 @@ def _match(found: torch.Tensor, expected: torch.Tensor, atol: float) -> list[int
     return idx.tolist()
 
 
-def _assert_exact(res):
-    """Every point reported as a fixed point is one: |F(x)| <= tol, recomputed here."""
-    assert bool((res.fixed.residual <= TOL).all())
+def _assert_exact(system, res, u=None):
+    """Every point reported as a fixed point is one: |F(x)| <= tol, recomputed here from the system's own function
+    (F = step(x, u) - x for a map, field(0, x) for a flow), and the reported residuals are those."""
+    x = res.points
+    if isinstance(system, torch.nn.Module):
+        system = neurodyn.from_torch(system)
+    if isinstance(system, neurodyn.Map):
+        u = None if u is None else u.expand(len(x), -1)
+        F = system.step(x, u) - x
+    else:
+        F = system.field(torch.zeros((), dtype=torch.float64), x)
+    residual = torch.linalg.vector_norm(F, dim=-1)
+    assert len(x) == 0 or float(residual.max()) <= TOL
+    torch.testing.assert_close(res.fixed.residual, residual, rtol=0, atol=1e-15)
 
 
 def test_lorenz_equilibria_and_stability():
@@ -37,9 +48,7 @@ def test_lorenz_equilibria_and_stability():
     a = math.sqrt(beta * (rho - 1))
     expected = torch.tensor([[0.0, 0, 0], [a, a, rho - 1], [-a, -a, rho - 1]], dtype=torch.float64)
     idx = _match(res.points, expected, 1e-9)
-    F = system.f(res.points)
-    assert float(torch.linalg.vector_norm(F, dim=-1).max()) <= TOL
-    _assert_exact(res)
+    _assert_exact(system, res)
     assert res.fixed.stability[idx[0]] == "saddle" and int(res.fixed.n_unstable[idx[0]]) == 1
     for i in idx[1:]:
         assert res.fixed.stability[i] == "saddle-focus" and int(res.fixed.n_unstable[i]) == 2
@@ -58,12 +67,13 @@ def test_lorenz_equilibria_and_stability():
 
 def test_henon_fixed_points_closed_form():
     a, b = 1.4, 0.3
-    res = find_fixed_points(neurodyn.henon(a, b), n_starts=64, tol=TOL)
+    system = neurodyn.henon(a, b)
+    res = find_fixed_points(system, n_starts=64, tol=TOL)
     r = math.sqrt((1 - b) ** 2 + 4 * a)
     xs = [(-(1 - b) + s * r) / (2 * a) for s in (1, -1)]
     expected = torch.tensor([[x, b * x] for x in xs], dtype=torch.float64)
     idx = _match(res.points, expected, 1e-12)
-    _assert_exact(res)
+    _assert_exact(system, res)
     # both are saddles: one multiplier outside, one inside the unit circle; det J = -b
     assert [res.fixed.stability[i] for i in idx] == ["saddle", "saddle"]
     prod = res.fixed.eigenvalues.prod(-1)
@@ -80,21 +90,28 @@ def _circulant_tanh(n):
 def test_tanh_rnn_fixed_points_from_random_starts(n, point, starts):
     p = torch.tensor(point, dtype=torch.float64)
     expected = torch.stack([torch.zeros(n, dtype=torch.float64), p, -p])
-    res = find_fixed_points(_circulant_tanh(n), n_starts=128, starts=starts, box=(-1.0, 1.0) if starts == "box"
-                            else None, seed=3)
+    system = _circulant_tanh(n)
+    res = find_fixed_points(system, n_starts=128, starts=starts, box=(-1.0, 1.0) if starts == "box" else None, seed=3)
     _match(res.points, expected, 1e-6)  # the published values have 6 digits; nothing spurious
-    _assert_exact(res)
+    _assert_exact(system, res)
 
 
-def test_flip_flop_gru_memories_are_eight_stable_fixed_points():
+@pytest.fixture(scope="module")
+def flip_flop_gru():
+    """The README's GRU trained on the 3-bit flip-flop task, and the task inputs that drive its trajectories."""
     from neurodyn.data import flip_flop
     from neurodyn.models import train_flip_flop
 
     trained = train_flip_flop(n_bits=3, hidden=16, iterations=300, seed=0)
     assert trained.accuracy > 0.99
     inputs, _ = flip_flop(3, batch=32, steps=100, generator=torch.Generator().manual_seed(1))
+    return trained, inputs
+
+
+def test_flip_flop_gru_memories_are_eight_stable_fixed_points(flip_flop_gru):
+    trained, inputs = flip_flop_gru
     res = find_fixed_points(trained.model.rnn, inputs=inputs, n_starts=512, tol=TOL)
-    _assert_exact(res)
+    _assert_exact(trained.model.rnn, res, torch.zeros(1, 3, dtype=torch.float64))
     stable = res.fixed.stable
     assert len(stable) == 8
     assert bool((stable.eigenvalues.abs() < 1).all())
@@ -107,6 +124,16 @@ def test_flip_flop_gru_memories_are_eight_stable_fixed_points():
     dims = [int(res.fixed.n_unstable[i]) for i, s in enumerate(res.fixed.stability) if s.startswith("saddle")]
     assert len(res.fixed) == 27
     assert [dims.count(d) for d in (1, 2, 3)] == [12, 6, 1]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_flip_flop_gru_default_search_finds_all_27_and_says_saturated(flip_flop_gru, seed):
+    # the README's call: one wave of 256 starts found 25-27 of them depending on the seed
+    trained, inputs = flip_flop_gru
+    res = find_fixed_points(trained.model.rnn, inputs=inputs, n_starts=256, seed=seed)
+    assert len(res.fixed) == 27 and len(res.fixed.stable) == 8
+    assert res.status == neurodyn.Status.SATURATED and res.saturation.new_roots[-2:] == [0, 0]
+    _assert_exact(trained.model.rnn, res, torch.zeros(1, 3, dtype=torch.float64))
 
 
 def test_deflation_finds_the_root_every_start_misses():
@@ -125,7 +152,7 @@ def test_slow_point_without_fixed_point():
     # dx/dt = x^2 + 0.01 has no equilibrium; q = (x^2 + 0.01)^2 / 2 has its minimum 5e-5 at x = 0
     flow = neurodyn.Flow(lambda t, x: x * x + 0.01, 1, name="ghost")
     res = find_fixed_points(flow, starts=torch.linspace(-1, 1, 9).unsqueeze(-1), slow_q=1e-3)
-    assert len(res.fixed) == 0 and res.status == "none found"
+    assert len(res.fixed) == 0 and res.status == neurodyn.Status.NONE_FOUND
     assert len(res.slow) == 1
     assert abs(float(res.slow.points[0, 0])) < 1e-6
     assert float(res.slow.q[0]) == pytest.approx(5e-5, rel=1e-6)
@@ -266,8 +293,12 @@ def test_settings_record_params_and_box():
     assert res.points.abs().max() < 1e-12  # rho < 1: the origin is the only equilibrium
     assert res.fixed.stability == ["stable node"]
     res = find_fixed_points(neurodyn.henon(), starts="box", box=(-2.0, 2.0), n_starts=16)
-    assert res.settings["box"] == [-2.0, 2.0]
-    assert res != find_fixed_points(neurodyn.henon(), starts="box", box=(-2.0, 2.0), n_starts=16)  # no tensor ==
+    assert res.settings["box"] == [-2.0, 2.0] and res.settings["starts"] == "box"
+    assert float(res.points.abs().max()) <= 2.0 * (1 + 2 * 0.5)  # inside the box widened by margin = 0.5
+    again = find_fixed_points(neurodyn.henon(), starts="box", box=(-2.0, 2.0), n_starts=16)
+    assert torch.equal(res.points, again.points) and res.settings == again.settings  # seeded: the same run
+    other = find_fixed_points(neurodyn.henon(), starts="box", box=(-2.0, 2.0), n_starts=16, seed=1)
+    assert other.settings["seed"] == 1 and other.settings["state_scale"] != res.settings["state_scale"]
 
 
 def test_chaotic_random_network_fixed_points():
@@ -275,8 +306,9 @@ def test_chaotic_random_network_fixed_points():
     has one unstable direction per eigenvalue of W outside the unit circle."""
     n, g = 300, 1.5
     system = neurodyn.random_tanh_rnn(n, g, seed=0)
-    res = find_fixed_points(system, n_starts=128)
-    _assert_exact(res)
+    res = find_fixed_points(system, n_starts=128, max_starts=128)  # one wave: a chaotic net has too many to find
+    _assert_exact(system, res)
+    assert res.status == neurodyn.Status.MAY_BE_INCOMPLETE
     norms = res.points.norm(dim=-1)
     origin = int(norms.argmin())
     assert float(norms[origin]) < 1e-12

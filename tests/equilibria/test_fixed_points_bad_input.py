@@ -63,3 +63,18 @@ def test_more_bad_arguments():
         find_fixed_points(neurodyn.henon(), eig_tol=-1.0)
     with pytest.raises(InvalidInputError, match="dt applies to flows"):
         find_fixed_points(neurodyn.henon(), dt=0.1)
+
+
+def test_unknown_settings_are_named_and_a_settings_object_is_the_same_as_keywords():
+    with pytest.raises(InvalidInputError, match=r"unknown argument\(s\) \['n_start'\]"):
+        find_fixed_points(neurodyn.henon(), n_start=16)
+    with pytest.raises(InvalidInputError, match="settings must be a SearchSettings"):
+        find_fixed_points(neurodyn.henon(), settings={"n_starts": 16})
+    with pytest.raises(InvalidInputError, match="patience"):
+        find_fixed_points(neurodyn.henon(), patience=0)
+    settings = neurodyn.equilibria.SearchSettings(n_starts=16, seed=3)
+    a = find_fixed_points(neurodyn.henon(), settings=settings)
+    b = find_fixed_points(neurodyn.henon(), n_starts=16, seed=3)
+    c = find_fixed_points(neurodyn.henon(), settings=settings, seed=4)  # keywords replace the object's fields
+    assert torch.equal(a.points, b.points) and a.settings == b.settings
+    assert c.settings["seed"] == 4 and a.settings["seed"] == 3

@@ -20,17 +20,18 @@ class Residual:
         self.is_map = isinstance(system, Map)
         self.reduced = self.is_map and system.fixed_point_residual is not None
 
-    def _c(self, x):
+    def input_for(self, x):
+        """The constant input of a driven map for the states ``x (..., n)`` (``None`` otherwise)."""
         if self.is_map and self.c is not None:
             return self.c.expand(*x.shape[:-1], self.c.shape[-1])
         return self.c
 
     def __call__(self, x):
-        out = self.system.f(x, self._c(x))
+        out = self.system.f(x, self.input_for(x))
         return out - x if self.is_map else out
 
     def with_jacobian(self, x):
-        J = self.system.jacobian(x, self._c(x))
+        J = self.system.jacobian(x, self.input_for(x))
         if self.is_map and self.system.fresh_jacobian:
             J.diagonal(dim1=-2, dim2=-1).sub_(1)
         elif self.is_map:
@@ -38,10 +39,10 @@ class Residual:
         return self(x), J
 
     def solve(self, x):
-        return self.system.fixed_point_residual(x, self._c(x), False) if self.reduced else self(x)
+        return self.system.fixed_point_residual(x, self.input_for(x), False) if self.reduced else self(x)
 
     def solve_with_jacobian(self, x):
-        return self.system.fixed_point_residual(x, self._c(x), True) if self.reduced else self.with_jacobian(x)
+        return self.system.fixed_point_residual(x, self.input_for(x), True) if self.reduced else self.with_jacobian(x)
 
     def norm(self, x, G=None):
         return torch.linalg.vector_norm(self(x) if self.reduced or G is None else G, dim=-1)

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import torch
 
-from neurodyn.results import Result
+from neurodyn.results import Result, Status
+
+if TYPE_CHECKING:
+    from neurodyn.equilibria.waves import Saturation
 
 COLOURS = {"stable": "tab:green", "saddle": "tab:orange", "unstable": "tab:red", "non-hyperbolic": "tab:purple"}
 
@@ -76,7 +80,12 @@ class FixedPoints(Result):
         trajectories: ``(S, T, n)`` a few sampled trajectories, for context in :meth:`plot`.
         starts: how the starts ended: counts of ``root`` (including those that joined a root another start
             reached), ``stationary``, ``maxiter``, ``diverged`` and ``outside`` (left the search region).
-        status: ``"ok"`` or ``"none found"``; settings: everything that produced the result.
+        status: a :class:`~neurodyn.Status`: ``"saturated"`` (no new root in the last waves of starts, or every
+            root reached by two starts or more), ``"may be incomplete"`` (the start budget ran out while waves
+            still found roots: see ``saturation.estimated_total``) or ``"none found"``.
+        settings: everything that produced the result.
+        saturation: how complete the search looks (a :class:`Saturation`: roots found per wave of starts, Chao's
+            estimate of how many there are).
     """
 
     fixed: PointSet
@@ -86,8 +95,9 @@ class FixedPoints(Result):
     u_star: torch.Tensor | None
     trajectories: torch.Tensor
     starts: dict
-    status: str
+    status: Status
     settings: dict = field(default_factory=dict)
+    saturation: Saturation | None = None
 
     def __len__(self) -> int:
         return len(self.fixed)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 
 from neurodyn._checks import as_tensor, positive_int, state_batch
@@ -11,8 +13,18 @@ from neurodyn.systems.protocol import Flow, System
 STARTS = ("mixed", "trajectories", "box")
 
 
+def _probe(system: System, c, x: torch.Tensor, inputs=None) -> None:
+    """Check once what the user's function returns at the first states ``x (b, n)`` (see ``System.probe``)."""
+    if inputs is not None:
+        c = inputs[:, 0]
+    elif c is not None:
+        c = c.expand(len(x), -1)
+    system.probe(x, c)
+
+
 def _sample_trajectories(system: System, c, inputs, x: torch.Tensor, steps: int, dt: float) -> torch.Tensor:
     """``(b, steps + 1, n)`` states of trajectories from ``x (b, n)`` (a map driven by ``inputs`` or ``c``)."""
+    _probe(system, c, x, inputs)
     if isinstance(system, Flow):
         from torchdiffeq import odeint
 
@@ -49,21 +61,63 @@ def _box(box, system: System) -> tuple[torch.Tensor, torch.Tensor]:
     return low, high
 
 
-def sample_starts(system, c, inputs, starts, n_starts, box, steps, dt, gen):
-    """Start states ``(S, n)``, context trajectories ``(b, T, n)`` (none for given starts or a given box),
-    and the region searched before widening, ``(low, high)`` or ``None`` (unbounded)."""
+@dataclass(frozen=True)
+class Sampler:
+    """Where starts come from, fixed once: the states of sampled trajectories (finite ones, ``samples (P, n)``)
+    and their bounding box ``low``/``high``, or a given box, by ``strategy`` (see :func:`make_sampler`);
+    ``None`` for given starts, of which no more can be drawn."""
+
+    strategy: str
+    low: torch.Tensor
+    high: torch.Tensor
+    samples: torch.Tensor | None = None
+
+    def draw(self, k: int, gen: torch.Generator) -> torch.Tensor:
+        """``(k, n)`` starts: ``"box"`` uniform in the box; ``"trajectories"`` sampled states; ``"mixed"`` half
+        sampled states, a quarter uniform in their bounding box and a quarter on segments from their mean to
+        sampled states (in high dimension uniform points crowd the box's corners; fixed points of e.g. chaotic
+        networks lie well inside the attractor's hull)."""
+        low, high, n = self.low, self.high, self.low.shape[-1]
+        if self.samples is None:
+            return low + (high - low) * torch.rand(k, n, generator=gen, dtype=low.dtype).to(low.device)
+        n_box = {"trajectories": 0, "box": k, "mixed": k // 4}[self.strategy]
+        n_inner = k // 4 if self.strategy == "mixed" else 0
+        picks = self.samples[torch.randint(len(self.samples), (k - n_box,), generator=gen)]
+        shrink = torch.rand(n_inner, 1, generator=gen, dtype=low.dtype).to(low.device)
+        mean = self.samples.mean(0)
+        inner = mean + shrink * (picks[:n_inner] - mean)
+        in_box = low + (high - low) * torch.rand(n_box, n, generator=gen, dtype=low.dtype).to(low.device)
+        return torch.cat([picks[n_inner:], inner, in_box])
+
+
+@dataclass(frozen=True)
+class Starts:
+    """The first starts ``x (S, n)``, context trajectories ``(b, T, n)`` (none for given starts or a given box),
+    the region searched before widening (``(low, high)`` or ``None``: unbounded), and the sampler that draws
+    more (``None`` for given starts)."""
+
+    x: torch.Tensor
+    trajectories: torch.Tensor
+    region: tuple[torch.Tensor, torch.Tensor] | None
+    sampler: Sampler | None
+
+
+def sample_starts(system, c, inputs, starts, n_starts, box, steps, dt, gen) -> Starts:
+    """The first ``n_starts`` starts by the strategy ``starts`` (or the given tensor), see :class:`Starts`."""
     n = system.dim
     region = _box(box, system) if box is not None else None
     if not isinstance(starts, str):
         x0 = state_batch(starts, n=n, name="starts", dtype=system.dtype, device=system.device)
-        return x0, x0.new_zeros(0, steps + 1, n), region
+        _probe(system, c, x0)
+        return Starts(x0, x0.new_zeros(0, steps + 1, n), region, None)
     if starts not in STARTS:
         raise InvalidInputError(f"starts must be one of {STARTS} or a tensor of shape (S, {n}), got {starts!r}")
     n_starts = positive_int(n_starts, name="n_starts")
     if starts == "box" and region is not None:
-        low, high = region
-        x0 = low + (high - low) * torch.rand(n_starts, n, generator=gen, dtype=system.dtype).to(system.device)
-        return x0, x0.new_zeros(0, steps + 1, n), region
+        sampler = Sampler(starts, *region)
+        x0 = sampler.draw(n_starts, gen)
+        _probe(system, c, x0)
+        return Starts(x0, x0.new_zeros(0, steps + 1, n), region, sampler)
     if inputs is not None:
         n_traj, steps = inputs.shape[0], inputs.shape[1]
         if steps == 0 or n_traj == 0:
@@ -77,16 +131,7 @@ def sample_starts(system, c, inputs, starts, n_starts, box, steps, dt, gen):
     if len(samples) == 0:
         raise DivergenceError(f"every sampled trajectory of {system.name!r} diverged; pass starts= or a box",
                               step=0)
-    low, high = samples.amin(0), samples.amax(0)
-    n_box = {"trajectories": 0, "box": n_starts, "mixed": n_starts // 4}[starts]
-    n_inner = n_starts // 4 if starts == "mixed" else 0
-    picks = samples[torch.randint(len(samples), (n_starts - n_box,), generator=gen)]
-    # "mixed": a quarter uniform in the box and a quarter on segments from the samples' mean to sampled
-    # states (in high dimension uniform points crowd the box's corners; fixed points of e.g. chaotic
-    # networks lie well inside the attractor's hull)
-    shrink = torch.rand(n_inner, 1, generator=gen, dtype=system.dtype).to(system.device)
-    mean = samples.mean(0)
-    inner = mean + shrink * (picks[:n_inner] - mean)
-    in_box = low + (high - low) * torch.rand(n_box, n, generator=gen, dtype=system.dtype).to(system.device)
-    x0 = torch.cat([picks[n_inner:], inner, in_box])
-    return x0, traj, (torch.minimum(low, x0.amin(0)), torch.maximum(high, x0.amax(0)))
+    sampler = Sampler(starts, samples.amin(0), samples.amax(0), samples)
+    x0 = sampler.draw(n_starts, gen)
+    return Starts(x0, traj, (torch.minimum(sampler.low, x0.amin(0)), torch.maximum(sampler.high, x0.amax(0))),
+                  sampler)
