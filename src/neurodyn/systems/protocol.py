@@ -21,6 +21,7 @@ from neurodyn._checks import as_tensor, positive_int
 from neurodyn.errors import InvalidInputError, NonFiniteError
 
 Sampler = Callable[[int, torch.Generator], torch.Tensor]
+INPUT_LAYOUTS = ("batch_first", "time_first")
 
 
 def _is_batched_input(c) -> bool:
@@ -67,6 +68,7 @@ class System:
         tanh_form=None,
         fresh_jacobian: bool = False,
         fixed_point_residual: Callable | None = None,
+        input_layout: str = "batch_first",
     ):
         if not callable(fn):
             raise InvalidInputError(f"the {self.kind} function must be callable, got {type(fn).__name__}")
@@ -85,6 +87,10 @@ class System:
         self.tanh_form = tanh_form
         self.fresh_jacobian = bool(fresh_jacobian)
         self.fixed_point_residual = fixed_point_residual
+        if input_layout not in INPUT_LAYOUTS:
+            raise InvalidInputError(f"input_layout of {self.name!r} must be one of {INPUT_LAYOUTS}, "
+                                    f"got {input_layout!r}")
+        self.input_layout = input_layout
         self._sample_state = sample_state
         self.params: dict[str, torch.Tensor] | None = None
         if params is not None:
@@ -257,6 +263,10 @@ class Map(System):
         fixed_point_residual: ``(x, c, with_jacobian: bool) -> G`` or ``(G, dG/dx)``, a residual with
             exactly the map's fixed points as zeros but better conditioned than ``step(x) - x`` (the GRU
             adapter supplies one); fixed-point searches solve it and judge roots by ``|step(x) - x|``.
+        input_layout: how the analyses read 3-D input sequences by default: ``"batch_first"``
+            ``(batch, T, input_dim)`` (the default) or ``"time_first"`` ``(T, batch, input_dim)``;
+            :func:`~neurodyn.from_torch` sets it from the module's ``batch_first`` (an analysis's
+            ``layout=`` argument overrides it).
 
     Exponents of maps are measured in nats per step.
     """
