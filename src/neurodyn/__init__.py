@@ -3,7 +3,8 @@
 The public surface is re-exported here; everything else is internal.
 """
 
-from neurodyn import features, meanfield, training
+from neurodyn import classifier, features, meanfield, training
+from neurodyn.classifier import BoundaryLink, ftle_boundary_link
 from neurodyn.continuation import (
     BifurcationCurve,
     Branch,
@@ -31,15 +32,7 @@ from neurodyn.errors import (
     UnsafeFileError,
     UnsupportedModelError,
 )
-from neurodyn.lyapunov import (
-    BoundaryLink,
-    FTLEField,
-    LyapunovSpectrum,
-    ftle,
-    ftle_boundary_link,
-    lyapunov_spectrum,
-    max_lyapunov,
-)
+from neurodyn.lyapunov import FTLEField, LyapunovSpectrum, ftle, lyapunov_spectrum, max_lyapunov
 from neurodyn.results import Status
 from neurodyn.systems import Flow, Map, from_torch, henon, logistic, lorenz, random_tanh_rnn, tanh_family, tanh_field
 from neurodyn.validated import Proof, prove_equilibrium, prove_hopf, prove_stability
@@ -78,6 +71,7 @@ __all__ = [
     "continue_fold_curve",
     "continue_hopf_curve",
     "continue_periodic_orbits",
+    "classifier",
     "features",
     "ftle",
     "ftle_boundary_link",

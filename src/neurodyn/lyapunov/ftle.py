@@ -12,7 +12,8 @@ import torch
 
 from neurodyn._checks import as_tensor, positive_float, positive_int, state_batch
 from neurodyn.errors import ConvergenceWarning, DivergenceError, InvalidInputError
-from neurodyn.integrate.variational import VariationalIntegrator
+from neurodyn.integrate.variational import ADAPTIVE, VariationalIntegrator
+from neurodyn.lyapunov.plan import batch_major_inputs
 from neurodyn.results import Result
 from neurodyn.systems.protocol import Flow
 from neurodyn.systems.torch_adapters import as_system
@@ -108,14 +109,15 @@ def _logits(classifier, points: torch.Tensor) -> np.ndarray:
 def ftle(system, points, *, t: float | None = None, steps: int | None = None, k: int = 1, dt: float = 0.01,
          method: str = "rk4", rtol: float = 1e-9, atol: float = 1e-9, inputs=None, directions=None,
          matrix_free: bool = False, power_tol: float = 1e-10, power_maxiter: int = 200,
-         seed: int = 0, chunk: int = 4096) -> FTLEField:
+         seed: int = 0, chunk: int = 4096, layout: str | None = None) -> FTLEField:
     """Finite-time Lyapunov exponents at every point of a batch.
 
     For a flow, ``lambda_i(x) = (1/T) log sigma_i(D phi_T(x))`` (Haller 2001; Shadden, Lekien & Marsden 2005):
     the state and the variational matrix ``D phi_t`` (started at the identity, or at ``directions``) are
-    integrated together over ``[0, T]`` (fixed-step RK with ``dt`` adjusted to divide ``T``, or adaptive
-    torchdiffeq ``method``), batched over all points and pushed with forward-mode products (or an analytic
-    Jacobian), and the singular values are taken at the end. For a map iterated ``steps`` times (e.g. the
+    integrated together over ``[0, T]`` (fixed-step RK with ``dt`` adjusted to divide ``T``, or one adaptive
+    torchdiffeq solve over the whole horizon for ``method="dopri5"`` etc., ``dt`` then unused), batched over all
+    points and pushed with forward-mode products (or an analytic Jacobian), and
+    the singular values are taken at the end. For a map iterated ``steps`` times (e.g. the
     layers of a deep network, one step per layer), ``lambda_i = (1/L) log sigma_i(J_L ... J_1)`` per step, with
     the partial products' FTLEs after every step in ``history``.
 
@@ -134,7 +136,9 @@ def ftle(system, points, *, t: float | None = None, steps: int | None = None, k:
         t: horizon ``T`` of a flow (time units). steps: number ``L`` of map steps.
         k: how many leading FTLEs to return (default 1; at most ``n``, or ``m`` with ``directions``).
         dt, method, rtol, atol: integration of a flow (as in :func:`neurodyn.lyapunov_spectrum`).
-        inputs: ``(P, L, m)`` inputs of a driven map.
+        inputs: ``(P, L, m)`` inputs of a driven map (``(L, P, m)`` when the layout is ``"time_first"``).
+        layout: ``"batch_first"`` or ``"time_first"`` reading of ``inputs``; default the system's
+            ``input_layout`` (for :func:`neurodyn.from_torch`, the module's ``batch_first``).
         directions: ``(n, m)`` or ``(P, n, m)`` orthonormal columns: the FTLEs of ``D phi_T`` restricted to
             perturbations in their span (e.g. the input coordinates of an augmented neural ODE). Default:
             all ``n`` directions.
@@ -163,6 +167,8 @@ def ftle(system, points, *, t: float | None = None, steps: int | None = None, k:
             raise InvalidInputError(f"{system.name!r} is a flow: give its horizon t= (time units), not steps=")
         T = positive_float(t, name="t")
         L = max(1, round(T / positive_float(dt, name="dt")))
+        if method in ADAPTIVE:  # no re-orthonormalisation to stop for: one adaptive solve over [0, T]
+            L = 1
 
         def integrator(rows):
             return VariationalIntegrator(system, dt=T / L, method=method, rtol=rtol, atol=atol)
@@ -172,8 +178,8 @@ def ftle(system, points, *, t: float | None = None, steps: int | None = None, k:
         L = positive_int(steps, name="steps")
         T = float(L)
         if inputs is not None:
-            inputs = as_tensor(inputs, name="inputs", dtype=system.dtype, device=system.device)
-            if inputs.shape[:2] != (len(x), L) or inputs.shape[-1] != system.input_dim:
+            inputs = batch_major_inputs(system, inputs, layout)
+            if inputs.shape[:2] != (len(x), L):
                 raise InvalidInputError(f"inputs has shape {tuple(inputs.shape)}; expected ({len(x)}, {L}, "
                                         f"{system.input_dim})")
         elif system.input_dim:
@@ -182,6 +188,7 @@ def ftle(system, points, *, t: float | None = None, steps: int | None = None, k:
 
         def integrator(rows):
             return VariationalIntegrator(system, inputs=None if inputs is None else inputs[rows])
+    system.probe(x, None if inputs is None else inputs[:, 0])
     if matrix_free and k > 1:
         raise InvalidInputError(f"matrix_free gives the largest FTLE only; got k={k}: use matrix_free=False")
     chunk = positive_int(chunk, name="chunk")
@@ -201,7 +208,7 @@ def ftle(system, points, *, t: float | None = None, steps: int | None = None, k:
     return FTLEField(points=x, exponents=exponents, history=history, horizon=T,
                      units="nats/time" if is_flow else "nats/step", kind="flow" if is_flow else "map",
                      system=system.name, settings=dict(t=t, steps=L if not is_flow else None, k=k,
-                                                       dt=T / L if is_flow else None,
+                                                       dt=T / L if is_flow and method not in ADAPTIVE else None,
                                                        method=method if is_flow else None,
                                                        matrix_free=matrix_free))
 
