@@ -213,3 +213,18 @@ def test_rk4_means_classical_rk4_in_the_classifier_too():
     torchdiffeq_rk4 = odeint(old.field, old.lift(pts), grid, method="rk4")[-1]
     torch.testing.assert_close(old.transport(pts), torchdiffeq_rk4, rtol=0, atol=1e-14)
     assert float((old.transport(pts) - model.transport(pts)).abs().max()) > 1e-9  # they are different schemes
+
+
+def test_boundary_link_refuses_non_finite_logits():
+    class Broken(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(2, 2)
+
+        def forward(self, x):
+            return self.lin(x) / 0.0 * 0.0  # NaN logits
+
+    pts = torch.randn(6, 2, generator=torch.Generator().manual_seed(1), dtype=F64)
+    field = nd.ftle(nd.Flow(lambda t, x: -x, 2), pts, t=1.0)
+    with pytest.raises(nd.NonFiniteError, match="classifier Broken returned 12 non-finite logit"):
+        nd.ftle_boundary_link(Broken(), field)

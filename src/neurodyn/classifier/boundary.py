@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from neurodyn._checks import positive_float, positive_int
-from neurodyn.errors import InvalidInputError
+from neurodyn.errors import InvalidInputError, NonFiniteError
 from neurodyn.lyapunov.ftle import FTLEField
 from neurodyn.results import Result
 
@@ -128,6 +128,9 @@ def ftle_boundary_link(classifier: nn.Module, field: FTLEField, *, eps: float | 
     if logits.ndim != 2 or logits.shape[0] != len(x) or logits.shape[1] < 2:
         raise InvalidInputError(f"classifier returned shape {tuple(logits.shape)} on {len(x)} points; expected "
                                 f"({len(x)}, classes >= 2) logits")
+    if not bool(torch.isfinite(logits).all()):
+        raise NonFiniteError(f"classifier {type(classifier).__name__} returned {int((~torch.isfinite(logits)).sum())} "
+                             "non-finite logit(s) (NaN or inf) at the field's points; check the model and its inputs")
     label = logits.argmax(-1)
     distance = _distance_along_gradient(model, x, label, reach)
     perturbation = _pgd_radius(model, x, label, reach, positive_int(pgd_steps, name="pgd_steps"),
