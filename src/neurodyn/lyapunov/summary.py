@@ -1,8 +1,10 @@
 """From the tallied growth to a :class:`LyapunovSpectrum`: exponents, standard errors, drift and status.
 
-The status says ``converged`` only when the convergence diagnostic had the data to judge: at least
-:data:`MIN_QR_EVENTS` re-orthonormalisations in the measured part (so every one of the ten time blocks holds
-growth), a half-way estimate taken before the end, and finite standard errors. Otherwise it is ``too short``.
+The status says ``converged`` only when the convergence diagnostic had the data to judge: a half-way estimate
+taken before the end, finite standard errors, and enough re-orthonormalisations in the measured part: at least
+:data:`MIN_QR_EVENTS` for a single trajectory (so that every one of the ten time blocks behind its standard
+error holds growth), at least :data:`MIN_QR_EVENTS_BATCH` (two per half of the drift test) when the standard
+error comes from a batch of trajectories. Otherwise it is ``too short``.
 With enough data, the run is ``converged`` when the drift between the estimates at ``T/2`` and ``T`` stays
 within 3 standard errors or ``convergence_tol``, else ``unconverged``.
 """
@@ -21,6 +23,7 @@ from neurodyn.lyapunov.result import LyapunovSpectrum
 from neurodyn.results import Status
 
 MIN_QR_EVENTS = N_BLOCKS
+MIN_QR_EVENTS_BATCH = 4
 
 
 def summarise(plan: RunPlan, tally: Tally, *, diverged_at: int | None, convergence_tol: float,
@@ -65,12 +68,13 @@ def _status(plan: RunPlan, tally: Tally, stderr, drift, diverged_at, convergence
     name, units = plan.system.name, plan.units
     if diverged_at is not None:
         return Status.DIVERGED
-    if (tally.qr_events < MIN_QR_EVENTS or tally.half_at >= tally.measured
-            or not bool(torch.isfinite(stderr).all())):
+    need = MIN_QR_EVENTS if tally.acc.shape[0] == 1 else MIN_QR_EVENTS_BATCH
+    if tally.qr_events < need or tally.half_at >= tally.measured or not bool(torch.isfinite(stderr).all()):
         warnings.warn(
             f"the Lyapunov run of {name!r} is too short to judge convergence: {tally.qr_events} "
-            f"re-orthonormalisation(s) in {tally.measured} measured steps, at least {MIN_QR_EVENTS} needed; "
-            "increase steps (or lower qr_every)", ConvergenceWarning, stacklevel=5,
+            f"re-orthonormalisation(s) in {tally.measured} measured steps, at least {need} needed "
+            f"{'for one trajectory' if need == MIN_QR_EVENTS else 'for a batch'}; increase steps (or lower "
+            "qr_every)", ConvergenceWarning, stacklevel=5,
         )
         return Status.TOO_SHORT
     allowed = torch.clamp(3 * stderr, min=convergence_tol)
