@@ -15,7 +15,7 @@ from neurodyn.errors import ConvergenceWarning, DivergenceError, InvalidInputErr
 from neurodyn.integrate.variational import ADAPTIVE, VariationalIntegrator
 from neurodyn.lyapunov.plan import batch_major_inputs
 from neurodyn.results import Result
-from neurodyn.systems.protocol import Flow
+from neurodyn.systems.protocol import Flow, load_forward_ad
 from neurodyn.systems.torch_adapters import as_system
 
 
@@ -263,6 +263,7 @@ def _power_log_sigma1(system, integ, x, D, L: int, tol: float, maxiter: int, see
     gen = torch.Generator(device="cpu").manual_seed(seed)
     v = torch.randn(D.shape[0], D.shape[-1], generator=gen, dtype=x.dtype).to(x.device)
     v = v / torch.linalg.vector_norm(v, dim=-1, keepdim=True)
+    load_forward_ad()
     _, vjp_fn = torch.func.vjp(phi, x)
     sigma = torch.full((len(x),), math.nan, dtype=x.dtype, device=x.device)
     maxiter = positive_int(maxiter, name="power_maxiter")
