@@ -110,8 +110,9 @@ class Tally:
     def add(self, growth: torch.Tensor, n_steps: int) -> None:
         start = self.measured
         self.acc = self.acc + growth
-        self.blocks[min(N_BLOCKS - 1, start * N_BLOCKS // self.steps)] += growth
-        self.block_steps[min(N_BLOCKS - 1, start * N_BLOCKS // self.steps)] += n_steps
+        b = min(N_BLOCKS - 1, start * N_BLOCKS // self.steps)
+        self.blocks[b] += growth
+        self.block_steps[b] += n_steps
         self.measured = start + n_steps
         self.qr_events += 1
         if self.half is None and self.measured * 2 >= self.steps:
@@ -151,13 +152,14 @@ def run_with_frame(plan: RunPlan, traj: Trajectory, n: int, tally: Tally | None,
         if not bool(torch.isfinite(growth).all()):
             traj.x, traj.Q, traj.i = x, Q, i
             raise Diverged(i, *_frame_failure(plan, todo))
-        spread = growth_spread(growth)
+        auto = plan.qr_every is None
+        spread = growth_spread(growth) if todo > 1 or auto else 0.0  # one step cannot be shortened
         if todo > 1 and spread > limit:
             if plan.qr_every is not None:
                 raise _collapse_error(plan, todo, spread, limit)
             traj.interval = 1  # "auto": redo this stretch from its start, one step per interval
             continue
-        if plan.qr_every is None and todo == traj.interval:
+        if auto and todo == traj.interval:
             traj.interval = adapt_interval(traj.interval, spread)
         traj.x, traj.Q, traj.i = x, Q, i
         done += todo
