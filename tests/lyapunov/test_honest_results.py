@@ -155,3 +155,15 @@ def test_deprecated_renorm_every_is_qr_every():
         old = nd.max_lyapunov(nd.henon(), steps=500, batch=2, renorm_every=3)
     new = nd.max_lyapunov(nd.henon(), steps=500, batch=2, qr_every=3)
     torch.testing.assert_close(old.exponents, new.exponents, rtol=0, atol=0)
+
+
+def test_ftle_of_a_time_first_module_reads_its_inputs_time_first():
+    torch.manual_seed(4)
+    gru_tf = nn.GRU(2, 3)
+    gru_bf = nn.GRU(2, 3, batch_first=True)
+    gru_bf.load_state_dict(gru_tf.state_dict())
+    pts = torch.randn(5, 3, generator=torch.Generator().manual_seed(5), dtype=torch.float64)
+    seq = torch.randn(5, 7, 2, generator=torch.Generator().manual_seed(6), dtype=torch.float64)  # (P, L, m)
+    ref = nd.ftle(gru_bf, pts, steps=7, k=3, inputs=seq)
+    tf = nd.ftle(gru_tf, pts, steps=7, k=3, inputs=seq.transpose(0, 1))
+    torch.testing.assert_close(tf.exponents, ref.exponents, rtol=0, atol=0)
