@@ -96,3 +96,17 @@ def test_ftle_probes_the_users_function():
         nd.ftle(nd.Flow(lambda t, x: x[..., :1], 2, name="half"), pts, t=1.0)
     with pytest.raises(nd.InvalidInputError, match="step function of 'np'.*ndarray"):
         nd.ftle(nd.Map(lambda x, u: x.numpy(), 2, name="np"), pts, steps=3)
+
+
+def test_power_iteration_status_and_strict():
+    A = torch.tensor([[0.3, 0.29], [0.0, 0.29]], dtype=torch.float64)  # close singular values: slow to settle
+    flow = nd.Flow(lambda t, x: x @ A.T, 2, name="close")
+    pts = torch.zeros(3, 2, dtype=torch.float64)
+    assert nd.ftle(flow, pts, t=1.0).status is nd.Status.OK  # the frame path: no iteration to judge
+    settled = nd.ftle(flow, pts, t=1.0, matrix_free=True, power_maxiter=500)
+    assert settled.status is nd.Status.CONVERGED
+    with pytest.warns(nd.ConvergenceWarning, match="did not settle"):
+        short = nd.ftle(flow, pts, t=1.0, matrix_free=True, power_maxiter=2)
+    assert short.status is nd.Status.UNCONVERGED and not short.status.ok
+    with pytest.warns(nd.ConvergenceWarning), pytest.raises(nd.ConvergenceError, match="power iteration"):
+        nd.ftle(flow, pts, t=1.0, matrix_free=True, power_maxiter=2, strict=True)
