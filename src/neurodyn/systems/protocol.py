@@ -167,8 +167,9 @@ class System:
         """Jacobian ``d f / d x`` at ``x``: ``(..., n, n)`` (restricted to ``tangent_index`` if set)."""
         if self._jacobian is not None:
             return self._restrict_matrix(self._call(self._jacobian, x, c))
+        # forward mode, so that the Jacobian can itself be differentiated or used under torch.func transforms
         eye = torch.eye(self.tangent_dim, dtype=x.dtype, device=x.device)
-        return self.push_forward(x, c, eye.expand(*x.shape[:-1], -1, -1))[1]
+        return self.push_forward(x, c, eye.expand(*x.shape[:-1], -1, -1), prefer_jvp=True)[1]
 
     def jvp(self, x: torch.Tensor, c, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``(f(x), J(x) v)`` for one tangent vector per state, ``v: (..., tangent_dim)``."""
