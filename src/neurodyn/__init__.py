@@ -3,7 +3,8 @@
 The public surface is re-exported here; everything else is internal.
 """
 
-from neurodyn import features, meanfield, slowfast, training
+from neurodyn import classifier, features, meanfield, slowfast, training
+from neurodyn.classifier import BoundaryLink, ftle_boundary_link
 from neurodyn.continuation import (
     BifurcationCurve,
     Branch,
@@ -32,15 +33,7 @@ from neurodyn.errors import (
     UnsafeFileError,
     UnsupportedModelError,
 )
-from neurodyn.lyapunov import (
-    BoundaryLink,
-    FTLEField,
-    LyapunovSpectrum,
-    ftle,
-    ftle_boundary_link,
-    lyapunov_spectrum,
-    max_lyapunov,
-)
+from neurodyn.lyapunov import FTLEField, LyapunovSpectrum, ftle, lyapunov_spectrum, max_lyapunov
 from neurodyn.results import Status
 from neurodyn.slowfast import SlowFastSplit, TimeScales, slow_fast, time_scales
 from neurodyn.systems import (
@@ -94,6 +87,7 @@ __all__ = [
     "continue_fold_curve",
     "continue_hopf_curve",
     "continue_periodic_orbits",
+    "classifier",
     "features",
     "ftle",
     "ftle_boundary_link",

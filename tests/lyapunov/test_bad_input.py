@@ -36,7 +36,7 @@ def test_invalid_arguments(kwargs, error, match):
 
 
 def test_input_shapes_are_checked():
-    gru = nd.from_torch(nn.GRU(3, 4), name="my_gru")
+    gru = nd.from_torch(nn.GRU(3, 4, batch_first=True), name="my_gru")
     with pytest.raises(nd.InvalidInputError, match="last dimension must be the input_dim of 'my_gru' = 3"):
         nd.lyapunov_spectrum(gru, inputs=torch.zeros(2, 10, 2))
     with pytest.raises(nd.InvalidInputError, match="expected \\(batch, T, input_dim\\)"):

@@ -75,3 +75,38 @@ def test_field_plot_and_bad_input():
         nd.ftle(flow, torch.zeros(4, 3), t=1.0)
     with pytest.raises(nd.DivergenceError, match="shorten the horizon"):
         nd.ftle(nd.Map(lambda x, u: 1e200 * x, 1), torch.ones(1, 1), steps=3)
+
+
+def test_adaptive_ftle_integrates_in_one_call():
+    """dopri5 over [0, T] in one solve: at rtol = atol = 1e-10 the FTLEs of a linear flow are within 5e-10 of
+    log sigma(expm(A T)) / T (restarting the solver every dt, as before, left 1.2e-9)."""
+    A = torch.tensor([[0.3, 4.0, 0.0], [-4.0, 0.3, 1.0], [0.0, 0.0, -1.0]], dtype=torch.float64)
+    flow = nd.Flow(lambda t, x: x @ A.T, 3, name="linear")
+    T = 3.0
+    exact = torch.log(torch.linalg.svdvals(torch.linalg.matrix_exp(A * T))) / T
+    pts = torch.randn(4, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    res = nd.ftle(flow, pts, t=T, k=3, method="dopri5", rtol=1e-10, atol=1e-10)
+    assert float((res.exponents - exact).abs().max()) < 5e-10
+    assert res.settings["dt"] is None and res.settings["method"] == "dopri5"
+
+
+def test_ftle_probes_the_users_function():
+    pts = torch.zeros(3, 2, dtype=torch.float64)
+    with pytest.raises(nd.InvalidInputError, match="field function of 'half'.*returned shape \\(3, 1\\)"):
+        nd.ftle(nd.Flow(lambda t, x: x[..., :1], 2, name="half"), pts, t=1.0)
+    with pytest.raises(nd.InvalidInputError, match="step function of 'np'.*ndarray"):
+        nd.ftle(nd.Map(lambda x, u: x.numpy(), 2, name="np"), pts, steps=3)
+
+
+def test_power_iteration_status_and_strict():
+    A = torch.tensor([[0.3, 0.29], [0.0, 0.29]], dtype=torch.float64)  # close singular values: slow to settle
+    flow = nd.Flow(lambda t, x: x @ A.T, 2, name="close")
+    pts = torch.zeros(3, 2, dtype=torch.float64)
+    assert nd.ftle(flow, pts, t=1.0).status is nd.Status.OK  # the frame path: no iteration to judge
+    settled = nd.ftle(flow, pts, t=1.0, matrix_free=True, power_maxiter=500)
+    assert settled.status is nd.Status.CONVERGED
+    with pytest.warns(nd.ConvergenceWarning, match="did not settle"):
+        short = nd.ftle(flow, pts, t=1.0, matrix_free=True, power_maxiter=2)
+    assert short.status is nd.Status.UNCONVERGED and not short.status.ok
+    with pytest.warns(nd.ConvergenceWarning), pytest.raises(nd.ConvergenceError, match="power iteration"):
+        nd.ftle(flow, pts, t=1.0, matrix_free=True, power_maxiter=2, strict=True)

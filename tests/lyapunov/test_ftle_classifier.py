@@ -11,7 +11,7 @@ from torch import nn
 
 import neurodyn as nd
 from neurodyn import InvalidInputError
-from neurodyn.lyapunov.boundary import roc_auc
+from neurodyn.classifier import roc_auc
 from neurodyn.models import NeuralODEClassifier, train_moons_classifier
 
 matplotlib.use("Agg")
@@ -191,3 +191,40 @@ def test_plot_runs_the_classifier_on_a_private_copy_in_evaluation_mode():
     assert noisy.training and len(ax.collections) > 1
     with pytest.raises(InvalidInputError, match="classes >= 2"):
         field.plot(classifier=nn.Linear(2, 1))
+
+
+def test_rk4_means_classical_rk4_in_the_classifier_too():
+    """``method="rk4"`` is classical RK4 in NeuralODEClassifier as in nd.ftle, so the FTLEs of
+    ``nd.ftle(model.flow(), ...)`` and ``model.ftle()`` agree exactly; ``"rk4-3/8"`` is torchdiffeq's 3/8 rule."""
+    from torchdiffeq import odeint
+
+    torch.manual_seed(3)
+    model = NeuralODEClassifier(2, 2, hidden=8, steps=7).double()
+    pts = torch.randn(5, 2, generator=torch.Generator().manual_seed(4), dtype=F64)
+    flow = model.flow()
+    ours = nd.ftle(flow, pts, t=model.t, dt=model.t / model.steps, method="rk4", k=2)
+    torch.testing.assert_close(model.ftle(pts, k=2).exponents, ours.exponents, rtol=0, atol=1e-15)
+    # transport is the classical RK4 flow map of the field: Jacobian of transport == the FTLE frame
+    J = torch.stack([torch.autograd.functional.jacobian(lambda x: model.transport(x[None])[0], p) for p in pts])
+    torch.testing.assert_close(torch.log(torch.linalg.svdvals(J)) / model.t, ours.exponents, rtol=0, atol=1e-12)
+    old = NeuralODEClassifier(2, 2, hidden=8, steps=7, method="rk4-3/8").double()
+    old.load_state_dict(model.state_dict())
+    grid = torch.linspace(0.0, old.t, old.steps + 1, dtype=F64)
+    torchdiffeq_rk4 = odeint(old.field, old.lift(pts), grid, method="rk4")[-1]
+    torch.testing.assert_close(old.transport(pts), torchdiffeq_rk4, rtol=0, atol=1e-14)
+    assert float((old.transport(pts) - model.transport(pts)).abs().max()) > 1e-9  # they are different schemes
+
+
+def test_boundary_link_refuses_non_finite_logits():
+    class Broken(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(2, 2)
+
+        def forward(self, x):
+            return self.lin(x) / 0.0 * 0.0  # NaN logits
+
+    pts = torch.randn(6, 2, generator=torch.Generator().manual_seed(1), dtype=F64)
+    field = nd.ftle(nd.Flow(lambda t, x: -x, 2), pts, t=1.0)
+    with pytest.raises(nd.NonFiniteError, match="classifier Broken returned 12 non-finite logit"):
+        nd.ftle_boundary_link(Broken(), field)

@@ -92,7 +92,8 @@ def test_module_is_not_mutated():
     before = copy.deepcopy(gru.state_dict())
     flags = [p.requires_grad for p in gru.parameters()]
     system = nd.from_torch(gru)
-    nd.lyapunov_spectrum(system, steps=20, inputs=torch.randn(2, 20, 3, generator=torch.Generator().manual_seed(0)))
+    # batch_first=False: the inputs are (time, batch, features), the module's own layout
+    nd.lyapunov_spectrum(system, steps=20, inputs=torch.randn(20, 2, 3, generator=torch.Generator().manual_seed(0)))
     assert gru.training and [p.requires_grad for p in gru.parameters()] == flags
     for k, v in gru.state_dict().items():
         assert v.dtype == torch.float32 and torch.equal(v, before[k])

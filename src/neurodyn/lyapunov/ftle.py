@@ -12,9 +12,10 @@ import torch
 
 from neurodyn._checks import as_tensor, positive_float, positive_int, state_batch
 from neurodyn.errors import ConvergenceWarning, DivergenceError, InvalidInputError
-from neurodyn.integrate.variational import VariationalIntegrator
-from neurodyn.results import Result
-from neurodyn.systems.protocol import Flow
+from neurodyn.integrate.variational import ADAPTIVE, VariationalIntegrator
+from neurodyn.lyapunov.plan import batch_major_inputs
+from neurodyn.results import Result, Status, finish
+from neurodyn.systems.protocol import Flow, load_forward_ad
 from neurodyn.systems.torch_adapters import as_system
 
 
@@ -30,6 +31,8 @@ class FTLEField(Result):
             ``l`` (how growth builds up layer by layer); ``None`` for flows and on the matrix-free path.
         horizon: the time ``T`` (flows) or number of steps ``L`` (maps).
         units: ``"nats/time"`` or ``"nats/step"``; kind, system, settings as in other results.
+        status: ``"ok"`` for the frame path (exact up to the integration error), ``"converged"`` or
+            ``"unconverged"`` for the matrix-free power iteration (a :class:`~neurodyn.Status`).
     """
 
     points: torch.Tensor
@@ -40,6 +43,7 @@ class FTLEField(Result):
     kind: str
     system: str
     settings: dict = field(default_factory=dict)
+    status: Status = Status.OK
 
     @property
     def maximal(self) -> torch.Tensor:
@@ -108,14 +112,15 @@ def _logits(classifier, points: torch.Tensor) -> np.ndarray:
 def ftle(system, points, *, t: float | None = None, steps: int | None = None, k: int = 1, dt: float = 0.01,
          method: str = "rk4", rtol: float = 1e-9, atol: float = 1e-9, inputs=None, directions=None,
          matrix_free: bool = False, power_tol: float = 1e-10, power_maxiter: int = 200,
-         seed: int = 0, chunk: int = 4096) -> FTLEField:
+         seed: int = 0, chunk: int = 4096, layout: str | None = None, strict: bool | None = None) -> FTLEField:
     """Finite-time Lyapunov exponents at every point of a batch.
 
     For a flow, ``lambda_i(x) = (1/T) log sigma_i(D phi_T(x))`` (Haller 2001; Shadden, Lekien & Marsden 2005):
     the state and the variational matrix ``D phi_t`` (started at the identity, or at ``directions``) are
-    integrated together over ``[0, T]`` (fixed-step RK with ``dt`` adjusted to divide ``T``, or adaptive
-    torchdiffeq ``method``), batched over all points and pushed with forward-mode products (or an analytic
-    Jacobian), and the singular values are taken at the end. For a map iterated ``steps`` times (e.g. the
+    integrated together over ``[0, T]`` (fixed-step RK with ``dt`` adjusted to divide ``T``, or one adaptive
+    torchdiffeq solve over the whole horizon for ``method="dopri5"`` etc., ``dt`` then unused), batched over all
+    points and pushed with forward-mode products (or an analytic Jacobian), and
+    the singular values are taken at the end. For a map iterated ``steps`` times (e.g. the
     layers of a deep network, one step per layer), ``lambda_i = (1/L) log sigma_i(J_L ... J_1)`` per step, with
     the partial products' FTLEs after every step in ``history``.
 
@@ -134,7 +139,9 @@ def ftle(system, points, *, t: float | None = None, steps: int | None = None, k:
         t: horizon ``T`` of a flow (time units). steps: number ``L`` of map steps.
         k: how many leading FTLEs to return (default 1; at most ``n``, or ``m`` with ``directions``).
         dt, method, rtol, atol: integration of a flow (as in :func:`neurodyn.lyapunov_spectrum`).
-        inputs: ``(P, L, m)`` inputs of a driven map.
+        inputs: ``(P, L, m)`` inputs of a driven map (``(L, P, m)`` when the layout is ``"time_first"``).
+        layout: ``"batch_first"`` or ``"time_first"`` reading of ``inputs``; default the system's
+            ``input_layout`` (for :func:`neurodyn.from_torch`, the module's ``batch_first``).
         directions: ``(n, m)`` or ``(P, n, m)`` orthonormal columns: the FTLEs of ``D phi_T`` restricted to
             perturbations in their span (e.g. the input coordinates of an augmented neural ODE). Default:
             all ``n`` directions.
@@ -142,6 +149,9 @@ def ftle(system, points, *, t: float | None = None, steps: int | None = None, k:
             ``O(n m)``, for thousands of dimensions. Each iteration differentiates the whole trajectory, so for
             moderate ``n`` the frame (the default) is much faster. power_tol, power_maxiter, seed: its stopping
             rule and start vectors.
+        strict: ``True`` raises :class:`~neurodyn.ConvergenceError` when the power iteration did not settle
+            (status ``"unconverged"``); by default that result is returned with a
+            :class:`~neurodyn.ConvergenceWarning`, as an unconverged Lyapunov spectrum is.
         chunk: points processed together (bounds the memory to ``chunk * n * m`` numbers per array; the
             result does not depend on it).
 
@@ -163,6 +173,8 @@ def ftle(system, points, *, t: float | None = None, steps: int | None = None, k:
             raise InvalidInputError(f"{system.name!r} is a flow: give its horizon t= (time units), not steps=")
         T = positive_float(t, name="t")
         L = max(1, round(T / positive_float(dt, name="dt")))
+        if method in ADAPTIVE:  # no re-orthonormalisation to stop for: one adaptive solve over [0, T]
+            L = 1
 
         def integrator(rows):
             return VariationalIntegrator(system, dt=T / L, method=method, rtol=rtol, atol=atol)
@@ -172,8 +184,8 @@ def ftle(system, points, *, t: float | None = None, steps: int | None = None, k:
         L = positive_int(steps, name="steps")
         T = float(L)
         if inputs is not None:
-            inputs = as_tensor(inputs, name="inputs", dtype=system.dtype, device=system.device)
-            if inputs.shape[:2] != (len(x), L) or inputs.shape[-1] != system.input_dim:
+            inputs = batch_major_inputs(system, inputs, layout)
+            if inputs.shape[:2] != (len(x), L):
                 raise InvalidInputError(f"inputs has shape {tuple(inputs.shape)}; expected ({len(x)}, {L}, "
                                         f"{system.input_dim})")
         elif system.input_dim:
@@ -182,15 +194,18 @@ def ftle(system, points, *, t: float | None = None, steps: int | None = None, k:
 
         def integrator(rows):
             return VariationalIntegrator(system, inputs=None if inputs is None else inputs[rows])
+    system.probe(x, None if inputs is None else inputs[:, 0])
     if matrix_free and k > 1:
         raise InvalidInputError(f"matrix_free gives the largest FTLE only; got k={k}: use matrix_free=False")
     chunk = positive_int(chunk, name="chunk")
-    parts, histories = [], []
+    parts, histories, settled = [], [], True
     for start in range(0, len(x), chunk):  # chunks keep the working arrays in cache: ~2x faster on big grids
         rows = slice(start, start + chunk)
         if matrix_free:
-            parts.append(_power_log_sigma1(system, integrator(rows), x[rows], D[rows], L, power_tol, power_maxiter,
-                                           seed)[:, None])
+            logs, done = _power_log_sigma1(system, integrator(rows), x[rows], D[rows], L, power_tol, power_maxiter,
+                                           seed)
+            parts.append(logs[:, None])
+            settled = settled and done
         else:
             logs, hist = _frame_log_sigmas(system, integrator(rows), x[rows], D[rows], L, k,
                                            keep_history=not is_flow)
@@ -198,12 +213,14 @@ def ftle(system, points, *, t: float | None = None, steps: int | None = None, k:
             histories.append(hist)
     exponents = torch.cat(parts) / T
     history = torch.cat(histories) if histories and histories[0] is not None else None
-    return FTLEField(points=x, exponents=exponents, history=history, horizon=T,
+    status = Status.OK if not matrix_free else (Status.CONVERGED if settled else Status.UNCONVERGED)
+    result = FTLEField(points=x, exponents=exponents, history=history, horizon=T, status=status,
                      units="nats/time" if is_flow else "nats/step", kind="flow" if is_flow else "map",
                      system=system.name, settings=dict(t=t, steps=L if not is_flow else None, k=k,
-                                                       dt=T / L if is_flow else None,
+                                                       dt=T / L if is_flow and method not in ADAPTIVE else None,
                                                        method=method if is_flow else None,
                                                        matrix_free=matrix_free))
+    return finish(result, strict=bool(strict), what=f"the largest FTLEs of {system.name!r} (power iteration)")
 
 
 def _directions(directions, system, P: int) -> torch.Tensor:
@@ -237,8 +254,9 @@ def _frame_log_sigmas(system, integ, x, D, L: int, k: int, *, keep_history: bool
     return logs, (torch.stack(history, dim=1) if history else None)
 
 
-def _power_log_sigma1(system, integ, x, D, L: int, tol: float, maxiter: int, seed: int) -> torch.Tensor:
-    """``log sigma_1(D phi_L D)`` at every point by power iteration on ``(D phi D)^T (D phi D)``.
+def _power_log_sigma1(system, integ, x, D, L: int, tol: float, maxiter: int, seed: int) -> tuple[torch.Tensor, bool]:
+    """``log sigma_1(D phi_L D)`` at every point by power iteration on ``(D phi D)^T (D phi D)``, and whether it
+    settled to ``tol`` at every point.
 
     Written here because no library iterates on the flow map of a batch through JVPs and VJPs; each point
     is independent, so one batched JVP/VJP serves all points at once."""
@@ -256,6 +274,7 @@ def _power_log_sigma1(system, integ, x, D, L: int, tol: float, maxiter: int, see
     gen = torch.Generator(device="cpu").manual_seed(seed)
     v = torch.randn(D.shape[0], D.shape[-1], generator=gen, dtype=x.dtype).to(x.device)
     v = v / torch.linalg.vector_norm(v, dim=-1, keepdim=True)
+    load_forward_ad()
     _, vjp_fn = torch.func.vjp(phi, x)
     sigma = torch.full((len(x),), math.nan, dtype=x.dtype, device=x.device)
     maxiter = positive_int(maxiter, name="power_maxiter")
@@ -266,14 +285,13 @@ def _power_log_sigma1(system, integ, x, D, L: int, tol: float, maxiter: int, see
         done = bool(((new - sigma).abs() <= tol * new).all())
         sigma = new
         if done:
-            break
+            return torch.log(sigma), True
         u = (D.transpose(-1, -2) @ vjp_fn(w)[0].detach()[..., None])[..., 0]
         v = u / torch.linalg.vector_norm(u, dim=-1, keepdim=True).clamp_min(torch.finfo(u.dtype).tiny)
-    else:
-        warnings.warn(f"power iteration for the largest FTLE of {system.name!r} did not settle to {tol:g} in "
-                      f"{maxiter} iterations (close leading singular values); raise power_maxiter or use "
-                      "matrix_free=False", ConvergenceWarning, stacklevel=3)
-    return torch.log(sigma)
+    warnings.warn(f"power iteration for the largest FTLE of {system.name!r} did not settle to {tol:g} in "
+                  f"{maxiter} iterations (close leading singular values); raise power_maxiter or use "
+                  "matrix_free=False", ConvergenceWarning, stacklevel=3)
+    return torch.log(sigma), False
 
 
 def _check_finite(Q, system, i: int, L: int) -> None:

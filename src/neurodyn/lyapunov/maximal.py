@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from torch import nn
 
+from neurodyn.lyapunov.plan import RunOptions, deprecated_alias, plan_run
 from neurodyn.lyapunov.result import LyapunovSpectrum
-from neurodyn.lyapunov.spectrum import _measure, _setup
+from neurodyn.lyapunov.spectrum import measure
 from neurodyn.systems.protocol import System
 
 
@@ -22,24 +23,33 @@ def max_lyapunov(
     method: str = "rk4",
     rtol: float = 1e-9,
     atol: float = 1e-9,
-    renorm_every: int = 1,
+    qr_every: int = 1,
     seed: int = 0,
     base: float | str = "e",
-    strict: bool = True,
+    strict: bool | None = None,
     convergence_tol: float = 1e-3,
     progress: bool = False,
+    layout: str | None = None,
+    renorm_every: int | None = None,
 ) -> LyapunovSpectrum:
-    """The maximal Lyapunov exponent ``lambda_1 = lim (1/T) log |J_T v| `` (Benettin et al. 1980).
+    """The maximal Lyapunov exponent ``lambda_1 = lim (1/T) log |J_T v|`` (Benettin et al. 1980).
 
     One tangent vector is pushed with ``torch.func.jvp`` (for flows: through every stage of the
-    integrator), renormalised every ``renorm_every`` steps; no Jacobian is ever formed, so the cost per
+    integrator) and renormalised every ``qr_every`` steps; no Jacobian is ever formed, so the cost per
     step is about that of one extra evaluation of the system, whatever its dimension.
 
-    Arguments are those of :func:`~neurodyn.lyapunov_spectrum` (``renorm_every`` is its ``qr_every``).
+    Arguments are those of :func:`~neurodyn.lyapunov_spectrum` (``k`` is 1); ``renorm_every`` is the
+    deprecated former name of ``qr_every``. The status (``"converged"``, ``"unconverged"``, ``"too short"``,
+    ``"diverged"``) and ``strict`` behave as there.
+
     Returns a :class:`LyapunovSpectrum` with one exponent (``method="jvp"``), in nats (or bits) per step
     for maps and per unit time for flows.
+
+    See also: :func:`~neurodyn.lyapunov_spectrum` (the leading ``k`` exponents by the QR method).
     """
-    run = _setup(system, steps=steps, k=1, transient=transient, tangent_transient=tangent_transient, x0=x0,
-                 inputs=inputs, batch=batch, dt=dt, method=method, rtol=rtol, atol=atol, qr_every=renorm_every,
-                 seed=seed, base=base, use_jvp=True)
-    return _measure(run, strict=strict, convergence_tol=convergence_tol, progress=progress, label="jvp")
+    qr_every = deprecated_alias(qr_every, renorm_every, name="qr_every", alias="renorm_every", default=1)
+    opts = RunOptions(steps=steps, k=1, transient=transient, tangent_transient=tangent_transient, x0=x0,
+                      inputs=inputs, batch=batch, dt=dt, method=method, rtol=rtol, atol=atol, qr_every=qr_every,
+                      seed=seed, base=base, layout=layout, use_jvp=True)
+    return measure(plan_run(system, opts), strict=strict, convergence_tol=convergence_tol, progress=progress,
+                   label="jvp")

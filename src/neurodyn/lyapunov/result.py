@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import torch
 
 from neurodyn.errors import InvalidInputError
-from neurodyn.results import Result
+from neurodyn.results import Result, Status
 
 
 @dataclass(frozen=True, eq=False)
@@ -22,8 +22,11 @@ class LyapunovSpectrum(Result):
         history: ``(records, k)`` running estimate (batch mean) during the measured part of the run.
         history_time: ``(records,)`` steps (maps) or time (flows) since the measurement began.
         drift: ``(k,)`` ``|estimate(T) - estimate(T/2)|``, the convergence diagnostic.
-        status: ``"converged"`` (drift within 3 stderr or ``convergence_tol``), ``"unconverged"``,
-            or ``"diverged"`` (only with ``strict=False``; then ``diverged_at`` holds the step).
+        status: a :class:`~neurodyn.Status`: ``"converged"`` (drift within 3 stderr or ``convergence_tol``),
+            ``"unconverged"`` (the diagnostic ran and the estimate still drifts), ``"too short"`` (too few
+            re-orthonormalisations for the diagnostic to judge) or ``"diverged"`` (only with
+            ``strict=False``; then ``diverged_at`` holds the step). ``status.ok`` is false for all but
+            the first.
         units: ``"nats/step"``, ``"bits/step"``, ``"nats/time"`` or ``"bits/time"``.
         system: the system's name; kind: ``"map"`` or ``"flow"``; method: ``"qr"`` or ``"jvp"``.
         settings: every setting that produced the result.
@@ -35,13 +38,16 @@ class LyapunovSpectrum(Result):
     history: torch.Tensor
     history_time: torch.Tensor
     drift: torch.Tensor
-    status: str
+    status: Status
     units: str
     system: str
     kind: str
     method: str
     settings: dict = field(default_factory=dict)
     diverged_at: int | None = None
+
+    def __post_init__(self):
+        object.__setattr__(self, "status", Status(self.status))  # a plain string becomes the enum member
 
     @property
     def maximal(self) -> float:

@@ -7,15 +7,17 @@ from dataclasses import dataclass, replace
 
 import torch
 from torch import nn
-from torchdiffeq import odeint
 
 from neurodyn._checks import positive_float, positive_int
 from neurodyn.data import moons
 from neurodyn.errors import InvalidInputError
+from neurodyn.integrate.tableau import TABLEAUX, rk_step
 
 FIELDS = ("mlp", "tanh")
-# torchdiffeq's fixed-grid schemes and the same schemes in neurodyn's tableaux ("rk4" there is the 3/8 rule)
-SCHEMES = {"rk4": "rk38", "midpoint": "midpoint", "euler": "euler"}
+# the classifier's fixed-step schemes and their names among neurodyn's tableaux (as nd.ftle and
+# nd.lyapunov_spectrum take them): "rk4" is classical RK4 everywhere, "rk4-3/8" Kutta's 3/8 rule (what
+# torchdiffeq's fixed-grid "rk4" computes)
+SCHEMES = {"rk4": "rk4", "rk4-3/8": "rk38", "midpoint": "midpoint", "euler": "euler"}
 
 
 class ODEField(nn.Module):
@@ -42,8 +44,10 @@ class ODEField(nn.Module):
 class NeuralODEClassifier(nn.Module):
     """``logits = readout(phi_T([x, 0]))``: the input ``x`` (padded with ``augment`` zeros, Dupont et al. 2019)
     is carried by the flow ``phi_T`` of an :class:`ODEField` for time ``t`` (``steps`` equal steps of the
-    torchdiffeq fixed-grid ``method``: ``"rk4"`` (its 3/8-rule RK4), ``"midpoint"`` or ``"euler"``), and a
-    linear layer reads the classes off the final state.
+    fixed-step ``method``: ``"rk4"`` (classical RK4, default), ``"rk4-3/8"`` (Kutta's 3/8 rule, what
+    torchdiffeq's fixed-grid ``"rk4"`` computes), ``"midpoint"`` or ``"euler"``, stepped by
+    :func:`neurodyn.integrate.rk_step`, the stepper :func:`neurodyn.ftle` uses), and a linear layer reads the
+    classes off the final state.
 
     Analyse it with :meth:`flow` (a :class:`neurodyn.Flow` of the field) and :meth:`ftle` (the FTLEs of the
     input-to-final-state map that the classifier computes, same solver, same steps).
@@ -55,7 +59,7 @@ class NeuralODEClassifier(nn.Module):
         self.in_features = positive_int(in_features, name="in_features")
         self.augment = positive_int(augment, name="augment", minimum=0)
         if method not in SCHEMES:
-            raise InvalidInputError(f"method must be one of {sorted(SCHEMES)} (fixed-grid), got {method!r}")
+            raise InvalidInputError(f"method must be one of {sorted(SCHEMES)} (fixed-step), got {method!r}")
         self.t, self.steps, self.method = positive_float(t, name="t"), positive_int(steps, name="steps"), method
         self.field = ODEField(self.in_features + self.augment, positive_int(hidden, name="hidden"), field)
         self.readout = nn.Linear(self.field.dim, positive_int(n_classes, name="n_classes", minimum=2))
@@ -68,8 +72,12 @@ class NeuralODEClassifier(nn.Module):
 
     def transport(self, x: torch.Tensor) -> torch.Tensor:
         """``phi_T(lift(x))``: the final states, ``(..., in_features + augment)``."""
-        grid = torch.linspace(0.0, self.t, self.steps + 1, dtype=x.dtype, device=x.device)
-        return odeint(self.field, self.lift(x), grid, method=self.method)[-1]
+        tableau, h = TABLEAUX[SCHEMES[self.method]], self.t / self.steps
+        z = (self.lift(x),)
+        for i in range(self.steps):
+            z = rk_step(tableau, lambda t, y: (self.field(t, y[0]),),
+                        torch.tensor(i * h, dtype=x.dtype, device=x.device), z, h)
+        return z[0]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.readout(self.transport(x))

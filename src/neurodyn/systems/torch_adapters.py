@@ -61,6 +61,10 @@ def from_torch(
     Returns:
         A :class:`Map` for recurrent modules (``input_dim = input_size``; the step is the module's
         evaluation-mode step, inter-layer dropout off), a :class:`Flow` for vector-field modules.
+        The map follows the module's own layout of input sequences: its ``input_layout`` is
+        ``"time_first"`` (inputs ``(T, batch, input_size)``) for ``batch_first=False`` (PyTorch's
+        default) and ``"batch_first"`` (``(batch, T, input_size)``) for ``batch_first=True`` and the Cells;
+        analyses read 3-D ``inputs`` that way unless given ``layout=``.
 
     The Jacobians of the recurrent cells are analytic (see :mod:`neurodyn.systems.cells`).
     """
@@ -89,6 +93,7 @@ def from_torch(
             frame_push_forward=stack.push_forward,  # structured J @ V: the Lyapunov hot path
             fresh_jacobian=True,  # each call returns a new tensor that callers may modify
             fixed_point_residual=stack.fixed_point_residual if stack.cell == "gru" else None,
+            input_layout="time_first" if getattr(module, "batch_first", True) is False else "batch_first",
         )
     if _takes_t_and_x(module):
         return _module_flow(module, dtype=dtype, device=device, name=name, dim=dim, params=tuple(params))
