@@ -19,7 +19,7 @@ a = p.parse_args()
 
 torch.manual_seed(0)  # only to build the example networks; neurodyn itself draws from its own seeds
 gru = nn.GRU(input_size=4, hidden_size=a.hidden, num_layers=2, batch_first=True)
-lstm = nn.LSTM(input_size=4, hidden_size=a.hidden)
+lstm = nn.LSTM(input_size=4, hidden_size=a.hidden, batch_first=True)
 inputs = torch.randn(8, a.steps + 100, 4, generator=torch.Generator().manual_seed(1))
 
 spec = nd.lyapunov_spectrum(gru, inputs=inputs, transient=50, tangent_transient=50, qr_every="auto")
