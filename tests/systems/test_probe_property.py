@@ -67,22 +67,9 @@ DRIVERS = {
     "find_fixed_points(flow)": lambda k, e: nd.find_fixed_points(_flow(k, e), n_starts=8),
     "continue_equilibria": lambda k, e: nd.continue_equilibria(_flow(k, e, params=True), param="a", start=0.0,
                                                                stop=0.1, max_points=5),
-    "find_hopf_points": lambda k, e: nd.find_hopf_points(_flow(k, e, params=True), param="a", at=0.0),
+    "find_hopf_points": lambda k, e: nd.find_hopf_points(_flow(k, e, params=True), param="a", start=0.0),
 }
-# Drivers that do not probe the function yet: they raise RuntimeError/TypeError/AttributeError on most broken
-# functions, return results for float32/NaN/flattened ones, and find_fixed_points on a map whose step widens
-# the state allocates until the machine runs out of memory, so they are not run until they probe (then drop
-# them from this set).
-OUTSIDE = {"find_fixed_points(map)", "find_fixed_points(flow)", "continue_equilibria", "find_hopf_points"}
-
-
-def _param(name):
-    reason = "does not probe the user's function yet; running it can exhaust memory"
-    marks = [pytest.mark.xfail(run=False, reason=reason)] if name in OUTSIDE else []
-    return pytest.param(name, marks=marks, id=name)
-
-
-@pytest.mark.parametrize("driver", [_param(name) for name in DRIVERS])
+@pytest.mark.parametrize("driver", list(DRIVERS))
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(kind=st.sampled_from(KINDS), extra=st.integers(min_value=1, max_value=3))
 def test_a_broken_function_never_yields_a_result(driver, kind, extra):
@@ -90,7 +77,7 @@ def test_a_broken_function_never_yields_a_result(driver, kind, extra):
         DRIVERS[driver](kind, extra)
 
 
-@pytest.mark.parametrize("driver", [d for d in DRIVERS if d not in OUTSIDE])
+@pytest.mark.parametrize("driver", list(DRIVERS))
 def test_the_error_names_the_function(driver):
     with pytest.raises(nd.InvalidInputError, match="function of 'broken-wider'.*returned shape"):
         DRIVERS[driver]("wider", 1)

@@ -134,12 +134,15 @@ class System:
     def probe(self, x: torch.Tensor, c=None) -> torch.Tensor:
         """Evaluate the user's function once at ``x: (..., n)`` and check what it returns; returns ``f(x)``.
 
-        Every analysis calls this on its first states before trusting the function: the result must be a
-        torch tensor of the states' shape ``(..., n)`` and floating dtype, with finite values (and an
+        Every analysis calls this on its first states before trusting the function (a single state ``(n,)``
+        is probed as a batch of two copies): the result must be a torch tensor of the states' shape ``(..., n)`` and floating dtype, with finite values (and an
         analytic ``jacobian``, when given, must return finite ``(..., n, n)``). Anything else raises
         :class:`~neurodyn.InvalidInputError` (:class:`~neurodyn.NonFiniteError` for NaN/inf) naming the
         function, what was expected and what came back.
         """
+        if x.ndim == 1:  # probe a batch of two: a function that mishandles batch dimensions shows itself
+            c2 = c.expand(2, -1) if self.kind == "map" and isinstance(c, torch.Tensor) and c.ndim == 1 else c
+            return self.probe(x.expand(2, -1), c2)[0]
         what = "step" if self.kind == "map" else "field"
         label = f"the {what} function of {self.name!r}"
         try:
