@@ -135,8 +135,9 @@ class System:
         """Evaluate the user's function once at ``x: (..., n)`` and check what it returns; returns ``f(x)``.
 
         Every analysis calls this on its first states before trusting the function (a single state ``(n,)``
-        is probed as a batch of two copies): the result must be a torch tensor of the states' shape ``(..., n)`` and floating dtype, with finite values (and an
-        analytic ``jacobian``, when given, must return finite ``(..., n, n)``). Anything else raises
+        is probed as a batch of two copies): the result must be a torch tensor of the states' shape
+        ``(..., n)`` and floating dtype, with finite values (and an analytic ``jacobian``, when given, must
+        return finite ``(..., n, n)``). Anything else raises
         :class:`~neurodyn.InvalidInputError` (:class:`~neurodyn.NonFiniteError` for NaN/inf) naming the
         function, what was expected and what came back.
         """
