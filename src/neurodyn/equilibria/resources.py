@@ -7,6 +7,7 @@ import warnings
 
 import torch
 
+from neurodyn._resources import available_bytes
 from neurodyn.errors import InvalidInputError
 
 # Floats held per start and state dimension while the batch is solved (iterate, residual, Newton step,
@@ -24,20 +25,6 @@ EVALUATIONS_PER_START, LONG_RUN = 180.0, 300.0
 def estimate_bytes(starts: int, n: int, dtype: torch.dtype) -> int:
     """Peak memory of solving ``starts`` starts of dimension ``n`` at once (Jacobians come in bounded chunks)."""
     return starts * (FLOATS_PER_DIM * n + FLOATS_PER_START) * torch.finfo(dtype).bits // 8
-
-
-def available_bytes(device: torch.device) -> int | None:
-    """Free memory of ``device`` (the accelerator's, or the host's MemAvailable), or None where unknown."""
-    if device.type == "cuda":
-        return int(torch.cuda.mem_get_info(device)[0])
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        return None
-    return None
 
 
 def check_memory(starts: int, n: int, dtype: torch.dtype, device: torch.device, *, name: str) -> None:

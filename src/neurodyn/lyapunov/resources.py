@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
 import time
 import warnings
 from collections.abc import Callable
@@ -11,11 +10,11 @@ from dataclasses import dataclass
 
 import torch
 
+from neurodyn._resources import GIB, available_bytes
 from neurodyn.errors import InvalidInputError
 from neurodyn.integrate.tableau import TABLEAUX
 
 SLOW_RUN_SECONDS = 180.0  # warn (without a progress bar) when a run is predicted to take longer
-GIB = 2.0**30
 
 
 def working_frames(method: str | None) -> int:
@@ -41,32 +40,6 @@ def estimate_bytes(system, *, batch: int, k: int, method: str | None) -> int:
     if system.has_analytic_jacobian and system.frame_push_forward is None:
         numbers += batch * n * n
     return numbers * item
-
-
-def available_bytes(device: torch.device) -> int | None:
-    """Free memory on ``device`` (GPU: the driver's count; CPU: psutil, else ``/proc/meminfo``, else sysconf);
-    ``None`` when it cannot be read."""
-    if device.type == "cuda":
-        return int(torch.cuda.mem_get_info(device)[0])
-    if device.type != "cpu":
-        return None
-    try:
-        import psutil
-
-        return int(psutil.virtual_memory().available)
-    except ImportError:
-        pass
-    try:
-        with open("/proc/meminfo") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None
 
 
 def check_memory(system, *, batch: int, k: int, method: str | None, records: int) -> int:
