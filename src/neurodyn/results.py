@@ -114,14 +114,22 @@ class ResultSequence(Sequence):
         return iter(getattr(self, self.items))
 
 
-def finish(result, *, strict: bool, what: str):
-    """``result``, or with ``strict=True`` a :class:`~neurodyn.ConvergenceError` when its status is not ok.
+# Statuses that leave no answer to return (nothing was measured, nothing was found where one was sought): the
+# default policy raises for these.
+_NO_ANSWER = frozenset({Status.DIVERGED, Status.TOO_SHORT, Status.FAILED})
 
-    ``what`` names the computation in the message (e.g. ``"the Lyapunov spectrum of 'lorenz'"``); the
-    partial result rides on the exception as ``.result``.
+
+def finish(result, *, strict: bool | None, what: str):
+    """The one failure policy of every driver: ``result``, or a :class:`~neurodyn.ConvergenceError`.
+
+    ``strict=True`` raises for every status that is not ok; ``strict=None`` (every driver's default) raises only
+    where there is no answer (``diverged``, ``too short``, ``failed``) and returns a flagged answer
+    (``unconverged``, ``may be incomplete``, ``not proved``, ``step too small``) with its status; ``strict=False``
+    always returns the result. ``what`` names the computation in the message (e.g. ``"the Lyapunov spectrum
+    of 'lorenz'"``); the partial result rides on the exception as ``.result``.
     """
     status = Status(result.status)
-    if strict and not status.ok:
+    if not status.ok and (strict or (strict is None and status in _NO_ANSWER)):
         raise ConvergenceError(f"{what}: {status.value}; see the result's status and settings, or pass "
                                "strict=False to get the partial result", result=result)
     return result

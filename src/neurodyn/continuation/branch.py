@@ -107,7 +107,7 @@ BRANCH_SETTINGS = ContinuationSettings(step=0.02, min_step=1e-7, max_step=0.2, m
 
 
 def continue_equilibria(system: Flow, *, param: str, start: float, stop: float, x0=None, min_omega: float = 1e-8,
-                        strict: bool = True, settings: ContinuationSettings | None = None, **options) -> Branch:
+                        strict: bool | None = None, settings: ContinuationSettings | None = None, **options) -> Branch:
     """Trace the equilibrium branch through ``(x0, start)`` towards ``param = stop`` by pseudo-arclength
     continuation (Keller 1977), passing folds, and locate the bifurcations on it.
 
@@ -132,8 +132,8 @@ def continue_equilibria(system: Flow, *, param: str, start: float, stop: float, 
             max_step=0.2, max_points=2000, tol=1e-10, maxiter=12``); the keyword shorthands ``step``, ``min_step``,
             ``max_step`` (arclength steps), ``max_points``, ``tol`` and ``maxiter`` (Newton) replace single fields.
         min_omega: eigenvalues with
-            ``|Im| <= min_omega`` count as real. strict: raise when the branch ends with a status that is not ok
-            (default True).
+            ``|Im| <= min_omega`` count as real. strict: ``True`` raises when the branch ends with a status that is not
+            ok (default ``None``: a branch that stops at "step too small" is returned with that status).
 
     Returns:
         :class:`Branch` with a ``plot()`` bifurcation diagram.

@@ -101,7 +101,8 @@ class BifurcationCurve(Result):
         return ax
 
 
-def continue_hopf_curve(system: Flow, hopf: HopfPoint, *, params: tuple[str, str], stop: float, strict: bool = True,
+def continue_hopf_curve(system: Flow, hopf: HopfPoint, *, params: tuple[str, str], stop: float,
+                        strict: bool | None = None,
                         settings: ContinuationSettings | None = None, **options) -> BifurcationCurve:
     """Trace the curve of Hopf points through ``hopf`` in the plane of ``params = (p1, p2)``.
 
@@ -120,7 +121,8 @@ def continue_hopf_curve(system: Flow, hopf: HopfPoint, *, params: tuple[str, str
         system: a :class:`neurodyn.Flow` whose ``params`` hold both parameters.
         hopf: a :class:`HopfPoint` of ``system`` found in ``p1``. params: ``(p1, p2)``.
         stop: the value of ``p2`` to head for; the run ends when ``p2`` passes it or turns back past its start.
-        strict: raise when the curve ends with a status that is not ok (default True).
+        strict: ``True`` raises when the curve ends with a status that is not ok
+            (default ``None``: raise only where there is no answer; see :func:`neurodyn.results.finish`).
         settings: a :class:`~neurodyn.continuation.ContinuationSettings` (default ``step=0.05, min_step=1e-7,
             max_step=0.2, max_points=500, tol=1e-10, maxiter=12``); the keyword shorthands ``step``, ``min_step``,
             ``max_step`` (arclength steps in the unknowns), ``max_points``, ``tol`` and ``maxiter`` (Newton)
@@ -161,7 +163,8 @@ def continue_hopf_curve(system: Flow, hopf: HopfPoint, *, params: tuple[str, str
     return _curve(problem, z0, q, system.name, f"{hopf!r}", strict)
 
 
-def continue_fold_curve(system: Flow, fold: SpecialPoint, *, params: tuple[str, str], stop: float, strict: bool = True,
+def continue_fold_curve(system: Flow, fold: SpecialPoint, *, params: tuple[str, str], stop: float,
+                        strict: bool | None = None,
                         settings: ContinuationSettings | None = None, **options) -> BifurcationCurve:
     """Trace the curve of folds (limit points) through ``fold`` in the plane of ``params = (p1, p2)``.
 

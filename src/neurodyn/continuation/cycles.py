@@ -141,7 +141,7 @@ ORBIT_SETTINGS = ContinuationSettings(step=0.05, min_step=1e-6, max_step=0.5, ma
 
 def continue_periodic_orbits(system: Flow, hopf: HopfPoint, *, stop: float, param: str | None = None,
                              first: float | None = None, steps_per_period: int | None = None,
-                             max_period: float | None = None, strict: bool = True,
+                             max_period: float | None = None, strict: bool | None = None,
                              settings: ContinuationSettings | None = None, steps: int | None = None,
                              **options) -> OrbitBranch:
     """Continue the periodic orbits born at ``hopf`` in the parameter, from the Hopf point towards ``stop``.
@@ -171,7 +171,8 @@ def continue_periodic_orbits(system: Flow, hopf: HopfPoint, *, stop: float, para
         first: parameter offset of the first orbit from the Hopf point. steps_per_period: RK4 steps per period
             (default 1000; the trivial multiplier is 1 to ``O((T/steps_per_period)^4)``; ``steps=`` is its deprecated
             old name). max_period: stop when the period exceeds it (default 20 periods ``2 pi / omega``).
-            strict: raise when the branch ends with a status that is not ok (default True).
+            strict: ``True`` raises when the branch ends with a status that is not ok
+            (default ``None``: raise only where there is no answer; see :func:`neurodyn.results.finish`).
         settings: a :class:`~neurodyn.continuation.ContinuationSettings` (default ``step=0.05, min_step=1e-6,
             max_step=0.5, max_points=200, tol=1e-10, maxiter=10``, growth after at most 3 iterations); the keyword
             shorthands ``step``, ``min_step``, ``max_step`` (arclength steps in ``(x0, T, alpha)``), ``max_points``

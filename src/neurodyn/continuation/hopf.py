@@ -106,7 +106,7 @@ def _normalise(v: torch.Tensor) -> torch.Tensor:
 
 def find_hopf_points(system: Flow, *, param: str, start: float | None = None, x0=None,
                      interval: tuple[float, float] | None = None, tol: float = 1e-10, maxiter: int = 30,
-                     min_omega: float = 1e-8, strict: bool = True, at: float | None = None) -> HopfPoints:
+                     min_omega: float = 1e-8, strict: bool | None = None, at: float | None = None) -> HopfPoints:
     """All Hopf points reachable from the equilibrium at ``param = start``, one per complex eigenpair.
 
     The equilibrium ``x0`` (default: the origin) is first polished by Newton at ``param = start``. For every

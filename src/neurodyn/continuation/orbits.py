@@ -272,7 +272,7 @@ def shoot_at(G, guess: torch.Tensor, T: float, a: torch.Tensor, *, steps: int, t
 
 
 def periodic_orbit(system: Flow, hopf: HopfPoint, *, at: float, steps_per_period: int | None = None,
-                   tol: float = 1e-10, maxiter: int = 30, strict: bool = True,
+                   tol: float = 1e-10, maxiter: int = 30, strict: bool | None = None,
                    steps: int | None = None) -> PeriodicOrbit:
     """The periodic orbit born at ``hopf``, at ``param = at`` (on the side where it exists: where the equilibrium
     is unstable for a supercritical Hopf point, stable for a subcritical one).
@@ -288,14 +288,15 @@ def periodic_orbit(system: Flow, hopf: HopfPoint, *, at: float, steps_per_period
         system: a :class:`neurodyn.Flow` (autonomous). hopf: a :class:`HopfPoint` of it. at: the parameter value.
         steps_per_period: RK4 steps per period (default 1000; ``steps=`` is its deprecated old name). tol: Newton
             tolerance on the shooting residual (1e-10).
-        maxiter: Newton iterations (30). strict: raise instead of returning a failed orbit (default True).
+        maxiter: Newton iterations (30). strict: ``True``/``None`` (default) raise instead of returning a failed
+        orbit; ``False`` returns it.
 
     Returns:
         :class:`PeriodicOrbit` with ``status`` ``"converged"``, or (``strict=False``) ``"failed"`` when Newton
         stops above ``tol``.
 
     Raises:
-        ConvergenceError: with ``strict=True``, when shooting does not converge (the partial result rides on it).
+        ConvergenceError: unless ``strict=False``, when shooting does not converge (the partial result rides on it).
 
     See also:
         :func:`neurodyn.continue_periodic_orbits` for the whole family of orbits.

@@ -39,7 +39,8 @@ class SearchSettings:
         max_starts: budget of starts over all waves (default ``4 * n_starts``); reached while waves still find
             roots, the result says "may be incomplete".
         progress: show a progress bar over the starts as they finish.
-        strict: raise :class:`~neurodyn.ConvergenceError` instead of returning a "may be incomplete" result.
+        strict: ``True`` raises :class:`~neurodyn.ConvergenceError` instead of returning a "may be incomplete"
+            result (default ``None``: raise only where there is no answer; see :func:`neurodyn.results.finish`).
     """
 
     n_starts: int = 256
@@ -59,7 +60,7 @@ class SearchSettings:
     patience: int = 2
     max_starts: int | None = None
     progress: bool = False
-    strict: bool = False
+    strict: bool | None = None
 
     @classmethod
     def of(cls, settings: SearchSettings | None, options: dict) -> SearchSettings:
@@ -93,7 +94,7 @@ class SearchSettings:
             self, **floats, **ints, n_starts=n_starts, max_starts=max_starts, margin=margin,
             seed=positive_int(self.seed, name="seed", minimum=0),
             dt=0.1 if self.dt is None else positive_float(self.dt, name="dt"),
-            progress=bool(self.progress), strict=bool(self.strict))
+            progress=bool(self.progress), strict=None if self.strict is None else bool(self.strict))
 
     def check_tol(self, scale: float) -> None:
         """Refuse a ``tol`` too loose for ``|F| <= tol`` to mean a root at this state ``scale``."""

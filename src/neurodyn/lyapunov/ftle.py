@@ -220,7 +220,7 @@ def ftle(system, points, *, t: float | None = None, steps: int | None = None, k:
                                                        dt=T / L if is_flow and method not in ADAPTIVE else None,
                                                        method=method if is_flow else None,
                                                        matrix_free=matrix_free))
-    return finish(result, strict=bool(strict), what=f"the largest FTLEs of {system.name!r} (power iteration)")
+    return finish(result, strict=strict, what=f"the largest FTLEs of {system.name!r} (power iteration)")
 
 
 def _directions(directions, system, P: int) -> torch.Tensor:

@@ -20,7 +20,7 @@ from neurodyn.lyapunov.plan import RunOptions, RunPlan, plan_run
 from neurodyn.lyapunov.resources import RunMeter
 from neurodyn.lyapunov.result import LyapunovSpectrum
 from neurodyn.lyapunov.summary import summarise
-from neurodyn.results import Status, finish
+from neurodyn.results import finish
 from neurodyn.systems.protocol import System
 
 
@@ -135,5 +135,4 @@ def measure(plan: RunPlan, *, strict: bool | None, convergence_tol: float, progr
                               f"{diverged.knob}, {hint}", step=diverged.step)
     result = summarise(plan, tally, diverged_at=None if diverged is None else diverged.step,
                        convergence_tol=convergence_tol, label=label)
-    too_short = strict is None and result.status == Status.TOO_SHORT
-    return finish(result, strict=bool(strict) or too_short, what=f"the {what}")
+    return finish(result, strict=strict, what=f"the {what}")

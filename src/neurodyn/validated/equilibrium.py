@@ -28,7 +28,8 @@ def _point(x, n: int, name: str) -> np.ndarray:
     return x.numpy().astype(np.float64)
 
 
-def prove_equilibrium(system, x_approx, *, params: dict | None = None, backend="fast", strict: bool = False) -> Proof:
+def prove_equilibrium(system, x_approx, *, params: dict | None = None, backend="fast",
+                      strict: bool | None = None) -> Proof:
     """Prove that ``system``'s field has exactly one zero near ``x_approx``.
 
     The argument is Newton–Kantorovich (the radii-polynomial form, see
@@ -44,7 +45,8 @@ def prove_equilibrium(system, x_approx, *, params: dict | None = None, backend="
         x_approx: ``(n,)`` an approximate equilibrium (e.g. from :func:`neurodyn.find_fixed_points`).
         params: ``{name: value}`` overriding the system's parameter value.
         backend: ``"fast"`` (float64 balls, any size) or ``"arb"``/``"arb:<bits>"`` (Arb balls, the reference).
-        strict: raise :class:`~neurodyn.ConvergenceError` instead of returning a proof that failed (default False).
+        strict: raise :class:`~neurodyn.ConvergenceError` instead of returning a proof that failed
+            (default ``None``: "not proved" is an answer and is returned).
 
     Returns:
         a :class:`Proof` (``kind="equilibrium"``, ``conclusion="exists"`` when proved). Without ``strict``, never
@@ -94,7 +96,7 @@ def _failed(x, bk, reason, t0, settings, bounds=None) -> Proof:
                  settings=settings)
 
 
-def prove_stability(system, equilibrium_proof: Proof, *, backend=None, strict: bool = False) -> Proof:
+def prove_stability(system, equilibrium_proof: Proof, *, backend=None, strict: bool | None = None) -> Proof:
     """Locate every eigenvalue of the Jacobian at the proven equilibrium, rigorously.
 
     The Jacobian is enclosed over the whole ball ``|x - centre| <= r_min`` that holds the equilibrium, then
@@ -109,7 +111,8 @@ def prove_stability(system, equilibrium_proof: Proof, *, backend=None, strict: b
         system: the flow of ``equilibrium_proof``.
         equilibrium_proof: a proved :func:`prove_equilibrium` result.
         backend: the interval backend (default: the one of the equilibrium proof).
-        strict: raise :class:`~neurodyn.ConvergenceError` when the stability stays undecided (default False).
+        strict: raise :class:`~neurodyn.ConvergenceError` when the stability stays undecided (default
+            ``None``: returned).
     """
     return finish(_prove_stability(system, equilibrium_proof, backend), strict=strict,
                   what=f"the stability proof for {system.name!r}")

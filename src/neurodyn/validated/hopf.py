@@ -36,7 +36,7 @@ from neurodyn.validated.proof import Proof, Proofs, decimal_down, decimal_up
 
 
 def prove_hopf(system, hopf: HopfPoint | None = None, *, param: str | None = None, backend="fast",
-               strict: bool = False, hopf_point: HopfPoint | None = None, progress: bool = False) -> Proof:
+               strict: bool | None = None, hopf_point: HopfPoint | None = None, progress: bool = False) -> Proof:
     """Prove that ``hopf_point`` is a non-degenerate Hopf bifurcation of ``system`` and decide its criticality.
 
     The proof has four parts, each rigorous (interval backend ``backend``):
@@ -67,7 +67,7 @@ def prove_hopf(system, hopf: HopfPoint | None = None, *, param: str | None = Non
         param: the parameter's name (default: the Hopf point's).
         backend: ``"fast"`` or ``"arb"``/``"arb:<bits>"``, or a :class:`~neurodyn.validated.Backend`.
         strict: raise :class:`~neurodyn.ConvergenceError` instead of returning a proof that failed (default
-            False: "not proved" with its reason is an answer).
+            ``None``: "not proved" with its reason is an answer and is returned).
 
     Returns:
         :class:`Proof` (``status`` "proved" or "not proved").
@@ -83,7 +83,7 @@ def prove_hopf(system, hopf: HopfPoint | None = None, *, param: str | None = Non
 
 
 def prove_hopf_points(system, points, *, param: str | None = None, backend="fast", progress: bool = False,
-                      strict: bool = False) -> Proofs:
+                      strict: bool | None = None) -> Proofs:
     """:func:`prove_hopf` for each of ``points`` (e.g. a :class:`neurodyn.HopfPoints`), in turn.
 
     Points whose Jacobians differ by a multiple of the identity (the ``x = 0`` branch of
