@@ -31,6 +31,14 @@ from neurodyn.errors import (
     UnsafeFileError,
     UnsupportedModelError,
 )
+from neurodyn.iomaps import (
+    ArchitectureClass,
+    CriticalPoints,
+    EmbeddingObstructions,
+    architecture_class,
+    critical_points,
+    embedding_obstructions,
+)
 from neurodyn.lyapunov import (
     BoundaryLink,
     FTLEField,
@@ -47,6 +55,12 @@ from neurodyn.validated import Proof, prove_equilibrium, prove_hopf, prove_stabi
 __version__ = "0.1.0"
 
 __all__ = [
+    "ArchitectureClass",
+    "CriticalPoints",
+    "EmbeddingObstructions",
+    "architecture_class",
+    "critical_points",
+    "embedding_obstructions",
     "BifurcationCurve",
     "BoundaryLink",
     "Branch",
