@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import torch
-from torch.func import grad, hessian, vmap
+from torch.func import jacfwd, vmap
 
 from neurodyn._checks import as_tensor, positive_float, positive_int
 from neurodyn.equilibria import find_fixed_points
@@ -33,6 +33,9 @@ class CriticalPoints(Result):
         low, high: ``(n,)`` the domain searched.
         landscape: for ``n = 2``, ``f`` on a regular ``101 x 101`` grid over the domain (``[i, j]`` at
             ``x1 = grid[j], x2 = grid[i]``), for :meth:`plot`; ``None`` otherwise.
+        flat: how many points with ``|grad f| <= tol`` were dropped as not critical: the Newton step
+            ``|H^+ grad f|`` there exceeds ``newton_tol`` times the domain's diagonal (saturated plateaus, where the
+            gradient is tiny but not zero), or an activation derivative underflows to 0.
         model: the module's class name; starts: how the starts ended (see :func:`neurodyn.find_fixed_points`).
         status: :attr:`Status.OK` if points were found, else :attr:`Status.NONE_FOUND` (none found from these
             starts: not a proof that none exist); settings: what produced the result.
@@ -48,6 +51,7 @@ class CriticalPoints(Result):
     low: torch.Tensor
     high: torch.Tensor
     landscape: torch.Tensor | None
+    flat: int
     model: str
     starts: dict
     status: Status
@@ -117,13 +121,14 @@ def _domain(domain, n: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 def gradient_flow(net: Network, name: str) -> Flow:
     """The gradient field ``dx/dt = grad f(x)`` of the scalar map ``f = net`` as a :class:`neurodyn.Flow` whose
-    analytic Jacobian is the Hessian of ``f`` (both by ``torch.func``, batched with ``vmap``)."""
+    analytic Jacobian is the Hessian of ``f`` (backpropagation with saturation-safe activation derivatives,
+    differentiated by ``torch.func.jacfwd``, batched with ``vmap``)."""
     n = net.in_dim
 
-    def f(x):
-        return net(x[None])[0, 0]
+    def gradient(x):
+        return net.gradient(x[None])[0]
 
-    g, h = vmap(grad(f)), vmap(hessian(f))
+    g, h = vmap(gradient), vmap(jacfwd(gradient))
 
     def field_(t, x):
         return g(x.reshape(-1, n)).reshape(x.shape)
@@ -147,7 +152,8 @@ def scalar_network(model) -> Network:
 
 
 def critical_points(model, domain, *, n_starts: int = 1024, tol: float = 1e-10, degeneracy_tol: float = 1e-6,
-                    dedup_tol: float = 1e-6, maxiter: int = 200, seed: int = 0) -> CriticalPoints:
+                    dedup_tol: float = 1e-6, newton_tol: float = 1e-8, maxiter: int = 200,
+                    seed: int = 0) -> CriticalPoints:
     """Critical points of the scalar input–output map ``f`` of an MLP in the box ``domain``, with Morse data.
 
     The critical points are the equilibria of the gradient field ``dx/dt = grad f(x)``, whose Jacobian is the
@@ -167,6 +173,9 @@ def critical_points(model, domain, *, n_starts: int = 1024, tol: float = 1e-10, 
             max(1, |H|_2)`` (default 1e-6: the eigenvalues at a point known to ``|grad f| <= 1e-10`` are
             accurate to far better than this for unit-scale weights).
         dedup_tol: relative distance (to the RMS norm of the starts) under which two points are one.
+        newton_tol: a point with ``|grad f| <= tol`` is kept only if its Newton step ``|H^+ grad f|`` (``H^+`` the
+            pseudo-inverse of the Hessian) is ``<= newton_tol * max(1, diagonal of the domain)``: a nearby zero of
+            the gradient exists. Far out in saturated regions ``|grad f|`` falls below any ``tol`` with no zero.
         maxiter: solver iterations per start.
         seed: seed of the starts (the global random state is not used).
 
@@ -180,6 +189,7 @@ def critical_points(model, domain, *, n_starts: int = 1024, tol: float = 1e-10, 
     low, high = _domain(domain, n)
     n_starts = positive_int(n_starts, name="n_starts")
     tol, degeneracy_tol = positive_float(tol, name="tol"), positive_float(degeneracy_tol, name="degeneracy_tol")
+    newton_tol = positive_float(newton_tol, name="newton_tol")
     flow = gradient_flow(net, type(model).__name__)
     flow.probe((low + high)[None] / 2)
     found = find_fixed_points(flow, starts="box", box=(low, high), n_starts=n_starts, tol=tol, dedup_tol=dedup_tol,
@@ -189,6 +199,13 @@ def critical_points(model, domain, *, n_starts: int = 1024, tol: float = 1e-10, 
     x, hits = x[inside], found.fixed.hits[inside]
     with torch.no_grad():
         H = flow.jacobian(x) if len(x) else x.new_zeros(0, n, n)
+        # a zero of grad f is where the Newton step H^+ grad f vanishes; on a saturated plateau |grad f| is
+        # tiny but the step is not (grad f and H decay at the same exponential rate), or grad f underflows
+        step = (torch.linalg.pinv(H) @ flow.f(x)[..., None])[..., 0] if len(x) else x
+        reach = newton_tol * max(1.0, float(torch.linalg.vector_norm(high - low)))
+        real = (torch.linalg.vector_norm(step, dim=-1) <= reach) & ~net.saturated(x)
+        flat = int((~real).sum())
+        x, hits, H = x[real], hits[real], H[real]
         eig = torch.linalg.eigvalsh(0.5 * (H + H.transpose(-1, -2)))
         values = net(x)[:, 0] if len(x) else x.new_zeros(0)
         gnorm = torch.linalg.vector_norm(flow.f(x), dim=-1) if len(x) else x.new_zeros(0)
@@ -201,9 +218,10 @@ def critical_points(model, domain, *, n_starts: int = 1024, tol: float = 1e-10, 
         X2, X1 = torch.meshgrid(g2, g1, indexing="ij")
         with torch.no_grad():
             landscape = net(torch.stack([X1, X2], -1))[..., 0]
-    settings = dict(n_starts=n_starts, tol=tol, degeneracy_tol=degeneracy_tol, dedup_tol=dedup_tol, maxiter=maxiter,
+    settings = dict(n_starts=n_starts, tol=tol, degeneracy_tol=degeneracy_tol, dedup_tol=dedup_tol,
+                    newton_tol=newton_tol, maxiter=maxiter,
                     seed=seed, solver="find_fixed_points on the gradient field (Hessian as Jacobian)")
     return CriticalPoints(points=x, values=values, gradient_norm=gnorm, eigenvalues=eig, morse_index=index,
-                          degenerate=degenerate, hits=hits, low=low, high=high, landscape=landscape,
+                          degenerate=degenerate, hits=hits, low=low, high=high, landscape=landscape, flat=flat,
                           model=type(model).__name__, starts=found.starts,
                           status=Status.OK if len(x) else Status.NONE_FOUND, settings=settings)

@@ -18,6 +18,12 @@ from neurodyn.errors import InvalidInputError, NonFiniteError, UnsupportedModelE
 # the theorems nor the Hessian (Morse index) apply.
 ACTIVATIONS = {nn.Tanh: ("tanh", torch.tanh), nn.Sigmoid: ("sigmoid", torch.sigmoid),
                nn.Identity: ("identity", lambda x: x)}
+FUNCTIONS = {name: fn for name, fn in ACTIVATIONS.values()}
+# Derivatives in forms that stay accurate where the activation saturates: autograd's 1 - tanh(z)^2 is exactly 0
+# in float64 once tanh(z) rounds to 1 (|z| > 19), which would make every saturated input look critical;
+# 1 / cosh(z)^2 is accurate until it underflows (|z| > 355).
+DERIVATIVES = {"tanh": lambda z: torch.cosh(z) ** -2, "sigmoid": lambda z: torch.sigmoid(z) * torch.sigmoid(-z),
+               "identity": torch.ones_like}
 
 
 @dataclass(frozen=True, eq=False)
@@ -57,12 +63,40 @@ class Network:
         if self.kind != "mlp":
             raise UnsupportedModelError(f"evaluating the input-output map of {self.name!r} (a neural ODE) is not "
                                         "supported here; pass an nn.Sequential MLP")
-        funcs = {name: fn for name, fn in ACTIVATIONS.values()}
         for W, b, acts in zip(self.weights, self.biases, self.activations, strict=True):
             x = x @ W.T + b
             for a in acts:
-                x = funcs[a](x)
+                x = FUNCTIONS[a](x)
         return x
+
+    def gradient(self, x: torch.Tensor) -> torch.Tensor:
+        """``grad f (..., n_0)`` of a scalar-output MLP by backpropagation with saturation-safe activation
+        derivatives (differentiable again by ``torch.func`` for the Hessian)."""
+        saved = []
+        for W, b, acts in zip(self.weights, self.biases, self.activations, strict=True):
+            x = x @ W.T + b
+            layer = []
+            for a in acts:
+                layer.append(x)
+                x = FUNCTIONS[a](x)
+            saved.append(layer)
+        g = torch.ones_like(x)
+        for W, acts, layer in zip(reversed(self.weights), reversed(self.activations), reversed(saved), strict=True):
+            for a, z in zip(reversed(acts), reversed(layer), strict=True):
+                g = g * DERIVATIVES[a](z)
+            g = g @ W
+        return g
+
+    def saturated(self, x: torch.Tensor) -> torch.Tensor:
+        """``(...,)`` whether an activation derivative underflows to 0 at ``x``: the float64 gradient is then
+        exactly 0 although the true one is not, and such a point cannot be judged critical."""
+        out = torch.zeros(x.shape[:-1], dtype=torch.bool, device=x.device)
+        for W, b, acts in zip(self.weights, self.biases, self.activations, strict=True):
+            x = x @ W.T + b
+            for a in acts:
+                out |= (DERIVATIVES[a](x) == 0).any(-1)
+                x = FUNCTIONS[a](x)
+        return out
 
 
 def _linear(layer: nn.Linear, where: str) -> tuple[torch.Tensor, torch.Tensor]:
