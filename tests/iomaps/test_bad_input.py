@@ -40,9 +40,13 @@ def test_non_finite_weights():
             fn(net)
 
 
-def test_neural_ode_critical_points_not_supported():
-    with pytest.raises(nd.UnsupportedModelError, match="neural ODE"):
+def test_output_selection_is_checked():
+    with pytest.raises(nd.InvalidInputError, match="2 outputs"):
         nd.critical_points(NeuralODEClassifier(2, 2), (-1, 1))
+    with pytest.raises(nd.InvalidInputError, match="output=5"):
+        nd.critical_points(NeuralODEClassifier(2, 2), (-1, 1), output=5)
+    with pytest.raises(nd.InvalidInputError, match="vector of 2 weights"):
+        nd.critical_points(mlp(2, 3, 2), (-1, 1), output=[1.0, 2.0, 3.0])
 
 
 def test_target_map_must_be_square():

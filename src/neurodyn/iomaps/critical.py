@@ -5,12 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import torch
-from torch.func import jacfwd, vmap
 
 from neurodyn._checks import as_tensor, positive_float, positive_int
 from neurodyn.equilibria import find_fixed_points
-from neurodyn.errors import InvalidInputError, UnsupportedModelError
-from neurodyn.iomaps.network import Network, read_network
+from neurodyn.errors import InvalidInputError
+from neurodyn.iomaps.scalar import ScalarMap, scalar_map
 from neurodyn.results import Result, Status
 from neurodyn.systems import Flow
 
@@ -119,42 +118,25 @@ def _domain(domain, n: int) -> tuple[torch.Tensor, torch.Tensor]:
     return low, high
 
 
-def gradient_flow(net: Network, name: str) -> Flow:
-    """The gradient field ``dx/dt = grad f(x)`` of the scalar map ``f = net`` as a :class:`neurodyn.Flow` whose
-    analytic Jacobian is the Hessian of ``f`` (backpropagation with saturation-safe activation derivatives,
-    differentiated by ``torch.func.jacfwd``, batched with ``vmap``)."""
-    n = net.in_dim
-
-    def gradient(x):
-        return net.gradient(x[None])[0]
-
-    g, h = vmap(gradient), vmap(jacfwd(gradient))
+def gradient_flow(fmap: ScalarMap) -> Flow:
+    """The gradient field ``dx/dt = grad f(x)`` of a scalar map as a :class:`neurodyn.Flow` whose analytic
+    Jacobian is the Hessian of ``f`` (batched over points)."""
+    n = fmap.in_dim
 
     def field_(t, x):
-        return g(x.reshape(-1, n)).reshape(x.shape)
+        return fmap.gradient(x.reshape(-1, n)).reshape(x.shape)
 
     def jacobian(t, x):
-        return h(x.reshape(-1, n)).reshape(*x.shape, n)
+        return fmap.hessian(x.reshape(-1, n)).reshape(*x.shape, n)
 
-    return Flow(field_, n, jacobian=jacobian, name=f"gradient of {name}")
-
-
-def scalar_network(model) -> Network:
-    """``model`` read as a scalar-output MLP; clear errors otherwise."""
-    net = read_network(model)
-    if net.kind != "mlp":
-        raise UnsupportedModelError(f"critical points of {net.name!r} (a neural ODE) are not supported yet; pass an "
-                                    "nn.Sequential MLP (architecture_class does classify neural ODEs)")
-    if net.out_dim != 1:
-        raise InvalidInputError(f"the network has {net.out_dim} outputs; critical points need a scalar map: append "
-                                "nn.Linear(out, 1) selecting the output (or the difference of outputs) to study")
-    return net
+    return Flow(field_, n, jacobian=jacobian, name=f"gradient of {fmap.name}")
 
 
-def critical_points(model, domain, *, n_starts: int = 1024, tol: float = 1e-10, degeneracy_tol: float = 1e-6,
+def critical_points(model, domain, *, output=None, n_starts: int = 1024, tol: float = 1e-10,
+                    degeneracy_tol: float = 1e-6,
                     dedup_tol: float = 1e-6, newton_tol: float = 1e-8, maxiter: int = 200,
                     seed: int = 0) -> CriticalPoints:
-    """Critical points of the scalar input–output map ``f`` of an MLP in the box ``domain``, with Morse data.
+    """Critical points of the scalar input–output map ``f`` of a network in the box ``domain``, with Morse data.
 
     The critical points are the equilibria of the gradient field ``dx/dt = grad f(x)``, whose Jacobian is the
     Hessian of ``f``; they are found by :func:`neurodyn.find_fixed_points` (batched trust-region Newton from
@@ -164,8 +146,11 @@ def critical_points(model, domain, *, n_starts: int = 1024, tol: float = 1e-10, 
     at all, and of which kind, is :func:`neurodyn.architecture_class`.
 
     Args:
-        model: an ``nn.Sequential`` of ``nn.Linear`` and ``nn.Tanh``/``nn.Sigmoid``/``nn.Identity`` layers with
-            one output (not modified: weights are copied to float64).
+        model: an ``nn.Sequential`` of ``nn.Linear`` and ``nn.Tanh``/``nn.Sigmoid``/``nn.Identity`` layers, or a
+            :class:`neurodyn.models.node.NeuralODEClassifier` (its map ``readout(phi_T([x, 0]))`` with its own
+            fixed-grid scheme and steps). Not modified: weights are copied to float64.
+        output: which scalar map: ``None`` when the network has one output, an output index, or weights ``u``
+            of ``u . outputs`` (e.g. ``[1, -1]``: the logit difference of a two-class classifier).
         domain: ``(low, high)``, scalars or ``(n,)`` bounds of the box searched (input units).
         n_starts: uniform random starts in the box.
         tol: a point is critical when ``|grad f|_2 <= tol``.
@@ -184,13 +169,13 @@ def critical_points(model, domain, *, n_starts: int = 1024, tol: float = 1e-10, 
 
     See also: :func:`neurodyn.find_fixed_points`, :func:`neurodyn.architecture_class`.
     """
-    net = scalar_network(model)
-    n = net.in_dim
+    fmap = scalar_map(model, output)
+    n = fmap.in_dim
     low, high = _domain(domain, n)
     n_starts = positive_int(n_starts, name="n_starts")
     tol, degeneracy_tol = positive_float(tol, name="tol"), positive_float(degeneracy_tol, name="degeneracy_tol")
     newton_tol = positive_float(newton_tol, name="newton_tol")
-    flow = gradient_flow(net, type(model).__name__)
+    flow = gradient_flow(fmap)
     flow.probe((low + high)[None] / 2)
     found = find_fixed_points(flow, starts="box", box=(low, high), n_starts=n_starts, tol=tol, dedup_tol=dedup_tol,
                               maxiter=maxiter, margin=0.05, seed=seed, n_vectors=1)
@@ -203,11 +188,11 @@ def critical_points(model, domain, *, n_starts: int = 1024, tol: float = 1e-10, 
         # tiny but the step is not (grad f and H decay at the same exponential rate), or grad f underflows
         step = (torch.linalg.pinv(H) @ flow.f(x)[..., None])[..., 0] if len(x) else x
         reach = newton_tol * max(1.0, float(torch.linalg.vector_norm(high - low)))
-        real = (torch.linalg.vector_norm(step, dim=-1) <= reach) & ~net.saturated(x)
+        real = (torch.linalg.vector_norm(step, dim=-1) <= reach) & ~fmap.saturated(x)
         flat = int((~real).sum())
         x, hits, H = x[real], hits[real], H[real]
         eig = torch.linalg.eigvalsh(0.5 * (H + H.transpose(-1, -2)))
-        values = net(x)[:, 0] if len(x) else x.new_zeros(0)
+        values = fmap.f(x) if len(x) else x.new_zeros(0)
         gnorm = torch.linalg.vector_norm(flow.f(x), dim=-1) if len(x) else x.new_zeros(0)
     band = degeneracy_tol * eig.abs().amax(-1).clamp_min(1.0) if len(x) else x.new_zeros(0)
     degenerate = (eig.abs().amin(-1) <= band) if len(x) else torch.zeros(0, dtype=torch.bool)
@@ -217,7 +202,7 @@ def critical_points(model, domain, *, n_starts: int = 1024, tol: float = 1e-10, 
         g1, g2 = (torch.linspace(float(low[i]), float(high[i]), LANDSCAPE, dtype=torch.float64) for i in range(2))
         X2, X1 = torch.meshgrid(g2, g1, indexing="ij")
         with torch.no_grad():
-            landscape = net(torch.stack([X1, X2], -1))[..., 0]
+            landscape = fmap.f(torch.stack([X1, X2], -1).reshape(-1, 2)).reshape(X1.shape)
     settings = dict(n_starts=n_starts, tol=tol, degeneracy_tol=degeneracy_tol, dedup_tol=dedup_tol,
                     newton_tol=newton_tol, maxiter=maxiter,
                     seed=seed, solver="find_fixed_points on the gradient field (Hessian as Jacobian)")
