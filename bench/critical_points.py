@@ -4,6 +4,9 @@ Network: a 2 -> 64 -> 64 -> 1 tanh MLP fitted (Adam, 600 full-batch steps, seed 
 ``sin(2 x1) cos(2 x2)`` on [-2, 2]^2, a landscape with many minima, maxima and saddles; analysed in float64
 on the box [-2, 2]^2.
 
+A 10-D case: a random (untrained) 10 -> 64 -> 64 -> 1 tanh MLP (seed 1, weights N(0, 9 / fan_in), biases
+N(0, 0.25)) on [-2, 2]^10.
+
 Ours: :func:`neurodyn.critical_points` from 4096 uniform starts (batched trust-region Newton on the gradient
 field with the Hessian as Jacobian, deflation, deduplication).
 
@@ -15,8 +18,8 @@ from all 4096 starts would take minutes on the machine this was measured on, so 
 start). Recall: the fraction of the reference's distinct points with one of ours within 1e-4, and the reverse
 (ours confirmed by the reference from its subset, a lower bound for it).
 
-    python bench/critical_points.py                 # 4096 starts, reference from 256
-    python bench/critical_points.py --ref-starts 512
+    python bench/critical_points.py                 # both cases, 4096 starts, reference from 256
+    python bench/critical_points.py --ref-starts 512 --cases 2
 """
 
 from __future__ import annotations
@@ -51,6 +54,18 @@ def trained_mlp(seed: int = 0) -> nn.Sequential:
     return net.requires_grad_(False)
 
 
+def random_mlp(n: int, seed: int = 1) -> nn.Sequential:
+    gen = torch.Generator().manual_seed(seed)
+    layers = []
+    for a, b in ((n, 64), (64, 64), (64, 1)):
+        lin = nn.Linear(a, b).double()
+        with torch.no_grad():
+            lin.weight.copy_(torch.randn(b, a, generator=gen, dtype=torch.float64) * 3.0 / a**0.5)
+            lin.bias.copy_(torch.randn(b, generator=gen, dtype=torch.float64) * 0.5)
+        layers += [lin, nn.Tanh()]
+    return nn.Sequential(*layers[:-1]).requires_grad_(False)
+
+
 def reference(net: nn.Module, starts: np.ndarray) -> tuple[np.ndarray, float]:
     """BFGS on |grad f|^2 from each start; returns the critical points reached and the seconds taken."""
 
@@ -67,7 +82,7 @@ def reference(net: nn.Module, starts: np.ndarray) -> tuple[np.ndarray, float]:
         res = scipy.optimize.minimize(fun, x0, jac=True, method="BFGS", options=dict(gtol=1e-14, maxiter=500))
         if res.fun <= 1e-12 and np.all(np.abs(res.x) <= BOX):
             found.append(res.x)
-    return np.array(found).reshape(-1, 2), time.perf_counter() - t0
+    return np.array(found).reshape(-1, starts.shape[1]), time.perf_counter() - t0
 
 
 def distinct(points: np.ndarray, radius: float = 1e-4) -> np.ndarray:
@@ -75,7 +90,7 @@ def distinct(points: np.ndarray, radius: float = 1e-4) -> np.ndarray:
     for p in points:
         if all(np.linalg.norm(p - q) > radius for q in keep):
             keep.append(p)
-    return np.array(keep).reshape(-1, 2)
+    return np.array(keep).reshape(-1, points.shape[1])
 
 
 def matched(a: np.ndarray, b: np.ndarray, radius: float = 1e-4) -> int:
@@ -85,32 +100,40 @@ def matched(a: np.ndarray, b: np.ndarray, radius: float = 1e-4) -> int:
     return int((np.linalg.norm(a[:, None] - b[None], axis=-1).min(1) <= radius).sum())
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--ref-starts", type=int, default=256)
-    args = parser.parse_args()
-    torch.set_num_threads(1)
-    print(f"torch {torch.__version__}, {platform.processor() or platform.machine()}, 1 thread")
-    net = trained_mlp()
+def case(name: str, net: nn.Module, n: int, ref_starts: int):
+    print(f"--- {name}")
     print(nd.architecture_class(net))
     t0 = time.perf_counter()
     ours = nd.critical_points(net, (-BOX, BOX), n_starts=STARTS)
     t_ours = time.perf_counter() - t0
     idx = ours.morse_index.numpy()
-    print(f"ours: {len(ours)} critical points ({(idx == 0).sum()} minima, {(idx == 1).sum()} saddles, "
-          f"{(idx == 2).sum()} maxima, {int(ours.degenerate.sum())} degenerate) from {STARTS} starts in "
-          f"{t_ours:.2f} s; {ours.flat} flat points dropped")
-    starts = (torch.rand(args.ref_starts, 2, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    counts = ", ".join(f"{int((idx == k).sum())} of index {k}" for k in sorted(set(idx.tolist())))
+    print(f"ours: {len(ours)} critical points ({counts or 'none'}; {int(ours.degenerate.sum())} degenerate) from "
+          f"{STARTS} starts in {t_ours:.2f} s; {ours.flat} flat points dropped")
+    starts = (torch.rand(ref_starts, n, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
               * 2 - 1).numpy() * BOX
     ref_points, t_ref = reference(net, starts)
     ref = distinct(ref_points)
-    t_ref_full = t_ref * STARTS / args.ref_starts
+    t_ref_full = t_ref * STARTS / ref_starts
     ours_np = ours.points.numpy()
     print(f"reference (BFGS on |grad f|^2, one start at a time): {len(ref)} distinct critical points from "
-          f"{args.ref_starts} starts in {t_ref:.2f} s -> {t_ref_full:.1f} s for {STARTS} starts")
+          f"{ref_starts} starts in {t_ref:.2f} s -> {t_ref_full:.1f} s for {STARTS} starts")
     print(f"speed-up: {t_ref_full / t_ours:.1f}x")
     print(f"recall of the reference's points by ours: {matched(ref, ours_np)}/{len(ref)}; "
           f"ours confirmed by the reference's subset: {matched(ours_np, ref)}/{len(ours)}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--ref-starts", type=int, default=256)
+    parser.add_argument("--cases", type=int, nargs="+", default=[2, 10], help="input dimensions to run (2, 10)")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    print(f"torch {torch.__version__}, {platform.processor() or platform.machine()}, 1 thread")
+    if 2 in args.cases:
+        case("2 -> 64 -> 64 -> 1, trained on sin(2 x1) cos(2 x2)", trained_mlp(), 2, args.ref_starts)
+    if 10 in args.cases:
+        case("10 -> 64 -> 64 -> 1, random", random_mlp(10), 10, args.ref_starts)
 
 
 if __name__ == "__main__":

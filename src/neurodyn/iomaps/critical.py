@@ -134,7 +134,7 @@ def gradient_flow(fmap: ScalarMap) -> Flow:
 
 def critical_points(model, domain, *, output=None, n_starts: int = 1024, tol: float = 1e-10,
                     degeneracy_tol: float = 1e-6,
-                    dedup_tol: float = 1e-6, newton_tol: float = 1e-8, maxiter: int = 200,
+                    dedup_tol: float = 1e-6, newton_tol: float = 1e-8, margin: float = 0.5, maxiter: int = 200,
                     seed: int = 0) -> CriticalPoints:
     """Critical points of the scalar input–output map ``f`` of a network in the box ``domain``, with Morse data.
 
@@ -161,6 +161,10 @@ def critical_points(model, domain, *, output=None, n_starts: int = 1024, tol: fl
         newton_tol: a point with ``|grad f| <= tol`` is kept only if its Newton step ``|H^+ grad f|`` (``H^+`` the
             pseudo-inverse of the Hessian) is ``<= newton_tol * max(1, diagonal of the domain)``: a nearby zero of
             the gradient exists. Far out in saturated regions ``|grad f|`` falls below any ``tol`` with no zero.
+        margin: iterates may leave the box by ``margin`` times its width on each side before they are stopped
+            (a path to a point near the boundary may pass outside); points found outside the box are dropped.
+            On the random 10-D network of ``bench/critical_points.py``, 0.5 finds 29 points where 0.05 finds
+            27, in twice the time.
         maxiter: solver iterations per start.
         seed: seed of the starts (the global random state is not used).
 
@@ -175,10 +179,13 @@ def critical_points(model, domain, *, output=None, n_starts: int = 1024, tol: fl
     n_starts = positive_int(n_starts, name="n_starts")
     tol, degeneracy_tol = positive_float(tol, name="tol"), positive_float(degeneracy_tol, name="degeneracy_tol")
     newton_tol = positive_float(newton_tol, name="newton_tol")
+    margin = float(margin)
+    if not margin >= 0:
+        raise InvalidInputError(f"margin must be >= 0 (a fraction of the box's width), got {margin}")
     flow = gradient_flow(fmap)
     flow.probe((low + high)[None] / 2)
     found = find_fixed_points(flow, starts="box", box=(low, high), n_starts=n_starts, tol=tol, dedup_tol=dedup_tol,
-                              maxiter=maxiter, margin=0.05, seed=seed, n_vectors=1)
+                              maxiter=maxiter, margin=margin, seed=seed, n_vectors=1)
     x = found.fixed.points
     inside = ((x >= low) & (x <= high)).all(-1)
     x, hits = x[inside], found.fixed.hits[inside]
@@ -204,7 +211,7 @@ def critical_points(model, domain, *, output=None, n_starts: int = 1024, tol: fl
         with torch.no_grad():
             landscape = fmap.f(torch.stack([X1, X2], -1).reshape(-1, 2)).reshape(X1.shape)
     settings = dict(n_starts=n_starts, tol=tol, degeneracy_tol=degeneracy_tol, dedup_tol=dedup_tol,
-                    newton_tol=newton_tol, maxiter=maxiter,
+                    newton_tol=newton_tol, margin=margin, maxiter=maxiter,
                     seed=seed, solver="find_fixed_points on the gradient field (Hessian as Jacobian)")
     return CriticalPoints(points=x, values=values, gradient_norm=gnorm, eigenvalues=eig, morse_index=index,
                           degenerate=degenerate, hits=hits, low=low, high=high, landscape=landscape, flat=flat,
