@@ -42,3 +42,16 @@ def test_two_dimensional_reflection_reverses_orientation():
                                     n_samples=512)
     assert not rot.obstructed  # a rotation is the time-(pi/2) map of dx/dt = (-x2, x1)
     assert json.loads(json.dumps(r.to_dict()))["obstructions"][1]["found"] is True
+
+
+def test_reversal_cannot_be_learnt_without_augmentation_and_can_with_it():
+    from neurodyn.iomaps import fit_reversal
+
+    bound = nd.embedding_obstructions(lambda x: -x, (-1.0, 1.0))
+    assert bound.obstructed and bound.augment_sufficient == 1
+    plain = fit_reversal(augment=0, epochs=300)
+    assert plain.increasing and plain.loss >= plain.bound  # an increasing map cannot beat the mean
+    assert abs(plain.bound - 129 / 381) <= 1e-6  # var of 128 equispaced points in [-1, 1]: (n + 1) / (3 (n - 1))
+    aug = fit_reversal(augment=1, epochs=300)
+    assert aug.loss <= 1e-3 and not aug.increasing
+    assert json.loads(json.dumps(aug.to_dict()))["augment"] == 1
