@@ -52,3 +52,12 @@ def test_output_selection_is_checked():
 def test_target_map_must_be_square():
     with pytest.raises(nd.InvalidInputError, match="R\\^n -> R\\^n"):
         nd.embedding_obstructions(lambda x: x.sum(-1, keepdim=True), ([0.0, 0.0], [1.0, 1.0]))
+
+
+def test_bad_search_settings():
+    with pytest.raises(nd.InvalidInputError, match="margin"):
+        nd.critical_points(mlp(2, 3, 1), (-1, 1), margin=-1.0)
+    with pytest.raises(nd.InvalidInputError, match="n_starts"):
+        nd.critical_points(mlp(2, 3, 1), (-1, 1), n_starts=0)
+    with pytest.raises(nd.InvalidInputError, match="domain"):
+        nd.critical_points(mlp(2, 3, 1), (-1, 0, 1))

@@ -132,15 +132,49 @@ def gradient_flow(fmap: ScalarMap) -> Flow:
     return Flow(field_, n, jacobian=jacobian, name=f"gradient of {fmap.name}")
 
 
+def _morse_data(fmap: ScalarMap, flow: Flow, x: torch.Tensor, hits: torch.Tensor, reach: float,
+                degeneracy_tol: float) -> dict:
+    """The fields of :class:`CriticalPoints` for the roots ``x`` of the gradient found in the domain: drop the
+    flat ones (Newton step ``|H^+ grad f| > reach``, or a saturated activation), then Hessian eigenvalues,
+    Morse index and degeneracy."""
+    n = fmap.in_dim
+    if len(x) == 0:
+        empty = x.new_zeros(0)
+        return dict(points=x, values=empty, gradient_norm=empty, eigenvalues=x.new_zeros(0, n),
+                    morse_index=torch.zeros(0, dtype=torch.long), degenerate=torch.zeros(0, dtype=torch.bool),
+                    hits=hits, flat=0)
+    with torch.no_grad():
+        H = flow.jacobian(x)
+        # a zero of grad f is where the Newton step H^+ grad f vanishes; on a saturated plateau |grad f| is
+        # tiny but the step is not (grad f and H decay at the same exponential rate), or grad f underflows
+        step = (torch.linalg.pinv(H) @ flow.f(x)[..., None])[..., 0]
+        real = (torch.linalg.vector_norm(step, dim=-1) <= reach) & ~fmap.saturated(x)
+        x, hits, H = x[real], hits[real], H[real]
+        eig = torch.linalg.eigvalsh(0.5 * (H + H.transpose(-1, -2)))
+        values, gnorm = fmap.f(x), torch.linalg.vector_norm(flow.f(x), dim=-1)
+    band = degeneracy_tol * eig.abs().amax(-1).clamp_min(1.0)
+    return dict(points=x, values=values, gradient_norm=gnorm, eigenvalues=eig,
+                morse_index=(eig < -band[:, None]).sum(-1), degenerate=eig.abs().amin(-1) <= band, hits=hits,
+                flat=int((~real).sum()))
+
+
+def _landscape(fmap: ScalarMap, low: torch.Tensor, high: torch.Tensor) -> torch.Tensor:
+    """``f`` on a regular ``LANDSCAPE x LANDSCAPE`` grid over a 2-D box, ``[i, j]`` at ``(x1_j, x2_i)``."""
+    g1, g2 = (torch.linspace(float(low[i]), float(high[i]), LANDSCAPE, dtype=torch.float64) for i in range(2))
+    X2, X1 = torch.meshgrid(g2, g1, indexing="ij")
+    with torch.no_grad():
+        return fmap.f(torch.stack([X1, X2], -1).reshape(-1, 2)).reshape(X1.shape)
+
+
 def critical_points(model, domain, *, output=None, n_starts: int = 1024, tol: float = 1e-10,
-                    degeneracy_tol: float = 1e-6,
-                    dedup_tol: float = 1e-6, newton_tol: float = 1e-8, margin: float = 0.5, maxiter: int = 200,
+                    degeneracy_tol: float = 1e-6, newton_tol: float = 1e-8, margin: float = 0.5, maxiter: int = 200,
                     seed: int = 0) -> CriticalPoints:
     """Critical points of the scalar input–output map ``f`` of a network in the box ``domain``, with Morse data.
 
     The critical points are the equilibria of the gradient field ``dx/dt = grad f(x)``, whose Jacobian is the
     Hessian of ``f``; they are found by :func:`neurodyn.find_fixed_points` (batched trust-region Newton from
-    ``n_starts`` uniform starts in the box, deflation, deduplication) on that field, with ``grad f`` and the
+    ``n_starts`` uniform starts in the box, deflation, deduplication within 1e-6 of the starts' RMS norm) on
+    that field, with ``grad f`` and the
     Hessian by ``torch.func``. Points outside the domain are dropped. The Hessian's eigenvalues give the Morse
     index (number of negative ones) and degeneracy (a zero one). Which architectures can have critical points
     at all, and of which kind, is :func:`neurodyn.architecture_class`.
@@ -157,7 +191,6 @@ def critical_points(model, domain, *, output=None, n_starts: int = 1024, tol: fl
         degeneracy_tol: a point is degenerate when its smallest ``|Hessian eigenvalue| <= degeneracy_tol *
             max(1, |H|_2)`` (default 1e-6: the eigenvalues at a point known to ``|grad f| <= 1e-10`` are
             accurate to far better than this for unit-scale weights).
-        dedup_tol: relative distance (to the RMS norm of the starts) under which two points are one.
         newton_tol: a point with ``|grad f| <= tol`` is kept only if its Newton step ``|H^+ grad f|`` (``H^+`` the
             pseudo-inverse of the Hessian) is ``<= newton_tol * max(1, diagonal of the domain)``: a nearby zero of
             the gradient exists. Far out in saturated regions ``|grad f|`` falls below any ``tol`` with no zero.
@@ -184,36 +217,14 @@ def critical_points(model, domain, *, output=None, n_starts: int = 1024, tol: fl
         raise InvalidInputError(f"margin must be >= 0 (a fraction of the box's width), got {margin}")
     flow = gradient_flow(fmap)
     flow.probe((low + high)[None] / 2)
-    found = find_fixed_points(flow, starts="box", box=(low, high), n_starts=n_starts, tol=tol, dedup_tol=dedup_tol,
+    found = find_fixed_points(flow, starts="box", box=(low, high), n_starts=n_starts, tol=tol,
                               maxiter=maxiter, margin=margin, seed=seed, n_vectors=1)
     x = found.fixed.points
     inside = ((x >= low) & (x <= high)).all(-1)
-    x, hits = x[inside], found.fixed.hits[inside]
-    with torch.no_grad():
-        H = flow.jacobian(x) if len(x) else x.new_zeros(0, n, n)
-        # a zero of grad f is where the Newton step H^+ grad f vanishes; on a saturated plateau |grad f| is
-        # tiny but the step is not (grad f and H decay at the same exponential rate), or grad f underflows
-        step = (torch.linalg.pinv(H) @ flow.f(x)[..., None])[..., 0] if len(x) else x
-        reach = newton_tol * max(1.0, float(torch.linalg.vector_norm(high - low)))
-        real = (torch.linalg.vector_norm(step, dim=-1) <= reach) & ~fmap.saturated(x)
-        flat = int((~real).sum())
-        x, hits, H = x[real], hits[real], H[real]
-        eig = torch.linalg.eigvalsh(0.5 * (H + H.transpose(-1, -2)))
-        values = fmap.f(x) if len(x) else x.new_zeros(0)
-        gnorm = torch.linalg.vector_norm(flow.f(x), dim=-1) if len(x) else x.new_zeros(0)
-    band = degeneracy_tol * eig.abs().amax(-1).clamp_min(1.0) if len(x) else x.new_zeros(0)
-    degenerate = (eig.abs().amin(-1) <= band) if len(x) else torch.zeros(0, dtype=torch.bool)
-    index = (eig < -band[:, None]).sum(-1)
-    landscape = None
-    if n == 2:
-        g1, g2 = (torch.linspace(float(low[i]), float(high[i]), LANDSCAPE, dtype=torch.float64) for i in range(2))
-        X2, X1 = torch.meshgrid(g2, g1, indexing="ij")
-        with torch.no_grad():
-            landscape = fmap.f(torch.stack([X1, X2], -1).reshape(-1, 2)).reshape(X1.shape)
-    settings = dict(n_starts=n_starts, tol=tol, degeneracy_tol=degeneracy_tol, dedup_tol=dedup_tol,
-                    newton_tol=newton_tol, margin=margin, maxiter=maxiter,
-                    seed=seed, solver="find_fixed_points on the gradient field (Hessian as Jacobian)")
-    return CriticalPoints(points=x, values=values, gradient_norm=gnorm, eigenvalues=eig, morse_index=index,
-                          degenerate=degenerate, hits=hits, low=low, high=high, landscape=landscape, flat=flat,
+    morse = _morse_data(fmap, flow, x[inside], found.fixed.hits[inside], newton_tol * max(1.0, float(
+        torch.linalg.vector_norm(high - low))), degeneracy_tol)
+    settings = dict(n_starts=n_starts, tol=tol, degeneracy_tol=degeneracy_tol, newton_tol=newton_tol, margin=margin,
+                    maxiter=maxiter, seed=seed, solver="find_fixed_points on the gradient field (Hessian as Jacobian)")
+    return CriticalPoints(**morse, low=low, high=high, landscape=_landscape(fmap, low, high) if n == 2 else None,
                           model=type(model).__name__, starts=found.starts,
-                          status=Status.OK if len(x) else Status.NONE_FOUND, settings=settings)
+                          status=Status.OK if len(morse["points"]) else Status.NONE_FOUND, settings=settings)
