@@ -1,11 +1,13 @@
 import copy
+import math
 
 import matplotlib
 import pytest
 import torch
+from torch import nn
 
 import neurodyn as nd
-from conftest import PLANTED_AT, mlp
+from conftest import PLANTED_AT, mlp, set_weights
 
 matplotlib.use("Agg")
 
@@ -57,7 +59,6 @@ def test_rank_deficient_network_has_degenerate_critical_line(line_mlp):
     assert float(cp.points.sum(-1).abs().max()) <= 1e-8  # on the line x1 + x2 = 0
     assert float(cp.eigenvalues.abs().amin(-1).max()) <= 1e-12  # zero along the kernel (1, -1)
     # the other eigenvalue is g''(0) * |(1, 1)|^2 = 2 g''(0), g''(0) = -4 tanh(1/2) / cosh(1/2)^2
-    import math
     expected = 2 * (-4 * math.tanh(0.5) / math.cosh(0.5) ** 2)
     assert torch.allclose(cp.eigenvalues[:, 0], torch.full((len(cp),), expected, dtype=torch.float64), atol=1e-8)
 
@@ -76,3 +77,16 @@ def test_plot_needs_two_dimensions():
     cp = nd.critical_points(mlp(3, 2, 1), (-1.0, 1.0), n_starts=16)
     with pytest.raises(nd.InvalidInputError, match="2-D"):
         cp.plot()
+
+
+def test_bottleneck_forces_every_critical_point_to_be_degenerate():
+    # 2 -> 1 -> 2 -> 1, all maps full rank: f(x) = G(tanh(x1 + x2)) with G(z) = -tanh(z - 1/2) - tanh(-z - 1/2)
+    # even in z, so f is critical on the line x1 + x2 = 0 (and only there), flat along it
+    net = nn.Sequential(nn.Linear(2, 1), nn.Tanh(), nn.Linear(1, 2), nn.Tanh(), nn.Linear(2, 1)).double()
+    set_weights(net, ([[1.0, 1.0]], [0.0]), ([[1.0], [-1.0]], [-0.5, -0.5]), ([[-1.0, -1.0]], [0.0]))
+    a = nd.architecture_class(net)
+    assert a.category == "bottleneck" and all(a.full_rank)
+    assert "every critical point is degenerate" in a.guarantee
+    cp = nd.critical_points(net, (-2.0, 2.0), n_starts=64)
+    assert len(cp) >= 2 and bool(cp.degenerate.all())
+    assert float(cp.points.sum(-1).abs().max()) <= 1e-8
