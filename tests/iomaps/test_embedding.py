@@ -55,3 +55,13 @@ def test_reversal_cannot_be_learnt_without_augmentation_and_can_with_it():
     aug = fit_reversal(augment=1, epochs=300)
     assert aug.loss <= 1e-3 and not aug.increasing
     assert json.loads(json.dumps(aug.to_dict()))["augment"] == 1
+
+
+def test_global_random_state_is_not_used():
+    from conftest import mlp
+
+    state = torch.get_rng_state()
+    nd.embedding_obstructions(lambda x: x.flip(-1), ([-1.0, -1.0], [1.0, 1.0]), n_samples=64)
+    nd.critical_points(mlp(2, 4, 1), (-1.0, 1.0), n_starts=16)
+    nd.architecture_class(mlp(2, 2, 2, 1))
+    assert torch.equal(torch.get_rng_state(), state)
