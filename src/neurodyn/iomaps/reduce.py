@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import torch
@@ -68,7 +69,9 @@ def to_sequential(net: Network) -> nn.Sequential:
     names = {"tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "identity": nn.Identity}
     layers = []
     for W, b, a in zip(net.weights, net.biases, net.activations, strict=True):
-        lin = nn.Linear(W.shape[1], W.shape[0], dtype=torch.float64)
+        with warnings.catch_warnings():  # a rank-0 map factors through width 0: PyTorch warns on empty weights
+            warnings.simplefilter("ignore", UserWarning)
+            lin = nn.Linear(W.shape[1], W.shape[0], dtype=torch.float64)
         with torch.no_grad():
             lin.weight.copy_(W)
             lin.bias.copy_(b)
