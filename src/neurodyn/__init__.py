@@ -33,6 +33,14 @@ from neurodyn.errors import (
     UnsafeFileError,
     UnsupportedModelError,
 )
+from neurodyn.iomaps import (
+    ArchitectureClass,
+    CriticalPoints,
+    EmbeddingObstructions,
+    architecture_class,
+    critical_points,
+    embedding_obstructions,
+)
 from neurodyn.lyapunov import FTLEField, LyapunovSpectrum, ftle, lyapunov_spectrum, max_lyapunov
 from neurodyn.results import Status
 from neurodyn.slowfast import SlowFastSplit, TimeScales, slow_fast, time_scales
@@ -54,6 +62,12 @@ from neurodyn.validated import Proof, Proofs, prove_equilibrium, prove_hopf, pro
 __version__ = "0.1.0"
 
 __all__ = [
+    "ArchitectureClass",
+    "CriticalPoints",
+    "EmbeddingObstructions",
+    "architecture_class",
+    "critical_points",
+    "embedding_obstructions",
     "BifurcationCurve",
     "BoundaryLink",
     "Branch",

@@ -1,0 +1,59 @@
+import math
+
+import torch
+
+import neurodyn as nd
+from neurodyn.models.node import NeuralODEClassifier
+
+C = -0.5  # tanh''(C) > 0
+
+
+def _planted(in_features: int) -> NeuralODEClassifier:
+    """Field dz/dt = (0, ..., 0, tanh(x1 + C) + tanh(-x1 + C)) on in_features + 1 dimensions (one augmented):
+    the inputs stay put and the augmented coordinate grows by t * g(x1), g(s) = tanh(C + s) + tanh(C - s);
+    readout (full rank): logit 0 = augmented coordinate, logit 1 = x1. So f = logit 0 = t g(x1): a critical point where
+    x1 = 0 with second derivative t g''(0) = 2 t tanh''(C) (RK schemes integrate this field exactly)."""
+    n = in_features + 1
+    model = NeuralODEClassifier(in_features, 2, hidden=2, augment=1, t=1.5, steps=4).double()
+    W1 = torch.zeros(2, n, dtype=torch.float64)
+    W1[0, 0], W1[1, 0] = 1.0, -1.0
+    W2 = torch.zeros(n, 2, dtype=torch.float64)
+    W2[-1] = 1.0
+    R = torch.zeros(2, n, dtype=torch.float64)
+    R[0, -1], R[1, 0] = 1.0, 1.0
+    with torch.no_grad():
+        lin1, lin2 = model.field.net[0], model.field.net[2]
+        lin1.weight.copy_(W1)
+        lin1.bias.fill_(C)
+        lin2.weight.copy_(W2)
+        lin2.bias.zero_()
+        model.readout.weight.copy_(R)
+        model.readout.bias.zero_()
+    return model
+
+
+def test_non_augmented_neural_ode_has_no_critical_points():
+    model = NeuralODEClassifier(2, 2, hidden=16, augment=0).double()
+    assert nd.architecture_class(model).guarantee.startswith("no critical points")
+    for output in (0, [1.0, -1.0]):
+        cp = nd.critical_points(model, (-3.0, 3.0), output=output, n_starts=64)
+        assert len(cp) == 0 and cp.status == nd.Status.NONE_FOUND
+
+
+def test_augmented_neural_ode_realises_a_morse_minimum_in_one_dimension():
+    model = _planted(1)
+    assert nd.architecture_class(model).category == "augmented"
+    cp = nd.critical_points(model, (-2.0, 2.0), output=0, n_starts=32)
+    assert len(cp) == 1 and abs(float(cp.points[0, 0])) <= 1e-10
+    second = 2 * 1.5 * (-2 * math.tanh(C) / math.cosh(C) ** 2)
+    assert abs(float(cp.eigenvalues[0, 0]) - second) <= 1e-9
+    assert int(cp.morse_index[0]) == 0 and not bool(cp.degenerate[0])
+    with torch.no_grad():  # the map analysed is the classifier's own
+        assert abs(float(model(cp.points)[0, 0]) - float(cp.values[0])) <= 1e-12
+
+
+def test_neural_ode_blind_to_an_input_direction_has_degenerate_critical_points():
+    model = _planted(2)  # f depends on x1 only: critical on the line x1 = 0, constant along x2
+    cp = nd.critical_points(model, (-2.0, 2.0), output=0, n_starts=32)
+    assert len(cp) >= 2 and bool(cp.degenerate.all())
+    assert float(cp.points[:, 0].abs().max()) <= 1e-10
