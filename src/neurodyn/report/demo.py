@@ -26,6 +26,7 @@ from neurodyn.report.html import (
     figure_png,
     fixed_point_rows,
     render,
+    report_outputs,
     write_report,
 )
 
@@ -279,12 +280,30 @@ def _eos_section(s: DemoSettings, results: dict, key: list, log) -> Section:
     )
 
 
-def run_demo(out: Path, *, settings: DemoSettings | None = None, log=print) -> Path:
+DEMO_RESULTS = ("gru_fixed_points", "gru_lyapunov", "random_rnn", "bifurcation", "moons_ftle", "edge_of_stability",
+                "lorenz_lyapunov", "lorenz_equilibria")
+
+
+def run_demo(out: Path, *, settings: DemoSettings | None = None, log=print, progress: bool = False,
+             overwrite: bool = False, overwrite_flag: str = "overwrite=True") -> Path:
     """Run the demo and write ``out/report.html`` and one JSON per result; returns the report's path.
 
-    Nothing is written until every analysis has finished, so a failed run leaves no partial report.
+    The folder is checked first (writable; none of the report's files there unless ``overwrite``, where
+    ``overwrite_flag`` is how the caller's user asks for it). Nothing is written until every analysis has
+    finished, so a failed run leaves no partial report.
     """
-    s = settings or DemoSettings()
+    outputs = report_outputs(out, DEMO_RESULTS, overwrite=overwrite, flag=overwrite_flag)
+    try:
+        page, results = _demo_page(settings or DemoSettings(), log)
+    except BaseException:
+        outputs.discard()
+        raise
+    report = write_report(outputs, page, results)
+    log(f"wrote {report}")
+    return report
+
+
+def _demo_page(s: DemoSettings, log) -> tuple[str, dict]:
     t0 = time.perf_counter()
     results: dict = {}
     key: list[tuple] = []
@@ -311,6 +330,5 @@ def run_demo(out: Path, *, settings: DemoSettings | None = None, log=print) -> P
                   "stability, checked against "
                   "theory and published values.",
                   sections, key, settings_table)
-    report = write_report(out, page, results)
     log(f"demo finished in {elapsed:.0f} s")
-    return report
+    return page, results

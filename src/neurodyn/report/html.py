@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import base64
 import html
-import io
-import json
 import platform
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from neurodyn.report.figures import figure_png
+from neurodyn.report.output import OutputFolder
+
+__all__ = ["FIXED_POINT_HEADER", "Section", "figure_png", "fixed_point_rows", "render", "report_outputs",
+           "write_report"]
 
 
 @dataclass
@@ -21,24 +25,6 @@ class Section:
     header: tuple[str, ...] = ()
     rows: list[tuple] = field(default_factory=list)
     statement: str | None = None  # a sentence the analysis establishes, shown highlighted
-
-
-def figure_png(draw, *, size=(6.0, 4.5), ncols: int = 1) -> bytes:
-    """Render ``draw(axes)`` on a new matplotlib figure and return the PNG bytes."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, ncols, figsize=size)
-    try:
-        draw(axes)
-        fig.tight_layout()
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=110)
-    finally:
-        plt.close(fig)
-    return buf.getvalue()
 
 
 def versions() -> dict[str, str]:
@@ -107,14 +93,6 @@ def render(title: str, intro: str, sections: list[Section], key_numbers: list[tu
     return "\n".join(parts)
 
 
-def write_text(path: Path, text: str) -> Path:
-    """Write ``text`` to ``path`` whole or not at all."""
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-    return path
-
-
 FIXED_POINT_HEADER = {"map": ("#", "stability", "unstable dim", "|μ|₁ (leading multiplier)", "residual", "starts"),
                       "flow": ("#", "stability", "unstable dim", "Re λ₁ (leading eigenvalue)", "residual", "starts")}
 
@@ -130,12 +108,15 @@ def fixed_point_rows(fp, limit: int = 40) -> list[tuple]:
     return rows
 
 
-def write_report(out: Path, page: str, results: dict) -> Path:
-    """Write one JSON file per result and ``report.html`` into ``out``; returns the report's path."""
-    from neurodyn.results import to_jsonable
-
-    out.mkdir(parents=True, exist_ok=True)
+def write_report(outputs: OutputFolder, page: str, results: dict) -> Path:
+    """Write one JSON file per result and ``report.html`` into the checked ``outputs``; returns the report's
+    path. Every file is written whole (see :class:`~neurodyn.report.output.OutputFolder`)."""
     for name, res in results.items():
-        data = res.to_dict() if hasattr(res, "to_dict") else to_jsonable(res)
-        write_text(out / f"{name}.json", json.dumps(data, indent=1))
-    return write_text(out / "report.html", page)
+        outputs.write_json(f"{name}.json", res)
+    return outputs.write("report.html", page)
+
+
+def report_outputs(out: Path, result_names, *, overwrite: bool, flag: str = "overwrite=True") -> OutputFolder:
+    """The output folder of a report (``report.html`` and one JSON per result), checked before any work."""
+    names = tuple(f"{n}.json" for n in result_names) + ("report.html",)
+    return OutputFolder(Path(out), names, overwrite=overwrite, flag=flag).check()

@@ -9,15 +9,26 @@ from pathlib import Path
 import torch
 
 import neurodyn as nd
-from neurodyn.report.html import FIXED_POINT_HEADER, Section, figure_png, fixed_point_rows, render, write_report
+from neurodyn.report.html import (
+    FIXED_POINT_HEADER,
+    Section,
+    figure_png,
+    fixed_point_rows,
+    render,
+    report_outputs,
+    write_report,
+)
 
 ANALYSES = ("fixed-points", "lyapunov")
 
 
 def model_report(system, out: Path, *, analyses=ANALYSES, seed: int = 0, input_std: float = 1.0,
-                 steps: int = 1000, n_starts: int = 256, log=print) -> Path:
+                 steps: int = 1000, n_starts: int = 256, log=print, overwrite: bool = False,
+                 overwrite_flag: str = "overwrite=True") -> Path:
     """Analyse ``system`` (a :class:`~neurodyn.Map`/:class:`~neurodyn.Flow`) and write ``out/report.html`` plus
-    one JSON file per result; nothing is written unless every analysis finishes.
+    one JSON file per result; nothing is written unless every analysis finishes. The folder is checked first
+    (writable, and no file of the report there unless ``overwrite``; ``overwrite_flag`` is how the caller's user
+    asks for that, quoted in the error), so a run never ends in a file error.
 
     Recurrent models are driven by seeded Gaussian inputs of standard deviation ``input_std`` (their fixed
     points are sought at zero input); flows are integrated with RK4 steps of 0.01 time units.
@@ -25,6 +36,17 @@ def model_report(system, out: Path, *, analyses=ANALYSES, seed: int = 0, input_s
     unknown = set(analyses) - set(ANALYSES)
     if unknown or not analyses:
         raise nd.InvalidInputError(f"analyses must be a non-empty subset of {ANALYSES}, got {sorted(analyses)}")
+    outputs = report_outputs(out, [a.replace("-", "_") for a in analyses], overwrite=overwrite, flag=overwrite_flag)
+    try:
+        page, results = _model_page(system, analyses, seed=seed, input_std=input_std, steps=steps,
+                                    n_starts=n_starts, log=log)
+    except BaseException:
+        outputs.discard()
+        raise
+    return write_report(outputs, page, results)
+
+
+def _model_page(system, analyses, *, seed, input_std, steps, n_starts, log) -> tuple[str, dict]:
     t0 = time.perf_counter()
     is_flow = isinstance(system, nd.Flow)
     inputs = None
@@ -80,4 +102,4 @@ def model_report(system, out: Path, *, analyses=ANALYSES, seed: int = 0, input_s
     page = render(f"neurodyn report: {system.name}", f"{type(system).__name__} with state dimension {system.dim}"
                   + (f" and input dimension {system.input_dim}" if system.input_dim else "") + ".",
                   sections, key, settings)
-    return write_report(out, page, results)
+    return page, results
