@@ -54,9 +54,7 @@ def plain(text: str) -> Text:
 
 def _as_flags(message: str) -> str:
     """Replace the library's keyword names (``steps=``) by the running command's flags (``--steps=``)."""
-    import click
-
-    ctx = click.get_current_context(silent=True)
+    ctx = _click_context()
     if ctx is None:
         return message
     for param in ctx.command.params:
@@ -64,6 +62,18 @@ def _as_flags(message: str) -> str:
         if param.name and flags:
             message = re.sub(rf"(?<![\w-]){re.escape(param.name)}=", f"{flags[0]}=", message)
     return message
+
+
+def _click_context():
+    """The running command's click context (typer's bundled click, or click), or None."""
+    try:
+        from typer._click.globals import get_current_context
+    except ImportError:
+        try:
+            from click import get_current_context
+        except ImportError:
+            return None
+    return get_current_context(silent=True)
 
 
 def fail(exc: Exception, debug: bool) -> None:

@@ -15,12 +15,14 @@ import neurodyn
 from neurodyn.cli._common import (
     DEBUG_OPT,
     OVERWRITE_OPT,
+    PROGRESS_OPT,
     WEIGHTS_OPT,
     console,
     handled,
     number_column,
     outputs_for,
     show,
+    status,
     write_result,
     wrote,
 )
@@ -82,6 +84,7 @@ def bifurcation(
                                               "and multipliers ~ (2 pi / steps)^4)"),
     step: float = typer.Option(0.05, help="arclength step of the continuations"),
     out: Path = typer.Option(Path("neurodyn-out"), help="folder for bifurcation.json and bifurcation.png"),
+    progress: bool = PROGRESS_OPT,
     overwrite: bool = OVERWRITE_OPT,
     debug: bool = DEBUG_OPT,
 ):
@@ -108,7 +111,7 @@ def bifurcation(
                 start_state = [float(v) for v in x0.split(",")]
             except ValueError:
                 raise InvalidInputError(f"--x0 {x0!r} must be comma-separated numbers") from None
-        with console.status(Text("equilibrium branch")):
+        with status(progress, "equilibrium branch"):
             branch = neurodyn.continue_equilibria(system, param=parameter, start=start, stop=stop, x0=start_state,
                                                   step=step)
         orbits, failures = [], []
@@ -120,7 +123,7 @@ def bifurcation(
             end = max(start, stop) if -h.crossing / h.l1 > 0 else min(start, stop)
             if end == h.value:
                 continue
-            with console.status(Text(f"periodic orbits from the Hopf point at {parameter} = {h.value:.6g}")):
+            with status(progress, f"periodic orbits from the Hopf point at {parameter} = {h.value:.6g}"):
                 try:
                     orbits.append(neurodyn.continue_periodic_orbits(system, h, stop=end, step=step,
                                                                     max_points=cycle_points, steps=orbit_steps))

@@ -70,7 +70,7 @@ def sharpness(
         else:
             from neurodyn.io import read_state_dict
 
-            tensors = read_state_dict(data)
+            tensors = read_state_dict(data, what="--data file")
             if not {"inputs", "targets"} <= set(tensors):
                 raise InvalidInputError(f"{data!r} must hold tensors named 'inputs' and 'targets'")
             X, y = tensors["inputs"], tensors["targets"]

@@ -11,17 +11,18 @@ import torch
 import typer
 from rich.progress import track
 from rich.table import Table
-from rich.text import Text
 
 import neurodyn
 from neurodyn.cli._common import (
     DEBUG_OPT,
     OVERWRITE_OPT,
+    PROGRESS_OPT,
     console,
     handled,
     number_column,
     outputs_for,
     show,
+    status,
     write_result,
     wrote,
 )
@@ -72,6 +73,7 @@ def prove(
     starts: int = typer.Option(64, help="equilibria: random starts of the float search"),
     backend: str = typer.Option("fast", help="'fast' (float64 balls, any n) or 'arb' / 'arb:<bits>' (Arb balls)"),
     out: Path = typer.Option(Path("neurodyn-out"), help="folder for prove.json and prove.png"),
+    progress: bool = PROGRESS_OPT,
     overwrite: bool = OVERWRITE_OPT,
     debug: bool = DEBUG_OPT,
 ):
@@ -107,9 +109,9 @@ def prove(
             system = system.with_params(alpha=at)
         about.update(target=target, backend=backend, at=at)
         if target == "hopf":
-            rows, proofs, picture = _hopf(system, at, start, stop, backend)
+            rows, proofs, picture = _hopf(system, at, start, stop, backend, progress)
         else:
-            rows, proofs, picture = _equilibria(system, starts, seed, backend)
+            rows, proofs, picture = _equilibria(system, starts, seed, backend, progress)
         write_result(outputs, "prove", dict(system=about, proofs=proofs), picture, size=(7, 5))
     table = Table(title=f"{'Hopf points' if target == 'hopf' else 'Equilibria'} of {system.name}: proofs "
                         f"({backend} backend)")
@@ -130,15 +132,15 @@ def prove(
     wrote(outputs, "prove.json", "prove.png")
 
 
-def _hopf(system, at, start, stop, backend):
+def _hopf(system, at, start, stop, backend, progress):
     interval = None if start is None and stop is None else (-math.inf if start is None else start,
                                                             math.inf if stop is None else stop)
-    with console.status(Text("float Hopf points")):
+    with status(progress, "float Hopf points"):
         points = neurodyn.find_hopf_points(system, param="alpha", at=at, interval=interval)
     if not points:
         raise InvalidInputError(f"no Hopf point found from the equilibrium at alpha = {at:g} (the origin's branch): "
                                 "widen --start/--stop or change --at")
-    proofs = neurodyn.prove_hopf(system, points, backend=backend, progress=True)
+    proofs = neurodyn.prove_hopf(system, points, backend=backend, progress=progress)
     rows = [("#", "alpha", "omega", "l1", "conclusion", "radius", "seconds")]
     for i, p in enumerate(proofs):
         rows.append((str(i), _interval(p, "alpha"), _interval(p, "omega"), _interval(p, "l1"),
@@ -160,13 +162,14 @@ def _hopf(system, at, start, stop, backend):
     return rows, proofs, picture
 
 
-def _equilibria(system, starts, seed, backend):
-    with console.status(Text("float equilibria")):
+def _equilibria(system, starts, seed, backend, progress):
+    with status(progress, "float equilibria"):
         found = neurodyn.find_fixed_points(system, n_starts=starts, seed=seed)
     if not len(found.points):
         raise InvalidInputError("no equilibrium found: raise --starts")
     proofs = []
-    for x in track(found.points, description="proving", console=console, transient=True):
+    points = track(found.points, description="proving", console=console, transient=True) if progress else found.points
+    for x in points:
         eq = neurodyn.prove_equilibrium(system, x, backend=backend)
         proofs.append(eq)
         if eq.proved:

@@ -25,6 +25,7 @@ class Section:
     header: tuple[str, ...] = ()
     rows: list[tuple] = field(default_factory=list)
     statement: str | None = None  # a sentence the analysis establishes, shown highlighted
+    notes: list[str] = field(default_factory=list)  # caveats about this section's numbers, shown below its table
 
 
 def versions() -> dict[str, str]:
@@ -49,6 +50,7 @@ figcaption{color:#5a6475;font-size:.9em}table{border-collapse:collapse;margin:.8
 td,th{border:1px solid #d5d9e0;padding:.25em .6em;text-align:right}th{background:#f2f4f7}
 td:first-child,th:first-child,td.text{text-align:left}.statement{background:#eef6ee;border-left:4px solid #3a8a3a;
 padding:.5em .8em}nav a{margin-right:1em}code{background:#f2f4f7;padding:0 .25em}
+.banner{background:#fff6e0;border-left:4px solid #c98a00;padding:.5em .8em}.note{color:#7a5a00;font-size:.92em}
 """
 
 
@@ -69,14 +71,21 @@ def _table(header, rows) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def render(title: str, intro: str, sections: list[Section], key_numbers: list[tuple], settings: dict) -> str:
-    """The report as one HTML string (no external resources)."""
+def render(title: str, intro: str, sections: list[Section], key_numbers: list[tuple], settings: dict, *,
+           banner: str | None = None) -> str:
+    """The report as one HTML string (no external resources). ``key_numbers``: rows ``(quantity, value,
+    reference)`` or ``(quantity, value, reference, note)``; ``banner``: a caveat shown under the title."""
     parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
              f"<style>{CSS}</style></head><body>", f"<h1>{html.escape(title)}</h1>",
              f"<p class='sub'>{html.escape(intro)}</p>"]
+    if banner:
+        parts.append(f"<p class='banner'>{html.escape(banner)}</p>")
     parts.append("<nav>" + "".join(f"<a href='#s{i}'>{html.escape(s.title)}</a>" for i, s in enumerate(sections))
                  + "<a href='#settings'>Settings and versions</a></nav>")
-    parts.append("<h2 id='key'>Key numbers</h2>" + _table(("quantity", "value", "reference"), key_numbers))
+    header = ("quantity", "value", "reference")
+    if any(len(row) > 3 and row[3] for row in key_numbers):
+        header += ("note",)
+    parts.append("<h2 id='key'>Key numbers</h2>" + _table(header, [tuple(r)[:len(header)] for r in key_numbers]))
     for i, s in enumerate(sections):
         parts.append(f"<h2 id='s{i}'>{html.escape(s.title)}</h2><p>{html.escape(s.text)}</p>")
         if s.statement:
@@ -87,6 +96,8 @@ def render(title: str, intro: str, sections: list[Section], key_numbers: list[tu
                          f"<figcaption>{html.escape(caption)}</figcaption></figure>")
         if s.rows:
             parts.append(_table(s.header, s.rows))
+        for note in s.notes:
+            parts.append(f"<p class='note'>{html.escape(note)}</p>")
     rows = [(k, v) for k, v in settings.items()] + [(k, v) for k, v in versions().items()]
     parts.append("<h2 id='settings'>Settings and versions</h2>" + _table(("setting", "value"), rows))
     parts.append("</body></html>")
