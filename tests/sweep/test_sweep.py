@@ -213,3 +213,32 @@ def test_an_unreachable_scheduler_fails_fast_naming_its_address(tmp_path):
         sweep.run(cfgs, tmp_path / "store", scheduler="tcp://127.0.0.1:9", connect_timeout=2, progress=False)
     assert time.perf_counter() - t0 < 20
     assert not list((tmp_path / "store" / "claims").iterdir())  # the claim is given back
+
+
+_SCRIPT = """
+from neurodyn import sweep
+
+def main():
+    cfgs = sweep.grid(seed=[0, 1], task="memory", iterations=5, hidden=4, spectrum_steps=20, spectrum_batch=2)
+    print("ran", sweep.run(cfgs, "store", workers=2, progress=False).ran)
+
+{call}
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("guarded", [True, False])
+def test_a_script_sweep_needs_its_main_guard_and_says_so_and_shuts_down_quietly(tmp_path, guarded):
+    import subprocess
+    import sys
+
+    call = 'if __name__ == "__main__":\n    main()' if guarded else "main()"
+    (tmp_path / "script.py").write_text(_SCRIPT.format(call=call))
+    out = subprocess.run([sys.executable, "script.py"], cwd=tmp_path, capture_output=True, text=True, timeout=600,
+                         env=dict(os.environ, OMP_NUM_THREADS="1"))
+    if guarded:
+        assert out.returncode == 0 and "ran 2" in out.stdout, out.stderr[-2000:]
+        assert "killing" not in out.stderr and "WARNING" not in out.stderr, out.stderr[-2000:]
+    else:
+        assert out.returncode != 0 and "SweepStartError" in out.stderr
+        assert 'if __name__ == "__main__":' in out.stderr

@@ -86,6 +86,8 @@ def run(configs, store, *, client=None, scheduler: str | None = None, workers: i
             error row instead and retried by the next run).
         connect_timeout: seconds to wait for ``scheduler`` before giving up with an error naming it.
     """
+    if getattr(multiprocessing.current_process(), "_inheriting", False):  # a new process importing its script
+        raise SweepStartError(_GUARD)
     store = store if isinstance(store, ResultStore) else ResultStore(store)
     configs = list(configs)
     if not all(isinstance(c, SweepConfig) for c in configs):
@@ -206,9 +208,6 @@ def _connect(scheduler, workers, connect_timeout):
             raise SweepStartError(f"cannot reach the Dask scheduler at {scheduler!r} within {connect_timeout:g} s "
                                   f"({type(exc).__name__}: {exc}); check the address and that the scheduler runs, "
                                   "or run on an embedded cluster (no scheduler)") from None
-    if multiprocessing.parent_process() is not None and getattr(multiprocessing.current_process(), "_inheriting",
-                                                                 False):
-        raise SweepStartError(_GUARD)
     try:
         cluster = local_cluster(workers)
     except Exception as exc:
@@ -221,12 +220,28 @@ _GUARD = ("Its worker processes import the calling script again: in a script, ca
           "'if __name__ == \"__main__\":' (or pass workers=0 to run in this process).")
 
 
+class _QuietShutdown:
+    """A logging filter for ``distributed.nanny`` that drops its "Worker process still alive after ... seconds,
+    killing" notice, which a loaded machine triggers when the worker processes of an embedded cluster take a few
+    seconds to exit; installed (once) when neurodyn closes a cluster it started. Every other message passes."""
+
+    def filter(self, record) -> bool:
+        message = record.getMessage()
+        return not ("still alive after" in message and "killing" in message)
+
+
+_QUIET = _QuietShutdown()
+
+
 def _close_quietly(client, cluster) -> None:
-    """Close the client, then the cluster, without Dask's warnings about workers it has to stop."""
+    """Close the client, then the cluster, without Dask's notices about the workers it stops."""
     import logging
 
-    loggers = [logging.getLogger(n) for n in ("distributed.nanny", "distributed.worker", "distributed.scheduler",
-                                              "distributed.core", "distributed.batched")]
+    nanny = logging.getLogger("distributed.nanny")
+    if _QUIET not in nanny.filters:
+        nanny.addFilter(_QUIET)
+    loggers = [logging.getLogger(n) for n in ("distributed.worker", "distributed.scheduler", "distributed.core",
+                                              "distributed.batched")]
     levels = [lg.level for lg in loggers]
     for lg in loggers:
         lg.setLevel(logging.CRITICAL)
