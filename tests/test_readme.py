@@ -37,7 +37,7 @@ def test_the_readme_has_its_python_blocks():
 def test_readme_block_runs_as_a_script(block, tmp_path):
     script = tmp_path / "block.py"
     script.write_text(block, encoding="utf-8")
-    env = dict(os.environ, MPLBACKEND="Agg", PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    env = dict(os.environ, MPLBACKEND="Agg", PYTHONPATH=os.pathsep.join(os.path.abspath(p) for p in sys.path if p))
     out = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True,
                          timeout=BUDGET[_is_slow(block)])
     assert out.returncode == 0, out.stderr[-3000:]

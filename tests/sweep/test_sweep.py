@@ -162,6 +162,14 @@ print(res.ran, res.busy, res.skipped)
 """
 
 
+def _child_env():
+    """This interpreter's import path (absolute) for a child process started in another folder."""
+    import sys
+
+    return dict(os.environ, OMP_NUM_THREADS="1",
+                PYTHONPATH=os.pathsep.join(os.path.abspath(p) for p in sys.path if p))
+
+
 def test_two_sweeps_on_one_store_never_train_a_network_twice(tmp_path):
     import subprocess
     import sys
@@ -169,7 +177,7 @@ def test_two_sweeps_on_one_store_never_train_a_network_twice(tmp_path):
     script = tmp_path / "one_sweep.py"
     script.write_text(_CONCURRENT)
     go = tmp_path / "go"
-    env = dict(os.environ, OMP_NUM_THREADS="1")
+    env = _child_env()
     procs = [subprocess.Popen([sys.executable, str(script), str(tmp_path / "store"), str(go)], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     time.sleep(3)  # both have imported neurodyn and wait
@@ -235,7 +243,7 @@ def test_a_script_sweep_needs_its_main_guard_and_says_so_and_shuts_down_quietly(
     call = 'if __name__ == "__main__":\n    main()' if guarded else "main()"
     (tmp_path / "script.py").write_text(_SCRIPT.format(call=call))
     out = subprocess.run([sys.executable, "script.py"], cwd=tmp_path, capture_output=True, text=True, timeout=600,
-                         env=dict(os.environ, OMP_NUM_THREADS="1"))
+                         env=_child_env())
     if guarded:
         assert out.returncode == 0 and "ran 2" in out.stdout, out.stderr[-2000:]
         assert "killing" not in out.stderr and "WARNING" not in out.stderr, out.stderr[-2000:]
