@@ -161,3 +161,18 @@ def test_bifurcation_of_a_model_without_events_says_none_found(user_models):
     assert res.exit_code == 0, res.output
     assert "none found" in res.output and "┃" not in res.output
     assert json.loads((user_models / "o" / "bifurcation.json").read_text())["branch"]["special"] == []
+
+
+WRITERS = ("lyapunov", "fixed-points", "bifurcation", "prove", "ftle", "sharpness", "eos", "sweep", "demo", "report")
+
+
+@pytest.mark.parametrize("command", WRITERS)
+def test_every_writing_command_has_overwrite_and_progress(command):
+    res = runner.invoke(app, [command, "--help"], terminal_width=200)
+    assert res.exit_code == 0 and "--overwrite" in res.output and "--progress" in res.output
+
+
+def test_prove_help_explains_its_columns():
+    text = " ".join(runner.invoke(app, ["prove", "--help"], terminal_width=200).output.split())
+    for column in ("radius: distance", "seconds: time the proof took", "r_min:", "r_max:", "max Re λ ≤:"):
+        assert column in text
