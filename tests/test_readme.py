@@ -12,8 +12,8 @@ import pytest
 README = Path(__file__).resolve().parents[1] / "README.md"
 BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
 # blocks (by their first line that is not an import) that take more than ~10 s of CPU (measured on one thread:
-# Lyapunov 26 s, moons FTLE 16 s, Hopf search 7 s, cycles and curves 12 s, sweep 34 s, training 38 s)
-SLOW = ("# A chaotic flow", "trained = train_moons_classifier", "n = 60", "if __name__ ==", "X, Y = digits(500)",
+# Lyapunov 26 s, moons FTLE 16 s, cycles and curves 12 s, sweep 34 s, training 38 s; the others take 4-8 s)
+SLOW = ("# A chaotic flow", "trained = train_moons_classifier", "if __name__ ==", "X, Y = digits(500)",
         "J = torch.tensor")
 BUDGET = {False: 120, True: 900}  # seconds per block
 

@@ -56,6 +56,10 @@ def ftle(
             raise InvalidInputError(f"--save-model {str(save_model)!r} must end in .safetensors (the weights are "
                                     "written in that format)")
         outputs.check(*(() if save_model is None else (save_model,)))
+        if save_model is not None:
+            from neurodyn._files import check_output_dir
+
+            check_output_dir(save_model.parent, name="the --save-model folder")
         with status(progress, "training the classifier" if weights is None else "loading the classifier"):
             if weights is None:
                 trained = train_moons_classifier(hidden=hidden, augment=augment, field=field, epochs=epochs,
