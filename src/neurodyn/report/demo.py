@@ -171,8 +171,8 @@ class _bar:
         if self.enabled:
             from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-            self.progress = Progress(TextColumn("demo: {task.description:<24}"), BarColumn(), TimeElapsedColumn(),
-                                     TextColumn("left"), TimeRemainingColumn(), transient=True)
+            self.progress = Progress(TextColumn("demo: {task.description:<24}"), BarColumn(), TextColumn("elapsed"),
+                                     TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), transient=True)
             self.progress.__enter__()
             self.task = self.progress.add_task("starting", total=1.0)
         return self.step
