@@ -131,7 +131,14 @@ def bifurcation(
                     failures.append(dict(hopf=h.value, error=str(exc)))
         data = dict(system=about, branch=branch, cycles=orbits, cycle_failures=failures)
         write_result(outputs, "bifurcation", data, lambda ax: branch.plot(ax=ax, orbits=orbits), size=(7.5, 5.5))
-    lo, hi = sorted((start, stop))
+    _print_diagram(branch, orbits, failures, parameter, sorted((start, stop)))
+    wrote(outputs, "bifurcation.json", "bifurcation.png")
+
+
+def _print_diagram(branch, orbits, failures, parameter: str, interval) -> None:
+    """The table of bifurcation points (or "none found"), the cycle branches that could not be continued, and
+    the branch's status."""
+    lo, hi = interval
     table = Table(title=f"Bifurcations of {branch.system} in {parameter} ∈ [{lo:g}, {hi:g}]")
     table.add_column("point")
     for col in (parameter, "|x|", "ω"):
@@ -158,4 +165,3 @@ def bifurcation(
         console.print(Text(f"cycles from the Hopf point at {f['hopf']:.6g} not continued: ", style="yellow")
                       + Text(f["error"]), highlight=False)
     console.print(f"branch status {branch.status}")
-    wrote(outputs, "bifurcation.json", "bifurcation.png")

@@ -104,6 +104,13 @@ def sweep(
         write_result(outputs, "sweep", dict(summary=summary, rows=result.rows), draw, ncols=2, size=(12, 4.8))
         if features_png is not None:
             outputs.write("sweep-features.png", features_png)
+    _print_sweep(result, corr, fit, store)
+    wrote(outputs, "sweep.json", "sweep.png", *(("sweep-features.png",) if corr else ()))
+
+
+def _print_sweep(result, corr, fit, store) -> None:
+    """What the sweep did, the feature correlations (n/a with the reason) and AeLLE's F1 scores."""
+    done = result.finished
     console.print(f"{len(done)} of {len(result.rows)} networks finished ({result.ran} run now, {result.skipped} "
                   f"from the store, {result.failed} failed) in {result.seconds:.1f} s on {result.executor}",
                   highlight=False)
@@ -125,5 +132,4 @@ def sweep(
         console.print(f"AeLLE: F1 of the good/bad split (median performance) from the latent PC1 {fit.f1_latent:.3f}"
                       f", from the best single feature ({fit.best_feature}) {fit.f1_best_feature:.3f}")
     console.print(plain(f"store {store}"), highlight=False, soft_wrap=True)
-    wrote(outputs, "sweep.json", "sweep.png", *(("sweep-features.png",) if corr else ()))
 

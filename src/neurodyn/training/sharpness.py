@@ -138,25 +138,8 @@ def sharpness(model, loss_fn, data, *, k: int = 1, tol: float = 1e-6, max_iter: 
                       f"{(res / values.abs().clamp_min(torch.finfo(values.dtype).tiny)).max():.2g} > tol={tol:g}; "
                       "raise max_iter", ConvergenceWarning,
                       stacklevel=2)
-    tr, tr_err = math.nan, math.nan
-    if trace:
-        samples = []
-        for _ in range(positive_int(trace_samples, name="trace_samples", minimum=2)):
-            v = (torch.randint(0, 2, (obj.dim,), generator=gen) * 2 - 1).to(obj.device, dtype)
-            samples.append(float(torch.dot(v, obj.hvp(v))))
-        s = torch.tensor(samples, dtype=torch.float64)
-        tr, tr_err = float(s.mean()), float(s.std() / math.sqrt(len(s)))
-    dens = None
-    if density:
-        nodes, weights = [], []
-        m = positive_int(density_vectors, name="density_vectors")
-        for _ in range(m):
-            A, B, _, _ = lanczos(obj.hvp, torch.randn(obj.dim, generator=gen, dtype=dtype).to(obj.device),
-                                 positive_int(density_steps, name="density_steps"))
-            theta, S = torch.linalg.eigh(tridiagonal(A, B))
-            nodes.append(theta)
-            weights.append(S[0] ** 2 / m)
-        dens = (torch.cat(nodes).cpu(), torch.cat(weights).cpu())
+    tr, tr_err = _hutchinson(obj, gen, trace_samples, dtype) if trace else (math.nan, math.nan)
+    dens = _spectral_density(obj, gen, density_vectors, density_steps, dtype) if density else None
     return finish(Sharpness(eigenvalues=values.cpu(), eigenvectors=vectors.cpu(), residuals=res.cpu(), loss=obj.loss(),
                      hvps=obj.hvps, trace=tr, trace_stderr=tr_err, density=dens, status=status,
                      settings=dict(k=k, tol=tol, max_iter=max_iter, chunk_size=chunk_size, iterations=iters,
@@ -166,3 +149,26 @@ def sharpness(model, loss_fn, data, *, k: int = 1, tol: float = 1e-6, max_iter: 
                                    parameters=obj.dim, examples=obj.n)),
                   strict=strict, what=f"the top Hessian eigenvalues (Lanczos stopped after {iters} Hessian-vector "
                   f"products above tol={tol:g}; raise max_iter)")
+
+
+def _hutchinson(obj, gen, samples: int, dtype) -> tuple[float, float]:
+    """Hutchinson's estimate of ``tr H`` from ``samples`` Rademacher vectors, and its standard error."""
+    values = []
+    for _ in range(positive_int(samples, name="trace_samples", minimum=2)):
+        v = (torch.randint(0, 2, (obj.dim,), generator=gen) * 2 - 1).to(obj.device, dtype)
+        values.append(float(torch.dot(v, obj.hvp(v))))
+    s = torch.tensor(values, dtype=torch.float64)
+    return float(s.mean()), float(s.std() / math.sqrt(len(s)))
+
+
+def _spectral_density(obj, gen, vectors: int, steps: int, dtype) -> tuple[torch.Tensor, torch.Tensor]:
+    """Stochastic Lanczos quadrature: Ritz values and squared first components over ``vectors`` start vectors."""
+    nodes, weights = [], []
+    m = positive_int(vectors, name="density_vectors")
+    for _ in range(m):
+        A, B, _, _ = lanczos(obj.hvp, torch.randn(obj.dim, generator=gen, dtype=dtype).to(obj.device),
+                             positive_int(steps, name="density_steps"))
+        theta, S = torch.linalg.eigh(tridiagonal(A, B))
+        nodes.append(theta)
+        weights.append(S[0] ** 2 / m)
+    return torch.cat(nodes).cpu(), torch.cat(weights).cpu()
