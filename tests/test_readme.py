@@ -19,7 +19,8 @@ BUDGET = {False: 120, True: 900}  # seconds per block
 
 
 def _key(block: str) -> str:
-    return next(ln for ln in block.splitlines() if ln.strip() and not ln.startswith(("import ", "from ")))
+    return next(ln for ln in block.splitlines()
+                if ln.strip() and not ln.startswith(("import ", "from ", " ", "\t")))
 
 
 def _is_slow(block: str) -> bool:
