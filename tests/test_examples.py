@@ -1,5 +1,6 @@
 """Every script in examples/ runs as it is (with small settings)."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -33,8 +34,9 @@ def test_every_example_is_listed():
 
 @pytest.mark.parametrize("name", sorted(FAST))
 def test_example_runs(name, tmp_path):
+    env = dict(os.environ, MPLBACKEND="Agg", PYTHONPATH=os.pathsep.join(os.path.abspath(p) for p in sys.path if p))
     out = subprocess.run([sys.executable, str(EXAMPLES / name), *FAST[name]], cwd=tmp_path, capture_output=True,
-                         text=True, timeout=300)
+                         text=True, timeout=300, env=env)
     assert out.returncode == 0, out.stderr
     assert EXPECT[name] in out.stdout
     written = [w.split(": ")[-1] for w in out.stdout.splitlines() if w.endswith(".png")]

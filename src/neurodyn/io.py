@@ -34,6 +34,10 @@ def load_factory(spec: str) -> nn.Module:
         sys.path.insert(0, cwd)
     try:
         mod = importlib.import_module(mod_name)
+    except SystemExit as exc:
+        raise ModelLoadError(f"importing {mod_name!r} for model {spec!r} called sys.exit({exc.code!r}); a model "
+                             "module must not exit when imported (guard scripts with if __name__ == '__main__')") \
+            from None
     except Exception as exc:  # ImportError, or any error raised while importing the user's module
         raise ModelLoadError(f"cannot import {mod_name!r} for model {spec!r}: {exc}") from exc
     finally:
@@ -44,6 +48,8 @@ def load_factory(spec: str) -> nn.Module:
         raise ModelLoadError(f"{mod_name!r} has no callable {fn_name!r}; define a function returning the nn.Module")
     try:
         model = factory()
+    except SystemExit as exc:
+        raise ModelLoadError(f"{spec}() called sys.exit({exc.code!r}) instead of returning the model") from None
     except Exception as exc:
         raise ModelLoadError(f"{spec}() raised {type(exc).__name__}: {exc}") from exc
     if not isinstance(model, nn.Module):
@@ -51,12 +57,14 @@ def load_factory(spec: str) -> nn.Module:
     return model
 
 
-def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
+def read_state_dict(path: str | Path, *, what: str = "weights file") -> dict[str, torch.Tensor]:
     """Tensors from a ``.safetensors`` file or a ``weights_only`` torch checkpoint (a state dict, or a dict
-    holding one under ``state_dict``/``model_state_dict``/``model``)."""
+    holding one under ``state_dict``/``model_state_dict``/``model``). ``what`` names the file in errors."""
     path = Path(path)
+    if path.is_dir():
+        raise ModelLoadError(f"{what} {str(path)!r} is a folder; give the file in it")
     if not path.is_file():
-        raise ModelLoadError(f"weights file {str(path)!r} does not exist")
+        raise ModelLoadError(f"{what} {str(path)!r} does not exist")
     if path.suffix == ".safetensors":
         from safetensors.torch import load_file
 

@@ -9,12 +9,17 @@ pre-activation variance ``q`` settles at the fixed point of
 and a small perturbation grows per step by ``chi1 = sigma_w^2 E[sech^4(sqrt(q*) z)]`` in squared norm,
 so the maximal Lyapunov exponent is ``0.5 ln chi1`` nats per step. The expectations are computed by
 Gauss–Legendre quadrature (below); tests compare them with adaptive quadrature up to ``sigma_w = 10``.
+
+The functions take the weight and bias *variances*, keyword-only, as the literature writes them:
+``chi1(sigma_w2=2.5, sigma_b2=0.05)``. The earlier form with standard deviations (``chi1(1.58, 0.22)``,
+positional or ``sigma_w=``/``sigma_b=``) still works for one release with a ``DeprecationWarning``.
 """
 
 from __future__ import annotations
 
 import functools
 import math
+import warnings
 
 import numpy as np
 from scipy.optimize import brentq
@@ -45,11 +50,38 @@ def _gauss(fn, q: float) -> float:
     return float(np.sum(w * fn(math.sqrt(q) * z)))
 
 
-def _check(sigma_w: float, sigma_b: float) -> tuple[float, float]:
-    sw, sb = float(sigma_w), float(sigma_b)
+def _check(sigma_w: float, sigma_b: float, names: str = "sigma_w and sigma_b") -> tuple[float, float]:
+    try:
+        sw, sb = float(sigma_w), float(sigma_b)
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"{names} must be numbers, got {sigma_w!r}, {sigma_b!r}") from None
     if not (math.isfinite(sw) and math.isfinite(sb) and sw >= 0 and sb >= 0):
-        raise InvalidInputError(f"sigma_w and sigma_b must be finite and >= 0, got {sigma_w!r}, {sigma_b!r}")
+        raise InvalidInputError(f"{names} must be finite and >= 0, got {sigma_w!r}, {sigma_b!r}")
     return sw, sb
+
+
+def _variances(fn: str, args: tuple, sigma_w2, sigma_b2, activation, old: dict) -> tuple[float, float, str]:
+    """``(sigma_w^2, sigma_b^2, activation)`` from the keyword-only variances, or from the deprecated form
+    ``fn(sigma_w, sigma_b=0, activation="tanh")`` in standard deviations (with a DeprecationWarning)."""
+    unknown = set(old) - {"sigma_w", "sigma_b"}
+    if unknown:
+        raise InvalidInputError(f"{fn}() got unexpected argument(s) {sorted(unknown)}; it takes sigma_w2=, "
+                                "sigma_b2= (variances) and activation=")
+    if args or old:
+        if sigma_w2 is not None or len(args) > 3:
+            raise InvalidInputError(f"{fn}() takes the variances as keywords only: {fn}(sigma_w2=..., "
+                                    "sigma_b2=...)")
+        warnings.warn(f"{fn}(sigma_w, sigma_b) with standard deviations is deprecated: pass the variances as "
+                      f"keywords, {fn}(sigma_w2=sigma_w**2, sigma_b2=sigma_b**2)", DeprecationWarning, stacklevel=3)
+        std = dict(zip(("sigma_w", "sigma_b", "activation")[:len(args)], args, strict=True), **old)
+        if "sigma_w" not in std:
+            raise InvalidInputError(f"{fn}() needs sigma_w2= (the weight variance)")
+        sw, sb = _check(std["sigma_w"], std.get("sigma_b", 0.0))
+        return sw * sw, sb * sb, std.get("activation", activation)
+    if sigma_w2 is None:
+        raise InvalidInputError(f"{fn}() needs sigma_w2= (the weight variance, e.g. 2.5)")
+    sw2, sb2 = _check(sigma_w2, sigma_b2, "sigma_w2 and sigma_b2")
+    return sw2, sb2, activation
 
 
 # activation: (phi, phi', phi'') as numpy functions
@@ -77,7 +109,8 @@ def _activation(name: str):
     return ACTIVATIONS[name]
 
 
-def q_star(sigma_w: float, sigma_b: float = 0.0, activation: str = "tanh") -> float:
+def q_star(*args, sigma_w2: float | None = None, sigma_b2: float = 0.0, activation: str = "tanh",
+           **old) -> float:
     """The fixed-point pre-activation variance ``q*`` of a wide random network (0 when it is stable at 0,
     e.g. ``tanh``/``erf`` with ``sigma_b = 0`` and ``chi1(0) <= 1``; ``inf`` for ``relu`` with
     ``sigma_w^2 >= 2``, where the variance grows without bound).
@@ -85,10 +118,16 @@ def q_star(sigma_w: float, sigma_b: float = 0.0, activation: str = "tanh") -> fl
     Solved as the root of ``sigma_w^2 E[phi(sqrt(q) z)^2] + sigma_b^2 - q`` with Brent's method to ``1e-15``
     relative (no slow fixed-point iteration near the transition); ``relu`` in closed form,
     ``q* = sigma_b^2 / (1 - sigma_w^2 / 2)``.
+
+    Args:
+        sigma_w2: the weight variance (``W_ij ~ N(0, sigma_w2 / n)``); sigma_b2: the bias variance.
+        activation: ``"tanh"``, ``"relu"`` or ``"erf"``.
     """
-    sw, sb = _check(sigma_w, sigma_b)
+    return _q_star(*_variances("q_star", args, sigma_w2, sigma_b2, activation, old))
+
+
+def _q_star(sw2: float, sb2: float, activation: str) -> float:
     phi, dphi, _ = _activation(activation)
-    sw2, sb2 = sw * sw, sb * sb
     if activation == "relu":
         return sb2 / (1 - sw2 / 2) if sw2 < 2 else (0.0 if sb2 == 0 and sw2 == 2 else math.inf)
     if sb2 == 0 and sw2 * float(dphi(np.zeros(1))[0]) ** 2 <= 1:
@@ -113,30 +152,55 @@ def _sup_phi2(activation: str) -> float:
     return 1.0
 
 
-def chi1(sigma_w: float, sigma_b: float = 0.0, activation: str = "tanh") -> float:
+def chi1(*args, sigma_w2: float | None = None, sigma_b2: float = 0.0, activation: str = "tanh", **old) -> float:
     """``chi1 = sigma_w^2 E[phi'(sqrt(q*) z)^2]``: the mean squared-norm growth of a perturbation per
     layer/step (Poole et al. 2016). ``chi1 = 1`` is the order-to-chaos transition; ``chi1 = sigma_w^2`` for
-    ``tanh`` with ``sigma_b = 0`` and ``sigma_w <= 1``, ``sigma_w^2 / 2`` for ``relu``."""
-    sw, _ = _check(sigma_w, sigma_b)
+    ``tanh`` with ``sigma_b = 0`` and ``sigma_w^2 <= 1``, ``sigma_w^2 / 2`` for ``relu``.
+
+    Args:
+        sigma_w2: the weight variance (``W_ij ~ N(0, sigma_w2 / n)``), e.g. ``chi1(sigma_w2=2.5, sigma_b2=0.05)``.
+        sigma_b2: the bias variance. activation: ``"tanh"``, ``"relu"`` or ``"erf"``.
+
+    See also: :func:`q_star`, :func:`critical_sigma_w2`, :func:`depth_scales`.
+    """
+    return _chi1(*_variances("chi1", args, sigma_w2, sigma_b2, activation, old))
+
+
+def _chi1(sw2: float, sb2: float, activation: str) -> float:
     _, dphi, _ = _activation(activation)
     if activation == "relu":
-        return sw * sw / 2
-    return sw**2 * _gauss(lambda a: dphi(a) ** 2, q_star(sigma_w, sigma_b, activation))
+        return sw2 / 2
+    return sw2 * _gauss(lambda a: dphi(a) ** 2, _q_star(sw2, sb2, activation))
+
+
+def critical_sigma_w2(*, sigma_b2: float = 0.0, activation: str = "tanh") -> float:
+    """The weight variance ``sigma_w^2`` on the order-to-chaos line ``chi1 = 1`` at bias variance ``sigma_b2``
+    (e.g. 1 for ``tanh`` at ``sigma_b2 = 0``, 1.7610 at ``sigma_b2 = 0.05``; 2 for ``relu``), by Brent's method
+    on ``sigma_w``."""
+    _, sb2 = _check(1.0, sigma_b2, "sigma_b2")
+    return _critical_sigma_w(math.sqrt(sb2), activation) ** 2
 
 
 def critical_sigma_w(sigma_b: float = 0.0, activation: str = "tanh") -> float:
-    """The ``sigma_w`` on the order-to-chaos line ``chi1(sigma_w, sigma_b) = 1`` (e.g. 1 for ``tanh`` at
-    ``sigma_b = 0``, ``sqrt(1.7610)`` at ``sigma_b^2 = 0.05``; ``sqrt(2)`` for ``relu``), by Brent's method."""
+    """Deprecated: the critical weight *standard deviation* at bias standard deviation ``sigma_b``; use
+    :func:`critical_sigma_w2` (variances)."""
+    warnings.warn("critical_sigma_w(sigma_b) with standard deviations is deprecated: use "
+                  "critical_sigma_w2(sigma_b2=sigma_b**2), which returns the variance", DeprecationWarning,
+                  stacklevel=2)
     _, sb = _check(1.0, sigma_b)
+    return _critical_sigma_w(sb, activation)
+
+
+def _critical_sigma_w(sb: float, activation: str) -> float:
     if activation == "relu":
         return math.sqrt(2.0)
     _activation(activation)
     lo, hi = 1e-3, 2.0
-    while chi1(hi, sb, activation) < 1:
+    while _chi1(hi * hi, sb * sb, activation) < 1:
         hi *= 2
         if hi > 1e4:
             raise InvalidInputError(f"no order-to-chaos transition below sigma_w = 1e4 at sigma_b = {sb}")
-    return float(brentq(lambda w: chi1(w, sb, activation) - 1, lo, hi, xtol=1e-14, rtol=1e-13))
+    return float(brentq(lambda w: _chi1(w * w, sb * sb, activation) - 1, lo, hi, xtol=1e-14, rtol=1e-13))
 
 
 @functools.cache
@@ -156,7 +220,8 @@ def _gauss2(fn, q: float, c: float) -> float:
     return float(np.sum(w[:, None] * w[None, :] * fn(u1, u2)))
 
 
-def depth_scales(sigma_w: float, sigma_b: float = 0.0, activation: str = "tanh") -> dict:
+def depth_scales(*args, sigma_w2: float | None = None, sigma_b2: float = 0.0, activation: str = "tanh",
+                 **old) -> dict:
     """Depth scales of signal propagation (Schoenholz et al. 2017, ICLR): how many layers a wide random network
     keeps information about the length (``xi_q``) and the correlation (``xi_c``) of its inputs.
 
@@ -168,28 +233,31 @@ def depth_scales(sigma_w: float, sigma_b: float = 0.0, activation: str = "tanh")
     (``c* = nan``) and ``xi_c`` is infinite. Within ~1e-7 of the critical line on the chaotic side ``c*`` is
     limited by quadrature rounding (``1 - c*`` below ~1e-8 is not resolved).
 
+    Args:
+        sigma_w2, sigma_b2: the weight and bias variances (keywords); activation: ``"tanh"``, ``"relu"``, ``"erf"``.
+
     Returns:
         ``{"q_star", "c_star", "chi1", "chi_c", "xi_q", "xi_c"}`` (depths in layers; ``inf`` where a rate is 1).
     """
-    sw, sb = _check(sigma_w, sigma_b)
+    sw2, sb2, activation = _variances("depth_scales", args, sigma_w2, sigma_b2, activation, old)
     phi, dphi, d2phi = _activation(activation)
-    q = q_star(sw, sb, activation)
-    c1 = chi1(sw, sb, activation)
+    q = _q_star(sw2, sb2, activation)
+    c1 = _chi1(sw2, sb2, activation)
     if not math.isfinite(q) or q == 0:
         # q* = 0 (or a variance growing without bound): the network acts linearly (or scale-free) on its inputs,
         # so correlations are carried unchanged and xi_c is infinite; q relaxes at the rate chi1 (if it settles)
         return dict(q_star=q, c_star=math.nan, chi1=c1, chi_c=1.0, xi_q=_xi(c1) if q == 0 else math.inf,
                     xi_c=math.inf)
-    rate_q = c1 + sw * sw * _gauss(lambda a: d2phi(a) * phi(a), q)
+    rate_q = c1 + sw2 * _gauss(lambda a: d2phi(a) * phi(a), q)
 
     def cmap(c):
-        return (sw * sw * _gauss2(lambda a, b: phi(a) * phi(b), q, c) + sb * sb) / q
+        return (sw2 * _gauss2(lambda a, b: phi(a) * phi(b), q, c) + sb2) / q
 
     c_star = 1.0
     if c1 > 1 + 1e-12:  # chaotic: the c = 1 fixed point repels; the stable one lies inside (-1, 1)
         # (c = -1 is a repelling fixed point too when sigma_b = 0 and phi is odd: keep the bracket off both ends)
         c_star = float(brentq(lambda c: cmap(c) - c, -1 + 1e-9, 1 - 1e-9, xtol=1e-13))
-    chi_c = c1 if c_star == 1.0 else sw * sw * _gauss2(lambda a, b: dphi(a) * dphi(b), q, c_star)
+    chi_c = c1 if c_star == 1.0 else sw2 * _gauss2(lambda a, b: dphi(a) * dphi(b), q, c_star)
     return dict(q_star=q, c_star=c_star, chi1=c1, chi_c=chi_c, xi_q=_xi(rate_q), xi_c=_xi(chi_c))
 
 
@@ -212,11 +280,11 @@ def phase_diagram(ax=None, *, activation: str = "tanh", sigma_w2_max: float = 4.
         _, ax = plt.subplots(figsize=(6, 4.5))
     w2 = np.linspace(0.05, sigma_w2_max, resolution)
     b2 = np.linspace(0.0, sigma_b2_max, resolution)
-    grid = np.array([[math.log(chi1(math.sqrt(a), math.sqrt(b), activation)) for a in w2] for b in b2])
+    grid = np.array([[math.log(_chi1(a, b, activation)) for a in w2] for b in b2])
     lim = float(np.abs(grid).max())
     art = ax.pcolormesh(w2, b2, grid, cmap="coolwarm", vmin=-lim, vmax=lim, shading="auto")
     ax.figure.colorbar(art, ax=ax, label="ln χ1 (= 2 × per-layer exponent)")
-    crit = [critical_sigma_w(math.sqrt(b), activation) ** 2 for b in b2]
+    crit = [critical_sigma_w2(sigma_b2=b, activation=activation) for b in b2]
     ax.plot(crit, b2, color="k", lw=1.5, label="χ1 = 1 (edge of chaos)")
     if measured:
         m = np.asarray(measured, dtype=float)
@@ -236,5 +304,6 @@ def rnn_max_lyapunov(g: float, sigma_b: float = 0.0) -> float:
     """Mean-field maximal Lyapunov exponent ``0.5 ln chi1`` (nats/step) of ``h[t+1] = tanh(W h[t] + b)``
     with ``W_ij ~ N(0, g^2/n)`` in the limit of large ``n`` (e.g. 0.1547 at ``g = 2``; ``ln g`` for
     ``g <= 1`` without bias; ``-inf`` at ``g = 0``)."""
-    c = chi1(g, sigma_b)
+    g, sigma_b = _check(g, sigma_b, "g and sigma_b")
+    c = _chi1(g * g, sigma_b * sigma_b, "tanh")
     return 0.5 * math.log(c) if c > 0 else float("-inf")

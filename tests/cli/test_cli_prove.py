@@ -27,14 +27,48 @@ def test_every_hopf_point_of_the_tanh_family_is_proven_at_the_exact_eigenvalue(t
     lam = np.linalg.eigvals(A)
     pairs = lam[lam.imag > 0]
     assert len(data["proofs"]) == len(pairs) and f"proved {len(pairs)} of {len(pairs)} Hopf points" in out
+    # the table is never cut at the terminal's width: every l1 midpoint appears whole (exponent included)
+    assert "…" not in out
+    for p in data["proofs"]:
+        lo, hi = float(p["bounds"]["l1"]["lower"]), float(p["bounds"]["l1"]["upper"])
+        assert f"{0.5 * (lo + hi):.8g}" in out
     for p in data["proofs"]:
         assert p["proved"] and p["conclusion"] in ("supercritical", "subcritical")
         lo, hi = p["bounds"]["alpha"]["lower"], p["bounds"]["alpha"]["upper"]
         # alpha = -Re(lambda): the decimal bounds hold exactly one pair (eigenvalues to 1e-14, bounds ~1e-16 wide)
         hits = [mu for mu in pairs if float(lo) - 1e-13 <= -mu.real <= float(hi) + 1e-13]
         assert len(hits) == 1
-        with ctx.workprec(200):
-            assert bool(arb(p["bounds"]["l1"]["lower"]) <= arb(p["bounds"]["l1"]["upper"]))
+        # l1 from the closed form at 60 digits: inside the proven decimal bounds, no slack
+        l1 = _l1_closed_form(data["system"]["A"], hits[0])
+        with ctx.workprec(300):
+            assert bool(arb(p["bounds"]["l1"]["lower"]) <= arb(l1)) and bool(arb(l1) <= arb(p["bounds"]["l1"]["upper"]))
+
+
+def _l1_closed_form(A, mu) -> str:
+    """First Lyapunov coefficient of dx/dt = tanh((A + alpha I) x) at its Hopf point alpha = -Re(mu), computed
+    independently at 60 digits: tanh is odd, so the quadratic term vanishes and (Kuznetsov, q^H q = 1, p^H q = 1)
+    l1 = Re <p, C(q, q, conj q)> / (2 omega), with C(u, v, w)_i = -2 (Mu)_i (Mv)_i (Mw)_i (the third derivative of
+    tanh at 0 is -2), M = A + alpha I, M q = i omega q, M^T p = -i omega p."""
+    import mpmath
+
+    with mpmath.workdps(60):
+        M0 = mpmath.matrix([[mpmath.mpf(float(v)) for v in row] for row in A])
+        ev, Q = mpmath.eig(M0)
+        k = min(range(len(ev)), key=lambda j: abs(complex(ev[j]) - mu))
+        lam = ev[k]
+        alpha, omega = -mpmath.re(lam), mpmath.im(lam)
+        n = M0.rows
+        M = M0 + alpha * mpmath.eye(n)
+        q = Q[:, k]
+        q = q / mpmath.sqrt(sum(abs(q[i]) ** 2 for i in range(n)))
+        evt, P = mpmath.eig(M0.T)
+        j = min(range(len(evt)), key=lambda j: abs(evt[j] - mpmath.conj(lam)))
+        p = P[:, j]
+        p = p / mpmath.conj(sum(mpmath.conj(p[i]) * q[i] for i in range(n)))  # p^H q = 1
+        Mq = M * q
+        C = [-2 * Mq[i] * Mq[i] * mpmath.conj(Mq[i]) for i in range(n)]
+        l1 = mpmath.re(sum(mpmath.conj(p[i]) * C[i] for i in range(n))) / (2 * omega)
+        return mpmath.nstr(l1, 50)
 
 
 def test_leaky_rotation_l1_is_enclosed_by_the_decimal_bounds(tmp_path):

@@ -24,7 +24,12 @@ def test_sweep_writes_rows_correlations_and_aelle_and_resumes(tmp_path):
         assert len(row["exponents"]) == 6 and 0.0 <= row["performance"] <= 1.0
     for png in ("sweep.png", "sweep-features.png"):
         assert (tmp_path / "out" / png).stat().st_size > 10_000
-    again = runner.invoke(app, ["sweep", *args])
+    # the features that cannot be correlated are null in the JSON, with the reason, never the string "nan"
+    for name, rho in s["correlations"].items():
+        assert (rho is None) == (name in s["correlation_notes"]) and rho != "nan"
+    refused = runner.invoke(app, ["sweep", *args])
+    assert refused.exit_code == 2 and "sweep.json" in refused.output and "--overwrite" in refused.output
+    again = runner.invoke(app, ["sweep", *args, "--overwrite"])
     assert again.exit_code == 0 and "0 run now, 8 from the store" in again.output.replace("\n", " ")
 
 

@@ -53,4 +53,18 @@ def test_demo_writes_a_complete_report(tmp_path):
     for p, g in zip(bif["hopf_proofs"], bif["exact_hopf_g"], strict=True):
         assert float(p["bounds"]["g"]["lower"]) - 1e-12 <= g <= float(p["bounds"]["g"]["upper"]) + 1e-12
     assert "Proven: at some g in [" in page
-    assert "report:" in result.output and not list(out.glob("*.tmp"))
+    assert "report:" in result.output and not [p for p in out.iterdir() if p.name.startswith(".")]
+    # the text says where x = 0 first loses stability, by the kind of point the branch recorded there
+    first = min(bif["branch"]["special"], key=lambda sp: sp["value"])
+    kind = {"branch": "at a branch point", "hopf": "at a Hopf point", "fold": "at a fold"}[first["kind"]]
+    assert f"first loses stability at g = {first['value']:.4g}, {kind}" in page
+    # quick mode says so, and no check it cannot meet is shown as a result
+    assert "(quick mode)" in page and "Quick mode: every section ran at small sizes" in page
+    assert page.count("not evaluated in quick mode") >= 5
+    timings = json.loads((out / "timings.json").read_text())
+    assert [t["name"] for t in timings] == ["flip-flop GRU", "order to chaos", "bifurcations and proofs",
+                                            "FTLE of a neural ODE", "edge of stability", "Lorenz check"]
+    assert all(t["wall"] > 0 and t["cpu"] > 0 for t in timings)
+    # a second run into the same folder keeps the report unless --overwrite
+    again = CliRunner().invoke(app, ["demo", "--quick", "--out", str(out)])
+    assert again.exit_code == 2 and "--overwrite" in again.output

@@ -33,7 +33,7 @@ def test_wide_random_tanh_mlp_matches_mean_field(sigma_w, sigma_b):
     net = random_mlp(500, 25, sigma_w, sigma_b, seed=0)
     x = torch.randn(8, 500, generator=torch.Generator().manual_seed(1), dtype=F64)
     res = depth_lyapunov(net, x)
-    expected = 0.5 * math.log(meanfield.chi1(sigma_w, sigma_b))
+    expected = 0.5 * math.log(meanfield.chi1(sigma_w2=sigma_w**2, sigma_b2=sigma_b**2))
     fwd, bwd = res.mean_exponent(skip=5)  # the variance reaches q* within a few layers
     assert abs(fwd - expected) < 0.02 and abs(bwd - expected) < 0.02
     assert res.widths == [500] * 26 and res.forward.shape == (25, 1)

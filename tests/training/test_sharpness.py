@@ -105,8 +105,8 @@ def test_tied_weights_inference_mode_and_shape_mismatch():
     X = torch.randn(10, 3, generator=torch.Generator().manual_seed(5), dtype=F64)
     y = torch.zeros(10, 3, dtype=F64)
     with torch.inference_mode():
-        inside = sharpness(net, half_mse, (X, y)).max
-    assert inside == pytest.approx(sharpness(net, half_mse, (X, y), chunk_size=4).max, rel=1e-9)
+        inside = sharpness(net, library_half_mse, (X, y)).max
+    assert inside == pytest.approx(sharpness(net, library_half_mse, (X, y), chunk_size=4).max, rel=1e-9)
     w = a.weight.detach().clone().requires_grad_(True)
 
     def loss(w):
@@ -116,3 +116,31 @@ def test_tied_weights_inference_mode_and_shape_mismatch():
     assert inside == pytest.approx(float(torch.linalg.eigvalsh(H).max()), rel=1e-9)
     with pytest.raises(InvalidInputError, match="output has shape"):
         sharpness(nn.Linear(3, 1).double(), library_half_mse, (X, torch.zeros(10, dtype=F64)))
+
+
+def test_status_is_a_status_member_and_strict_raises_on_a_stopped_lanczos():
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(6, 12), torch.nn.Tanh(), torch.nn.Linear(12, 2))
+    X = torch.randn(40, 6, generator=torch.Generator().manual_seed(1))
+    Y = torch.randn(40, 2, generator=torch.Generator().manual_seed(2))
+    ok = sharpness(net, library_half_mse, (X, Y), k=1)
+    assert ok.status is nd.Status.CONVERGED
+    with pytest.warns(nd.ConvergenceWarning, match="raise max_iter"):
+        short = sharpness(net, library_half_mse, (X, Y), k=3, max_iter=3, tol=1e-12)
+    assert short.status is nd.Status.UNCONVERGED and not short.status.ok
+    with pytest.raises(nd.ConvergenceError, match="raise max_iter") as info:
+        sharpness(net, library_half_mse, (X, Y), k=3, max_iter=3, tol=1e-12, strict=True)
+    assert info.value.result.status is nd.Status.UNCONVERGED
+
+
+def test_user_data_that_cannot_work_is_refused_with_the_reason():
+    net = torch.nn.Sequential(torch.nn.Linear(6, 2))
+    X, Y = torch.randn(10, 6), torch.randn(10, 2)
+    bad = X.clone()
+    bad[2, 3] = float("nan")
+    with pytest.raises(nd.NonFiniteError, match="inputs hold 1 NaN/inf"):
+        sharpness(net, library_half_mse, (bad, Y))
+    with pytest.raises(nd.InvalidInputError, match="feature width"):
+        sharpness(net, library_half_mse, (torch.randn(10, 7), Y))
+    with pytest.raises(nd.InvalidInputError, match="returned tuple"):
+        sharpness(torch.nn.GRU(6, 2, batch_first=True), library_half_mse, (X[:, None], Y))

@@ -1,21 +1,27 @@
-"""What the ``neurodyn`` commands share: the app, the console, option declarations, model building, output."""
+"""What the ``neurodyn`` commands share: the app, the console, option declarations, model building, errors.
+
+User strings (paths, model specs, parameter values) reach the terminal only as plain text: the console parses
+no Rich markup, and styled words are built as :class:`rich.text.Text`.
+"""
 
 from __future__ import annotations
 
 import inspect
-import json
-from pathlib import Path
+import re
+from contextlib import contextmanager
 
 import torch
 import typer
 from rich.console import Console
+from rich.measure import Measurement
+from rich.text import Text
 
 import neurodyn
-from neurodyn.errors import InvalidInputError
+from neurodyn.errors import InvalidInputError, NeurodynError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Neural networks as dynamical systems: Lyapunov spectra, fixed points and more.")
-console = Console()
+console = Console(markup=False)
 
 # Run settings per reference system that reach the published values; the systems' parameters and their
 # defaults are read from the factories themselves (random-tanh-rnn's n and g have none there).
@@ -37,13 +43,74 @@ PARAM_OPT = typer.Option([], "--param", help="reference-system parameter, name=v
 LSTM_STATE_OPT = typer.Option("full", help="LSTM state: 'full' (h, c) or 'h'")
 PROGRESS_OPT = typer.Option(True, help="show a progress bar")
 DEBUG_OPT = typer.Option(False, help="show tracebacks")
+OVERWRITE_OPT = typer.Option(False, "--overwrite", help="replace output files that exist already (without it, an "
+                                                        "existing file is an error and nothing is run)")
+
+
+def plain(text: str) -> Text:
+    """``text`` as plain terminal text (never parsed as markup)."""
+    return Text(str(text))
+
+
+def _as_flags(message: str) -> str:
+    """Replace the library's keyword names (``steps=``) by the running command's flags (``--steps=``)."""
+    ctx = _click_context()
+    if ctx is None:
+        return message
+    for param in ctx.command.params:
+        flags = [o for o in param.opts if o.startswith("--")]
+        if param.name and flags:
+            message = re.sub(rf"(?<![\w-]){re.escape(param.name)}=", f"{flags[0]}=", message)
+    return message
+
+
+def _click_context():
+    """The running command's click context (typer's bundled click, or click), or None."""
+    try:
+        from typer._click.globals import get_current_context
+    except ImportError:
+        try:
+            from click import get_current_context
+        except ImportError:
+            return None
+    return get_current_context(silent=True)
 
 
 def fail(exc: Exception, debug: bool) -> None:
+    """Print ``error: <message>`` on one line (the library's keywords named as this command's flags), exit 2."""
     if debug:
         raise exc
-    console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+    message = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+    console.print(Text("error: ", style="bold red") + Text(_as_flags(message)), highlight=False, soft_wrap=True)
     raise typer.Exit(code=2)
+
+
+@contextmanager
+def handled(debug: bool, outputs=None):
+    """Run a command's work: a :class:`~neurodyn.NeurodynError` becomes a one-line error with exit code 2, and
+    any failure removes the output folder again if this command created it and it is still empty."""
+    try:
+        yield
+    except NeurodynError as exc:
+        if outputs is not None:
+            outputs.discard()
+        fail(exc, debug)
+    except BaseException:
+        if outputs is not None:
+            outputs.discard()
+        raise
+
+
+def show(table) -> None:
+    """Print a table wide enough that no cell is cut: numbers are never shortened (wider than the terminal,
+    the terminal wraps the lines instead)."""
+    need = Measurement.get(console, console.options.update(width=100_000), table).minimum
+    console.print(table, width=max(console.width, need))
+
+
+def number_column(table, name: str, **kwargs) -> None:
+    """A right-aligned column whose cells are never wrapped nor cut."""
+    table.add_column(name, justify="right", no_wrap=True, overflow="fold", **kwargs)
 
 
 def parse_params(items: list[str]) -> dict[str, float]:
@@ -59,7 +126,7 @@ def parse_params(items: list[str]) -> dict[str, float]:
     return out
 
 
-def build_system(system: str, weights: Path | None, params: dict, lstm_state: str, device: torch.device | None = None):
+def build_system(system: str, weights, params: dict, lstm_state: str, device: torch.device | None = None):
     from neurodyn.io import load_model
     from neurodyn.systems.reference import REFERENCE_SYSTEMS
 
@@ -83,43 +150,13 @@ def build_system(system: str, weights: Path | None, params: dict, lstm_state: st
     return neurodyn.from_torch(model, lstm_state=lstm_state, name=system, device=device), dict(MODEL_DEFAULTS)
 
 
-def save_figure(draw, path: Path, *, ncols: int = 1, size=(6, 5)) -> None:
-    """Draw with ``draw(axes)`` on a fresh figure and write it to ``path`` whole or not at all."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, ncols, figsize=size)
-    try:
-        draw(axes)
-        fig.tight_layout()
-        tmp = path.with_suffix(".tmp.png")
-        fig.savefig(tmp, dpi=120)
-        tmp.replace(path)
-    finally:
-        plt.close(fig)
-
-
-def write_outputs(out: Path, name: str, data, draw, *, ncols: int = 1, size=(6, 5)) -> None:
-    """Write ``out/name.json`` (a result's ``to_dict()``, or JSON-safe data) and ``out/name.png`` drawn by
-    ``draw(axes)``, each whole or not at all."""
-    from neurodyn.results import to_jsonable
-
-    out.mkdir(parents=True, exist_ok=True)
-    tmp = out / f"{name}.json.tmp"
-    tmp.write_text(json.dumps(data.to_dict() if hasattr(data, "to_dict") else to_jsonable(data), indent=1))
-    tmp.replace(out / f"{name}.json")
-    save_figure(draw, out / f"{name}.png", ncols=ncols, size=size)
-
-
 def driving_inputs(sys_obj, batch: int, steps: int, input_std: float, seed: int) -> torch.Tensor:
     """Gaussian input sequences ``(batch, steps, input_dim)`` for a recurrent model (seeded)."""
     gen = torch.Generator().manual_seed(seed + 1)
     return input_std * torch.randn(batch, steps, sys_obj.input_dim, generator=gen, dtype=torch.float64)
 
 
-def load_weights(model, path: Path) -> None:
+def load_weights(model, path) -> None:
     """Load a state dict from ``path`` (safely) into ``model``; a clear error when it does not fit."""
     from neurodyn.errors import ModelLoadError
     from neurodyn.io import read_state_dict
@@ -142,3 +179,42 @@ def parse_device(name: str) -> torch.device:
     if dev.type not in ("cpu", "cuda"):
         raise InvalidInputError(f"--device {name!r} is not supported; use 'cpu' or 'cuda'")
     return dev
+
+
+OUT_WHAT = "the --out folder"
+
+
+def outputs_for(out, *names: str, overwrite: bool):
+    """The output folder of a command that writes ``name.json`` and ``name.png`` for each of ``names`` (a name
+    with a suffix is one file); call ``.check()`` on it before the analysis."""
+    from neurodyn.report.output import OutputFolder
+
+    files = tuple(f for n in names for f in ((n,) if "." in n else (f"{n}.json", f"{n}.png")))
+    return OutputFolder(out, files, overwrite=overwrite, flag="--overwrite", what=OUT_WHAT)
+
+
+def write_result(outputs, name: str, data, draw, *, ncols: int = 1, size=(6, 5)) -> None:
+    """Write ``name.json`` (a result's ``to_dict()``, or JSON-safe data) and ``name.png`` drawn by ``draw(axes)``
+    into the checked ``outputs``; the figure is rendered before either file is written, each file whole."""
+    from neurodyn.report.figures import figure_png
+
+    png = figure_png(draw, size=size, ncols=ncols, dpi=120)
+    outputs.write_json(f"{name}.json", data)
+    outputs.write(f"{name}.png", png)
+
+
+def wrote(outputs, *names: str) -> None:
+    """``wrote a, b and c`` for the files ``names`` of ``outputs`` (plain text)."""
+    paths = [str(outputs.path(n)) for n in names]
+    console.print(plain("wrote " + (", ".join(paths[:-1]) + " and " + paths[-1] if len(paths) > 1 else paths[0])),
+                  highlight=False, soft_wrap=True)
+
+
+@contextmanager
+def status(enabled: bool, message: str):
+    """A spinner with ``message`` (plain text) while the block runs, or nothing when ``enabled`` is False."""
+    if not enabled:
+        yield
+        return
+    with console.status(plain(message)):
+        yield

@@ -9,12 +9,19 @@ from rich.table import Table
 
 from neurodyn.cli._common import (
     DEBUG_OPT,
+    OVERWRITE_OPT,
+    PROGRESS_OPT,
     console,
-    fail,
+    handled,
     load_weights,
-    write_outputs,
+    outputs_for,
+    plain,
+    show,
+    status,
+    write_result,
+    wrote,
 )
-from neurodyn.errors import InvalidInputError, NeurodynError
+from neurodyn.errors import InvalidInputError
 
 
 def ftle(
@@ -28,8 +35,11 @@ def ftle(
     grid: int = typer.Option(200, help="the FTLE map has grid x grid points"),
     attack: bool = typer.Option(True, help="run the PGD attack for the FTLE/perturbation rank correlation"),
     seed: int = typer.Option(0, help="seed of the data and the training"),
-    save_model: Path = typer.Option(None, help="write the (trained) classifier's weights to this .safetensors file"),
+    save_model: Path = typer.Option(None, help="write the (trained) classifier's weights to this new .safetensors "
+                                               "file (an existing file is replaced only with --overwrite)"),
     out: Path = typer.Option(Path("neurodyn-out"), help="folder for ftle.json and ftle.png"),
+    progress: bool = PROGRESS_OPT,
+    overwrite: bool = OVERWRITE_OPT,
     debug: bool = DEBUG_OPT,
 ):
     """FTLE map of a two-moons neural-ODE classifier (trained here, or loaded): FTLE ridges against the decision
@@ -38,10 +48,19 @@ def ftle(
     from neurodyn.models import NeuralODEClassifier, train_moons_classifier
     from neurodyn.report.classifier import classifier_ftle_study
 
-    try:
+    outputs = outputs_for(out, "ftle", overwrite=overwrite)
+    with handled(debug, outputs):
         if grid < 2:
             raise InvalidInputError(f"--grid must be at least 2, got {grid}")
-        with console.status("training the classifier" if weights is None else "loading the classifier"):
+        if save_model is not None and save_model.suffix != ".safetensors":
+            raise InvalidInputError(f"--save-model {str(save_model)!r} must end in .safetensors (the weights are "
+                                    "written in that format)")
+        outputs.check(*(() if save_model is None else (save_model,)))
+        if save_model is not None:
+            from neurodyn._files import check_output_dir
+
+            check_output_dir(save_model.parent, name="the --save-model folder")
+        with status(progress, "training the classifier" if weights is None else "loading the classifier"):
             if weights is None:
                 trained = train_moons_classifier(hidden=hidden, augment=augment, field=field, epochs=epochs,
                                                  noise=noise, seed=seed)
@@ -50,18 +69,18 @@ def ftle(
                 model = NeuralODEClassifier(2, 2, hidden=hidden, augment=augment, field=field)
                 load_weights(model, weights)
                 X_test, y_test = moons(1000, noise=noise, seed=seed + 1)
-        with console.status("FTLE map, boundary link and long-time exponents"):
+        with status(progress, "FTLE map, boundary link and long-time exponents"):
             study = classifier_ftle_study(model, X_test, y_test, grid=grid, attack=attack)
         summary = study.summary()
-        write_outputs(out, "ftle", summary, lambda axes: study.plot(axes, model=model, data=(X_test, y_test)), ncols=2,
-               size=(12, 4.8))
+        write_result(outputs, "ftle", summary, lambda axes: study.plot(axes, model=model, data=(X_test, y_test)),
+                     ncols=2, size=(12, 4.8))
         if save_model is not None:
-            from safetensors.torch import save_file
+            from safetensors.torch import save
 
-            save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(save_model))
-    except NeurodynError as exc:
-        fail(exc, debug)
-        return
+            from neurodyn._files import atomic_write
+
+            atomic_write(save_model, save({k: v.contiguous() for k, v in model.state_dict().items()}),
+                         overwrite=overwrite, flag="--overwrite")
     table = Table(title=f"FTLE of a two-moons neural ODE (hidden {hidden}, augment {augment}, {field} field)")
     table.add_column("quantity")
     table.add_column("value", justify="right")
@@ -74,5 +93,7 @@ def ftle(
              ", ".join(f"{v:.2g}" for v in study.long_time.exponents.tolist()))]
     for row in rows:
         table.add_row(*row)
-    console.print(table)
-    console.print(f"wrote {out / 'ftle.json'} and {out / 'ftle.png'}")
+    show(table)
+    wrote(outputs, "ftle.json", "ftle.png")
+    if save_model is not None:
+        console.print(plain(f"wrote the classifier's weights to {save_model}"), highlight=False, soft_wrap=True)

@@ -9,9 +9,23 @@ from pathlib import Path
 import torch
 import typer
 from rich.table import Table
+from rich.text import Text
 
 import neurodyn
-from neurodyn.cli._common import DEBUG_OPT, WEIGHTS_OPT, console, fail, write_outputs
+from neurodyn.cli._common import (
+    DEBUG_OPT,
+    OVERWRITE_OPT,
+    PROGRESS_OPT,
+    WEIGHTS_OPT,
+    console,
+    handled,
+    number_column,
+    outputs_for,
+    show,
+    status,
+    write_result,
+    wrote,
+)
 from neurodyn.continuation.branch import LABELS
 from neurodyn.continuation.cycles import CYCLE_LABELS
 from neurodyn.errors import InvalidInputError, NeurodynError
@@ -70,12 +84,16 @@ def bifurcation(
                                               "and multipliers ~ (2 pi / steps)^4)"),
     step: float = typer.Option(0.05, help="arclength step of the continuations"),
     out: Path = typer.Option(Path("neurodyn-out"), help="folder for bifurcation.json and bifurcation.png"),
+    progress: bool = PROGRESS_OPT,
+    overwrite: bool = OVERWRITE_OPT,
     debug: bool = DEBUG_OPT,
 ):
     """Bifurcation diagram in one parameter: the equilibrium branch with its folds (LP), branch points (BP) and
     Hopf points (H), and the periodic orbits born at each Hopf point with their folds (LPC), period doublings (PD)
     and Neimark–Sacker points (NS); writes JSON and a PNG."""
-    try:
+    outputs = outputs_for(out, "bifurcation", overwrite=overwrite)
+    with handled(debug, outputs):
+        outputs.check()
         if model is not None and family is not None:
             raise InvalidInputError("give either --family or --model, not both")
         if model is None and weights is not None:
@@ -93,7 +111,7 @@ def bifurcation(
                 start_state = [float(v) for v in x0.split(",")]
             except ValueError:
                 raise InvalidInputError(f"--x0 {x0!r} must be comma-separated numbers") from None
-        with console.status("equilibrium branch"):
+        with status(progress, "equilibrium branch"):
             branch = neurodyn.continue_equilibria(system, param=parameter, start=start, stop=stop, x0=start_state,
                                                   step=step)
         orbits, failures = [], []
@@ -105,21 +123,27 @@ def bifurcation(
             end = max(start, stop) if -h.crossing / h.l1 > 0 else min(start, stop)
             if end == h.value:
                 continue
-            with console.status(f"periodic orbits from the Hopf point at {parameter} = {h.value:.6g}"):
+            with status(progress, f"periodic orbits from the Hopf point at {parameter} = {h.value:.6g}"):
                 try:
                     orbits.append(neurodyn.continue_periodic_orbits(system, h, stop=end, step=step,
                                                                     max_points=cycle_points, steps=orbit_steps))
                 except NeurodynError as exc:
                     failures.append(dict(hopf=h.value, error=str(exc)))
         data = dict(system=about, branch=branch, cycles=orbits, cycle_failures=failures)
-        write_outputs(out, "bifurcation", data, lambda ax: branch.plot(ax=ax, orbits=orbits), size=(7.5, 5.5))
-    except NeurodynError as exc:
-        fail(exc, debug)
-        return
-    lo, hi = sorted((start, stop))
+        write_result(outputs, "bifurcation", data, lambda ax: branch.plot(ax=ax, orbits=orbits), size=(7.5, 5.5))
+    _print_diagram(branch, orbits, failures, parameter, sorted((start, stop)))
+    wrote(outputs, "bifurcation.json", "bifurcation.png")
+
+
+def _print_diagram(branch, orbits, failures, parameter: str, interval) -> None:
+    """The table of bifurcation points (or "none found"), the cycle branches that could not be continued, and
+    the branch's status."""
+    lo, hi = interval
     table = Table(title=f"Bifurcations of {branch.system} in {parameter} ∈ [{lo:g}, {hi:g}]")
-    for col in ("point", parameter, "|x|", "ω", "details"):
-        table.add_column(col, justify="left" if col in ("point", "details") else "right")
+    table.add_column("point")
+    for col in (parameter, "|x|", "ω"):
+        number_column(table, col)
+    table.add_column("details")
     for s in branch.special:
         details = "" if s.hopf is None else f"l1 = {s.hopf.l1:.3g} ({s.hopf.kind})"
         ob = next((o for o in orbits if s.hopf is not None and o.hopf is s.hopf), None)
@@ -132,8 +156,12 @@ def bifurcation(
         for e in ob.special:
             table.add_row(CYCLE_LABELS[e.kind], f"{e.value:.8g}", f"{e.max_norm:.3g}", "",
                           f"cycle from H at {ob.hopf.value:.6g}, period {e.period:.5g}")
-    console.print(table)
+    if branch.special or any(ob.special for ob in orbits):
+        show(table)
+    else:
+        console.print(f"no bifurcation point (fold, branch point or Hopf point) found on the branch for {parameter} "
+                      f"in [{lo:g}, {hi:g}]: none found", highlight=False)
     for f in failures:
-        console.print(f"[yellow]cycles from the Hopf point at {f['hopf']:.6g} not continued:[/] {f['error']}",
-                      highlight=False)
-    console.print(f"branch status {branch.status}; wrote {out / 'bifurcation.json'} and {out / 'bifurcation.png'}")
+        console.print(Text(f"cycles from the Hopf point at {f['hopf']:.6g} not continued: ", style="yellow")
+                      + Text(f["error"]), highlight=False)
+    console.print(f"branch status {branch.status}")

@@ -5,27 +5,33 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.text import Text
 
 from neurodyn.cli._common import (
     DEBUG_OPT,
     INPUT_STD_OPT,
     LSTM_STATE_OPT,
+    OVERWRITE_OPT,
     PARAM_OPT,
+    PROGRESS_OPT,
     SYSTEM_ARG,
     WEIGHTS_OPT,
     build_system,
     console,
-    fail,
+    handled,
     parse_device,
     parse_params,
+    plain,
+    status,
 )
-from neurodyn.errors import NeurodynError
 
 
 def demo(
     out: Path = typer.Option(Path("neurodyn-demo"), help="folder for report.html and the JSON results"),
     quick: bool = typer.Option(False, help="small sizes (seconds instead of minutes; for trying things out)"),
     seed: int = typer.Option(0, help="seed of every model, start and input"),
+    progress: bool = PROGRESS_OPT,
+    overwrite: bool = OVERWRITE_OPT,
     debug: bool = DEBUG_OPT,
 ):
     """Train small seeded models, analyse them (fixed points, Lyapunov spectra, chaos, FTLE, edge of stability)
@@ -33,14 +39,14 @@ def demo(
     from neurodyn.report import DemoSettings, run_demo
 
     settings = DemoSettings.quick(seed) if quick else DemoSettings(seed=seed)
-    try:
-        with console.status("running the demo analyses...") as status:
-            report = run_demo(out, settings=settings, log=lambda msg: (status.update(msg),
-                                                                        console.print(f"· {msg}", highlight=False)))
-    except NeurodynError as exc:
-        fail(exc, debug)
-        return
-    console.print(f"[bold]report:[/] {report.resolve()}")
+    with handled(debug):
+        report = run_demo(out, settings=settings, log=_log, progress=progress, overwrite=overwrite,
+                          overwrite_flag="--overwrite")
+    console.print(Text("report: ", style="bold") + plain(report.resolve()), soft_wrap=True)
+
+
+def _log(msg: str) -> None:
+    console.print(plain(f"· {msg}"), highlight=False)
 
 
 def report(
@@ -56,20 +62,18 @@ def report(
     device: str = typer.Option("cpu", help="device to analyse on, e.g. 'cpu' or 'cuda'"),
     seed: int = typer.Option(0, help="seed of every start and input"),
     out: Path = typer.Option(Path("neurodyn-report"), help="folder for report.html and the JSON results"),
+    progress: bool = PROGRESS_OPT,
+    overwrite: bool = OVERWRITE_OPT,
     debug: bool = DEBUG_OPT,
 ):
     """The HTML report (fixed points, Lyapunov spectrum) for a reference system or a user's model."""
     from neurodyn.report import model_report
 
-    try:
+    with handled(debug):
         dev = parse_device(device)
         sys_obj, _ = build_system(system, weights, parse_params(param), lstm_state, device=dev)
         analyses = [name for name, on in (("fixed-points", fixed_points), ("lyapunov", lyapunov)) if on]
-        with console.status("analysing...") as status:
+        with status(progress, "analysing"):
             path = model_report(sys_obj, out, analyses=analyses, seed=seed, input_std=input_std, steps=steps,
-                                n_starts=n_starts, log=lambda msg: (status.update(msg),
-                                                                    console.print(f"· {msg}", highlight=False)))
-    except NeurodynError as exc:
-        fail(exc, debug)
-        return
-    console.print(f"[bold]report:[/] {path.resolve()}")
+                                n_starts=n_starts, log=_log, overwrite=overwrite, overwrite_flag="--overwrite")
+    console.print(Text("report: ", style="bold") + plain(path.resolve()), soft_wrap=True)

@@ -8,8 +8,21 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from neurodyn.cli._common import DEBUG_OPT, console, fail, save_figure, write_outputs
-from neurodyn.errors import InvalidInputError, NeurodynError
+from neurodyn.cli._common import (
+    DEBUG_OPT,
+    OVERWRITE_OPT,
+    PROGRESS_OPT,
+    console,
+    handled,
+    number_column,
+    outputs_for,
+    plain,
+    show,
+    status,
+    write_result,
+    wrote,
+)
+from neurodyn.errors import InvalidInputError
 
 
 def _list(text: str, kind, name: str) -> list:
@@ -36,15 +49,22 @@ def sweep(
     workers: int = typer.Option(2, help="local Dask workers (0: run in this process)"),
     scheduler: str = typer.Option(None, help="address of an existing Dask scheduler, e.g. tcp://host:8786"),
     aelle: bool = typer.Option(True, help="fit AeLLE (autoencoder of the spectra) when at least 8 networks finish"),
-    out: Path = typer.Option(Path("neurodyn-out"), help="folder for sweep.json and sweep.png"),
+    out: Path = typer.Option(Path("neurodyn-out"), help="folder for sweep.json, sweep.png and sweep-features.png"),
+    progress: bool = PROGRESS_OPT,
+    overwrite: bool = OVERWRITE_OPT,
     debug: bool = DEBUG_OPT,
 ):
     """Sweep over recurrent networks: train, score, Lyapunov spectrum per network (Dask, resumable Parquet store),
-    then the rank correlation of spectrum features with performance and AeLLE; writes JSON and a PNG."""
+    then the rank correlation of spectrum features with performance and AeLLE; writes JSON and a PNG.
+
+    A feature whose correlation cannot be computed (too few finished networks, the same value for every network)
+    is shown as "n/a" with the reason, and stored as null in sweep.json."""
     from neurodyn import features as ft
     from neurodyn import sweep as sw
+    from neurodyn.report.figures import figure_png
 
-    try:
+    outputs = outputs_for(out, "sweep", "sweep-features.png", overwrite=overwrite)
+    with handled(debug, outputs):
         fixed = dict(task=task, iterations=iterations, spectrum_steps=spectrum_steps)
         if random:
             configs = sw.random_configs(random, **fixed)
@@ -52,17 +72,21 @@ def sweep(
             configs = sw.grid(cell=_list(cells, str, "cells"), hidden=_list(hidden, int, "hidden"),
                               gain=_list(gains, float, "gains"), lr=_list(lrs, float, "lrs"),
                               seed=_list(seeds, int, "seeds"), **fixed)
-        result = sw.run(configs, store, workers=workers, scheduler=scheduler)
+        outputs.check()
+        result = sw.run(configs, store, workers=workers, scheduler=scheduler, progress=progress)
         done = result.finished
         summary = dict(store=str(store), networks=len(result.rows), ran=result.ran, skipped=result.skipped,
-                       failed=result.failed, seconds=result.seconds, executor=result.executor)
-        corr, fit = {}, None
+                       failed=result.failed, busy=result.busy, quarantined=result.quarantined,
+                       seconds=result.seconds, executor=result.executor)
+        corr, fit = [], None
         if len(done) >= 3:
-            corr = ft.feature_correlations(ft.features_table(result.spectra), result.performance)
+            corr = sw.correlate_features(result.spectra, result.performance)
             if aelle and len(done) >= 8:
-                with console.status("AeLLE"):
+                with status(progress, "AeLLE"):
                     fit = ft.fit_aelle(result.spectra, result.performance, seed=0)
-        summary.update(correlations=corr, aelle=None if fit is None else dict(
+        summary.update(correlations={c.feature: c.rho for c in corr},
+                       correlation_notes={c.feature: c.reason for c in corr if c.reason},
+                       aelle=None if fit is None else dict(
             f1_latent=fit.f1_latent, f1_best_feature=fit.f1_best_feature, best_feature=fit.best_feature))
 
         def draw(axes):
@@ -72,26 +96,40 @@ def sweep(
             else:
                 axes[1].set_axis_off()
 
-        write_outputs(out, "sweep", dict(summary=summary, rows=result.rows), draw, ncols=2, size=(12, 4.8))
+        features_png = None
         if corr:
-            save_figure(lambda axes: ft.plot_feature_scatter(ft.features_table(result.spectra), result.performance,
-                                                             axes=axes),
-                        out / "sweep-features.png", ncols=len(ft.FEATURES), size=(4 * len(ft.FEATURES), 3.8))
-    except NeurodynError as exc:
-        fail(exc, debug)
-        return
+            features_png = figure_png(lambda axes: ft.plot_feature_scatter(ft.features_table(result.spectra),
+                                                                           result.performance, axes=axes),
+                                      ncols=len(ft.FEATURES), size=(4 * len(ft.FEATURES), 3.8), dpi=120)
+        write_result(outputs, "sweep", dict(summary=summary, rows=result.rows), draw, ncols=2, size=(12, 4.8))
+        if features_png is not None:
+            outputs.write("sweep-features.png", features_png)
+    _print_sweep(result, corr, fit, store)
+    wrote(outputs, "sweep.json", "sweep.png", *(("sweep-features.png",) if corr else ()))
+
+
+def _print_sweep(result, corr, fit, store) -> None:
+    """What the sweep did, the feature correlations (n/a with the reason) and AeLLE's F1 scores."""
+    done = result.finished
     console.print(f"{len(done)} of {len(result.rows)} networks finished ({result.ran} run now, {result.skipped} "
-                  f"from the store, {result.failed} failed) in {result.seconds:.1f} s on {result.executor}")
+                  f"from the store, {result.failed} failed) in {result.seconds:.1f} s on {result.executor}",
+                  highlight=False)
+    if result.busy:
+        console.print(f"{result.busy} network(s) are being trained by another sweep on the same store; run again "
+                      "later to include them", highlight=False)
+    for path in result.quarantined:
+        console.print(plain(f"corrupt row file moved to {path}; its network was run again"), soft_wrap=True)
     if corr:
         table = Table(title="Spearman rank correlation of spectrum features with test performance")
         table.add_column("feature")
-        table.add_column("rho", justify="right")
-        for k, v in corr.items():
-            table.add_row(k, f"{v:+.3f}")
-        console.print(table)
+        number_column(table, "rho")
+        number_column(table, "networks")
+        table.add_column("note", overflow="fold")
+        for c in corr:
+            table.add_row(c.feature, "n/a" if c.rho is None else f"{c.rho:+.3f}", str(c.networks), c.reason)
+        show(table)
     if fit is not None:
         console.print(f"AeLLE: F1 of the good/bad split (median performance) from the latent PC1 {fit.f1_latent:.3f}"
                       f", from the best single feature ({fit.best_feature}) {fit.f1_best_feature:.3f}")
-    console.print(f"store {store}; wrote {out / 'sweep.json'}, {out / 'sweep.png'}"
-                  + (f" and {out / 'sweep-features.png'}" if corr else ""))
+    console.print(plain(f"store {store}"), highlight=False, soft_wrap=True)
 

@@ -13,6 +13,7 @@ from neurodyn.cli._common import (
     DEBUG_OPT,
     INPUT_STD_OPT,
     LSTM_STATE_OPT,
+    OVERWRITE_OPT,
     PARAM_OPT,
     PROGRESS_OPT,
     SYSTEM_ARG,
@@ -20,11 +21,15 @@ from neurodyn.cli._common import (
     build_system,
     console,
     driving_inputs,
-    fail,
+    handled,
+    number_column,
+    outputs_for,
     parse_params,
-    write_outputs,
+    show,
+    write_result,
+    wrote,
 )
-from neurodyn.errors import InvalidInputError, NeurodynError
+from neurodyn.errors import InvalidInputError
 
 
 def lyapunov(
@@ -44,10 +49,13 @@ def lyapunov(
     seed: int = typer.Option(0, help="seed of initial states, frame and inputs"),
     out: Path = typer.Option(Path("neurodyn-out"), help="folder for lyapunov.json and lyapunov.png"),
     progress: bool = PROGRESS_OPT,
+    overwrite: bool = OVERWRITE_OPT,
     debug: bool = DEBUG_OPT,
 ):
     """Lyapunov spectrum (QR method) of a reference system or a model; writes JSON and a PNG plot."""
-    try:
+    outputs = outputs_for(out, "lyapunov", overwrite=overwrite)
+    with handled(debug, outputs):
+        outputs.check()
         sys_obj, run = build_system(system, weights, parse_params(param), lstm_state)
         for name, value in dict(steps=steps, transient=transient, tangent_transient=tangent_transient, dt=dt,
                                 batch=batch, qr_every=qr_every).items():
@@ -64,23 +72,20 @@ def lyapunov(
             res.plot(ax=axes[0], kind="convergence" if len(res.exponents) <= 10 else "spectrum")
             res.plot(ax=axes[1], kind="spectrum")
 
-        write_outputs(out, "lyapunov", res, draw, ncols=2, size=(11, 4))
-    except NeurodynError as exc:
-        fail(exc, debug)
-        return
+        write_result(outputs, "lyapunov", res, draw, ncols=2, size=(11, 4))
     table = Table(title=f"Lyapunov spectrum of {res.system}")
-    table.add_column("i", justify="right")
-    table.add_column(f"λ_i ({res.units})", justify="right")
-    table.add_column("std. error", justify="right")
+    number_column(table, "i")
+    number_column(table, f"λ_i ({res.units})")
+    number_column(table, "std. error")
     shown = min(len(res.exponents), 12)
     for i in range(shown):
         table.add_row(str(i + 1), f"{res.exponents[i]:.5f}", f"{res.stderr[i]:.1e}")
     if len(res.exponents) > shown:
         table.add_row("...", f"({len(res.exponents) - shown} more in the JSON)", "")
-    console.print(table)
+    show(table)
     console.print(f"sum {res.sum:.5f}  Kaplan–Yorke dimension {res.kaplan_yorke_dimension():.3f}  "
                   f"status {res.status}")
-    console.print(f"wrote {out / 'lyapunov.json'} and {out / 'lyapunov.png'}")
+    wrote(outputs, "lyapunov.json", "lyapunov.png")
 
 
 def fixed_points(
@@ -98,10 +103,13 @@ def fixed_points(
     seed: int = typer.Option(0, help="seed of the starts and inputs"),
     out: Path = typer.Option(Path("neurodyn-out"), help="folder for fixed_points.json and fixed_points.png"),
     progress: bool = PROGRESS_OPT,
+    overwrite: bool = OVERWRITE_OPT,
     debug: bool = DEBUG_OPT,
 ):
     """Fixed points / equilibria and slow points with their stability; writes JSON and a PNG plot."""
-    try:
+    outputs = outputs_for(out, "fixed_points", overwrite=overwrite)
+    with handled(debug, outputs):
+        outputs.check()
         sys_obj, _ = build_system(system, weights, parse_params(param), lstm_state)
         kwargs = {}
         if sys_obj.input_dim:
@@ -115,21 +123,21 @@ def fixed_points(
             raise InvalidInputError(f"--u-star applies to recurrent models; {system} takes no input")
         res = neurodyn.find_fixed_points(sys_obj, n_starts=n_starts, starts=starts, tol=tol, slow_q=slow_q,
                                          seed=seed, progress=progress, **kwargs)
-        write_outputs(out, "fixed_points", res, lambda ax: res.plot(ax=ax), size=(7, 5.5))
-    except NeurodynError as exc:
-        fail(exc, debug)
-        return
+        write_result(outputs, "fixed_points", res, lambda ax: res.plot(ax=ax), size=(7, 5.5))
     from neurodyn.report.html import FIXED_POINT_HEADER, fixed_point_rows
 
     what = "fixed points" if res.kind == "map" else "equilibria"
     table = Table(title=f"{len(res.fixed)} {what} of {res.system}")
     for col in FIXED_POINT_HEADER[res.kind]:
-        table.add_column(col, justify="left" if col == "stability" else "right")
+        if col == "stability":
+            table.add_column(col)
+        else:
+            number_column(table, col)
     for row in fixed_point_rows(res, limit=20):
         table.add_row(*(str(c) for c in row))
     if len(res.fixed) > 20:
         table.add_row("...", f"({len(res.fixed) - 20} more in the JSON)", "", "", "", "")
-    console.print(table)
+    show(table)
     console.print(f"{len(res.slow)} slow point(s) with q <= {slow_q:g}; starts: "
                   + ", ".join(f"{k} {v}" for k, v in res.starts.items() if v))
-    console.print(f"wrote {out / 'fixed_points.json'} and {out / 'fixed_points.png'}")
+    wrote(outputs, "fixed_points.json", "fixed_points.png")

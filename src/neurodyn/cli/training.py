@@ -10,13 +10,19 @@ from rich.table import Table
 
 from neurodyn.cli._common import (
     DEBUG_OPT,
+    OVERWRITE_OPT,
     PROGRESS_OPT,
     WEIGHTS_OPT,
     console,
-    fail,
-    write_outputs,
+    handled,
+    number_column,
+    outputs_for,
+    show,
+    status,
+    write_result,
+    wrote,
 )
-from neurodyn.errors import InvalidInputError, NeurodynError
+from neurodyn.errors import InvalidInputError
 
 
 def sharpness(
@@ -33,6 +39,8 @@ def sharpness(
     density: bool = typer.Option(False, help="estimate the spectral density (stochastic Lanczos quadrature)"),
     chunk_size: int = typer.Option(None, help="examples per Hessian-vector-product chunk (bounds memory)"),
     out: Path = typer.Option(Path("neurodyn-out"), help="folder for sharpness.json and sharpness.png"),
+    progress: bool = PROGRESS_OPT,
+    overwrite: bool = OVERWRITE_OPT,
     debug: bool = DEBUG_OPT,
 ):
     """Top Hessian eigenvalues of a model's full-batch loss (Lanczos), optionally trace and spectral density."""
@@ -40,11 +48,13 @@ def sharpness(
     from neurodyn.training import half_mse
     from neurodyn.training import sharpness as top_eigenvalues
 
-    try:
+    outputs = outputs_for(out, "sharpness", overwrite=overwrite)
+    with handled(debug, outputs):
         if loss not in ("mse", "cross-entropy"):
             raise InvalidInputError(f"--loss must be 'mse' or 'cross-entropy', got {loss!r}")
         if lr is not None and not lr > 0:
             raise InvalidInputError(f"--lr must be a positive learning rate, got {lr}")
+        outputs.check()
         if model is None:
             from neurodyn.models import digits_mlp
 
@@ -60,17 +70,14 @@ def sharpness(
         else:
             from neurodyn.io import read_state_dict
 
-            tensors = read_state_dict(data)
+            tensors = read_state_dict(data, what="--data file")
             if not {"inputs", "targets"} <= set(tensors):
                 raise InvalidInputError(f"{data!r} must hold tensors named 'inputs' and 'targets'")
             X, y = tensors["inputs"], tensors["targets"]
         loss_fn = half_mse if loss == "mse" else torch.nn.functional.cross_entropy
-        with console.status("Lanczos on Hessian-vector products"):
+        with status(progress, "Lanczos on Hessian-vector products"):
             res = top_eigenvalues(net, loss_fn, (X, y), k=k, trace=trace, density=density, chunk_size=chunk_size)
-        write_outputs(out, "sharpness", res, lambda ax: res.plot(ax=ax), size=(6.5, 4))
-    except NeurodynError as exc:
-        fail(exc, debug)
-        return
+        write_result(outputs, "sharpness", res, lambda ax: res.plot(ax=ax), size=(6.5, 4))
     console.print(f"top {k} Hessian eigenvalues: " + ", ".join(f"{v:.6g}" for v in res.eigenvalues.tolist())
                   + f"  ({res.hvps} Hessian-vector products, {res.settings['parameters']} parameters, "
                   f"{res.settings['examples']} examples, loss {res.loss:.4g})")
@@ -80,7 +87,7 @@ def sharpness(
                       f"{'stable' if verdict == 'below' else 'unstable'} near here")
     if trace:
         console.print(f"trace {res.trace:.6g} ± {res.trace_stderr:.2g}")
-    console.print(f"wrote {out / 'sharpness.json'} and {out / 'sharpness.png'}")
+    wrote(outputs, "sharpness.json", "sharpness.png")
 
 
 def eos(
@@ -91,14 +98,17 @@ def eos(
     seed: int = typer.Option(0, help="seed of the initialisation"),
     out: Path = typer.Option(Path("neurodyn-out"), help="folder for eos.json and eos.png"),
     progress: bool = PROGRESS_OPT,
+    overwrite: bool = OVERWRITE_OPT,
     debug: bool = DEBUG_OPT,
 ):
     """The edge-of-stability example: full-batch GD on digits at each learning rate, sharpness against 2/lr."""
     from neurodyn.training import eos_digits
 
-    try:
+    outputs = outputs_for(out, "eos", overwrite=overwrite)
+    with handled(debug, outputs):
         if not lr or any(not rate > 0 for rate in lr) or len(set(lr)) != len(lr):
             raise InvalidInputError(f"--lr must be distinct positive learning rates, got {list(lr)}")
+        outputs.check()
         runs = eos_digits(tuple(lr), steps=steps, n=n, every=every, seed=seed, progress=progress)
 
         def draw(axes):
@@ -110,18 +120,15 @@ def eos(
             axes[1].set_ylabel("training loss")
             axes[1].legend(fontsize=8)
 
-        write_outputs(out, "eos", {str(k): v.to_dict() for k, v in runs.items()}, draw, ncols=2, size=(12, 4.5))
-    except NeurodynError as exc:
-        fail(exc, debug)
-        return
+        write_result(outputs, "eos", {str(k): v.to_dict() for k, v in runs.items()}, draw, ncols=2, size=(12, 4.5))
     table = Table(title="Edge of stability (sharpness / (2/lr))")
     for col in ("lr", "2/lr", "first reached", "last 1/3: min ratio", "max ratio", "final loss"):
-        table.add_column(col, justify="right")
+        number_column(table, col)
     for rate, run in runs.items():
         ratio = run.ratio()
         hit = next((s for s, r in zip(run.sharpness_steps, ratio.tolist(), strict=True) if r >= 0.9), None)
         tail = ratio[len(ratio) * 2 // 3:]
         table.add_row(f"{rate:g}", f"{2 / rate:.4g}", "never" if hit is None else f"step {hit}",
                       f"{float(tail.min()):.3f}", f"{float(tail.max()):.3f}", f"{run.loss[-1]:.4g}")
-    console.print(table)
-    console.print(f"wrote {out / 'eos.json'} and {out / 'eos.png'}")
+    show(table)
+    wrote(outputs, "eos.json", "eos.png")

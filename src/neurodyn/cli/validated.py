@@ -13,9 +13,21 @@ from rich.progress import track
 from rich.table import Table
 
 import neurodyn
-from neurodyn.cli._common import DEBUG_OPT, console, fail, write_outputs
+from neurodyn.cli._common import (
+    DEBUG_OPT,
+    OVERWRITE_OPT,
+    PROGRESS_OPT,
+    console,
+    handled,
+    number_column,
+    outputs_for,
+    show,
+    status,
+    write_result,
+    wrote,
+)
 from neurodyn.cli.continuation import build_family
-from neurodyn.errors import InvalidInputError, NeurodynError
+from neurodyn.errors import InvalidInputError
 from neurodyn.validated.proof import decimal_down, decimal_up
 
 TARGETS = ("hopf", "equilibria")
@@ -61,12 +73,25 @@ def prove(
     starts: int = typer.Option(64, help="equilibria: random starts of the float search"),
     backend: str = typer.Option("fast", help="'fast' (float64 balls, any n) or 'arb' / 'arb:<bits>' (Arb balls)"),
     out: Path = typer.Option(Path("neurodyn-out"), help="folder for prove.json and prove.png"),
+    progress: bool = PROGRESS_OPT,
+    overwrite: bool = OVERWRITE_OPT,
     debug: bool = DEBUG_OPT,
 ):
     """Prove Hopf bifurcations (existence, a simple critical pair, transversality, the sign of l1) or equilibria
     (existence, uniqueness, stability) rigorously with interval arithmetic; prints what was proven and writes every
-    proof to prove.json (bounds as outward-rounded decimals) and a picture to prove.png."""
-    try:
+    proof to prove.json (bounds as outward-rounded decimals) and a picture to prove.png.
+
+    Columns of the Hopf table: alpha, omega, l1 as midpoint ± half-width of the proven interval (l1: first
+    Lyapunov coefficient; negative: supercritical, a stable cycle is born); radius: distance (max norm) from the
+    float solution within which the zero of the extended Hopf system (x, alpha, eigenvector, omega) is proven to
+    lie; seconds: time the proof took. Columns of the equilibria table: |x|_inf: largest coordinate of the
+    equilibrium; r_min: radius of the ball proven to hold it; r_max: radius of the ball in which it is proven
+    unique; max Re λ ≤: proven upper bound of the Jacobian's spectral abscissa (below 0: stable). The exact
+    decimal bounds are in prove.json.
+    """
+    outputs = outputs_for(out, "prove", overwrite=overwrite)
+    with handled(debug, outputs):
+        outputs.check()
         if target not in TARGETS:
             raise InvalidInputError(f"unknown target {target!r}: use 'hopf' or 'equilibria'")
         if family not in FAMILIES:
@@ -84,38 +109,39 @@ def prove(
             system = system.with_params(alpha=at)
         about.update(target=target, backend=backend, at=at)
         if target == "hopf":
-            rows, proofs, picture = _hopf(system, at, start, stop, backend)
+            rows, proofs, picture = _hopf(system, at, start, stop, backend, progress)
         else:
-            rows, proofs, picture = _equilibria(system, starts, seed, backend)
-        write_outputs(out, "prove", dict(system=about, proofs=proofs), picture, size=(7, 5))
-    except NeurodynError as exc:
-        fail(exc, debug)
-        return
+            rows, proofs, picture = _equilibria(system, starts, seed, backend, progress)
+        write_result(outputs, "prove", dict(system=about, proofs=proofs), picture, size=(7, 5))
     table = Table(title=f"{'Hopf points' if target == 'hopf' else 'Equilibria'} of {system.name}: proofs "
                         f"({backend} backend)")
     for col in rows[0]:
-        table.add_column(col, justify="left" if col in ("proved", "conclusion", "reason") else "right")
+        if col in ("proved", "conclusion", "reason"):
+            table.add_column(col, overflow="fold")
+        else:
+            number_column(table, col)
     for row in rows[1:]:
         table.add_row(*row)
-    console.print(table)
+    show(table)
     what = [p for p in proofs if p.kind != "stability"]
     noun = "Hopf points" if target == "hopf" else "equilibria"
     summary = f"proved {sum(p.proved for p in what)} of {len(what)} {noun}"
     if target != "hopf":
         summary += f" (stability decided for {sum(p.proved for p in proofs if p.kind == 'stability')})"
-    console.print(f"{summary}; wrote {out / 'prove.json'} and {out / 'prove.png'}")
+    console.print(summary, highlight=False)
+    wrote(outputs, "prove.json", "prove.png")
 
 
-def _hopf(system, at, start, stop, backend):
+def _hopf(system, at, start, stop, backend, progress):
     interval = None if start is None and stop is None else (-math.inf if start is None else start,
                                                             math.inf if stop is None else stop)
-    with console.status("float Hopf points"):
+    with status(progress, "float Hopf points"):
         points = neurodyn.find_hopf_points(system, param="alpha", at=at, interval=interval)
     if not points:
         raise InvalidInputError(f"no Hopf point found from the equilibrium at alpha = {at:g} (the origin's branch): "
                                 "widen --start/--stop or change --at")
-    proofs = neurodyn.prove_hopf(system, points, backend=backend, progress=True)
-    rows = [("#", "alpha", "omega", "l1", "conclusion", "radius", "s")]
+    proofs = neurodyn.prove_hopf(system, points, backend=backend, progress=progress)
+    rows = [("#", "alpha", "omega", "l1", "conclusion", "radius", "seconds")]
     for i, p in enumerate(proofs):
         rows.append((str(i), _interval(p, "alpha"), _interval(p, "omega"), _interval(p, "l1"),
                      p.conclusion if p.proved else f"not proved: {p.reason}", _short(p.radius), f"{p.seconds:.2f}"))
@@ -136,13 +162,14 @@ def _hopf(system, at, start, stop, backend):
     return rows, proofs, picture
 
 
-def _equilibria(system, starts, seed, backend):
-    with console.status("float equilibria"):
+def _equilibria(system, starts, seed, backend, progress):
+    with status(progress, "float equilibria"):
         found = neurodyn.find_fixed_points(system, n_starts=starts, seed=seed)
     if not len(found.points):
         raise InvalidInputError("no equilibrium found: raise --starts")
     proofs = []
-    for x in track(found.points, description="proving", console=console, transient=True):
+    points = track(found.points, description="proving", console=console, transient=True) if progress else found.points
+    for x in points:
         eq = neurodyn.prove_equilibrium(system, x, backend=backend)
         proofs.append(eq)
         if eq.proved:

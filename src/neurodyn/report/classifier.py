@@ -54,7 +54,8 @@ class ClassifierFTLE(Result):
 
 
 def classifier_ftle_study(model, X_test, y_test, *, grid: int = 200, pad: float = 0.3, attack: bool = True,
-                          lyapunov_time: float = 100.0, lyapunov_points: int = 16) -> ClassifierFTLE:
+                          lyapunov_time: float = 100.0, lyapunov_points: int = 16, link_points: int | None = None,
+                          pgd_steps: int = 20, radius_bisections: int = 12) -> ClassifierFTLE:
     """FTLE map, boundary link and long-time exponents of a :class:`~neurodyn.models.NeuralODEClassifier` on
     2-D inputs.
 
@@ -64,6 +65,9 @@ def classifier_ftle_study(model, X_test, y_test, *, grid: int = 200, pad: float 
             (input units) on every side.
         attack: run the PGD attack of :func:`neurodyn.ftle_boundary_link`.
         lyapunov_time, lyapunov_points: measured time of the long-time spectrum, from this many test inputs.
+        link_points: the boundary link (and the attack) uses the first ``link_points`` test inputs (default all).
+        pgd_steps, radius_bisections: the attack's steps per radius and bisections of the radius (see
+            :func:`neurodyn.ftle_boundary_link`).
     """
     X = torch.as_tensor(X_test, dtype=torch.float64)
     if X.ndim != 2 or X.shape[1] != 2 or len(y_test) != len(X):
@@ -77,7 +81,9 @@ def classifier_ftle_study(model, X_test, y_test, *, grid: int = 200, pad: float 
     field_ = model.ftle(pts)
     seconds["ftle_grid"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    link = ftle_boundary_link(model, model.ftle(X), attack=attack)
+    on = X if link_points is None else X[:positive_int(link_points, name="link_points", minimum=2)]
+    link = ftle_boundary_link(model, model.ftle(on), attack=attack, pgd_steps=pgd_steps,
+                              radius_bisections=radius_bisections)
     seconds["boundary_link"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     long_time = model.long_time_lyapunov(X[:positive_int(lyapunov_points, name="lyapunov_points")],
@@ -88,5 +94,6 @@ def classifier_ftle_study(model, X_test, y_test, *, grid: int = 200, pad: float 
         accuracy = float((model(X.to(param.dtype)).argmax(-1) == torch.as_tensor(y_test)).double().mean())
     return ClassifierFTLE(accuracy=accuracy, field=field_, link=link, long_time=long_time, seconds=seconds,
                           settings=dict(grid=grid, pad=pad, attack=attack, lyapunov_time=lyapunov_time,
-                                        lyapunov_points=lyapunov_points, t=model.t, steps=model.steps,
+                                        lyapunov_points=lyapunov_points, link_points=len(on), pgd_steps=pgd_steps,
+                                        radius_bisections=radius_bisections, t=model.t, steps=model.steps,
                                         method=model.method))

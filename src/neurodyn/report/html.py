@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import base64
 import html
-import io
-import json
 import platform
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from neurodyn.report.figures import figure_png
+from neurodyn.report.output import OutputFolder
+
+__all__ = ["FIXED_POINT_HEADER", "Section", "figure_png", "fixed_point_rows", "render", "report_outputs",
+           "write_report"]
 
 
 @dataclass
@@ -21,24 +25,7 @@ class Section:
     header: tuple[str, ...] = ()
     rows: list[tuple] = field(default_factory=list)
     statement: str | None = None  # a sentence the analysis establishes, shown highlighted
-
-
-def figure_png(draw, *, size=(6.0, 4.5), ncols: int = 1) -> bytes:
-    """Render ``draw(axes)`` on a new matplotlib figure and return the PNG bytes."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, ncols, figsize=size)
-    try:
-        draw(axes)
-        fig.tight_layout()
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=110)
-    finally:
-        plt.close(fig)
-    return buf.getvalue()
+    notes: list[str] = field(default_factory=list)  # caveats about this section's numbers, shown below its table
 
 
 def versions() -> dict[str, str]:
@@ -63,6 +50,7 @@ figcaption{color:#5a6475;font-size:.9em}table{border-collapse:collapse;margin:.8
 td,th{border:1px solid #d5d9e0;padding:.25em .6em;text-align:right}th{background:#f2f4f7}
 td:first-child,th:first-child,td.text{text-align:left}.statement{background:#eef6ee;border-left:4px solid #3a8a3a;
 padding:.5em .8em}nav a{margin-right:1em}code{background:#f2f4f7;padding:0 .25em}
+.banner{background:#fff6e0;border-left:4px solid #c98a00;padding:.5em .8em}.note{color:#7a5a00;font-size:.92em}
 """
 
 
@@ -83,14 +71,21 @@ def _table(header, rows) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def render(title: str, intro: str, sections: list[Section], key_numbers: list[tuple], settings: dict) -> str:
-    """The report as one HTML string (no external resources)."""
+def render(title: str, intro: str, sections: list[Section], key_numbers: list[tuple], settings: dict, *,
+           banner: str | None = None) -> str:
+    """The report as one HTML string (no external resources). ``key_numbers``: rows ``(quantity, value,
+    reference)`` or ``(quantity, value, reference, note)``; ``banner``: a caveat shown under the title."""
     parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
              f"<style>{CSS}</style></head><body>", f"<h1>{html.escape(title)}</h1>",
              f"<p class='sub'>{html.escape(intro)}</p>"]
+    if banner:
+        parts.append(f"<p class='banner'>{html.escape(banner)}</p>")
     parts.append("<nav>" + "".join(f"<a href='#s{i}'>{html.escape(s.title)}</a>" for i, s in enumerate(sections))
                  + "<a href='#settings'>Settings and versions</a></nav>")
-    parts.append("<h2 id='key'>Key numbers</h2>" + _table(("quantity", "value", "reference"), key_numbers))
+    header = ("quantity", "value", "reference")
+    if any(len(row) > 3 and row[3] for row in key_numbers):
+        header += ("note",)
+    parts.append("<h2 id='key'>Key numbers</h2>" + _table(header, [tuple(r)[:len(header)] for r in key_numbers]))
     for i, s in enumerate(sections):
         parts.append(f"<h2 id='s{i}'>{html.escape(s.title)}</h2><p>{html.escape(s.text)}</p>")
         if s.statement:
@@ -101,18 +96,12 @@ def render(title: str, intro: str, sections: list[Section], key_numbers: list[tu
                          f"<figcaption>{html.escape(caption)}</figcaption></figure>")
         if s.rows:
             parts.append(_table(s.header, s.rows))
+        for note in s.notes:
+            parts.append(f"<p class='note'>{html.escape(note)}</p>")
     rows = [(k, v) for k, v in settings.items()] + [(k, v) for k, v in versions().items()]
     parts.append("<h2 id='settings'>Settings and versions</h2>" + _table(("setting", "value"), rows))
     parts.append("</body></html>")
     return "\n".join(parts)
-
-
-def write_text(path: Path, text: str) -> Path:
-    """Write ``text`` to ``path`` whole or not at all."""
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-    return path
 
 
 FIXED_POINT_HEADER = {"map": ("#", "stability", "unstable dim", "|μ|₁ (leading multiplier)", "residual", "starts"),
@@ -130,12 +119,15 @@ def fixed_point_rows(fp, limit: int = 40) -> list[tuple]:
     return rows
 
 
-def write_report(out: Path, page: str, results: dict) -> Path:
-    """Write one JSON file per result and ``report.html`` into ``out``; returns the report's path."""
-    from neurodyn.results import to_jsonable
-
-    out.mkdir(parents=True, exist_ok=True)
+def write_report(outputs: OutputFolder, page: str, results: dict) -> Path:
+    """Write one JSON file per result and ``report.html`` into the checked ``outputs``; returns the report's
+    path. Every file is written whole (see :class:`~neurodyn.report.output.OutputFolder`)."""
     for name, res in results.items():
-        data = res.to_dict() if hasattr(res, "to_dict") else to_jsonable(res)
-        write_text(out / f"{name}.json", json.dumps(data, indent=1))
-    return write_text(out / "report.html", page)
+        outputs.write_json(f"{name}.json", res)
+    return outputs.write("report.html", page)
+
+
+def report_outputs(out: Path, result_names, *, overwrite: bool, flag: str = "overwrite=True") -> OutputFolder:
+    """The output folder of a report (``report.html`` and one JSON per result), checked before any work."""
+    names = tuple(f"{n}.json" for n in result_names) + ("report.html",)
+    return OutputFolder(Path(out), names, overwrite=overwrite, flag=flag).check()

@@ -11,7 +11,7 @@ from torch import nn
 from torch.func import functional_call, grad, jvp, vjp
 
 from neurodyn._checks import positive_int
-from neurodyn.errors import InvalidInputError
+from neurodyn.errors import InvalidInputError, NonFiniteError
 
 _MODE_DEPENDENT = (nn.Dropout, nn.modules.batchnorm._BatchNorm)
 
@@ -72,6 +72,39 @@ class Objective:
         self.hvps = 0
         self.forward_over_reverse = True
         self._grad_graph = None
+        self._probe(type(model).__name__)
+
+    def _probe(self, name: str) -> None:
+        """Check the data are finite and that the model and the loss evaluate on the first examples to a tensor
+        and a finite scalar; raise :class:`~neurodyn.errors.InvalidInputError` naming what does not fit."""
+        for what, t in (("inputs", self.X), ("targets", self.y)):
+            if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+                bad = int((~torch.isfinite(t)).sum())
+                raise NonFiniteError(f"the data's {what} hold {bad} NaN/inf value(s); remove or impute them")
+        rows = slice(0, min(2, self.n))
+        with torch.inference_mode(False), torch.no_grad():
+            try:
+                out = self.output(self.w, self.X[rows])
+            except Exception as exc:
+                raise InvalidInputError(f"{name} cannot be evaluated on the data's inputs of shape "
+                                        f"{tuple(self.X.shape)} ({type(exc).__name__}: {exc}); give inputs with the "
+                                        "feature width the model takes") from None
+            if not isinstance(out, torch.Tensor):
+                raise InvalidInputError(f"{name} returned {type(out).__name__}, not a tensor (a recurrent module "
+                                        "returns (output, hidden)); the model must map (examples, features) "
+                                        "inputs to (examples, outputs) tensors")
+            try:
+                value = self.loss_fn(out, self.y[rows])
+            except Exception as exc:
+                raise InvalidInputError(f"the loss cannot compare the model's outputs of shape {tuple(out.shape)} "
+                                        f"with targets of shape {tuple(self.y[rows].shape)} ({type(exc).__name__}: "
+                                        f"{exc}); check the targets and the loss") from None
+        if not (isinstance(value, torch.Tensor) and value.numel() == 1):
+            raise InvalidInputError(f"loss_fn(output, target) must return a scalar tensor (the mean loss), got "
+                                    f"{type(value).__name__} of shape {tuple(getattr(value, 'shape', ()))}")
+        if not bool(torch.isfinite(value)):
+            raise NonFiniteError(f"the loss of {name} on the first examples is {float(value)}; check the model's "
+                                 "weights and the data")
 
     @property
     def dim(self) -> int:

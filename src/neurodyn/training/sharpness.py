@@ -10,7 +10,7 @@ import torch
 
 from neurodyn._checks import positive_float, positive_int
 from neurodyn.errors import ConvergenceWarning, InvalidInputError
-from neurodyn.results import Result
+from neurodyn.results import Result, Status, finish
 from neurodyn.training.lanczos import lanczos, top_eigenpairs, tridiagonal
 from neurodyn.training.objective import Objective
 
@@ -29,7 +29,8 @@ class Sharpness(Result):
             all parameters) and its standard error (``nan`` if not asked).
         density: ``(nodes, weights)`` of stochastic Lanczos quadrature (Ritz values and squared first components,
             averaged over start vectors), or ``None``.
-        status: "converged" or "max_iter".
+        status: :class:`~neurodyn.Status`: ``CONVERGED`` (every top Ritz pair within ``tol``) or ``UNCONVERGED``
+            (Lanczos stopped at ``max_iter`` first).
     """
 
     eigenvalues: torch.Tensor
@@ -85,7 +86,7 @@ class Sharpness(Result):
 def sharpness(model, loss_fn, data, *, k: int = 1, tol: float = 1e-6, max_iter: int = 300,
               chunk_size: int | None = None, trace: bool = False, trace_samples: int = 100, density: bool = False,
               density_vectors: int = 4, density_steps: int = 80, seed: int = 0,
-              dtype: torch.dtype = torch.float64, v0: torch.Tensor | None = None) -> Sharpness:
+              dtype: torch.dtype = torch.float64, v0: torch.Tensor | None = None, strict: bool = False) -> Sharpness:
     """Top-``k`` eigenvalues of the Hessian of the full-batch loss ``L(w) = mean_i loss(model(x_i), y_i)``.
 
     Lanczos with full re-orthogonalisation (Lanczos 1950; Golub & Van Loan, ch. 10), restarted on invariant
@@ -109,6 +110,8 @@ def sharpness(model, loss_fn, data, *, k: int = 1, tol: float = 1e-6, max_iter: 
         max_iter: most Lanczos steps (each one Hessian-vector product over the full batch).
         seed: seeds the start vector and the random vectors (a private generator). v0: a start vector, e.g. the
             previous top eigenvector when tracking sharpness during training.
+        strict: raise :class:`~neurodyn.ConvergenceError` (the partial result on it) instead of returning a
+            result with status ``UNCONVERGED`` and a :class:`~neurodyn.ConvergenceWarning`.
 
     Returns:
         :class:`Sharpness`.
@@ -128,35 +131,44 @@ def sharpness(model, loss_fn, data, *, k: int = 1, tol: float = 1e-6, max_iter: 
             raise InvalidInputError(f"v0 must be a finite nonzero vector of {obj.dim} numbers")
     values, vectors, iters, res = top_eigenpairs(obj.hvp, obj.dim, k, tol=tol, max_iter=positive_int(
         max_iter, name="max_iter"), generator=gen, dtype=dtype, device=obj.device, v0=v0)
-    status = "converged" if bool((res <= tol * values.abs()).all()) or iters == obj.dim else "max_iter"
-    if status != "converged":
+    ok = bool((res <= tol * values.abs()).all()) or iters == obj.dim
+    status = Status.CONVERGED if ok else Status.UNCONVERGED
+    if not ok and not strict:
         warnings.warn(f"Lanczos stopped after {iters} Hessian-vector products with relative residuals "
                       f"{(res / values.abs().clamp_min(torch.finfo(values.dtype).tiny)).max():.2g} > tol={tol:g}; "
                       "raise max_iter", ConvergenceWarning,
                       stacklevel=2)
-    tr, tr_err = math.nan, math.nan
-    if trace:
-        samples = []
-        for _ in range(positive_int(trace_samples, name="trace_samples", minimum=2)):
-            v = (torch.randint(0, 2, (obj.dim,), generator=gen) * 2 - 1).to(obj.device, dtype)
-            samples.append(float(torch.dot(v, obj.hvp(v))))
-        s = torch.tensor(samples, dtype=torch.float64)
-        tr, tr_err = float(s.mean()), float(s.std() / math.sqrt(len(s)))
-    dens = None
-    if density:
-        nodes, weights = [], []
-        m = positive_int(density_vectors, name="density_vectors")
-        for _ in range(m):
-            A, B, _, _ = lanczos(obj.hvp, torch.randn(obj.dim, generator=gen, dtype=dtype).to(obj.device),
-                                 positive_int(density_steps, name="density_steps"))
-            theta, S = torch.linalg.eigh(tridiagonal(A, B))
-            nodes.append(theta)
-            weights.append(S[0] ** 2 / m)
-        dens = (torch.cat(nodes).cpu(), torch.cat(weights).cpu())
-    return Sharpness(eigenvalues=values.cpu(), eigenvectors=vectors.cpu(), residuals=res.cpu(), loss=obj.loss(),
+    tr, tr_err = _hutchinson(obj, gen, trace_samples, dtype) if trace else (math.nan, math.nan)
+    dens = _spectral_density(obj, gen, density_vectors, density_steps, dtype) if density else None
+    return finish(Sharpness(eigenvalues=values.cpu(), eigenvectors=vectors.cpu(), residuals=res.cpu(), loss=obj.loss(),
                      hvps=obj.hvps, trace=tr, trace_stderr=tr_err, density=dens, status=status,
                      settings=dict(k=k, tol=tol, max_iter=max_iter, chunk_size=chunk_size, iterations=iters,
                                    trace_samples=trace_samples if trace else None,
                                    density_vectors=density_vectors if density else None,
                                    density_steps=density_steps if density else None, seed=seed,
-                                   parameters=obj.dim, examples=obj.n))
+                                   parameters=obj.dim, examples=obj.n)),
+                  strict=strict, what=f"the top Hessian eigenvalues (Lanczos stopped after {iters} Hessian-vector "
+                  f"products above tol={tol:g}; raise max_iter)")
+
+
+def _hutchinson(obj, gen, samples: int, dtype) -> tuple[float, float]:
+    """Hutchinson's estimate of ``tr H`` from ``samples`` Rademacher vectors, and its standard error."""
+    values = []
+    for _ in range(positive_int(samples, name="trace_samples", minimum=2)):
+        v = (torch.randint(0, 2, (obj.dim,), generator=gen) * 2 - 1).to(obj.device, dtype)
+        values.append(float(torch.dot(v, obj.hvp(v))))
+    s = torch.tensor(values, dtype=torch.float64)
+    return float(s.mean()), float(s.std() / math.sqrt(len(s)))
+
+
+def _spectral_density(obj, gen, vectors: int, steps: int, dtype) -> tuple[torch.Tensor, torch.Tensor]:
+    """Stochastic Lanczos quadrature: Ritz values and squared first components over ``vectors`` start vectors."""
+    nodes, weights = [], []
+    m = positive_int(vectors, name="density_vectors")
+    for _ in range(m):
+        A, B, _, _ = lanczos(obj.hvp, torch.randn(obj.dim, generator=gen, dtype=dtype).to(obj.device),
+                             positive_int(steps, name="density_steps"))
+        theta, S = torch.linalg.eigh(tridiagonal(A, B))
+        nodes.append(theta)
+        weights.append(S[0] ** 2 / m)
+    return torch.cat(nodes).cpu(), torch.cat(weights).cpu()

@@ -23,7 +23,7 @@ from torch.func import hessian, jacrev, vmap
 
 from neurodyn._checks import positive_float, positive_int
 from neurodyn.errors import ConvergenceWarning, InvalidInputError
-from neurodyn.results import Result
+from neurodyn.results import Result, Status, finish
 from neurodyn.training.objective import Objective
 from neurodyn.training.sharpness import sharpness
 
@@ -50,6 +50,8 @@ class MinimumStability(Result):
         verdicts: ``{"gd": ..., "sgd": ..., "mean_square": ...}``: "stable"/"unstable" ("n/a" without the SGD
             run); "stable"/"not certified" for the mean-square criterion.
         loss, grad_norm: at the analysed point (a large gradient means it is no minimum and the analysis is moot).
+        status: :class:`~neurodyn.Status`: ``CONVERGED``, or ``UNCONVERGED`` when the SGD exponent still drifts
+            beyond three standard errors or the sharpness's Lanczos run did not converge.
     """
 
     lr: float
@@ -65,6 +67,7 @@ class MinimumStability(Result):
     loss: float
     grad_norm: float
     settings: dict = field(default_factory=dict)
+    status: Status = Status.CONVERGED
 
     def __repr__(self) -> str:
         sgd = f", SGD {self.sgd_exponent:+.4f} ± {self.sgd_stderr:.4f}" if math.isfinite(self.sgd_exponent) else ""
@@ -145,11 +148,13 @@ def _analyse(model, loss_fn, data, lr, batch_size, *, chunk_size, dtype, seed, s
     ms = float(torch.linalg.eigvalsh(EM2).max()) if r else 0.0
     top = sharpness(model, loss_fn, data, chunk_size=chunk_size, dtype=dtype, seed=seed)
     sgd, err, drift = math.nan, math.nan, math.nan
+    settled = Status(top.status).ok
     if steps is not None:
         steps = positive_int(steps, name="steps", minimum=2)
         sgd, err, drift, drift_err = _sgd_exponent(F.reshape(n, -1, r), lr, b, steps,
                                                    positive_int(chains, name="chains", minimum=2), burn_in, seed)
         if math.isfinite(drift) and abs(drift) > 3 * drift_err + 1e-12:
+            settled = False
             warnings.warn(f"the SGD exponent drifts between the two halves of the run ({drift:+.3g} ± {drift_err:.2g} "
                           f"nats/step): the slowest normal directions (lr * lambda_min = {lr * float(mu[-1]):.2g} per "
                           "step) need more steps", ConvergenceWarning, stacklevel=3)
@@ -158,7 +163,7 @@ def _analyse(model, loss_fn, data, lr, batch_size, *, chunk_size, dtype, seed, s
                "mean_square": "stable" if ms <= 1 else "not certified"}
     return MinimumStability(lr=lr, batch_size=b, sharpness=top.max, normal_eigenvalues=mu.cpu(), gd_exponent=gd,
                             sgd_exponent=sgd, sgd_stderr=err, sgd_drift=drift, ms_factor=ms, verdicts=verdict,
-                            loss=obj.loss(),
+                            loss=obj.loss(), status=Status.CONVERGED if settled else Status.UNCONVERGED,
                             grad_norm=float(torch.linalg.vector_norm(obj.gradient())),
                             settings=dict(steps=steps, chains=chains, burn_in=burn_in, seed=seed, rank=r,
                                           examples=n, parameters=obj.dim))
@@ -202,7 +207,7 @@ def _sgd_exponent(F, lr, b, steps, chains, burn_in, seed):
 
 
 def gd_stability(model, loss_fn, data, lr: float, *, chunk_size: int | None = None, seed: int = 0,
-                 dtype: torch.dtype = torch.float64) -> MinimumStability:
+                 dtype: torch.dtype = torch.float64, strict: bool = False) -> MinimumStability:
     """Linear stability of full-batch GD with learning rate ``lr`` at the model's current parameters.
 
     GD is stable at a minimum iff every normal-space Hessian eigenvalue satisfies ``|1 - lr lambda| < 1``,
@@ -214,17 +219,18 @@ def gd_stability(model, loss_fn, data, lr: float, *, chunk_size: int | None = No
         model, loss_fn, data, chunk_size, dtype: as in :func:`neurodyn.training.sharpness`; ``loss_fn`` is the
             mean over examples, and the per-example loss is ``loss_fn`` on a batch of one.
         lr: the learning rate.
+        strict: raise :class:`~neurodyn.ConvergenceError` instead of returning an ``UNCONVERGED`` result.
 
     Returns:
         :class:`MinimumStability` (SGD fields ``nan``). Memory: the per-example Jacobians, ``n * outputs * p``.
     """
-    return _analyse(model, loss_fn, data, lr, None, chunk_size=chunk_size, dtype=dtype, seed=seed, steps=None,
-                    chains=2, burn_in=0)
+    return finish(_analyse(model, loss_fn, data, lr, None, chunk_size=chunk_size, dtype=dtype, seed=seed, steps=None,
+                           chains=2, burn_in=0), strict=strict, what="GD stability (the sharpness did not converge)")
 
 
 def sgd_lyapunov_exponent(model, loss_fn, data, lr: float, batch_size: int, *, steps: int = 5000,
                           chains: int = 16, burn_in: int = 200, chunk_size: int | None = None, seed: int = 0,
-                          dtype: torch.dtype = torch.float64) -> MinimumStability:
+                          dtype: torch.dtype = torch.float64, strict: bool = False) -> MinimumStability:
     """Linear stability of SGD (learning rate ``lr``, batches of ``batch_size`` distinct examples drawn
     uniformly and independently each step) at a (near-)interpolating minimum.
 
@@ -244,10 +250,13 @@ def sgd_lyapunov_exponent(model, loss_fn, data, lr: float, batch_size: int, *, s
     throughout: an approximation whose quality ``sharpness`` (the true Hessian's) against ``normal_eigenvalues[0]``
     shows.
 
-    Args: as :func:`gd_stability`, plus ``batch_size``, ``steps``, ``chains``, ``burn_in``, ``seed``.
+    Args: as :func:`gd_stability`, plus ``batch_size``, ``steps``, ``chains``, ``burn_in``, ``seed``;
+        ``strict`` raises :class:`~neurodyn.ConvergenceError` where the result would be ``UNCONVERGED`` (a
+        drifting SGD exponent: raise ``steps``).
 
     Returns:
         :class:`MinimumStability`.
     """
-    return _analyse(model, loss_fn, data, lr, batch_size, chunk_size=chunk_size, dtype=dtype, seed=seed,
-                    steps=steps, chains=chains, burn_in=positive_int(burn_in, name="burn_in", minimum=0))
+    res = _analyse(model, loss_fn, data, lr, batch_size, chunk_size=chunk_size, dtype=dtype, seed=seed,
+                   steps=steps, chains=chains, burn_in=positive_int(burn_in, name="burn_in", minimum=0))
+    return finish(res, strict=strict, what="the SGD Lyapunov exponent (it still drifts: raise steps)")
