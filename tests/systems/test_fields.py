@@ -48,7 +48,7 @@ def test_tanh_family_jacobian_matches_autodiff_and_hopf_points_sit_at_minus_real
     # tanh((A + alpha I) x): eigenvalues of the Jacobian at 0 are lambda(A) + alpha, so Hopf at -Re(lambda)
     lam = torch.linalg.eigvals(A)
     expected = sorted((-lam[lam.imag > 0].real).tolist())
-    found = sorted(h.value for h in nd.find_hopf_points(nd.tanh_family(A), param="alpha", at=0.0))
+    found = sorted(h.value for h in nd.find_hopf_points(nd.tanh_family(A), param="alpha", start=0.0))
     assert found == pytest.approx(expected, abs=1e-12)
 
 

@@ -34,7 +34,7 @@ def test_module_parameters_become_flow_params_and_the_module_is_untouched():
     moved = flow.with_params(alpha=0.25, omega=2.0).f(x)
     M = torch.tensor([[1.25, -2.0], [2.0, 1.25]], dtype=F64)
     torch.testing.assert_close(moved, -x + torch.tanh(x @ M.T), rtol=0, atol=1e-15)
-    (h,) = nd.find_hopf_points(flow, param="alpha", at=-0.2)  # derivatives in alpha go through the module
+    (h,) = nd.find_hopf_points(flow, param="alpha", start=-0.2)  # derivatives in alpha go through the module
     assert abs(h.value) < 1e-12 and h.omega == pytest.approx(1.5, rel=1e-12)
     assert float(module.alpha) == pytest.approx(-0.2) and module.alpha.requires_grad and module.alpha.dtype == \
         torch.float32 and module.training

@@ -125,8 +125,8 @@ def bifurcation(
                 continue
             with status(progress, f"periodic orbits from the Hopf point at {parameter} = {h.value:.6g}"):
                 try:
-                    orbits.append(neurodyn.continue_periodic_orbits(system, h, stop=end, step=step,
-                                                                    max_points=cycle_points, steps=orbit_steps))
+                    orbits.append(neurodyn.continue_periodic_orbits(
+                        system, h, stop=end, step=step, max_points=cycle_points, steps_per_period=orbit_steps))
                 except NeurodynError as exc:
                     failures.append(dict(hopf=h.value, error=str(exc)))
         data = dict(system=about, branch=branch, cycles=orbits, cycle_failures=failures)

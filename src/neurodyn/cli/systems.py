@@ -66,6 +66,7 @@ def lyapunov(
         if sys_obj.input_dim:
             total = run["transient"] + run.get("tangent_transient", 0) + run["steps"]
             run["inputs"] = driving_inputs(sys_obj, run.pop("batch"), total, input_std, seed)
+            run["layout"] = "batch_first"  # driving_inputs lays them out (batch, T, m), whatever the module's own
         res = neurodyn.lyapunov_spectrum(sys_obj, k=k, seed=seed, base=2 if base == "2" else base,
                                          progress=progress, **run)
         def draw(axes):

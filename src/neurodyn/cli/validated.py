@@ -136,11 +136,11 @@ def _hopf(system, at, start, stop, backend, progress):
     interval = None if start is None and stop is None else (-math.inf if start is None else start,
                                                             math.inf if stop is None else stop)
     with status(progress, "float Hopf points"):
-        points = neurodyn.find_hopf_points(system, param="alpha", at=at, interval=interval)
+        points = neurodyn.find_hopf_points(system, param="alpha", start=at, interval=interval)
     if not points:
         raise InvalidInputError(f"no Hopf point found from the equilibrium at alpha = {at:g} (the origin's branch): "
                                 "widen --start/--stop or change --at")
-    proofs = neurodyn.prove_hopf(system, points, backend=backend, progress=progress)
+    proofs = list(neurodyn.prove_hopf_points(system, points, backend=backend, progress=progress))
     rows = [("#", "alpha", "omega", "l1", "conclusion", "radius", "seconds")]
     for i, p in enumerate(proofs):
         rows.append((str(i), _interval(p, "alpha"), _interval(p, "omega"), _interval(p, "l1"),

@@ -97,14 +97,14 @@ def bifurcation_section(s, run) -> Section:
                             name=f"-x + tanh(g W x), n = {n}")
     branch = nd.continue_equilibria(family, param="g", start=0.0, stop=g_max, step=0.05)
     hopf = [sp.hopf for sp in branch.special if sp.kind == "hopf"]
-    proofs = nd.prove_hopf(family, hopf)
+    proofs = list(nd.prove_hopf_points(family, hopf))
     orbits = []
     first = hopf[0] if hopf else None
     if first is not None and first.kind != "degenerate":
         end = g_max if -first.crossing / first.l1 > 0 else 0.0
         try:
             orbits.append(nd.continue_periodic_orbits(family, first, stop=end, step=0.05, max_points=s.bif_cycles,
-                                                      steps=200))
+                                                      steps_per_period=200))
         except nd.NeurodynError as exc:  # the diagram stays useful without the cycles
             run.log(f"cycles from the first Hopf point not continued: {exc}")
     # exact: the Jacobian at x = 0 is -I + g W, so pairs lambda of W cross at g = 1 / Re(lambda), omega = g Im(lambda)

@@ -95,7 +95,7 @@ def _lyapunov_section(system, inputs, steps, seed, results, key, log) -> Section
     if is_flow:
         run.update(dt=0.01, batch=4)
     elif inputs is not None:
-        run["inputs"] = inputs
+        run.update(inputs=inputs, layout="batch_first")
     else:
         run["batch"] = 4
     with warnings.catch_warnings():
