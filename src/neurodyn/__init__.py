@@ -3,7 +3,7 @@
 The public surface is re-exported here; everything else is internal.
 """
 
-from neurodyn import features, meanfield, slowfast, training
+from neurodyn import features, meanfield, networks, slowfast, training
 from neurodyn.continuation import (
     BifurcationCurve,
     Branch,
@@ -103,6 +103,7 @@ __all__ = [
     "lyapunov_spectrum",
     "max_lyapunov",
     "meanfield",
+    "networks",
     "periodic_orbit",
     "prove_equilibrium",
     "prove_hopf",
