@@ -24,7 +24,8 @@ def low_rank():
 def _graphs(U, V):
     A = U @ V.T
     return {"dense": nw.DenseGraph(A), "sparse_coo": nw.SparseGraph(A.to_sparse_coo()),
-            "sparse_csr": nw.SparseGraph.from_dense(A), "low_rank": nw.LowRankGraph(U, V)}
+            "sparse_csr": nw.SparseGraph(A.to_sparse_csr()), "from_dense": nw.SparseGraph.from_dense(A),
+            "low_rank": nw.LowRankGraph(U, V)}
 
 
 @pytest.mark.parametrize("alpha", [0.0, 0.4])
@@ -104,3 +105,14 @@ def test_particle_network_is_a_flow_the_lyapunov_spectrum_accepts():
     spec = nd.lyapunov_spectrum(net, steps=400, dt=0.05, tangent_transient=300, x0=x0, strict=False)
     expected = torch.tensor([0.0] + [-K] * (n - 1), dtype=torch.float64)
     assert torch.allclose(spec.exponents.reshape(-1, n)[0], expected, atol=1e-6)
+
+
+def test_user_separable_coupling_matches_the_sine_coupling():
+    # the generic separable path with sin(x_j - x_i - a) = sin x_j cos(x_i + a) - cos x_j sin(x_i + a)
+    a = 0.7
+    generic = nw.SeparableCoupling(lambda x: torch.stack((torch.cos(x + a), -torch.sin(x + a)), -1),
+                                   lambda x: torch.stack((torch.sin(x), torch.cos(x)), -1))
+    A = torch.rand(30, 30, generator=_gen(10), dtype=torch.float64)
+    x = torch.randn(2, 30, generator=_gen(11), dtype=torch.float64)
+    for graph in (nw.DenseGraph(A), nw.SparseGraph.from_dense(A), nw.CompleteGraph(30)):
+        assert torch.allclose(graph.interact(generic, x), graph.interact(nw.sine_coupling(a), x), rtol=0, atol=1e-12)

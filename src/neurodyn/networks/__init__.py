@@ -5,7 +5,13 @@ graphs; the Kuramoto and rate-neuron models; order parameters; the Ott–Antonse
 graphon node slices); the critical coupling from the graphon operator's leading eigenvalue and by a sweep.
 """
 
-from neurodyn.networks.coupling import PairCoupling, SeparableCoupling, sine_coupling, tanh_coupling
+from neurodyn.networks.coupling import (
+    PairCoupling,
+    SeparableCoupling,
+    SineCoupling,
+    sine_coupling,
+    tanh_coupling,
+)
 from neurodyn.networks.frequencies import EmpiricalFrequencies, Gaussian, Lorentzian
 from neurodyn.networks.graphon import Graphon, constant_graphon, node_positions
 from neurodyn.networks.graphs import CompleteGraph, DenseGraph, LowRankGraph, SparseGraph
@@ -26,6 +32,7 @@ __all__ = [
     "PairCoupling",
     "ParticleNetwork",
     "SeparableCoupling",
+    "SineCoupling",
     "SparseGraph",
     "Trajectory",
     "constant_graphon",

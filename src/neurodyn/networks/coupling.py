@@ -4,11 +4,12 @@ A *separable* coupling ``g(x_i, x_j) = sum_k a_k(x_i) b_k(x_j)`` turns the inter
 operator applied to ``b(x)``: ``sum_j A_ij g(x_i, x_j) = sum_k a_k(x_i) (A b_k(x))_i``, so every graph computes it
 at the cost of one product with ``A`` (O(edges) sparse, O(N r) low rank, O(N) all-to-all). The Kuramoto sine
 coupling is separable through the order parameter:
-``sin(x_j - x_i - alpha) = Im(e^{-i (x_i + alpha)} e^{i x_j})``.
+``sin(x_j - x_i - alpha) = Im(e^{-i (x_i + alpha)} e^{i x_j})`` (:class:`SineCoupling`).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -30,6 +31,38 @@ class SeparableCoupling:
     right: Callable[[torch.Tensor], torch.Tensor]
     name: str = "separable"
 
+    def sum_over(self, x: torch.Tensor, apply: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:
+        """``sum_k left_k(x_i) (A right_k(x))_i``, ``(..., N)``, given ``apply(R: (..., N, m)) = A R`` (a result
+        of shape ``(..., 1, m)`` broadcasts over the nodes)."""
+        return (self.left(x) * apply(self.right(x))).sum(-1)
+
+
+@dataclass(frozen=True)
+class SineCoupling:
+    """Kuramoto(–Sakaguchi) coupling ``g(x_i, x_j) = sin(x_j - x_i - alpha)`` (phase lag ``alpha`` in radians).
+
+    Separable through the order parameter: ``sum_j A_ij sin(x_j - x_i - alpha) = Im(e^{-i(x_i + alpha)}
+    (A e^{ix})_i) = cos(x_i + alpha) (A sin x)_i - sin(x_i + alpha) (A cos x)_i``; all-to-all, ``A e^{ix} = N Z``
+    with ``Z`` the order parameter. One ``cos`` and one ``sin`` per node and one product with ``A`` per call.
+    """
+
+    alpha: float = 0.0
+
+    @property
+    def name(self) -> str:
+        return f"sin(x_j - x_i - {self.alpha:g})" if self.alpha else "sin(x_j - x_i)"
+
+    def sum_over(self, x: torch.Tensor, apply: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:
+        """``sum_j A_ij sin(x_j - x_i - alpha)``, ``(..., N)``, given ``apply(R) = A R`` as in
+        :meth:`SeparableCoupling.sum_over`."""
+        c, s = torch.cos(x), torch.sin(x)
+        G = apply(torch.stack((s, c), dim=-1))
+        gs, gc = G[..., 0], G[..., 1]
+        if not self.alpha:
+            return c * gs - s * gc
+        ca, sa = math.cos(self.alpha), math.sin(self.alpha)
+        return c * (gs * ca - gc * sa) - s * (gs * sa + gc * ca)
+
 
 @dataclass(frozen=True)
 class PairCoupling:
@@ -45,25 +78,15 @@ class PairCoupling:
     name: str = "pair"
 
 
-Coupling = SeparableCoupling | PairCoupling
+Coupling = SeparableCoupling | SineCoupling | PairCoupling
 
 
-def sine_coupling(alpha: float = 0.0) -> SeparableCoupling:
-    """Kuramoto(–Sakaguchi) coupling ``g(x_i, x_j) = sin(x_j - x_i - alpha)`` (phase lag ``alpha`` in radians).
-
-    Written as ``sin(x_j) cos(x_i + alpha) - cos(x_j) sin(x_i + alpha)``, i.e. the imaginary part of
-    ``e^{-i(x_i + alpha)} e^{i x_j}``: the all-to-all sum is ``N Im(e^{-i(x_i + alpha)} Z)`` with the order
-    parameter ``Z = mean_j e^{i x_j}``.
-    """
+def sine_coupling(alpha: float = 0.0) -> SineCoupling:
+    """The Kuramoto(–Sakaguchi) coupling ``sin(x_j - x_i - alpha)`` (see :class:`SineCoupling`)."""
     a = float(alpha)
-
-    def left(x):
-        return torch.stack((torch.cos(x + a), -torch.sin(x + a)), dim=-1)
-
-    def right(x):
-        return torch.stack((torch.sin(x), torch.cos(x)), dim=-1)
-
-    return SeparableCoupling(left, right, name=f"sin(x_j - x_i - {a:g})" if a else "sin(x_j - x_i)")
+    if not math.isfinite(a):
+        raise InvalidInputError(f"the phase lag alpha must be finite, got {alpha!r}")
+    return SineCoupling(a)
 
 
 def _ones(x):
@@ -82,9 +105,9 @@ def tanh_coupling() -> SeparableCoupling:
 def as_coupling(g) -> Coupling:
     """``g`` as a coupling: a :class:`SeparableCoupling`/:class:`PairCoupling` as is, a callable
     ``g(xi, xj)`` as a :class:`PairCoupling`."""
-    if isinstance(g, SeparableCoupling | PairCoupling):
+    if isinstance(g, SeparableCoupling | SineCoupling | PairCoupling):
         return g
     if callable(g):
         return PairCoupling(g, name=getattr(g, "__name__", "pair"))
-    raise InvalidInputError(f"the coupling g must be callable g(xi, xj), a SeparableCoupling or a PairCoupling, "
-                            f"got {type(g).__name__}")
+    raise InvalidInputError("the coupling g must be callable g(xi, xj), a SeparableCoupling, SineCoupling or "
+                            f"PairCoupling, got {type(g).__name__}")
