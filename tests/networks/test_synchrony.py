@@ -53,7 +53,7 @@ def _all_to_all_lorentzian(n):
     return float(window.mean()), float(window.std())
 
 
-@pytest.mark.parametrize("n", [10_000, pytest.param(100_000, marks=pytest.mark.slow)])
+@pytest.mark.parametrize("n", [10_000, 100_000])
 def test_particles_reach_the_ott_antonsen_branch(n):
     # K = 2, gamma = 1/2: r* = sqrt(1/2). The finite network's r(t) fluctuates about the branch because of its
     # drifting oscillators, with standard deviation ~ 0.3 / sqrt(N) (measured: 0.32/sqrt(N) at N = 1e4,
