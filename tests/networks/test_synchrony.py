@@ -153,3 +153,20 @@ def test_nonconstant_graphon_network_onset_by_a_sweep_matches_the_formula():
     sweep = nw.sweep_coupling(net, [2.8, 3.0, 3.2, 3.4], x0, t_end=150.0, dt=0.1, average_from=75.0)
     assert sweep.status == "ok"
     assert sweep.K_c == pytest.approx(nw.critical_coupling(law, graphon=W), rel=0.05)
+
+
+def test_results_serialise_and_plot(tmp_path):
+    import json
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    n = 200
+    net = nw.kuramoto(nw.CompleteGraph(n), nw.Lorentzian(GAMMA).quantiles(n))
+    sweep = nw.sweep_coupling(net, [0.5, 3.0], _phases(n), t_end=2.0, dt=0.1, average_from=1.0, every=2)
+    data = json.loads(sweep.save_json(tmp_path / "sweep.json").read_text())
+    assert data["type"] == "CouplingSweep" and len(data["r"]) == 2 and data["status"] == "none found"
+    assert sweep.plot(K_c_theory=1.0).get_xlabel() == "K"
+    run = nw.simulate(net, _phases(n), t_end=1.0, dt=0.1)
+    assert run.times.tolist() == pytest.approx([0.1 * k for k in range(11)], abs=1e-12)
+    assert run.plot().get_xlabel() == "t"
