@@ -70,3 +70,13 @@ def test_non_separable_coupling_on_low_rank_graph_is_unsupported():
 def test_scale_must_name_a_parameter():
     with pytest.raises(nd.InvalidInputError, match="scale"):
         nw.ParticleNetwork(lambda x, om, p: x, nw.tanh_coupling(), nw.CompleteGraph(3), scale="J")
+
+
+def test_run_settings_are_checked():
+    net = nw.kuramoto(nw.CompleteGraph(4), torch.zeros(4, dtype=torch.float64))
+    with pytest.raises(nd.InvalidInputError, match="whole number of steps"):
+        nw.simulate(net, torch.zeros(4, dtype=torch.float64), t_end=1.05, dt=0.1)
+    with pytest.raises(nd.InvalidInputError, match="x0 has shape"):
+        nw.sweep_coupling(net, [1.0, 2.0], torch.zeros(2, 4), t_end=1.0, dt=0.1, average_from=0.5)
+    with pytest.raises(nd.InvalidInputError, match="elementwise"):
+        nw.Graphon(lambda x, y: torch.ones(3, 3)).sample(5)

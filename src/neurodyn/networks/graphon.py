@@ -45,7 +45,12 @@ class Graphon:
         out = self.W(x.unsqueeze(-1), y.unsqueeze(0))
         if not isinstance(out, torch.Tensor):
             raise InvalidInputError(f"the graphon {self.name!r} returned {type(out).__name__}, not a torch tensor")
-        out = out.to(x.dtype).expand(len(x), len(y))
+        try:
+            out = out.to(x.dtype).expand(len(x), len(y))
+        except RuntimeError as exc:
+            raise InvalidInputError(f"the graphon {self.name!r} returned shape {tuple(out.shape)} for positions "
+                                    f"({len(x)}, 1) and (1, {len(y)}); it must work elementwise with "
+                                    "broadcasting") from exc
         if not bool(torch.isfinite(out).all()):
             bad = int((~torch.isfinite(out)).sum())
             raise NonFiniteError(f"the graphon {self.name!r} returned {bad} non-finite value(s) on [0, 1]^2; a "

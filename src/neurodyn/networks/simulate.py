@@ -100,6 +100,8 @@ def simulate(system, x0: torch.Tensor, *, t_end: float, dt: float, observe: Call
     x = torch.as_tensor(x0, dtype=system.dtype)
     system.probe(x, torch.zeros((), dtype=x.dtype))
     steps = round(t_end / dt)
+    if abs(steps * dt - t_end) > 1e-9 * t_end:
+        raise InvalidInputError(f"t_end = {t_end} is not a whole number of steps dt = {dt}; choose t_end = k * dt")
 
     def rhs(t, y):
         return (system.field(t, y[0]),)

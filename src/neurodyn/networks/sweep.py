@@ -68,6 +68,9 @@ def sweep_coupling(network, K, x0: torch.Tensor, *, t_end: float, dt: float, ave
         raise InvalidInputError(f"{network.name!r} has no parameter 'K' to sweep")
     positive_float(average_from, name="average_from")
     x0 = torch.as_tensor(x0, dtype=network.dtype)
+    if x0.shape != (network.dim,):
+        raise InvalidInputError(f"x0 has shape {tuple(x0.shape)}; give one state of {network.name!r}, shape "
+                                f"({network.dim},), shared by every coupling")
     batch = network.with_params(K=K.view(-1, 1))
     run = simulate(batch, x0.expand(len(K), -1).clone(), t_end=t_end, dt=dt, observe=order_parameter_r, every=every)
     keep = run.times >= average_from
