@@ -3,7 +3,7 @@ and the critical coupling of the incoherent state.
 
 For ``dx/dt = omega + K int W(y, y') Im(e^{-i x} e^{i x'}) ...`` with Lorentzian ``omega`` (half-width
 ``gamma``, centre ``omega0``), the phase density on each node slice ``y`` stays on the Poisson-kernel manifold,
-whose local order parameter obeys (Ott & Antonsen, Chaos 18, 037113, 2008; on graphons: Chiba & Medvedev 2019)
+whose local order parameter obeys (Ott & Antonsen, Chaos 18, 037113, 2008, applied slice by slice)
 
     dz(y)/dt = -(gamma - i omega0) z + (K/2) (Z(y) - conj(Z(y)) z^2),   Z(y) = int_0^1 W(y, y') z(y') dy'.
 
