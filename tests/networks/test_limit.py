@@ -3,6 +3,7 @@
 import math
 
 import numpy as np
+import pytest
 import torch
 
 from neurodyn import networks as nw
@@ -33,3 +34,26 @@ def test_deterministic_graphon_network_converges_to_its_limit_at_second_order():
     assert all(b < a for a, b in zip(distances, distances[1:], strict=False))
     rate = -np.polyfit(np.log(sizes), np.log(distances), 1)[0]
     assert abs(rate - 2.0) < 0.1
+
+
+def test_rate_network_leading_lyapunov_exponent_tends_to_the_limit_stability():
+    # dx_i/dt = -x_i + (J/N) sum_j W(y_i, y_j) tanh(x_j): at the equilibrium 0 the Jacobian is -1 + (J/N) A, so the
+    # leading Lyapunov exponent there is -1 + J lambda_max(A/N); as N grows this tends to the graphon limit's
+    # linear stability -1 + J lambda_max(W) at the midpoint rule's O(N^-2). W = (x + y)/2: lambda_max =
+    # 1/4 + 1/(2 sqrt 3), second eigenvalue 1/4 - 1/(2 sqrt 3) < 0, so after the tangent transient (gap 0.87 per
+    # unit time, t = 15) the QR exponent equals the eigenvalue up to RK4 and rounding errors.
+    import neurodyn as nd
+
+    W = nw.Graphon(lambda x, y: (x + y) / 2)
+    J, n = 1.5, 100
+    graph = W.sample(n)
+    net = nw.rate_network(graph, J=J)
+    spec = nd.lyapunov_spectrum(net, k=1, steps=200, dt=0.05, tangent_transient=300,
+                                x0=torch.zeros(1, n, dtype=torch.float64), strict=False)
+    leading = float(spec.exponents.reshape(-1)[0])
+    finite = -1 + J * float(torch.linalg.eigvals(graph.A / n).real.max())
+    assert abs(leading - finite) < 1e-8
+    limit = -1 + J * W.leading_eigenvalue()
+    half = -1 + J * float(torch.linalg.eigvals(W.sample(n // 2).A / (n // 2)).real.max())
+    assert abs(finite - limit) < 1e-5  # measured 5.4e-6 at N = 100
+    assert (half - limit) / (finite - limit) == pytest.approx(4.0, rel=0.01)  # O(N^-2): halving N quadruples it

@@ -98,6 +98,12 @@ def kuramoto(graph, omega, *, K: float = 1.0, alpha: float = 0.0, name: str = "k
                            scale="K", name=name)
 
 
-def rate_network(graph, inputs=None, *, name: str = "rate network") -> ParticleNetwork:
-    """Rate neurons ``dx_i/dt = -x_i + (1/N) sum_j A_ij tanh(x_j) + I_i`` (``inputs`` = ``I``, default 0)."""
-    return ParticleNetwork(_leaky_rate, tanh_coupling(), graph, omega=inputs, name=name)
+def rate_network(graph, inputs=None, *, J: float = 1.0, name: str = "rate network") -> ParticleNetwork:
+    """Rate neurons ``dx_i/dt = -x_i + (J/N) sum_j A_ij tanh(x_j) + I_i`` (``inputs`` = ``I``, default 0).
+
+    ``J`` (default 1) is the parameter ``"J"``. With ``I = 0`` the origin is an equilibrium with Jacobian
+    ``-1 + (J/N) A``; on a graphon sample its leading eigenvalue tends to ``-1 + J lambda_max(W)``, the linear
+    stability of the graphon limit.
+    """
+    return ParticleNetwork(_leaky_rate, tanh_coupling(), graph, omega=inputs, params={"J": J}, scale="J",
+                           name=name)
