@@ -17,6 +17,8 @@ import torch
 
 from neurodyn.errors import InvalidInputError
 
+Apply = Callable[[tuple[torch.Tensor, ...]], tuple[torch.Tensor, ...]]
+
 
 @dataclass(frozen=True)
 class SeparableCoupling:
@@ -31,10 +33,12 @@ class SeparableCoupling:
     right: Callable[[torch.Tensor], torch.Tensor]
     name: str = "separable"
 
-    def sum_over(self, x: torch.Tensor, apply: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:
-        """``sum_k left_k(x_i) (A right_k(x))_i``, ``(..., N)``, given ``apply(R: (..., N, m)) = A R`` (a result
-        of shape ``(..., 1, m)`` broadcasts over the nodes)."""
-        return (self.left(x) * apply(self.right(x))).sum(-1)
+    def sum_over(self, x: torch.Tensor, apply: Apply) -> torch.Tensor:
+        """``sum_k left_k(x_i) (A right_k(x))_i``, ``(..., N)``, given the graph's product ``apply``: a tuple of
+        ``m`` feature vectors ``(..., N)`` to the tuple of their products with ``A`` (``(..., N)``, or ``(..., 1)``
+        broadcasting over the nodes)."""
+        products = apply(self.right(x).unbind(-1))
+        return (self.left(x) * torch.stack(torch.broadcast_tensors(*products), dim=-1)).sum(-1)
 
 
 @dataclass(frozen=True)
@@ -52,16 +56,15 @@ class SineCoupling:
     def name(self) -> str:
         return f"sin(x_j - x_i - {self.alpha:g})" if self.alpha else "sin(x_j - x_i)"
 
-    def sum_over(self, x: torch.Tensor, apply: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:
-        """``sum_j A_ij sin(x_j - x_i - alpha)``, ``(..., N)``, given ``apply(R) = A R`` as in
+    def sum_over(self, x: torch.Tensor, apply: Apply) -> torch.Tensor:
+        """``sum_j A_ij sin(x_j - x_i - alpha)``, ``(..., N)``, given the graph's product ``apply`` as in
         :meth:`SeparableCoupling.sum_over`."""
         c, s = torch.cos(x), torch.sin(x)
-        G = apply(torch.stack((s, c), dim=-1))
-        gs, gc = G[..., 0], G[..., 1]
-        if not self.alpha:
-            return c * gs - s * gc
-        ca, sa = math.cos(self.alpha), math.sin(self.alpha)
-        return c * (gs * ca - gc * sa) - s * (gs * sa + gc * ca)
+        gs, gc = apply((s, c))
+        if self.alpha:
+            ca, sa = math.cos(self.alpha), math.sin(self.alpha)
+            gs, gc = gs * ca - gc * sa, gs * sa + gc * ca
+        return (c * gs).addcmul_(s, gc, value=-1)  # one fresh tensor: c gs - s gc
 
 
 @dataclass(frozen=True)

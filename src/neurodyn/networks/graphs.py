@@ -26,8 +26,13 @@ def _check_size(x: torch.Tensor, n: int, what: str) -> None:
 
 
 def _separable(coupling, x: torch.Tensor, apply) -> torch.Tensor:
-    """``sum_k left_k(x_i) (A right_k(x))_i`` with ``apply(R: (..., N, m)) = A R``."""
-    return coupling.sum_over(x, apply)
+    """``sum_k left_k(x_i) (A right_k(x))_i`` with ``apply(R: (..., N, m)) = A R`` on the stacked features."""
+    return coupling.sum_over(x, lambda feats: apply(torch.stack(feats, dim=-1)).unbind(-1))
+
+
+def _separable_rows(coupling, x: torch.Tensor, apply_each) -> torch.Tensor:
+    """As :func:`_separable` with ``apply_each(f: (..., N))`` applied to each feature (no stacking)."""
+    return coupling.sum_over(x, lambda feats: tuple(apply_each(f) for f in feats))
 
 
 def _no_pairs(graph, coupling) -> None:
@@ -144,7 +149,7 @@ class LowRankGraph:
         if isinstance(coupling, PairCoupling):
             _no_pairs(self, coupling)
         U, V = self.U.to(x.dtype), self.V.to(x.dtype)
-        return _separable(coupling, x, lambda R: U @ (V.transpose(0, 1) @ R))
+        return _separable(coupling, x, lambda R: U @ (V.T @ R))
 
 
 @dataclass(frozen=True)
@@ -166,7 +171,7 @@ class CompleteGraph:
         _check_size(x, self.n, "complete graph")
         if isinstance(coupling, PairCoupling):
             _no_pairs(self, coupling)
-        return _separable(coupling, x, lambda R: R.sum(-2, keepdim=True))
+        return _separable_rows(coupling, x, lambda f: f.sum(-1, keepdim=True))
 
 
 Graph = DenseGraph | SparseGraph | LowRankGraph | CompleteGraph

@@ -26,9 +26,11 @@ class _NetworkField:
     def __call__(self, t, x, params=None):
         params = params or {}
         interaction = self.graph.interact(self.coupling, x)
-        k = params[self.scale] if self.scale is not None else 1.0
         omega = self.omega.to(x.dtype) if self.omega is not None else None
-        return self.f(x, omega, params) + (k / self.graph.n) * interaction
+        own = self.f(x, omega, params)
+        if self.scale is None:
+            return torch.add(own, interaction, alpha=1.0 / self.graph.n)
+        return torch.addcmul(own, interaction, params[self.scale] / self.graph.n)  # one fused pass
 
 
 class ParticleNetwork(Flow):
