@@ -4,7 +4,8 @@
 network applies it). For a :class:`~neurodyn.networks.SeparableCoupling` the cost is one product with ``A``:
 O(N^2) dense, O(edges) sparse, O(N r) low rank, O(N) all-to-all (for the sine coupling that is the order
 parameter). A general :class:`~neurodyn.networks.PairCoupling` costs one evaluation of ``g`` per edge (dense and
-sparse graphs only).
+sparse graphs only). Give the graph's tensors the states' dtype and device (float64 by default): a different
+dtype is converted on every call.
 """
 
 from __future__ import annotations
