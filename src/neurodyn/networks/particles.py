@@ -38,8 +38,9 @@ class ParticleNetwork(Flow):
 
     Args:
         f: the node dynamics, batched ``(x: (..., N), omega: (N,) | None, params: dict) -> (..., N)``.
-        g: the coupling: a :class:`SeparableCoupling` (one product with ``A`` per evaluation: O(edges),
-            O(N r), O(N)), a :class:`PairCoupling`, or a callable ``g(xi, xj)`` (one evaluation per edge).
+        g: the coupling: a :class:`SineCoupling` or :class:`SeparableCoupling` (one product with ``A`` per
+            evaluation: O(edges), O(N r), O(N)), a :class:`PairCoupling`, or a callable ``g(xi, xj)`` (one
+            evaluation per edge).
         graph: a :class:`DenseGraph`, :class:`SparseGraph`, :class:`LowRankGraph`, :class:`CompleteGraph`, or a
             sample of a :class:`Graphon`; its size ``N`` is the state dimension.
         omega: optional per-node parameters ``(N,)`` (natural frequencies, external inputs).
