@@ -3,7 +3,7 @@
 The public surface is re-exported here; everything else is internal.
 """
 
-from neurodyn import classifier, features, meanfield, slowfast, training
+from neurodyn import classifier, features, meanfield, networks, slowfast, training
 from neurodyn.classifier import BoundaryLink, ftle_boundary_link
 from neurodyn.continuation import (
     BifurcationCurve,
@@ -111,6 +111,7 @@ __all__ = [
     "lyapunov_spectrum",
     "max_lyapunov",
     "meanfield",
+    "networks",
     "periodic_orbit",
     "prove_equilibrium",
     "prove_hopf",

@@ -1,0 +1,53 @@
+"""Networks of oscillators and neurons on graphs and graphons, and their mean-field limits.
+
+``ParticleNetwork`` (a :class:`~neurodyn.Flow`) with dense, sparse, low-rank, all-to-all or graphon-sampled
+graphs; the Kuramoto and rate-neuron models; order parameters; the Ott–Antonsen reduction (all-to-all and on
+graphon node slices); the critical coupling from the graphon operator's leading eigenvalue and by a sweep.
+"""
+
+from neurodyn.networks.coupling import (
+    PairCoupling,
+    SeparableCoupling,
+    SineCoupling,
+    sine_coupling,
+    tanh_coupling,
+)
+from neurodyn.networks.frequencies import EmpiricalFrequencies, Gaussian, Lorentzian
+from neurodyn.networks.graphon import Graphon, constant_graphon, node_positions
+from neurodyn.networks.graphs import CompleteGraph, DenseGraph, LowRankGraph, SparseGraph
+from neurodyn.networks.ott_antonsen import critical_coupling, oa_order_parameter, oa_stationary_r, ott_antonsen
+from neurodyn.networks.particles import ParticleNetwork, kuramoto, rate_network
+from neurodyn.networks.simulate import Trajectory, local_order_parameter, order_parameter, order_parameter_r, simulate
+from neurodyn.networks.sweep import CouplingSweep, sweep_coupling
+
+__all__ = [
+    "CompleteGraph",
+    "CouplingSweep",
+    "DenseGraph",
+    "EmpiricalFrequencies",
+    "Gaussian",
+    "Graphon",
+    "LowRankGraph",
+    "Lorentzian",
+    "PairCoupling",
+    "ParticleNetwork",
+    "SeparableCoupling",
+    "SineCoupling",
+    "SparseGraph",
+    "Trajectory",
+    "constant_graphon",
+    "critical_coupling",
+    "kuramoto",
+    "local_order_parameter",
+    "node_positions",
+    "oa_order_parameter",
+    "oa_stationary_r",
+    "order_parameter",
+    "order_parameter_r",
+    "ott_antonsen",
+    "rate_network",
+    "simulate",
+    "sine_coupling",
+    "sweep_coupling",
+    "tanh_coupling",
+]
