@@ -97,4 +97,9 @@ def test_settings_object_and_shorthands_agree_and_a_failed_branch_raises_under_s
                                  maxiter=1, strict=False)
     assert failed.status == "step too small" and not failed.status.ok and len(failed.values) == 1
     with pytest.raises(nd.ConvergenceError, match="step too small"):
-        continue_equilibria(flow, param="alpha", start=1.0, stop=-1.0, x0=[1.0], step=0.5, min_step=0.2, maxiter=1)
+        continue_equilibria(flow, param="alpha", start=1.0, stop=-1.0, x0=[1.0], step=0.5, min_step=0.2, maxiter=1,
+                            strict=True)
+    # the default policy returns the flagged partial branch: there is an answer, up to where the step collapsed
+    default = continue_equilibria(flow, param="alpha", start=1.0, stop=-1.0, x0=[1.0], step=0.5, min_step=0.2,
+                                  maxiter=1)
+    assert default.status == "step too small" and torch.equal(default.values, failed.values)

@@ -49,9 +49,9 @@ def test_subcritical_normal_form_and_invariance_under_a_quadratic_change_of_coor
         return torch.stack([0.7 * y[..., 0] ** 2 - 0.4 * y[..., 0] * y[..., 1],
                             0.5 * y[..., 1] ** 2 + 0.9 * y[..., 0] * y[..., 1]], -1)
 
-    def g(t, y, p):
-        DQ = torch.func.jacfwd(Q)(y)
-        return torch.linalg.solve(torch.eye(2, dtype=F64) + DQ, f(t, y + Q(y), p))
+    def g(t, y, p):  # batched over leading dimensions, as the protocol asks
+        DQ = torch.func.vmap(torch.func.jacfwd(Q))(y.reshape(-1, 2)).reshape(*y.shape, 2)
+        return torch.linalg.solve(torch.eye(2, dtype=F64) + DQ, f(t, y + Q(y), p).unsqueeze(-1)).squeeze(-1)
 
     (hq,) = find_hopf_points(nd.Flow(g, 2, params={"alpha": -0.2}), param="alpha", start=-0.2)
     assert hq.value == pytest.approx(0.0, abs=1e-12)

@@ -2,10 +2,10 @@ import copy
 import json
 
 import torch
+from iomaps_nets import mlp, set_weights
 from torch import nn
 
 import neurodyn as nd
-from conftest import mlp, set_weights
 from neurodyn.models.node import NeuralODEClassifier
 
 

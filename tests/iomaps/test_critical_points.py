@@ -4,10 +4,10 @@ import math
 import matplotlib
 import pytest
 import torch
+from iomaps_nets import PLANTED_AT, mlp, set_weights
 from torch import nn
 
 import neurodyn as nd
-from conftest import PLANTED_AT, mlp, set_weights
 
 matplotlib.use("Agg")
 

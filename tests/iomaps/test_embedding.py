@@ -58,7 +58,7 @@ def test_reversal_cannot_be_learnt_without_augmentation_and_can_with_it():
 
 
 def test_global_random_state_is_not_used():
-    from conftest import mlp
+    from iomaps_nets import mlp
 
     state = torch.get_rng_state()
     nd.embedding_obstructions(lambda x: x.flip(-1), ([-1.0, -1.0], [1.0, 1.0]), n_samples=64)

@@ -1,9 +1,9 @@
 import pytest
 import torch
+from iomaps_nets import mlp
 from torch import nn
 
 import neurodyn as nd
-from conftest import mlp
 from neurodyn.models.node import NeuralODEClassifier
 
 

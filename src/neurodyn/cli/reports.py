@@ -36,9 +36,14 @@ def demo(
 ):
     """Train small seeded models, analyse them (fixed points, Lyapunov spectra, chaos, FTLE, edge of stability)
     and write a report."""
+    import torch
+
     from neurodyn.report import DemoSettings, run_demo
 
     settings = DemoSettings.quick(seed) if quick else DemoSettings(seed=seed)
+    # One intra-op thread for this command's process: the demo's tensors are small (see neurodyn.report.demo).
+    # Not restored afterwards: a later set_num_threads(>1) breaks batched LU solves in this torch build.
+    torch.set_num_threads(1)
     with handled(debug):
         report = run_demo(out, settings=settings, log=_log, progress=progress, overwrite=overwrite,
                           overwrite_flag="--overwrite")

@@ -12,7 +12,10 @@ the time left, and the wall and CPU time of every section go into the report and
 The demo's models are small (tens of units, hundreds of examples), so it runs torch on one intra-op thread:
 with more, every small operation pays for waking and synchronising threads, and on a machine with other load
 the waiting threads burn the CPU (measured with ``bench/demo.py`` on a shared 2-core machine: the whole demo
-took 31 s of CPU on one thread and more than 300 s on two). The caller's setting is restored afterwards.
+took 31 s of CPU on one thread and more than 300 s on two). The ``neurodyn demo`` command therefore sets one
+thread for its process; :func:`run_demo` itself leaves torch's settings alone. (It cannot set and restore them:
+with this torch build, any ``torch.set_num_threads`` call that leaves more than one thread makes later batched
+LU solves fail with "Pivots given to lu_solve must all be greater or equal to 1".)
 """
 
 from __future__ import annotations
@@ -22,8 +25,6 @@ import time
 import warnings
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-
-import torch
 
 import neurodyn as nd
 from neurodyn.report.demo_networks import flip_flop_sections, lorenz_section, random_rnn_section
@@ -100,28 +101,23 @@ DEMO_RESULTS = ("gru_fixed_points", "gru_lyapunov", "random_rnn", "bifurcation",
 
 
 def run_demo(out: Path, *, settings: DemoSettings | None = None, log=print, progress: bool = False,
-             overwrite: bool = False, overwrite_flag: str = "overwrite=True", threads: int | None = 1) -> Path:
+             overwrite: bool = False, overwrite_flag: str = "overwrite=True") -> Path:
     """Run the demo and write ``out/report.html``, one JSON per result and ``timings.json`` (wall and CPU
     seconds per section); returns the report's path.
 
     The folder is checked first (writable; none of the report's files there unless ``overwrite``, where
     ``overwrite_flag`` is how the caller's user asks for it). Nothing is written until every analysis has
     finished, so a failed run leaves no partial report. ``progress`` shows one bar over all sections with the
-    running section's name and the time left. ``threads``: torch's intra-op threads during the run (see the
-    module docstring; ``None`` keeps the caller's setting).
+    running section's name and the time left. Torch's thread settings are the caller's (see the module
+    docstring).
     """
     s = settings or DemoSettings()
     outputs = report_outputs(out, (*DEMO_RESULTS, "timings"), overwrite=overwrite, flag=overwrite_flag)
-    before = torch.get_num_threads()
     try:
-        if threads is not None:
-            torch.set_num_threads(threads)
         page, results, timings = _demo_page(s, log, progress)
     except BaseException:
         outputs.discard()
         raise
-    finally:
-        torch.set_num_threads(before)
     report = write_report(outputs, page, results)
     outputs.write("timings.json", json.dumps([asdict(t) for t in timings], indent=1))
     log(f"wrote {report}")

@@ -142,8 +142,12 @@ class System:
         function, what was expected and what came back.
         """
         if x.ndim == 1:  # probe a batch of two: a function that mishandles batch dimensions shows itself
-            c2 = c.expand(2, -1) if self.kind == "map" and isinstance(c, torch.Tensor) and c.ndim == 1 else c
-            return self.probe(x.expand(2, -1), c2)[0]
+            c2 = c.expand(2, -1).clone() if self.kind == "map" and isinstance(c, torch.Tensor) and c.ndim == 1 else c
+            try:
+                return self.probe(x.expand(2, -1).clone(), c2)[0]
+            except InvalidInputError as exc:
+                raise type(exc)(f"{exc} (one state was evaluated as a batch of two: the function must accept "
+                                "leading batch dimensions, (..., n) -> (..., n))") from exc
         what = "step" if self.kind == "map" else "field"
         label = f"the {what} function of {self.name!r}"
         try:

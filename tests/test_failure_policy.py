@@ -1,0 +1,50 @@
+"""The one failure policy (``neurodyn.results.finish``) and the status vocabulary, through a small result."""
+
+from dataclasses import dataclass
+
+import pytest
+
+import neurodyn as nd
+from neurodyn.results import Result, finish
+
+
+@dataclass(frozen=True)
+class _Answer(Result):
+    status: nd.Status
+
+
+NO_ANSWER = ("diverged", "too short", "failed")
+FLAGGED = ("unconverged", "may be incomplete", "not proved", "step too small")
+OK = ("converged", "ok", "none found", "saturated", "proved", "reached stop", "max_points", "no separation")
+
+
+@pytest.mark.parametrize("status", NO_ANSWER + FLAGGED + OK)
+def test_strict_true_raises_for_every_status_that_is_not_ok_and_false_never(status):
+    res = _Answer(nd.Status(status))
+    assert finish(res, strict=False, what="x") is res
+    if res.status.ok:
+        assert finish(res, strict=True, what="x") is res
+    else:
+        with pytest.raises(nd.ConvergenceError, match=f"x: {status}") as info:
+            finish(res, strict=True, what="x")
+        assert info.value.result is res
+
+
+@pytest.mark.parametrize("status", NO_ANSWER + FLAGGED + OK)
+def test_the_default_raises_only_where_there_is_no_answer(status):
+    res = _Answer(nd.Status(status))
+    if status in NO_ANSWER:
+        with pytest.raises(nd.ConvergenceError):
+            finish(res, strict=None, what="x")
+    else:
+        assert finish(res, strict=None, what="x") is res
+    assert res.status.ok == (status in OK)
+
+
+def test_statuses_compare_as_their_messages_and_serialise_as_strings(tmp_path):
+    res = _Answer(nd.Status.TOO_SHORT)
+    assert res.status == "too short" and res.to_dict()["status"] == "too short"
+    path = res.save_json(tmp_path / "r.json")
+    with pytest.raises(nd.OutputExistsError, match="overwrite=True"):
+        res.save_json(path)
+    assert res.save_json(path, overwrite=True) == path
