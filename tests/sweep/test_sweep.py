@@ -58,6 +58,7 @@ def test_store_resumes_retries_failures_and_never_duplicates(tmp_path):
         ResultStore(tmp_path / "store" / next(iter(os.listdir(tmp_path / "store"))))
 
 
+@pytest.mark.slow
 def test_a_dozen_networks_on_two_workers_survive_a_killed_worker(tmp_path):
     from dask.distributed import Client, LocalCluster
 
