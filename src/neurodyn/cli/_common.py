@@ -52,6 +52,14 @@ def plain(text: str) -> Text:
     return Text(str(text))
 
 
+def status_text(status) -> Text:
+    """A result's status in colour: green when it can be trusted, bold red when it cannot (``Status.ok``)."""
+    from neurodyn.results import Status
+
+    st = Status(status)
+    return Text(st.value, style="green" if st.ok else "bold red")
+
+
 def _as_flags(message: str) -> str:
     """Replace the library's keyword names (``steps=``) by the running command's flags (``--steps=``)."""
     ctx = _click_context()

@@ -23,6 +23,7 @@ from neurodyn.cli._common import (
     outputs_for,
     show,
     status,
+    status_text,
     write_result,
     wrote,
 )
@@ -164,4 +165,4 @@ def _print_diagram(branch, orbits, failures, parameter: str, interval) -> None:
     for f in failures:
         console.print(Text(f"cycles from the Hopf point at {f['hopf']:.6g} not continued: ", style="yellow")
                       + Text(f["error"]), highlight=False)
-    console.print(f"branch status {branch.status}")
+    console.print(Text("branch status ") + status_text(branch.status))

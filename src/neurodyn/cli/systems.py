@@ -7,6 +7,7 @@ from pathlib import Path
 import torch
 import typer
 from rich.table import Table
+from rich.text import Text
 
 import neurodyn
 from neurodyn.cli._common import (
@@ -26,6 +27,7 @@ from neurodyn.cli._common import (
     outputs_for,
     parse_params,
     show,
+    status_text,
     write_result,
     wrote,
 )
@@ -41,7 +43,8 @@ def lyapunov(
     k: int = typer.Option(None, help="number of leading exponents (default all)"),
     dt: float = typer.Option(None, help="time step for flows (time units)"),
     batch: int = typer.Option(None, help="trajectories / input sequences to average over"),
-    qr_every: int = typer.Option(None, help="steps between re-orthonormalisations"),
+    qr_every: str = typer.Option(None, help="steps between re-orthonormalisations, or 'auto' (the longest interval "
+                                 "float64 resolves, measured as the run goes)"),
     input_std: float = INPUT_STD_OPT,
     param: list[str] = PARAM_OPT,
     lstm_state: str = LSTM_STATE_OPT,
@@ -57,6 +60,11 @@ def lyapunov(
     with handled(debug, outputs):
         outputs.check()
         sys_obj, run = build_system(system, weights, parse_params(param), lstm_state)
+        if qr_every is not None and qr_every != "auto":
+            try:
+                qr_every = int(qr_every)
+            except ValueError:
+                raise InvalidInputError(f"--qr-every {qr_every!r} must be a whole number of steps or 'auto'") from None
         for name, value in dict(steps=steps, transient=transient, tangent_transient=tangent_transient, dt=dt,
                                 batch=batch, qr_every=qr_every).items():
             if value is not None:
@@ -84,8 +92,8 @@ def lyapunov(
     if len(res.exponents) > shown:
         table.add_row("...", f"({len(res.exponents) - shown} more in the JSON)", "")
     show(table)
-    console.print(f"sum {res.sum:.5f}  Kaplan–Yorke dimension {res.kaplan_yorke_dimension():.3f}  "
-                  f"status {res.status}")
+    console.print(Text(f"sum {res.sum:.5f}  Kaplan–Yorke dimension {res.kaplan_yorke_dimension():.3f}  status ")
+                  + status_text(res.status))
     wrote(outputs, "lyapunov.json", "lyapunov.png")
 
 
@@ -141,4 +149,5 @@ def fixed_points(
     show(table)
     console.print(f"{len(res.slow)} slow point(s) with q <= {slow_q:g}; starts: "
                   + ", ".join(f"{k} {v}" for k, v in res.starts.items() if v))
+    console.print(Text("search status ") + status_text(res.status))
     wrote(outputs, "fixed_points.json", "fixed_points.png")
