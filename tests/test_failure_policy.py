@@ -48,3 +48,23 @@ def test_statuses_compare_as_their_messages_and_serialise_as_strings(tmp_path):
     with pytest.raises(nd.OutputExistsError, match="overwrite=True"):
         res.save_json(path)
     assert res.save_json(path, overwrite=True) == path
+
+
+def test_saving_into_a_missing_folder_is_a_clear_error_and_leaves_nothing(tmp_path):
+    res = _Answer(nd.Status.OK)
+    with pytest.raises(nd.OutputPathError, match="existing folder"):
+        res.save_json(tmp_path / "missing" / "r.json")
+    assert not (tmp_path / "missing").exists()
+
+
+def test_a_symlink_at_the_target_is_replaced_not_followed(tmp_path):
+    precious = tmp_path / "precious.py"
+    precious.write_text("keep me")
+    link = tmp_path / "r.json"
+    link.symlink_to(precious)
+    res = _Answer(nd.Status.OK)
+    with pytest.raises(nd.OutputExistsError):
+        res.save_json(link)
+    res.save_json(link, overwrite=True)
+    assert precious.read_text() == "keep me" and not link.is_symlink()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary file left behind

@@ -55,7 +55,11 @@ def atomic_write(path: str | Path, data: bytes | str, *, overwrite: bool = False
     """
     path = check_new_file(path, overwrite=overwrite, flag=flag)
     payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise OutputPathError(f"cannot write {str(path)!r}: {exc.strerror or exc} in {str(path.parent)!r}; give a "
+                              "file in an existing folder you can write to") from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(payload)
