@@ -5,6 +5,8 @@ taken before the end, finite standard errors, and enough re-orthonormalisations 
 :data:`MIN_QR_EVENTS` for a single trajectory (so that every one of the ten time blocks behind its standard
 error holds growth), at least :data:`MIN_QR_EVENTS_BATCH` (two per half of the drift test) when the standard
 error comes from a batch of trajectories. Otherwise it is ``too short``.
+With two or more exponents the standard errors must also be below :data:`PRECISION` of the spectrum's spread
+(else ``unconverged``: the estimate is returned, flagged, as it is after a drift test that fails).
 With enough data, the run is ``converged`` when the drift between the estimates at ``T/2`` and ``T`` stays
 within 3 standard errors or ``convergence_tol``, else ``unconverged``.
 """
@@ -24,6 +26,10 @@ from neurodyn.results import Status
 
 MIN_QR_EVENTS = N_BLOCKS
 MIN_QR_EVENTS_BATCH = 4
+# With two or more exponents, every standard error must also be below this fraction of the spectrum's spread
+# (largest minus smallest exponent): otherwise "within 3 standard errors" says nothing (Lorenz over 0.1 time
+# units: standard errors 1.5 against a spread of 10, and lambda_1 = 8.7 would pass the drift test).
+PRECISION = 0.1
 
 
 def summarise(plan: RunPlan, tally: Tally, *, diverged_at: int | None, convergence_tol: float,
@@ -41,7 +47,7 @@ def summarise(plan: RunPlan, tally: Tally, *, diverged_at: int | None, convergen
     drift = (exponents - half_est).abs()
     records = [r.cpu() for r in tally.records]
     history = torch.stack(records)[:, order] * plan.log_scale if records else exponents.new_zeros(0, k)
-    status = _status(plan, tally, stderr, drift, diverged_at, convergence_tol)
+    status = _status(plan, tally, exponents, stderr, drift, diverged_at, convergence_tol)
     return LyapunovSpectrum(
         exponents=exponents, stderr=stderr, per_sample=per_sample, history=history,
         history_time=torch.tensor(tally.record_t, dtype=torch.float64), drift=drift, status=status,
@@ -64,7 +70,7 @@ def _stderr(plan: RunPlan, tally: Tally, per_sample, blocks, order) -> torch.Ten
     return torch.full_like(per_sample[0], float("nan"))
 
 
-def _status(plan: RunPlan, tally: Tally, stderr, drift, diverged_at, convergence_tol: float) -> Status:
+def _status(plan: RunPlan, tally: Tally, exponents, stderr, drift, diverged_at, convergence_tol: float) -> Status:
     name, units = plan.system.name, plan.units
     if diverged_at is not None:
         return Status.DIVERGED
@@ -77,6 +83,13 @@ def _status(plan: RunPlan, tally: Tally, stderr, drift, diverged_at, convergence
             "qr_every)", ConvergenceWarning, stacklevel=5,
         )
         return Status.TOO_SHORT
+    if len(stderr) >= 2 and not _precise(stderr, exponents):
+        warnings.warn(
+            f"the Lyapunov exponents of {name!r} are not settled: standard errors up to "
+            f"{float(stderr.max()):.3g} {units}, more than {PRECISION:.0%} of the spectrum's spread, so a drift "
+            "test within them would pass vacuously; increase steps", ConvergenceWarning, stacklevel=5,
+        )
+        return Status.UNCONVERGED
     allowed = torch.clamp(3 * stderr, min=convergence_tol)
     if bool((drift <= allowed).all()):
         return Status.CONVERGED
@@ -85,3 +98,9 @@ def _status(plan: RunPlan, tally: Tally, stderr, drift, diverged_at, convergence
         "increase steps", ConvergenceWarning, stacklevel=5,
     )
     return Status.UNCONVERGED
+
+
+def _precise(stderr: torch.Tensor, exponents: torch.Tensor) -> bool:
+    """Every standard error below :data:`PRECISION` of the spread of ``exponents``."""
+    spread = float(exponents.max() - exponents.min())
+    return bool((stderr <= PRECISION * spread).all())
