@@ -68,3 +68,24 @@ def test_a_symlink_at_the_target_is_replaced_not_followed(tmp_path):
     res.save_json(link, overwrite=True)
     assert precious.read_text() == "keep me" and not link.is_symlink()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary file left behind
+
+
+def test_written_files_get_the_permissions_a_plain_open_gives(tmp_path):
+    import os
+
+    umask = os.umask(0o022)
+    os.umask(umask)
+    path = _Answer(nd.Status.OK).save_json(tmp_path / "r.json")
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_the_batching_hint_is_given_only_when_batching_is_what_fails():
+    import torch
+
+    flat = nd.Flow(lambda t, x: x.reshape(-1), 2, name="flat")
+    with pytest.raises(nd.InvalidInputError, match="must accept leading batch dimensions"):
+        flat.probe(torch.ones(2, dtype=torch.float64))
+    nan = nd.Flow(lambda t, x: x * float("nan"), 2, name="nan")
+    with pytest.raises(nd.NonFiniteError, match="returned 2 non-finite") as info:
+        nan.probe(torch.ones(2, dtype=torch.float64))
+    assert "batch" not in str(info.value)

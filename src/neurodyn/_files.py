@@ -50,9 +50,14 @@ def atomic_write(path: str | Path, data: bytes | str, *, overwrite: bool = False
                  flag: str = "overwrite=True") -> Path:
     """Write ``data`` to ``path`` whole or not at all (see the module docstring); returns the path.
 
-    ``flag`` is how the caller's user asks for replacement (``"--overwrite"`` on the command line), quoted in
-    the error when ``path`` exists and ``overwrite`` is false.
+    The file gets the permissions a plain ``open`` would give it (those of the file it replaces, else
+    ``0o666`` less the umask) and is flushed to disk before it takes the name. Without ``overwrite`` it takes
+    the name with a hard link, which fails atomically if anything appeared there meanwhile. ``flag`` is how
+    the caller's user asks for replacement (``"--overwrite"`` on the command line), quoted in the error when
+    ``path`` exists and ``overwrite`` is false.
     """
+    if not isinstance(data, (str, bytes, bytearray)):
+        raise TypeError(f"atomic_write writes str or bytes, got {type(data).__name__}")
     path = check_new_file(path, overwrite=overwrite, flag=flag)
     payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
     try:
@@ -61,13 +66,39 @@ def atomic_write(path: str | Path, data: bytes | str, *, overwrite: bool = False
         raise OutputPathError(f"cannot write {str(path)!r}: {exc.strerror or exc} in {str(path.parent)!r}; give a "
                               "file in an existing folder you can write to") from None
     try:
+        os.fchmod(fd, _mode(path))
         with os.fdopen(fd, "wb") as fh:
             fh.write(payload)
-        if not overwrite and (path.exists() or path.is_symlink()):  # appeared while we wrote
-            raise OutputExistsError(f"{str(path)!r} appeared while writing and was left untouched; pass {flag}")
-        os.replace(tmp, path)
-    except BaseException:
+            fh.flush()
+            os.fsync(fh.fileno())
+        if overwrite:
+            os.replace(tmp, path)
+        else:
+            _link_new(tmp, path, flag)
+    finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-        raise
     return path
+
+
+def _mode(path: Path) -> int:
+    """The permission bits for ``path``: the replaced file's, else what ``open`` gives a new file."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0o022)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def _link_new(tmp: str, path: Path, flag: str) -> None:
+    """Give the finished ``tmp`` the name ``path`` only if nothing is there (hard link, atomic)."""
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise OutputExistsError(f"{str(path)!r} appeared while writing and was left untouched; pass {flag}") from None
+    except OSError:  # a file system without hard links: check, then rename (a narrow window remains)
+        if path.exists() or path.is_symlink():
+            raise OutputExistsError(f"{str(path)!r} appeared while writing and was left untouched; pass {flag}") \
+                from None
+        os.replace(tmp, path)

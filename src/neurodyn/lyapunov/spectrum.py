@@ -130,7 +130,7 @@ def measure(plan: RunPlan, *, strict: bool | None, convergence_tol: float, progr
         except Diverged as exc:
             diverged = exc
     if diverged is not None and (strict is not False or tally.measured == 0):
-        hint = "or pass strict=False for the partial result" if strict else "nothing was measured before it"
+        hint = "or pass strict=False for the partial result" if tally.measured else "nothing was measured before it"
         raise DivergenceError(f"{plan.system.name!r}: {diverged.what} at step {diverged.step} of {plan.total}; "
                               f"{diverged.knob}, {hint}", step=diverged.step)
     result = summarise(plan, tally, diverged_at=None if diverged is None else diverged.step,

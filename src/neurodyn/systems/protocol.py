@@ -141,13 +141,19 @@ class System:
         :class:`~neurodyn.InvalidInputError` (:class:`~neurodyn.NonFiniteError` for NaN/inf) naming the
         function, what was expected and what came back.
         """
-        if x.ndim == 1:  # probe a batch of two: a function that mishandles batch dimensions shows itself
-            c2 = c.expand(2, -1).clone() if self.kind == "map" and isinstance(c, torch.Tensor) and c.ndim == 1 else c
-            try:
-                return self.probe(x.expand(2, -1).clone(), c2)[0]
-            except InvalidInputError as exc:
-                raise type(exc)(f"{exc} (one state was evaluated as a batch of two: the function must accept "
-                                "leading batch dimensions, (..., n) -> (..., n))") from exc
+        if x.ndim != 1:
+            return self._check_call(x, c)
+        # one state is probed as a batch of two: a function that mishandles batch dimensions shows itself
+        c2 = c.expand(2, -1).clone() if self.kind == "map" and isinstance(c, torch.Tensor) and c.ndim == 1 else c
+        try:
+            return self._check_call(x.expand(2, -1).clone(), c2)[0]
+        except InvalidInputError as exc:
+            self._check_call(x, c)  # broken for the one state too: that error, without the hint below
+            raise type(exc)(f"{exc} (one state was evaluated as a batch of two: the function must accept "
+                            "leading batch dimensions, (..., n) -> (..., n))") from exc
+
+    def _check_call(self, x: torch.Tensor, c) -> torch.Tensor:
+        """:meth:`probe` for the states ``x`` as given."""
         what = "step" if self.kind == "map" else "field"
         label = f"the {what} function of {self.name!r}"
         try:

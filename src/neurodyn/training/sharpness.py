@@ -86,7 +86,8 @@ class Sharpness(Result):
 def sharpness(model, loss_fn, data, *, k: int = 1, tol: float = 1e-6, max_iter: int = 300,
               chunk_size: int | None = None, trace: bool = False, trace_samples: int = 100, density: bool = False,
               density_vectors: int = 4, density_steps: int = 80, seed: int = 0,
-              dtype: torch.dtype = torch.float64, v0: torch.Tensor | None = None, strict: bool = False) -> Sharpness:
+              dtype: torch.dtype = torch.float64, v0: torch.Tensor | None = None,
+              strict: bool | None = None) -> Sharpness:
     """Top-``k`` eigenvalues of the Hessian of the full-batch loss ``L(w) = mean_i loss(model(x_i), y_i)``.
 
     Lanczos with full re-orthogonalisation (Lanczos 1950; Golub & Van Loan, ch. 10), restarted on invariant
@@ -110,8 +111,9 @@ def sharpness(model, loss_fn, data, *, k: int = 1, tol: float = 1e-6, max_iter: 
         max_iter: most Lanczos steps (each one Hessian-vector product over the full batch).
         seed: seeds the start vector and the random vectors (a private generator). v0: a start vector, e.g. the
             previous top eigenvector when tracking sharpness during training.
-        strict: raise :class:`~neurodyn.ConvergenceError` (the partial result on it) instead of returning a
-            result with status ``UNCONVERGED`` and a :class:`~neurodyn.ConvergenceWarning`.
+        strict: ``True`` raises :class:`~neurodyn.ConvergenceError` (the partial result on it) instead of
+            returning a result with status ``UNCONVERGED`` and a :class:`~neurodyn.ConvergenceWarning` (the
+            default ``None`` and ``False`` return it).
 
     Returns:
         :class:`Sharpness`.

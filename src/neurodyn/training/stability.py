@@ -207,7 +207,7 @@ def _sgd_exponent(F, lr, b, steps, chains, burn_in, seed):
 
 
 def gd_stability(model, loss_fn, data, lr: float, *, chunk_size: int | None = None, seed: int = 0,
-                 dtype: torch.dtype = torch.float64, strict: bool = False) -> MinimumStability:
+                 dtype: torch.dtype = torch.float64, strict: bool | None = None) -> MinimumStability:
     """Linear stability of full-batch GD with learning rate ``lr`` at the model's current parameters.
 
     GD is stable at a minimum iff every normal-space Hessian eigenvalue satisfies ``|1 - lr lambda| < 1``,
@@ -230,7 +230,7 @@ def gd_stability(model, loss_fn, data, lr: float, *, chunk_size: int | None = No
 
 def sgd_lyapunov_exponent(model, loss_fn, data, lr: float, batch_size: int, *, steps: int = 5000,
                           chains: int = 16, burn_in: int = 200, chunk_size: int | None = None, seed: int = 0,
-                          dtype: torch.dtype = torch.float64, strict: bool = False) -> MinimumStability:
+                          dtype: torch.dtype = torch.float64, strict: bool | None = None) -> MinimumStability:
     """Linear stability of SGD (learning rate ``lr``, batches of ``batch_size`` distinct examples drawn
     uniformly and independently each step) at a (near-)interpolating minimum.
 
