@@ -68,7 +68,7 @@ def _variances(fn: str, args: tuple, sigma_w2, sigma_b2, activation, old: dict) 
         raise InvalidInputError(f"{fn}() got unexpected argument(s) {sorted(unknown)}; it takes sigma_w2=, "
                                 "sigma_b2= (variances) and activation=")
     if args or old:
-        if sigma_w2 is not None or len(args) > 3:
+        if sigma_w2 is not None or sigma_b2 not in (None, 0, 0.0) or len(args) > 3:
             raise InvalidInputError(f"{fn}() takes the variances as keywords only: {fn}(sigma_w2=..., "
                                     "sigma_b2=...)")
         warnings.warn(f"{fn}(sigma_w, sigma_b) with standard deviations is deprecated: pass the variances as "

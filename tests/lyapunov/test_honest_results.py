@@ -153,10 +153,12 @@ def test_a_long_run_without_progress_bar_warns():
 
 
 def test_deprecated_renorm_every_is_qr_every():
-    with pytest.warns(DeprecationWarning, match="renorm_every= is deprecated; use qr_every="):
+    with pytest.warns(DeprecationWarning, match=r"max_lyapunov\(renorm_every=...\) is deprecated; use qr_every="):
         old = nd.max_lyapunov(nd.henon(), steps=500, batch=2, renorm_every=3)
     new = nd.max_lyapunov(nd.henon(), steps=500, batch=2, qr_every=3)
     torch.testing.assert_close(old.exponents, new.exponents, rtol=0, atol=0)
+    with pytest.raises(nd.InvalidInputError, match="pass qr_every= only"):  # both, even at the old default
+        nd.max_lyapunov(nd.henon(), steps=500, batch=2, qr_every=1, renorm_every=3)
 
 
 def test_ftle_of_a_time_first_module_reads_its_inputs_time_first():

@@ -11,7 +11,7 @@ import torch
 
 from neurodyn import _linalg
 from neurodyn._checks import positive_float, positive_int
-from neurodyn.continuation._compat import renamed
+from neurodyn._compat import renamed
 from neurodyn.continuation.core import ContinuationSettings, Corrected, Corrector, Point, Trace, locate, tangent, trace
 from neurodyn.continuation.hopf import HopfPoint
 from neurodyn.continuation.orbits import (

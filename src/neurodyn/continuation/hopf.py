@@ -8,7 +8,7 @@ from torch.func import jacfwd, jvp
 
 from neurodyn import _linalg
 from neurodyn._checks import as_tensor, positive_int
-from neurodyn.continuation._compat import renamed
+from neurodyn._compat import renamed
 from neurodyn.continuation.points import HopfPoint, HopfPoints
 from neurodyn.continuation.residuals import HopfUnknowns, hopf_residual
 from neurodyn.errors import ConvergenceError, InvalidInputError

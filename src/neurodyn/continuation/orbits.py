@@ -15,7 +15,7 @@ from torch.func import jvp
 
 from neurodyn import _linalg
 from neurodyn._checks import positive_int
-from neurodyn.continuation._compat import renamed
+from neurodyn._compat import renamed
 from neurodyn.continuation.hopf import HopfPoint, critical_rates, equilibrium, parametrised_field
 from neurodyn.errors import ConvergenceError, InvalidInputError
 from neurodyn.integrate import RK4, rk_step

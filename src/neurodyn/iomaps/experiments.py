@@ -60,7 +60,7 @@ def fit_reversal(*, augment: int = 0, hidden: int = 16, n_points: int = 128, epo
     epochs, n_points = positive_int(epochs, name="epochs"), positive_int(n_points, name="n_points", minimum=2)
     lr = positive_float(lr, name="lr")
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+        torch.default_generator.manual_seed(seed)  # the CPU generator only: fork_rng restores just that one
         model = NeuralODEClassifier(1, 2, hidden=hidden, augment=augment, t=t, steps=steps)
     x = torch.linspace(-1.0, 1.0, n_points)[:, None]
     y = -x

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from torch import nn
 
-from neurodyn.lyapunov.plan import RunOptions, deprecated_alias, plan_run
+from neurodyn._compat import renamed
+from neurodyn.lyapunov.plan import RunOptions, plan_run
 from neurodyn.lyapunov.result import LyapunovSpectrum
 from neurodyn.lyapunov.spectrum import measure
 from neurodyn.systems.protocol import System
@@ -23,7 +24,7 @@ def max_lyapunov(
     method: str = "rk4",
     rtol: float = 1e-9,
     atol: float = 1e-9,
-    qr_every: int = 1,
+    qr_every: int | str | None = None,
     seed: int = 0,
     base: float | str = "e",
     strict: bool | None = None,
@@ -47,7 +48,7 @@ def max_lyapunov(
 
     See also: :func:`~neurodyn.lyapunov_spectrum` (the leading ``k`` exponents by the QR method).
     """
-    qr_every = deprecated_alias(qr_every, renorm_every, name="qr_every", alias="renorm_every", default=1)
+    qr_every = renamed("max_lyapunov", "renorm_every", renorm_every, "qr_every", qr_every, default=1)
     opts = RunOptions(steps=steps, k=1, transient=transient, tangent_transient=tangent_transient, x0=x0,
                       inputs=inputs, batch=batch, dt=dt, method=method, rtol=rtol, atol=atol, qr_every=qr_every,
                       seed=seed, base=base, layout=layout, use_jvp=True)

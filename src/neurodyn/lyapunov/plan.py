@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 
 import torch
@@ -190,13 +189,3 @@ def _initial_states(system: System, x0, inputs, batch: int | None, gen: torch.Ge
             )
         x = x.expand(n_in, -1).clone()
     return x
-
-
-def deprecated_alias(value, alias_value, *, name: str, alias: str, default):
-    """``value``, or the deprecated ``alias_value`` (with a :class:`DeprecationWarning`) when only it is given."""
-    if alias_value is None:
-        return value
-    warnings.warn(f"{alias}= is deprecated; use {name}= (same meaning)", DeprecationWarning, stacklevel=3)
-    if value != default:
-        raise InvalidInputError(f"pass {name}= only ({alias}= is its deprecated alias), not both")
-    return alias_value

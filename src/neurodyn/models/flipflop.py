@@ -48,7 +48,7 @@ def train_flip_flop(n_bits: int = 3, hidden: int = 24, *, cell: str = "gru", ite
     iterations = positive_int(iterations, name="iterations")
     gen = torch.Generator().manual_seed(seed)
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+        torch.default_generator.manual_seed(seed)  # the CPU generator only: fork_rng restores just that one
         model = FlipFlopRNN(n_bits, hidden, cell)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, iterations)

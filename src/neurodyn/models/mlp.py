@@ -13,7 +13,7 @@ def digits_mlp(hidden: int = 64, *, depth: int = 2, seed: int = 0) -> nn.Sequent
     initialisation under ``seed`` (the global random state is saved and restored)."""
     hidden, depth = positive_int(hidden, name="hidden"), positive_int(depth, name="depth")
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+        torch.default_generator.manual_seed(seed)  # the CPU generator only: fork_rng restores just that one
         layers, width = [], 64
         for _ in range(depth):
             layers += [nn.Linear(width, hidden), nn.Tanh()]

@@ -171,7 +171,7 @@ def train_moons_classifier(*, hidden: int = 16, augment: int = 0, field: str = "
     X, y = moons(n_train, noise=noise, seed=seed)
     X_test, y_test = moons(n_test, noise=noise, seed=seed + 1)
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+        torch.default_generator.manual_seed(seed)  # the CPU generator only: fork_rng restores just that one
         model = NeuralODEClassifier(2, 2, hidden=hidden, augment=augment, field=field, t=t, steps=steps)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs)

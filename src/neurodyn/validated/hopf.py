@@ -11,8 +11,8 @@ import numpy as np
 import torch
 from flint import ctx
 
+from neurodyn._compat import renamed
 from neurodyn._progress import progress_bar
-from neurodyn.continuation._compat import renamed
 from neurodyn.continuation.points import HopfPoint
 from neurodyn.continuation.residuals import HopfUnknowns
 from neurodyn.errors import InvalidInputError

@@ -1,4 +1,5 @@
-"""Keyword arguments renamed for one name per idea across the API; the old names work for one release."""
+"""Keyword arguments renamed for one name per idea across the API; the old names work for one release (one
+helper for every driver)."""
 
 from __future__ import annotations
 
