@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from neurodyn import InvalidInputError
+from neurodyn import ConvergenceError, InvalidInputError
 from neurodyn.training import gd_stability, sgd_lyapunov_exponent, sharpness
 
 matplotlib.use("Agg")
@@ -133,3 +133,13 @@ def test_an_annihilating_step_gives_minus_infinity():
     res = sgd_lyapunov_exponent(Scale(), half_mse, (X, torch.zeros(2, 1, dtype=F64)), lr=1.0, batch_size=1,
                                 steps=10, chains=2, burn_in=0)
     assert res.sgd_exponent == -math.inf and res.verdicts["sgd"] == "stable"
+
+
+def test_an_sgd_exponent_from_too_few_steps_is_not_converged():
+    X = torch.randn(5, 3, generator=torch.Generator().manual_seed(3), dtype=F64)
+    model = nn.Linear(3, 1, bias=False).double()
+    res = sgd_lyapunov_exponent(model, half_mse, (X, model(X).detach()), lr=0.4, batch_size=2, steps=2, chains=2,
+                                strict=False)
+    assert res.status == "too short"
+    with pytest.raises(ConvergenceError, match="too short"):
+        sgd_lyapunov_exponent(model, half_mse, (X, model(X).detach()), lr=0.4, batch_size=2, steps=2, chains=2)

@@ -91,6 +91,10 @@ class MinimumStability(Result):
         return ax
 
 
+# An SGD exponent is judged from the drift between the two halves of its run: below this many steps there are
+# too few products in each half to estimate it, and the status says "too short".
+MIN_SGD_STEPS = 20
+
 def _normal_factors(obj: Objective):
     """``F: (n, out, r)`` per-example factors in an orthonormal basis of the normal space, and ``lambda_r``
     (eigenvalues of ``K = G G^T``)."""
@@ -158,12 +162,17 @@ def _analyse(model, loss_fn, data, lr, batch_size, *, chunk_size, dtype, seed, s
             warnings.warn(f"the SGD exponent drifts between the two halves of the run ({drift:+.3g} ± {drift_err:.2g} "
                           f"nats/step): the slowest normal directions (lr * lambda_min = {lr * float(mu[-1]):.2g} per "
                           "step) need more steps", ConvergenceWarning, stacklevel=3)
+    status = Status.CONVERGED if settled else Status.UNCONVERGED
+    if steps is not None and math.isnan(sgd):  # (-inf is an exact answer: a step that annihilates the deviation)
+        status = Status.DIVERGED
+    elif steps is not None and math.isfinite(sgd) and (steps < MIN_SGD_STEPS or not math.isfinite(drift)):
+        status = Status.TOO_SHORT  # the drift test between the two halves needs steps in each
     verdict = {"gd": "stable" if gd < 0 else "unstable",
                "sgd": "n/a" if math.isnan(sgd) else ("stable" if sgd < 0 else "unstable"),
                "mean_square": "stable" if ms <= 1 else "not certified"}
     return MinimumStability(lr=lr, batch_size=b, sharpness=top.max, normal_eigenvalues=mu.cpu(), gd_exponent=gd,
                             sgd_exponent=sgd, sgd_stderr=err, sgd_drift=drift, ms_factor=ms, verdicts=verdict,
-                            loss=obj.loss(), status=Status.CONVERGED if settled else Status.UNCONVERGED,
+                            loss=obj.loss(), status=status,
                             grad_norm=float(torch.linalg.vector_norm(obj.gradient())),
                             settings=dict(steps=steps, chains=chains, burn_in=burn_in, seed=seed, rank=r,
                                           examples=n, parameters=obj.dim))
