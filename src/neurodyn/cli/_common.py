@@ -69,7 +69,8 @@ def _as_flags(message: str) -> str:
         flags = [o for o in param.opts if o.startswith("--")]
         if param.name and flags:
             message = re.sub(rf"(?<![\w-]){re.escape(param.name)}=", f"{flags[0]}=", message)
-    return message
+    # the commands have no --strict: they write what a result says, so the library's hint about it is dropped
+    return re.sub(r",? or pass strict=False (to get|for) the partial result", "", message)
 
 
 def _click_context():
