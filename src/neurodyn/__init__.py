@@ -4,6 +4,7 @@ The public surface is re-exported here; everything else is internal.
 """
 
 from neurodyn import classifier, features, meanfield, networks, slowfast, training
+from neurodyn.attractors import Attractor, Attractors, AttractorSettings, attractors
 from neurodyn.classifier import BoundaryLink, ftle_boundary_link
 from neurodyn.continuation import (
     BifurcationCurve,
@@ -62,6 +63,10 @@ from neurodyn.validated import Proof, Proofs, prove_equilibrium, prove_hopf, pro
 __version__ = "0.1.0"
 
 __all__ = [
+    "Attractor",
+    "AttractorSettings",
+    "Attractors",
+    "attractors",
     "ArchitectureClass",
     "CriticalPoints",
     "EmbeddingObstructions",

@@ -1,14 +1,19 @@
 """Classify an attractor by the signs of its Lyapunov spectrum, each sign decided against its standard error.
 
-With ``s = sigmas * stderr`` and the zero band ``z`` (see :class:`~neurodyn.attractors.AttractorSettings`), an
+With ``s = sigmas * stderr + drift`` (``drift = |lambda(T) - lambda(T/2)|``, so that a sign holds for the
+estimates at both ``T/2`` and ``T``) and the zero band ``z`` (see :class:`~neurodyn.attractors.AttractorSettings`), an
 exponent is ``+`` when ``lambda - s > z``, ``-`` when ``lambda + s < -z``, ``0`` when ``|lambda| <= s + z`` and
 ``s <= z``, and ``?`` otherwise (too noisy to tell zero from nonzero). Then (Eckmann & Ruelle, Rev. Mod. Phys. 57,
 1985; Wolf et al., Physica D 16, 1985):
 
 - ``chaotic``: the largest exponent is ``+`` (the others need not be decided);
 - ``equilibrium``: all ``-``; ``limit cycle``: one ``0``, the rest ``-``; ``torus``: two or more ``0``, the rest ``-``;
-- ``unknown`` otherwise (an exponent ``?``), or when the spectrum itself is not converged: the status then says
-  what is missing (``unconverged``, ``too short``, ``diverged``), never a guess.
+- ``unknown`` otherwise (an exponent ``?``: status ``unconverged``), or when the spectrum run was too short to judge
+  or diverged (that status), never a guess.
+
+The spectrum's own status (its drift test, ``spectrum.status``) is kept with it; the classification needs only
+that every sign it reads holds within the widened error ``s``, so a spectrum whose estimates still drift by
+less than that decides the kind.
 """
 
 from __future__ import annotations
@@ -79,8 +84,9 @@ def zero_band(system: Flow, path: torch.Tensor, group: Group, s: AttractorSettin
 def signs(spectrum: LyapunovSpectrum, sigmas: float, z: float) -> str:
     """One of ``+ 0 - ?`` per exponent (see the module docstring)."""
     out = []
-    for lam, se in zip(spectrum.exponents.tolist(), spectrum.stderr.tolist(), strict=True):
-        e = sigmas * se if math.isfinite(se) else math.inf
+    for lam, se, drift in zip(spectrum.exponents.tolist(), spectrum.stderr.tolist(), spectrum.drift.tolist(),
+                              strict=True):
+        e = sigmas * se + drift if math.isfinite(se) and math.isfinite(drift) else math.inf
         if lam - e > z:
             out.append("+")
         elif lam + e < -z:
@@ -92,20 +98,6 @@ def signs(spectrum: LyapunovSpectrum, sigmas: float, z: float) -> str:
     return "".join(out)
 
 
-def settled(spectrum: LyapunovSpectrum) -> bool:
-    """Whether the spectrum's estimates have stopped drifting: ``converged``, or ``unconverged`` only by the
-    spectrum's precision criterion (standard errors below 10% of the exponents' spread), which no degenerate
-    spectrum can meet (an equilibrium with equal rates has spread 0). The signs here are decided against the
-    standard errors themselves, so the drift test ``|lambda(T) - lambda(T/2)| <= max(3 stderr, convergence_tol)``
-    is what must hold."""
-    if spectrum.status == Status.CONVERGED:
-        return True
-    if spectrum.status != Status.UNCONVERGED:
-        return False
-    allowed = torch.clamp(3 * spectrum.stderr, min=CONVERGENCE_TOL)
-    return bool((spectrum.drift <= allowed).all())
-
-
 def classify(system: Flow, path: torch.Tensor, group: Group, s: AttractorSettings, seed: int) -> Classification:
     """Measure the spectrum of ``group``'s attractor and read its kind off the signs."""
     spectrum = measure_spectrum(system, path, group, s, seed)
@@ -114,7 +106,7 @@ def classify(system: Flow, path: torch.Tensor, group: Group, s: AttractorSetting
         return Classification("unknown", Status.DIVERGED, "the Lyapunov run diverged before measuring; lower dt",
                               "", z, None)
     sg = signs(spectrum, s.sigmas, z)
-    if not settled(spectrum):
+    if spectrum.status not in (Status.CONVERGED, Status.UNCONVERGED):
         return Classification("unknown", spectrum.status, f"the Lyapunov spectrum is {spectrum.status.value}; "
                               "increase lyapunov_time", sg, z, spectrum)
     if sg[0] == "+":
@@ -124,7 +116,8 @@ def classify(system: Flow, path: torch.Tensor, group: Group, s: AttractorSetting
         i = (sg.index("?") if "?" in sg else sg.index("+"))
         return Classification("unknown", Status.UNCONVERGED, f"lambda_{i + 1} = {float(spectrum.exponents[i]):.3g} "
                               f"+- {float(spectrum.stderr[i]):.2g} is neither clearly nonzero nor within the zero band "
-                              f"{z:.2g}; increase lyapunov_time", sg, z, spectrum)
+                              f"{z:.2g} (counting its drift {float(spectrum.drift[i]):.2g}); increase lyapunov_time",
+                              sg, z, spectrum)
     zeros = sg.count("0")
     kind = {0: "equilibrium", 1: "limit cycle"}.get(zeros, "torus")
     if (kind == "equilibrium") != (group.point is not None):

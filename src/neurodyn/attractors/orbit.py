@@ -10,7 +10,7 @@ import torch
 from neurodyn.attractors.settings import AttractorSettings
 from neurodyn.continuation.orbits import PeriodicOrbit, shoot_at, summarise
 from neurodyn.results import Status
-from neurodyn.systems.protocol import Flow
+from neurodyn.systems.protocol import Flow, load_forward_ad
 
 LEAVE = 0.3  # the trajectory must first move this fraction of the cycle's size away from its end point
 RETURN = 0.1  # ... and then come back within this fraction for a return to count
@@ -52,6 +52,7 @@ def periodic_orbit_of(system: Flow, path: torch.Tensor, spacing: float, s: Attra
         return system.f(x, t0)
 
     a = torch.zeros((), dtype=path.dtype, device=path.device)
+    load_forward_ad()  # the shooting derivatives are forward-mode products
     out = shoot_at(G, path[-1].clone(), T, a, steps=s.steps_per_period, tol=s.orbit_tol, maxiter=s.orbit_maxiter)
     summary = summarise(G, out.shot, a, path.mean(0), tol=s.orbit_tol, maxiter=s.orbit_maxiter)
     return PeriodicOrbit(param="", value=math.nan, x0=out.x0.detach().cpu(), period=out.period,

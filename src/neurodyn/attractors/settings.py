@@ -34,9 +34,9 @@ class AttractorSettings:
             frame to align first (20). lyapunov_batch: most members whose trajectories the spectrum is averaged
             over (8; the standard error is across them, or across time blocks for a single member).
             qr_every: steps between re-orthonormalisations (1).
-        sigmas: an exponent is positive (negative) when ``lambda - sigmas * stderr > zero_tol``
-            (``lambda + sigmas * stderr < -zero_tol``), zero when ``|lambda| <= sigmas * stderr + zero_tol`` with
-            ``sigmas * stderr <= zero_tol``, undecided otherwise (3).
+        sigmas: with ``e = sigmas * stderr + drift`` (the drift between the estimates at half and full time), an
+            exponent is positive (negative) when ``lambda - e > zero_tol`` (``lambda + e < -zero_tol``), zero when
+            ``|lambda| <= e + zero_tol`` with ``e <= zero_tol``, undecided otherwise (3).
         zero_tol: the band of exponents that count as zero (nats per time unit); ``None`` (default): for each
             attractor ``(1 + ln(max |f| / min |f|)) / lyapunov_time`` over its recorded points, the finite-time
             bias of the neutral exponent (the flow direction ``f(x(t))`` is an exact tangent solution whose growth

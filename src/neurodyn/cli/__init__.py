@@ -12,7 +12,7 @@ import sys
 import typer
 
 import neurodyn
-from neurodyn.cli import classifier, continuation, reports, slowfast, sweep, systems, training, validated
+from neurodyn.cli import attractors, classifier, continuation, reports, slowfast, sweep, systems, training, validated
 from neurodyn.cli._common import app, console
 
 __all__ = ["app"]
@@ -20,6 +20,7 @@ __all__ = ["app"]
 app.command()(systems.lyapunov)
 app.command("fixed-points")(systems.fixed_points)
 app.command()(continuation.bifurcation)
+app.command()(attractors.attractors)
 app.command()(validated.prove)
 app.command()(classifier.ftle)
 app.command()(slowfast.slowfast)

@@ -1,0 +1,80 @@
+"""Flows with known attractors, shared by the attractor tests and the command-line test."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+import neurodyn as nd
+
+OMEGA = 1.5  # angular speed of the planted field: its cycle has period 2 pi / OMEGA
+
+
+def planted(omega: float = OMEGA) -> nd.Flow:
+    """``r' = -r (r^2 - 1)(r^2 - 4) / 4``, ``theta' = omega`` in the (x, y) plane and ``z' = -z``.
+
+    The origin is a stable focus (exponents -1, -1, -1), the circle ``r = 1`` an unstable cycle, and ``r = 2``,
+    ``z = 0`` a stable limit cycle of period ``2 pi / omega`` (exponents 0, -1, -6; multipliers ``e^{-T}``,
+    ``e^{-6T}``). The basin of the origin is exactly ``x^2 + y^2 < 1``.
+    """
+
+    def field(t, x):
+        X, Y, Z = x.unbind(-1)
+        g = -(X * X + Y * Y - 1) * (X * X + Y * Y - 4) / 4
+        return torch.stack((g * X - omega * Y, g * Y + omega * X, -Z), -1)
+
+    def jacobian(t, x):
+        X, Y, Z = x.unbind(-1)
+        q = X * X + Y * Y
+        g, dg = -(q - 1) * (q - 4) / 4, -(2 * q - 5) / 4
+        gX, gY = 2 * X * dg, 2 * Y * dg
+        zero, one = torch.zeros_like(X), torch.ones_like(X)
+        rows = (torch.stack((g + X * gX, X * gY - omega * one, zero), -1),
+                torch.stack((Y * gX + omega * one, g + Y * gY, zero), -1),
+                torch.stack((zero, zero, -one), -1))
+        return torch.stack(rows, -2)
+
+    return nd.Flow(field, 3, jacobian=jacobian, name="planted")
+
+
+A_LINEAR = torch.tensor([[-1.0, 3.0, 0.0], [-3.0, -1.0, 0.0], [0.0, 0.0, -2.0]], dtype=torch.float64)
+C_LINEAR = torch.tensor([0.5, -1.0, 2.0], dtype=torch.float64)
+
+
+def linear() -> nd.Flow:
+    """``x' = A (x - c)`` with eigenvalues ``-1 +- 3i`` and ``-2``: one stable equilibrium ``c``, exponents
+    ``-1, -1, -2``."""
+
+    def field(t, x):
+        return (x - C_LINEAR) @ A_LINEAR.T
+
+    def jacobian(t, x):
+        return A_LINEAR.expand(*x.shape[:-1], 3, 3)
+
+    return nd.Flow(field, 3, jacobian=jacobian, name="linear")
+
+
+class TanhCycle(nn.Module):
+    """A Linear -> tanh -> Linear neural-ODE field ``dx/dt = W2 tanh(W1 x)`` with planted weights: two hidden units
+    with small input weights act as a leak ``-c tanh(x / c) ~ -x``, two as ``M tanh(x)`` with ``M = k R(theta)``, so
+    ``x' ~ -x + M tanh(x)``. The origin is an unstable focus (eigenvalues ``-1 + k e^{+-i theta}``), the field
+    points inwards far out, and the only equilibrium is the origin: a stable limit cycle surrounds it."""
+
+    def __init__(self, c: float = 10.0, k: float = 2.0, theta: float = math.pi / 4):
+        super().__init__()
+        self.inp = nn.Linear(2, 4, bias=False)
+        self.out = nn.Linear(4, 2, bias=False)
+        rot = torch.tensor([[math.cos(theta), -math.sin(theta)], [math.sin(theta), math.cos(theta)]])
+        with torch.no_grad():
+            self.inp.weight.copy_(torch.tensor([[1 / c, 0.0], [0.0, 1 / c], [1.0, 0.0], [0.0, 1.0]]))
+            self.out.weight.copy_(torch.cat([-c * torch.eye(2), k * rot], 1))
+
+    def forward(self, t, x):
+        return self.out(torch.tanh(self.inp(x)))
+
+
+def tanh_cycle() -> nn.Module:
+    """Factory for the command line (``module:factory``)."""
+    return TanhCycle()
