@@ -106,6 +106,10 @@ def classify(system: Flow, path: torch.Tensor, group: Group, s: AttractorSetting
         return Classification("unknown", Status.DIVERGED, "the Lyapunov run diverged before measuring; lower dt",
                               "", z, None)
     sg = signs(spectrum, s.sigmas, z)
+    if group.stationary:
+        return Classification("unknown", Status.UNCONVERGED, f"the trajectories stop at a point that is not a stable "
+                              f"equilibrium (signs {sg}): a saddle reached from a set of starts of measure zero, or a "
+                              "non-isolated equilibrium; not an attractor", sg, z, spectrum)
     if spectrum.status not in (Status.CONVERGED, Status.UNCONVERGED):
         return Classification("unknown", spectrum.status, f"the Lyapunov spectrum is {spectrum.status.value}; "
                               "increase lyapunov_time", sg, z, spectrum)

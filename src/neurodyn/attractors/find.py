@@ -8,7 +8,7 @@ from dataclasses import replace
 import torch
 
 from neurodyn._progress import progress_bar
-from neurodyn.attractors.classify import classify
+from neurodyn.attractors.classify import Classification, classify
 from neurodyn.attractors.grouping import Group, group_starts
 from neurodyn.attractors.orbit import periodic_orbit_of
 from neurodyn.attractors.result import Attractor, Attractors
@@ -72,9 +72,11 @@ def attractors(system, starts=None, *, box=None, count: int = 256, seed: int = 0
     total = s.steps(s.transient) + s.steps(s.window)
     with progress_bar(progress, total, f"attractors of {system.name}") as bar:
         traj = integrate(system, x0, s, tick=bar)
-    groups = group_starts(system, traj, s)
-    found = [_attractor(system, traj, g, s, seed) for g in groups]
-    found.sort(key=lambda a: (-len(a.members), int(a.members[0])))
+    groups = sorted(group_starts(system, traj, s), key=lambda g: (-len(g.members), int(g.members[0])))
+    found = []
+    for i, g in enumerate(groups):
+        verdict = classify(system, traj.path, g, s, seed) if i < s.max_attractors else _unclassified(len(groups), s)
+        found.append(_attractor(traj, g, verdict, system, s))
     labels = torch.full((len(x0),), -1, dtype=torch.long)
     items = []
     for i, a in enumerate(found):
@@ -90,9 +92,14 @@ def attractors(system, starts=None, *, box=None, count: int = 256, seed: int = 0
     return finish(result, strict=strict, what=f"the attractors of {system.name!r}")
 
 
-def _attractor(system, traj: Trajectories, group: Group, s: AttractorSettings, seed: int) -> Attractor:
-    """Classify one group and assemble its :class:`Attractor` (index set later)."""
-    verdict = classify(system, traj.path, group, s, seed)
+def _unclassified(groups: int, s: AttractorSettings) -> Classification:
+    return Classification("unknown", Status.UNCONVERGED, f"not classified: the starts split into {groups} groups, "
+                          f"more than max_attractors = {s.max_attractors} (trajectories that have not settled: "
+                          "increase transient; or a continuum of equilibria)", "", math.nan, None)
+
+
+def _attractor(traj: Trajectories, group: Group, verdict: Classification, system, s: AttractorSettings) -> Attractor:
+    """Assemble one group's :class:`Attractor` from its ``verdict`` (index set later)."""
     spec = verdict.spectrum
     first = traj.path[int(group.members[0])]
     cloud = first[:: max(1, len(first) // CLOUD_POINTS)]

@@ -34,9 +34,13 @@ REFERENCE_MEMBERS = 4  # members whose windows make up a group's reference cloud
 @dataclass(frozen=True)
 class Group:
     """Starts that reach one attractor: ``members`` (start indices, ascending); for an equilibrium its polished
-    location ``point (n,)``, residual ``|f(point)|`` and Jacobian eigenvalues ``(n,)`` (else ``None``)."""
+    location ``point (n,)``, residual ``|f(point)|`` and Jacobian eigenvalues ``(n,)`` (else ``None``);
+    ``stationary``: the trajectories stop (their windows are within ``eq_tol * scale``) without ending at a
+    stable equilibrium (at a saddle reached from a set of starts of measure zero, or at a non-isolated
+    equilibrium)."""
 
     members: torch.Tensor
+    stationary: bool = False
     point: torch.Tensor | None = None
     residual: float | None = None
     eigenvalues: torch.Tensor | None = None
@@ -63,7 +67,9 @@ def group_starts(system: Flow, traj: Trajectories, s: AttractorSettings) -> list
     groups = [Group(members=alive[eq.label == e], point=eq.points[e], residual=float(eq.residuals[e]),
                     eigenvalues=eq.eigenvalues[e]) for e in range(len(eq.points)) if bool((eq.label == e).any())]
     rest = alive[eq.label < 0]
-    groups += [Group(members=torch.tensor(m, dtype=torch.long)) for m in _clouds(traj.path, rest, scale, s)]
+    floor = s.eq_tol * scale
+    for m in _clouds(traj.path, rest, floor, s):
+        groups.append(Group(members=torch.tensor(m, dtype=torch.long), stationary=_size(traj.path[m[0]]) <= floor))
     return groups
 
 
@@ -129,11 +135,10 @@ class _Cloud:
     size: float
 
 
-def _clouds(path: torch.Tensor, starts: torch.Tensor, scale: float, s: AttractorSettings) -> list[list[int]]:
+def _clouds(path: torch.Tensor, starts: torch.Tensor, floor: float, s: AttractorSettings) -> list[list[int]]:
     """Greedy grouping of the windows ``path[starts]``: each joins the group it matches best (see the module
-    docstring), or founds a new one."""
+    docstring), or founds a new one. A collapsed window (a stationary point) has the size ``floor``."""
     groups: list[_Cloud] = []
-    floor = s.eq_tol * scale  # a collapsed cloud (an equilibrium Newton missed) still has a size
     for i in starts.tolist():
         own, own_size = path[i], max(_size(path[i]), floor)
         own_q = _queries(own)

@@ -28,6 +28,9 @@ class AttractorSettings:
         eq_tol: a trajectory sits at an equilibrium when it ends within ``eq_tol * scale`` of a Newton-polished
             equilibrium (``scale = 1 + max |x|`` over the final states; 1e-6), or contracts towards a stable one.
         newton_tol: residual ``|f(x*)|`` at which an equilibrium counts as found (1e-10).
+        max_attractors: most groups classified (32, largest basins first); the others are reported as ``unknown``
+            with status ``unconverged`` (many groups mean trajectories that have not settled, or a continuum of
+            equilibria such as a line attractor, where every start ends somewhere else).
 
     Classification:
         lyapunov_time: measured time of each attractor's Lyapunov run (200); tangent_transient: time for the
@@ -58,6 +61,7 @@ class AttractorSettings:
     match_quantile: float = 0.9
     eq_tol: float = 1e-6
     newton_tol: float = 1e-10
+    max_attractors: int = 32
     lyapunov_time: float = 200.0
     tangent_transient: float = 20.0
     lyapunov_batch: int = 8
@@ -83,7 +87,7 @@ class AttractorSettings:
                   ("dt", "transient", "window", "escape", "match_tol", "eq_tol", "newton_tol", "lyapunov_time",
                    "sigmas", "orbit_tol")}
         ints = {k: positive_int(getattr(s, k), name=k) for k in
-                ("samples", "lyapunov_batch", "qr_every", "steps_per_period", "orbit_maxiter")}
+                ("samples", "max_attractors", "lyapunov_batch", "qr_every", "steps_per_period", "orbit_maxiter")}
         tangent = float(s.tangent_transient)
         if not tangent >= 0:
             raise InvalidInputError(f"tangent_transient must be a time >= 0, got {s.tangent_transient!r}")
