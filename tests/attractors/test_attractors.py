@@ -155,7 +155,7 @@ def test_a_start_stuck_at_a_saddle_is_not_called_chaotic():
     # trajectory that starts there stays there: a positive exponent, but no attractor and no chaos
     flow = nd.Flow(lambda t, x: x - x**3, 1, name="bistable")
     starts = torch.tensor([[-2.0], [-0.3], [0.0], [0.4], [3.0], [0.7]], dtype=torch.float64)
-    res = nd.attractors(flow, starts, transient=20.0, window=5.0, lyapunov_time=20.0, tangent_transient=1.0)
+    res = nd.attractors(flow, starts, dt=0.05, transient=20.0, window=5.0, lyapunov_time=20.0, tangent_transient=1.0)
     by_kind = sorted((a.kind, a.members.tolist()) for a in res)
     assert by_kind == [("equilibrium", [0, 1]), ("equilibrium", [3, 4, 5]), ("unknown", [2])]
     (stuck,) = [a for a in res if a.kind == "unknown"]
@@ -167,7 +167,7 @@ def test_a_start_stuck_at_a_saddle_is_not_called_chaotic():
 def test_a_line_of_equilibria_is_capped_not_classified_start_by_start():
     # x' = 0, y' = -y: every point of the x axis is an equilibrium; each start ends at its own one
     flow = nd.Flow(lambda t, x: torch.stack((torch.zeros_like(x[..., 0]), -x[..., 1]), -1), 2, name="line")
-    res = nd.attractors(flow, box=(-1.0, 1.0), count=5, transient=30.0, window=2.0, lyapunov_time=2.0,
+    res = nd.attractors(flow, box=(-1.0, 1.0), count=5, dt=0.05, transient=30.0, window=2.0, lyapunov_time=2.0,
                         max_attractors=2)
     assert len(res) == 5 and all(a.kind == "unknown" and a.status == "unconverged" for a in res)
     assert sum("max_attractors = 2" in a.reason for a in res) == 3 and sum(a.spectrum is None for a in res) == 3

@@ -30,3 +30,9 @@ def test_bad_input_is_one_error_line(tmp_path):
     assert not (tmp_path / "a").exists()
     res = runner.invoke(app, ["attractors", "lorenz", "--box", "1", "--out", str(tmp_path / "b")])
     assert res.exit_code == 2 and "--box" in res.output
+
+
+def test_help_lists_overwrite_and_progress():
+    res = runner.invoke(app, ["attractors", "--help"], terminal_width=200)
+    assert res.exit_code == 0 and "--overwrite" in res.output and "--progress" in res.output
+    assert "attractors" in runner.invoke(app, ["--help"], terminal_width=200).output
