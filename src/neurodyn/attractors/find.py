@@ -104,6 +104,9 @@ def _attractor(traj: Trajectories, group: Group, verdict: Classification, system
     first = traj.path[int(group.members[0])]
     cloud = first[:: max(1, len(first) // CLOUD_POINTS)]
     orbit = periodic_orbit_of(system, first, traj.spacing, s) if verdict.kind == "limit cycle" else None
+    if verdict.kind == "limit cycle" and orbit is None:
+        verdict = replace(verdict, reason=f"{verdict.reason}; no periodic orbit: the recorded window holds no return "
+                                          "to its last point (increase window to more than a period)")
     B, m = len(traj.starts), len(group.members)
     p = m / B
     empty = traj.path.new_zeros(0)
