@@ -78,3 +78,28 @@ class TanhCycle(nn.Module):
 def tanh_cycle() -> nn.Module:
     """Factory for the command line (``module:factory``)."""
     return TanhCycle()
+
+
+def torus(omegas: tuple[float, float] = (1.0, math.sqrt(2.0))) -> nd.Flow:
+    """Two uncoupled planar oscillators ``r_k' = r_k (1 - r_k^2)``, ``theta_k' = omega_k``: with incommensurate
+    frequencies every start off the axes ends on the 2-torus ``r_1 = r_2 = 1``, exponents ``0, 0, -2, -2``."""
+
+    def field(t, x):
+        out = []
+        for k, w in enumerate(omegas):
+            X, Y = x[..., 2 * k], x[..., 2 * k + 1]
+            q = 1 - X * X - Y * Y
+            out += [q * X - w * Y, q * Y + w * X]
+        return torch.stack(out, -1)
+
+    def jacobian(t, x):
+        J = x.new_zeros(*x.shape, 4)
+        for k, w in enumerate(omegas):
+            i = 2 * k
+            X, Y = x[..., i], x[..., i + 1]
+            q = 1 - X * X - Y * Y
+            J[..., i, i], J[..., i, i + 1] = q - 2 * X * X, -2 * X * Y - w
+            J[..., i + 1, i], J[..., i + 1, i + 1] = -2 * X * Y + w, q - 2 * Y * Y
+        return J
+
+    return nd.Flow(field, 4, jacobian=jacobian, name="torus")

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from attractor_systems import A_LINEAR, C_LINEAR, OMEGA, TanhCycle, linear, planted
+from attractor_systems import A_LINEAR, C_LINEAR, OMEGA, TanhCycle, linear, planted, torus
 from scipy.integrate import solve_ivp
 
 import neurodyn as nd
@@ -118,6 +118,16 @@ def test_pure_equilibrium_system():
     assert float(a.stderr.max()) < 1e-4
     err = 3 * a.stderr + a.spectrum.drift + 0.01**4 * float(eig.abs().max()) ** 5 / 120
     assert bool(((a.exponents - torch.tensor([-1.0, -1.0, -2.0], dtype=torch.float64)).abs() <= err).all())
+
+
+def test_two_incommensurate_oscillators_make_one_torus():
+    res = nd.attractors(torus(), box=(0.2, 1.5), count=4, dt=0.02, transient=20.0, window=40.0, lyapunov_time=30.0,
+                        tangent_transient=5.0)
+    assert res.status == "converged" and len(res) == 1
+    (a,) = res
+    assert a.kind == "torus" and a.signs == "00--" and a.orbit is None and a.point is None
+    err = 3 * a.stderr + a.spectrum.drift + a.zero_tol
+    assert bool(((a.exponents - torch.tensor([0.0, 0.0, -2.0, -2.0], dtype=torch.float64)).abs() <= err).all())
 
 
 def test_trained_tanh_field_has_a_stable_limit_cycle_checked_by_an_independent_solver():
