@@ -55,7 +55,7 @@ def measure_spectrum(system: Flow, path: torch.Tensor, group: Group, s: Attracto
     their final recorded states; ``None`` when the run diverged before measuring."""
     members = group.members
     pick = members[torch.linspace(0, len(members) - 1, min(len(members), s.lyapunov_batch)).round().long()]
-    x0 = path[pick, -1]
+    x0 = path[pick.to(path.device), -1]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # the verdict carries the status
         try:
@@ -74,7 +74,7 @@ def zero_band(system: Flow, path: torch.Tensor, group: Group, s: AttractorSettin
     if group.point is not None:
         return 1.0 / T
     with torch.no_grad():
-        speed = torch.linalg.vector_norm(system.f(path[group.members[:s.lyapunov_batch]]), dim=-1)
+        speed = torch.linalg.vector_norm(system.f(path[group.members[:s.lyapunov_batch].to(path.device)]), dim=-1)
     lo, hi = float(speed.min()), float(speed.max())
     if not lo > 0:
         return 1.0 / T

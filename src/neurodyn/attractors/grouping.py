@@ -33,8 +33,8 @@ REFERENCE_MEMBERS = 4  # members whose windows make up a group's reference cloud
 
 @dataclass(frozen=True)
 class Group:
-    """Starts that reach one attractor: ``members`` (start indices, ascending); for an equilibrium its polished
-    location ``point (n,)``, residual ``|f(point)|`` and Jacobian eigenvalues ``(n,)`` (else ``None``);
+    """Starts that reach one attractor: ``members`` (start indices, ascending, on the CPU); for an equilibrium its
+    polished location ``point (n,)``, residual ``|f(point)|`` and Jacobian eigenvalues ``(n,)`` (else ``None``);
     ``stationary``: the trajectories stop (their windows are within ``eq_tol * scale``) without ending at a
     stable equilibrium (at a saddle reached from a set of starts of measure zero, or at a non-isolated
     equilibrium)."""
@@ -64,9 +64,9 @@ def group_starts(system: Flow, traj: Trajectories, s: AttractorSettings) -> list
         return []
     scale = 1.0 + float(torch.linalg.vector_norm(traj.final[alive], dim=-1).max())
     eq = _equilibria(system, traj, alive, scale, s)
-    groups = [Group(members=alive[eq.label == e], point=eq.points[e], residual=float(eq.residuals[e]),
+    groups = [Group(members=alive[eq.label == e].cpu(), point=eq.points[e], residual=float(eq.residuals[e]),
                     eigenvalues=eq.eigenvalues[e]) for e in range(len(eq.points)) if bool((eq.label == e).any())]
-    rest = alive[eq.label < 0]
+    rest = alive[eq.label < 0].cpu()
     floor = s.eq_tol * scale
     for m in _clouds(traj.path, rest, floor, s):
         groups.append(Group(members=torch.tensor(m, dtype=torch.long), stationary=_size(traj.path[m[0]]) <= floor))
@@ -86,7 +86,7 @@ def _equilibria(system: Flow, traj: Trajectories, alive: torch.Tensor, scale: fl
     problem = solver.Problem(fun_jac=_fun_jac(system), fun=lambda y: system.f(y))
     sol = solver.solve(problem, x, solver.SolveOptions(tol=s.newton_tol, maxiter=50))
     found = (sol.status == solver.ROOT) & torch.isfinite(sol.x).all(-1)
-    label = torch.full((len(alive),), -1, dtype=torch.long)
+    label = torch.full((len(alive),), -1, dtype=torch.long, device=x.device)
     n = system.dim
     empty = _Equilibria(label, x.new_zeros(0, n), x.new_zeros(0), x.new_zeros(0, n, dtype=torch.complex128))
     if not bool(found.any()):
