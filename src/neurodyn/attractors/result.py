@@ -11,6 +11,7 @@ from neurodyn.errors import InvalidInputError
 from neurodyn.lyapunov import LyapunovSpectrum
 from neurodyn.results import Result, ResultSequence, Status
 
+STYLES = ("-", "--", ":", "-.")
 COLOURS = {"equilibrium": "C0", "limit cycle": "C2", "torus": "C4", "chaotic": "C3", "unknown": "0.5"}
 
 
@@ -92,7 +93,8 @@ class Attractors(Result, ResultSequence):
     def plot(self, ax=None, *, dims: tuple[int, ...] = (0, 1)):
         """The attractors projected on two (or, with three ``dims``, three) coordinates, coloured by kind, with the
         starts (small dots, in their attractor's colour) and each attractor's basin fraction in the legend; an
-        equilibrium is a star, a limit cycle's periodic orbit a closed line. Returns the axes."""
+        equilibrium is a star, a limit cycle's periodic orbit a closed line, any other attractor one member's recorded
+        window (attractors of one kind share a colour and differ in line style). Returns the axes."""
         import matplotlib.pyplot as plt
 
         if len(dims) not in (2, 3) or any(not 0 <= d < self.starts.shape[-1] for d in dims):
@@ -100,8 +102,11 @@ class Attractors(Result, ResultSequence):
         if ax is None:
             fig = plt.figure(figsize=(6, 5.5))
             ax = fig.add_subplot(projection="3d" if len(dims) == 3 else None)
+        seen: dict[str, int] = {}
         for a in self.attractors:
             colour = COLOURS[a.kind]
+            style = STYLES[seen.get(a.kind, 0) % len(STYLES)]  # attractors of one kind: one colour, own line style
+            seen[a.kind] = seen.get(a.kind, 0) + 1
             pts = self.starts[a.members][:, list(dims)].T
             ax.scatter(*pts, s=4, color=colour, alpha=0.25)
             label = f"{a.index}: {a.kind}, basin {a.basin_fraction:.3g}" + ("" if a.status.ok else f" ({a.status})")
@@ -109,9 +114,9 @@ class Attractors(Result, ResultSequence):
                 ax.scatter(*a.point[list(dims)].unsqueeze(-1), marker="*", s=160, color=colour, edgecolor="k",
                            label=label, zorder=5)
             elif a.orbit is not None:
-                ax.plot(*a.orbit.orbit[:, list(dims)].T, color=colour, lw=2, label=label)
+                ax.plot(*a.orbit.orbit[:, list(dims)].T, color=colour, lw=2, ls=style, label=label)
             else:
-                ax.plot(*a.cloud[:, list(dims)].T, color=colour, lw=0.6, label=label)
+                ax.plot(*a.cloud[:, list(dims)].T, color=colour, lw=0.6, ls=style, label=label)
         if bool(self.escaped.any()):
             ax.scatter(*self.starts[self.escaped][:, list(dims)].T, s=4, color="k", marker="x",
                        label=f"escaped {self.escaped_fraction:.3g}")

@@ -84,7 +84,7 @@ def attractors(
             table.add_column(col, no_wrap=True)
         else:
             number_column(table, col)
-    table.add_column("status")
+    table.add_column("status", no_wrap=True)
     for a in res:
         lam = f"{float(a.exponents[0]):.5f}" if len(a.exponents) else "-"
         se = f"{float(a.stderr[0]):.1e}" if len(a.stderr) else "-"
