@@ -17,14 +17,17 @@ class AttractorSettings:
             (``"rk4"``, default) or an adaptive one (``"dopri5"``; then ``dt`` is the output interval).
         transient: time integrated from every start before anything is recorded (100), so that the
             trajectories reach their omega-limit sets.
-        window: time over which each trajectory is then recorded (50). samples: points recorded per start in
-            the window (1000; spacing ``window / samples``).
+        window: time over which each trajectory is then recorded (50): long enough for one trajectory to visit all
+            of its attractor (a chaotic attractor that a window covers only in part can split into several groups
+            of the same kind) and to hold a full period of a cycle. samples: points recorded per start in the window
+            (1000; spacing ``window / samples``, which must stay well below ``match_tol`` times an attractor's size).
         escape: a trajectory whose norm exceeds this (1e6) or becomes non-finite counts as escaped (unbounded).
 
     Grouping:
         match_tol: two recorded trajectories belong to one attractor when the ``match_quantile`` quantile of the
             distances from the points of each to the nearest recorded point of the other is at most
-            ``match_tol`` times the attractor's size (0.1); match_quantile: 0.9.
+            ``match_tol`` times the attractor's size (0.1; attractors closer to each other than that are not told
+            apart); match_quantile: 0.9.
         eq_tol: a trajectory sits at an equilibrium when it ends within ``eq_tol * scale`` of a Newton-polished
             equilibrium (``scale = 1 + max |x|`` over the final states; 1e-6), or contracts towards a stable one.
         newton_tol: residual ``|f(x*)|`` at which an equilibrium counts as found (1e-10).
