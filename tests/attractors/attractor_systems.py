@@ -103,3 +103,26 @@ def torus(omegas: tuple[float, float] = (1.0, math.sqrt(2.0))) -> nd.Flow:
         return J
 
     return nd.Flow(field, 4, jacobian=jacobian, name="torus")
+
+
+def two_cycles(omega: float = 1.0, k: float = 1 / 60) -> nd.Flow:
+    """``r' = -k r (r^2 - 1)(r^2 - 4)(r^2 - 9)``, ``theta' = omega`` in the plane: stable cycles ``r = 1`` (rate
+    ``-48 k``) and ``r = 3`` (rate ``-720 k``), an unstable one ``r = 2`` between them, an unstable focus at the
+    origin. The basin of ``r = 1`` is exactly ``0 < r < 2``."""
+
+    def field(t, x):
+        X, Y = x.unbind(-1)
+        q = X * X + Y * Y
+        g = -k * (q - 1) * (q - 4) * (q - 9)
+        return torch.stack((g * X - omega * Y, g * Y + omega * X), -1)
+
+    def jacobian(t, x):
+        X, Y = x.unbind(-1)
+        q = X * X + Y * Y
+        g = -k * (q - 1) * (q - 4) * (q - 9)
+        dg = -k * ((q - 4) * (q - 9) + (q - 1) * (q - 9) + (q - 1) * (q - 4))
+        gX, gY = 2 * X * dg, 2 * Y * dg
+        rows = (torch.stack((g + X * gX, X * gY - omega), -1), torch.stack((Y * gX + omega, g + Y * gY), -1))
+        return torch.stack(rows, -2)
+
+    return nd.Flow(field, 2, jacobian=jacobian, name="two cycles")

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from attractor_systems import A_LINEAR, C_LINEAR, OMEGA, TanhCycle, linear, planted, torus
+from attractor_systems import A_LINEAR, C_LINEAR, OMEGA, TanhCycle, linear, planted, torus, two_cycles
 from scipy.integrate import solve_ivp
 
 import neurodyn as nd
@@ -118,6 +118,23 @@ def test_pure_equilibrium_system():
     assert float(a.stderr.max()) < 1e-4
     err = 3 * a.stderr + a.spectrum.drift + 0.01**4 * float(eig.abs().max()) ** 5 / 120
     assert bool(((a.exponents - torch.tensor([-1.0, -1.0, -2.0], dtype=torch.float64)).abs() <= err).all())
+
+
+def test_two_nested_cycles_are_told_apart_by_their_point_clouds():
+    gen = torch.Generator().manual_seed(5)
+    r = 0.5 + 3.5 * torch.rand(60, generator=gen, dtype=torch.float64)
+    r = r[(r - 2).abs() > 0.15][:16]  # away from the unstable cycle r = 2 that separates the basins
+    phi = 2 * math.pi * torch.rand(len(r), generator=gen, dtype=torch.float64)
+    starts = torch.stack((r * torch.cos(phi), r * torch.sin(phi)), -1)
+    res = nd.attractors(two_cycles(), starts, dt=0.02, transient=30.0, window=10.0, lyapunov_time=20.0,
+                        tangent_transient=5.0)
+    assert res.status == "converged" and len(res) == 2 and all(a.kind == "limit cycle" for a in res)
+    by_radius = sorted(res, key=lambda a: float(a.orbit.x0.norm()))
+    assert by_radius[0].members.tolist() == (r < 2).nonzero().flatten().tolist()
+    assert by_radius[1].members.tolist() == (r > 2).nonzero().flatten().tolist()
+    for a, radius in zip(by_radius, (1.0, 3.0), strict=True):
+        assert a.orbit.status == "converged" and float(a.orbit.x0.norm()) == pytest.approx(radius, abs=1e-7)
+        assert a.orbit.period == pytest.approx(2 * math.pi, rel=1e-7)
 
 
 def test_two_incommensurate_oscillators_make_one_torus():
