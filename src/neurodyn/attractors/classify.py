@@ -49,8 +49,8 @@ class Classification:
     spectrum: LyapunovSpectrum | None
 
 
-def measure_spectrum(system: Flow, path: torch.Tensor, group: Group, s: AttractorSettings,
-                     seed: int) -> LyapunovSpectrum | None:
+def measure_spectrum(system: Flow, path: torch.Tensor, group: Group, s: AttractorSettings, seed: int,
+                     progress: bool = False) -> LyapunovSpectrum | None:
     """The Lyapunov spectrum averaged over up to ``lyapunov_batch`` members (evenly spread over the group), from
     their final recorded states; ``None`` when the run diverged before measuring."""
     members = group.members
@@ -61,7 +61,7 @@ def measure_spectrum(system: Flow, path: torch.Tensor, group: Group, s: Attracto
         try:
             return lyapunov_spectrum(system, x0=x0, steps=s.steps(s.lyapunov_time), dt=s.dt, method=s.method,
                                      tangent_transient=s.steps(s.tangent_transient), qr_every=s.qr_every, seed=seed,
-                                     convergence_tol=CONVERGENCE_TOL, strict=False)
+                                     convergence_tol=CONVERGENCE_TOL, strict=False, progress=progress)
         except DivergenceError:
             return None
 
@@ -98,9 +98,11 @@ def signs(spectrum: LyapunovSpectrum, sigmas: float, z: float) -> str:
     return "".join(out)
 
 
-def classify(system: Flow, path: torch.Tensor, group: Group, s: AttractorSettings, seed: int) -> Classification:
-    """Measure the spectrum of ``group``'s attractor and read its kind off the signs."""
-    spectrum = measure_spectrum(system, path, group, s, seed)
+def classify(system: Flow, path: torch.Tensor, group: Group, s: AttractorSettings, seed: int,
+             progress: bool = False) -> Classification:
+    """Measure the spectrum of ``group``'s attractor (with a progress bar if ``progress``) and read its kind off the
+    signs."""
+    spectrum = measure_spectrum(system, path, group, s, seed, progress)
     z = zero_band(system, path, group, s)
     if spectrum is None:
         return Classification("unknown", Status.DIVERGED, "the Lyapunov run diverged before measuring; lower dt",

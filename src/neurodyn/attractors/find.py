@@ -75,7 +75,8 @@ def attractors(system, starts=None, *, box=None, count: int = 256, seed: int = 0
     groups = sorted(group_starts(system, traj, s), key=lambda g: (-len(g.members), int(g.members[0])))
     found = []
     for i, g in enumerate(groups):
-        verdict = classify(system, traj.path, g, s, seed) if i < s.max_attractors else _unclassified(len(groups), s)
+        verdict = (classify(system, traj.path, g, s, seed, progress) if i < s.max_attractors else
+                   _unclassified(len(groups), s))
         found.append(_attractor(traj, g, verdict, system, s))
     labels = torch.full((len(x0),), -1, dtype=torch.long)
     items = []

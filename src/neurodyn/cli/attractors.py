@@ -18,7 +18,6 @@ from neurodyn.cli._common import (
     build_system,
     console,
     handled,
-    number_column,
     outputs_for,
     parse_params,
     show,
@@ -78,19 +77,19 @@ def attractors(
                 res.plot(ax=ax, dims=dims)
 
         write_result(outputs, "attractors", res, draw, ncols=len(planes), size=(6 * len(planes), 5.5))
-    table = Table(title=f"{len(res)} attractor(s) of {res.system}")
-    for col in ("#", "kind", "basin", "λ_1 (1/time)", "std. error", "signs", "period"):
-        if col in ("kind", "signs"):
-            table.add_column(col, no_wrap=True)
-        else:
-            number_column(table, col)
-    table.add_column("status", no_wrap=True)
+    rows = []
     for a in res:
-        lam = f"{float(a.exponents[0]):.5f}" if len(a.exponents) else "-"
-        se = f"{float(a.stderr[0]):.1e}" if len(a.stderr) else "-"
+        lam = f"{float(a.exponents[0]):.5f} ± {float(a.stderr[0]):.2g}" if len(a.exponents) else "-"
         period = f"{a.orbit.period:.6g}" if a.orbit is not None else "-"
-        table.add_row(str(a.index), a.kind, f"{a.basin_fraction:.3f} ± {a.basin_stderr:.3f}", lam, se, a.signs,
-                      period, status_text(a.status))
+        rows.append((a.kind, f"{a.basin_fraction:.3f}", lam, a.signs or "-", period, a.status.value))
+    header = ("kind", "basin", "λ_1 ± s.e.", "signs", "period", "status")
+    table = Table(title=f"{len(res)} attractor(s) of {res.system} (largest basin first; λ in 1/time, basin "
+                        "fractions' standard errors in the JSON)")
+    for j, col in enumerate(header):  # every column as wide as its widest cell: nothing is cut
+        width = max(len(col), *(len(r[j]) for r in rows)) if rows else len(col)
+        table.add_column(col, no_wrap=True, min_width=width, justify="left" if j in (0, 3, 5) else "right")
+    for row in rows:
+        table.add_row(*row[:-1], status_text(row[-1]))
     show(table)
     console.print(Text(f"escaped {res.escaped_fraction:.3f}  status ") + status_text(res.status))
     wrote(outputs, "attractors.json", "attractors.png")
