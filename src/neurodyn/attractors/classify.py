@@ -31,7 +31,7 @@ from neurodyn.lyapunov import LyapunovSpectrum, lyapunov_spectrum
 from neurodyn.results import Status
 from neurodyn.systems.protocol import Flow
 
-CONVERGENCE_TOL = 1e-3  # drift (nats per time unit) accepted whatever the standard errors, as lyapunov_spectrum's
+CONVERGENCE_TOL = 1e-3  # lyapunov_spectrum's default drift tolerance (nats per time unit): the spectrum's own status
 KINDS = ("equilibrium", "limit cycle", "torus", "chaotic", "unknown")
 
 
