@@ -22,8 +22,10 @@ class Attractor(Result):
     Attributes:
         index: its place in :class:`Attractors`. kind: ``"equilibrium"``, ``"limit cycle"``, ``"torus"``,
             ``"chaotic"`` or ``"unknown"`` (see :mod:`neurodyn.attractors.classify`).
-        status: ``"converged"`` when the spectrum converged and its signs decide the kind; otherwise what is missing
-            (``"unconverged"``, ``"too short"``, ``"diverged"``), with ``kind == "unknown"``. reason: why, in words.
+        status: ``"converged"`` when the signs of the spectrum decide the kind (each holding within ``sigmas``
+            standard errors plus the estimate's drift); otherwise what is missing (``"unconverged"``, ``"too
+            short"``, ``"diverged"``), with ``kind == "unknown"`` (also for trajectories that stop at a point that is
+            not a stable equilibrium, and for groups beyond ``max_attractors``). reason: why, in words.
         members: ``(m,)`` indices of the starts that reach it. basin_fraction: ``m / B`` of all ``B`` starts;
             basin_stderr: its binomial standard error ``sqrt(p (1 - p) / B)`` (the starts are the sample).
         exponents, stderr: ``(k,)`` its Lyapunov exponents (nats per time unit, descending) and their standard
