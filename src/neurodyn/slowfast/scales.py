@@ -127,6 +127,41 @@ def _finite_jacobian(system: Flow, x: torch.Tensor, offset: int) -> torch.Tensor
     return J
 
 
+def symmetric_tanh_form(system: Flow):
+    """The :class:`~neurodyn.systems.TanhForm` of ``system`` when its field is ``-leak x + tanh(W x + b)`` with a
+    symmetric ``W`` (no outer weights, no parameter), else ``None``: then ``J = -leak I + D W`` with
+    ``D = diag(1 - tanh^2(W x + b)) >= 0`` has the eigenvalues of the symmetric ``-leak I + D^{1/2} W D^{1/2}``."""
+    form = system.tanh_form
+    if form is None or form.param is not None or form.W.shape != (system.dim, system.dim):
+        return None
+    eye = torch.eye(system.dim, dtype=form.W_out.dtype, device=form.W_out.device)
+    if not (torch.equal(form.W_out, eye) and bool((form.b_out == 0).all()) and torch.equal(form.W, form.W.T)):
+        return None
+    return form
+
+
+def _symmetric_spectrum(form, x: torch.Tensor) -> torch.Tensor:
+    """Eigenvalues ``(B, n)`` (complex dtype, real values) of ``-leak I + D W`` at states ``x (B, n)`` for a
+    symmetric ``W``, by decreasing real part: ``eigvalsh`` of ``D^{1/2} W D^{1/2}``. ``DW`` and ``WD`` share
+    eigenvalues, and ``WD = (W D^{1/2}) D^{1/2}`` has those of ``D^{1/2} (W D^{1/2})``, so this holds for singular
+    ``D`` (saturated units) too."""
+    h = torch.sqrt(1 - torch.tanh(x @ form.W.T + form.b) ** 2)
+    vals = torch.linalg.eigvalsh(h[:, :, None] * form.W * h[:, None, :]).flip(-1) - form.leak
+    return torch.complex(vals, torch.zeros_like(vals))
+
+
+def _spectra(system: Flow, x: torch.Tensor) -> torch.Tensor:
+    """Sorted Jacobian spectra ``(B, n)`` at ``x``, in chunks of about ``CHUNK_ENTRIES`` matrix entries: by the
+    symmetric form where :func:`symmetric_tanh_form` applies, else by ``eigvals`` of each Jacobian."""
+    n = system.dim
+    chunk = max(1, CHUNK_ENTRIES // (n * n))
+    form = symmetric_tanh_form(system)
+    if form is None:
+        return torch.cat([sorted_spectrum(_finite_jacobian(system, part, i * chunk))
+                          for i, part in enumerate(x.split(chunk))])
+    return torch.cat([_symmetric_spectrum(form, part) for part in x.split(chunk)])
+
+
 def _common_split(ratios: torch.Tensor) -> int:
     """The number of fast modes of the split with the smallest median ratio over the states (``ratios (B, n+1)``
     from :func:`split_ratios`)."""
@@ -139,12 +174,16 @@ def time_scales(system: Flow, states, *, n_fast: int | None = None, max_eps: flo
 
     At each state the eigenvalues ``l_1, ..., l_n`` of ``J = d field/dx`` (batched LAPACK ``geev`` without
     vectors, the batch split over the CPU threads, in chunks of about 128 MiB of Jacobians) are sorted by
-    decreasing real part; the split into ``n - k`` fast and ``k`` slow modes has the time-scale ratio
-    ``eps_k = max_{j<k} |Re l_j| / -Re l_k`` (Lam & Goussis' CSP, Maas & Pope's ILDM). Each state's largest gap
-    is its smallest ``eps_k``; the common split is the one with the smallest median ``eps_k`` over the states (or
-    ``n_fast`` when given), and ``eps`` is reported along the states for it, so a gap that closes along a
-    trajectory shows as ``separated`` turning false. Complex-conjugate pairs are never split, and fast modes
-    must decay.
+    decreasing real part. For ``dx/dt = -leak x + tanh(W x + b)`` with a symmetric ``W`` (a :func:`tanh_field`
+    without outer weights, Hopfield-type) ``J = -leak I + D W`` with ``D = diag(1 - tanh^2) >= 0`` is similar to
+    the symmetric ``-leak I + D^{1/2} W D^{1/2}``: its eigenvalues are real and come from the symmetric solver
+    (``syevd``, about a tenth of ``geev``'s cost at n = 400; exact real values where ``geev`` may return
+    rounding-level imaginary parts), without forming ``J``. The split into ``n - k`` fast and ``k`` slow modes
+    has the time-scale ratio ``eps_k = max_{j<k} |Re l_j| / -Re l_k`` (Lam & Goussis' CSP, Maas & Pope's
+    ILDM). Each state's largest gap is its smallest ``eps_k``; the common split is the one with the smallest
+    median ``eps_k`` over the states (or ``n_fast`` when given), and ``eps`` is reported along the states for it,
+    so a gap that closes along a trajectory shows as ``separated`` turning false. Complex-conjugate pairs are
+    never split, and fast modes must decay.
 
     Args:
         system: a :class:`~neurodyn.Flow`.
@@ -168,9 +207,7 @@ def time_scales(system: Flow, states, *, n_fast: int | None = None, max_eps: flo
         if n_fast >= n:
             raise InvalidInputError(f"n_fast must be between 1 and {n - 1} for the {n}-dimensional "
                                     f"{system.name!r}, got {n_fast}")
-    chunk = max(1, CHUNK_ENTRIES // (n * n))
-    vals = torch.cat([sorted_spectrum(_finite_jacobian(system, part, i * chunk))
-                      for i, part in enumerate(x.split(chunk))])
+    vals = _spectra(system, x)
     ratios = split_ratios(vals)
     best_eps, best_k = ratios.min(dim=-1)
     best_n_fast = torch.where(torch.isfinite(best_eps), n - best_k, torch.zeros_like(best_k))
