@@ -58,7 +58,8 @@ class Leading:
         values: ``(k + 1,)`` complex, by decreasing real part: the ``k`` slow eigenvalues and the slowest fast one.
         certified: whether the residual check and the certificate passed (else ``values`` mean nothing).
         slow_basis: ``(n, k)`` orthonormal basis of the slow invariant subspace (a start for the next state).
-        rate_bound: an upper bound on every ``-Re l`` (Gershgorin on the symmetric part).
+        rate_bound: an upper bound on every ``-Re l`` of ``J~`` (Gershgorin on the symmetric part of ``J``, plus
+            ``||R||_F``).
     """
 
     values: np.ndarray
@@ -127,7 +128,8 @@ def leading_spectrum(A: np.ndarray, start: np.ndarray, *, rtol: float, rng: np.r
     """
     n, k = start.shape
     S = 0.5 * (A + A.T)
-    rate_bound = float((np.abs(S).sum(1) - 2 * np.diag(S)).max())  # max_i (-S_ii + sum_{j != i} |S_ij|)
+    d = np.diag(S)
+    rate_bound = float((np.abs(S).sum(1) - np.abs(d) - d).max())  # max_i (-S_ii + sum_{j != i} |S_ij|)
     fail = Leading(np.full(k + 1, np.nan + 0j), False, start, rate_bound)
     with np.errstate(all="ignore"):
         lu = sla.lu_factor(A, check_finite=False)
@@ -163,7 +165,7 @@ def leading_spectrum(A: np.ndarray, start: np.ndarray, *, rtol: float, rng: np.r
     re = values[k].real
     c = re + rtol * abs(re) if rtol > 0 else re - MARGIN * abs(re)
     ok = c < values[k - 1].real and _lognorm_below(A, Q, c)
-    return Leading(values, ok, Qs, rate_bound)
+    return Leading(values, ok, Qs, rate_bound + residual * norm)  # bounds J~'s rates: ||J~ - J||_2 <= ||R||_F
 
 
 @dataclass
