@@ -141,7 +141,9 @@ def leading_spectrum(A: np.ndarray, start: np.ndarray, *, rtol: float, rng: np.r
         Qs = np.linalg.qr(X)[0]
         theta = _rightmost_fast(A, Qs, rng)
         shift = theta if theta.imag != 0 else theta.real  # a complex pair gets a complex LU (its vector's span)
-        lu2 = sla.lu_factor(A - (shift + 1e-6 * abs(theta)) * np.eye(n), check_finite=False)
+        shifted = A.astype(np.complex128) if theta.imag != 0 else A.copy()
+        shifted[np.diag_indices(n)] -= shift + 1e-6 * abs(theta)
+        lu2 = sla.lu_factor(shifted, overwrite_a=True, check_finite=False)
         v = (rng.standard_normal(n) + 1j * rng.standard_normal(n) if theta.imag != 0
              else rng.standard_normal((n, 2)))  # random starts: at a close shift a few steps converge
         for _ in range(FAST_STEPS):  # inverse (orthogonal) iteration, off span(Qs)
