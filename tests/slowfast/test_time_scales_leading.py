@@ -93,12 +93,21 @@ def test_random_network_without_a_gap_is_all_full():
     assert torch.allclose(ours.best_eps, ref.best_eps, rtol=1e-12, atol=0)
 
 
-def test_given_n_fast_matches_full():
+def test_given_n_fast_matches_full_and_the_result_saves_and_plots(tmp_path):
+    import json
+
+    import matplotlib
+
+    matplotlib.use("Agg")
     flow = nd.planted_tanh(60, 6, 0.01, seed=0)
     x = _planted_states(60, 6, 0.01, 8)
     ours, ref = nd.time_scales(flow, x, n_fast=54, spectrum="leading"), nd.time_scales(flow, x, n_fast=54)
     _same_answers(ours, ref)
     assert torch.allclose(ours.eps, ref.eps, rtol=1e-8, atol=0)
+    assert ours.settings["full_spectra"] < len(x)
+    data = json.loads(ours.save_json(tmp_path / "ts.json").read_text())
+    assert data["settings"]["spectrum"] == "leading" and "nan" in str(data["eigenvalues"])
+    assert ours.plot().get_yscale() == "log"
 
 
 def test_bad_arguments_and_states():
