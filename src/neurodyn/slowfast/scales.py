@@ -154,7 +154,7 @@ def time_scales(system: Flow, states, *, n_fast: int | None = None, max_eps: flo
 
     With ``spectrum="leading"`` only the slow eigenvalues and the slowest fast one are computed where that is
     certified (:func:`neurodyn.slowfast.leading.leading_spectrum`: subspace and inverse iteration, Rayleigh-Ritz
-    with a residual check, and a logarithmic-norm certificate, about ``2 n^3`` flops a state). The first state gets
+    with a residual check, and a logarithmic-norm certificate, ``2-4 n^3`` flops a state). The first state gets
     the full decomposition, which fixes the number ``k`` of slow modes tracked and the start basis; every state
     where a step or the certificate fails, or where the bounds leave an answer open (its own largest gap, the
     common split, ``eps`` on both sides of ``max_eps``), gets its full spectrum, so every answer is the full
