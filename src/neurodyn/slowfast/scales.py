@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 import torch
 
 from neurodyn._checks import positive_float, positive_int, state_batch
-from neurodyn._linalg import eigvals
-from neurodyn.errors import InvalidInputError, NonFiniteError
+from neurodyn.errors import InvalidInputError
 from neurodyn.results import Result, Status
+from neurodyn.slowfast.leading import GapBounds, leading_bounds
+from neurodyn.slowfast.spectra import full_spectra, split_ratios, symmetric_tanh_form
 from neurodyn.systems.protocol import Flow
 
 MAX_EPS = 0.1  # default: a split counts as a separation when the slow/fast rate ratio is at most this
-CHUNK_ENTRIES = 2**24  # Jacobians are formed for at most this many matrix entries at a time (128 MiB in float64)
 
 
 def check_flow(system, caller: str) -> Flow:
@@ -27,42 +27,13 @@ def check_flow(system, caller: str) -> Flow:
     return system
 
 
-def sorted_spectrum(J: torch.Tensor) -> torch.Tensor:
-    """Eigenvalues of ``J (B, n, n)``, ``(B, n)`` complex, by decreasing real part (slowest first; a conjugate
-    pair stays adjacent, LAPACK returns its two real parts bit-identical)."""
-    vals = eigvals(J)
-    order = torch.argsort(vals.real, dim=-1, descending=True, stable=True)
-    return torch.gather(vals, -1, order)
-
-
-def split_ratios(vals: torch.Tensor) -> torch.Tensor:
-    """``eps`` of every split of spectra ``vals (B, n)`` (sorted by :func:`sorted_spectrum`): ``(B, n + 1)``.
-
-    Column ``k`` (``1 <= k < n``) splits off the ``n - k`` eigenvalues with the most negative real parts as fast:
-    ``eps_k = max_{j<k} |Re l_j| / (-Re l_k)``, the fastest slow rate over the slowest fast rate. A split is
-    impossible (``inf``) when the slowest fast mode is not decaying (``Re l_k >= 0``) or when it would separate
-    the two halves of a complex-conjugate pair. Columns 0 and ``n`` (nothing slow / nothing fast) are ``inf``.
-    """
-    B, n = vals.shape
-    re = vals.real
-    out = torch.full((B, n + 1), float("inf"), dtype=re.dtype, device=re.device)
-    if n < 2:
-        return out
-    slow_rate = torch.cummax(re.abs(), dim=-1).values[:, :-1]  # (B, n-1): max |Re| over j < k, k = 1..n-1
-    fast_rate = -re[:, 1:]
-    pair = (vals[:, 1:].imag != 0) & (vals[:, 1:] == vals[:, :-1].conj())
-    ok = (fast_rate > 0) & ~pair
-    ratio = torch.where(ok, slow_rate / torch.where(ok, fast_rate, torch.ones_like(fast_rate)), float("inf"))
-    out[:, 1:n] = ratio
-    return out
-
-
 @dataclass(frozen=True, eq=False)
 class TimeScales(Result):
     """The Jacobian's time scales along a set of states and where they separate into slow and fast.
 
     Attributes:
-        eigenvalues: ``(B, n)`` complex eigenvalues of ``d field/dx`` at each state, by decreasing real part.
+        eigenvalues: ``(B, n)`` complex eigenvalues of ``d field/dx`` at each state, by decreasing real part
+            (with ``spectrum="leading"``, ``nan`` beyond the ``computed`` leading ones).
         n_fast: the number of fast modes of the common split (the one with the smallest median ratio over
             the states, or the one asked for); 0 when it is separated at no state.
         eps: ``(B,)`` the time-scale ratio of that split at each state: fastest slow rate over slowest fast
@@ -74,6 +45,8 @@ class TimeScales(Result):
         status: ``"ok"`` (separated at every state), ``"gap closes"`` (at some states only: see ``separated``)
             or ``"no separation"`` (at none).
         settings: what produced the result.
+        computed: ``(B,)`` how many leading eigenvalues were computed at each state (``n`` unless
+            ``spectrum="leading"``).
     """
 
     eigenvalues: torch.Tensor
@@ -86,6 +59,7 @@ class TimeScales(Result):
     status: Status
     system: str
     settings: dict = field(default_factory=dict)
+    computed: torch.Tensor | None = None
 
     @property
     def n_slow(self) -> int:
@@ -116,41 +90,92 @@ class TimeScales(Result):
         return ax
 
 
-def _finite_jacobian(system: Flow, x: torch.Tensor, offset: int) -> torch.Tensor:
-    """``system.jacobian(x)``, or :class:`~neurodyn.NonFiniteError` naming the first state where it is not finite."""
-    J = system.jacobian(x)
-    bad = ~torch.isfinite(J).flatten(1).all(-1)
-    if bool(bad.any()):
-        i = offset + int(torch.nonzero(bad)[0])
-        raise NonFiniteError(f"the Jacobian of {system.name!r} is not finite at state {i} ({x[i - offset].tolist()}"
-                             "); remove such states (outside the field's domain?)")
-    return J
+def _common_column(bounds: GapBounds, n_fast: int | None) -> int:
+    """The column (number of slow modes) of the common split: ``n - n_fast``, or the smallest median ratio."""
+    n = bounds.lo.shape[-1] - 1
+    return n - n_fast if n_fast is not None else int(torch.argmin(bounds.lo.median(dim=0).values))
 
 
-def _common_split(ratios: torch.Tensor) -> int:
-    """The number of fast modes of the split with the smallest median ratio over the states (``ratios (B, n+1)``
-    from :func:`split_ratios`)."""
-    n = ratios.shape[-1] - 1
-    return n - int(torch.argmin(ratios.median(dim=0).values))
+def _unsure(bounds: GapBounds, n_fast: int | None, max_eps: float) -> torch.Tensor:
+    """``(B,)`` the states whose answers the bounds do not decide: their own largest gap, the common split (then
+    every state not yet exact), or the common split's ratio (unknown, or on both sides of ``max_eps``)."""
+    lo, hi, loose = bounds.lo, bounds.hi, ~bounds.exact
+    best = lo.argmin(-1, keepdim=True)
+    second = lo.scatter(-1, best, float("inf")).min(-1).values
+    todo = loose & ~(hi.gather(-1, best)[:, 0] < second)
+    c = _common_column(bounds, n_fast)
+    if n_fast is None:
+        med_lo, med_hi = lo.median(dim=0).values, hi.median(dim=0).values
+        if not bool(med_hi[c] < med_lo.scatter(0, torch.tensor([c]), float("inf")).min()):
+            return loose
+    col_lo, col_hi = lo[:, c], hi[:, c]
+    unknown = (col_hi > col_lo) & (~torch.isfinite(col_hi) | ((col_lo <= max_eps) & (col_hi > max_eps)))
+    return todo | (loose & unknown)
 
 
-def time_scales(system: Flow, states, *, n_fast: int | None = None, max_eps: float = MAX_EPS) -> TimeScales:
+def _bounds(system: Flow, x: torch.Tensor, spectrum: str, eps_rtol: float, n_fast: int | None,
+            max_eps: float, seed: int) -> GapBounds:
+    """Spectra and ratio bounds that decide every answer: the full spectra, or (``spectrum="leading"``) the
+    certified leading ones with full spectra where the bounds leave an answer open."""
+    n = system.dim
+    fast_path = (spectrum == "leading" and n >= 8 and symmetric_tanh_form(system) is None
+                 and x.dtype == torch.float64 and x.device.type == "cpu")
+    if not fast_path:
+        vals = full_spectra(system, x)
+        ratios = split_ratios(vals)
+        return GapBounds(values=vals, lo=ratios, hi=ratios, exact=torch.ones(len(x), dtype=torch.bool),
+                         computed=torch.full((len(x),), n))
+    bounds = leading_bounds(system, x, rtol=eps_rtol, seed=seed)
+    for _ in range(2):
+        todo = _unsure(bounds, n_fast, max_eps)
+        if not bool(todo.any()):
+            return bounds
+        bounds.make_exact(system, x, todo)
+    bounds.make_exact(system, x, ~bounds.exact)
+    return bounds
+
+
+def time_scales(system: Flow, states, *, n_fast: int | None = None, max_eps: float = MAX_EPS,
+                spectrum: str = "full", eps_rtol: float = 0.0, seed: int = 0) -> TimeScales:
     """Jacobian eigenvalues along ``states``, ordered by real part, their largest spectral gap and ``eps``.
 
     At each state the eigenvalues ``l_1, ..., l_n`` of ``J = d field/dx`` (batched LAPACK ``geev`` without
     vectors, the batch split over the CPU threads, in chunks of about 128 MiB of Jacobians) are sorted by
-    decreasing real part; the split into ``n - k`` fast and ``k`` slow modes has the time-scale ratio
-    ``eps_k = max_{j<k} |Re l_j| / -Re l_k`` (Lam & Goussis' CSP, Maas & Pope's ILDM). Each state's largest gap
-    is its smallest ``eps_k``; the common split is the one with the smallest median ``eps_k`` over the states (or
-    ``n_fast`` when given), and ``eps`` is reported along the states for it, so a gap that closes along a
-    trajectory shows as ``separated`` turning false. Complex-conjugate pairs are never split, and fast modes
-    must decay.
+    decreasing real part. For ``dx/dt = -leak x + tanh(W x + b)`` with a symmetric ``W`` (a :func:`tanh_field`
+    without outer weights, Hopfield-type) ``J = -leak I + D W`` with ``D = diag(1 - tanh^2) >= 0`` is similar to
+    the symmetric ``-leak I + D^{1/2} W D^{1/2}``: its eigenvalues are real and come from the symmetric solver
+    (``syevd``, about a tenth of ``geev``'s cost at n = 400; exact real values where ``geev`` may return
+    rounding-level imaginary parts), without forming ``J``. The split into ``n - k`` fast and ``k`` slow modes
+    has the time-scale ratio ``eps_k = max_{j<k} |Re l_j| / -Re l_k`` (Lam & Goussis' CSP, Maas & Pope's
+    ILDM). Each state's largest gap is its smallest ``eps_k``; the common split is the one with the smallest
+    median ``eps_k`` over the states (or ``n_fast`` when given), and ``eps`` is reported along the states for it,
+    so a gap that closes along a trajectory shows as ``separated`` turning false. Complex-conjugate pairs are
+    never split, and fast modes must decay.
+
+    With ``spectrum="leading"`` only the slow eigenvalues and the slowest fast one are computed where that is
+    certified (:func:`neurodyn.slowfast.leading.leading_spectrum`: subspace and inverse iteration, Rayleigh-Ritz
+    with a residual check, and a logarithmic-norm certificate, ``2-4 n^3`` flops a state). The first state gets
+    the full decomposition, which fixes the number ``k`` of slow modes tracked and the start basis; every state
+    where a step or the certificate fails, or where the bounds leave an answer open (its own largest gap, the
+    common split, ``eps`` on both sides of ``max_eps``), gets its full spectrum, so every answer is the full
+    method's for a matrix within ``1e-10 ||J||_F`` of each Jacobian (LAPACK's is within ``~1e-16 ||J||``).
+    ``eigenvalues`` then holds ``nan`` beyond the ``computed`` leading ones. With ``eps_rtol > 0`` the certificate
+    only shows that no fast eigenvalue lies more than ``eps_rtol |Re l_k|`` right of the reported slowest fast
+    one: ``eps`` and ``best_eps`` may then be up to that much low (the true ratio is in
+    ``[eps, eps / (1 - eps_rtol)]``), the number of fast modes and ``separated`` stay certified. Non-normal fast
+    blocks often fail the exact certificate (the logarithmic norm exceeds the spectral abscissa); a tolerance
+    of a few per cent then passes most states.
 
     Args:
         system: a :class:`~neurodyn.Flow`.
         states: ``(B, n)`` states (a trajectory or a batch of points; one state ``(n,)`` is allowed).
         n_fast: the number of fast modes to report ``eps`` for (default: the common largest gap).
         max_eps: the largest ratio that counts as a separation (default 0.1: rates ten times apart).
+        spectrum: ``"full"`` (default: every eigenvalue at every state) or ``"leading"`` (above; used for
+            ``n >= 8``, float64 on the CPU and fields other than the symmetric tanh form, which is cheaper exactly).
+        eps_rtol: with ``spectrum="leading"``, how far (relative, in ``[0, 1)``) the reported slowest fast rate may
+            exceed the true one (default 0: certified as the rightmost fast eigenvalue).
+        seed: the seed of the random start vectors of ``spectrum="leading"`` (default 0).
 
     Returns:
         :class:`TimeScales` with status ``"ok"``, ``"gap closes"`` or ``"no separation"``.
@@ -168,13 +193,16 @@ def time_scales(system: Flow, states, *, n_fast: int | None = None, max_eps: flo
         if n_fast >= n:
             raise InvalidInputError(f"n_fast must be between 1 and {n - 1} for the {n}-dimensional "
                                     f"{system.name!r}, got {n_fast}")
-    chunk = max(1, CHUNK_ENTRIES // (n * n))
-    vals = torch.cat([sorted_spectrum(_finite_jacobian(system, part, i * chunk))
-                      for i, part in enumerate(x.split(chunk))])
-    ratios = split_ratios(vals)
+    if spectrum not in ("full", "leading"):
+        raise InvalidInputError(f"spectrum must be 'full' or 'leading', got {spectrum!r}")
+    eps_rtol = float(eps_rtol)
+    if not 0 <= eps_rtol < 1:
+        raise InvalidInputError(f"eps_rtol must be in [0, 1), got {eps_rtol}")
+    bounds = _bounds(system, x, spectrum, eps_rtol, n_fast, max_eps, seed)
+    ratios = bounds.lo
     best_eps, best_k = ratios.min(dim=-1)
     best_n_fast = torch.where(torch.isfinite(best_eps), n - best_k, torch.zeros_like(best_k))
-    common = _common_split(ratios) if n_fast is None else n_fast
+    common = n - _common_column(bounds, n_fast)
     eps = ratios[:, n - common]
     separated = eps <= max_eps
     if n_fast is None and not bool(separated.any()):
@@ -185,6 +213,8 @@ def time_scales(system: Flow, states, *, n_fast: int | None = None, max_eps: flo
                                 "(see time_scales(...).best_n_fast)")
     status = (Status.OK if bool(separated.all()) else
               Status.GAP_CLOSES if bool(separated.any()) else Status.NO_SEPARATION)
-    return TimeScales(eigenvalues=vals, n_fast=common, eps=eps, separated=separated, best_n_fast=best_n_fast,
-                      best_eps=best_eps, max_eps=max_eps, status=status, system=system.name,
-                      settings={"n_fast": n_fast, "max_eps": max_eps, "states": int(x.shape[0])})
+    return TimeScales(eigenvalues=bounds.values, n_fast=common, eps=eps, separated=separated,
+                      best_n_fast=best_n_fast, best_eps=best_eps, max_eps=max_eps, status=status, system=system.name,
+                      settings={"n_fast": n_fast, "max_eps": max_eps, "states": int(x.shape[0]), "spectrum": spectrum,
+                                "eps_rtol": eps_rtol, "full_spectra": int(bounds.exact.sum())},
+                      computed=bounds.computed)

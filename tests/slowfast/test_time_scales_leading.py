@@ -1,0 +1,135 @@
+"""time_scales(spectrum="leading"): the certified leading spectrum gives the full decomposition's answers."""
+
+import math
+
+import pytest
+import torch
+
+import neurodyn as nd
+
+
+def _planted_states(n, n_slow, eps, count, seed=0):
+    """Points with unsaturated fast units (as along the planted network's slow manifold), then a straight path
+    between two of them (consecutive states close, as along a trajectory)."""
+    g = torch.randn(count, n, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    g[:, :n_slow] *= 0.5
+    g[:, n_slow:] *= 0.1 * eps
+    s = torch.linspace(0, 1, count, dtype=torch.float64)[:, None]
+    return torch.cat((g, (1 - s) * g[0] + s * g[1]))
+
+
+def _same_answers(ours, ref):
+    assert ours.n_fast == ref.n_fast and ours.status == ref.status
+    assert torch.equal(ours.best_n_fast, ref.best_n_fast)
+    assert torch.equal(ours.separated, ref.separated)
+
+
+def _leading_agree(ours, ref, flow, x):
+    """The computed leading eigenvalues equal the full ones to the residual tolerance (1e-10 ||J||_F) times a
+    condition-number allowance."""
+    scale = torch.linalg.matrix_norm(flow.jacobian(x)).max()
+    for i, c in enumerate(ours.computed.tolist()):
+        assert float((ours.eigenvalues[i, :c] - ref.eigenvalues[i, :c]).abs().max()) <= 1e-7 * float(scale)
+        assert bool(torch.isnan(ours.eigenvalues[i, c:].real).all())
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_planted_network_exact_certificate_matches_full(seed):
+    flow = nd.planted_tanh(120, 12, 0.01, seed=seed)
+    x = _planted_states(120, 12, 0.01, 16, seed=seed)
+    ours = nd.time_scales(flow, x, spectrum="leading")
+    ref = nd.time_scales(flow, x)
+    _same_answers(ours, ref)
+    assert torch.allclose(ours.eps, ref.eps, rtol=1e-8, atol=0)
+    assert torch.allclose(ours.best_eps, ref.best_eps, rtol=1e-8, atol=0)
+    _leading_agree(ours, ref, flow, x)
+    assert ours.settings["full_spectra"] < len(x)  # the certificate decided somewhere
+    assert bool((ours.computed == 13).any()) and ref.n_fast == 108
+
+
+def test_tolerance_bounds_eps_from_below():
+    flow = nd.planted_tanh(120, 12, 0.01, seed=0)
+    x = _planted_states(120, 12, 0.01, 16)
+    rtol = 0.1
+    ours = nd.time_scales(flow, x, spectrum="leading", eps_rtol=rtol)
+    ref = nd.time_scales(flow, x)
+    _same_answers(ours, ref)
+    assert bool((ref.eps >= ours.eps * (1 - 1e-9)).all()) and bool((ref.eps <= ours.eps / (1 - rtol)).all())
+    assert ours.settings["full_spectra"] <= nd.time_scales(flow, x, spectrum="leading").settings["full_spectra"]
+
+
+def _non_normal_fast(n_slow=3, m=6, coupling=40.0):
+    """dx/dt = A x with slow rates 1, 1.5, 2 and a fast upper-triangular block (rates 100..150) whose off-diagonal
+    couplings make its logarithmic norm positive: the certificate must fail and every state fall back."""
+    fast = torch.diag(-torch.linspace(100, 150, m, dtype=torch.float64)) + coupling * torch.ones(m, m).triu(1)
+    A = torch.block_diag(torch.diag(-torch.tensor([1.0, 1.5, 2.0], dtype=torch.float64)), fast)
+    Q = torch.linalg.qr(torch.randn(n_slow + m, n_slow + m, generator=torch.Generator().manual_seed(2),
+                                    dtype=torch.float64)).Q
+    A = Q @ A @ Q.T
+    n = n_slow + m
+    return nd.Flow(lambda t, x: x @ A.T, n, jacobian=lambda t, x: A.expand(*x.shape[:-1], n, n).clone(),
+                   name="non-normal fast block")
+
+
+def test_failed_certificate_falls_back_to_the_full_answers():
+    flow = _non_normal_fast()
+    x = torch.randn(5, 9, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    ours, ref = nd.time_scales(flow, x, spectrum="leading"), nd.time_scales(flow, x)
+    assert ours.settings["full_spectra"] == 5 and bool((ours.computed == 9).all())
+    assert torch.equal(ours.eigenvalues, ref.eigenvalues) and torch.equal(ours.eps, ref.eps)
+    _same_answers(ours, ref)
+    assert ours.n_fast == 6
+
+
+def test_random_network_without_a_gap_is_all_full():
+    W = 1.5 * torch.randn(40, 40, generator=torch.Generator().manual_seed(5), dtype=torch.float64) / 40**0.5
+    flow = nd.tanh_field(W, leak=1.0)
+    x = torch.randn(6, 40, generator=torch.Generator().manual_seed(6), dtype=torch.float64)
+    ours, ref = nd.time_scales(flow, x, spectrum="leading"), nd.time_scales(flow, x)
+    _same_answers(ours, ref)
+    assert ours.settings["full_spectra"] == 6
+    # the same solver on the same Jacobians, formed in other batches (torch's products round by batch shape)
+    assert float((ours.eigenvalues - ref.eigenvalues).abs().max()) < 1e-12 * float(torch.linalg.matrix_norm(W))
+    assert torch.allclose(ours.best_eps, ref.best_eps, rtol=1e-12, atol=0)
+
+
+def test_given_n_fast_matches_full_and_the_result_saves_and_plots(tmp_path):
+    import json
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    flow = nd.planted_tanh(60, 6, 0.01, seed=0)
+    x = _planted_states(60, 6, 0.01, 8)
+    ours, ref = nd.time_scales(flow, x, n_fast=54, spectrum="leading"), nd.time_scales(flow, x, n_fast=54)
+    _same_answers(ours, ref)
+    assert torch.allclose(ours.eps, ref.eps, rtol=1e-8, atol=0)
+    assert ours.settings["full_spectra"] < len(x)
+    data = json.loads(ours.save_json(tmp_path / "ts.json").read_text())
+    assert data["settings"]["spectrum"] == "leading" and "nan" in str(data["eigenvalues"])
+    assert ours.plot().get_yscale() == "log"
+
+
+def test_bad_arguments_and_states():
+    flow = nd.planted_tanh(60, 6, 0.01, seed=0)
+    x = _planted_states(60, 6, 0.01, 4)
+    with pytest.raises(nd.InvalidInputError, match="spectrum"):
+        nd.time_scales(flow, x, spectrum="some")
+    with pytest.raises(nd.InvalidInputError, match="eps_rtol"):
+        nd.time_scales(flow, x, spectrum="leading", eps_rtol=1.0)
+    x[3, 5] = math.nan
+    with pytest.raises(nd.NonFiniteError, match="states"):
+        nd.time_scales(flow, x, spectrum="leading")
+
+
+def test_non_finite_jacobian_after_the_first_state_is_named():
+    def jac(t, x):
+        J = -torch.eye(10, dtype=x.dtype).expand(*x.shape[:-1], 10, 10).clone()
+        J[..., 0, 0] = torch.where(x[..., 0] > 5, math.inf, -1.0)
+        return J
+
+    flow = nd.Flow(lambda t, x: -x, 10, jacobian=jac, name="blows up")
+    x = torch.zeros(4, 10, dtype=torch.float64)
+    x[2, 0] = 6.0
+    with pytest.raises(nd.NonFiniteError, match="state 2"):
+        nd.time_scales(flow, x, spectrum="leading")
