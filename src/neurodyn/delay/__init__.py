@@ -1,0 +1,7 @@
+"""Delay differential equations: the :class:`DelayFlow` system kind, the method-of-steps integrator,
+Lyapunov spectra on the discretised history, equilibria and their characteristic roots, memory capacity."""
+
+from neurodyn.delay.solve import DelaySolution, solve_dde
+from neurodyn.delay.system import DelayFlow
+
+__all__ = ["DelayFlow", "DelaySolution", "solve_dde"]
