@@ -3,7 +3,7 @@
 The public surface is re-exported here; everything else is internal.
 """
 
-from neurodyn import classifier, features, meanfield, networks, slowfast, training
+from neurodyn import classifier, delay, features, meanfield, networks, slowfast, training
 from neurodyn.classifier import BoundaryLink, ftle_boundary_link
 from neurodyn.continuation import (
     BifurcationCurve,
@@ -19,6 +19,7 @@ from neurodyn.continuation import (
     find_hopf_points,
     periodic_orbit,
 )
+from neurodyn.delay import DelayFlow, DelaySolution, solve_dde
 from neurodyn.equilibria import FixedPoints, find_fixed_points
 from neurodyn.errors import (
     ConvergenceError,
@@ -52,6 +53,7 @@ from neurodyn.systems import (
     henon,
     logistic,
     lorenz,
+    mackey_glass,
     planted_tanh,
     random_tanh_rnn,
     tanh_family,
@@ -128,4 +130,9 @@ __all__ = [
     "slow_fast",
     "slowfast",
     "time_scales",
+    "DelayFlow",
+    "DelaySolution",
+    "delay",
+    "mackey_glass",
+    "solve_dde",
 ]

@@ -16,7 +16,7 @@ from torch import nn
 
 from neurodyn._checks import as_tensor, positive_int
 from neurodyn.errors import InvalidInputError, NonFiniteError, UnsupportedModelError
-from neurodyn.systems.protocol import _check_output
+from neurodyn.systems.protocol import _check_output, load_forward_ad
 
 History = Callable[[torch.Tensor], torch.Tensor]
 
@@ -136,6 +136,7 @@ class DelayFlow:
 
     def _callable_history(self, phi: History, nodes: torch.Tensor, name: str) -> tuple[torch.Tensor, ...]:
         try:
+            load_forward_ad()
             values, slopes = torch.func.jvp(phi, (nodes,), (torch.ones_like(nodes),))
         except Exception as exc:
             raise InvalidInputError(f"{name} failed on times of shape {tuple(nodes.shape)} in [-{self.tau_max:g}, 0]: "
