@@ -10,7 +10,8 @@ from neurodyn.delay import solve_dde
 
 
 def exact_unit_delay(t: float) -> float:
-    """``x' = -x(t - 1)``, ``x = 1`` on ``[-1, 0]``: on ``[m - 1, m]``, ``x(t) = sum_{k=0}^{m} (-1)^k (t - k + 1)^k / k!``
+    """``x' = -x(t - 1)``, ``x = 1`` on ``[-1, 0]``: on ``[m - 1, m]``,
+    ``x(t) = sum_{k=0}^{m} (-1)^k (t - k + 1)^k / k!``
     (the method of steps by hand: ``1 - t`` on [0, 1], ``1 - t + (t - 1)^2 / 2`` on [1, 2], ...)."""
     m = math.floor(t) + 1
     return sum((-1) ** k * (t - (k - 1)) ** k / math.factorial(k) for k in range(m + 1))

@@ -2,6 +2,8 @@
 Lyapunov spectra on the discretised history, equilibria and their characteristic roots, memory capacity."""
 
 from neurodyn.delay.solve import DelaySolution, solve_dde
+from neurodyn.delay.stability import CharacteristicRoots, DelayEquilibria, characteristic_roots, delay_equilibria
 from neurodyn.delay.system import DelayFlow
 
-__all__ = ["DelayFlow", "DelaySolution", "solve_dde"]
+__all__ = ["CharacteristicRoots", "DelayEquilibria", "DelayFlow", "DelaySolution", "characteristic_roots",
+           "delay_equilibria", "solve_dde"]

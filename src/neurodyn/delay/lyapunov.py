@@ -4,10 +4,10 @@ The state of a delay equation is the history segment ``x|[t - tau_max, t]``; dis
 nodes it is the window of :mod:`neurodyn.delay.scheme`: values and slopes at the ``N + 1`` nodes, a vector of
 ``D = 2 (N + 1) n`` numbers (the cubic Hermite representation of the segment). One step of the method of
 steps is a map ``z -> step(z)`` on these vectors; its tangent map pushes a frame ``Q: (B, D, k)`` through the
-same scheme linearised (the field's Jacobians at every stage, the ``k`` columns as an extra batch dimension), so the exponents of this map
-are those of the delay equation up to the discretisation error, which vanishes as ``dt -> 0`` (Farmer 1982,
-Physica D 4, 366, measured Mackey–Glass this way with Euler steps; Breda & Van Vleck 2014, Numer. Math. 126,
-225, for the convergence of the discretised exponents).
+same scheme linearised (the field's Jacobians at every stage, the ``k`` columns as an extra batch dimension),
+so the exponents of this map are those of the delay equation up to the discretisation error, which vanishes
+as ``dt -> 0`` (Farmer 1982, Physica D 4, 366, measured Mackey–Glass this way; Breda & Van Vleck 2014,
+Numer. Math. 126, 225, for the convergence of the discretised exponents).
 
 :func:`plan_delay_run` builds the same :class:`~neurodyn.lyapunov.plan.RunPlan` that maps and flows get, so the
 QR loop, its collapse guard, the standard errors, the drift test and the status are the ones of

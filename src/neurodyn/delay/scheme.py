@@ -76,7 +76,7 @@ class DelayScheme:
         """The window one step later: ``(X, S)`` with the new node appended and the oldest dropped.
 
         ``tangent = (dX, dS)``, each ``(..., k, N + 1, n)``, pushes ``k`` tangent windows through the linearised
-        scheme (the same stages, with the field's Jacobians; :meth:`field_and_jacobians`); then the return value
+        scheme (the same stages, with the field's Jacobians; :func:`field_and_jacobians`); then the return value
         is ``(X, S, dX, dS)``.
         """
         tab, h = self.tableau, self.dt
@@ -104,34 +104,32 @@ class DelayScheme:
         """``(field, its linearisation applied to the tangents)`` at a stage (``None`` for the second without)."""
         if tangent is None:
             return self.system.stacked_field(t, y, yd), None
-        f, Jx, Jd = self.field_and_jacobians(t, y, yd)
+        f, Jx, Jd = field_and_jacobians(self.system, t, y, yd)
         dyd = self.delayed(tangent[0], tangent[1], c)
         return f, torch.einsum("...ij,...kj->...ki", Jx, dy) + torch.einsum("...mij,...kmj->...ki", Jd, dyd)
-
-    def field_and_jacobians(self, t, y: torch.Tensor, yd: torch.Tensor):
-        """``(f, df/dx (..., n, n), df/dx_delayed (..., m, n, n))`` at ``y: (..., n)``, ``yd: (..., m, n)``.
-
-        One reverse-mode pass over ``n`` copies of each point: the field is batched over leading dimensions, and
-        the gradient of ``sum_i f_i(copy i)`` holds row ``i`` of both Jacobians in copy ``i`` (forward mode,
-        ``torch.func.jvp``, measured 100x slower per product on Mackey–Glass with this torch build).
-        """
-        n = y.shape[-1]
-        with torch.enable_grad():
-            ys = y.detach().unsqueeze(-2).expand(*y.shape[:-1], n, n).clone().requires_grad_(True)
-            yds = yd.detach().unsqueeze(-3).expand(*yd.shape[:-2], n, *yd.shape[-2:]).clone().requires_grad_(True)
-            out = self.system.stacked_field(t, ys, yds)
-            total = out.diagonal(dim1=-2, dim2=-1).sum()
-            if not total.requires_grad:
-                Jx, Jd = torch.zeros_like(ys), torch.zeros_like(yds)
-            else:
-                Jx, Jd = torch.autograd.grad(total, (ys, yds), allow_unused=True)
-                Jx = torch.zeros_like(ys) if Jx is None else Jx
-                Jd = torch.zeros_like(yds) if Jd is None else Jd
-        return out.detach()[..., 0, :], Jx, Jd.movedim(-3, -2)
 
     def window_times(self) -> torch.Tensor:
         """Times of the initial window's nodes, ``-N dt, ..., 0``: ``(N + 1,)``."""
         return torch.arange(-self.nodes, 1, dtype=torch.float64) * self.dt
+
+
+def field_and_jacobians(system, t, y: torch.Tensor, yd: torch.Tensor):
+    """``(f, df/dx (..., n, n), df/dx_delayed (..., m, n, n))`` of a delay flow at ``y: (..., n)``, ``yd: (..., m, n)``.
+
+    One reverse-mode pass over ``n`` copies of each point: the field is batched over leading dimensions, and the
+    gradient of ``sum_i f_i(copy i)`` holds row ``i`` of both Jacobians in copy ``i`` (forward mode,
+    ``torch.func.jvp``, measured 60x slower per step on Mackey–Glass with this torch build).
+    """
+    n = y.shape[-1]
+    with torch.enable_grad():
+        ys = y.detach().unsqueeze(-2).expand(*y.shape[:-1], n, n).clone().requires_grad_(True)
+        yds = yd.detach().unsqueeze(-3).expand(*yd.shape[:-2], n, *yd.shape[-2:]).clone().requires_grad_(True)
+        out = system.stacked_field(t, ys, yds)
+        total = out.diagonal(dim1=-2, dim2=-1).sum()
+        Jx, Jd = (None, None) if not total.requires_grad else torch.autograd.grad(total, (ys, yds), allow_unused=True)
+    Jx = torch.zeros_like(ys) if Jx is None else Jx
+    Jd = torch.zeros_like(yds) if Jd is None else Jd
+    return out.detach()[..., 0, :], Jx, Jd.movedim(-3, -2)
 
 
 def _append(W: torch.Tensor, node: torch.Tensor) -> torch.Tensor:

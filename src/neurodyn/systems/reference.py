@@ -194,8 +194,10 @@ def mackey_glass(beta: float = 0.2, gamma: float = 0.1, n: float = 10.0, tau: fl
     :class:`~neurodyn.DelayFlow` with parameters ``beta``, ``gamma``, ``n``.
 
     Mackey & Glass (1977), Science 197, 287. With ``beta = 0.2, gamma = 0.1, n = 10`` it is chaotic for
-    ``tau = 17`` (one positive exponent, about 0.007 per unit time) and has two positive exponents at
-    ``tau = 30`` (Farmer 1982, Physica D 4, 366). Default history: constants ``1 + 0.1 N(0, 1)`` (positive).
+    ``tau = 17`` with one positive exponent and has two positive exponents at ``tau = 30`` (Farmer 1982,
+    Physica D 4, 366). Measured with :func:`~neurodyn.lyapunov_spectrum` (``dt = tau / 68``, ``T = 3000``, 8
+    histories): 0.0055 and 0 per unit time at ``tau = 17``; 0.0077, 0.0031 and 0 at ``tau = 30`` (``dt = 0.5``).
+    Default history: constants ``1 + 0.1 N(0, 1)`` (positive).
     """
     from neurodyn.delay.system import DelayFlow
 
