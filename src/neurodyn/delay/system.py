@@ -42,6 +42,9 @@ class DelayFlow:
         name: a label for messages and results.
         sample_history: optional ``(batch, generator) -> (batch, n)`` drawing constant initial histories
             (for Lyapunov spectra over several histories); default ``1 + 0.1 * N(0, 1)``.
+        jacobian: optional analytic derivatives with the field's arguments, returning ``(df/dx (..., n, n),
+            df/dx_delayed)``, the second ``(..., n, n)`` for a single delay or ``(..., m, n, n)`` (one block per
+            delay); default: reverse-mode autodiff of ``field``. Public attribute of the same name.
         dtype, device: of the states the analyses use (default float64 on the CPU).
 
     Exponents of delay systems are measured in nats per unit time.
@@ -53,7 +56,7 @@ class DelayFlow:
     kind = "delay"
 
     def __init__(self, field: Callable, dim: int, delays, *, history=None, params: Mapping | None = None,
-                 name: str | None = None, sample_history: Callable | None = None,
+                 name: str | None = None, sample_history: Callable | None = None, jacobian: Callable | None = None,
                  dtype: torch.dtype = torch.float64, device=None):
         if not callable(field):
             raise InvalidInputError(f"the delay field must be callable, got {type(field).__name__}")
@@ -66,8 +69,10 @@ class DelayFlow:
             isinstance(delays, torch.Tensor) and delays.ndim == 0)
         self.delays = _check_delays(delays, name=self.name)
         self.history = history
-        if sample_history is not None and not callable(sample_history):
-            raise InvalidInputError(f"sample_history of {self.name!r} must be callable")
+        for label, fn in (("sample_history", sample_history), ("jacobian", jacobian)):
+            if fn is not None and not callable(fn):
+                raise InvalidInputError(f"{label} of {self.name!r} must be callable")
+        self.jacobian = jacobian
         self._sample_history = sample_history
         self.params: dict[str, torch.Tensor] | None = None
         if params is not None:
@@ -85,6 +90,12 @@ class DelayFlow:
     def field(self, t, x: torch.Tensor, x_delayed: torch.Tensor) -> torch.Tensor:
         """``dx/dt`` at time ``t`` from ``x: (..., n)`` and ``x_delayed`` in the layout of the class docstring."""
         return self.fn(t, x, x_delayed) if self.params is None else self.fn(t, x, x_delayed, self.params)
+
+    def stacked_jacobian(self, t, x: torch.Tensor, xd: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The analytic ``jacobian`` with the delayed blocks always stacked: ``((..., n, n), (..., m, n, n))``."""
+        args = (t, x, xd[..., 0, :] if self.single else xd) + (() if self.params is None else (self.params,))
+        Jx, Jd = self.jacobian(*args)
+        return Jx, (Jd.unsqueeze(-3) if self.single else Jd)
 
     def stacked_field(self, t, x: torch.Tensor, xd: torch.Tensor) -> torch.Tensor:
         """The field with the delayed states always stacked, ``xd: (..., m, n)`` (the integrator's view)."""

@@ -206,8 +206,14 @@ def mackey_glass(beta: float = 0.2, gamma: float = 0.1, n: float = 10.0, tau: fl
     def field(t, x, xd, p):
         return p["beta"] * xd / (1 + xd.abs() ** p["n"]) - p["gamma"] * x
 
+    def jacobian(t, x, xd, p):
+        u = xd.abs() ** p["n"]  # d/dy [y / (1 + |y|^n)] = (1 + (1 - n) |y|^n) / (1 + |y|^n)^2
+        dd = p["beta"] * (1 + (1 - p["n"]) * u) / (1 + u) ** 2
+        return (-p["gamma"] * torch.ones_like(x)).unsqueeze(-1), dd.unsqueeze(-1)
+
     def sample(batch, gen):
         return 1 + 0.1 * torch.randn(batch, 1, generator=gen, dtype=torch.float64)
 
     return DelayFlow(field, 1, tau, params={"beta": beta, "gamma": gamma, "n": n}, sample_history=sample,
+                     jacobian=jacobian,
                      name=f"mackey_glass(beta={beta:g}, gamma={gamma:g}, n={n:g}, tau={tau:g})")
