@@ -19,7 +19,7 @@ from neurodyn.continuation import (
     find_hopf_points,
     periodic_orbit,
 )
-from neurodyn.delay import DelayFlow, DelaySolution, solve_dde
+from neurodyn.delay import DelayFlow, DelaySolution, MemoryCapacity, memory_capacity, solve_dde
 from neurodyn.equilibria import FixedPoints, find_fixed_points
 from neurodyn.errors import (
     ConvergenceError,
@@ -134,5 +134,7 @@ __all__ = [
     "DelaySolution",
     "delay",
     "mackey_glass",
+    "MemoryCapacity",
+    "memory_capacity",
     "solve_dde",
 ]

@@ -77,7 +77,7 @@ class CharacteristicRoots(Result):
     Attributes:
         point: ``(n,)`` the equilibrium. roots: ``(r,)`` complex roots, decreasing real part.
         leading: the largest real part (per unit time). stable: ``leading < 0``.
-        change: ``max |root(M) - root(3M/2)|`` over the ``r`` roots reported, the convergence check.
+        change: ``max |root(M) - root(3M/2)| / (1 + |root|)`` over the roots reported, the convergence check.
         status: ``"converged"`` when ``change`` is below ``tol (1 + |root|)``, else ``"unconverged"``.
         settings: ``nodes`` (M), ``tol``, the delays.
     """
@@ -100,6 +100,9 @@ def characteristic_roots(system, point, *, nodes: int = 32, count: int = 6, tol:
         nodes: Chebyshev intervals ``M`` (the matrix has ``(M + 1) n`` rows). count: roots reported.
         tol: relative change between ``M`` and ``3M/2`` accepted as converged.
 
+    Only roots with ``|lambda| <= M / (2 tau_max)`` are reported (the collocation resolves those; beyond, it has
+    spurious eigenvalues of large imaginary part), so fewer than ``count`` may come back; raise ``nodes`` for more.
+
     Returns: :class:`CharacteristicRoots` (units: 1/time).
     """
     system = as_delay_flow(system)
@@ -115,7 +118,10 @@ def characteristic_roots(system, point, *, nodes: int = 32, count: int = 6, tol:
     _, Jx, Jd = field_and_jacobians(system, t, x.unsqueeze(0), xd)
     A0 = Jx[0].numpy()
     As = [Jd[0, j].numpy() for j in range(m)]
-    roots = [_rightmost(generator_matrix(A0, As, system.delays, q), count) for q in (M, M + M // 2)]
+    radius = M / (2 * system.tau_max)  # what M nodes resolve; beyond it the collocation has spurious eigenvalues
+    roots = [_rightmost(generator_matrix(A0, As, system.delays, q), count, radius) for q in (M, M + M // 2)]
+    r = min(len(roots[0]), len(roots[1]))
+    roots = [roots[0][:r], roots[1][:r]]
     change = float(np.max(np.abs(roots[0] - roots[1]) / (1 + np.abs(roots[1]))))
     leading = float(roots[1][0].real)
     status = Status.CONVERGED if change <= tol else Status.UNCONVERGED
@@ -124,8 +130,9 @@ def characteristic_roots(system, point, *, nodes: int = 32, count: int = 6, tol:
                                settings={"nodes": M, "tol": tol, "delays": list(system.delays)})
 
 
-def _rightmost(A: np.ndarray, count: int) -> np.ndarray:
+def _rightmost(A: np.ndarray, count: int, radius: float) -> np.ndarray:
     ev = np.linalg.eigvals(A)
+    ev = ev[np.abs(ev) <= radius]
     order = np.lexsort((-ev.imag, -ev.real))
     return ev[order][:count]
 
