@@ -54,6 +54,7 @@ class DelayFlow:
     """
 
     kind = "delay"
+    input_dim = 0  # autonomous apart from the time argument: no driving input
 
     def __init__(self, field: Callable, dim: int, delays, *, history=None, params: Mapping | None = None,
                  name: str | None = None, sample_history: Callable | None = None, jacobian: Callable | None = None,
@@ -182,12 +183,12 @@ class DelayFlow:
         """A delay flow from a module with ``forward(t, x, x_tau)`` returning ``dx/dt`` (``x_tau`` in the layout
         of the class docstring). The module is evaluated on a private copy in evaluation mode with copied,
         detached weights (the user's module is not changed); ``dim`` defaults to its integer attribute ``dim``,
-        else the input width of its first weight matrix.
+        else the output width of its last weight matrix (the field's output is ``dx/dt``).
 
         The copied weights stay reachable as :attr:`module` (the private copy) and :attr:`weights` (name ->
         tensor), which :func:`~neurodyn.memory_capacity` reads.
         """
-        from neurodyn.systems.torch_adapters import _copy, _infer_dim
+        from neurodyn.systems.torch_adapters import _copy
 
         if not takes_t_x_xtau(module):
             raise UnsupportedModelError(f"{type(module).__name__}.forward must take (t, x, x_tau) for a delay flow")
@@ -200,7 +201,7 @@ class DelayFlow:
         def field(t, x, xd):
             return torch.func.functional_call(runner, state, (t, x, xd))
 
-        flow = cls(field, dim if dim is not None else _infer_dim(module), delays, history=history, name=label,
+        flow = cls(field, dim if dim is not None else _output_dim(module), delays, history=history, name=label,
                    dtype=dtype, device=device)
         flow.module, flow.weights = runner, weights
         return flow
@@ -208,6 +209,17 @@ class DelayFlow:
     def __repr__(self) -> str:
         d = ", ".join(f"{v:g}" for v in self.delays)
         return f"DelayFlow({self.name!r}, dim={self.dim}, delays=({d}))"
+
+
+def _output_dim(module: nn.Module) -> int:
+    dim = getattr(module, "dim", None)
+    if isinstance(dim, int) and dim > 0:
+        return dim
+    matrices = [p for p in module.parameters() if p.ndim == 2]
+    if not matrices:
+        raise UnsupportedModelError(f"cannot infer the state dimension of {type(module).__name__}; give it an "
+                                    "integer attribute dim or pass dim=")
+    return matrices[-1].shape[0]
 
 
 def takes_t_x_xtau(module) -> bool:
