@@ -11,8 +11,8 @@ runner = CliRunner()
 
 
 def test_mackey_glass_from_the_command_line(tmp_path):
-    res = runner.invoke(app, ["lyapunov", "mackey-glass", "--param", "tau=17", "--steps", "300", "--transient", "50", "--tangent-transient", "50", "--batch", "2",
-                              "--no-progress", "--out", str(tmp_path)])
+    res = runner.invoke(app, ["lyapunov", "mackey-glass", "--param", "tau=17", "--steps", "300", "--transient", "50",
+                              "--tangent-transient", "50", "--batch", "2", "--no-progress", "--out", str(tmp_path)])
     assert res.exit_code == 0, res.output
     data = json.loads((tmp_path / "lyapunov.json").read_text())
     assert data["kind"] == "delay" and len(data["exponents"]) == 4 and data["settings"]["dt"] == 1.0
@@ -38,8 +38,8 @@ def test_user_delay_module_and_bad_step(tmp_path, monkeypatch):
             return Net()
     """))
     monkeypatch.chdir(tmp_path)
-    res = runner.invoke(app, ["lyapunov", "ddemodel:make", "--steps", "100", "--transient", "20", "--tangent-transient", "20", "--k", "2",
-                              "--no-progress",
+    res = runner.invoke(app, ["lyapunov", "ddemodel:make", "--steps", "100", "--transient", "20",
+                              "--tangent-transient", "20", "--k", "2", "--no-progress",
                               "--out", str(tmp_path / "out")])
     assert res.exit_code == 0, res.output
     data = json.loads((tmp_path / "out" / "lyapunov.json").read_text())
