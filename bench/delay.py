@@ -67,6 +67,10 @@ def summary(per: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return per.mean(0), per.std(0, ddof=1) / math.sqrt(len(per))
 
 
+def row(mean: np.ndarray, err: np.ndarray) -> str:
+    return "  ".join(f"{a:+.5f} ± {b:.5f}" for a, b in zip(mean, err, strict=True))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--T", type=float, default=3000.0)
@@ -83,13 +87,12 @@ def main() -> None:
         print(f"jitcdde could not run here ({type(exc).__name__}: {exc})")
         per_r = None
     m_o, s_o = summary(per_o)
-    print(f"ours  (RK4, dt = {TAU / args.nodes:.4g}): " + "  ".join(f"{a:+.5f} ± {b:.5f}" for a, b in zip(m_o, s_o))
-          + f"   {sec_o:.1f} s   status {status}")
+    print(f"ours  (RK4, dt = {TAU / args.nodes:.4g}): " + row(m_o, s_o) + f"   {sec_o:.1f} s   status {status}")
     if per_r is None:
         return
     m_r, s_r = summary(per_r)
-    print("jitcdde_lyap (default tolerances):  " + "  ".join(f"{a:+.5f} ± {b:.5f}" for a, b in zip(m_r, s_r))
-          + f"   {sec_r:.1f} s integration + {comp:.1f} s compilation")
+    print("jitcdde_lyap (default tolerances):  " + row(m_r, s_r) + f"   {sec_r:.1f} s integration + {comp:.1f} s "
+          "compilation")
     z = np.abs(m_o - m_r) / np.sqrt(s_o**2 + s_r**2)
     print("difference in combined standard errors: " + "  ".join(f"{v:.2f}" for v in z))
     print(f"time ratio ours / jitcdde: {sec_o / sec_r:.2f} (integration only), {sec_o / (sec_r + comp):.2f} "
