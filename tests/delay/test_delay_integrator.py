@@ -125,3 +125,13 @@ def test_divergent_run_raises_with_the_step():
     with pytest.raises(nd.DivergenceError, match="non-finite") as info:
         solve_dde(flow, 50.0, dt=0.25, history=torch.full((1,), 3.0))
     assert info.value.step > 0
+
+
+def test_from_torch_points_a_delay_module_to_from_module():
+    class Field(torch.nn.Module):
+        def forward(self, t, x, x_tau):
+            return -x_tau
+
+    with pytest.raises(nd.UnsupportedModelError, match="DelayFlow.from_module"):
+        nd.from_torch(Field())
+    assert nd.DelayFlow(lambda t, x, xd: -xd, 1, 1.0).module is None

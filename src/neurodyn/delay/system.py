@@ -45,6 +45,10 @@ class DelayFlow:
         jacobian: optional analytic derivatives with the field's arguments, returning ``(df/dx (..., n, n),
             df/dx_delayed)``, the second ``(..., n, n)`` for a single delay or ``(..., m, n, n)`` (one block per
             delay); default: reverse-mode autodiff of ``field``. Public attribute of the same name.
+
+    Attributes besides the arguments: ``module`` and ``weights`` (``None`` unless built by :meth:`from_module`:
+    the private copy of the module and its copied weights, which :func:`~neurodyn.memory_capacity` reads),
+    ``kind = "delay"``, ``tau_max``.
         dtype, device: of the states the analyses use (default float64 on the CPU).
 
     Exponents of delay systems are measured in nats per unit time.
@@ -74,6 +78,8 @@ class DelayFlow:
             if fn is not None and not callable(fn):
                 raise InvalidInputError(f"{label} of {self.name!r} must be callable")
         self.jacobian = jacobian
+        self.module: nn.Module | None = None  # set by from_module: the private evaluation copy
+        self.weights: dict[str, torch.Tensor] | None = None  # set by from_module: the copied weights
         self._sample_history = sample_history
         self.params: dict[str, torch.Tensor] | None = None
         if params is not None:
