@@ -115,3 +115,10 @@ def test_analytic_jacobian_of_mackey_glass_matches_autodiff():
     a, b = (nd.lyapunov_spectrum(f, k=3, dt=1.0, steps=200, x0=torch.tensor([[0.9], [1.2]]), strict=False)
             for f in (mg, plain))
     assert torch.allclose(a.per_sample, b.per_sample, atol=1e-12, rtol=0)
+
+
+def test_max_lyapunov_of_a_delay_flow_agrees_with_the_qr_spectrum():
+    """The one-vector run (k = 1) goes through the same plan: its exponent is the leading root too."""
+    lam = lambert_roots(0.2, 0.3, 1.0)[0].real
+    top = nd.max_lyapunov(linear(0.2, 0.3, 1.0), dt=0.1, steps=1000, tangent_transient=200, x0=torch.tensor([0.5]))
+    assert top.maximal == pytest.approx(lam, abs=1e-4) and top.method == "jvp"
