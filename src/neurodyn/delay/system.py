@@ -37,7 +37,8 @@ class DelayFlow:
         history: the default initial history ``phi`` on ``[-tau_max, 0]``: a tensor ``(n,)`` or ``(B, n)`` (a
             constant history; ``B`` histories), or a callable ``phi(t: (T,)) -> (T, n)`` or ``(B, T, n)``
             built from torch operations (its slope ``phi'`` is taken by forward-mode differentiation).
-            ``None``: ``sample_history`` (below), else the constant history 1.
+            ``None``: the constant history 1 for :func:`~neurodyn.delay.solve_dde`; Lyapunov runs without ``x0``
+            use it when set, else draw ``batch`` histories with ``sample_history``.
         params: optional dict of named tensors, passed as the fourth argument.
         name: a label for messages and results.
         sample_history: optional ``(batch, generator) -> (batch, n)`` drawing constant initial histories
@@ -45,11 +46,11 @@ class DelayFlow:
         jacobian: optional analytic derivatives with the field's arguments, returning ``(df/dx (..., n, n),
             df/dx_delayed)``, the second ``(..., n, n)`` for a single delay or ``(..., m, n, n)`` (one block per
             delay); default: reverse-mode autodiff of ``field``. Public attribute of the same name.
+        dtype, device: of the states the analyses use (default float64 on the CPU).
 
     Attributes besides the arguments: ``module`` and ``weights`` (``None`` unless built by :meth:`from_module`:
     the private copy of the module and its copied weights, which :func:`~neurodyn.memory_capacity` reads),
     ``kind = "delay"``, ``tau_max``.
-        dtype, device: of the states the analyses use (default float64 on the CPU).
 
     Exponents of delay systems are measured in nats per unit time.
 
