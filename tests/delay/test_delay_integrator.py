@@ -135,3 +135,9 @@ def test_from_torch_points_a_delay_module_to_from_module():
     with pytest.raises(nd.UnsupportedModelError, match="DelayFlow.from_module"):
         nd.from_torch(Field())
     assert nd.DelayFlow(lambda t, x, xd: -xd, 1, 1.0).module is None
+
+
+def test_a_wrong_analytic_jacobian_is_named():
+    flow = nd.DelayFlow(lambda t, x, xd: -xd, 1, 1.0, jacobian=lambda t, x, xd: (torch.zeros_like(x), -xd))
+    with pytest.raises(nd.InvalidInputError, match=r"jacobian \(df/dx\)"):
+        solve_dde(flow, 1.0, dt=0.5)

@@ -110,8 +110,9 @@ class DelayFlow:
         return self.field(t, x, xd[..., 0, :] if self.single else xd)
 
     def probe(self, x: torch.Tensor, xd: torch.Tensor) -> torch.Tensor:
-        """Evaluate the field once on ``x: (B, n)``, ``xd: (B, m, n)`` and check that it returns a finite tensor of
-        ``x``'s shape and dtype; raises :class:`~neurodyn.InvalidInputError` naming the function otherwise."""
+        """Evaluate the field (and the analytic ``jacobian``, if any) once on ``x: (B, n)``, ``xd: (B, m, n)`` and
+        check that it returns a finite tensor of ``x``'s shape and dtype (the Jacobian blocks: ``(B, n, n)`` and
+        ``(B, m, n, n)``); raises :class:`~neurodyn.InvalidInputError` naming the function otherwise."""
         label = f"the delay field of {self.name!r}"
         t = torch.zeros((), dtype=x.dtype, device=x.device)
         try:
@@ -120,6 +121,13 @@ class DelayFlow:
             raise InvalidInputError(f"{label} failed on states of shape {tuple(x.shape)}: {type(exc).__name__}: "
                                     f"{exc} (it receives t, x (..., n) and x_delayed {self.delayed_layout})") from exc
         _check_output(out, x.shape, x.dtype, label=label, expected=f"(..., {self.dim}) like x")
+        if self.jacobian is not None:
+            n, m = self.dim, len(self.delays)
+            Jx, Jd = self.stacked_jacobian(t, x, xd)
+            _check_output(Jx, (*x.shape, n), x.dtype, label=f"the jacobian (df/dx) of {self.name!r}",
+                          expected=f"(..., {n}, {n})")
+            _check_output(Jd, (*x.shape[:-1], m, n, n), x.dtype, label=f"the jacobian (df/dx_delayed) of {self.name!r}",
+                          expected=f"(..., {n}, {n})" if self.single else f"(..., {m}, {n}, {n})")
         return out
 
     @property
