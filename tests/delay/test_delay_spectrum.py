@@ -122,3 +122,8 @@ def test_max_lyapunov_of_a_delay_flow_agrees_with_the_qr_spectrum():
     lam = lambert_roots(0.2, 0.3, 1.0)[0].real
     top = nd.max_lyapunov(linear(0.2, 0.3, 1.0), dt=0.1, steps=1000, tangent_transient=200, x0=torch.tensor([0.5]))
     assert top.maximal == pytest.approx(lam, abs=1e-4) and top.method == "jvp"
+
+
+def test_a_run_that_cannot_fit_in_memory_is_refused():
+    with pytest.raises(nd.InvalidInputError, match="lower k, the batch of histories, or raise dt"):
+        nd.lyapunov_spectrum(linear(-1.0, 0.5, 1.0), k=2000, dt=1e-4, steps=10, batch=10 ** 6)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import torch
 
 from neurodyn._checks import positive_int
+from neurodyn._resources import GIB, available_bytes
 from neurodyn.delay.scheme import DelayScheme, make_scheme
 from neurodyn.delay.solve import initial_window
 from neurodyn.delay.system import DelayFlow
@@ -48,6 +49,18 @@ class DelayStepper:
 def flatten_window(X: torch.Tensor, S: torch.Tensor) -> torch.Tensor:
     """``(B, N + 1, n)`` values and slopes as the flat state ``(B, 2 (N + 1) n)``."""
     return torch.stack((X, S), dim=-3).flatten(-3)
+
+
+def _check_memory(system: DelayFlow, *, batch: int, D: int, k: int, stages: int) -> None:
+    """Refuse a run whose tangent windows cannot fit: a step keeps about ``stages + 8`` frame-sized arrays
+    ``(batch, D, k)`` alive (the stage tangents, the new windows, the QR's factors; as for maps and flows)."""
+    need = (stages + 8) * batch * D * k * torch.empty((), dtype=system.dtype).element_size()
+    free = available_bytes(system.device)
+    if free is not None and need > free:
+        raise InvalidInputError(
+            f"the Lyapunov run of {system.name!r} needs about {need / GIB:.3g} GiB ({stages + 8} copies of a {batch} x "
+            f"{D} x {k} tangent frame on the discretised history) but {free / GIB:.3g} GiB is free; lower k, the "
+            "batch of histories, or raise dt (fewer nodes per delay)")
 
 
 def plan_delay_run(system: DelayFlow, opts: RunOptions) -> RunPlan:
@@ -83,11 +96,16 @@ def plan_delay_run(system: DelayFlow, opts: RunOptions) -> RunPlan:
     history = opts.x0
     if history is None:
         batch = 1 if opts.batch is None else positive_int(opts.batch, name="batch")
-        history = system.history if system.history is not None and opts.batch is None else \
-            system.sample_history(batch, gen)
+        if system.history is not None and opts.batch is None:
+            history = system.history
+        else:
+            _check_memory(system, batch=batch, D=D, k=k, stages=scheme.tableau.stages)
+            history = system.sample_history(batch, gen)
     elif opts.batch is not None:
         raise InvalidInputError("batch applies only to sampled initial histories; x0 already fixes them, so drop "
                                 "batch")
+    rows = history.shape[0] if isinstance(history, torch.Tensor) and history.ndim == 2 else 1
+    _check_memory(system, batch=rows, D=D, k=k, stages=scheme.tableau.stages)  # before anything that size is made
     X, S, _ = initial_window(scheme, history, name="x0 (the initial histories)")
     z = flatten_window(X, S)
     Q0 = torch.linalg.qr(torch.randn(z.shape[0], D, k, generator=gen, dtype=system.dtype))[0].to(system.device)
