@@ -3,7 +3,7 @@
 The public surface is re-exported here; everything else is internal.
 """
 
-from neurodyn import classifier, features, meanfield, networks, slowfast, training
+from neurodyn import classifier, delay, features, meanfield, networks, slowfast, training
 from neurodyn.attractors import Attractor, Attractors, AttractorSettings, attractors
 from neurodyn.classifier import BoundaryLink, ftle_boundary_link
 from neurodyn.continuation import (
@@ -20,6 +20,7 @@ from neurodyn.continuation import (
     find_hopf_points,
     periodic_orbit,
 )
+from neurodyn.delay import DelayFlow, DelaySolution, MemoryCapacity, memory_capacity, solve_dde
 from neurodyn.equilibria import FixedPoints, find_fixed_points
 from neurodyn.errors import (
     ConvergenceError,
@@ -53,6 +54,7 @@ from neurodyn.systems import (
     henon,
     logistic,
     lorenz,
+    mackey_glass,
     planted_tanh,
     random_tanh_rnn,
     tanh_family,
@@ -133,4 +135,11 @@ __all__ = [
     "slow_fast",
     "slowfast",
     "time_scales",
+    "DelayFlow",
+    "DelaySolution",
+    "delay",
+    "mackey_glass",
+    "MemoryCapacity",
+    "memory_capacity",
+    "solve_dde",
 ]

@@ -31,6 +31,7 @@ from neurodyn.cli._common import (
     write_result,
     wrote,
 )
+from neurodyn.cli.delay import delay_system
 from neurodyn.errors import InvalidInputError
 
 
@@ -40,7 +41,7 @@ def lyapunov(
     steps: int = typer.Option(None, help="measured steps (default depends on the system)"),
     transient: int = typer.Option(None, help="state transient steps"),
     tangent_transient: int = typer.Option(None, help="frame-alignment steps (growth discarded)"),
-    k: int = typer.Option(None, help="number of leading exponents (default all)"),
+    k: int = typer.Option(None, help="number of leading exponents (default all; 4 for a delay system)"),
     dt: float = typer.Option(None, help="time step for flows (time units)"),
     batch: int = typer.Option(None, help="trajectories / input sequences to average over"),
     qr_every: str = typer.Option(None, help="steps between re-orthonormalisations, or 'auto' (the longest interval "
@@ -59,7 +60,10 @@ def lyapunov(
     outputs = outputs_for(out, "lyapunov", overwrite=overwrite)
     with handled(debug, outputs):
         outputs.check()
-        sys_obj, run = build_system(system, weights, parse_params(param), lstm_state)
+        sys_obj, run = delay_system(system, weights, parse_params(param)) or build_system(
+            system, weights, parse_params(param), lstm_state)
+        if k is None and sys_obj.kind == "delay":
+            k = 4  # the discretised history has hundreds of dimensions: the leading 4 exponents by default
         if qr_every is not None and qr_every != "auto":
             try:
                 qr_every = int(qr_every)

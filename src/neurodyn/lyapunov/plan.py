@@ -65,12 +65,18 @@ class RunPlan:
 
     @property
     def is_flow(self) -> bool:
-        return isinstance(self.system, Flow)
+        """Continuous time (a flow or a delay flow): exponents per unit time, ``dt`` the knob."""
+        return self.system.kind != "map"
 
 
 def plan_run(system, opts: RunOptions) -> RunPlan:
     """Check every argument, probe the user's function on the first states, check the memory the run
-    needs, and draw the initial frame (seeded by ``opts.seed``)."""
+    needs, and draw the initial frame (seeded by ``opts.seed``). A :class:`~neurodyn.DelayFlow` is planned
+    on its discretised history by :func:`neurodyn.delay.lyapunov.plan_delay_run`."""
+    if getattr(system, "kind", None) == "delay":
+        from neurodyn.delay.lyapunov import plan_delay_run
+
+        return plan_delay_run(system, opts)
     system = as_system(system)
     name, m = system.name, system.tangent_dim
     k = m if opts.k is None else positive_int(opts.k, name="k")

@@ -28,7 +28,8 @@ class LyapunovSpectrum(Result):
             ``strict=False``; then ``diverged_at`` holds the step). ``status.ok`` is false for all but
             the first.
         units: ``"nats/step"``, ``"bits/step"``, ``"nats/time"`` or ``"bits/time"``.
-        system: the system's name; kind: ``"map"`` or ``"flow"``; method: ``"qr"`` or ``"jvp"``.
+        system: the system's name; kind: ``"map"``, ``"flow"`` or ``"delay"`` (a :class:`~neurodyn.DelayFlow`,
+            measured on its discretised history); method: ``"qr"`` or ``"jvp"``.
         settings: every setting that produced the result.
     """
 
@@ -92,7 +93,7 @@ class LyapunovSpectrum(Result):
             t = self.history_time.cpu().numpy()
             for i in range(k):
                 ax.plot(t, self.history[:, i].cpu().numpy(), lw=1.2, label=f"λ{i + 1} = {self.exponents[i]:.4f}")
-            ax.set_xlabel("time" if self.kind == "flow" else "step")
+            ax.set_xlabel("step" if self.kind == "map" else "time")
             ax.set_ylabel(f"running estimate ({self.units})")
             ax.set_xscale("log")
             if k <= 10:

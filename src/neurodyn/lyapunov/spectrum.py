@@ -50,7 +50,10 @@ def lyapunov_spectrum(
 
     Args:
         system: a :class:`~neurodyn.Map` or :class:`~neurodyn.Flow` (an ``nn.Module`` is converted with
-            :func:`~neurodyn.from_torch`).
+            :func:`~neurodyn.from_torch`), or a :class:`~neurodyn.DelayFlow`: then the state is the history
+            discretised at the nodes of the method of steps (:mod:`neurodyn.delay.lyapunov`), ``k`` is required,
+            ``dt`` must divide the delays, ``x0`` holds the initial histories (constant ``(B, n)`` or a callable
+            ``phi(t)``) and ``batch`` draws them from ``system.sample_history``.
         steps: measured steps (maps: applications of the map; flows: steps of size ``dt``, so the measured
             time is ``steps * dt``). For input-driven maps it defaults to what ``inputs`` leaves after the
             transients.

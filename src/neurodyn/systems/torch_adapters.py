@@ -97,6 +97,11 @@ def from_torch(
         )
     if _takes_t_and_x(module):
         return _module_flow(module, dtype=dtype, device=device, name=name, dim=dim, params=tuple(params))
+    from neurodyn.delay.system import takes_t_x_xtau
+
+    if takes_t_x_xtau(module):
+        raise UnsupportedModelError(f"{type(module).__name__}.forward(t, x, x_tau) is a delay field, which needs its "
+                                    "delay: use neurodyn.DelayFlow.from_module(module, tau)")
     raise UnsupportedModelError(
         f"cannot turn {type(module).__name__} into a system: supported are nn.RNN/GRU/LSTM and their Cell "
         "variants (with PyTorch's own forward) and modules whose forward(t, x) returns dx/dt. "
