@@ -37,9 +37,11 @@ from neurodyn.iomaps import (
     ArchitectureClass,
     CriticalPoints,
     EmbeddingObstructions,
+    RankLoss,
     architecture_class,
     critical_points,
     embedding_obstructions,
+    rank_loss,
 )
 from neurodyn.lyapunov import FTLEField, LyapunovSpectrum, ftle, lyapunov_spectrum, max_lyapunov
 from neurodyn.results import Status
@@ -68,6 +70,8 @@ __all__ = [
     "architecture_class",
     "critical_points",
     "embedding_obstructions",
+    "RankLoss",
+    "rank_loss",
     "BifurcationCurve",
     "BoundaryLink",
     "Branch",

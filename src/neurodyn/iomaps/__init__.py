@@ -4,6 +4,7 @@ from neurodyn.iomaps.architecture import ArchitectureClass, architecture_class
 from neurodyn.iomaps.critical import CriticalPoints, critical_points
 from neurodyn.iomaps.embedding import EmbeddingObstructions, Obstruction, embedding_obstructions
 from neurodyn.iomaps.experiments import ReversalFit, fit_reversal
+from neurodyn.iomaps.rank import RankLoss, rank_loss
 
-__all__ = ["ArchitectureClass", "CriticalPoints", "EmbeddingObstructions", "Obstruction", "ReversalFit",
-           "architecture_class", "critical_points", "embedding_obstructions", "fit_reversal"]
+__all__ = ["ArchitectureClass", "CriticalPoints", "EmbeddingObstructions", "Obstruction", "RankLoss", "ReversalFit",
+           "architecture_class", "critical_points", "embedding_obstructions", "fit_reversal", "rank_loss"]

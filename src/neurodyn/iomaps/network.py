@@ -24,6 +24,9 @@ FUNCTIONS = {name: fn for name, fn in ACTIVATIONS.values()}
 # 1 / cosh(z)^2 is accurate until it underflows (|z| > 355).
 DERIVATIVES = {"tanh": lambda z: torch.cosh(z) ** -2, "sigmoid": lambda z: torch.sigmoid(z) * torch.sigmoid(-z),
                "identity": torch.ones_like}
+SECOND = {"tanh": lambda z: -2 * torch.tanh(z) * torch.cosh(z) ** -2,
+          "sigmoid": lambda z: torch.sigmoid(z) * torch.sigmoid(-z) * torch.tanh(-z / 2),  # s (1 - s) (1 - 2 s)
+          "identity": torch.zeros_like}
 
 
 @dataclass(frozen=True, eq=False)
@@ -86,6 +89,35 @@ class Network:
                 g = g * DERIVATIVES[a](z)
             g = g @ W
         return g
+
+    def gradient_hessian(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``grad f (P, n_0)`` and the Hessian ``(P, n_0, n_0)`` of a scalar-output MLP in one pass.
+
+        With ``z`` the input of an activation ``a`` and ``Z = dz/dx`` (carried forward, ``(P, width, n_0)``), the
+        linear maps have no curvature, so ``H = sum over activations of Z^T diag(df/da * a''(z)) Z`` (``df/da`` by
+        backpropagation). Exact (no differencing), saturation-safe like :meth:`gradient`, and about three times
+        faster than ``n_0`` forward-over-reverse products through :meth:`gradient` (4096 points of the 10-input
+        network of ``bench/critical_points.py``: 0.21 s against 0.65 s)."""
+        saved = []
+        Z = None
+        for W, b, acts in zip(self.weights, self.biases, self.activations, strict=True):
+            x = x @ W.T + b
+            Z = W.expand(x.shape[0], *W.shape) if Z is None else W @ Z
+            for a in acts:
+                saved.append((a, x, Z))
+                Z = DERIVATIVES[a](x)[..., None] * Z
+                x = FUNCTIONS[a](x)
+        g = torch.ones_like(x)
+        H = x.new_zeros(x.shape[0], self.in_dim, self.in_dim)
+        k = len(saved)
+        for W, acts in zip(reversed(self.weights), reversed(self.activations), strict=True):
+            for _ in acts:
+                k -= 1
+                a, z, Zk = saved[k]
+                H = H + Zk.transpose(-1, -2) @ ((g * SECOND[a](z))[..., None] * Zk)
+                g = g * DERIVATIVES[a](z)
+            g = g @ W
+        return g, H
 
     def saturated(self, x: torch.Tensor) -> torch.Tensor:
         """``(...,)`` whether an activation derivative underflows to 0 at ``x``: the float64 gradient is then
