@@ -32,7 +32,7 @@ def test_planted_saddle_is_found_with_index_one(saddle_mlp):
     before = copy.deepcopy(saddle_mlp.state_dict())
     assert nd.architecture_class(saddle_mlp).category == "augmented"
     cp = nd.critical_points(saddle_mlp, (-2.5, 2.5), n_starts=256)
-    assert len(cp) == 1 and cp.status == nd.Status.OK
+    assert len(cp) == 1 and cp.status == nd.Status.SATURATED
     p = torch.tensor(PLANTED_AT, dtype=torch.float64)
     assert float((cp.points[0] - p).abs().max()) <= 1e-10
     assert int(cp.morse_index[0]) == 1 and not bool(cp.degenerate[0])
@@ -68,7 +68,7 @@ def test_plot_and_json(saddle_mlp, tmp_path):
     ax = cp.plot()
     assert ax.get_legend_handles_labels()[1] == ["saddle (1)"]
     d = cp.to_dict()
-    assert d["type"] == "CriticalPoints" and d["morse_index"] == [1] and d["status"] == "ok"
+    assert d["type"] == "CriticalPoints" and d["morse_index"] == [1] and d["status"] == "saturated"
     assert "index 1" in repr(cp)
     cp.save_json(tmp_path / "cp.json")
 
@@ -90,3 +90,28 @@ def test_bottleneck_forces_every_critical_point_to_be_degenerate():
     cp = nd.critical_points(net, (-2.0, 2.0), n_starts=64)
     assert len(cp) >= 2 and bool(cp.degenerate.all())
     assert float(cp.points.sum(-1).abs().max()) <= 1e-8
+
+
+def test_points_at_the_box_edge_are_kept_inside_and_dropped_outside(saddle_mlp):
+    # the planted saddle 1e-3 inside the box's lower x1 face is found (a path to it may pass outside the box,
+    # where the field is unmodified within the margin); with the face 1e-3 beyond it, it is outside and dropped
+    p = torch.tensor(PLANTED_AT, dtype=torch.float64)
+    inside = nd.critical_points(saddle_mlp, ([p[0] - 1e-3, -1.0], [1.5, 1.0]), n_starts=128)
+    assert len(inside) == 1 and float((inside.points[0] - p).abs().max()) <= 1e-10
+    outside = nd.critical_points(saddle_mlp, ([p[0] + 1e-3, -1.0], [1.5, 1.0]), n_starts=128)
+    assert len(outside) == 0 and outside.status == nd.Status.NONE_FOUND
+
+
+def test_confining_term_leaves_no_spurious_points_and_no_start_escapes():
+    # a random 4-input network with many critical points: the field is modified only outside the widened box,
+    # so every point reported is a zero of the network's own gradient (checked by autograd), and no start leaves
+    net = mlp(4, 32, 1, seed=2)
+    with torch.no_grad():
+        net[0].weight.mul_(5.0)
+        net[0].bias.mul_(2.0)
+    cp = nd.critical_points(net, (-2.0, 2.0), n_starts=256, max_starts=256)
+    assert cp.starts["outside"] == 0 and cp.starts["diverged"] == 0
+    assert len(cp) >= 5 and bool(((cp.points >= -2.0) & (cp.points <= 2.0)).all())
+    x = cp.points.clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(net(x).sum(), x)
+    assert float(torch.linalg.vector_norm(grad, dim=-1).max()) <= 1e-10
