@@ -16,6 +16,7 @@ FAST = {
     "moons_ftle.py": ["--grid", "40"],
     "edge_of_stability.py": ["--steps", "60", "--lr", "0.2"],
     "hopf_proofs.py": ["--n", "12", "--g-max", "3"],
+    "input_output_maps.py": ["--epochs", "100", "--annuli-epochs", "30"],
 }
 EXPECT = {  # a line each example must print
     "lorenz_spectrum.py": "lambda_3 =",
@@ -25,6 +26,7 @@ EXPECT = {  # a line each example must print
     "moons_ftle.py": "ROC AUC of FTLE",
     "edge_of_stability.py": "sharpness/(2/lr)",
     "hopf_proofs.py": "proven: at some g in [",
+    "input_output_maps.py": "rank-1 points: x1 in [-0.200000000, -0.200000000]",
 }
 
 
@@ -33,7 +35,8 @@ def test_every_example_is_listed():
 
 
 # the examples that take over ~8 s even at these settings (10-19 s in the fast suite on two cores) run with -m slow
-SLOW = {"moons_ftle.py", "flip_flop_fixed_points.py", "edge_of_stability.py", "hopf_proofs.py", "gru_spectrum.py"}
+SLOW = {"moons_ftle.py", "flip_flop_fixed_points.py", "edge_of_stability.py", "hopf_proofs.py", "gru_spectrum.py",
+        "input_output_maps.py"}
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=[pytest.mark.slow] if n in SLOW else []) for n in sorted(FAST)])

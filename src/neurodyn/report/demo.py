@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import neurodyn as nd
+from neurodyn.report.demo_iomaps import iomaps_section
 from neurodyn.report.demo_networks import flip_flop_sections, lorenz_section, random_rnn_section
 from neurodyn.report.demo_training import bifurcation_section, eos_section, ftle_section
 from neurodyn.report.html import render, report_outputs, write_report
@@ -53,6 +54,9 @@ class DemoSettings:
     eos_every: int = 25
     bif_n: int = 20
     bif_cycles: int = 20
+    iomaps_epochs: int = 400
+    iomaps_starts: int = 256
+    annuli_epochs: int = 200
     seed: int = 0
     quick_mode: bool = False
 
@@ -61,7 +65,7 @@ class DemoSettings:
         return cls(hidden=12, train_iterations=150, n_starts=64, gru_steps=100, rnn_n=60, rnn_steps=200,
                    lorenz_steps=2000, ftle_grid=30, ftle_epochs=100, ftle_link_points=100, pgd_steps=5,
                    radius_bisections=6, ftle_lyapunov_time=10.0, eos_steps=60, eos_every=20, bif_n=8, bif_cycles=5,
-                   seed=seed, quick_mode=True)
+                   iomaps_epochs=100, iomaps_starts=64, annuli_epochs=40, seed=seed, quick_mode=True)
 
 
 @dataclass
@@ -95,9 +99,10 @@ SECTIONS = (
     ("FTLE of a neural ODE", ftle_section, 0.27, 0.25),
     ("edge of stability", eos_section, 0.14, 0.06),
     ("Lorenz check", lorenz_section, 0.18, 0.17),
+    ("input-output maps", iomaps_section, 0.15, 0.15),
 )
 DEMO_RESULTS = ("gru_fixed_points", "gru_lyapunov", "random_rnn", "bifurcation", "moons_ftle", "edge_of_stability",
-                "lorenz_lyapunov", "lorenz_equilibria")
+                "lorenz_lyapunov", "lorenz_equilibria", "iomaps")
 
 
 def run_demo(out: Path, *, settings: DemoSettings | None = None, log=print, progress: bool = False,
