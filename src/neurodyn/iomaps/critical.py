@@ -219,7 +219,8 @@ def critical_points(model, domain, *, output=None, n_starts: int = 1024, tol: fl
     Args:
         model: an ``nn.Sequential`` of ``nn.Linear`` and ``nn.Tanh``/``nn.Sigmoid``/``nn.Identity`` layers, or a
             :class:`neurodyn.models.node.NeuralODEClassifier` (its map ``readout(phi_T([x, 0]))`` with its own
-            fixed-grid scheme and steps). Not modified: weights are copied to float64.
+            fixed-grid scheme and steps), or ``nn.Sequential(nn.Linear, classifier)`` (an input affine map
+            before it). Not modified: weights are copied to float64.
         output: which scalar map: ``None`` when the network has one output, an output index, or weights ``u``
             of ``u . outputs`` (e.g. ``[1, -1]``: the logit difference of a two-class classifier).
         domain: ``(low, high)``, scalars or ``(n,)`` bounds of the box searched (input units).

@@ -38,7 +38,9 @@ class Network:
         weights, biases: float64 copies of the linear maps' ``(out, in)`` weights and ``(out,)`` biases, in order.
         activations: per linear map, the names of the activations applied after it (empty for none).
         name: the module's class name, for messages.
-        node: for a neural-ODE classifier, ``(in_features, augment, field)``; ``None`` for an MLP.
+        node: for a neural-ODE classifier, ``(in_features, augment, classifier)``; ``None`` for an MLP. Its first
+            linear map is the input map ``x -> [A x + a, 0]`` (``A = I``, ``a = 0`` for the classifier alone),
+            its second the readout.
     """
 
     kind: str
@@ -167,25 +169,38 @@ def _read_mlp(model: nn.Sequential) -> Network:
     return Network("mlp", tuple(weights), tuple(biases), tuple(tuple(a) for a in acts), "nn.Sequential")
 
 
-def _read_node(model) -> Network:
+def _read_node(model, first: nn.Linear | None = None) -> Network:
+    """The classifier ``model`` (after the input map ``first``, if given) as ``x -> [A x + a, 0]`` (the lift),
+    then the flow, then the readout."""
     readout = model.readout
     W, b = _linear(readout, f"the readout of {type(model).__name__}")
     n_in, aug = model.in_features, model.augment
-    lift = torch.eye(n_in + aug, n_in, dtype=torch.float64)  # x -> [x, 0]
+    if first is None:
+        A, a = torch.eye(n_in, dtype=torch.float64), torch.zeros(n_in, dtype=torch.float64)
+    else:
+        A, a = _linear(first, "layer 0 (Linear) of the nn.Sequential")
+        if A.shape[0] != n_in:
+            raise InvalidInputError(f"layer 0 (Linear) of the nn.Sequential gives {A.shape[0]} outputs but the "
+                                    f"{type(model).__name__} after it takes {n_in} inputs")
+    lift = torch.cat([A, A.new_zeros(aug, A.shape[1])])  # x -> [A x + a, 0]
     for p in model.field.parameters():
         if not bool(torch.isfinite(p.detach()).all()):
             raise NonFiniteError(f"the vector field of {type(model).__name__} has non-finite weights (NaN or inf)")
-    return Network("node", (lift, W), (torch.zeros(n_in + aug, dtype=torch.float64), b), ((), ()),
-                   type(model).__name__, node=(n_in, aug, model.field.kind))
+    return Network("node", (lift, W), (torch.cat([a, a.new_zeros(aug)]), b), ((), ()), type(model).__name__,
+                   node=(n_in, aug, model))
 
 
 def read_network(model) -> Network:
-    """Read ``model`` (an ``nn.Sequential`` MLP or a :class:`neurodyn.models.node.NeuralODEClassifier`) into a
+    """Read ``model`` (an ``nn.Sequential`` MLP, a :class:`neurodyn.models.node.NeuralODEClassifier`, or
+    ``nn.Sequential(nn.Linear, NeuralODEClassifier)``: a neural ODE with an input affine map) into a
     :class:`Network`; :class:`~neurodyn.UnsupportedModelError` naming the layer for anything else."""
     from neurodyn.models.node import NeuralODEClassifier
 
     if isinstance(model, NeuralODEClassifier):
         return _read_node(model)
+    if (isinstance(model, nn.Sequential) and len(model) == 2 and isinstance(model[0], nn.Linear)
+            and isinstance(model[1], NeuralODEClassifier)):
+        return _read_node(model[1], model[0])
     if isinstance(model, nn.Sequential):
         return _read_mlp(model)
     if isinstance(model, nn.Linear):

@@ -146,7 +146,8 @@ def rank_loss(model, domain, *, n_starts: int = 256, tol: float = 1e-10, dedup_t
 
     Args:
         model: an ``nn.Sequential`` MLP (``nn.Linear`` and tanh/sigmoid/identity layers) or a
-            :class:`neurodyn.models.node.NeuralODEClassifier`. Not modified: weights are copied to float64.
+            :class:`neurodyn.models.node.NeuralODEClassifier` (alone or after an input ``nn.Linear`` in an
+            ``nn.Sequential``). Not modified: weights are copied to float64.
         domain: ``(low, high)``, scalars or ``(n,)`` bounds of the box searched (input units).
         n_starts: uniform random starts in the box.
         tol: a point is kept when ``|G| <= tol`` (so ``|J^T z| <= tol`` for a unit ``z``: the smallest singular

@@ -72,20 +72,21 @@ def _mlp_map(net: Network, u: torch.Tensor, name: str) -> ScalarMap:
                      net.saturated, name)
 
 
-def _node_outputs(model, net: Network) -> Callable:
-    """``x (..., n) -> readout(phi_T([x, 0])) (..., m)`` with the classifier's own fixed-grid scheme and step
-    count, batched (the samples do not interact)."""
+def _node_outputs(net: Network) -> Callable:
+    """``x (..., n) -> readout(phi_T([A x + a, 0])) (..., m)`` with the classifier's own fixed-grid scheme and
+    step count, batched (the samples do not interact)."""
     from neurodyn.integrate import TABLEAUX, rk_step
     from neurodyn.models.node import SCHEMES
 
+    model = net.node[2]
     system = model.flow()  # float64 copies of the field's weights
     tab, steps = TABLEAUX[SCHEMES[model.method]], model.steps
     h = model.t / steps
     W, b = net.weights[1], net.biases[1]
-    lift = net.weights[0]
+    lift, shift = net.weights[0], net.biases[0]
 
     def outputs(x):
-        z = x @ lift.T
+        z = x @ lift.T + shift
         for i in range(steps):
             (z,) = rk_step(tab, lambda t, y: (system.f(y[0], t),), torch.as_tensor(i * h, dtype=z.dtype), (z,), h)
         return z @ W.T + b
@@ -93,9 +94,9 @@ def _node_outputs(model, net: Network) -> Callable:
     return outputs
 
 
-def _node_map(model, net: Network, u: torch.Tensor, name: str) -> ScalarMap:
-    """``f(x) = u . readout(phi_T([x, 0]))``."""
-    outputs = _node_outputs(model, net)
+def _node_map(net: Network, u: torch.Tensor, name: str) -> ScalarMap:
+    """``f(x) = u . readout(phi_T([A x + a, 0]))``."""
+    outputs = _node_outputs(net)
 
     def f(x):
         return outputs(x) @ u
@@ -107,7 +108,7 @@ def _node_map(model, net: Network, u: torch.Tensor, name: str) -> ScalarMap:
 def vector_map(model) -> tuple[Network, Callable]:
     """``model`` read into a :class:`Network` and its batched input–output map ``x (P, n) -> (P, m)``."""
     net = read_network(model)
-    return net, (net if net.kind == "mlp" else _node_outputs(model, net))
+    return net, (net if net.kind == "mlp" else _node_outputs(net))
 
 
 def scalar_map(model, output=None) -> ScalarMap:
@@ -116,4 +117,4 @@ def scalar_map(model, output=None) -> ScalarMap:
     net = read_network(model)
     name = type(model).__name__
     u = _selector(output, net.out_dim, name)
-    return _mlp_map(net, u, name) if net.kind == "mlp" else _node_map(model, net, u, name)
+    return _mlp_map(net, u, name) if net.kind == "mlp" else _node_map(net, u, name)
