@@ -37,7 +37,7 @@ class CriticalPoints(Result):
             gradient is tiny but not zero), or an activation derivative underflows to 0.
         model: the module's class name; starts: how the starts ended (see :func:`neurodyn.find_fixed_points`).
         status: the search's (:func:`neurodyn.find_fixed_points`) when points were found:
-            :attr:`Status.SATURATED` (the last ``patience`` waves of starts found no new zero of the field) or
+            :attr:`Status.SATURATED` (the last wave of starts found no new zero of the field) or
             :attr:`Status.MAY_BE_INCOMPLETE` (``max_starts`` ran out while waves still found new ones); else
             :attr:`Status.NONE_FOUND` (none found from these starts: not a proof that none exist).
             settings: what produced the result.
@@ -121,6 +121,10 @@ def _domain(domain, n: int) -> tuple[torch.Tensor, torch.Tensor]:
     return low, high
 
 
+# The search stops after one wave of n_starts starts that finds no new zero (find_fixed_points' default is two):
+# each wave costs about as much as the first, and in the 2-D benchmark the first wave already finds all 12 points
+# (two empty waves made 3 waves of 4096 starts where one makes 2).
+PATIENCE = 1
 CONFINE = 100.0  # strength of the confining term, in units of the median Hessian norm at the first starts
 
 
@@ -199,13 +203,13 @@ def _landscape(fmap: ScalarMap, low: torch.Tensor, high: torch.Tensor) -> torch.
 
 def critical_points(model, domain, *, output=None, n_starts: int = 1024, tol: float = 1e-10,
                     degeneracy_tol: float = 1e-6, newton_tol: float = 1e-8, margin: float = 0.05, maxiter: int = 200,
-                    max_starts: int | None = None, patience: int = 1, seed: int = 0) -> CriticalPoints:
+                    max_starts: int | None = None, seed: int = 0) -> CriticalPoints:
     """Critical points of the scalar input–output map ``f`` of a network in the box ``domain``, with Morse data.
 
     The critical points are the equilibria of the gradient field ``dx/dt = grad f(x)``, whose Jacobian is the
     Hessian of ``f``. They are found by :func:`neurodyn.find_fixed_points` on that field: batched trust-region
-    Newton from waves of ``n_starts`` uniform starts in the box until ``patience`` waves in a row find nothing
-    new or ``max_starts`` are spent, deflation, deduplication within 1e-6 of the starts' RMS norm. ``grad f``
+    Newton from waves of ``n_starts`` uniform starts in the box until a wave finds nothing new (``PATIENCE``)
+    or ``max_starts`` are spent, deflation, deduplication within 1e-6 of the starts' RMS norm. ``grad f``
     and the Hessian are analytic for MLPs (one forward pass) and by autograd for neural ODEs. Outside the box
     widened by ``margin``, a confining term ``kappa (x - clip(x))`` is added to the field (``kappa`` 100 times
     the median Hessian norm at 64 points of the box): zeros and Hessians inside are untouched, but iterates no
@@ -237,8 +241,6 @@ def critical_points(model, domain, *, output=None, n_starts: int = 1024, tol: fl
             term acts beyond. Points found outside the box are dropped.
         maxiter: solver iterations per start.
         max_starts: budget of starts over all waves (default ``4 * n_starts``; ``n_starts`` for one wave).
-        patience: the search stops once this many waves in a row found no new zero of the field (default 1:
-            a wave of ``n_starts`` starts that finds nothing new; each wave costs as much as the first).
         seed: seed of the starts (the global random state is not used).
 
     Returns:
@@ -258,14 +260,14 @@ def critical_points(model, domain, *, output=None, n_starts: int = 1024, tol: fl
     flow = gradient_flow(fmap, *_confinement(fmap, low, high, margin, seed))
     flow.probe((low + high)[None] / 2)
     found = find_fixed_points(flow, starts="box", box=(low, high), n_starts=n_starts, tol=tol, maxiter=maxiter,
-                              margin=float("inf"), max_starts=max_starts, patience=patience, seed=seed,
+                              margin=float("inf"), max_starts=max_starts, patience=PATIENCE, seed=seed,
                               n_vectors=1)
     x = found.fixed.points
     inside = ((x >= low) & (x <= high)).all(-1)
     morse = _morse_data(fmap, flow, x[inside], found.fixed.hits[inside], newton_tol * max(1.0, float(
         torch.linalg.vector_norm(high - low))), degeneracy_tol)
     settings = dict(n_starts=n_starts, tol=tol, degeneracy_tol=degeneracy_tol, newton_tol=newton_tol, margin=margin,
-                    maxiter=maxiter, max_starts=found.settings.get("max_starts"), patience=patience, seed=seed,
+                    maxiter=maxiter, max_starts=found.settings.get("max_starts"), patience=PATIENCE, seed=seed,
                     solver="find_fixed_points on the confined gradient field (Hessian as Jacobian)")
     return CriticalPoints(**morse, low=low, high=high, landscape=_landscape(fmap, low, high) if n == 2 else None,
                           model=type(model).__name__, starts=found.starts,
