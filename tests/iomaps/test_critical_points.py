@@ -115,3 +115,21 @@ def test_confining_term_leaves_no_spurious_points_and_no_start_escapes():
     x = cp.points.clone().requires_grad_(True)
     (grad,) = torch.autograd.grad(net(x).sum(), x)
     assert float(torch.linalg.vector_norm(grad, dim=-1).max()) <= 1e-10
+
+
+def test_analytic_hessian_matches_torch_func_with_mixed_activations():
+    # sigmoid then tanh after one layer, identity after another, two linear maps in a row: the one-pass MLP
+    # Hessian (Morse data) against torch.func's, at every critical point found
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(3)
+        net = nn.Sequential(nn.Linear(2, 8), nn.Sigmoid(), nn.Tanh(), nn.Linear(8, 6), nn.Identity(),
+                            nn.Linear(6, 5), nn.Tanh(), nn.Linear(5, 1)).double()
+    with torch.no_grad():
+        for m in net:
+            if isinstance(m, nn.Linear):
+                m.weight.mul_(5.0)
+    cp = nd.critical_points(net, (-3.0, 3.0), n_starts=128)
+    assert len(cp) >= 3 and {0, 1, 2} <= set(cp.morse_index.tolist())  # minima, saddles and maxima
+    for i in range(len(cp)):
+        H = torch.func.hessian(lambda z: net(z[None])[0, 0])(cp.points[i])
+        assert torch.allclose(cp.eigenvalues[i], torch.linalg.eigvalsh(H), rtol=0, atol=1e-12)
