@@ -41,6 +41,7 @@ from neurodyn.iomaps import (
     architecture_class,
     critical_points,
     embedding_obstructions,
+    prove_critical_points,
     rank_loss,
 )
 from neurodyn.lyapunov import FTLEField, LyapunovSpectrum, ftle, lyapunov_spectrum, max_lyapunov
@@ -71,6 +72,7 @@ __all__ = [
     "critical_points",
     "embedding_obstructions",
     "RankLoss",
+    "prove_critical_points",
     "rank_loss",
     "BifurcationCurve",
     "BoundaryLink",

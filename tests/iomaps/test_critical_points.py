@@ -133,3 +133,26 @@ def test_analytic_hessian_matches_torch_func_with_mixed_activations():
     for i in range(len(cp)):
         H = torch.func.hessian(lambda z: net(z[None])[0, 0])(cp.points[i])
         assert torch.allclose(cp.eigenvalues[i], torch.linalg.eigvalsh(H), rtol=0, atol=1e-12)
+
+
+def test_critical_points_of_a_tanh_network_are_proven_with_their_index(saddle_mlp, line_mlp):
+    prove_critical_points = nd.prove_critical_points
+    cp = nd.critical_points(saddle_mlp, (-4.0, 4.0), n_starts=256)
+    assert len(cp) >= 3
+    for backend in ("fast", "arb"):
+        proofs = prove_critical_points(saddle_mlp, cp, backend=backend)
+        assert all(p.proved and p.status == nd.Status.PROVED for p in proofs)
+        # the proven index is the float one, and each float point lies in its proven ball
+        assert [p.conclusion for p in proofs] == [f"index {int(k)}" for k in cp.morse_index]
+        assert all(0 < p.radius <= 1e-12 and p.uniqueness_radius > p.radius for p in proofs)
+    planted = prove_critical_points(saddle_mlp, torch.tensor(PLANTED_AT, dtype=torch.float64))[0]
+    assert planted.proved and planted.conclusion == "index 1"
+    # off a critical point, or at a degenerate one, nothing is proved
+    off = prove_critical_points(saddle_mlp, torch.tensor([1.0, 1.0], dtype=torch.float64))[0]
+    assert not off.proved and off.conclusion == "undecided" and off.reason
+    line = prove_critical_points(line_mlp, torch.tensor([0.5, -0.5], dtype=torch.float64))[0]
+    assert not line.proved and "singular" in line.reason
+    with pytest.raises(nd.UnsupportedModelError, match="one-hidden-layer tanh"):
+        prove_critical_points(mlp(2, 3, 3, 1), torch.zeros(1, 2))
+    with pytest.raises(nd.InvalidInputError, match=r"\(P, 2\)"):
+        prove_critical_points(saddle_mlp, torch.zeros(3, 3))
