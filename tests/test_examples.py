@@ -17,6 +17,7 @@ FAST = {
     "edge_of_stability.py": ["--steps", "60", "--lr", "0.2"],
     "hopf_proofs.py": ["--n", "12", "--g-max", "3"],
     "neural_dde_memory.py": ["--iterations", "10"],
+    "input_output_maps.py": ["--epochs", "100", "--annuli-epochs", "30"],
 }
 EXPECT = {  # a line each example must print
     "lorenz_spectrum.py": "lambda_3 =",
@@ -27,6 +28,7 @@ EXPECT = {  # a line each example must print
     "edge_of_stability.py": "sharpness/(2/lr)",
     "hopf_proofs.py": "proven: at some g in [",
     "neural_dde_memory.py": "K tau =",
+    "input_output_maps.py": "rank-1 points: x1 in [-0.200000000, -0.200000000]",
 }
 
 
@@ -36,7 +38,7 @@ def test_every_example_is_listed():
 
 # the examples that take over ~8 s even at these settings (10-19 s in the fast suite on two cores) run with -m slow
 SLOW = {"moons_ftle.py", "flip_flop_fixed_points.py", "edge_of_stability.py", "hopf_proofs.py", "gru_spectrum.py",
-        "neural_dde_memory.py"}
+        "neural_dde_memory.py", "input_output_maps.py"}
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=[pytest.mark.slow] if n in SLOW else []) for n in sorted(FAST)])

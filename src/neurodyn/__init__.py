@@ -39,9 +39,12 @@ from neurodyn.iomaps import (
     ArchitectureClass,
     CriticalPoints,
     EmbeddingObstructions,
+    RankLoss,
     architecture_class,
     critical_points,
     embedding_obstructions,
+    prove_critical_points,
+    rank_loss,
 )
 from neurodyn.lyapunov import FTLEField, LyapunovSpectrum, ftle, lyapunov_spectrum, max_lyapunov
 from neurodyn.results import Status
@@ -75,6 +78,9 @@ __all__ = [
     "architecture_class",
     "critical_points",
     "embedding_obstructions",
+    "RankLoss",
+    "prove_critical_points",
+    "rank_loss",
     "BifurcationCurve",
     "BoundaryLink",
     "Branch",

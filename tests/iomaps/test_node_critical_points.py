@@ -1,5 +1,6 @@
 import math
 
+import pytest
 import torch
 
 import neurodyn as nd
@@ -57,3 +58,37 @@ def test_neural_ode_blind_to_an_input_direction_has_degenerate_critical_points()
     cp = nd.critical_points(model, (-2.0, 2.0), output=0, n_starts=32)
     assert len(cp) >= 2 and bool(cp.degenerate.all())
     assert float(cp.points[:, 0].abs().max()) <= 1e-10
+
+
+def test_neural_ode_with_rank_deficient_input_map_has_forced_degenerate_critical_points():
+    # input map A x = (x1 + x2, 0) (rank 1) before the planted classifier f = t g(z1): f(x) = t g(x1 + x2) is
+    # critical on the line x1 + x2 = 0 and constant along (1, -1): the theorem forces every critical point to be
+    # degenerate, with Hessian t g''(0) (1, 1)(1, 1)^T, eigenvalues 0 and 2 t g''(0)
+    A = torch.nn.Linear(2, 2).double()
+    with torch.no_grad():
+        A.weight.copy_(torch.tensor([[1.0, 1.0], [0.0, 0.0]], dtype=torch.float64))
+        A.bias.zero_()
+    model = torch.nn.Sequential(A, _planted(2))
+    arch = nd.architecture_class(model)
+    assert arch.kind == "node" and arch.widths == [2, 3, 2] and arch.ranks == [1, 2]
+    assert arch.full_rank == [False, True] and arch.category == "degenerate"
+    assert "every critical point is degenerate" in arch.guarantee and "1-dimensional kernel" in arch.guarantee
+    cp = nd.critical_points(model, (-2.0, 2.0), output=0, n_starts=32)
+    assert len(cp) >= 2 and bool(cp.degenerate.all())
+    assert float(cp.points.sum(-1).abs().max()) <= 1e-10
+    second = 2 * 1.5 * (-2 * math.tanh(C) / math.cosh(C) ** 2)
+    assert torch.allclose(cp.eigenvalues[:, 1], torch.full((len(cp),), 2 * second, dtype=torch.float64), atol=1e-8)
+    assert float(cp.eigenvalues[:, 0].abs().max()) <= 1e-10
+    with torch.no_grad():  # the map analysed is the model's own
+        assert float((model(cp.points)[:, 0] - cp.values).abs().max()) <= 1e-12
+
+
+def test_full_rank_input_map_keeps_a_plane_neural_ode_free_of_critical_points():
+    A = torch.nn.Linear(2, 2).double()
+    model = torch.nn.Sequential(A, NeuralODEClassifier(2, 2, hidden=8, augment=0).double())
+    arch = nd.architecture_class(model)
+    assert arch.category == "non-augmented" and arch.guarantee.startswith("no critical points")
+    narrow = torch.nn.Sequential(torch.nn.Linear(3, 2).double(), NeuralODEClassifier(2, 2, augment=1).double())
+    assert nd.architecture_class(narrow).category == "degenerate"  # R^3 -> R^2 has a kernel
+    with pytest.raises(nd.InvalidInputError, match="takes 2 inputs"):
+        nd.architecture_class(torch.nn.Sequential(torch.nn.Linear(2, 3), NeuralODEClassifier(2, 2)))

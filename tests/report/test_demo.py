@@ -12,9 +12,10 @@ SECTIONS = ("Key numbers", "Fixed points of a GRU trained on the 3-bit flip-flop
             "Lyapunov spectrum of the trained GRU", "Order to chaos in random recurrent networks",
             "Bifurcations in a weight-scaling parameter, with proofs", "FTLE ridges of a neural-ODE classifier",
             "Training at the edge of stability", "A reference check: the Lorenz system",
-            "Memory capacity of neural DDEs", "Settings and versions")
+            "Memory capacity of neural DDEs",
+            "What an architecture can represent: critical points and augmentation", "Settings and versions")
 RESULTS = ("gru_fixed_points", "gru_lyapunov", "random_rnn", "bifurcation", "moons_ftle", "edge_of_stability",
-           "lorenz_lyapunov", "lorenz_equilibria", "delay_memory")
+           "lorenz_lyapunov", "lorenz_equilibria", "delay_memory", "iomaps")
 
 
 class _Images(HTMLParser):
@@ -41,7 +42,7 @@ def test_demo_writes_a_complete_report(tmp_path):
     parsed = _Images()
     parsed.feed(page)
     assert parsed.headings == list(SECTIONS)
-    assert len(parsed.sources) == 8
+    assert len(parsed.sources) == 10
     assert all(re.fullmatch(r"data:image/png;base64,[A-Za-z0-9+/=]{2000,}", s) for s in parsed.sources)
     assert "http" not in page.replace("https://", "")  # nothing fetched from elsewhere
     for name in RESULTS:
@@ -65,7 +66,7 @@ def test_demo_writes_a_complete_report(tmp_path):
     timings = json.loads((out / "timings.json").read_text())
     assert [t["name"] for t in timings] == ["flip-flop GRU", "order to chaos", "bifurcations and proofs",
                                             "FTLE of a neural ODE", "edge of stability", "Lorenz check",
-                                            "neural DDE memory"]
+                                            "neural DDE memory", "input-output maps"]
     assert all(t["wall"] > 0 and t["cpu"] > 0 for t in timings)
     # a second run into the same folder keeps the report unless --overwrite
     again = CliRunner().invoke(app, ["demo", "--quick", "--out", str(out)])

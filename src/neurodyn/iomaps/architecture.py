@@ -31,7 +31,7 @@ class ArchitectureClass(Result):
         model: the module's class name; kind: ``"mlp"`` or ``"node"`` (neural-ODE classifier).
         widths: ``[n_0, ..., n_K]`` of the linear maps as given (consecutive maps without an activation
             between them composed into one); for a neural ODE ``[input, phase space, outputs]``.
-        ranks: the numerical rank of each of those maps (for a neural ODE: the input lift and the readout).
+        ranks: the numerical rank of each of those maps (for a neural ODE: the input map ``A`` and the readout).
         full_rank: whether each has rank ``min(out, in)``.
         rank_tol: relative tolerance: singular values ``<= rank_tol * s_max`` count as zero.
         reduced_widths: widths of the equivalent network in which every map has full rank (a rank-``r`` map
@@ -119,22 +119,28 @@ def _classify_mlp(net: Network, rank_tol: float, check_points: int, seed: int) -
 
 
 def _classify_node(net: Network, rank_tol: float) -> dict:
+    """``f(x) = readout(phi_T([A x + a, 0]))``: ``grad f = A^T grad F`` with ``F`` the classifier on its own
+    inputs. ``A`` with a kernel makes ``f`` constant along it; ``A^T`` injective and no augmentation leave
+    ``grad F != 0`` (``phi_T`` a diffeomorphism) and so ``grad f != 0``."""
     n_in, aug, _ = net.node
-    ranks = [numerical_rank(W, rank_tol) for W in net.weights]
-    readout = ranks[1]
+    lift, readout_w = net.weights
+    n = lift.shape[1]
+    input_rank, readout = numerical_rank(lift[:n_in], rank_tol), numerical_rank(readout_w, rank_tol)
     if readout.rank == 0:
         category, guarantee = "degenerate", "every input is a critical point (the readout is zero)"
-    elif aug == 0:
+    elif input_rank.rank < n:
+        category = "degenerate"
+        guarantee = DEGENERATE_FORCED + (f" (f is constant along the {n - input_rank.rank}-dimensional kernel of the "
+                                         "input map)")
+    elif aug == 0 and input_rank.rank == n_in:
         category = "non-augmented"
         guarantee = (NO_CRITICAL + " for every output (and every logit difference) whose readout row is non-zero:"
                      " the flow map is a diffeomorphism of the input space")
     else:
-        category = "augmented"
+        category = "augmented" if readout.full else "degenerate augmented"
         guarantee = MORSE_GENERIC + " for each output with a non-zero readout row"
-        if not readout.full:
-            category = "degenerate augmented"
-    return dict(widths=[n_in, n_in + aug, net.out_dim], ranks=[r.rank for r in ranks],
-                full_rank=[r.full for r in ranks], reduced_widths=[n_in, n_in + aug, readout.rank],
+    return dict(widths=[n, n_in + aug, net.out_dim], ranks=[input_rank.rank, readout.rank],
+                full_rank=[input_rank.full, readout.full], reduced_widths=[input_rank.rank, n_in + aug, readout.rank],
                 category=category, guarantee=guarantee, equivalent=None, equivalent_error=None)
 
 
@@ -154,13 +160,16 @@ def architecture_class(model, *, rank_tol: float = 1e-10, check_points: int = 25
       through width ``r`` (constructed and checked here), classified in turn; a first weight matrix with a
       kernel makes ``f`` constant along it, so every critical point is degenerate.
 
-    For the neural-ODE classifier ``x -> readout(phi_T([x, 0]))`` of :mod:`neurodyn.models`: without
-    augmentation ``phi_T`` is a diffeomorphism, so no output with a non-zero readout row has a critical
-    point; with augmentation, critical points are generically Morse when the readout has full rank.
+    For the neural-ODE classifier ``x -> readout(phi_T([x, 0]))`` of :mod:`neurodyn.models` (or ``x ->
+    readout(phi_T([A x + a, 0]))`` behind an input map ``nn.Sequential(nn.Linear, classifier)``): without
+    augmentation (and ``A`` invertible) ``phi_T`` is a diffeomorphism, so no output with a non-zero readout row
+    has a critical point; with augmentation, critical points are generically Morse when the affine maps have
+    full rank; an input map with a kernel makes every critical point degenerate.
 
     Args:
-        model: an ``nn.Sequential`` of ``nn.Linear`` and ``nn.Tanh``/``nn.Sigmoid``/``nn.Identity`` layers, or a
-            :class:`neurodyn.models.node.NeuralODEClassifier`. Not modified (weights are copied to float64).
+        model: an ``nn.Sequential`` of ``nn.Linear`` and ``nn.Tanh``/``nn.Sigmoid``/``nn.Identity`` layers, a
+            :class:`neurodyn.models.node.NeuralODEClassifier`, or ``nn.Sequential(nn.Linear, classifier)``. Not
+            modified (weights are copied to float64).
         rank_tol: singular values ``<= rank_tol * s_max`` of a weight matrix count as zero (default 1e-10:
             float64 round-off of trained float32 weights is far below it, exact rank deficiency far above).
         check_points: random inputs on which the full-rank equivalent is compared with the network.

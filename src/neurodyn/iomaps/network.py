@@ -24,6 +24,9 @@ FUNCTIONS = {name: fn for name, fn in ACTIVATIONS.values()}
 # 1 / cosh(z)^2 is accurate until it underflows (|z| > 355).
 DERIVATIVES = {"tanh": lambda z: torch.cosh(z) ** -2, "sigmoid": lambda z: torch.sigmoid(z) * torch.sigmoid(-z),
                "identity": torch.ones_like}
+SECOND = {"tanh": lambda z: -2 * torch.tanh(z) * torch.cosh(z) ** -2,
+          "sigmoid": lambda z: torch.sigmoid(z) * torch.sigmoid(-z) * torch.tanh(-z / 2),  # s (1 - s) (1 - 2 s)
+          "identity": torch.zeros_like}
 
 
 @dataclass(frozen=True, eq=False)
@@ -35,7 +38,9 @@ class Network:
         weights, biases: float64 copies of the linear maps' ``(out, in)`` weights and ``(out,)`` biases, in order.
         activations: per linear map, the names of the activations applied after it (empty for none).
         name: the module's class name, for messages.
-        node: for a neural-ODE classifier, ``(in_features, augment, field)``; ``None`` for an MLP.
+        node: for a neural-ODE classifier, ``(in_features, augment, classifier)``; ``None`` for an MLP. Its first
+            linear map is the input map ``x -> [A x + a, 0]`` (``A = I``, ``a = 0`` for the classifier alone),
+            its second the readout.
     """
 
     kind: str
@@ -87,6 +92,35 @@ class Network:
             g = g @ W
         return g
 
+    def gradient_hessian(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``grad f (P, n_0)`` and the Hessian ``(P, n_0, n_0)`` of a scalar-output MLP in one pass.
+
+        With ``z`` the input of an activation ``a`` and ``Z = dz/dx`` (carried forward, ``(P, width, n_0)``), the
+        linear maps have no curvature, so ``H = sum over activations of Z^T diag(df/da * a''(z)) Z`` (``df/da`` by
+        backpropagation). Exact (no differencing), saturation-safe like :meth:`gradient`, and about three times
+        faster than ``n_0`` forward-over-reverse products through :meth:`gradient` (4096 points of the 10-input
+        network of ``bench/critical_points.py``: 0.21 s against 0.65 s)."""
+        saved = []
+        Zt = None  # dz/dx transposed, (P, n_0, width): one large product per linear map
+        for W, b, acts in zip(self.weights, self.biases, self.activations, strict=True):
+            x = x @ W.T + b
+            Zt = W.T.expand(x.shape[0], *W.T.shape) if Zt is None else Zt @ W.T
+            for a in acts:
+                saved.append((a, x, Zt))
+                Zt = Zt * DERIVATIVES[a](x)[:, None, :]
+                x = FUNCTIONS[a](x)
+        g = torch.ones_like(x)
+        H = x.new_zeros(x.shape[0], self.in_dim, self.in_dim)
+        k = len(saved)
+        for W, acts in zip(reversed(self.weights), reversed(self.activations), strict=True):
+            for _ in acts:
+                k -= 1
+                a, z, Zk = saved[k]
+                H = H + (Zk * (g * SECOND[a](z))[:, None, :]) @ Zk.transpose(-1, -2)
+                g = g * DERIVATIVES[a](z)
+            g = g @ W
+        return g, H
+
     def saturated(self, x: torch.Tensor) -> torch.Tensor:
         """``(...,)`` whether an activation derivative underflows to 0 at ``x``: the float64 gradient is then
         exactly 0 although the true one is not, and such a point cannot be judged critical."""
@@ -135,25 +169,38 @@ def _read_mlp(model: nn.Sequential) -> Network:
     return Network("mlp", tuple(weights), tuple(biases), tuple(tuple(a) for a in acts), "nn.Sequential")
 
 
-def _read_node(model) -> Network:
+def _read_node(model, first: nn.Linear | None = None) -> Network:
+    """The classifier ``model`` (after the input map ``first``, if given) as ``x -> [A x + a, 0]`` (the lift),
+    then the flow, then the readout."""
     readout = model.readout
     W, b = _linear(readout, f"the readout of {type(model).__name__}")
     n_in, aug = model.in_features, model.augment
-    lift = torch.eye(n_in + aug, n_in, dtype=torch.float64)  # x -> [x, 0]
+    if first is None:
+        A, a = torch.eye(n_in, dtype=torch.float64), torch.zeros(n_in, dtype=torch.float64)
+    else:
+        A, a = _linear(first, "layer 0 (Linear) of the nn.Sequential")
+        if A.shape[0] != n_in:
+            raise InvalidInputError(f"layer 0 (Linear) of the nn.Sequential gives {A.shape[0]} outputs but the "
+                                    f"{type(model).__name__} after it takes {n_in} inputs")
+    lift = torch.cat([A, A.new_zeros(aug, A.shape[1])])  # x -> [A x + a, 0]
     for p in model.field.parameters():
         if not bool(torch.isfinite(p.detach()).all()):
             raise NonFiniteError(f"the vector field of {type(model).__name__} has non-finite weights (NaN or inf)")
-    return Network("node", (lift, W), (torch.zeros(n_in + aug, dtype=torch.float64), b), ((), ()),
-                   type(model).__name__, node=(n_in, aug, model.field.kind))
+    return Network("node", (lift, W), (torch.cat([a, a.new_zeros(aug)]), b), ((), ()), type(model).__name__,
+                   node=(n_in, aug, model))
 
 
 def read_network(model) -> Network:
-    """Read ``model`` (an ``nn.Sequential`` MLP or a :class:`neurodyn.models.node.NeuralODEClassifier`) into a
+    """Read ``model`` (an ``nn.Sequential`` MLP, a :class:`neurodyn.models.node.NeuralODEClassifier`, or
+    ``nn.Sequential(nn.Linear, NeuralODEClassifier)``: a neural ODE with an input affine map) into a
     :class:`Network`; :class:`~neurodyn.UnsupportedModelError` naming the layer for anything else."""
     from neurodyn.models.node import NeuralODEClassifier
 
     if isinstance(model, NeuralODEClassifier):
         return _read_node(model)
+    if (isinstance(model, nn.Sequential) and len(model) == 2 and isinstance(model[0], nn.Linear)
+            and isinstance(model[1], NeuralODEClassifier)):
+        return _read_node(model[1], model[0])
     if isinstance(model, nn.Sequential):
         return _read_mlp(model)
     if isinstance(model, nn.Linear):

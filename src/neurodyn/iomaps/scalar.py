@@ -6,7 +6,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
-from torch.func import jvp
 
 from neurodyn._checks import as_tensor
 from neurodyn.errors import InvalidInputError
@@ -25,17 +24,6 @@ class ScalarMap:
     hessian: Callable
     saturated: Callable
     name: str
-
-
-def _forward_over_reverse(gradient: Callable) -> Callable:
-    """The Hessian from a ``torch.func``-differentiable gradient: one batched JVP per input direction."""
-
-    def hessian(X):
-        cols = [jvp(gradient, (X,), (torch.zeros_like(X).index_fill_(1, torch.tensor([i]), 1.0),))[1]
-                for i in range(X.shape[-1])]
-        return torch.stack(cols, -1)
-
-    return hessian
 
 
 def _reverse_over_reverse(f: Callable) -> tuple[Callable, Callable]:
@@ -80,29 +68,47 @@ def _selector(output, out_dim: int, name: str) -> torch.Tensor:
 def _mlp_map(net: Network, u: torch.Tensor, name: str) -> ScalarMap:
     net = Network(net.kind, (*net.weights, u[None]), (*net.biases, torch.zeros(1, dtype=torch.float64)),
                   (*net.activations, ()), net.name)
-    return ScalarMap(net.in_dim, lambda x: net(x)[..., 0], net.gradient, _forward_over_reverse(net.gradient),
+    return ScalarMap(net.in_dim, lambda x: net(x)[..., 0], net.gradient, lambda x: net.gradient_hessian(x)[1],
                      net.saturated, name)
 
 
-def _node_map(model, net: Network, u: torch.Tensor, name: str) -> ScalarMap:
-    """``f(x) = u . readout(phi_T([x, 0]))`` with the classifier's own fixed-grid scheme and step count."""
+def _node_outputs(net: Network) -> Callable:
+    """``x (..., n) -> readout(phi_T([A x + a, 0])) (..., m)`` with the classifier's own fixed-grid scheme and
+    step count, batched (the samples do not interact)."""
     from neurodyn.integrate import TABLEAUX, rk_step
     from neurodyn.models.node import SCHEMES
 
+    model = net.node[2]
     system = model.flow()  # float64 copies of the field's weights
     tab, steps = TABLEAUX[SCHEMES[model.method]], model.steps
     h = model.t / steps
     W, b = net.weights[1], net.biases[1]
-    lift = net.weights[0]
+    lift, shift = net.weights[0], net.biases[0]
 
-    def f(x):  # (..., n) -> (...,), batched: the samples do not interact
-        z = x @ lift.T
+    def outputs(x):
+        z = x @ lift.T + shift
         for i in range(steps):
             (z,) = rk_step(tab, lambda t, y: (system.f(y[0], t),), torch.as_tensor(i * h, dtype=z.dtype), (z,), h)
-        return (z @ W.T + b) @ u
+        return z @ W.T + b
+
+    return outputs
+
+
+def _node_map(net: Network, u: torch.Tensor, name: str) -> ScalarMap:
+    """``f(x) = u . readout(phi_T([A x + a, 0]))``."""
+    outputs = _node_outputs(net)
+
+    def f(x):
+        return outputs(x) @ u
 
     gradient, hessian = _reverse_over_reverse(f)
     return ScalarMap(net.in_dim, f, gradient, hessian, lambda x: torch.zeros(x.shape[:-1], dtype=torch.bool), name)
+
+
+def vector_map(model) -> tuple[Network, Callable]:
+    """``model`` read into a :class:`Network` and its batched input–output map ``x (P, n) -> (P, m)``."""
+    net = read_network(model)
+    return net, (net if net.kind == "mlp" else _node_outputs(net))
 
 
 def scalar_map(model, output=None) -> ScalarMap:
@@ -111,4 +117,4 @@ def scalar_map(model, output=None) -> ScalarMap:
     net = read_network(model)
     name = type(model).__name__
     u = _selector(output, net.out_dim, name)
-    return _mlp_map(net, u, name) if net.kind == "mlp" else _node_map(model, net, u, name)
+    return _mlp_map(net, u, name) if net.kind == "mlp" else _node_map(net, u, name)

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import neurodyn as nd
 from neurodyn.report.demo_delay import delay_section
+from neurodyn.report.demo_iomaps import iomaps_section
 from neurodyn.report.demo_networks import flip_flop_sections, lorenz_section, random_rnn_section
 from neurodyn.report.demo_training import bifurcation_section, eos_section, ftle_section
 from neurodyn.report.html import render, report_outputs, write_report
@@ -57,6 +58,9 @@ class DemoSettings:
     dde_taus: tuple = (0.1, 0.5, 1.0)
     dde_iterations: int = 80
     dde_lr: float = 0.05
+    iomaps_epochs: int = 400
+    iomaps_starts: int = 256
+    annuli_epochs: int = 200
     seed: int = 0
     quick_mode: bool = False
 
@@ -65,7 +69,8 @@ class DemoSettings:
         return cls(hidden=12, train_iterations=150, n_starts=64, gru_steps=100, rnn_n=60, rnn_steps=200,
                    lorenz_steps=2000, ftle_grid=30, ftle_epochs=100, ftle_link_points=100, pgd_steps=5,
                    radius_bisections=6, ftle_lyapunov_time=10.0, eos_steps=60, eos_every=20, bif_n=8, bif_cycles=5,
-                   dde_taus=(0.1, 1.0), dde_iterations=40, dde_lr=0.1, seed=seed, quick_mode=True)
+                   dde_taus=(0.1, 1.0), dde_iterations=40, dde_lr=0.1, iomaps_epochs=100, iomaps_starts=64,
+                   annuli_epochs=40, seed=seed, quick_mode=True)
 
 
 @dataclass
@@ -100,9 +105,10 @@ SECTIONS = (
     ("edge of stability", eos_section, 0.14, 0.06),
     ("Lorenz check", lorenz_section, 0.18, 0.17),
     ("neural DDE memory", delay_section, 0.12, 0.08),
+    ("input-output maps", iomaps_section, 0.15, 0.15),
 )
 DEMO_RESULTS = ("gru_fixed_points", "gru_lyapunov", "random_rnn", "bifurcation", "moons_ftle", "edge_of_stability",
-                "lorenz_lyapunov", "lorenz_equilibria", "delay_memory")
+                "lorenz_lyapunov", "lorenz_equilibria", "delay_memory", "iomaps")
 
 
 def run_demo(out: Path, *, settings: DemoSettings | None = None, log=print, progress: bool = False,
@@ -132,6 +138,7 @@ def run_demo(out: Path, *, settings: DemoSettings | None = None, log=print, prog
 def _demo_page(s: DemoSettings, log, progress: bool) -> tuple[str, dict, list[SectionTiming]]:
     run = DemoRun(quick=s.quick_mode, log=log)
     sections, timings = [], []
+    total = sum(quick if s.quick_mode else full for _, _, full, quick in SECTIONS)  # the bar's shares sum to 1
     t0 = time.perf_counter()
     with _bar(progress, s.quick_mode) as step, warnings.catch_warnings():
         warnings.simplefilter("ignore", nd.ConvergenceWarning)  # each note is shown next to its number instead
@@ -142,7 +149,7 @@ def _demo_page(s: DemoSettings, log, progress: bool) -> tuple[str, dict, list[Se
             sections.extend(made if isinstance(made, list) else [made])
             timings.append(SectionTiming(name, time.perf_counter() - wall, time.process_time() - cpu,
                                          time.thread_time() - thread))
-            step(name, quick if s.quick_mode else full)
+            step(name, (quick if s.quick_mode else full) / total)
     elapsed = time.perf_counter() - t0
     settings_table = {f.name: getattr(s, f.name) for f in fields(s)}
     settings_table["wall time (s)"] = f"{elapsed:.1f}"
