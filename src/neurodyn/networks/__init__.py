@@ -17,6 +17,7 @@ from neurodyn.networks.graphon import Graphon, constant_graphon, node_positions
 from neurodyn.networks.graphs import CompleteGraph, DenseGraph, LowRankGraph, SparseGraph
 from neurodyn.networks.ott_antonsen import critical_coupling, oa_order_parameter, oa_stationary_r, ott_antonsen
 from neurodyn.networks.particles import ParticleNetwork, kuramoto, rate_network
+from neurodyn.networks.phasors import simulate_phasors
 from neurodyn.networks.simulate import Trajectory, local_order_parameter, order_parameter, order_parameter_r, simulate
 from neurodyn.networks.sweep import CouplingSweep, sweep_coupling
 
@@ -47,6 +48,7 @@ __all__ = [
     "ott_antonsen",
     "rate_network",
     "simulate",
+    "simulate_phasors",
     "sine_coupling",
     "sweep_coupling",
     "tanh_coupling",
