@@ -1,8 +1,10 @@
 """Networks of oscillators and neurons on graphs and graphons, and their mean-field limits.
 
-``ParticleNetwork`` (a :class:`~neurodyn.Flow`) with dense, sparse, low-rank, all-to-all or graphon-sampled
-graphs; the Kuramoto and rate-neuron models; order parameters; the Ott–Antonsen reduction (all-to-all and on
-graphon node slices); the critical coupling from the graphon operator's leading eigenvalue and by a sweep.
+``ParticleNetwork`` (a :class:`~neurodyn.Flow`) with dense, sparse, low-rank, all-to-all, graphon-sampled or
+digraph-measure-sampled graphs (directed, with sparse links), and the node-slice particle graph of the Vlasov
+limit; the Kuramoto and rate-neuron models; order parameters; the Ott–Antonsen reduction (all-to-all and on
+graphon or digraph-measure node slices); Wasserstein distances to the limit and the observed convergence rate;
+the critical coupling from the graphon operator's leading eigenvalue and by a sweep.
 """
 
 from neurodyn.networks.coupling import (
@@ -12,9 +14,11 @@ from neurodyn.networks.coupling import (
     sine_coupling,
     tanh_coupling,
 )
+from neurodyn.networks.digraph import Atom, DigraphMeasure
 from neurodyn.networks.frequencies import EmpiricalFrequencies, Gaussian, Lorentzian
 from neurodyn.networks.graphon import Graphon, constant_graphon, node_positions
-from neurodyn.networks.graphs import CompleteGraph, DenseGraph, LowRankGraph, SparseGraph
+from neurodyn.networks.graphs import BlockGraph, CompleteGraph, DenseGraph, LowRankGraph, SparseGraph
+from neurodyn.networks.limit import ConvergenceRate, convergence_rate, slice_wasserstein
 from neurodyn.networks.ott_antonsen import critical_coupling, oa_order_parameter, oa_stationary_r, ott_antonsen
 from neurodyn.networks.particles import ParticleNetwork, kuramoto, rate_network
 from neurodyn.networks.phasors import simulate_phasors
@@ -22,6 +26,12 @@ from neurodyn.networks.simulate import Trajectory, local_order_parameter, order_
 from neurodyn.networks.sweep import CouplingSweep, sweep_coupling
 
 __all__ = [
+    "Atom",
+    "BlockGraph",
+    "ConvergenceRate",
+    "DigraphMeasure",
+    "convergence_rate",
+    "slice_wasserstein",
     "CompleteGraph",
     "CouplingSweep",
     "DenseGraph",

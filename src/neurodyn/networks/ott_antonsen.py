@@ -41,7 +41,7 @@ class _OAField:
 
 
 def ott_antonsen(gamma: float, *, K: float = 1.0, omega0: float = 0.0, graphon: Graphon | None = None,
-                 slices: int = 1) -> Flow:
+                 slices: int = 1, measure=None) -> Flow:
     """The Ott–Antonsen equation as a :class:`~neurodyn.Flow` on ``M = slices`` node slices.
 
     Args:
@@ -52,6 +52,9 @@ def ott_antonsen(gamma: float, *, K: float = 1.0, omega0: float = 0.0, graphon: 
             sampled at the slice midpoints ``y_i = (i - 1/2)/M`` and ``Z(y_i)`` is the midpoint rule
             ``(1/M) sum_j W(y_i, y_j) z_j`` (error O(M^-2) for smooth ``W``).
         slices: number of node slices ``M``.
+        measure: a :class:`DigraphMeasure` instead of a graphon (directed, with atoms):
+            ``Z(y_m) = (1/M) sum_l B_ml z_l`` with ``B`` its :meth:`~DigraphMeasure.cell_matrix`, the slice
+            form of ``int z(y') deta^{y_m}(y')``.
 
     Returns:
         A flow with state ``(..., 2M)``: ``Re z`` on the first ``M`` coordinates, ``Im z`` on the last ``M``.
@@ -61,11 +64,15 @@ def ott_antonsen(gamma: float, *, K: float = 1.0, omega0: float = 0.0, graphon: 
     gamma = positive_float(gamma, name="gamma")
     slices = positive_int(slices, name="slices")
     W = None
-    if graphon is not None:
+    if graphon is not None and measure is not None:
+        raise InvalidInputError("give either graphon or measure, not both")
+    if measure is not None:
+        W = measure.cell_matrix(slices)
+    elif graphon is not None:
         y = node_positions(slices)
         W = graphon.evaluate(y, y)
     elif slices != 1:
-        raise InvalidInputError("all-to-all coupling has one slice; pass a graphon for slices > 1")
+        raise InvalidInputError("all-to-all coupling has one slice; pass a graphon or measure for slices > 1")
     return Flow(_OAField(W, gamma, float(omega0)), 2 * slices, params={"K": K}, name="Ott-Antonsen")
 
 
