@@ -15,7 +15,7 @@ from neurodyn.networks.coupling import (
     tanh_coupling,
 )
 from neurodyn.networks.digraph import Atom, DigraphMeasure
-from neurodyn.networks.frequencies import EmpiricalFrequencies, Gaussian, Lorentzian
+from neurodyn.networks.frequencies import Bimodal, EmpiricalFrequencies, Gaussian, Lorentzian
 from neurodyn.networks.graphon import Graphon, constant_graphon, node_positions
 from neurodyn.networks.graphs import BlockGraph, CompleteGraph, DenseGraph, LowRankGraph, SparseGraph
 from neurodyn.networks.limit import ConvergenceRate, convergence_rate, slice_wasserstein
@@ -23,10 +23,13 @@ from neurodyn.networks.ott_antonsen import critical_coupling, oa_order_parameter
 from neurodyn.networks.particles import ParticleNetwork, kuramoto, rate_network
 from neurodyn.networks.phasors import simulate_phasors
 from neurodyn.networks.simulate import Trajectory, local_order_parameter, order_parameter, order_parameter_r, simulate
+from neurodyn.networks.study import KuramotoConfig, build_kuramoto, kuramoto_grid, measure_kuramoto, sweep_kuramoto
 from neurodyn.networks.sweep import CouplingSweep, sweep_coupling
+from neurodyn.networks.synchrony import SyncSettings, SyncSweep, synchrony_sweep
 
 __all__ = [
     "Atom",
+    "Bimodal",
     "BlockGraph",
     "ConvergenceRate",
     "DigraphMeasure",
@@ -39,17 +42,23 @@ __all__ = [
     "Gaussian",
     "Graphon",
     "LowRankGraph",
+    "KuramotoConfig",
     "Lorentzian",
     "PairCoupling",
     "ParticleNetwork",
     "SeparableCoupling",
     "SineCoupling",
     "SparseGraph",
+    "SyncSettings",
+    "SyncSweep",
     "Trajectory",
+    "build_kuramoto",
     "constant_graphon",
     "critical_coupling",
     "kuramoto",
+    "kuramoto_grid",
     "local_order_parameter",
+    "measure_kuramoto",
     "node_positions",
     "oa_order_parameter",
     "oa_stationary_r",
@@ -61,5 +70,7 @@ __all__ = [
     "simulate_phasors",
     "sine_coupling",
     "sweep_coupling",
+    "sweep_kuramoto",
+    "synchrony_sweep",
     "tanh_coupling",
 ]
