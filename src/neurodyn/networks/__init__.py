@@ -23,7 +23,14 @@ from neurodyn.networks.ott_antonsen import critical_coupling, oa_order_parameter
 from neurodyn.networks.particles import ParticleNetwork, kuramoto, rate_network
 from neurodyn.networks.phasors import simulate_phasors
 from neurodyn.networks.simulate import Trajectory, local_order_parameter, order_parameter, order_parameter_r, simulate
-from neurodyn.networks.study import KuramotoConfig, build_kuramoto, kuramoto_grid, measure_kuramoto, sweep_kuramoto
+from neurodyn.networks.study import (
+    KuramotoConfig,
+    build_kuramoto,
+    initial_phases,
+    kuramoto_grid,
+    measure_kuramoto,
+    sweep_kuramoto,
+)
 from neurodyn.networks.sweep import CouplingSweep, sweep_coupling
 from neurodyn.networks.synchrony import SyncSettings, SyncSweep, synchrony_sweep
 
@@ -55,6 +62,7 @@ __all__ = [
     "build_kuramoto",
     "constant_graphon",
     "critical_coupling",
+    "initial_phases",
     "kuramoto",
     "kuramoto_grid",
     "local_order_parameter",

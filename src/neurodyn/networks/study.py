@@ -90,6 +90,9 @@ def build_kuramoto(config: KuramotoConfig):
     gen = torch.Generator().manual_seed(config.seed)
     if config.graph == "complete":
         graph = CompleteGraph(config.n)
+    elif config.n > 20_000:
+        raise InvalidInputError(f"an Erdos-Renyi graph is drawn as a dense {config.n} x {config.n} matrix first; "
+                                "use n <= 20000 (or the complete graph, O(N) per step)")
     else:
         graph = constant_graphon(config.p).sample(config.n, random=True, generator=gen, sparse=config.p < 0.2)
     return kuramoto(graph, omega, K=config.K)

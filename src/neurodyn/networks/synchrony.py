@@ -18,8 +18,11 @@ import torch
 from neurodyn._checks import as_tensor, positive_float, positive_int
 from neurodyn._progress import progress_bar
 from neurodyn.errors import InvalidInputError
+from neurodyn.networks.coupling import SineCoupling
+from neurodyn.networks.graphs import CompleteGraph
 from neurodyn.networks.ott_antonsen import oa_order_parameter
-from neurodyn.networks.particles import ParticleNetwork
+from neurodyn.networks.particles import ParticleNetwork, is_phase_model
+from neurodyn.networks.phasors import simulate_phasors
 from neurodyn.networks.simulate import local_order_parameter, order_parameter_r, simulate
 from neurodyn.results import Result, Status
 
@@ -142,9 +145,15 @@ def _branch(system, Ks, x, settings: SyncSettings, observe, profile, advance):
     """Adiabatic sweep over ``Ks``; returns ``(r, r_std, profiles, final state)``."""
     r, r_std, profiles = [], [], []
     oa = not isinstance(system, ParticleNetwork)
+    phasors = isinstance(system, ParticleNetwork) and isinstance(system.graph, CompleteGraph) and isinstance(
+        system.coupling, SineCoupling) and is_phase_model(system)
     for K in Ks.tolist():
-        run = simulate(system.with_params(K=K), x, t_end=settings.t_settle, dt=settings.dt, observe=observe,
-                       every=settings.every)
+        if phasors:  # all-to-all Kuramoto: no trigonometry per stage, r recorded from the phasors
+            run = simulate_phasors(system.with_params(K=K), x, t_end=settings.t_settle, dt=settings.dt,
+                                   every=settings.every)
+        else:
+            run = simulate(system.with_params(K=K), x, t_end=settings.t_settle, dt=settings.dt, observe=observe,
+                           every=settings.every)
         window = run.values[run.times >= settings.t_settle - settings.average_last - 1e-12]
         r.append(float(window.mean()))
         r_std.append(float(window.std()) if len(window) > 1 else 0.0)
@@ -163,8 +172,8 @@ def synchrony_sweep(system, K, x0: torch.Tensor, *, settings: SyncSettings | Non
     """Adiabatic sweep of the coupling up (and down), with local profiles, a phase snapshot and theory.
 
     Args:
-        system: a :class:`ParticleNetwork` with parameter ``"K"`` (e.g. :func:`kuramoto`) or an Ott–Antonsen
-            flow (:func:`ott_antonsen`).
+        system: a :class:`ParticleNetwork` with parameter ``"K"`` (e.g. :func:`kuramoto`; all-to-all Kuramoto
+            runs on unit phasors, :func:`simulate_phasors`) or an Ott–Antonsen flow (:func:`ott_antonsen`).
         K: 1-d couplings (sorted increasing here).
         x0: the initial state ``(n,)`` at the lowest coupling.
         settings: :class:`SyncSettings` (default ``SyncSettings()``).
