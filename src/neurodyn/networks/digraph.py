@@ -86,11 +86,19 @@ class DigraphMeasure:
             raise InvalidInputError(f"the digraph measure {self.name!r} is empty; give a density, atoms or both")
         object.__setattr__(self, "atoms", atoms)
 
-    def sample(self, n: int) -> DenseGraph | SparseGraph:
+    def sample(self, n: int, *, random: bool = False, generator: torch.Generator | None = None
+               ) -> DenseGraph | SparseGraph:
         """The weighted digraph on ``n`` nodes at ``y_i = (i - 1/2)/n``: ``A_ij = W(y_i, y_j) + n sum_k a_k(y_i)
         [T_k(y_i) in I_j]``, so that ``(1/n) sum_j A_ij h(y_j)`` approximates ``int h deta^{y_i}``. A
-        :class:`SparseGraph` (O(n) edges per atom) without a density, else a :class:`DenseGraph`."""
+        :class:`SparseGraph` (O(n) edges per atom) without a density, else a :class:`DenseGraph`.
+
+        With ``random=True`` the density part is the W-random digraph instead: each directed edge ``j -> i``
+        (``i != j``) present independently with probability ``W(y_i, y_j)`` (which must lie in [0, 1]), drawn
+        with ``generator`` (required); the atoms stay as they are.
+        """
         n = positive_int(n, name="the sample size n")
+        if random and not isinstance(generator, torch.Generator):
+            raise InvalidInputError("a random digraph sample needs generator=torch.Generator().manual_seed(...)")
         y = node_positions(n)
         rows, cols, vals = [], [], []
         for atom in self.atoms:
@@ -102,6 +110,12 @@ class DigraphMeasure:
             idx = torch.stack((torch.cat(rows), torch.cat(cols)))
             return SparseGraph(torch.sparse_coo_tensor(idx, torch.cat(vals), (n, n), check_invariants=True))
         A = self._density_matrix(y)
+        if random:
+            if bool((A > 1).any()):
+                raise InvalidInputError(f"the density of the digraph measure {self.name!r} exceeds 1 (max "
+                                        f"{float(A.max()):g}); edge probabilities of a random sample must lie in "
+                                        "[0, 1]")
+            A = (torch.rand(A.shape, generator=generator, dtype=A.dtype) < A).to(A.dtype).fill_diagonal_(0.0)
         for r, c, v in zip(rows, cols, vals, strict=True):
             A.index_put_((r, c), v, accumulate=True)
         return DenseGraph(A)
