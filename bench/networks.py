@@ -72,8 +72,7 @@ def phasor_step_time(net, x: torch.Tensor, repeats: int) -> float:
     return (timed(run(11), repeats, x.device) - timed(run(1), repeats, x.device)) / 10
 
 
-def all_to_all(device, repeats, bw):
-    sizes = [10_000, 30_000, 100_000, 300_000, 1_000_000]
+def all_to_all(device, repeats, bw, sizes):
     times, phasor_times = [], []
     for n in sizes:
         omega = nw.Lorentzian(0.5).quantiles(n).to(device)
@@ -88,6 +87,8 @@ def all_to_all(device, repeats, bw):
               f"{phasor_times[-1] * 1e3:9.3f} ms (ratio to 4x state stream {phasor_times[-1] / stream:5.1f}x); "
               f"4x state stream {stream * 1e3:7.3f} ms")
     for name, t in (("phases", times), ("phasors", phasor_times)):
+        if len(sizes) < 2:
+            break
         slope = np.polyfit(np.log(sizes), np.log(t), 1)[0]
         print(f"fitted exponent of time per step against N (1e4 .. 1e6), {name}: {slope:.3f}")
 
@@ -134,6 +135,7 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--all-to-all-only", action="store_true", help="skip the sparse graph and the package")
+    ap.add_argument("--sizes", default="10000,30000,100000,300000,1000000", help="all-to-all sizes N, comma-separated")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
@@ -141,7 +143,7 @@ def main():
           f"{args.threads} thread(s)")
     bw = bandwidth(device, args.repeats)
     print(f"copy bandwidth (read + write): {bw / 1e9:.2f} GB/s")
-    all_to_all(device, args.repeats, bw)
+    all_to_all(device, args.repeats, bw, [int(v) for v in args.sizes.split(",")])
     if not args.all_to_all_only:
         sparse_graph(device, max(1, args.repeats // 2))
         versus_package(device, args.repeats)
