@@ -130,7 +130,7 @@ def simulate_phasors(network: ParticleNetwork, x0: torch.Tensor, *, t_end: float
     x = torch.as_tensor(x0, dtype=network.dtype)
     network.probe(x, torch.zeros((), dtype=x.dtype))
     K = torch.as_tensor(network.params["K"], dtype=x.dtype, device=x.device)
-    omega = network.omega.to(x) if network.omega is not None else torch.zeros(network.n, dtype=x.dtype)
+    omega = network.omega.to(x) if network.omega is not None else torch.zeros(network.n, dtype=x.dtype, device=x.device)
     s = torch.stack((torch.cos(x), torch.sin(x)), dim=-2)
     K = K.expand(torch.broadcast_shapes(K.shape, s.shape[:-2] + (1,)))
     stepper = _PhasorStepper(s.expand(*K.shape[:-1], 2, network.n).clone(), omega, K, network.coupling.alpha, dt)
