@@ -4,13 +4,14 @@ With ``z_i = e^{i x_i}`` the Kuramoto–Sakaguchi model ``dx_i/dt = omega_i + K 
 
     dz_i/dt = i omega_i z_i + w - conj(w) z_i^2,     w = (K/2) Z e^{-i alpha},   Z = (1/N) sum_j z_j,
 
-a polynomial field: each stage costs one mean and a few multiply-adds per node instead of a ``cos`` and a ``sin``.
-Writing ``z = a + i b``, ``u = Re(conj(w) z)`` and ``v = omega - Im(conj(w) z)``, the stage is
-``da = Re w - u a - v b`` and ``db = Im w - u b + v a`` (eight fused multiply-adds per node), computed in place
-into preallocated buffers. The unit circle is invariant (``d|z|^2/dt = 2 Re(conj(z) w) (1 - |z|^2)``) but
-repelling for oscillators more than 90 degrees from ``arg w``, so RK4's O(dt^5) drift off it is removed by
-renormalising ``z_i <- z_i / |z_i|`` after every step (``renormalise=True``); this changes the phases by less
-than the step's own RK4 error, and the result agrees with RK4 on the phases to RK4 accuracy (O(dt^4)).
+a polynomial field: each stage costs one mean and a few multiply-adds per node instead of a ``cos`` and a ``sin``;
+the linear rotation ``i omega_i z_i`` is integrated exactly (Lawson RK4, see :func:`simulate_phasors`).
+Writing ``z = a + i b`` and ``conj(w) z = u + i q``, the nonlinear part is ``Re = Re w - u a + q b`` and
+``Im = Im w - u b - q a`` (eight fused multiply-adds per node), computed in place into preallocated buffers.
+The unit circle is invariant (``d|z|^2/dt = 2 Re(conj(z) w) (1 - |z|^2)``) but repelling for oscillators more
+than 90 degrees from ``arg w``, so RK4's O(dt^5) drift off it is removed by renormalising
+``z_i <- z_i / |z_i|`` after every step (``renormalise=True``); this changes the phases by less than the step's
+own RK4 error, and the result agrees with RK4 on the phases to RK4 accuracy (O(dt^4)).
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ from neurodyn.networks.simulate import Trajectory
 
 class _PhasorStepper:
     """Lawson RK4 on stacked phasors ``s: (..., 2, N)`` (real parts, imaginary parts) with every temporary
-    preallocated; ``step(h)`` advances ``s`` in place."""
+    preallocated; ``step(h)`` advances ``s`` in place. With ``E = e^{i omega h/2}`` and ``k = N(y) = w - conj(w)
+    y^2``: ``k1 = N(s)``, ``k2 = N(E(s + h/2 k1))``, ``k3 = N(E s + h/2 k2)``, ``k4 = N(E(E s + h k3))``,
+    ``s <- E(E s + h/6 (E k1 + 2 k2 + 2 k3)) + h/6 k4``."""
 
     def __init__(self, s: torch.Tensor, omega: torch.Tensor, K: torch.Tensor, alpha: float, h: float):
         self.s = s
@@ -102,8 +105,11 @@ def simulate_phasors(network: ParticleNetwork, x0: torch.Tensor, *, t_end: float
     """All-to-all Kuramoto(–Sakaguchi) by classical RK4 on the unit phasors ``z_i = e^{i x_i}``.
 
     The same trajectory as :func:`simulate` on the phases up to RK4's O(dt^4) error, without a ``cos``/``sin``
-    per stage (see the module docstring for the field); about 3.5x faster than :func:`simulate` on one CPU
-    thread at N = 10^6 (see ``bench/networks.py``).
+    per stage (see the module docstring for the field). Lawson (integrating-factor) RK4 (Lawson, SIAM J. Numer.
+    Anal. 4, 372, 1967): the rotation ``i omega_i z_i`` is integrated exactly through ``e^{i omega_i h/2}``,
+    computed once, so large frequencies (Lorentzian tails) do not limit the step. On one CPU thread it was
+    1.5–2.9x faster than :func:`simulate` at N = 10^6 and slower below N ~ 10^5, where its ~80 elementwise
+    passes per step cost more than the trigonometry they replace (``bench/networks.py``, ``bench/RESULTS.md``).
 
     Args:
         network: ``kuramoto(CompleteGraph(N), omega, K=..., alpha=...)``; ``K`` may be a ``(B, 1)`` tensor
