@@ -40,7 +40,9 @@ class SyncSettings:
         snapshot: at most this many nodes kept in the phase snapshot.
         floor: an Ott–Antonsen state whose norm falls below ``floor`` is rescaled to it before the next coupling
             (an exactly incoherent state is an equilibrium that no instability could leave; a particle network's
-            finite-N fluctuations play this role).
+            finite-N fluctuations, ``r ~ N^{-1/2}``, play this role). The default ``1e-3`` matches N ~ 10^6;
+            just above an onset the growth from it takes ``ln(r / floor) / rate`` time units, so the theory's
+            upward branch there needs a long enough ``t_settle``.
     """
 
     t_settle: float = 100.0
@@ -49,7 +51,7 @@ class SyncSettings:
     every: int = 5
     slices: int = 20
     snapshot: int = 2000
-    floor: float = 1e-6
+    floor: float = 1e-3
 
     def __post_init__(self):
         for name in ("t_settle", "dt", "average_last", "floor"):
