@@ -62,22 +62,20 @@ class _PhasorStepper:
         torch.addcmul(wi, u, b, value=-1, out=k[..., 1, :]).addcmul_(q, a, value=-1)
 
     def step(self, h: float, renormalise: bool) -> None:
-        s, Es, y, k = self.s, self.Es, self.y, self.k
-        self._stage(s, self.acc)  # k1
-        torch.add(s, self.acc, alpha=h / 2, out=self.t)
-        self._rotate(self.t, y)
-        self._rotate(self.acc, self.t)
-        self.acc, self.t = self.t, self.acc  # acc = E k1
-        self._stage(y, k)  # k2
-        self.acc.add_(k, alpha=2)
+        s, Es, y, k, acc = self.s, self.Es, self.y, self.k, self.acc
+        self._stage(s, k)  # k1
         self._rotate(s, Es)
+        self._rotate(k, acc)  # acc = E k1
+        torch.add(Es, acc, alpha=h / 2, out=y)  # E (s + h/2 k1)
+        self._stage(y, k)  # k2
+        acc.add_(k, alpha=2)
         torch.add(Es, k, alpha=h / 2, out=y)
         self._stage(y, k)  # k3
-        self.acc.add_(k, alpha=2)
+        acc.add_(k, alpha=2)
         torch.add(Es, k, alpha=h, out=self.t)
         self._rotate(self.t, y)
         self._stage(y, k)  # k4
-        Es.add_(self.acc, alpha=h / 6)
+        Es.add_(acc, alpha=h / 6)
         self._rotate(Es, s)
         s.add_(k, alpha=h / 6)
         if renormalise:
