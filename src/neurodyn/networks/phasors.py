@@ -105,9 +105,10 @@ def simulate_phasors(network: ParticleNetwork, x0: torch.Tensor, *, t_end: float
     The same trajectory as :func:`simulate` on the phases up to RK4's O(dt^4) error, without a ``cos``/``sin``
     per stage (see the module docstring for the field). Lawson (integrating-factor) RK4 (Lawson, SIAM J. Numer.
     Anal. 4, 372, 1967): the rotation ``i omega_i z_i`` is integrated exactly through ``e^{i omega_i h/2}``,
-    computed once, so large frequencies (Lorentzian tails) do not limit the step. On one CPU thread it was
-    1.5–2.9x faster than :func:`simulate` at N = 10^6 and slower below N ~ 10^5, where its ~80 elementwise
-    passes per step cost more than the trigonometry they replace (``bench/networks.py``, ``bench/RESULTS.md``).
+    computed once, so large frequencies (Lorentzian tails) do not limit the step. On one CPU thread of a loaded
+    machine it was 1.3–2.9x faster than :func:`simulate` at N = 10^6 and slower at N <= 3x10^4, where its ~60
+    elementwise passes per step cost more than the trigonometry they replace (``bench/networks.py``,
+    ``bench/RESULTS.md``).
 
     Args:
         network: ``kuramoto(CompleteGraph(N), omega, K=..., alpha=...)``; ``K`` may be a ``(B, 1)`` tensor
