@@ -116,5 +116,12 @@ def test_bad_digraph_measures_are_refused():
         nw.DigraphMeasure(atoms=(nw.Atom(-1.0, lambda x: x),)).sample(5)
     with pytest.raises(nd.InvalidInputError, match="multiple of slices"):
         nw.slice_wasserstein(torch.zeros(10), torch.zeros(9), 3)
+    block = _eta().particle_graph(3, 4)
+    with pytest.raises(nd.InvalidInputError, match="N = 12"):
+        block.interact(nw.sine_coupling(), torch.zeros(10, dtype=torch.float64))
+    with pytest.raises(nd.InvalidInputError, match="one value per node"):
+        nw.kuramoto(block, torch.zeros(10))
+    with pytest.raises(nd.InvalidInputError, match="particles per slice"):
+        nw.BlockGraph(torch.ones(2, 2), 0)
     with pytest.raises(nd.InvalidInputError, match="either graphon or measure"):
         nw.ott_antonsen(0.5, graphon=nw.constant_graphon(0.5), measure=_eta(), slices=3)
