@@ -142,7 +142,8 @@ def sweep_kuramoto(configs, store, **run_options):
     """Run every :class:`KuramotoConfig` of ``configs`` not yet finished in ``store`` with
     :func:`neurodyn.sweep.run` (``run_options``: ``workers``, ``client``, ``scheduler``, ``progress``, ...), one row
     per run (:func:`measure_kuramoto`). Returns the :class:`~neurodyn.sweep.SweepResult`; ``.finished`` holds the
-    rows (``n``, ``K``, ``r``, ``r_std``, ``K_c``, ``r_theory``, ...).
+    rows (``n``, ``K``, ``r``, ``r_std``, ``K_c``, ``r_theory``, ...); its ``spectra``, ``performance`` and
+    ``plot`` belong to training sweeps and do not apply to these rows.
 
     See also: :func:`kuramoto_grid`, :func:`synchrony_sweep` (adiabatic, one network, with hysteresis).
     """
