@@ -4,7 +4,9 @@
    one classical RK4 step at N = 10^4 .. 10^6; the fitted exponent of time against N (target: 1, linear); and
    the ratio to the time to stream the state through memory four times (one read + write of ``N`` float64 per
    stage), with the copy bandwidth measured in the same run (target: within 3x); and the ratio to the time of
-   the one cos and one sin per node and stage that the sine coupling cannot avoid.
+   the one cos and one sin per node and stage that the sine coupling needs on the phases. The same step on
+   unit phasors (``simulate_phasors``: Lawson RK4 on ``z_i = e^{i x_i}``, no trigonometry per stage, in place)
+   is timed beside it, with its own exponent and ratio to the memory bound.
 2. A sparse graph with 10^7 edges (N = 10^6 nodes, 10 random in-neighbours each, seed 0): time per RK4 step.
 3. The ``kuramoto`` PyPI package (dense O(N^2) numpy field, all-ones adjacency, integrated by scipy's odeint)
    at N = 2000, if installed: the time of four of its field evaluations (the field work of one RK4 step; its own
@@ -62,21 +64,33 @@ def bandwidth(device: torch.device, repeats: int) -> float:
     return 2 * a.numel() * 8 / t
 
 
-def all_to_all(device, repeats, bw):
-    sizes = [10_000, 30_000, 100_000, 300_000, 1_000_000]
-    times = []
+def phasor_step_time(net, x: torch.Tensor, repeats: int) -> float:
+    """Time of one Lawson RK4 step of ``simulate_phasors`` (the run of 11 steps less the run of 1, over 10)."""
+    def run(k):
+        return lambda: nw.simulate_phasors(net, x, t_end=k * 0.01, dt=0.01, every=k)
+
+    return (timed(run(11), repeats, x.device) - timed(run(1), repeats, x.device)) / 10
+
+
+def all_to_all(device, repeats, bw, sizes):
+    times, phasor_times = [], []
     for n in sizes:
         omega = nw.Lorentzian(0.5).quantiles(n).to(device)
         net = nw.kuramoto(nw.CompleteGraph(n), omega, K=2.0)
         x = 2 * math.pi * torch.rand(n, generator=torch.Generator().manual_seed(0), dtype=torch.float64).to(device)
         times.append(rk4_step_time(net, x, repeats))
+        phasor_times.append(phasor_step_time(net, x, repeats))
         stream = 4 * 2 * n * 8 / bw
         trig = 4 * timed(lambda x=x: (torch.cos(x), torch.sin(x)), repeats, device)
-        print(f"all-to-all N = {n:>9,}: {times[-1] * 1e3:9.3f} ms per RK4 step; 4x state stream "
-              f"{stream * 1e3:8.3f} ms (ratio {times[-1] / stream:6.1f}x); 4x (cos, sin) of the state "
-              f"{trig * 1e3:8.3f} ms (ratio {times[-1] / trig:4.1f}x)")
-    slope = np.polyfit(np.log(sizes), np.log(times), 1)[0]
-    print(f"fitted exponent of time per step against N (1e4 .. 1e6): {slope:.3f}")
+        print(f"all-to-all N = {n:>9,}: phases {times[-1] * 1e3:9.3f} ms per RK4 step (ratio to 4x state stream "
+              f"{times[-1] / stream:6.1f}x, to 4x (cos, sin) {times[-1] / trig:4.1f}x); phasors "
+              f"{phasor_times[-1] * 1e3:9.3f} ms (ratio to 4x state stream {phasor_times[-1] / stream:5.1f}x); "
+              f"4x state stream {stream * 1e3:7.3f} ms")
+    for name, t in (("phases", times), ("phasors", phasor_times)):
+        if len(sizes) < 2:
+            break
+        slope = np.polyfit(np.log(sizes), np.log(t), 1)[0]
+        print(f"fitted exponent of time per step against N (1e4 .. 1e6), {name}: {slope:.3f}")
 
 
 def sparse_graph(device, repeats):
@@ -120,6 +134,8 @@ def main():
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--all-to-all-only", action="store_true", help="skip the sparse graph and the package")
+    ap.add_argument("--sizes", default="10000,30000,100000,300000,1000000", help="all-to-all sizes N, comma-separated")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
@@ -127,9 +143,10 @@ def main():
           f"{args.threads} thread(s)")
     bw = bandwidth(device, args.repeats)
     print(f"copy bandwidth (read + write): {bw / 1e9:.2f} GB/s")
-    all_to_all(device, args.repeats, bw)
-    sparse_graph(device, max(1, args.repeats // 2))
-    versus_package(device, args.repeats)
+    all_to_all(device, args.repeats, bw, [int(v) for v in args.sizes.split(",")])
+    if not args.all_to_all_only:
+        sparse_graph(device, max(1, args.repeats // 2))
+        versus_package(device, args.repeats)
 
 
 if __name__ == "__main__":

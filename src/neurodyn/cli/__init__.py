@@ -12,7 +12,18 @@ import sys
 import typer
 
 import neurodyn
-from neurodyn.cli import attractors, classifier, continuation, reports, slowfast, sweep, systems, training, validated
+from neurodyn.cli import (
+    attractors,
+    classifier,
+    continuation,
+    kuramoto,
+    reports,
+    slowfast,
+    sweep,
+    systems,
+    training,
+    validated,
+)
 from neurodyn.cli._common import app, console
 
 __all__ = ["app"]
@@ -27,6 +38,7 @@ app.command()(slowfast.slowfast)
 app.command()(training.sharpness)
 app.command()(training.eos)
 app.command()(sweep.sweep)
+app.command()(kuramoto.kuramoto)
 app.command()(reports.demo)
 app.command()(reports.report)
 

@@ -58,6 +58,37 @@ class Gaussian:
 
 
 @dataclass(frozen=True)
+class Bimodal:
+    """Equal mixture of two Lorentzians of half-width ``gamma`` centred at ``-separation`` and ``+separation``:
+    ``g(w) = (gamma / 2 pi) (1/((w - s)^2 + gamma^2) + 1/((w + s)^2 + gamma^2))``. For ``gamma / sqrt(3) < s <
+    gamma`` the all-to-all Kuramoto model is bistable (incoherence and partial synchrony) just below
+    ``K_c = 2 / (pi g(0)) = 2 (gamma^2 + s^2) / gamma``: a hysteresis loop (Martens et al., Phys. Rev. E 79,
+    026204, 2009; its Ott–Antonsen form is two slices, see :func:`ott_antonsen`)."""
+
+    gamma: float
+    separation: float
+    center: float = 0.0
+
+    def __post_init__(self):
+        object.__setattr__(self, "gamma", positive_float(self.gamma, name="the Lorentzian half-width gamma"))
+        object.__setattr__(self, "separation", positive_float(self.separation, name="the peak separation"))
+
+    def density(self, w: float) -> float:
+        lo, hi = Lorentzian(self.gamma, self.center - self.separation), Lorentzian(self.gamma,
+                                                                                     self.center + self.separation)
+        return 0.5 * (lo.density(w) + hi.density(w))
+
+    def quantiles(self, n: int) -> torch.Tensor:
+        """A stratified sample: the ``ceil(N/2)`` quantiles of the lower Lorentzian, then the ``floor(N/2)`` of the
+        upper one, ``(N,)``."""
+        n = positive_int(n, name="the number of oscillators N")
+        half = (n + 1) // 2
+        lo = Lorentzian(self.gamma, self.center - self.separation).quantiles(half)
+        return lo if n == 1 else torch.cat((lo, Lorentzian(self.gamma, self.center + self.separation).quantiles(
+            n - half)))
+
+
+@dataclass(frozen=True)
 class EmpiricalFrequencies:
     """A given list of frequencies (a sum of point masses): it has no density, so no critical-coupling formula."""
 
@@ -83,4 +114,4 @@ class EmpiricalFrequencies:
         return self.values.clone()
 
 
-FrequencyLaw = Lorentzian | Gaussian | EmpiricalFrequencies
+FrequencyLaw = Lorentzian | Gaussian | Bimodal | EmpiricalFrequencies

@@ -175,7 +175,49 @@ class CompleteGraph:
         return _separable_rows(coupling, x, lambda f: f.sum(-1, keepdim=True))
 
 
-Graph = DenseGraph | SparseGraph | LowRankGraph | CompleteGraph
+@dataclass(frozen=True)
+class BlockGraph:
+    """``M`` node slices of ``P`` particles each, particle ``(m, p)`` (index ``m P + p``) weighting every particle
+    of slice ``l`` by ``B_ml``: ``A = B kron ones(P, P)``, ``N = M P``. The particle method of a graphon or digraph
+    measure limit (many particles per node slice); cost O(M^2 + N) per interaction for a separable coupling.
+
+    Args:
+        B: ``(M, M)`` slice weights, row ``m`` the in-weights of slice ``m`` (e.g.
+            :meth:`DigraphMeasure.cell_matrix`).
+        particles: ``P`` particles per slice.
+    """
+
+    B: torch.Tensor
+    particles: int
+
+    def __post_init__(self):
+        B = DenseGraph(self.B).A
+        object.__setattr__(self, "B", B)
+        object.__setattr__(self, "particles", positive_int(self.particles, name="particles per slice"))
+
+    @property
+    def n(self) -> int:
+        return self.B.shape[0] * self.particles
+
+    @property
+    def slices(self) -> int:
+        return self.B.shape[0]
+
+    def interact(self, coupling: Coupling, x: torch.Tensor) -> torch.Tensor:
+        """``sum_j A_ij g(x_i, x_j)``, ``(..., N)``: per-slice sums, one ``(M, M)`` product, repeated over slices."""
+        _check_size(x, self.n, "block graph")
+        if isinstance(coupling, PairCoupling):
+            _no_pairs(self, coupling)
+        B, m, p = self.B.to(x.dtype), self.slices, self.particles
+
+        def apply(R):  # R: (..., N, k)
+            sums = R.unflatten(-2, (m, p)).sum(-2)  # (..., M, k)
+            return (B @ sums).repeat_interleave(p, dim=-2)
+
+        return _separable(coupling, x, apply)
+
+
+Graph = DenseGraph | SparseGraph | LowRankGraph | CompleteGraph | BlockGraph
 
 
 def _dtype(t) -> torch.dtype:
@@ -188,6 +230,6 @@ def _device(t):
 
 def check_graph(graph) -> None:
     """A clear error unless ``graph`` is one of the graph records."""
-    if not isinstance(graph, DenseGraph | SparseGraph | LowRankGraph | CompleteGraph):
-        raise InvalidInputError(f"graph must be a DenseGraph, SparseGraph, LowRankGraph or CompleteGraph (or "
-                                f"Graphon.sample(...)), got {type(graph).__name__}")
+    if not isinstance(graph, DenseGraph | SparseGraph | LowRankGraph | CompleteGraph | BlockGraph):
+        raise InvalidInputError(f"graph must be a DenseGraph, SparseGraph, LowRankGraph, CompleteGraph or BlockGraph "
+                                f"(or Graphon/DigraphMeasure.sample(...)), got {type(graph).__name__}")

@@ -19,9 +19,9 @@ import math
 
 import torch
 
-from neurodyn._checks import positive_float, positive_int
+from neurodyn._checks import as_tensor, positive_float, positive_int
 from neurodyn.errors import InvalidInputError
-from neurodyn.networks.frequencies import EmpiricalFrequencies, Gaussian, Lorentzian
+from neurodyn.networks.frequencies import Bimodal, EmpiricalFrequencies, Gaussian, Lorentzian
 from neurodyn.networks.graphon import Graphon, node_positions
 from neurodyn.systems import Flow
 
@@ -29,29 +29,34 @@ from neurodyn.systems import Flow
 class _OAField:
     """``dz/dt`` on ``M`` node slices, state ``(..., 2M)`` = real parts then imaginary parts."""
 
-    def __init__(self, W: torch.Tensor | None, gamma: float, omega0: float):
+    def __init__(self, W: torch.Tensor | None, gamma: float, omega0: torch.Tensor):
         self.W, self.gamma, self.omega0 = W, gamma, omega0
 
     def __call__(self, t, s, params):
         m = s.shape[-1] // 2
         z = torch.complex(s[..., :m], s[..., m:])
         Z = z if self.W is None else (z.unsqueeze(-2) * self.W.to(s.dtype)).sum(-1) / m
-        dz = -(self.gamma - 1j * self.omega0) * z + 0.5 * params["K"] * (Z - Z.conj() * z * z)
+        dz = -(self.gamma - 1j * self.omega0.to(s.dtype)) * z + 0.5 * params["K"] * (Z - Z.conj() * z * z)
         return torch.cat((dz.real, dz.imag), dim=-1)
 
 
 def ott_antonsen(gamma: float, *, K: float = 1.0, omega0: float = 0.0, graphon: Graphon | None = None,
-                 slices: int = 1) -> Flow:
+                 slices: int = 1, measure=None) -> Flow:
     """The Ott–Antonsen equation as a :class:`~neurodyn.Flow` on ``M = slices`` node slices.
 
     Args:
         gamma: the Lorentzian half-width (> 0).
         K: coupling strength, the parameter ``"K"`` (vary it with ``with_params(K=...)``).
-        omega0: the Lorentzian centre (0: co-rotating frame).
+        omega0: the Lorentzian centre (0: co-rotating frame), or one centre per slice (``(M,)``): e.g. two
+            slices at ``-omega0, +omega0`` coupled all-to-all (``graphon=constant_graphon(1)``) are the bimodal
+            law :class:`Bimodal` (Martens et al., Phys. Rev. E 79, 026204, 2009).
         graphon: ``None`` (default) for all-to-all coupling (then ``slices`` must be 1); otherwise ``W`` is
             sampled at the slice midpoints ``y_i = (i - 1/2)/M`` and ``Z(y_i)`` is the midpoint rule
             ``(1/M) sum_j W(y_i, y_j) z_j`` (error O(M^-2) for smooth ``W``).
         slices: number of node slices ``M``.
+        measure: a :class:`DigraphMeasure` instead of a graphon (directed, with atoms):
+            ``Z(y_m) = (1/M) sum_l B_ml z_l`` with ``B`` its :meth:`~DigraphMeasure.cell_matrix`, the slice
+            form of ``int z(y') deta^{y_m}(y')``.
 
     Returns:
         A flow with state ``(..., 2M)``: ``Re z`` on the first ``M`` coordinates, ``Im z`` on the last ``M``.
@@ -61,12 +66,20 @@ def ott_antonsen(gamma: float, *, K: float = 1.0, omega0: float = 0.0, graphon: 
     gamma = positive_float(gamma, name="gamma")
     slices = positive_int(slices, name="slices")
     W = None
-    if graphon is not None:
+    if graphon is not None and measure is not None:
+        raise InvalidInputError("give either graphon or measure, not both")
+    if measure is not None:
+        W = measure.cell_matrix(slices)
+    elif graphon is not None:
         y = node_positions(slices)
         W = graphon.evaluate(y, y)
     elif slices != 1:
-        raise InvalidInputError("all-to-all coupling has one slice; pass a graphon for slices > 1")
-    return Flow(_OAField(W, gamma, float(omega0)), 2 * slices, params={"K": K}, name="Ott-Antonsen")
+        raise InvalidInputError("all-to-all coupling has one slice; pass a graphon or measure for slices > 1")
+    centres = as_tensor(omega0, name="omega0", dtype=torch.float64, device=None)
+    if centres.ndim > 1 or (centres.ndim == 1 and len(centres) != slices):
+        raise InvalidInputError(f"omega0 must be a number or one centre per slice ({slices},), got shape "
+                                f"{tuple(centres.shape)}")
+    return Flow(_OAField(W, gamma, centres), 2 * slices, params={"K": K}, name="Ott-Antonsen")
 
 
 def oa_order_parameter(s: torch.Tensor) -> torch.Tensor:
@@ -81,13 +94,15 @@ def oa_stationary_r(gamma: float, K: float) -> float:
     return math.sqrt(1 - 2 * gamma / K) if K > 2 * gamma else 0.0
 
 
-def critical_coupling(law: Lorentzian | Gaussian | EmpiricalFrequencies, *, graphon: Graphon | None = None,
+def critical_coupling(law: Lorentzian | Gaussian | Bimodal | EmpiricalFrequencies, *, graphon: Graphon | None = None,
                       lambda_max: float | None = None, nodes: int = 200) -> float:
     """Onset of synchrony ``K_c = 2 / (pi g(omega0) lambda_max)`` of the incoherent state.
 
     Args:
         law: the frequency law; it must have a density at its centre ``omega0`` (unimodal and symmetric:
-            :class:`Lorentzian`, :class:`Gaussian`).
+            :class:`Lorentzian`, :class:`Gaussian`; for :class:`Bimodal` with ``separation < gamma`` the same
+            formula is where the incoherent state loses stability, the Ott–Antonsen eigenvalue
+            ``-gamma + K/4 + sqrt(K^2/16 - s^2)`` crossing 0).
         graphon: a symmetric nonnegative graphon; ``lambda_max`` is its integral operator's leading eigenvalue
             by Nyström quadrature with ``nodes`` Gauss–Legendre points. ``None``: all-to-all (``lambda_max = 1``).
         lambda_max: give the eigenvalue directly instead of a graphon.
@@ -95,8 +110,9 @@ def critical_coupling(law: Lorentzian | Gaussian | EmpiricalFrequencies, *, grap
     Kuramoto's formula ``2 / (pi g(0))`` (Kuramoto 1975; Strogatz, Physica D 143, 1, 2000) scaled by the
     graphon operator's leading eigenvalue (Chiba & Medvedev 2019). Lorentzian: ``K_c = 2 gamma / lambda_max``.
     """
-    if not isinstance(law, Lorentzian | Gaussian | EmpiricalFrequencies):
-        raise InvalidInputError(f"law must be a Lorentzian, Gaussian or EmpiricalFrequencies, got {type(law).__name__}")
+    if not isinstance(law, Lorentzian | Gaussian | Bimodal | EmpiricalFrequencies):
+        raise InvalidInputError("law must be a Lorentzian, Gaussian, Bimodal or EmpiricalFrequencies, got "
+                                f"{type(law).__name__}")
     g0 = law.density(law.center)
     if graphon is not None and lambda_max is not None:
         raise InvalidInputError("give either graphon or lambda_max, not both")

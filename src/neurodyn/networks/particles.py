@@ -71,7 +71,7 @@ class ParticleNetwork(Flow):
             scale = "K"
         if scale is not None and (params is None or scale not in params):
             raise InvalidInputError(f"scale={scale!r} of {name!r} names no entry of params {sorted(params or {})}")
-        self.graph, self.coupling, self.omega, self.scale = graph, coupling, omega, scale
+        self.node_dynamics, self.graph, self.coupling, self.omega, self.scale = f, graph, coupling, omega, scale
         field = _NetworkField(f, coupling, graph, omega, scale)
         super().__init__(field, graph.n, params=dict(params) if params is not None else {}, name=name,
                          dtype=dtype, device=device)
@@ -84,6 +84,11 @@ class ParticleNetwork(Flow):
 
 def _phase_velocity(x, omega, params):
     return omega.expand_as(x) if omega is not None else torch.zeros_like(x)
+
+
+def is_phase_model(network: ParticleNetwork) -> bool:
+    """Whether ``network``'s node dynamics are the Kuramoto phase velocity ``f = omega`` (:func:`kuramoto`)."""
+    return network.node_dynamics is _phase_velocity
 
 
 def _leaky_rate(x, omega, params):

@@ -63,7 +63,7 @@ class SweepResult(Result):
 
 
 def run(configs, store, *, client=None, scheduler: str | None = None, workers: int = 2, progress: bool = True,
-        retries: int = 2, connect_timeout: float = 10.0) -> SweepResult:
+        retries: int = 2, connect_timeout: float = 10.0, measure=None) -> SweepResult:
     """Train, score and measure every configuration of ``configs`` that ``store`` does not hold as finished.
 
     Rows are written to the store as each network finishes (so an interrupted sweep loses nothing finished);
@@ -85,13 +85,22 @@ def run(configs, store, *, client=None, scheduler: str | None = None, workers: i
         retries: how often Dask reruns a network whose worker died (a network that raises is recorded as an
             error row instead and retried by the next run).
         connect_timeout: seconds to wait for ``scheduler`` before giving up with an error naming it.
+        measure: the work done per configuration, ``config -> row`` (a dict with the config's ``id`` and a
+            ``status``, ``"ok"`` when it finished; it must not raise, and must be importable by the workers);
+            default :func:`train_and_measure` on :class:`SweepConfig` objects. Other configurations need only a
+            stable ``id`` (e.g. :class:`neurodyn.networks.KuramotoConfig` with
+            :func:`neurodyn.networks.measure_kuramoto`).
     """
     if getattr(multiprocessing.current_process(), "_inheriting", False):  # a new process importing its script
         raise SweepStartError(_GUARD)
     store = store if isinstance(store, ResultStore) else ResultStore(store)
     configs = list(configs)
-    if not all(isinstance(c, SweepConfig) for c in configs):
+    if measure is None and not all(isinstance(c, SweepConfig) for c in configs):
         raise InvalidInputError("configs must be SweepConfig objects (see neurodyn.sweep.grid)")
+    if measure is not None and not (callable(measure) and all(isinstance(getattr(c, "id", None), str)
+                                                              for c in configs)):
+        raise InvalidInputError("with measure=, measure must be callable and every configuration needs a string id")
+    measure = measure or train_and_measure
     configs = list({c.id: c for c in configs}.values())
     if client is not None and scheduler is not None:
         raise InvalidInputError("give either client= or scheduler=, not both")
@@ -110,7 +119,8 @@ def run(configs, store, *, client=None, scheduler: str | None = None, workers: i
             else:
                 mine.append(c)
         if mine:
-            executor = _execute(mine, store, client, scheduler, workers, progress, retries, connect_timeout)
+            executor = _execute(mine, store, measure, client, scheduler, workers, progress, retries,
+                                connect_timeout)
     finally:
         for c in claimed:
             store.release(c.id)
@@ -122,18 +132,18 @@ def run(configs, store, *, client=None, scheduler: str | None = None, workers: i
                        quarantined=[str(p) for p in store.quarantined])
 
 
-def _execute(todo, store, client, scheduler, workers, progress, retries, connect_timeout) -> str:
+def _execute(todo, store, measure, client, scheduler, workers, progress, retries, connect_timeout) -> str:
     """Run ``todo`` in this process (``workers=0``, no client or scheduler) or on Dask; returns the executor."""
     if client is None and scheduler is None and workers == 0:
         with progress_bar(progress, len(todo), "networks") as advance:
             for c in todo:
-                store.write(train_and_measure(c))
+                store.write(measure(c))
                 store.release(c.id)
                 if advance:
                     advance(1)
         return "sequential"
     with _environment_kept():  # a nanny restarting a lost worker writes its environment again
-        return _run_on(todo, store, client, scheduler, workers, progress, retries, connect_timeout)
+        return _run_on(todo, store, measure, client, scheduler, workers, progress, retries, connect_timeout)
 
 
 @contextmanager
@@ -175,7 +185,7 @@ def local_cluster(workers: int):
         return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
 
 
-def _run_on(todo, store, client, scheduler, workers, progress, retries, connect_timeout) -> str:
+def _run_on(todo, store, measure, client, scheduler, workers, progress, retries, connect_timeout) -> str:
     from dask.distributed import as_completed
 
     own_cluster = own_client = None
@@ -183,7 +193,7 @@ def _run_on(todo, store, client, scheduler, workers, progress, retries, connect_
         if client is None:
             own_client, own_cluster = _connect(scheduler, workers, connect_timeout)
             client = own_client
-        futures = client.map(train_and_measure, todo, pure=False, retries=retries)
+        futures = client.map(measure, todo, pure=False, retries=retries)
         with progress_bar(progress, len(todo), "networks") as advance:
             for future in as_completed(futures):
                 row = future.result()
