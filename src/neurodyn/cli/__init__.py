@@ -1,8 +1,9 @@
 """The ``neurodyn`` command: a thin layer that parses, calls the library, prints and saves (typer).
 
 The commands live by subject in ``systems`` (lyapunov, fixed-points), ``continuation`` (bifurcation),
-``validated`` (prove), ``classifier`` (ftle), ``training`` (sharpness, eos), ``sweep`` (sweep) and ``reports``
-(demo, report), and are registered here in the order ``--help`` lists them.
+``attractors`` (attractors), ``validated`` (prove), ``classifier`` (ftle), ``slowfast`` (slowfast), ``training``
+(sharpness, eos), ``sweep`` (sweep), ``kuramoto`` (kuramoto) and ``reports`` (demo, report), and are registered
+here in the order ``--help`` lists them.
 """
 
 from __future__ import annotations
