@@ -163,8 +163,8 @@ def test_bifurcation_of_a_model_without_events_says_none_found(user_models):
     assert json.loads((user_models / "o" / "bifurcation.json").read_text())["branch"]["special"] == []
 
 
-WRITERS = ("lyapunov", "fixed-points", "bifurcation", "prove", "ftle", "sharpness", "eos", "sweep", "demo", "report", "attractors",
-           "kuramoto")
+WRITERS = ("lyapunov", "fixed-points", "bifurcation", "prove", "ftle", "sharpness", "eos", "sweep", "demo", "report",
+           "attractors", "kuramoto")
 
 
 @pytest.mark.parametrize("command", WRITERS)
