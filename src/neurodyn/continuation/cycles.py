@@ -85,6 +85,12 @@ class OrbitBranch(Result):
     hopf: HopfPoint
     settings: dict = field(default_factory=dict)
 
+    @property
+    def stability(self) -> str:
+        """``"stable"``, ``"unstable"`` or ``"mixed"``: the orbits' stability by their Floquet multipliers."""
+        st = self.stable.tolist()
+        return "stable" if all(st) else "unstable" if not any(st) else "mixed"
+
     def __repr__(self) -> str:
         events = ", ".join(f"{CYCLE_LABELS[e.kind]} at {e.value:.6g}" for e in self.special) or "no events"
         return (f"OrbitBranch({self.system}: {len(self.values)} orbits from the Hopf point at {self.param} = "
