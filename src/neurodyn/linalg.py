@@ -2,8 +2,9 @@
 
 PyTorch 2.13's CPU ``torch.linalg.eig`` / ``eigvals`` corrupt the heap (the process aborts later) on
 matrices whose non-zero entries span more than ~200 orders of magnitude, e.g. a 5x5 matrix with entries from
-1e-254 to 2 (reproduced in ``tests/test_linalg_guard.py``); numpy's LAPACK handles them. Such matrices
-arise from Jacobians of saturated tanh units. Every eigen-decomposition in the library goes through here:
+1e-254 to 2 (reproduced in the tests); numpy's LAPACK handles them. Such matrices
+arise from Jacobians of saturated tanh units. Every eigen-decomposition in the library goes through here (and a
+user's analysis of such Jacobians can too: :func:`eig`, :func:`eigvals`, :func:`eig_leading`, :func:`is_graded`):
 on the CPU, matrices graded beyond ``GRADED`` go to numpy (unless they require grad), the rest to PyTorch,
 whose batch is split over its threads (LAPACK's ``geev`` takes one matrix at a time and leaves the other
 cores idle: about 1.6x faster on two cores for 65 matrices of order 128). :func:`eig_leading` gives every
@@ -17,11 +18,13 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import torch
 
+__all__ = ["GRADED", "eig", "eig_leading", "eigvals", "is_graded"]
+
 # smallest |non-zero entry| / largest |entry| of a matrix sent to PyTorch's CPU eig (the crash needs ~1e-200)
 GRADED = 1e-150
 
 
-def _graded(A: torch.Tensor) -> torch.Tensor:
+def is_graded(A: torch.Tensor) -> torch.Tensor:
     """``(...,)`` whether each matrix of ``A (..., n, n)`` has non-zero entries beyond ``GRADED`` apart."""
     a = A.detach().abs().flatten(-2)
     big = a.amax(-1)
@@ -40,7 +43,7 @@ def _eig(A: torch.Tensor, vectors: bool):
     if A.device.type != "cpu" or A.numel() == 0 or not A.is_floating_point():
         return fn(A)
     flat = A.reshape(-1, *A.shape[-2:])
-    graded = _graded(flat)
+    graded = is_graded(flat)
     if bool(graded.any()) and not A.requires_grad:
         parts = [_numpy_eig(M[None], vectors) if g else fn(M[None])
                  for M, g in zip(flat, graded.tolist(), strict=True)]
