@@ -3,7 +3,7 @@
 The public surface is re-exported here; everything else is internal.
 """
 
-from neurodyn import classifier, delay, features, meanfield, networks, slowfast, training
+from neurodyn import classifier, delay, features, linalg, meanfield, networks, slowfast, training
 from neurodyn.attractors import Attractor, Attractors, AttractorSettings, attractors
 from neurodyn.classifier import BoundaryLink, ftle_boundary_link
 from neurodyn.continuation import (
@@ -46,7 +46,15 @@ from neurodyn.iomaps import (
     prove_critical_points,
     rank_loss,
 )
-from neurodyn.lyapunov import FTLEField, LyapunovSpectrum, ftle, lyapunov_spectrum, max_lyapunov
+from neurodyn.lyapunov import (
+    FTLEField,
+    FTLESettings,
+    LyapunovSettings,
+    LyapunovSpectrum,
+    ftle,
+    lyapunov_spectrum,
+    max_lyapunov,
+)
 from neurodyn.results import Status
 from neurodyn.slowfast import SlowFastSplit, TimeScales, slow_fast, time_scales
 from neurodyn.systems import (
@@ -88,11 +96,13 @@ __all__ = [
     "ConvergenceWarning",
     "DivergenceError",
     "FTLEField",
+    "FTLESettings",
     "FixedPoints",
     "HopfPoint",
     "HopfPoints",
     "Flow",
     "InvalidInputError",
+    "LyapunovSettings",
     "LyapunovSpectrum",
     "Map",
     "ModelLoadError",
@@ -123,6 +133,7 @@ __all__ = [
     "lorenz",
     "lyapunov_spectrum",
     "max_lyapunov",
+    "linalg",
     "meanfield",
     "networks",
     "periodic_orbit",

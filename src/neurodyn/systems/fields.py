@@ -52,7 +52,7 @@ def tanh_field(W, b=None, *, W_out=None, b_out=None, leak: float = 0.0, name: st
 
     def jacobian(t, x):
         s = 1 - torch.tanh(x @ W.T + b) ** 2
-        J = s[..., :, None] * W if identity_out else W_out @ (s[..., :, None] * W)  # no n^3 product with I
+        J = s[..., :, None] * W if identity_out else W_out @ (s[..., :, None] * W)  # I @ M is M: skip the n^3 product
         return J - leak * torch.eye(n, dtype=x.dtype, device=x.device) if leak else J
 
     def push_forward(x, t, V):

@@ -9,8 +9,8 @@ from neurodyn.training.eos import (
     half_mse,
     stability_threshold,
 )
-from neurodyn.training.sharpness import Sharpness, sharpness
-from neurodyn.training.stability import MinimumStability, gd_stability, sgd_lyapunov_exponent
+from neurodyn.training.sharpness import Sharpness, SharpnessSettings, sharpness
+from neurodyn.training.stability import MinimumStability, StabilitySettings, gd_stability, sgd_lyapunov_exponent
 
 __all__ = [
     "DepthLyapunov",
@@ -18,6 +18,8 @@ __all__ = [
     "EdgeOfStabilityTracker",
     "MinimumStability",
     "Sharpness",
+    "SharpnessSettings",
+    "StabilitySettings",
     "depth_lyapunov",
     "eos_digits",
     "gd_stability",
