@@ -227,3 +227,6 @@ def test_bad_input_names_the_argument():
         nd.attractors(nd.Flow(lambda t, x: -x + torch.sin(t), 2, name="forced"), count=4)
     with pytest.raises(nd.InvalidInputError, match="system must be"):
         nd.attractors(lambda t, x: -x, count=4)
+    for seed in ("a", 1.5, -1):  # the seed of the starts and the Lyapunov frames: an integer >= 0, not truncated
+        with pytest.raises(nd.InvalidInputError, match="seed"):
+            nd.attractors(flow, count=4, seed=seed)

@@ -92,3 +92,15 @@ def test_full_rank_input_map_keeps_a_plane_neural_ode_free_of_critical_points():
     assert nd.architecture_class(narrow).category == "degenerate"  # R^3 -> R^2 has a kernel
     with pytest.raises(nd.InvalidInputError, match="takes 2 inputs"):
         nd.architecture_class(torch.nn.Sequential(torch.nn.Linear(2, 3), NeuralODEClassifier(2, 2)))
+
+
+def test_onto_input_map_with_a_kernel_keeps_a_plane_neural_ode_free_of_critical_points():
+    # f(x) = F(A x + a) with A: R^3 -> R^2 onto and F a non-augmented plane classifier: grad f = A^T grad F, A^T
+    # injective and grad F != 0 (the flow map is a diffeomorphism), so f has no critical point although A has a
+    # kernel (f is constant along it); the search finds none
+    model = torch.nn.Sequential(torch.nn.Linear(3, 2).double(), NeuralODEClassifier(2, 2, hidden=8, augment=0).double())
+    arch = nd.architecture_class(model)
+    assert arch.category == "non-augmented" and arch.guarantee.startswith("no critical points")
+    assert arch.ranks == [2, 2] and arch.full_rank == [True, True]
+    cp = nd.critical_points(model, (-2.0, 2.0), output=[1.0, -1.0], n_starts=16, max_starts=16)
+    assert len(cp) == 0

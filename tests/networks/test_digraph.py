@@ -33,6 +33,11 @@ def test_sample_carries_the_atoms_as_sparse_links_of_weight_n_a():
     # in-degree eta^x([0, 1]) = 0.3 + x/2 + 0.8, and the sample's row sums / n tend to it
     x = torch.tensor([0.1, 0.5, 0.9], dtype=torch.float64)
     assert torch.allclose(_eta().in_degree(x), 1.1 + x / 2, rtol=0, atol=1e-14)
+    # positions off [0, 1] or not finite are named as such (an atom-only measure took x = 2 silently)
+    with pytest.raises(nd.InvalidInputError, match=r"x in \[0, 1\]"):
+        nw.DigraphMeasure(atoms=(THIRD,)).in_degree(torch.tensor([0.5, 2.0]))
+    with pytest.raises(nd.NonFiniteError, match="node positions"):
+        _eta().in_degree(torch.tensor([0.5, float("nan")]))
 
 
 def test_block_graph_interaction_equals_the_dense_kronecker_product():

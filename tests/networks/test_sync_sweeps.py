@@ -100,3 +100,20 @@ def test_bad_sweep_input_is_refused(tmp_path):
         nw.synchrony_sweep(net, [1.0], torch.zeros(5))
     row = nw.measure_kuramoto(nw.KuramotoConfig(n=10, t_end=1.0, dt=0.3, average_from=0.5))
     assert row["status"] == "error" and "whole number" in row["error"]  # recorded, not raised
+
+
+@pytest.mark.parametrize("s", [0.3, 0.8, 1.0, 1.5, 3.0])
+def test_bimodal_onset_is_where_the_incoherent_state_loses_stability(s):
+    # The two-slice Ott-Antonsen flow's Jacobian at z = 0 (computed by the library, not by the formula) has its
+    # rightmost eigenvalue crossing 0 at critical_coupling: below it by 1e-6 relative all real parts are < 0,
+    # above it one is > 0. For s > gamma the crossing is a complex pair's at 4 gamma (Martens et al. 2009), well
+    # below 2 (gamma^2 + s^2)/gamma; with a constant graphon p both scale as 1/p.
+    gamma, p = 1.0, 0.5
+    for graphon, scale in ((None, 1.0), (nw.constant_graphon(p), p)):
+        K_c = nw.critical_coupling(nw.Bimodal(gamma, s), graphon=graphon)
+        assert K_c == pytest.approx(min(2 * (gamma**2 + s**2) / gamma, 4 * gamma) / scale, rel=1e-10)
+        oa = nw.ott_antonsen(gamma, omega0=torch.tensor([-s, s]), graphon=nw.constant_graphon(scale), slices=2)
+        zero = torch.zeros(1, 4, dtype=torch.float64)
+        for factor, unstable in ((1 - 1e-6, False), (1 + 1e-6, True)):
+            J = oa.with_params(K=K_c * factor).jacobian(zero)[0]
+            assert (float(torch.linalg.eigvals(J).real.max()) > 0) == unstable

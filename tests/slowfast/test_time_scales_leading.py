@@ -117,6 +117,12 @@ def test_bad_arguments_and_states():
         nd.time_scales(flow, x, spectrum="some")
     with pytest.raises(nd.InvalidInputError, match="eps_rtol"):
         nd.time_scales(flow, x, spectrum="leading", eps_rtol=1.0)
+    with pytest.raises(nd.InvalidInputError, match="eps_rtol"):
+        nd.time_scales(flow, x, spectrum="leading", eps_rtol="tight")
+    for seed in (-1, 1.5, "a", True):  # the seed of the random start vectors is checked before it is used
+        with pytest.raises(nd.InvalidInputError, match="seed"):
+            nd.time_scales(flow, x, spectrum="leading", seed=seed)
+    assert nd.time_scales(flow, x, spectrum="leading", seed=7).settings["seed"] == 7  # recorded: reproducible
     x[3, 5] = math.nan
     with pytest.raises(nd.NonFiniteError, match="states"):
         nd.time_scales(flow, x, spectrum="leading")

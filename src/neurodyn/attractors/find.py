@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import torch
 
+from neurodyn._checks import positive_int
 from neurodyn._progress import progress_bar
 from neurodyn.attractors.classify import Classification, classify
 from neurodyn.attractors.grouping import Group, group_starts
@@ -67,6 +68,7 @@ def attractors(system, starts=None, *, box=None, count: int = 256, seed: int = 0
     """
     system = check_system(system)
     s = AttractorSettings.resolve(settings, options)
+    seed = positive_int(seed, name="seed", minimum=0)
     x0 = starting_states(system, starts, box, count, seed)
     check_field(system, x0)
     total = s.steps(s.transient) + s.steps(s.window)
@@ -89,7 +91,7 @@ def attractors(system, starts=None, *, box=None, count: int = 256, seed: int = 0
         status = Status.CONVERGED if all(a.status == Status.CONVERGED for a in items) else Status.UNCONVERGED
     result = Attractors(attractors=tuple(items), starts=x0.detach().cpu(), labels=labels, escaped=traj.escaped.cpu(),
                         escaped_fraction=float(traj.escaped.float().mean()), status=status, system=system.name,
-                        settings=dict(s.as_dict(), count=len(x0), seed=int(seed), sample_spacing=traj.spacing))
+                        settings=dict(s.as_dict(), count=len(x0), seed=seed, sample_spacing=traj.spacing))
     return finish(result, strict=strict, what=f"the attractors of {system.name!r}")
 
 

@@ -128,14 +128,15 @@ def _classify_node(net: Network, rank_tol: float) -> dict:
     input_rank, readout = numerical_rank(lift[:n_in], rank_tol), numerical_rank(readout_w, rank_tol)
     if readout.rank == 0:
         category, guarantee = "degenerate", "every input is a critical point (the readout is zero)"
+    elif aug == 0 and input_rank.rank == n_in:  # A onto: grad f = A^T grad F != 0, whatever A's kernel
+        category = "non-augmented"
+        guarantee = (NO_CRITICAL + " for every output (and every logit difference) whose readout row is non-zero:"
+                     " the flow map is a diffeomorphism of the input space"
+                     + ("" if n == n_in else " and the input map is onto it"))
     elif input_rank.rank < n:
         category = "degenerate"
         guarantee = DEGENERATE_FORCED + (f" (f is constant along the {n - input_rank.rank}-dimensional kernel of the "
                                          "input map)")
-    elif aug == 0 and input_rank.rank == n_in:
-        category = "non-augmented"
-        guarantee = (NO_CRITICAL + " for every output (and every logit difference) whose readout row is non-zero:"
-                     " the flow map is a diffeomorphism of the input space")
     else:
         category = "augmented" if readout.full else "degenerate augmented"
         guarantee = MORSE_GENERIC + " for each output with a non-zero readout row"
@@ -162,9 +163,10 @@ def architecture_class(model, *, rank_tol: float = 1e-10, check_points: int = 25
 
     For the neural-ODE classifier ``x -> readout(phi_T([x, 0]))`` of :mod:`neurodyn.models` (or ``x ->
     readout(phi_T([A x + a, 0]))`` behind an input map ``nn.Sequential(nn.Linear, classifier)``): without
-    augmentation (and ``A`` invertible) ``phi_T`` is a diffeomorphism, so no output with a non-zero readout row
-    has a critical point; with augmentation, critical points are generically Morse when the affine maps have
-    full rank; an input map with a kernel makes every critical point degenerate.
+    augmentation (and ``A`` onto) ``phi_T`` is a diffeomorphism and ``grad f = A^T grad F != 0``, so no output
+    with a non-zero readout row has a critical point; with augmentation, critical points are generically Morse
+    when the affine maps have full rank; otherwise an input map with a kernel makes every critical point
+    degenerate.
 
     Args:
         model: an ``nn.Sequential`` of ``nn.Linear`` and ``nn.Tanh``/``nn.Sigmoid``/``nn.Identity`` layers, a

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import torch
 
-from neurodyn._checks import positive_int
+from neurodyn._checks import as_tensor, positive_int
 from neurodyn.errors import InvalidInputError, NonFiniteError
 from neurodyn.networks.graphon import Graphon, node_positions
 from neurodyn.networks.graphs import BlockGraph, DenseGraph, SparseGraph
@@ -143,7 +143,10 @@ class DigraphMeasure:
         (Gauss–Legendre quadrature with ``nodes`` points in ``y``)."""
         import numpy as np
 
-        x = torch.as_tensor(x, dtype=torch.float64).reshape(-1)
+        x = as_tensor(x, name="x (node positions)", dtype=torch.float64, device="cpu").reshape(-1)
+        if bool((x < 0).any()) or bool((x > 1).any()):
+            raise InvalidInputError(f"in_degree of {self.name!r} takes node positions x in [0, 1], got values from "
+                                    f"{float(x.min()):g} to {float(x.max()):g}")
         total = torch.zeros_like(x)
         if self.density is not None:
             t, w = np.polynomial.legendre.leggauss(positive_int(nodes, name="nodes"))

@@ -100,9 +100,11 @@ def critical_coupling(law: Lorentzian | Gaussian | Bimodal | EmpiricalFrequencie
 
     Args:
         law: the frequency law; it must have a density at its centre ``omega0`` (unimodal and symmetric:
-            :class:`Lorentzian`, :class:`Gaussian`; for :class:`Bimodal` with ``separation < gamma`` the same
-            formula is where the incoherent state loses stability, the Ott–Antonsen eigenvalue
-            ``-gamma + K/4 + sqrt(K^2/16 - s^2)`` crossing 0).
+            :class:`Lorentzian`, :class:`Gaussian`). :class:`Bimodal`: the incoherent state's Ott–Antonsen
+            eigenvalues are ``-gamma + K/4 +- sqrt(K^2/16 - s^2)``; for ``s <= gamma`` a real one crosses 0 at
+            Kuramoto's ``2 / (pi g(0)) = 2 (gamma^2 + s^2) / gamma``, for ``s > gamma`` a complex pair crosses
+            first, at ``K = 4 gamma`` (a Hopf onset; Martens et al., Phys. Rev. E 79, 026204, 2009): the onset
+            is the smaller of the two.
         graphon: a symmetric nonnegative graphon; ``lambda_max`` is its integral operator's leading eigenvalue
             by Nyström quadrature with ``nodes`` Gauss–Legendre points. ``None``: all-to-all (``lambda_max = 1``).
         lambda_max: give the eigenvalue directly instead of a graphon.
@@ -120,4 +122,7 @@ def critical_coupling(law: Lorentzian | Gaussian | Bimodal | EmpiricalFrequencie
         1.0 if lambda_max is None else positive_float(lambda_max, name="lambda_max"))
     if not lam > 0:
         raise InvalidInputError(f"the graphon's leading eigenvalue is {lam:g}; it must be positive for an onset")
-    return 2.0 / (math.pi * g0 * lam)
+    onset = 2.0 / (math.pi * g0)
+    if isinstance(law, Bimodal):  # separated peaks: the complex pair's (Hopf) crossing at 4 gamma comes first
+        onset = min(onset, 4.0 * law.gamma)
+    return onset / lam

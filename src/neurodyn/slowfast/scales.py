@@ -195,9 +195,13 @@ def time_scales(system: Flow, states, *, n_fast: int | None = None, max_eps: flo
                                     f"{system.name!r}, got {n_fast}")
     if spectrum not in ("full", "leading"):
         raise InvalidInputError(f"spectrum must be 'full' or 'leading', got {spectrum!r}")
-    eps_rtol = float(eps_rtol)
+    try:
+        eps_rtol = float(eps_rtol)
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"eps_rtol must be a number in [0, 1), got {eps_rtol!r}") from None
     if not 0 <= eps_rtol < 1:
         raise InvalidInputError(f"eps_rtol must be in [0, 1), got {eps_rtol}")
+    seed = positive_int(seed, name="seed", minimum=0)
     bounds = _bounds(system, x, spectrum, eps_rtol, n_fast, max_eps, seed)
     ratios = bounds.lo
     best_eps, best_k = ratios.min(dim=-1)
@@ -216,5 +220,5 @@ def time_scales(system: Flow, states, *, n_fast: int | None = None, max_eps: flo
     return TimeScales(eigenvalues=bounds.values, n_fast=common, eps=eps, separated=separated,
                       best_n_fast=best_n_fast, best_eps=best_eps, max_eps=max_eps, status=status, system=system.name,
                       settings={"n_fast": n_fast, "max_eps": max_eps, "states": int(x.shape[0]), "spectrum": spectrum,
-                                "eps_rtol": eps_rtol, "full_spectra": int(bounds.exact.sum())},
+                                "eps_rtol": eps_rtol, "seed": seed, "full_spectra": int(bounds.exact.sum())},
                       computed=bounds.computed)
