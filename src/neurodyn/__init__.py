@@ -58,6 +58,7 @@ from neurodyn.systems import (
     tanh_field,
 )
 from neurodyn.validated import Proof, Proofs, prove_equilibrium, prove_hopf, prove_hopf_points, prove_stability
+from neurodyn.validated.flow import FlowEnclosure, enclose_flow
 
 __version__ = "0.1.0"
 
@@ -128,4 +129,6 @@ __all__ = [
     "slow_fast",
     "slowfast",
     "time_scales",
+    "FlowEnclosure",
+    "enclose_flow",
 ]

@@ -1,10 +1,13 @@
-"""Computer-assisted proofs: interval backends and rigorous equilibria, stability and Hopf bifurcations."""
+"""Computer-assisted proofs: interval backends, rigorous integration, and rigorous equilibria, stability and Hopf
+bifurcations."""
 
 from neurodyn.validated.backend import ArbBackend, Backend, FastBackend, get_backend
 from neurodyn.validated.balls import Ball
 from neurodyn.validated.equilibrium import prove_equilibrium, prove_stability
+from neurodyn.validated.flow import FlowEnclosure, enclose_flow
 from neurodyn.validated.hopf import prove_hopf, prove_hopf_points
 from neurodyn.validated.proof import Proof, Proofs
+from neurodyn.validated.taylor import quadratic_field
 
-__all__ = ["ArbBackend", "Backend", "Ball", "FastBackend", "Proof", "Proofs", "get_backend", "prove_equilibrium",
-           "prove_hopf", "prove_hopf_points", "prove_stability"]
+__all__ = ["ArbBackend", "Backend", "Ball", "FastBackend", "FlowEnclosure", "Proof", "Proofs", "enclose_flow",
+           "get_backend", "prove_equilibrium", "prove_hopf", "prove_hopf_points", "prove_stability", "quadratic_field"]
