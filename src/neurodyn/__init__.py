@@ -59,6 +59,7 @@ from neurodyn.systems import (
 )
 from neurodyn.validated import Proof, Proofs, prove_equilibrium, prove_hopf, prove_hopf_points, prove_stability
 from neurodyn.validated.flow import FlowEnclosure, enclose_flow
+from neurodyn.validated.ftle_bounds import FTLEBounds, prove_ftle
 
 __version__ = "0.1.0"
 
@@ -131,4 +132,6 @@ __all__ = [
     "time_scales",
     "FlowEnclosure",
     "enclose_flow",
+    "FTLEBounds",
+    "prove_ftle",
 ]

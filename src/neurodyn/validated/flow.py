@@ -223,25 +223,29 @@ def _integrate(ar: Arith, field_, x0: np.ndarray, rad: np.ndarray, t_end: float,
         if t_now >= t_end or len(alive) == 0:
             break
         center = field_.series(ar.point(st.xhat), s.order, False)
-        proposed = _propose(center, st.xhat, s)
+        over = field_.series(st.hull_x(), s.order - 1, True)
+        proposed = _propose(center, over, st.xhat, s)
         small = ~(proposed >= min(s.min_step, t_end - t_now))  # step collapse (NaN included): given up here
         if small.any():
             run.reached[alive[small]] = t_now
-            st, alive = st.take(~small), alive[~small]
-            center = Series([x[~small] for x in center.x], None)
-            proposed = proposed[~small]
+            keep = ~small
+            st, alive, proposed = st.take(keep), alive[keep], proposed[keep]
+            center = Series([x[keep] for x in center.x], None)
+            over = Series([x[keep] for x in over.x], [d[keep] for d in over.dx])
             if len(alive) == 0:
                 break
-        over = field_.series(st.hull_x(), s.order - 1, True)
         h = _common_step(proposed, h, t_end - t_now)
         while True:
             last = t_now + h >= t_end
             h_iv = ar.point(t_end) - t_now if last else ar.point(h)
             h_hi = float(np.max(h_iv.upper())) if last else h
             step = lohner_step(ar, field_, st, h_iv, h_hi, s.order, center, over)
-            if step.ok.all() or h <= s.min_step:
+            worst = float(np.max(step.remainder[step.ok], initial=0.0))
+            if h <= s.min_step or (step.ok.all() and worst <= 10 * s.tol):
                 break
-            h = max(_floor(h / 4), _floor(s.min_step), _GRID)
+            # a failed enclosure: a quarter of the step; a remainder above tol: the step that would meet it
+            shrink = 0.25 if not step.ok.all() else min(0.9, 0.9 * (s.tol / worst) ** (1.0 / s.order))
+            h = max(_floor(min(h, t_end - t_now) * shrink), _floor(s.min_step), _GRID)
         run.reached[alive[~step.ok]] = t_now
         if s.keep_tube:
             _keep(run, step.tube, alive, N, n)
@@ -273,14 +277,18 @@ def _floor(h: float) -> float:
     return math.floor(h / _GRID) * _GRID
 
 
-def _propose(center, xhat: np.ndarray, s: FlowSettings) -> np.ndarray:
-    """Per start, the step ``min_k (tol (1 + |x|) / |x_k|)^(1/k)`` over ``k = p - 1, p`` (time units)."""
+def _propose(center, over, xhat: np.ndarray, s: FlowSettings) -> np.ndarray:
+    """Per start, the step ``min_k (tol (1 + |x|) / |x_k|)^(1/k)`` over ``k = p - 1, p``, and ``(tol / |D x_{p-1}|)^(1
+    / (p - 1))`` for the variational matrix (time units)."""
     scale = s.tol * (1.0 + np.max(np.abs(xhat), axis=-1))
+    p = s.order
+    terms = ((np.max(center.x[p - 1].abs_upper(), axis=-1), scale, p - 1),
+             (np.max(center.x[p].abs_upper(), axis=-1), scale, p),
+             (np.max(over.dx[p - 1].abs_upper(), axis=(-1, -2)), s.tol, p - 1))
     h = np.full(len(xhat), np.inf)
-    for k in (s.order - 1, s.order):
-        a = np.max(center.x[k].abs_upper(), axis=-1)
-        with np.errstate(divide="ignore"):
-            h = np.minimum(h, np.where(a > 0, (scale / a) ** (1.0 / k), np.inf))
+    for a, target, k in terms:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            h = np.minimum(h, np.where(a > 0, (target / a) ** (1.0 / k), np.inf))
     return 0.9 * h
 
 

@@ -61,6 +61,7 @@ class StepResult:
     state: LohnerState | None
     tube: object
     ok: np.ndarray
+    remainder: np.ndarray  # per element: the larger of |h^p x_p(E)|_inf / (1 + |x̂|_inf) and |h^p D x_p(E)|_inf
 
 
 def picard(ar: Arith, field, X, fX, h_hi: float, tries: int = 3):
@@ -118,7 +119,11 @@ def lohner_step(ar: Arith, field, st: LohnerState, h, h_hi: float, p: int, cente
     phi = center.x[0]
     for k in range(1, p):
         phi = phi + hk[k] * center.x[k]
-    phi = phi + hk[p] * at_E.x[p]
+    rem_x = hk[p] * at_E.x[p]
+    phi = phi + rem_x
+    rem_V = hk[p] * at_E.dx[p]
+    remainder = np.maximum(np.max(rem_x.abs_upper(), axis=-1) / (1.0 + np.max(np.abs(st.xhat), axis=-1)),
+                           np.max(rem_V.abs_upper(), axis=(-1, -2)))
     MX = ar.point(np.broadcast_to(np.eye(n), over.dx[0].shape))
     for k in range(1, p):
         MX = MX + hk[k] * over.dx[k]
@@ -130,7 +135,7 @@ def lohner_step(ar: Arith, field, st: LohnerState, h, h_hi: float, p: int, cente
     Qinv, q_ok = q_inverse(ar, Q)
     ok &= q_ok
     VE = ar.ball(np.broadcast_to(np.eye(n), MX.shape), np.where(ok, growth, 0.0)[:, None, None])
-    M = MX + hk[p] * (at_E.dx[p] @ VE)
+    M = MX + rem_V @ VE
     QA = Qinv @ A
     xhat = S.mid
     r = (QA @ st.r[..., None])[..., 0] + (Qinv @ (S - xhat)[..., None])[..., 0]
@@ -138,7 +143,7 @@ def lohner_step(ar: Arith, field, st: LohnerState, h, h_hi: float, p: int, cente
     Vhat = G.mid
     R = QA @ st.R + Qinv @ (G - Vhat)
     ok &= np.all(r.finite(), axis=-1) & np.all(R.finite(), axis=(-1, -2)) & np.all(np.isfinite(xhat), axis=-1)
-    return StepResult(LohnerState(xhat, Q, r, Vhat, R), E, ok)
+    return StepResult(LohnerState(xhat, Q, r, Vhat, R), E, ok, remainder)
 
 
 def _qr(A: np.ndarray, r) -> np.ndarray:
