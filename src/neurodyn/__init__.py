@@ -60,6 +60,7 @@ from neurodyn.systems import (
 from neurodyn.validated import Proof, Proofs, prove_equilibrium, prove_hopf, prove_hopf_points, prove_stability
 from neurodyn.validated.flow import FlowEnclosure, enclose_flow
 from neurodyn.validated.ftle_bounds import FTLEBounds, prove_ftle
+from neurodyn.validated.orbit_proof import prove_periodic_orbit
 
 __version__ = "0.1.0"
 
@@ -134,4 +135,5 @@ __all__ = [
     "enclose_flow",
     "FTLEBounds",
     "prove_ftle",
+    "prove_periodic_orbit",
 ]

@@ -7,9 +7,10 @@ from neurodyn.validated.equilibrium import prove_equilibrium, prove_stability
 from neurodyn.validated.flow import FlowEnclosure, enclose_flow
 from neurodyn.validated.ftle_bounds import FTLEBounds, prove_ftle
 from neurodyn.validated.hopf import prove_hopf, prove_hopf_points
+from neurodyn.validated.orbit_proof import prove_periodic_orbit
 from neurodyn.validated.proof import Proof, Proofs
 from neurodyn.validated.taylor import quadratic_field
 
 __all__ = ["ArbBackend", "Backend", "Ball", "FTLEBounds", "FastBackend", "FlowEnclosure", "Proof", "Proofs",
            "enclose_flow", "get_backend", "prove_equilibrium", "prove_hopf", "prove_hopf_points", "prove_ftle",
-           "prove_stability", "quadratic_field"]
+           "prove_periodic_orbit", "prove_stability", "quadratic_field"]

@@ -43,11 +43,20 @@ class Series:
 class TanhTaylor:
     """``F(x) = -leak x + V tanh(W x + b) + d`` with interval weights (``V = None``: identity; ``d = None``: 0)."""
 
-    def __init__(self, ar: Arith, W, b, V, d, leak: float):
-        self.ar, self.W, self.b, self.V, self.d, self.leak = ar, W, b, V, d, float(leak)
+    def __init__(self, ar: Arith, W, b, V, d, leak):
+        self.ar, self.W, self.b, self.V, self.d = ar, W, b, V, d
+        self.leak = None if isinstance(leak, (int, float)) and leak == 0 else leak  # a float or interval scalar
         self.n = W.shape[1]
         self.Wt = W.mT
         self.Vt = None if V is None else V.mT
+
+    def scaled(self, T) -> TanhTaylor:
+        """The field ``T F`` for an interval scalar ``T`` (its time-1 map is ``phi_T`` of ``F``, for every ``T``
+        in the interval): ``V``, ``d`` and ``leak`` multiplied by ``T``."""
+        V = T * (self.ar.point(np.eye(self.n)) if self.V is None else self.V)
+        d = None if self.d is None else T * self.d
+        leak = None if self.leak is None else T * self.leak
+        return TanhTaylor(self.ar, self.W, self.b, V, d, 0.0 if leak is None else leak)
 
     def _outer(self, y, dy):
         out = y if self.V is None else y @ self.Vt
@@ -77,7 +86,7 @@ class TanhTaylor:
             f, df = self._outer(y, dy)
             if self.d is not None and k == 0:
                 f = f + self.d
-            if self.leak:
+            if self.leak is not None:
                 f = f - self.leak * xs[k]
                 df = df - self.leak * dxs[k] if tangent else None
             xs.append(f.div(k + 1))

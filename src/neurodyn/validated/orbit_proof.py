@@ -1,0 +1,210 @@
+"""Computer-assisted proofs of periodic orbits: :func:`prove_periodic_orbit` proves that a float periodic orbit
+is near a true one, encloses its period and Floquet multipliers, and decides its stability."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from flint import acb, arb, ctx
+
+from neurodyn._checks import positive_float, state_batch
+from neurodyn.errors import InvalidInputError, UnsupportedModelError
+from neurodyn.validated.arb import float_down, float_up
+from neurodyn.validated.backend import FastBackend
+from neurodyn.validated.balls import Ball
+from neurodyn.validated.flow import FlowSettings, _integrate
+from neurodyn.validated.ivec import Arith, FastIV
+from neurodyn.validated.linalg import approximate_inverse, spectrum_enclosure
+from neurodyn.validated.proof import Proof
+from neurodyn.validated.taylor import TanhTaylor, taylor_field
+
+
+@dataclass(frozen=True)
+class _Shot:
+    """The time-1 map of ``T F`` over the box ``X`` (all ``T`` in an interval): the image and ``D phi_T``."""
+
+    image: FastIV  # (n,)
+    jacobian: FastIV  # (n, n)
+
+
+def _shoot(ar: Arith, field: TanhTaylor, x: np.ndarray, rad: float, T: FastIV, s: FlowSettings) -> _Shot | None:
+    run = _integrate(ar, field.scaled(T), x[None], np.full((1, len(x)), rad), 1.0, s)
+    if not run.reached[0] == 1.0:
+        return None
+    return _Shot(FastIV.from_bounds(run.lower[0], run.upper[0]),
+                 FastIV.from_bounds(run.jlower[0], run.jupper[0]))
+
+
+def _krawczyk(ar, field, x, T, v, s: FlowSettings, rho: float):
+    """The Krawczyk test for ``G(x, T) = (phi_T(x) - x, v . (x - x̄))`` on the box ``Z = (x̄, T̄) ± rho``:
+    ``K = z̄ - A G(z̄) + (I - A DG(Z)) (Z - z̄) ⊂ int Z`` proves a unique zero in ``Z``, which lies in ``K``
+    (Krawczyk 1969; Moore, *Interval Analysis*). Returns ``(K, shot over Z, reason)``."""
+    n = len(x)
+    at_point = _shoot(ar, field, x, 0.0, ar.point(T), s)
+    over = _shoot(ar, field, x, rho, ar.interval(np.nextafter(T - rho, -np.inf), np.nextafter(T + rho, np.inf)), s)
+    if at_point is None or over is None:
+        return None, None, f"the flow could not be enclosed over one period at radius {rho:.3g}"
+    G0 = FastIV(np.concatenate([(at_point.image - x).mid, [0.0]]), np.concatenate([(at_point.image - x).rad, [0.0]]))
+    fY = field.series(over.image[None], 1, False).x[1][0]  # d phi_T / dT = F(phi_T(x)) over the box
+    DG = _assemble(over.jacobian - np.eye(n), fY, v)
+    A = approximate_inverse(DG.mid)
+    if A is None:
+        return None, over, "the shooting Jacobian is numerically singular (the orbit is not isolated)"
+    Z = ar.ball(np.zeros(n + 1), rho)
+    K = (np.concatenate([x, [T]]) - A @ G0) + (np.eye(n + 1) - A @ DG) @ Z
+    z = np.concatenate([x, [T]])
+    # floats on the inner side of z -+ rho: K inside them is inside Z
+    lo, hi = np.nextafter(z - rho, np.inf), np.nextafter(z + rho, -np.inf)
+    inside = bool(np.all(K.lower() > lo) and np.all(K.upper() < hi))
+    return (K if inside else None), over, ("" if inside else f"Krawczyk's K(Z) is not inside Z at radius {rho:.3g} "
+                                           f"(max |K - z| = {float(np.max(np.abs(K.mid - z) + K.rad)):.3g})")
+
+
+def _assemble(D: FastIV, fY: FastIV, v: np.ndarray) -> FastIV:
+    n = len(v)
+    mid, rad = np.zeros((n + 1, n + 1)), np.zeros((n + 1, n + 1))
+    mid[:n, :n], rad[:n, :n] = D.mid, D.rad
+    mid[:n, n], rad[:n, n] = fY.mid, fY.rad
+    mid[n, :n] = v
+    return FastIV(mid, rad)
+
+
+def prove_periodic_orbit(system, orbit=None, *, x0=None, period: float | None = None, order: int = 12,
+                         tol: float = 1e-15) -> Proof:
+    """Prove a periodic orbit near a float one, enclose its period and Floquet multipliers, and decide stability.
+
+    Single shooting with the period as unknown, ``G(x, T) = (phi_T(x) - x, f(x̄) . (x - x̄)) = 0``, verified by
+    the Krawczyk operator on a box around ``(x̄, T̄)``; ``phi_T`` and ``D phi_T`` over the box (for every ``T`` in
+    its interval, as the time-1 map of ``T F``) come from the C^1 Lohner integrator (:func:`neurodyn.enclose_flow`).
+    The monodromy matrix of the true orbit lies in the enclosure of ``D phi_T`` over the box, so Gershgorin discs
+    in its approximate eigenbasis (:func:`neurodyn.validated.linalg.spectrum_enclosure`) enclose the Floquet
+    multipliers: the disc holding the trivial multiplier 1 must be isolated, and the orbit is proven stable when
+    every other disc lies inside the unit circle, unstable when one lies outside. The orbit's Lyapunov exponents
+    ``log|mu| / T`` are enclosed in Arb. Not proved (with the reason) when Krawczyk fails (no isolated orbit
+    there, e.g. a centre's family of orbits, or a wrong period) or a disc meets the unit circle (not hyperbolic,
+    or not resolved).
+
+    ``T`` is proven to be *a* period (a multiple of the minimal one gives the same exponents and stability).
+
+    Args:
+        system: a :class:`neurodyn.Flow` of the form ``-leak x + W_out tanh(W x + b) + b_out``
+            (:func:`neurodyn.tanh_field`, :func:`neurodyn.tanh_family`).
+        orbit: a :class:`neurodyn.PeriodicOrbit` (from :func:`neurodyn.periodic_orbit` or
+            :func:`neurodyn.continue_periodic_orbits`); the system is taken at its parameter value. Or give
+            ``x0`` (a point on the orbit) and ``period`` (time units) instead.
+        order, tol: the integrator's Taylor order and step tolerance.
+
+    Returns:
+        A :class:`~neurodyn.validated.Proof` of kind ``"periodic orbit"``: ``conclusion`` ``"stable"`` /
+        ``"unstable"`` / ``"undecided"``; ``bounds`` with ``period``, and per non-trivial multiplier ``k``
+        ``|mu_k|`` and ``exponent_k``; ``eigenvalues``: the discs of all multipliers (trivial one first).
+
+    See also:
+        :func:`neurodyn.periodic_orbit`, :func:`neurodyn.prove_hopf`, :func:`neurodyn.enclose_flow`.
+    """
+    started = time.perf_counter()
+    system, x, T = _inputs(system, orbit, x0, period)
+    ar = Arith("fast")
+    field = taylor_field(system, ar, "prove_periodic_orbit")
+    if not isinstance(field, TanhTaylor):
+        raise UnsupportedModelError("prove_periodic_orbit proves orbits of fields -leak x + W_out tanh(W x + b) + "
+                                    f"b_out (tanh_field, tanh_family); {system.name!r} is not one")
+    s = FlowSettings(order=order, tol=tol, keep_tube=False)
+    v = field.series(ar.point(x[None]), 1, False).x[1].mid[0]
+    K, reason, rho = None, "", 0.0
+    size = 1.0 + max(float(np.max(np.abs(x))), T)
+    for scale in (1e-9, 1e-7, 1e-5):
+        rho = scale * size
+        K, over, reason = _krawczyk(ar, field, x, T, v, s, rho)
+        if K is not None or "max |K - z| =" in reason and float(reason.rsplit("= ", 1)[1][:-1]) > 1e-3 * size:
+            break  # proved, or the Newton step itself is far larger than any radius tried: no isolated orbit here
+    settings = dict(order=order, tol=tol, period_guess=T, system=system.name)
+    if K is None:
+        return _refused(x, T, reason, started, settings)
+    return _conclude(x, T, K, over, rho, started, settings)
+
+
+def _inputs(system, orbit, x0, period):
+    if orbit is not None:
+        if x0 is not None or period is not None:
+            raise InvalidInputError("give either orbit= or x0= and period=, not both")
+        for name in ("x0", "period"):
+            if not hasattr(orbit, name):
+                raise InvalidInputError(f"orbit must be a PeriodicOrbit (with x0 and period), got "
+                                        f"{type(orbit).__name__}")
+        if getattr(orbit, "param", None) and system.params and orbit.param in system.params:
+            system = system.with_params(**{orbit.param: float(orbit.value)})
+        x0, period = orbit.x0, orbit.period
+    if x0 is None or period is None:
+        raise InvalidInputError("prove_periodic_orbit needs orbit= (a PeriodicOrbit) or both x0= and period=")
+    x = state_batch(x0, n=system.dim, name="x0", dtype=torch.float64, device="cpu")[0].numpy()
+    return system, x, positive_float(period, name="period")
+
+
+def _refused(x, T, reason, started, settings) -> Proof:
+    return Proof(kind="periodic orbit", proved=False,
+                 statement=f"attempted: a periodic orbit through x0 with period near {T:.10g}", reason=reason,
+                 conclusion="undecided", center=torch.from_numpy(x), radius=float("inf"), uniqueness_radius=0.0,
+                 seconds=time.perf_counter() - started, settings=settings)
+
+
+def _conclude(x, T, K: FastIV, over: _Shot, rho, started, settings) -> Proof:
+    n = len(x)
+    z = np.concatenate([x, [T]])
+    r_min = float(np.max(np.maximum(K.upper() - z, z - K.lower())))
+    T_lo, T_hi = float(K.lower()[n]), float(K.upper()[n])
+    spec = spectrum_enclosure(FastBackend(), Ball(over.jacobian.mid, over.jacobian.rad))
+    base = dict(center=torch.from_numpy(x), radius=r_min, uniqueness_radius=rho, seconds=0.0, settings=settings)
+    exists = (f"a periodic orbit passes within {r_min:.3g} (max norm) of x0, with a period T in [{T_lo:.12g}, "
+              f"{T_hi:.12g}]; it is the only zero of the shooting map with the phase condition within {rho:.3g}")
+    if spec is None:
+        return Proof(kind="periodic orbit", proved=False, statement=exists, reason="the monodromy matrix could not "
+                     "be diagonalised reliably (nearly defective): the multipliers are not enclosed",
+                     conclusion="undecided", bounds={"period": (T_lo, T_hi)}, **{**base, "seconds":
+                                                                                   time.perf_counter() - started})
+    with ctx.workprec(80):
+        dist = [acb(float(c.real), float(c.imag)) - 1 for c in spec.centers]
+        one = [bool(abs(d).lower() <= arb(float(r))) for d, r in zip(dist, spec.radii, strict=True)]
+        trivial = [k for k in range(n) if one[k]]
+        moduli = [abs(acb(float(c.real), float(c.imag))) for c in spec.centers]
+    sizes = spec.sizes()
+    bounds = {"period": (T_lo, T_hi)}
+    if len(trivial) != 1 or sizes[trivial[0]] != 1:
+        return Proof(kind="periodic orbit", proved=False, statement=exists, reason="the disc of the trivial "
+                     "multiplier 1 is not isolated from the others: the multipliers are not resolved",
+                     conclusion="undecided", bounds=bounds, eigenvalues=spec.as_array(),
+                     **{**base, "seconds": time.perf_counter() - started})
+    inside, outside = [], []
+    others = [k for k in np.argsort(-np.abs(spec.centers)) if k != trivial[0]]
+    with ctx.workprec(80):
+        for j, k in enumerate(others, start=1):
+            r = arb(float(spec.radii[k]))
+            lo, hi = moduli[k] - r, moduli[k] + r
+            inside.append(bool(hi < 1))
+            outside.append(bool(lo > 1))
+            lo_f = max(float_down(lo), 0.0)
+            bounds[f"|mu_{j}|"] = (lo_f, float_up(hi))
+            log_lo = arb(lo_f).log() if lo_f > 0 else None
+            log_hi = hi.log()
+            exps = [v / t for v in (log_lo, log_hi) if v is not None for t in (arb(T_lo), arb(T_hi))]
+            bounds[f"exponent_{j}"] = (min(float_down(e) for e in exps) if log_lo is not None else -np.inf,
+                                       max(float_up(e) for e in exps))
+    order = [trivial[0]] + others
+    eig = spec.as_array()[order]
+    if any(outside):
+        conclusion, proved, why = "unstable", True, ""
+    elif all(inside):
+        conclusion, proved, why = "stable", True, ""
+    else:
+        conclusion, proved = "undecided", False
+        why = ("a multiplier's disc meets the unit circle: the orbit is not proven hyperbolic (a non-hyperbolic "
+               "orbit, or enclosures too wide to decide)")
+    statement = exists + (f"; it is orbitally {'asymptotically stable' if conclusion == 'stable' else 'unstable'}: "
+                          f"{'all' if conclusion == 'stable' else 'at least one of the'} {n - 1} non-trivial Floquet "
+                          f"multipliers lie {'inside' if conclusion == 'stable' else 'outside'} the unit circle"
+                          if proved else "")
+    return Proof(kind="periodic orbit", proved=proved, statement=statement, reason=why, conclusion=conclusion,
+                 bounds=bounds, eigenvalues=eig, **{**base, "seconds": time.perf_counter() - started})
