@@ -218,7 +218,7 @@ def _integrate(ar: Arith, field_, x0: np.ndarray, rad: np.ndarray, t_end: float,
     alive = np.arange(N)
     run = _Run(np.full((N, n), np.nan), np.full((N, n), np.nan), np.full((N, n, n), np.nan),
                np.full((N, n, n), np.nan), np.zeros(N), [0.0], ([], []))
-    t_now, h = 0.0, None
+    t_now, h, grow = 0.0, None, 1.5
     for _ in range(s.max_steps):
         if t_now >= t_end or len(alive) == 0:
             break
@@ -234,7 +234,8 @@ def _integrate(ar: Arith, field_, x0: np.ndarray, rad: np.ndarray, t_end: float,
             over = Series([x[keep] for x in over.x], [d[keep] for d in over.dx])
             if len(alive) == 0:
                 break
-        h = _common_step(proposed, h, t_end - t_now)
+        h = _common_step(proposed, h, t_end - t_now, grow)
+        grow = 1.5
         while True:
             last = t_now + h >= t_end
             h_iv = ar.point(t_end) - t_now if last else ar.point(h)
@@ -246,6 +247,7 @@ def _integrate(ar: Arith, field_, x0: np.ndarray, rad: np.ndarray, t_end: float,
             # a failed enclosure: a quarter of the step; a remainder above tol: the step that would meet it
             shrink = 0.25 if not step.ok.all() else min(0.9, 0.9 * (s.tol / worst) ** (1.0 / s.order))
             h = max(_floor(min(h, t_end - t_now) * shrink), _floor(s.min_step), _GRID)
+            grow = 1.0  # the next step starts from the one that worked
         run.reached[alive[~step.ok]] = t_now
         if s.keep_tube:
             _keep(run, step.tube, alive, N, n)
@@ -292,10 +294,10 @@ def _propose(center, over, xhat: np.ndarray, s: FlowSettings) -> np.ndarray:
     return 0.9 * h
 
 
-def _common_step(h: np.ndarray, h_prev: float | None, left: float) -> float:
-    """The batch's step: the smallest proposal, at most twice the last step, on the time grid (or all that is
-    left)."""
+def _common_step(h: np.ndarray, h_prev: float | None, left: float, grow: float) -> float:
+    """The batch's step: the smallest proposal, at most ``grow`` times the last step (the remainder over the
+    a-priori enclosure, not the proposal, often limits it), on the time grid (or all that is left)."""
     h = float(h.min())
     if h_prev is not None:
-        h = min(h, 2 * h_prev)
+        h = min(h, grow * h_prev)
     return left if h >= left else max(_floor(h), _GRID)
