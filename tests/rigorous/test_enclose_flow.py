@@ -179,3 +179,19 @@ def test_blow_up_is_not_proved_with_the_time_reached():
     with pytest.raises(nd.ConvergenceError):
         nd.enclose_flow(quadratic_field([[0.0]], Q=[[[1.0]]]), torch.tensor([[1.0]]), 2.0, min_step=1e-3,
                         strict=True)
+
+
+def test_tube_plot_and_json():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    enc = nd.enclose_flow(nd.tanh_field(np.array([[0.5, -2.0], [1.5, 0.3]])), torch.zeros(1, 2, dtype=torch.float64)
+                          + 0.3, 1.0)
+    # both the last step's tube and the final enclosure hold the true x(1): they must overlap
+    assert enc.times[0] == 0.0 and enc.times[-1] == 1.0 and np.all(np.diff(enc.times) > 0)
+    assert np.all(enc.tube_lower[-1, 0] <= enc.upper[0].numpy())
+    assert np.all(enc.tube_upper[-1, 0] >= enc.lower[0].numpy())
+    ax = enc.plot()
+    assert ax.get_xlabel() == "t"
+    d = enc.to_dict()
+    assert d["status"] == "proved" and d["t"] == 1.0

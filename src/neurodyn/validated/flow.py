@@ -155,6 +155,9 @@ def enclose_flow(system, x0, t: float, *, radius=0.0, order: int = 12, tol: floa
                             keep_tube=bool(keep_tube))
     ar = _arith(settings.backend)
     t = positive_float(t, name="t")
+    if t > 2.0**22:
+        raise InvalidInputError(f"t = {t:g} is beyond 2**22 time units, where the step grid (2**-30) no longer keeps "
+                                "the times reached exact; integrate in pieces")
     field_ = taylor_field(system, ar, "enclose_flow")
     x = state_batch(x0, n=system.dim, name="x0", dtype=torch.float64, device="cpu")
     rad = _radius(radius, x)
