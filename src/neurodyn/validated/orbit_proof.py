@@ -63,6 +63,33 @@ def _krawczyk(ar, field, x, T, v, s: FlowSettings, rho: float):
                                            f"(max |K - z| = {float(np.max(np.abs(K.mid - z) + K.rad)):.3g})")
 
 
+def _refine(ar, field, x: np.ndarray, T: float, s: FlowSettings, steps: int = 3):
+    """Float Newton steps on the shooting map from the midpoints of the rigorous integrator (the float orbit
+    of an RK scheme is only as accurate as the scheme; the proof needs ``G(z̄)`` near rounding level). Stops when
+    a step does not shrink; returns the best point (any point is sound: Krawczyk decides)."""
+    best, best_res = (x, T), np.inf
+    for _ in range(steps):
+        shot = _shoot(ar, field, x, 0.0, ar.point(T), s)
+        if shot is None:
+            break
+        G = np.concatenate([shot.image.mid - x, [0.0]])
+        res = float(np.max(np.abs(G)))
+        if not res < best_res:
+            break
+        best, best_res = (x, T), res
+        v = field.series(ar.point(x[None]), 1, False).x[1].mid[0]
+        fY = field.series(shot.image[None], 1, False).x[1][0]
+        DG = _assemble(shot.jacobian - np.eye(len(x)), fY, v).mid
+        try:
+            dz = np.linalg.solve(DG, G)
+        except np.linalg.LinAlgError:
+            break
+        x, T = x - dz[:-1], T - float(dz[-1])
+        if not (np.all(np.isfinite(x)) and T > 0):
+            break
+    return best
+
+
 def _assemble(D: FastIV, fY: FastIV, v: np.ndarray) -> FastIV:
     n = len(v)
     mid, rad = np.zeros((n + 1, n + 1)), np.zeros((n + 1, n + 1))
@@ -76,8 +103,9 @@ def prove_periodic_orbit(system, orbit=None, *, x0=None, period: float | None = 
                          tol: float = 1e-15) -> Proof:
     """Prove a periodic orbit near a float one, enclose its period and Floquet multipliers, and decide stability.
 
-    Single shooting with the period as unknown, ``G(x, T) = (phi_T(x) - x, f(x̄) . (x - x̄)) = 0``, verified by
-    the Krawczyk operator on a box around ``(x̄, T̄)``; ``phi_T`` and ``D phi_T`` over the box (for every ``T`` in
+    Single shooting with the period as unknown, ``G(x, T) = (phi_T(x) - x, f(x̄) . (x - x̄)) = 0``: the float
+    orbit is first polished by a few Newton steps on the midpoints of the rigorous integrator (refused when they
+    move it by more than 1e-6: a wrong period or an inaccurate orbit), then verified by the Krawczyk operator on a box around ``(x̄, T̄)``; ``phi_T`` and ``D phi_T`` over the box (for every ``T`` in
     its interval, as the time-1 map of ``T F``) come from the C^1 Lohner integrator (:func:`neurodyn.enclose_flow`).
     The monodromy matrix of the true orbit lies in the enclosure of ``D phi_T`` over the box, so Gershgorin discs
     in its approximate eigenbasis (:func:`neurodyn.validated.linalg.spectrum_enclosure`) enclose the Floquet
@@ -113,15 +141,24 @@ def prove_periodic_orbit(system, orbit=None, *, x0=None, period: float | None = 
         raise UnsupportedModelError("prove_periodic_orbit proves orbits of fields -leak x + W_out tanh(W x + b) + "
                                     f"b_out (tanh_field, tanh_family); {system.name!r} is not one")
     s = FlowSettings(order=order, tol=tol, keep_tube=False)
+    settings = dict(order=order, tol=tol, period_guess=T, system=system.name)
+    x_r, T_r = _refine(ar, field, x, T, s)
+    moved = max(float(np.max(np.abs(x_r - x))), abs(T_r - T))
+    if moved > 1e-6 * (1.0 + max(float(np.max(np.abs(x))), T)):
+        return _refused(x, T, f"the orbit given is not a periodic orbit to 1e-6: Newton on the shooting map moves it "
+                        f"by {moved:.3g} (to period {T_r:.10g}); give a more accurate orbit or the right period",
+                        started, settings)
+    x, T = x_r, T_r
     v = field.series(ar.point(x[None]), 1, False).x[1].mid[0]
-    K, reason, rho = None, "", 0.0
+    K, reasons, rho = None, [], 0.0
     size = 1.0 + max(float(np.max(np.abs(x))), T)
     for scale in (1e-9, 1e-7, 1e-5):
         rho = scale * size
         K, over, reason = _krawczyk(ar, field, x, T, v, s, rho)
+        reasons.append(reason)
         if K is not None or "max |K - z| =" in reason and float(reason.rsplit("= ", 1)[1][:-1]) > 1e-3 * size:
             break  # proved, or the Newton step itself is far larger than any radius tried: no isolated orbit here
-    settings = dict(order=order, tol=tol, period_guess=T, system=system.name)
+    reason = "; ".join(reasons)
     if K is None:
         return _refused(x, T, reason, started, settings)
     return _conclude(x, T, K, over, rho, started, settings)
