@@ -10,11 +10,11 @@ import numpy as np
 import torch
 from flint import acb, arb, ctx
 
-from neurodyn._checks import positive_float, state_batch
+from neurodyn._checks import positive_float, positive_int, state_batch
 from neurodyn.errors import InvalidInputError, UnsupportedModelError
 from neurodyn.validated.arb import float_down, float_up
 from neurodyn.validated.backend import FastBackend
-from neurodyn.validated.balls import Ball
+from neurodyn.validated.balls import Ball, U, upper
 from neurodyn.validated.flow import FlowSettings, _integrate
 from neurodyn.validated.ivec import Arith, FastIV
 from neurodyn.validated.linalg import approximate_inverse, spectrum_enclosure
@@ -24,38 +24,58 @@ from neurodyn.validated.taylor import TanhTaylor, taylor_field
 
 @dataclass(frozen=True)
 class _Shot:
-    """The time-1 map of ``T F`` over the box ``X`` (all ``T`` in an interval): the image and ``D phi_T``."""
+    """The time-1 maps of ``(T/m) F`` over the boxes ``X_i`` (all ``T`` in an interval): the images ``(m, n)`` and
+    the matrices ``D phi_{T/m}`` ``(m, n, n)``."""
 
-    image: FastIV  # (n,)
-    jacobian: FastIV  # (n, n)
+    image: FastIV
+    jacobian: FastIV
 
 
-def _shoot(ar: Arith, field: TanhTaylor, x: np.ndarray, rad: float, T: FastIV, s: FlowSettings) -> _Shot | None:
-    run = _integrate(ar, field.scaled(T), x[None], np.full((1, len(x)), rad), 1.0, s)
-    if not run.reached[0] == 1.0:
+def _shoot(ar: Arith, field: TanhTaylor, X: np.ndarray, rad: float, T: FastIV, s: FlowSettings) -> _Shot | None:
+    """All segments in one batch of the rigorous integrator (``None`` unless every one reaches its end)."""
+    run = _integrate(ar, field.scaled(T.div(len(X))), X, np.full(X.shape, rad), 1.0, s)
+    if not np.all(run.reached == 1.0):
         return None
-    return _Shot(FastIV.from_bounds(run.lower[0], run.upper[0]),
-                 FastIV.from_bounds(run.jlower[0], run.jupper[0]))
+    return _Shot(FastIV.from_bounds(run.lower, run.upper), FastIV.from_bounds(run.jlower, run.jupper))
 
 
-def _krawczyk(ar, field, x, T, v, s: FlowSettings, rho: float):
-    """The Krawczyk test for ``G(x, T) = (phi_T(x) - x, v . (x - x̄))`` on the box ``Z = (x̄, T̄) ± rho``:
+def _system(field, X: np.ndarray, shot: _Shot, v: np.ndarray, x_ref: np.ndarray):
+    """``G(z)`` and ``DG`` of multiple shooting, ``G = (phi_{T/m}(X_i) - X_{i+1 mod m}, v . (X_0 - x_ref))``, as
+    interval arrays of size ``m n + 1`` from a shot (``DG``'s last column: ``F(phi_{T/m}(X_i)) / m``)."""
+    m, n = X.shape
+    G = shot.image - np.roll(X, -1, axis=0)
+    phase = float(v @ (X[0] - x_ref))
+    G0 = FastIV(np.concatenate([G.mid.ravel(), [phase]]), np.concatenate([G.rad.ravel(), [0.0]]))
+    fY = field.series(shot.image, 1, False).x[1].div(m)  # d phi_{T/m} / dT
+    mid, rad = np.zeros((m * n + 1, m * n + 1)), np.zeros((m * n + 1, m * n + 1))
+    for i in range(m):
+        rows = slice(i * n, (i + 1) * n)
+        mid[rows, i * n:(i + 1) * n] = shot.jacobian.mid[i]
+        rad[rows, i * n:(i + 1) * n] = shot.jacobian.rad[i]
+        j = (i + 1) % m
+        mid[rows, j * n:(j + 1) * n] -= np.eye(n)  # exact: the identity block (or J - I for one segment)
+        mid[rows, -1], rad[rows, -1] = fY.mid[i], fY.rad[i]
+    mid[-1, :n] = v
+    if m == 1:  # J - I rounded: widen by the rounding of the subtraction
+        rad[:n, :n] = upper(rad[:n, :n] + U * np.abs(mid[:n, :n]), 3)
+    return G0, FastIV(mid, rad)
+
+
+def _krawczyk(ar, field, X, T, v, s: FlowSettings, rho: float):
+    """The Krawczyk test for multiple shooting on the box ``Z = (X̄, T̄) ± rho``:
     ``K = z̄ - A G(z̄) + (I - A DG(Z)) (Z - z̄) ⊂ int Z`` proves a unique zero in ``Z``, which lies in ``K``
     (Krawczyk 1969; Moore, *Interval Analysis*). Returns ``(K, shot over Z, reason)``."""
-    n = len(x)
-    at_point = _shoot(ar, field, x, 0.0, ar.point(T), s)
-    over = _shoot(ar, field, x, rho, ar.interval(np.nextafter(T - rho, -np.inf), np.nextafter(T + rho, np.inf)), s)
+    at_point = _shoot(ar, field, X, 0.0, ar.point(T), s)
+    over = _shoot(ar, field, X, rho, ar.interval(np.nextafter(T - rho, -np.inf), np.nextafter(T + rho, np.inf)), s)
     if at_point is None or over is None:
-        return None, None, f"the flow could not be enclosed over one period at radius {rho:.3g}"
-    G0 = FastIV(np.concatenate([(at_point.image - x).mid, [0.0]]), np.concatenate([(at_point.image - x).rad, [0.0]]))
-    fY = field.series(over.image[None], 1, False).x[1][0]  # d phi_T / dT = F(phi_T(x)) over the box
-    DG = _assemble(over.jacobian - np.eye(n), fY, v)
-    A = approximate_inverse(DG.mid)
+        return None, None, f"the flow could not be enclosed over the segments at radius {rho:.3g}"
+    G0, _ = _system(field, X, at_point, v, X[0])
+    _, DG = _system(field, X, over, v, X[0])
+    A = approximate_inverse(DG.mid) if np.all(np.isfinite(DG.mid)) else None
     if A is None:
         return None, over, "the shooting Jacobian is numerically singular (the orbit is not isolated)"
-    Z = ar.ball(np.zeros(n + 1), rho)
-    K = (np.concatenate([x, [T]]) - A @ G0) + (np.eye(n + 1) - A @ DG) @ Z
-    z = np.concatenate([x, [T]])
+    z = np.concatenate([X.ravel(), [T]])
+    K = (z - A @ G0) + (np.eye(len(z)) - A @ DG) @ ar.ball(np.zeros(len(z)), rho)
     # floats on the inner side of z -+ rho: K inside them is inside Z
     lo, hi = np.nextafter(z - rho, np.inf), np.nextafter(z + rho, -np.inf)
     inside = bool(np.all(K.lower() > lo) and np.all(K.upper() < hi))
@@ -63,52 +83,60 @@ def _krawczyk(ar, field, x, T, v, s: FlowSettings, rho: float):
                                            f"(max |K - z| = {float(np.max(np.abs(K.mid - z) + K.rad)):.3g})")
 
 
-def _refine(ar, field, x: np.ndarray, T: float, s: FlowSettings, steps: int = 3):
-    """Float Newton steps on the shooting map from the midpoints of the rigorous integrator (the float orbit
-    of an RK scheme is only as accurate as the scheme; the proof needs ``G(z̄)`` near rounding level). Stops when
-    a step does not shrink; returns the best point (any point is sound: Krawczyk decides)."""
-    best, best_res = (x, T), np.inf
+def _refine(ar, field, X: np.ndarray, T: float, s: FlowSettings, steps: int = 3):
+    """Float Newton steps on the multiple-shooting map from the midpoints of the rigorous integrator (the float
+    orbit of an RK scheme is only as accurate as the scheme; the proof needs ``G(z̄)`` near rounding level). Stops
+    when a step does not shrink the residual; returns the best point (any point is sound: Krawczyk decides)."""
+    best, best_res = (X, T), np.inf
+    v = field.series(ar.point(X[:1]), 1, False).x[1].mid[0]
+    x_ref = X[0].copy()
     for _ in range(steps):
-        shot = _shoot(ar, field, x, 0.0, ar.point(T), s)
+        shot = _shoot(ar, field, X, 0.0, ar.point(T), s)
         if shot is None:
             break
-        G = np.concatenate([shot.image.mid - x, [0.0]])
-        res = float(np.max(np.abs(G)))
+        G, DG = _system(field, X, shot, v, x_ref)
+        res = float(np.max(np.abs(G.mid)))
         if not res < best_res:
             break
-        best, best_res = (x, T), res
-        v = field.series(ar.point(x[None]), 1, False).x[1].mid[0]
-        fY = field.series(shot.image[None], 1, False).x[1][0]
-        DG = _assemble(shot.jacobian - np.eye(len(x)), fY, v).mid
+        best, best_res = (X, T), res
         try:
-            dz = np.linalg.solve(DG, G)
+            dz = np.linalg.solve(DG.mid, G.mid)
         except np.linalg.LinAlgError:
             break
-        x, T = x - dz[:-1], T - float(dz[-1])
-        if not (np.all(np.isfinite(x)) and T > 0):
+        X, T = X - dz[:-1].reshape(X.shape), T - float(dz[-1])
+        if not (np.all(np.isfinite(X)) and T > 0):
             break
     return best
 
 
-def _assemble(D: FastIV, fY: FastIV, v: np.ndarray) -> FastIV:
-    n = len(v)
-    mid, rad = np.zeros((n + 1, n + 1)), np.zeros((n + 1, n + 1))
-    mid[:n, :n], rad[:n, :n] = D.mid, D.rad
-    mid[:n, n], rad[:n, n] = fY.mid, fY.rad
-    mid[n, :n] = v
-    return FastIV(mid, rad)
+def _segments(ar, field, x: np.ndarray, T: float, m: int, path, s: FlowSettings) -> np.ndarray:
+    """Starting points of the ``m`` segments: from the float orbit's path where there is one, else by the rigorous
+    integrator's midpoints from ``x``."""
+    if path is not None and len(path) > m:
+        L = len(path) - 1
+        X = np.stack([path[round(k * L / m)] for k in range(m)])
+        X[0] = x
+        return X
+    X = [x]
+    for _ in range(m - 1):
+        shot = _shoot(ar, field, X[-1][None], 0.0, ar.point(T / m), s)
+        if shot is None:
+            break
+        X.append(shot.image.mid[0])
+    return np.stack(X) if len(X) == m else np.stack([x] * m)
 
 
-def prove_periodic_orbit(system, orbit=None, *, x0=None, period: float | None = None, order: int = 12,
-                         tol: float = 1e-15) -> Proof:
+def prove_periodic_orbit(system, orbit=None, *, x0=None, period: float | None = None, segments: int | None = None,
+                         order: int = 12, tol: float = 1e-15) -> Proof:
     """Prove a periodic orbit near a float one, enclose its period and Floquet multipliers, and decide stability.
 
-    Single shooting with the period as unknown, ``G(x, T) = (phi_T(x) - x, f(x̄) . (x - x̄)) = 0``: the float
+    Multiple shooting with the period as unknown: ``m`` points ``X_i`` on the orbit and ``T`` solve
+    ``G = (phi_{T/m}(X_i) - X_{i+1 mod m}, f(x̄) . (X_0 - x̄)) = 0`` (all segments integrated in one batch): the float
     orbit is first polished by a few Newton steps on the midpoints of the rigorous integrator (refused when they
     move it by more than 1e-6: a wrong period or an inaccurate orbit), then verified by the Krawczyk operator on
     a box around ``(x̄, T̄)``; ``phi_T`` and ``D phi_T`` over the box (for every ``T`` in its interval, as the
     time-1 map of ``T F``) come from the C^1 Lohner integrator (:func:`neurodyn.enclose_flow`).
-    The monodromy matrix of the true orbit lies in the enclosure of ``D phi_T`` over the box, so Gershgorin discs
+    The monodromy matrix of the true orbit lies in the product of the segments' enclosures, so Gershgorin discs
     in its approximate eigenbasis (:func:`neurodyn.validated.linalg.spectrum_enclosure`) enclose the Floquet
     multipliers: the disc holding the trivial multiplier 1 must be isolated, and the orbit is proven stable when
     every other disc lies inside the unit circle, unstable when one lies outside. The orbit's Lyapunov exponents
@@ -124,7 +152,8 @@ def prove_periodic_orbit(system, orbit=None, *, x0=None, period: float | None = 
         orbit: a :class:`neurodyn.PeriodicOrbit` (from :func:`neurodyn.periodic_orbit` or
             :func:`neurodyn.continue_periodic_orbits`); the system is taken at its parameter value. Or give
             ``x0`` (a point on the orbit) and ``period`` (time units) instead.
-        order, tol: the integrator's Taylor order and step tolerance.
+        segments: ``m`` (default ``ceil(T)``, at most 32: segments of about one time unit keep the enclosures
+            tight). order, tol: the integrator's Taylor order and step tolerance.
 
     Returns:
         A :class:`~neurodyn.validated.Proof` of kind ``"periodic orbit"``: ``conclusion`` ``"stable"`` /
@@ -135,34 +164,40 @@ def prove_periodic_orbit(system, orbit=None, *, x0=None, period: float | None = 
         :func:`neurodyn.periodic_orbit`, :func:`neurodyn.prove_hopf`, :func:`neurodyn.enclose_flow`.
     """
     started = time.perf_counter()
-    system, x, T = _inputs(system, orbit, x0, period)
+    system, x, T, path = _inputs(system, orbit, x0, period)
     ar = Arith("fast")
     field = taylor_field(system, ar, "prove_periodic_orbit")
     if not isinstance(field, TanhTaylor):
         raise UnsupportedModelError("prove_periodic_orbit proves orbits of fields -leak x + W_out tanh(W x + b) + "
                                     f"b_out (tanh_field, tanh_family); {system.name!r} is not one")
     s = FlowSettings(order=order, tol=tol, keep_tube=False)
-    settings = dict(order=order, tol=tol, period_guess=T, system=system.name)
-    x_r, T_r = _refine(ar, field, x, T, s)
-    moved = max(float(np.max(np.abs(x_r - x))), abs(T_r - T))
+    m = min(32, max(1, int(np.ceil(T)))) if segments is None else positive_int(segments, name="segments")
+    settings = dict(order=order, tol=tol, period_guess=T, segments=m, system=system.name)
+    X = _segments(ar, field, x, T, m, path, s)
+    X_r, T_r = _refine(ar, field, X, T, s)
+    moved = max(float(np.max(np.abs(X_r[0] - x))), abs(T_r - T))
     if moved > 1e-6 * (1.0 + max(float(np.max(np.abs(x))), T)):
         return _refused(x, T, f"the orbit given is not a periodic orbit to 1e-6: Newton on the shooting map moves it "
                         f"by {moved:.3g} (to period {T_r:.10g}); give a more accurate orbit or the right period",
                         started, settings)
-    x, T = x_r, T_r
-    v = field.series(ar.point(x[None]), 1, False).x[1].mid[0]
+    X, T = X_r, T_r
+    x = X[0]
+    v = field.series(ar.point(X[:1]), 1, False).x[1].mid[0]
     K, reasons, rho = None, [], 0.0
-    size = 1.0 + max(float(np.max(np.abs(x))), T)
+    size = 1.0 + max(float(np.max(np.abs(X))), T)
     for scale in (1e-9, 1e-7, 1e-5):
         rho = scale * size
-        K, over, reason = _krawczyk(ar, field, x, T, v, s, rho)
+        K, over, reason = _krawczyk(ar, field, X, T, v, s, rho)
         reasons.append(reason)
         if K is not None or "max |K - z| =" in reason and float(reason.rsplit("= ", 1)[1][:-1]) > 1e-3 * size:
             break  # proved, or the Newton step itself is far larger than any radius tried: no isolated orbit here
     reason = "; ".join(reasons)
     if K is None:
         return _refused(x, T, reason, started, settings)
-    return _conclude(x, T, K, over, rho, started, settings)
+    monodromy = over.jacobian[0]
+    for i in range(1, m):
+        monodromy = over.jacobian[i] @ monodromy
+    return _conclude(X, T, K, monodromy, rho, started, settings)
 
 
 def _inputs(system, orbit, x0, period):
@@ -176,10 +211,14 @@ def _inputs(system, orbit, x0, period):
         if getattr(orbit, "param", None) and system.params and orbit.param in system.params:
             system = system.with_params(**{orbit.param: float(orbit.value)})
         x0, period = orbit.x0, orbit.period
+        path = getattr(orbit, "orbit", None)
+        path = None if path is None else torch.as_tensor(path, dtype=torch.float64).numpy()
+    else:
+        path = None
     if x0 is None or period is None:
         raise InvalidInputError("prove_periodic_orbit needs orbit= (a PeriodicOrbit) or both x0= and period=")
     x = state_batch(x0, n=system.dim, name="x0", dtype=torch.float64, device="cpu")[0].numpy()
-    return system, x, positive_float(period, name="period")
+    return system, x, positive_float(period, name="period"), path
 
 
 def _refused(x, T, reason, started, settings) -> Proof:
@@ -189,12 +228,12 @@ def _refused(x, T, reason, started, settings) -> Proof:
                  seconds=time.perf_counter() - started, settings=settings)
 
 
-def _conclude(x, T, K: FastIV, over: _Shot, rho, started, settings) -> Proof:
-    n = len(x)
-    z = np.concatenate([x, [T]])
+def _conclude(X, T, K: FastIV, monodromy: FastIV, rho, started, settings) -> Proof:
+    x, n = X[0], X.shape[1]
+    z = np.concatenate([X.ravel(), [T]])
     r_min = float(np.max(np.maximum(K.upper() - z, z - K.lower())))
-    T_lo, T_hi = float(K.lower()[n]), float(K.upper()[n])
-    spec = spectrum_enclosure(FastBackend(), Ball(over.jacobian.mid, over.jacobian.rad))
+    T_lo, T_hi = float(K.lower()[-1]), float(K.upper()[-1])
+    spec = spectrum_enclosure(FastBackend(), Ball(monodromy.mid, monodromy.rad))
     base = dict(center=torch.from_numpy(x), radius=r_min, uniqueness_radius=rho, seconds=0.0, settings=settings)
     exists = (f"a periodic orbit passes within {r_min:.3g} (max norm) of x0, with a period T in [{T_lo:.12g}, "
               f"{T_hi:.12g}]; it is the only zero of the shooting map with the phase condition within {rho:.3g}")
