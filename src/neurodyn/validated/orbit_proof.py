@@ -194,9 +194,17 @@ def prove_periodic_orbit(system, orbit=None, *, x0=None, period: float | None = 
     reason = "; ".join(reasons)
     if K is None:
         return _refused(x, T, reason, started, settings)
-    monodromy = over.jacobian[0]
-    for i in range(1, m):
-        monodromy = over.jacobian[i] @ monodromy
+    # the monodromy matrix: D phi_T over K's box (the zero lies in K, usually far inside Z) in one Lohner run over
+    # the whole period, which keeps the wrapping of a product of m interval matrices out; that product if it fails
+    z = np.concatenate([X.ravel(), [T]])
+    r_k = float(upper(np.max(np.maximum(K.upper() - z, z - K.lower())), 2))
+    whole = _shoot(ar, field, X[:1], r_k, ar.interval(K.lower()[-1], K.upper()[-1]), s)
+    if whole is not None:
+        monodromy = whole.jacobian[0]
+    else:
+        monodromy = over.jacobian[0]
+        for i in range(1, m):
+            monodromy = over.jacobian[i] @ monodromy
     return _conclude(X, T, K, monodromy, rho, started, settings)
 
 
