@@ -136,7 +136,8 @@ def prove_periodic_orbit(system, orbit=None, *, x0=None, period: float | None = 
     move it by more than 1e-6: a wrong period or an inaccurate orbit), then verified by the Krawczyk operator on
     a box around ``(x̄, T̄)``; ``phi_T`` and ``D phi_T`` over the box (for every ``T`` in its interval, as the
     time-1 map of ``T F``) come from the C^1 Lohner integrator (:func:`neurodyn.enclose_flow`).
-    The monodromy matrix of the true orbit lies in the product of the segments' enclosures, so Gershgorin discs
+    The monodromy matrix of the true orbit lies in the enclosure of ``D phi_T`` over the box of the Krawczyk image
+    (one Lohner run over the whole period, so no product of interval matrices wraps), so Gershgorin discs
     in its approximate eigenbasis (:func:`neurodyn.validated.linalg.spectrum_enclosure`) enclose the Floquet
     multipliers: the disc holding the trivial multiplier 1 must be isolated, and the orbit is proven stable when
     every other disc lies inside the unit circle, unstable when one lies outside. The orbit's Lyapunov exponents
