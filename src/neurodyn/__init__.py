@@ -72,6 +72,9 @@ from neurodyn.systems import (
     tanh_field,
 )
 from neurodyn.validated import Proof, Proofs, prove_equilibrium, prove_hopf, prove_hopf_points, prove_stability
+from neurodyn.validated.flow import FlowEnclosure, enclose_flow
+from neurodyn.validated.ftle_bounds import FTLEBounds, prove_ftle
+from neurodyn.validated.orbit_proof import prove_periodic_orbit
 
 __version__ = "0.1.0"
 
@@ -159,4 +162,9 @@ __all__ = [
     "MemoryCapacity",
     "memory_capacity",
     "solve_dde",
+    "FlowEnclosure",
+    "enclose_flow",
+    "FTLEBounds",
+    "prove_ftle",
+    "prove_periodic_orbit",
 ]

@@ -372,7 +372,38 @@ def _module_flow(module: nn.Module, *, dtype, device, name: str, dim: int | None
             f"{name}.forward(t, x) must return dx/dt with the shape of x (1, {dim}), got {got}; pass dim="
         )
     values = {key: state[key].reshape(()) for key in params}
-    return Flow(field, dim, name=name, dtype=dtype, device=device, params=values or None)
+    form = None if params else _tanh_form(module, field, dim, dtype=dtype, device=device)
+    return Flow(field, dim, name=name, dtype=dtype, device=device, params=values or None, tanh_form=form)
+
+
+def _tanh_form(module: nn.Module, field, dim: int, *, dtype, device):
+    """The :class:`~neurodyn.systems.TanhForm` of a vector-field module whose field is ``nn.Linear -> nn.Tanh ->
+    nn.Linear`` (or ``nn.Linear -> nn.Tanh``, square) on the state, found among its ``nn.Sequential`` submodules
+    and confirmed by evaluating the field at a few seeded points (agreement to 1e-12 relative); else ``None``."""
+    from neurodyn.systems.fields import TanhForm
+
+    for seq in module.modules():
+        parts = list(seq.children()) if isinstance(seq, nn.Sequential) else []
+        if not (len(parts) in (2, 3) and isinstance(parts[0], nn.Linear) and isinstance(parts[1], nn.Tanh)
+                and (len(parts) == 2 or isinstance(parts[2], nn.Linear))):
+            continue
+        first, last = parts[0], parts[-1] if len(parts) == 3 else None
+        if first.in_features != dim or (last.out_features if last is not None else first.out_features) != dim:
+            continue
+
+        def grab(t, n):
+            return torch.zeros(n, dtype=dtype, device=device) if t is None else t.detach().to(dtype=dtype,
+                                                                                           device=device).clone()
+        W, b = grab(first.weight, None), grab(first.bias, first.out_features)
+        W_out = torch.eye(dim, dtype=dtype, device=device) if last is None else grab(last.weight, None)
+        b_out = torch.zeros(dim, dtype=dtype, device=device) if last is None else grab(last.bias, dim)
+        x = torch.randn(8, dim, generator=torch.Generator().manual_seed(0), dtype=dtype).to(device)
+        with torch.no_grad():
+            got = field(torch.zeros((), dtype=dtype, device=device), x)
+            ref = torch.tanh(x @ W.T + b) @ W_out.T + b_out
+        if torch.allclose(got, ref, rtol=1e-12, atol=1e-12 * float(ref.abs().max() + 1)):
+            return TanhForm(W=W, b=b, W_out=W_out, b_out=b_out, leak=0.0)
+    return None
 
 
 def _infer_dim(module: nn.Module) -> int:

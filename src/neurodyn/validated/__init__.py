@@ -1,11 +1,17 @@
-"""Computer-assisted proofs: interval backends and rigorous equilibria, stability and Hopf bifurcations."""
+"""Computer-assisted proofs: interval backends, rigorous integration, and rigorous equilibria, stability and Hopf
+bifurcations."""
 
 from neurodyn.validated.backend import ArbBackend, Backend, FastBackend, get_backend
 from neurodyn.validated.balls import Ball
 from neurodyn.validated.equilibrium import prove_equilibrium, prove_stability
+from neurodyn.validated.flow import FlowEnclosure, enclose_flow
+from neurodyn.validated.ftle_bounds import FTLEBounds, prove_ftle
 from neurodyn.validated.gain_study import GainBifurcations, tanh_gain_bifurcations
 from neurodyn.validated.hopf import prove_hopf, prove_hopf_points
+from neurodyn.validated.orbit_proof import prove_periodic_orbit
 from neurodyn.validated.proof import Proof, Proofs
+from neurodyn.validated.taylor import quadratic_field
 
-__all__ = ["ArbBackend", "Backend", "Ball", "FastBackend", "GainBifurcations", "Proof", "Proofs", "get_backend",
-           "prove_equilibrium", "prove_hopf", "prove_hopf_points", "prove_stability", "tanh_gain_bifurcations"]
+__all__ = ["ArbBackend", "Backend", "Ball", "FTLEBounds", "FastBackend", "FlowEnclosure", "GainBifurcations", "Proof",
+           "Proofs", "enclose_flow", "get_backend", "prove_equilibrium", "prove_hopf", "prove_hopf_points", "prove_ftle",
+           "prove_periodic_orbit", "prove_stability", "quadratic_field", "tanh_gain_bifurcations"]

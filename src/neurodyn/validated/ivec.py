@@ -1,0 +1,308 @@
+"""Batched interval arrays for rigorous integration: one small interface, two implementations.
+
+:class:`FastIV` holds float64 midpoint-radius arrays (numpy, vectorised over any leading batch dimensions) and
+rounds outward with the a-priori bounds of :mod:`neurodyn.validated.balls` (``upper``: a non-negative float
+expression evaluated with ``k`` roundings, ``gamma(k)`` for products); its ``tanh`` is an elementwise rigorous
+float64 evaluation (:func:`tanh_bounds`), so no elementary function of the platform's libm is trusted.
+:class:`ArbIV` holds numpy object arrays of Arb balls (python-flint) at ``prec`` bits, the reference.
+
+Both support ``+ - *`` (with broadcasting), ``@`` (batched, numpy's ``matmul`` rules), ``div(k)`` (by a positive
+integer), ``tanh()``, indexing, ``.mid``, ``.rad`` (certain upper bounds of the radii), ``lower()``/``upper()``
+and ``abs_upper()`` (certain float bounds), ``hull(other)`` and ``inside(other)`` (elementwise containment).
+:class:`Arith` makes them from floats.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from flint import arb, ctx
+
+from neurodyn.validated.arb import float_down, float_up
+from neurodyn.validated.balls import TINY, U, gamma, upper
+
+_LN2_HI = float.fromhex("0x1.62e42fefa0000p-1")  # ln 2 to 40 bits: k * _LN2_HI is exact for |k| < 2**13
+_LN2_LO = float.fromhex("0x1.cf79abc9e3b3ap-40")
+_INV_FACT = [1.0]
+for _i in range(1, 18):
+    _INV_FACT.append(_INV_FACT[-1] / _i)
+
+
+def _exp_bounds(y: np.ndarray):
+    """Certain bounds ``lo <= exp(y) <= hi`` for floats ``0 <= y <= 80``.
+
+    ``y = k ln2 + r`` (Cody–Waite, ``|r| <= 0.35``; the reduction errs by ``<= u (|y - k hi| + |k lo| + |r|)
+    + 64 * 2**-93``), ``exp(r)`` by its degree-17 Taylor polynomial in Horner form (truncation ``< 1e-22``,
+    rounding ``<= (gamma_34 + u) e^0.35``, Higham Sec. 5.1), times ``2^k`` exactly: a relative error below
+    ``100 u``; ``lo, hi = v (1 -+ 130 u)``."""
+    k = np.rint(y * (1.0 / np.log(2.0)))
+    r = (y - k * _LN2_HI) - k * _LN2_LO
+    p = np.full_like(r, _INV_FACT[17])
+    for c in reversed(_INV_FACT[:17]):
+        p = p * r + c
+    v = np.ldexp(p, k.astype(np.int64))
+    return v * (1.0 - 130 * U), v * (1.0 + 130 * U)
+
+
+def _tanh_pos(a: np.ndarray, side: int) -> np.ndarray:
+    """A lower (``side = -1``) or upper (``+1``) bound of ``tanh(a)`` for floats ``a >= 0``:
+    ``tanh(a) = 1 - 2 / (e^{2a} + 1)``, decreasing in the bound of ``e^{2a}`` used; above ``a = 20``,
+    ``1 - 2^-53 <= tanh(a) <= 1`` (a float)."""
+    big = a > 20.0
+    lo_e, hi_e = _exp_bounds(np.where(big, 0.0, 2.0 * a))
+    e = lo_e if side < 0 else hi_e
+    q = 2.0 / (e + 1.0)  # two roundings: relative error <= 2u (+ u for safety)
+    q = q * (1.0 + 4 * U) if side < 0 else q * (1.0 - 4 * U)
+    t = 1.0 - q  # absolute error <= u
+    if side < 0:
+        return np.maximum(np.where(big, 1.0 - 2.0**-53, t - 2 * U), 0.0)
+    return np.minimum(np.minimum(np.where(big, 1.0, t + 2 * U), 1.0), np.abs(a) + TINY)
+
+
+def tanh_bounds(lo: np.ndarray, hi: np.ndarray):
+    """Certain float bounds of ``tanh`` over ``[lo, hi]`` (elementwise; tanh is odd and increasing)."""
+    low = np.where(lo >= 0, _tanh_pos(np.abs(lo), -1), -_tanh_pos(np.abs(lo), +1))
+    high = np.where(hi >= 0, _tanh_pos(np.abs(hi), +1), -_tanh_pos(np.abs(hi), -1))
+    return low, high
+
+
+class FastIV:
+    """float64 intervals ``|x - mid| <= rad`` (see the module docstring)."""
+
+    __array_ufunc__ = None
+
+    def __init__(self, mid, rad):
+        self.mid, self.rad = mid, rad
+
+    shape = property(lambda self: self.mid.shape)
+    ndim = property(lambda self: self.mid.ndim)
+    mT = property(lambda self: FastIV(np.swapaxes(self.mid, -1, -2), np.swapaxes(self.rad, -1, -2)))
+
+    def __getitem__(self, index) -> FastIV:
+        return FastIV(self.mid[index], self.rad[index])
+
+    def reshape(self, *shape) -> FastIV:
+        return FastIV(self.mid.reshape(*shape), self.rad.reshape(*shape))
+
+    def _of(self, other) -> FastIV:
+        if isinstance(other, FastIV):
+            return other
+        other = np.asarray(other, dtype=np.float64)
+        return FastIV(other, np.zeros(other.shape))
+
+    def __neg__(self) -> FastIV:
+        return FastIV(-self.mid, self.rad)
+
+    def __add__(self, other) -> FastIV:
+        other = self._of(other)
+        mid = self.mid + other.mid
+        return FastIV(mid, upper(self.rad + other.rad + U * np.abs(mid), 3))
+
+    __radd__ = __add__
+
+    def __sub__(self, other) -> FastIV:
+        return self + (-self._of(other))
+
+    def __rsub__(self, other) -> FastIV:
+        return self._of(other) + (-self)
+
+    def __mul__(self, other) -> FastIV:
+        other = self._of(other)
+        mid = self.mid * other.mid
+        rad = np.abs(self.mid) * other.rad + self.rad * (np.abs(other.mid) + other.rad) + U * np.abs(mid)
+        return FastIV(mid, upper(rad, 5))
+
+    __rmul__ = __mul__
+
+    def __matmul__(self, other) -> FastIV:
+        return _fast_matmul(self, self._of(other))
+
+    def __rmatmul__(self, other) -> FastIV:
+        return _fast_matmul(self._of(other), self)
+
+    def div(self, k: int) -> FastIV:
+        """``x / k`` for a positive integer ``k``."""
+        mid = self.mid / k
+        return FastIV(mid, upper(self.rad / k + U * np.abs(mid), 2))
+
+    def tanh(self) -> FastIV:
+        return FastIV.from_bounds(*tanh_bounds(self.lower(), self.upper()))
+
+    @staticmethod
+    def from_bounds(lo: np.ndarray, hi: np.ndarray) -> FastIV:
+        mid = 0.5 * (lo + hi)
+        return FastIV(mid, upper(np.maximum(hi - mid, mid - lo), 1))
+
+    def lower(self) -> np.ndarray:
+        return np.nextafter(self.mid - self.rad, -np.inf)
+
+    def upper(self) -> np.ndarray:
+        return np.nextafter(self.mid + self.rad, np.inf)
+
+    def abs_upper(self) -> np.ndarray:
+        return upper(np.abs(self.mid) + self.rad, 1)
+
+    def hull(self, other: FastIV) -> FastIV:
+        return FastIV.from_bounds(np.minimum(self.lower(), other.lower()), np.maximum(self.upper(), other.upper()))
+
+    def inside(self, other: FastIV) -> np.ndarray:
+        """Elementwise: this interval lies in ``other`` (NaN compares false)."""
+        return (self.lower() >= other.lower()) & (self.upper() <= other.upper())
+
+    def widen(self, factor: float, extra: np.ndarray | float) -> FastIV:
+        """The same midpoints with radii ``factor * rad + extra`` (a larger set)."""
+        return FastIV(self.mid, upper(factor * self.rad + extra, 2))
+
+    def finite(self) -> np.ndarray:
+        return np.isfinite(self.mid) & np.isfinite(self.rad)
+
+
+def _fast_matmul(a: FastIV, b: FastIV) -> FastIV:
+    k = a.mid.shape[-1]
+    mid = a.mid @ b.mid
+    abs_b = np.abs(b.mid)
+    rad = np.abs(a.mid) @ (b.rad + gamma(k) * abs_b) + a.rad @ (abs_b + b.rad)
+    return FastIV(mid, upper(rad, k + 6))
+
+
+class ArbIV:
+    """Arb balls at ``prec`` bits in a numpy object array (the same interface as :class:`FastIV`)."""
+
+    __array_ufunc__ = None
+
+    def __init__(self, a: np.ndarray, prec: int):
+        self.a, self.prec = a, prec
+
+    shape = property(lambda self: self.a.shape)
+    ndim = property(lambda self: self.a.ndim)
+    mT = property(lambda self: ArbIV(np.swapaxes(self.a, -1, -2), self.prec))
+
+    def __getitem__(self, index) -> ArbIV:
+        return ArbIV(_objects(self.a[index]), self.prec)
+
+    def reshape(self, *shape) -> ArbIV:
+        return ArbIV(self.a.reshape(*shape), self.prec)
+
+    def _of(self, other) -> np.ndarray:
+        if isinstance(other, ArbIV):
+            return other.a
+        return _objects(np.frompyfunc(arb, 1, 1)(np.asarray(other, dtype=np.float64)))
+
+    def _op(self, fn, *args) -> ArbIV:
+        with ctx.workprec(self.prec):
+            return ArbIV(_objects(fn(*args)), self.prec)
+
+    def __neg__(self) -> ArbIV:
+        return ArbIV(-self.a, self.prec)
+
+    def __add__(self, other):
+        return self._op(np.add, self.a, self._of(other))
+
+    __radd__ = __add__
+
+    def __sub__(self, other):
+        return self._op(np.subtract, self.a, self._of(other))
+
+    def __rsub__(self, other):
+        return self._op(np.subtract, self._of(other), self.a)
+
+    def __mul__(self, other):
+        return self._op(np.multiply, self.a, self._of(other))
+
+    __rmul__ = __mul__
+
+    def __matmul__(self, other):
+        return self._op(np.matmul, self.a, self._of(other))
+
+    def __rmatmul__(self, other):
+        return self._op(np.matmul, self._of(other), self.a)
+
+    def div(self, k: int) -> ArbIV:
+        return self._op(lambda x: x / arb(k), self.a)
+
+    def tanh(self) -> ArbIV:
+        def one(v: arb) -> arb:
+            return v.tanh() if v.rad() == 0 else v.lower().tanh().union(v.upper().tanh())
+        return self._op(np.frompyfunc(one, 1, 1), self.a)
+
+    @property
+    def mid(self) -> np.ndarray:
+        return np.asarray(np.frompyfunc(lambda v: float(v.mid()), 1, 1)(self.a), dtype=np.float64)
+
+    @property
+    def rad(self) -> np.ndarray:
+        return np.asarray(np.frompyfunc(lambda v: float_up(v.rad()), 1, 1)(self.a), dtype=np.float64)
+
+    def lower(self) -> np.ndarray:
+        return np.asarray(np.frompyfunc(float_down, 1, 1)(self.a), dtype=np.float64)
+
+    def upper(self) -> np.ndarray:
+        return np.asarray(np.frompyfunc(float_up, 1, 1)(self.a), dtype=np.float64)
+
+    def abs_upper(self) -> np.ndarray:
+        return np.asarray(np.frompyfunc(lambda v: float_up(v.abs_upper()), 1, 1)(self.a), dtype=np.float64)
+
+    def hull(self, other: ArbIV) -> ArbIV:
+        return self._op(np.frompyfunc(lambda x, y: x.union(y), 2, 1), self.a, other.a)
+
+    def inside(self, other: ArbIV) -> np.ndarray:
+        return np.asarray(np.frompyfunc(lambda x, y: bool(y.contains(x)), 2, 1)(self.a, other.a), dtype=bool)
+
+    def widen(self, factor: float, extra) -> ArbIV:
+        extra = np.broadcast_to(np.asarray(extra, dtype=np.float64), self.shape)
+        return self._op(np.frompyfunc(lambda v, e: arb(v.mid(), factor * v.rad() + arb(e)), 2, 1), self.a, extra)
+
+    def finite(self) -> np.ndarray:
+        return np.asarray(np.frompyfunc(lambda v: bool(v.is_finite()), 1, 1)(self.a), dtype=bool)
+
+
+def _objects(x) -> np.ndarray:
+    """An object array (0-d for a scalar: ``frompyfunc`` returns bare objects for 0-d input)."""
+    if isinstance(x, np.ndarray):
+        return x.astype(object)
+    out = np.empty((), dtype=object)
+    out[()] = x
+    return out
+
+
+class Arith:
+    """Makes the interval arrays of one backend: ``"fast"`` (:class:`FastIV`) or ``"arb"`` at ``prec`` bits."""
+
+    def __init__(self, name: str = "fast", prec: int = 128):
+        self.name, self.prec = name, prec
+
+    @property
+    def spec(self) -> str:
+        return "fast" if self.name == "fast" else f"arb:{self.prec}"
+
+    def point(self, x):
+        x = np.asarray(x, dtype=np.float64)
+        if self.name == "fast":
+            return FastIV(x, np.zeros(x.shape))
+        return ArbIV(_objects(np.frompyfunc(arb, 1, 1)(x)), self.prec)
+
+    def ball(self, mid, rad):
+        mid = np.asarray(mid, dtype=np.float64)
+        rad = np.broadcast_to(np.asarray(rad, dtype=np.float64), mid.shape)
+        if self.name == "fast":
+            return FastIV(mid, rad.copy())
+        with ctx.workprec(self.prec):
+            return ArbIV(_objects(np.frompyfunc(lambda m, r: arb(m, r), 2, 1)(mid, rad)), self.prec)
+
+    def interval(self, lo, hi):
+        """The interval ``[lo, hi]`` (floats, elementwise)."""
+        lo, hi = np.asarray(lo, dtype=np.float64), np.asarray(hi, dtype=np.float64)
+        if self.name == "fast":
+            return FastIV.from_bounds(lo, hi)
+        with ctx.workprec(self.prec):
+            return ArbIV(_objects(np.frompyfunc(lambda a, b: arb(a).union(arb(b)), 2, 1)(lo, hi)), self.prec)
+
+    def exact_sum(self, a: float, b: float):
+        """The interval containing ``a + b`` for floats."""
+        return self.point(a) + b
+
+
+def stack(parts: list, axis: int = -1):
+    """Stack interval arrays of one kind along a new axis (like ``numpy.stack``)."""
+    if isinstance(parts[0], FastIV):
+        return FastIV(np.stack([p.mid for p in parts], axis), np.stack([p.rad for p in parts], axis))
+    return ArbIV(np.stack([p.a for p in parts], axis), parts[0].prec)
