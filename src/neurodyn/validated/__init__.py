@@ -13,5 +13,5 @@ from neurodyn.validated.proof import Proof, Proofs
 from neurodyn.validated.taylor import quadratic_field
 
 __all__ = ["ArbBackend", "Backend", "Ball", "FTLEBounds", "FastBackend", "FlowEnclosure", "GainBifurcations", "Proof",
-           "Proofs", "enclose_flow", "get_backend", "prove_equilibrium", "prove_hopf", "prove_hopf_points", "prove_ftle",
-           "prove_periodic_orbit", "prove_stability", "quadratic_field", "tanh_gain_bifurcations"]
+           "Proofs", "enclose_flow", "get_backend", "prove_equilibrium", "prove_hopf", "prove_hopf_points",
+           "prove_ftle", "prove_periodic_orbit", "prove_stability", "quadratic_field", "tanh_gain_bifurcations"]
