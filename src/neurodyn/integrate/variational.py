@@ -8,7 +8,7 @@ from torchdiffeq import odeint
 
 from neurodyn.errors import DivergenceError, InvalidInputError
 from neurodyn.integrate.tableau import TABLEAUX, rk_step
-from neurodyn.systems.protocol import Flow, System
+from neurodyn.systems.protocol import Flow, System, reverse_jacobian
 
 ADAPTIVE = ("dopri5", "dopri8", "bosh3", "adaptive_heun", "fehlberg2")
 
@@ -23,6 +23,14 @@ class VariationalIntegrator:
     and friends with tolerances ``rtol``, ``atol``.
 
     ``use_jvp`` pushes the frame with forward-mode products instead of forming an analytic Jacobian.
+
+    A flow with neither an analytic Jacobian nor a frame push-forward (a user's own field), integrated by a
+    fixed-step scheme with a frame of at least ``n / 2`` columns, is linearised a whole step at a time: the
+    Jacobian ``D Phi`` of the Runge–Kutta step map ``Phi`` comes from one reverse-mode pass through all its
+    stages (:func:`~neurodyn.systems.protocol.reverse_jacobian`), and ``Q <- D Phi Q``. An explicit Runge–Kutta
+    scheme commutes with linearisation (its stages for ``dQ/dt = J Q`` are ``D Phi``'s chain rule through the
+    state's stages), so this is the same frame, up to rounding, as integrating the variational equation stage
+    by stage, at one backward pass per step instead of one per stage.
     """
 
     def __init__(self, system: System, *, inputs=None, dt=None, method="rk4", rtol=1e-9, atol=1e-9,
@@ -42,6 +50,8 @@ class VariationalIntegrator:
                 )
             self.dt, self.method, self.rtol, self.atol = dt, method, rtol, atol
             self.t0 = 0.0
+        generic = not system.has_analytic_jacobian and system.frame_push_forward is None
+        self.whole_step = self.is_flow and self.tableau is not None and generic and not use_jvp
 
     def _input(self, i: int):
         return None if self.inputs is None else self.inputs[:, i]
@@ -59,6 +69,8 @@ class VariationalIntegrator:
             return self.system.push_forward(x, self._input(i), Q, prefer_jvp=self.use_jvp)
         y = (x,) if Q is None else (x, Q)
         t = self.t0 + i * self.dt
+        if Q is not None and self.whole_step and 2 * Q.shape[-1] >= self.system.dim:
+            return self._linearised_step(x, Q, torch.tensor(t, dtype=x.dtype, device=x.device))
         if self.tableau is not None:
             y = rk_step(self.tableau, self._rhs, torch.tensor(t, dtype=x.dtype, device=x.device), y, self.dt)
         else:
@@ -73,3 +85,9 @@ class VariationalIntegrator:
                 ) from exc
             y = tuple(s[-1] for s in sol)
         return y[0], (y[1] if Q is not None else None)
+
+    def _linearised_step(self, x: torch.Tensor, Q: torch.Tensor, t: torch.Tensor):
+        """One fixed step of the state and ``D Phi @ Q``, ``D Phi`` by one reverse pass through the whole step."""
+        system = self.system
+        out, J = reverse_jacobian(lambda xs: rk_step(self.tableau, self._rhs, t, (xs,), self.dt)[0], x)
+        return out, system._restrict_frame(J @ system._embed_frame(Q))
