@@ -41,7 +41,15 @@ from neurodyn.iomaps import (
     critical_points,
     embedding_obstructions,
 )
-from neurodyn.lyapunov import FTLEField, LyapunovSpectrum, ftle, lyapunov_spectrum, max_lyapunov
+from neurodyn.lyapunov import (
+    FTLEField,
+    FTLESettings,
+    LyapunovSettings,
+    LyapunovSpectrum,
+    ftle,
+    lyapunov_spectrum,
+    max_lyapunov,
+)
 from neurodyn.results import Status
 from neurodyn.slowfast import SlowFastSplit, TimeScales, slow_fast, time_scales
 from neurodyn.systems import (
@@ -75,11 +83,13 @@ __all__ = [
     "ConvergenceWarning",
     "DivergenceError",
     "FTLEField",
+    "FTLESettings",
     "FixedPoints",
     "HopfPoint",
     "HopfPoints",
     "Flow",
     "InvalidInputError",
+    "LyapunovSettings",
     "LyapunovSpectrum",
     "Map",
     "ModelLoadError",

@@ -5,10 +5,13 @@ exponents (FTLE) at batches of points. (The FTLE/decision-boundary study lives i
 from neurodyn.lyapunov.ftle import FTLEField, ftle
 from neurodyn.lyapunov.maximal import max_lyapunov
 from neurodyn.lyapunov.result import LyapunovSpectrum
+from neurodyn.lyapunov.settings import FTLESettings, LyapunovSettings
 from neurodyn.lyapunov.spectrum import lyapunov_spectrum
 
 __all__ = [
     "FTLEField",
+    "FTLESettings",
+    "LyapunovSettings",
     "LyapunovSpectrum",
     "ftle",
     "lyapunov_spectrum",

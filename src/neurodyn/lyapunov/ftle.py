@@ -5,15 +5,18 @@ from __future__ import annotations
 import copy
 import math
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
 from neurodyn._checks import as_tensor, positive_float, positive_int, state_batch
+from neurodyn._settings import with_options
 from neurodyn.errors import ConvergenceWarning, DivergenceError, InvalidInputError
 from neurodyn.integrate.variational import ADAPTIVE, VariationalIntegrator
 from neurodyn.lyapunov.plan import batch_major_inputs
+from neurodyn.lyapunov.settings import FTLESettings
 from neurodyn.results import Result, Status, finish
 from neurodyn.systems.protocol import Flow, load_forward_ad
 from neurodyn.systems.torch_adapters import as_system
@@ -109,10 +112,8 @@ def _logits(classifier, points: torch.Tensor) -> np.ndarray:
     return out.double().cpu().numpy()
 
 
-def ftle(system, points, *, t: float | None = None, steps: int | None = None, k: int = 1, dt: float = 0.01,
-         method: str = "rk4", rtol: float = 1e-9, atol: float = 1e-9, inputs=None, directions=None,
-         matrix_free: bool = False, power_tol: float = 1e-10, power_maxiter: int = 200,
-         seed: int = 0, chunk: int = 4096, layout: str | None = None, strict: bool | None = None) -> FTLEField:
+def ftle(system, points, *, t: float | None = None, steps: int | None = None, inputs=None, directions=None,
+         strict: bool | None = None, settings: FTLESettings | None = None, **options) -> FTLEField:
     """Finite-time Lyapunov exponents at every point of a batch.
 
     For a flow, ``lambda_i(x) = (1/T) log sigma_i(D phi_T(x))`` (Haller 2001; Shadden, Lekien & Marsden 2005):
@@ -137,23 +138,18 @@ def ftle(system, points, *, t: float | None = None, steps: int | None = None, k:
         system: a :class:`Map` or :class:`Flow` (or a module :func:`neurodyn.from_torch` accepts).
         points: ``(P, n)`` initial points (any input dimension ``n``; a 2-D grid plots as a map).
         t: horizon ``T`` of a flow (time units). steps: number ``L`` of map steps.
-        k: how many leading FTLEs to return (default 1; at most ``n``, or ``m`` with ``directions``).
-        dt, method, rtol, atol: integration of a flow (as in :func:`neurodyn.lyapunov_spectrum`).
         inputs: ``(P, L, m)`` inputs of a driven map (``(L, P, m)`` when the layout is ``"time_first"``).
-        layout: ``"batch_first"`` or ``"time_first"`` reading of ``inputs``; default the system's
-            ``input_layout`` (for :func:`neurodyn.from_torch`, the module's ``batch_first``).
         directions: ``(n, m)`` or ``(P, n, m)`` orthonormal columns: the FTLEs of ``D phi_T`` restricted to
             perturbations in their span (e.g. the input coordinates of an augmented neural ODE). Default:
             all ``n`` directions.
-        matrix_free: power iteration for ``k = 1`` with a fixed-step scheme: memory ``O(n)`` per point instead of
-            ``O(n m)``, for thousands of dimensions. Each iteration differentiates the whole trajectory, so for
-            moderate ``n`` the frame (the default) is much faster. power_tol, power_maxiter, seed: its stopping
-            rule and start vectors.
         strict: ``True`` raises :class:`~neurodyn.ConvergenceError` when the power iteration did not settle
             (status ``"unconverged"``); by default that result is returned with a
             :class:`~neurodyn.ConvergenceWarning`, as an unconverged Lyapunov spectrum is.
-        chunk: points processed together (bounds the memory to ``chunk * n * m`` numbers per array; the
-            result does not depend on it).
+        settings: a :class:`~neurodyn.FTLESettings`: ``k`` (default 1), ``dt``, ``method``, ``rtol``, ``atol``
+            (integration of a flow, as in :func:`neurodyn.lyapunov_spectrum`), ``layout``, ``matrix_free``,
+            ``power_tol``, ``power_maxiter``, ``seed``, ``chunk`` (defaults and meaning there).
+        **options: any field of :class:`~neurodyn.FTLESettings` as a keyword, e.g. ``k=2, dt=0.005``; it
+            replaces that field of ``settings``. An unknown name raises :class:`~neurodyn.InvalidInputError`.
 
     Returns:
         :class:`FTLEField` (nats per unit time for flows, per step for maps).
@@ -161,66 +157,94 @@ def ftle(system, points, *, t: float | None = None, steps: int | None = None, k:
     See also:
         :func:`neurodyn.lyapunov_spectrum` (the infinite-time limit), :meth:`FTLEField.plot`.
     """
+    s = with_options(FTLESettings, settings, options, "ftle",
+                     arguments=("system", "points", "t", "steps", "inputs", "directions", "strict", "settings"))
     system = as_system(system)
     is_flow = isinstance(system, Flow)
     x = state_batch(points, n=system.dim, name="points", dtype=system.dtype, device=system.device)
     D = _directions(directions, system, len(x))
-    k = positive_int(k, name="k")
+    k = positive_int(s.k, name="k")
     if k > D.shape[-1]:
         raise InvalidInputError(f"k={k} exceeds the {D.shape[-1]} perturbation directions of {system.name!r}")
-    if is_flow:
-        if t is None or steps is not None:
-            raise InvalidInputError(f"{system.name!r} is a flow: give its horizon t= (time units), not steps=")
-        T = positive_float(t, name="t")
-        L = max(1, round(T / positive_float(dt, name="dt")))
-        if method in ADAPTIVE:  # no re-orthonormalisation to stop for: one adaptive solve over [0, T]
-            L = 1
-
-        def integrator(rows):
-            return VariationalIntegrator(system, dt=T / L, method=method, rtol=rtol, atol=atol)
-    else:
-        if steps is None or t is not None:
-            raise InvalidInputError(f"{system.name!r} is a map: give the number of steps=, not t=")
-        L = positive_int(steps, name="steps")
-        T = float(L)
-        if inputs is not None:
-            inputs = batch_major_inputs(system, inputs, layout)
-            if inputs.shape[:2] != (len(x), L):
-                raise InvalidInputError(f"inputs has shape {tuple(inputs.shape)}; expected ({len(x)}, {L}, "
-                                        f"{system.input_dim})")
-        elif system.input_dim:
-            raise InvalidInputError(f"{system.name!r} is driven by inputs: pass inputs of shape ({len(x)}, {L}, "
-                                    f"{system.input_dim})")
-
-        def integrator(rows):
-            return VariationalIntegrator(system, inputs=None if inputs is None else inputs[rows])
-    system.probe(x, None if inputs is None else inputs[:, 0])
-    if matrix_free and k > 1:
+    horizon = _flow_horizon(system, s, t, steps) if is_flow else _map_horizon(system, s, t, steps, inputs, len(x))
+    system.probe(x, None if horizon.inputs is None else horizon.inputs[:, 0])
+    if s.matrix_free and k > 1:
         raise InvalidInputError(f"matrix_free gives the largest FTLE only; got k={k}: use matrix_free=False")
-    chunk = positive_int(chunk, name="chunk")
+    logs, history, settled = _log_sigmas(system, horizon, x, D, k, s)
+    T, L = horizon.T, horizon.L
+    status = Status.OK if not s.matrix_free else (Status.CONVERGED if settled else Status.UNCONVERGED)
+    result = FTLEField(points=x, exponents=logs / T, history=history, horizon=T, status=status,
+                       units="nats/time" if is_flow else "nats/step", kind="flow" if is_flow else "map",
+                       system=system.name, settings=dict(t=t, steps=L if not is_flow else None, k=k,
+                                                         dt=T / L if is_flow and s.method not in ADAPTIVE else None,
+                                                         method=s.method if is_flow else None,
+                                                         matrix_free=s.matrix_free))
+    return finish(result, strict=strict, what=f"the largest FTLEs of {system.name!r} (power iteration)")
+
+
+@dataclass(frozen=True)
+class Horizon:
+    """The horizon of an FTLE run: time ``T``, ``L`` integrator steps, the driving inputs ``(P, L, m)`` of a map
+    (or ``None``), and ``integrator(rows)``, the variational integrator for a slice of the points."""
+
+    T: float
+    L: int
+    inputs: torch.Tensor | None
+    integrator: Callable[[slice], VariationalIntegrator]
+
+
+def _flow_horizon(system, s: FTLESettings, t, steps) -> Horizon:
+    if t is None or steps is not None:
+        raise InvalidInputError(f"{system.name!r} is a flow: give its horizon t= (time units), not steps=")
+    T = positive_float(t, name="t")
+    L = max(1, round(T / positive_float(s.dt, name="dt")))
+    if s.method in ADAPTIVE:  # no re-orthonormalisation to stop for: one adaptive solve over [0, T]
+        L = 1
+
+    def integrator(rows):
+        return VariationalIntegrator(system, dt=T / L, method=s.method, rtol=s.rtol, atol=s.atol)
+
+    return Horizon(T=T, L=L, inputs=None, integrator=integrator)
+
+
+def _map_horizon(system, s: FTLESettings, t, steps, inputs, P: int) -> Horizon:
+    if steps is None or t is not None:
+        raise InvalidInputError(f"{system.name!r} is a map: give the number of steps=, not t=")
+    L = positive_int(steps, name="steps")
+    if inputs is not None:
+        inputs = batch_major_inputs(system, inputs, s.layout)
+        if inputs.shape[:2] != (P, L):
+            raise InvalidInputError(f"inputs has shape {tuple(inputs.shape)}; expected ({P}, {L}, "
+                                    f"{system.input_dim})")
+    elif system.input_dim:
+        raise InvalidInputError(f"{system.name!r} is driven by inputs: pass inputs of shape ({P}, {L}, "
+                                f"{system.input_dim})")
+
+    def integrator(rows):
+        return VariationalIntegrator(system, inputs=None if inputs is None else inputs[rows])
+
+    return Horizon(T=float(L), L=L, inputs=inputs, integrator=integrator)
+
+
+def _log_sigmas(system, horizon: Horizon, x, D, k: int, s: FTLESettings):
+    """``log sigma_i`` ``(P, k)`` at every point, the maps' per-step history (or ``None``), and whether every
+    power iteration settled, computed ``s.chunk`` points at a time."""
+    chunk = positive_int(s.chunk, name="chunk")
     parts, histories, settled = [], [], True
     for start in range(0, len(x), chunk):  # chunks keep the working arrays in cache: ~2x faster on big grids
         rows = slice(start, start + chunk)
-        if matrix_free:
-            logs, done = _power_log_sigma1(system, integrator(rows), x[rows], D[rows], L, power_tol, power_maxiter,
-                                           seed)
+        if s.matrix_free:
+            logs, done = _power_log_sigma1(system, horizon.integrator(rows), x[rows], D[rows], horizon.L,
+                                           s.power_tol, s.power_maxiter, s.seed)
             parts.append(logs[:, None])
             settled = settled and done
         else:
-            logs, hist = _frame_log_sigmas(system, integrator(rows), x[rows], D[rows], L, k,
-                                           keep_history=not is_flow)
+            logs, hist = _frame_log_sigmas(system, horizon.integrator(rows), x[rows], D[rows], horizon.L, k,
+                                           keep_history=not isinstance(system, Flow))
             parts.append(logs)
             histories.append(hist)
-    exponents = torch.cat(parts) / T
     history = torch.cat(histories) if histories and histories[0] is not None else None
-    status = Status.OK if not matrix_free else (Status.CONVERGED if settled else Status.UNCONVERGED)
-    result = FTLEField(points=x, exponents=exponents, history=history, horizon=T, status=status,
-                     units="nats/time" if is_flow else "nats/step", kind="flow" if is_flow else "map",
-                     system=system.name, settings=dict(t=t, steps=L if not is_flow else None, k=k,
-                                                       dt=T / L if is_flow and method not in ADAPTIVE else None,
-                                                       method=method if is_flow else None,
-                                                       matrix_free=matrix_free))
-    return finish(result, strict=strict, what=f"the largest FTLEs of {system.name!r} (power iteration)")
+    return torch.cat(parts), history, settled
 
 
 def _directions(directions, system, P: int) -> torch.Tensor:

@@ -5,9 +5,12 @@ from __future__ import annotations
 from torch import nn
 
 from neurodyn._compat import renamed
+from neurodyn._settings import with_options
+from neurodyn.errors import InvalidInputError
 from neurodyn.lyapunov.plan import RunOptions, plan_run
 from neurodyn.lyapunov.result import LyapunovSpectrum
-from neurodyn.lyapunov.spectrum import measure
+from neurodyn.lyapunov.settings import LyapunovSettings
+from neurodyn.lyapunov.spectrum import ARGUMENTS, measure
 from neurodyn.systems.protocol import System
 
 
@@ -15,23 +18,11 @@ def max_lyapunov(
     system: System | nn.Module,
     *,
     steps: int | None = None,
-    transient: int = 0,
-    tangent_transient: int = 0,
     x0=None,
     inputs=None,
-    batch: int | None = None,
-    dt: float | None = None,
-    method: str = "rk4",
-    rtol: float = 1e-9,
-    atol: float = 1e-9,
-    qr_every: int | str | None = None,
-    seed: int = 0,
-    base: float | str = "e",
     strict: bool | None = None,
-    convergence_tol: float = 1e-3,
-    progress: bool = False,
-    layout: str | None = None,
-    renorm_every: int | None = None,
+    settings: LyapunovSettings | None = None,
+    **options,
 ) -> LyapunovSpectrum:
     """The maximal Lyapunov exponent ``lambda_1 = lim (1/T) log |J_T v|`` (Benettin et al. 1980).
 
@@ -39,18 +30,24 @@ def max_lyapunov(
     integrator) and renormalised every ``qr_every`` steps; no Jacobian is ever formed, so the cost per
     step is about that of one extra evaluation of the system, whatever its dimension.
 
-    Arguments are those of :func:`~neurodyn.lyapunov_spectrum` (``k`` is 1); ``renorm_every`` is the
-    deprecated former name of ``qr_every``. The status (``"converged"``, ``"unconverged"``, ``"too short"``,
-    ``"diverged"``) and ``strict`` behave as there.
+    Arguments are those of :func:`~neurodyn.lyapunov_spectrum`: ``steps``, ``x0``, ``inputs``, ``strict``,
+    ``settings`` (a :class:`~neurodyn.LyapunovSettings`, whose ``k`` must be ``None`` or 1) and its fields as
+    keywords; ``renorm_every`` is the deprecated former name of ``qr_every``. The status (``"converged"``,
+    ``"unconverged"``, ``"too short"``, ``"diverged"``) and ``strict`` behave as there.
 
     Returns a :class:`LyapunovSpectrum` with one exponent (``method="jvp"``), in nats (or bits) per step
     for maps and per unit time for flows.
 
     See also: :func:`~neurodyn.lyapunov_spectrum` (the leading ``k`` exponents by the QR method).
     """
-    qr_every = renamed("max_lyapunov", "renorm_every", renorm_every, "qr_every", qr_every, default=1)
-    opts = RunOptions(steps=steps, k=1, transient=transient, tangent_transient=tangent_transient, x0=x0,
-                      inputs=inputs, batch=batch, dt=dt, method=method, rtol=rtol, atol=atol, qr_every=qr_every,
-                      seed=seed, base=base, layout=layout, use_jvp=True)
-    return measure(plan_run(system, opts), strict=strict, convergence_tol=convergence_tol, progress=progress,
+    qr_every = renamed("max_lyapunov", "renorm_every", options.pop("renorm_every", None), "qr_every",
+                       options.pop("qr_every", None), default=None)
+    if qr_every is not None:
+        options["qr_every"] = qr_every
+    s = with_options(LyapunovSettings, settings, options, "max_lyapunov", arguments=ARGUMENTS)
+    if s.k not in (None, 1):
+        raise InvalidInputError(f"max_lyapunov measures one exponent, got k={s.k!r}; drop k or use "
+                                "lyapunov_spectrum for more")
+    opts = RunOptions(steps=steps, x0=x0, inputs=inputs, use_jvp=True, **{**s.run_fields(), "k": 1})
+    return measure(plan_run(system, opts), strict=strict, convergence_tol=s.convergence_tol, progress=s.progress,
                    label="jvp")

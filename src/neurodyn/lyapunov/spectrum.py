@@ -14,37 +14,29 @@ from __future__ import annotations
 
 from torch import nn
 
+from neurodyn._settings import with_options
 from neurodyn.errors import DivergenceError
 from neurodyn.lyapunov.loop import Diverged, Tally, Trajectory, run_state_only, run_with_frame
 from neurodyn.lyapunov.plan import RunOptions, RunPlan, plan_run
 from neurodyn.lyapunov.resources import RunMeter
 from neurodyn.lyapunov.result import LyapunovSpectrum
+from neurodyn.lyapunov.settings import LyapunovSettings
 from neurodyn.lyapunov.summary import summarise
 from neurodyn.results import finish
 from neurodyn.systems.protocol import System
+
+ARGUMENTS = ("system", "steps", "x0", "inputs", "strict", "settings")
 
 
 def lyapunov_spectrum(
     system: System | nn.Module,
     *,
     steps: int | None = None,
-    k: int | None = None,
-    transient: int = 0,
-    tangent_transient: int = 0,
     x0=None,
     inputs=None,
-    batch: int | None = None,
-    dt: float | None = None,
-    method: str = "rk4",
-    rtol: float = 1e-9,
-    atol: float = 1e-9,
-    qr_every: int | str = 1,
-    seed: int = 0,
-    base: float | str = "e",
     strict: bool | None = None,
-    convergence_tol: float = 1e-3,
-    progress: bool = False,
-    layout: str | None = None,
+    settings: LyapunovSettings | None = None,
+    **options,
 ) -> LyapunovSpectrum:
     """The ``k`` leading Lyapunov exponents of a map or flow, by the QR (Benettin) method.
 
@@ -54,28 +46,12 @@ def lyapunov_spectrum(
         steps: measured steps (maps: applications of the map; flows: steps of size ``dt``, so the measured
             time is ``steps * dt``). For input-driven maps it defaults to what ``inputs`` leaves after the
             transients.
-        k: number of leading exponents (default: all ``system.tangent_dim``).
-        transient: steps of the state alone before the frame starts (lets the state reach the attractor).
-        tangent_transient: steps of state and frame whose growth is discarded (aligns the frame).
         x0: initial state(s) ``(n,)`` or ``(batch, n)``; default ``batch`` states from the system's sampler
             seeded by ``seed``.
         inputs: driving inputs of an input-driven map, ``(batch, T, input_dim)`` or ``(T, input_dim)`` with
             ``T >= transient + tangent_transient + steps`` (``(T, batch, input_dim)`` when the layout is
             ``"time_first"``, see ``layout``); input ``inputs[:, t]`` drives step ``t``. ``None`` drives an
             input-driven map with zero input. The spectrum is averaged over the batch.
-        batch: number of initial states to sample when neither ``x0`` nor ``inputs`` fixes it (default 1).
-        dt: flows only: the step (fixed-step ``method``) or the interval between re-orthonormalisations
-            of an adaptive solve (``method="dopri5"`` etc. with ``rtol``, ``atol``).
-        qr_every: re-orthonormalise every this many steps (1 is safest; more is faster while the growth
-            spread ``s = log(R_11 / R_kk)`` over an interval stays small: the weakest direction's growth
-            carries a relative error of about ``u exp(s)``, ``u`` the unit roundoff), or ``"auto"``: start at 1
-            and adapt the interval (up to 16), targeting ``s < ln 1e6``: the interval is halved when the last
-            spread exceeded it and doubled only while twice the spread stays below it. A fixed interval whose
-            spread exceeds ``-ln(u) / 2`` (18 nats in float64), where the frame loses its weakest directions,
-            raises :class:`~neurodyn.InvalidInputError` naming ``qr_every`` and an interval that fits;
-            ``"auto"`` redoes such a stretch one step per interval.
-        seed: seeds the initial frame (and sampled initial states) through a private generator.
-        base: ``"e"`` (nats, default) or ``2`` (bits).
         strict: how loudly a run that cannot be trusted fails. ``None`` (default): a run with no answer
             raises, :class:`~neurodyn.DivergenceError` when a state or the frame becomes non-finite and
             :class:`~neurodyn.ConvergenceError` when it is ``"too short"`` to judge; an ``"unconverged"``
@@ -83,14 +59,11 @@ def lyapunov_spectrum(
             :class:`~neurodyn.ConvergenceWarning`. ``True``: every status that is not ok raises (the
             ``ConvergenceError`` carries the result as ``.result``). ``False``: nothing raises; the
             result carries its status, ``"diverged"`` holding what was measured before the divergence.
-        convergence_tol: absolute drift (in the result's units) accepted as converged even when the
-            standard error is smaller.
-        progress: show a progress bar (without one, a run predicted to take over 3 minutes from its first
-            timed steps warns).
-        layout: how 3-D ``inputs`` are laid out: ``"batch_first"`` ``(batch, T, input_dim)`` or
-            ``"time_first"`` ``(T, batch, input_dim)``; default the system's ``input_layout``, which
-            :func:`~neurodyn.from_torch` takes from the module (``batch_first=False``, PyTorch's default,
-            means time first).
+        settings: a :class:`~neurodyn.LyapunovSettings`: ``k``, ``transient``, ``tangent_transient``,
+            ``batch``, ``dt``, ``method``, ``rtol``, ``atol``, ``qr_every`` (or ``"auto"``), ``seed``, ``base``,
+            ``layout``, ``convergence_tol``, ``progress`` (defaults and meaning there).
+        **options: any field of :class:`~neurodyn.LyapunovSettings` as a keyword, e.g. ``dt=0.01, k=3``;
+            it replaces that field of ``settings``. An unknown name raises :class:`~neurodyn.InvalidInputError`.
 
     Before the run the memory it needs (working copies of the ``batch x n x k`` frame) is compared with
     the free memory; a run that cannot fit raises :class:`~neurodyn.InvalidInputError` with the estimate
@@ -105,10 +78,9 @@ def lyapunov_spectrum(
 
     See also: :func:`max_lyapunov` (one vector, forward-mode JVPs, no Jacobian formed).
     """
-    opts = RunOptions(steps=steps, k=k, transient=transient, tangent_transient=tangent_transient, x0=x0,
-                      inputs=inputs, batch=batch, dt=dt, method=method, rtol=rtol, atol=atol, qr_every=qr_every,
-                      seed=seed, base=base, layout=layout)
-    return measure(plan_run(system, opts), strict=strict, convergence_tol=convergence_tol, progress=progress,
+    s = with_options(LyapunovSettings, settings, options, "lyapunov_spectrum", arguments=ARGUMENTS)
+    opts = RunOptions(steps=steps, x0=x0, inputs=inputs, **s.run_fields())
+    return measure(plan_run(system, opts), strict=strict, convergence_tol=s.convergence_tol, progress=s.progress,
                    label="qr")
 
 

@@ -9,7 +9,7 @@ from neurodyn.training.eos import (
     half_mse,
     stability_threshold,
 )
-from neurodyn.training.sharpness import Sharpness, sharpness
+from neurodyn.training.sharpness import Sharpness, SharpnessSettings, sharpness
 from neurodyn.training.stability import MinimumStability, gd_stability, sgd_lyapunov_exponent
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "EdgeOfStabilityTracker",
     "MinimumStability",
     "Sharpness",
+    "SharpnessSettings",
     "depth_lyapunov",
     "eos_digits",
     "gd_stability",

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import torch
 
 from neurodyn._checks import positive_float, positive_int
+from neurodyn._settings import with_options
 from neurodyn.errors import ConvergenceWarning, InvalidInputError
 from neurodyn.results import Result, Status, finish
 from neurodyn.training.lanczos import lanczos, top_eigenpairs, tridiagonal
@@ -83,11 +84,39 @@ class Sharpness(Result):
         return ax
 
 
-def sharpness(model, loss_fn, data, *, k: int = 1, tol: float = 1e-6, max_iter: int = 300,
-              chunk_size: int | None = None, trace: bool = False, trace_samples: int = 100, density: bool = False,
-              density_vectors: int = 4, density_steps: int = 80, seed: int = 0,
-              dtype: torch.dtype = torch.float64, v0: torch.Tensor | None = None,
-              strict: bool | None = None) -> Sharpness:
+@dataclass(frozen=True)
+class SharpnessSettings:
+    """How :func:`~neurodyn.training.sharpness` runs Lanczos (every field is also a keyword of it; a keyword given
+    with ``settings=`` replaces that field, and an unknown one raises :class:`~neurodyn.InvalidInputError`).
+
+    Attributes:
+        k: number of top eigenvalues (default 1). tol: residual tolerance relative to each eigenvalue (default
+            1e-6). max_iter: most Lanczos steps (default 300; each one Hessian-vector product over the full batch).
+        chunk_size: examples per Hessian-vector product (default ``None``: all at once, by differentiating one
+            kept graph of the gradient twice; a number sums forward-over-reverse products over chunks).
+        trace: also estimate ``tr H`` with Hutchinson's estimator from ``trace_samples`` Rademacher vectors
+            (default ``False``, 100 samples).
+        density: also estimate the spectral density by stochastic Lanczos quadrature, ``density_vectors`` runs
+            (default 4) of ``density_steps`` Lanczos steps (default 80) (default ``False``).
+        seed: seeds the start vector and the random vectors through a private generator (default 0).
+        dtype: the precision of the private copy of the model (default ``torch.float64``).
+    """
+
+    k: int = 1
+    tol: float = 1e-6
+    max_iter: int = 300
+    chunk_size: int | None = None
+    trace: bool = False
+    trace_samples: int = 100
+    density: bool = False
+    density_vectors: int = 4
+    density_steps: int = 80
+    seed: int = 0
+    dtype: torch.dtype = torch.float64
+
+
+def sharpness(model, loss_fn, data, *, v0: torch.Tensor | None = None, strict: bool | None = None,
+              settings: SharpnessSettings | None = None, **options) -> Sharpness:
     """Top-``k`` eigenvalues of the Hessian of the full-batch loss ``L(w) = mean_i loss(model(x_i), y_i)``.
 
     Lanczos with full re-orthogonalisation (Lanczos 1950; Golub & Van Loan, ch. 10), restarted on invariant
@@ -107,13 +136,14 @@ def sharpness(model, loss_fn, data, *, k: int = 1, tol: float = 1e-6, max_iter: 
         model: any ``nn.Module`` (analysed on a private copy in evaluation mode and ``dtype``; never changed).
         loss_fn: ``loss_fn(output, target)``, the *mean* over the examples given.
         data: ``(inputs, targets)``, examples first.
-        k: number of top eigenvalues. tol: residual tolerance relative to each eigenvalue.
-        max_iter: most Lanczos steps (each one Hessian-vector product over the full batch).
-        seed: seeds the start vector and the random vectors (a private generator). v0: a start vector, e.g. the
-            previous top eigenvector when tracking sharpness during training.
+        v0: a start vector, e.g. the previous top eigenvector when tracking sharpness during training (default
+            a random one seeded by ``seed``).
         strict: ``True`` raises :class:`~neurodyn.ConvergenceError` (the partial result on it) instead of
             returning a result with status ``UNCONVERGED`` and a :class:`~neurodyn.ConvergenceWarning` (the
             default ``None`` and ``False`` return it).
+        settings: a :class:`SharpnessSettings`: ``k``, ``tol``, ``max_iter``, ``chunk_size``, ``trace``,
+            ``trace_samples``, ``density``, ``density_vectors``, ``density_steps``, ``seed``, ``dtype``.
+        **options: any field of :class:`SharpnessSettings` as a keyword, e.g. ``k=3, tol=1e-8``.
 
     Returns:
         :class:`Sharpness`.
@@ -121,18 +151,21 @@ def sharpness(model, loss_fn, data, *, k: int = 1, tol: float = 1e-6, max_iter: 
     See also:
         :class:`neurodyn.training.EdgeOfStabilityTracker`, :func:`neurodyn.training.gd_stability`.
     """
-    obj = Objective(model, loss_fn, data, chunk_size=chunk_size, dtype=dtype)
-    k = positive_int(k, name="k")
+    s = with_options(SharpnessSettings, settings, options, "sharpness",
+                     arguments=("model", "loss_fn", "data", "v0", "strict", "settings"))
+    dtype = s.dtype
+    obj = Objective(model, loss_fn, data, chunk_size=s.chunk_size, dtype=dtype)
+    k = positive_int(s.k, name="k")
     if k > obj.dim:
         raise InvalidInputError(f"k={k} exceeds the {obj.dim} trainable parameters")
-    tol = positive_float(tol, name="tol")
-    gen = torch.Generator().manual_seed(seed)
+    tol = positive_float(s.tol, name="tol")
+    gen = torch.Generator().manual_seed(s.seed)
     if v0 is not None:
         v0 = torch.as_tensor(v0, dtype=dtype).reshape(-1).to(obj.device)
         if v0.numel() != obj.dim or not bool(torch.isfinite(v0).all()) or float(v0.norm()) == 0:
             raise InvalidInputError(f"v0 must be a finite nonzero vector of {obj.dim} numbers")
     values, vectors, iters, res = top_eigenpairs(obj.hvp, obj.dim, k, tol=tol, max_iter=positive_int(
-        max_iter, name="max_iter"), generator=gen, dtype=dtype, device=obj.device, v0=v0)
+        s.max_iter, name="max_iter"), generator=gen, dtype=dtype, device=obj.device, v0=v0)
     ok = bool((res <= tol * values.abs()).all()) or iters == obj.dim
     status = Status.CONVERGED if ok else Status.UNCONVERGED
     if not ok and not strict:
@@ -140,15 +173,15 @@ def sharpness(model, loss_fn, data, *, k: int = 1, tol: float = 1e-6, max_iter: 
                       f"{(res / values.abs().clamp_min(torch.finfo(values.dtype).tiny)).max():.2g} > tol={tol:g}; "
                       "raise max_iter", ConvergenceWarning,
                       stacklevel=2)
-    tr, tr_err = _hutchinson(obj, gen, trace_samples, dtype) if trace else (math.nan, math.nan)
-    dens = _spectral_density(obj, gen, density_vectors, density_steps, dtype) if density else None
+    tr, tr_err = _hutchinson(obj, gen, s.trace_samples, dtype) if s.trace else (math.nan, math.nan)
+    dens = _spectral_density(obj, gen, s.density_vectors, s.density_steps, dtype) if s.density else None
     return finish(Sharpness(eigenvalues=values.cpu(), eigenvectors=vectors.cpu(), residuals=res.cpu(), loss=obj.loss(),
-                     hvps=obj.hvps, trace=tr, trace_stderr=tr_err, density=dens, status=status,
-                     settings=dict(k=k, tol=tol, max_iter=max_iter, chunk_size=chunk_size, iterations=iters,
-                                   trace_samples=trace_samples if trace else None,
-                                   density_vectors=density_vectors if density else None,
-                                   density_steps=density_steps if density else None, seed=seed,
-                                   parameters=obj.dim, examples=obj.n)),
+                            hvps=obj.hvps, trace=tr, trace_stderr=tr_err, density=dens, status=status,
+                            settings=dict(k=k, tol=tol, max_iter=s.max_iter, chunk_size=s.chunk_size,
+                                          iterations=iters, trace_samples=s.trace_samples if s.trace else None,
+                                          density_vectors=s.density_vectors if s.density else None,
+                                          density_steps=s.density_steps if s.density else None, seed=s.seed,
+                                          parameters=obj.dim, examples=obj.n)),
                   strict=strict, what=f"the top Hessian eigenvalues (Lanczos stopped after {iters} Hessian-vector "
                   f"products above tol={tol:g}; raise max_iter)")
 
