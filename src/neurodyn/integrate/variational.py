@@ -7,6 +7,7 @@ import torch
 from torchdiffeq import odeint
 
 from neurodyn.errors import DivergenceError, InvalidInputError
+from neurodyn.integrate.compiled import compiled_tangent_step
 from neurodyn.integrate.tableau import TABLEAUX, rk_step
 from neurodyn.systems.protocol import Flow, System, reverse_jacobian
 
@@ -23,6 +24,8 @@ class VariationalIntegrator:
     and friends with tolerances ``rtol``, ``atol``.
 
     ``use_jvp`` pushes the frame with forward-mode products instead of forming an analytic Jacobian.
+    ``compile`` pushes state and frame with one compiled function per step
+    (:func:`~neurodyn.integrate.compiled.compiled_tangent_step`; maps and fixed-step flows).
 
     A flow with neither an analytic Jacobian nor a frame push-forward (a user's own field), integrated by a
     fixed-step scheme with a frame of at least ``n / 2`` columns, is linearised a whole step at a time: the
@@ -34,7 +37,7 @@ class VariationalIntegrator:
     """
 
     def __init__(self, system: System, *, inputs=None, dt=None, method="rk4", rtol=1e-9, atol=1e-9,
-                 use_jvp=False):
+                 use_jvp=False, compile=False):
         self.system = system
         self.inputs = inputs
         self.use_jvp = use_jvp
@@ -52,6 +55,17 @@ class VariationalIntegrator:
             self.t0 = 0.0
         generic = not system.has_analytic_jacobian and system.frame_push_forward is None
         self.whole_step = self.is_flow and self.tableau is not None and generic and not use_jvp
+        self.compiled = None
+        if compile:
+            if self.is_flow and self.tableau is None:
+                raise InvalidInputError(f"compile=True needs a fixed-step method (one of {sorted(TABLEAUX)}), not "
+                                        f"the adaptive {method!r}; drop compile or pick a fixed-step method")
+            if use_jvp:
+                raise InvalidInputError("compile=True applies to the spectrum (lyapunov_spectrum), not to "
+                                        "max_lyapunov's forward-mode products; drop compile")
+            self.compiled = compiled_tangent_step(system, self.tableau if self.is_flow else None,
+                                                  dt if self.is_flow else None,
+                                                  batched_input=inputs is not None)
 
     def _input(self, i: int):
         return None if self.inputs is None else self.inputs[:, i]
@@ -63,6 +77,10 @@ class VariationalIntegrator:
 
     def advance(self, x: torch.Tensor, Q: torch.Tensor | None, i: int):
         """State (and frame) after step ``i``; returns ``(x, Q)`` (``Q`` is ``None`` if not given)."""
+        if Q is not None and self.compiled is not None:
+            c = self._input(i) if not self.is_flow else torch.tensor(self.t0 + i * self.dt, dtype=x.dtype,
+                                                                       device=x.device)
+            return self.compiled(x, Q, c)
         if not self.is_flow:
             if Q is None:
                 return self.system.f(x, self._input(i)), None

@@ -12,6 +12,7 @@ Both kinds share one internal signature, ``f(x, c)``, where ``c`` is the input `
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import warnings
 from collections.abc import Callable, Mapping
@@ -26,16 +27,30 @@ Sampler = Callable[[int, torch.Generator], torch.Tensor]
 INPUT_LAYOUTS = ("batch_first", "time_first")
 
 
+@contextlib.contextmanager
+def torch_internal_deprecations_ignored():
+    """Ignore the ``torch.jit.script(_method) is deprecated`` warnings that torch raises from its own modules while
+    loading its forward-mode decompositions or its compiler (neither neurodyn nor the user calls TorchScript);
+    every other warning passes."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r".*torch\.jit\.script.* is deprecated", category=DeprecationWarning)
+        yield
+
+
 @functools.cache
 def load_forward_ad() -> None:
-    """Load torch's forward-mode decompositions once without the ``torch.jit.script is deprecated`` warning that
-    torch itself raises while loading them (nothing of ours uses TorchScript)."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*torch.jit.script.*deprecated", category=DeprecationWarning)
+    """Load torch's forward-mode decompositions once, without the ``torch.jit.script is deprecated`` warning that
+    torch raises from its own module ``torch._decomp.decompositions_for_jvp`` the first time any forward-mode
+    product (``torch.func.jvp``, ``jacfwd``, dual tensors) runs in a process. Called when this module is imported,
+    so that no forward-mode use anywhere in the library (continuation, training, maximal exponents) shows it."""
+    with torch_internal_deprecations_ignored():
         try:
             import torch._decomp.decompositions_for_jvp  # noqa: F401
         except ImportError:  # pragma: no cover - older or newer torch without the module
             pass
+
+
+load_forward_ad()
 
 
 @functools.lru_cache(maxsize=16)
