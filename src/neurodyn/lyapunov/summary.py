@@ -34,8 +34,9 @@ PRECISION = 0.1
 
 
 def summarise(plan: RunPlan, tally: Tally, *, diverged_at: int | None, convergence_tol: float,
-              label: str) -> LyapunovSpectrum:
-    """The result of a run (the summary is small: it is computed on the CPU whatever device the run used)."""
+              label: str, extra: dict | None = None) -> LyapunovSpectrum:
+    """The result of a run (the summary is small: it is computed on the CPU whatever device the run used);
+    ``extra`` joins the result's settings (the memory the run held)."""
     B, k = tally.acc.shape
     acc, blocks = tally.acc.cpu(), tally.blocks.cpu()
     T = tally.measured * plan.time_per_step
@@ -54,7 +55,7 @@ def summarise(plan: RunPlan, tally: Tally, *, diverged_at: int | None, convergen
         history_time=torch.tensor(tally.record_t, dtype=torch.float64), drift=drift, status=status,
         units=plan.units, system=plan.system.name, kind=plan.system.kind, method=label,
         settings=dict(plan.settings, measured_steps=tally.measured, qr_events=tally.qr_events,
-                      **_schedule_settings(plan, tally)),
+                      **_schedule_settings(plan, tally), **(extra or {})),
         diverged_at=diverged_at,
     )
 
