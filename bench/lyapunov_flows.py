@@ -16,11 +16,13 @@ each; jitcode's C compilation is shown apart from its run.
 
     python bench/lyapunov_flows.py                 # jitcode on Lorenz only (its compile takes ~10-30 s)
     python bench/lyapunov_flows.py --jitcode all   # jitcode on every flow
+    python bench/lyapunov_flows.py --compile       # also neurodyn with compile=True (compiling shown apart)
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import os
 import tempfile
@@ -150,7 +152,7 @@ def cases() -> list[Case]:
     return [Case(n, f, *npv[n], symbolic(n), *rest) for n, f, *rest in spec]
 
 
-def run_neurodyn(c: Case, batch: int, transient: float) -> tuple[np.ndarray, float, float]:
+def run_neurodyn(c: Case, batch: int, transient: float, compile: bool = False) -> tuple[np.ndarray, float, float]:
     step_t = c.dt or 1.0
     steps = math.ceil(c.T / batch / step_t)
     tr = math.ceil(transient / step_t)
@@ -159,7 +161,7 @@ def run_neurodyn(c: Case, batch: int, transient: float) -> tuple[np.ndarray, flo
                                                                            generator=torch.Generator().manual_seed(0))
     t0 = time.perf_counter()
     r = nd.lyapunov_spectrum(system, steps=steps, x0=x0, transient=tr, tangent_transient=tr // 2, dt=c.dt,
-                             qr_every="auto", strict=False)
+                             qr_every="auto", strict=False, compile=compile)
     return r.exponents.numpy(), float(r.stderr[0]), time.perf_counter() - t0
 
 
@@ -203,6 +205,8 @@ def main():
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--jitcode", choices=["none", "lorenz", "all"], default="lorenz")
     p.add_argument("--only", nargs="*", default=None, help="system names to run")
+    p.add_argument("--compile", action="store_true",
+                   help="also time neurodyn with compile=True (compiled once by a short warm-up run, shown apart)")
     a = p.parse_args()
     torch.set_num_threads(1)
     warnings.simplefilter("ignore", nd.ConvergenceWarning)
@@ -225,6 +229,13 @@ def main():
         else:
             line += f" {'—':>26}"
         print(line, flush=True)
+        if a.compile:
+            t0 = time.perf_counter()
+            run_neurodyn(dataclasses.replace(c, T=c.T / 50), a.batch, 0.0, compile=True)  # compiles (cached after)
+            warm = time.perf_counter() - t0
+            comp, se, t_comp = run_neurodyn(c, a.batch, c.transient, compile=True)
+            print(f"{'  compiled':10} {c.T:>7g} {fmt(comp)} ± {se:.3f} {t_comp:6.2f} | compile {warm:.1f} s; "
+                  f"{t_theirs / t_comp:.1f}x faster than lyapynov", flush=True)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,10 @@ systems (a user-written Lorenz flow: about 3x less time per step than the eager 
 seconds to tens of seconds once per run (and once more per new input shape), so it pays for long runs of small
 systems (tens of thousands of steps), not for short ones.
 
+Every run compiles its own entry for the same function, and torch falls back to eager execution (correct, not
+faster) once its recompile limit (``torch._dynamo.config.recompile_limit``, 8 by default) is reached: about eight
+``compile=True`` runs on different systems or shapes per process.
+
 Compiled kernels may round differently from eager PyTorch (fused multiply-adds, reordered sums): on a chaotic
 system the trajectory then departs from the eager one at the level of rounding and the exponents agree within
 their statistical error, not bit for bit.
@@ -42,6 +46,7 @@ def compiled_tangent_step(system: System, tableau: ButcherTableau | None, dt: fl
 
     def run(x, Q, c):
         nonlocal first
+        Q = Q.contiguous()  # one memory layout, so that the compiled code is reused rather than recompiled
         if not first:
             return compiled(x, Q, c)
         first = False

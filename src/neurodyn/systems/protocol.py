@@ -30,10 +30,13 @@ INPUT_LAYOUTS = ("batch_first", "time_first")
 @contextlib.contextmanager
 def torch_internal_deprecations_ignored():
     """Ignore the ``torch.jit.script(_method) is deprecated`` warnings that torch raises from its own modules while
-    loading its forward-mode decompositions or its compiler (neither neurodyn nor the user calls TorchScript);
-    every other warning passes."""
+    loading its forward-mode decompositions or its compiler (neither neurodyn nor the user calls TorchScript), and
+    the ``torch._prims_common.check is deprecated`` warning its compiler raises from its own lowering code; every
+    other warning passes."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r".*torch\.jit\.script.* is deprecated", category=DeprecationWarning)
+        warnings.filterwarnings("ignore", message=r".*torch\._prims_common\.check.* is deprecated",
+                                category=FutureWarning)
         yield
 
 
