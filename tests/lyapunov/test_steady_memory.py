@@ -52,3 +52,18 @@ def test_identical_lstm_runs_peak_alike_and_within_the_bound():
         assert grown <= bound + step_temporaries
         peaks.append(grown)
     assert max(peaks) <= 2 * min(peaks) + 64 * 2**20
+
+
+def test_guard_stops_trimming_memory_the_run_really_holds():
+    """An estimate that is too small must not make the guard trim at every step: after a trim that leaves the
+    run above its bound, the bound rises to twice what the run holds."""
+    from neurodyn.lyapunov.resources import MemoryGuard
+
+    guard = MemoryGuard.start(1, torch.device("cpu"))
+    if guard.base is None:
+        pytest.skip("the resident size cannot be read here")
+    held = torch.ones(64 * 2**20 // 8 * 3, dtype=torch.float64)  # 192 MB that stay alive
+    guard.check(64)
+    assert guard.trims == 1 and guard.bound >= 2 * (held.numel() * 8) * 0.9
+    guard.check(128)
+    assert guard.trims == 1  # not trimmed again: the memory is live

@@ -103,16 +103,18 @@ _TRIM = _malloc_trim()
 @dataclass
 class MemoryGuard:
     """Bounds the resident memory a CPU run adds to ``max(2 * need, need + GUARD_SLACK)`` bytes at every check
-    (``need`` the estimate of :func:`check_memory`) by giving freed heap memory back to the system, and records
-    the largest growth it saw (read after every interval of steps; every :data:`GUARD_EVERY` steps when ``need``
-    is below :data:`GUARD_LARGE`, as a small run cannot grow much). Inactive (``peak`` stays ``None``) off
-    Linux/glibc or for runs on an accelerator."""
+    (``need`` the estimate of :func:`check_memory`, or what the run still holds after a trim when the
+    estimate was short, so that live memory is not trimmed at every step) by giving freed heap memory back to the
+    system, and records the largest growth it saw (read after every interval of steps; every
+    :data:`GUARD_EVERY` steps when ``need`` is below :data:`GUARD_LARGE`, as a small run cannot grow much).
+    Inactive (``peak`` stays ``None``) off Linux/glibc or for runs on an accelerator."""
 
     need: int
     base: int | None = None
     peak: int | None = None
     trims: int = 0
     last: int = 0
+    held: int = 0  # what the run was seen to hold after a trim that could not bring it under the bound
 
     @classmethod
     def start(cls, need: int, device: torch.device) -> MemoryGuard:
@@ -122,7 +124,8 @@ class MemoryGuard:
 
     @property
     def bound(self) -> int:
-        return max(2 * self.need, self.need + GUARD_SLACK)
+        need = max(self.need, self.held)
+        return max(2 * need, need + GUARD_SLACK)
 
     def check(self, steps_done: int) -> None:
         every = 1 if self.need >= GUARD_LARGE else GUARD_EVERY
@@ -134,6 +137,9 @@ class MemoryGuard:
         if grown > self.bound:
             _TRIM(0)
             self.trims += 1
+            live = (_resident_bytes() or self.base) - self.base
+            if live > self.bound:  # the run holds more than estimated: trim again only above twice that
+                self.held = live
 
     def settings(self) -> dict:
         """``memory_need_bytes`` (the estimate), ``memory_bound_bytes`` (what the guard holds the growth to) and
