@@ -1,14 +1,14 @@
-"""``_linalg.eig_leading``: all eigenvalues, and eigenvectors of the leading ones by inverse iteration."""
+"""``linalg.eig_leading``: all eigenvalues, and eigenvectors of the leading ones by inverse iteration."""
 
 import numpy as np
 import pytest
 import torch
 
-from neurodyn import _linalg
+from neurodyn import linalg
 
 
 def _check(A, k, key=lambda v: v.abs()):
-    vals, vecs = _linalg.eig_leading(A, key, k)
+    vals, vecs = linalg.eig_leading(A, key, k)
     ref = torch.linalg.eigvals(A)
     P, n = A.shape[0], A.shape[-1]
     assert vals.shape == (P, n) and vecs.shape == (P, n, k)
@@ -28,7 +28,7 @@ def test_random_matrices_real_and_complex_eigenvalues():
     gen = torch.Generator().manual_seed(1)
     A = torch.randn(6, 40, 40, generator=gen, dtype=torch.float64) / 40**0.5
     with pytest.MonkeyPatch.context() as mp:  # by inverse iteration, not by LAPACK's vectors
-        mp.setattr(_linalg, "eig", None)
+        mp.setattr(linalg, "eig", None)
         vals, vecs = _check(A, 7)
     # conjugate eigenvalues have conjugate vectors; real eigenvalues real vectors; largest component real
     for p in range(6):
@@ -70,10 +70,10 @@ def test_exactly_singular_shifts_get_a_perturbed_pivot():
     A = torch.stack([torch.eye(4, dtype=torch.float64), 3 * torch.eye(4, dtype=torch.float64),
                      torch.zeros(4, 4, dtype=torch.float64), T])
     with pytest.MonkeyPatch.context() as mp:  # no fallback needed
-        mp.setattr(_linalg, "eig", None)
+        mp.setattr(linalg, "eig", None)
         _, vecs = _check(A, 4)
     assert bool((torch.linalg.svdvals(vecs[:3]).min(-1).values > 0.1).all())  # independent for the multiple ones
-    assert _linalg.eig_leading(A[:0], lambda v: v.abs(), 2)[1].shape == (0, 4, 2)
+    assert linalg.eig_leading(A[:0], lambda v: v.abs(), 2)[1].shape == (0, 4, 2)
 
 
 def test_an_inaccurate_vector_falls_back_to_lapack():
@@ -82,9 +82,9 @@ def test_an_inaccurate_vector_falls_back_to_lapack():
     J = torch.diag(torch.ones(3, dtype=torch.float64), 1) + 0.5 * torch.eye(4, dtype=torch.float64)
     Q, _ = torch.linalg.qr(torch.randn(4, 4, generator=torch.Generator().manual_seed(0), dtype=torch.float64))
     calls = []
-    eig = _linalg.eig
+    eig = linalg.eig
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(_linalg, "eig", lambda A: (calls.append(len(A)), eig(A))[1])
+        mp.setattr(linalg, "eig", lambda A: (calls.append(len(A)), eig(A))[1])
         _check(torch.stack([Q @ J @ Q.T, 2 * torch.eye(4, dtype=torch.float64)]), 2)
     assert calls == [1]  # only the Jordan block
 
@@ -92,8 +92,8 @@ def test_an_inaccurate_vector_falls_back_to_lapack():
 def test_float32_matrices_are_checked_at_their_precision():
     A = torch.randn(3, 20, 20, generator=torch.Generator().manual_seed(6))
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(_linalg, "eig", None)
-        vals, vecs = _linalg.eig_leading(A, torch.abs, 3)
+        mp.setattr(linalg, "eig", None)
+        vals, vecs = linalg.eig_leading(A, torch.abs, 3)
     assert vecs.dtype == torch.complex64
     residual = torch.linalg.vector_norm(A.to(vecs.dtype) @ vecs - vecs * vals[:, None, :3], dim=-2)
     assert bool((residual <= 1e-4 * torch.linalg.matrix_norm(A).unsqueeze(-1)).all())

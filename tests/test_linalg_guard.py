@@ -1,4 +1,4 @@
-"""Eigen-decompositions through ``neurodyn._linalg``: graded matrices do not crash the process, and batches split
+"""Eigen-decompositions through ``neurodyn.linalg``: graded matrices do not crash the process, and batches split
 over threads give PyTorch's own results."""
 
 import subprocess
@@ -8,7 +8,7 @@ import textwrap
 import numpy as np
 import torch
 
-from neurodyn import _linalg
+from neurodyn import linalg
 
 GRADED = """
 import numpy as np, torch
@@ -23,11 +23,11 @@ M[3, 0], M[3, 1], M[4, 1] = 1.8938987549870373e-227, 0.80910769584462061, 0.8091
 def test_a_graded_matrix_is_decomposed_without_corrupting_the_heap():
     # torch's CPU eig on this matrix aborts the process a few allocations later; run it in a child process
     script = GRADED + textwrap.dedent("""
-        from neurodyn import _linalg
+        from neurodyn import linalg
         T = torch.from_numpy(M)
         for _ in range(20):
-            vals, vecs = _linalg.eig(torch.stack([T, T + torch.eye(5, dtype=T.dtype)]))
-            lam = _linalg.eigvals(T)
+            vals, vecs = linalg.eig(torch.stack([T, T + torch.eye(5, dtype=T.dtype)]))
+            lam = linalg.eigvals(T)
             junk = [torch.randn(100, 100) for _ in range(10)]
         assert vals.shape == (2, 5) and vecs.shape == (2, 5, 5) and lam.dtype == torch.complex128
         assert float(lam.abs().max()) < 1e-40  # every eigenvalue of M is within 2e-49 of 0
@@ -43,18 +43,18 @@ def test_a_graded_matrix_is_decomposed_without_corrupting_the_heap():
 def test_a_batch_split_over_threads_matches_one_call():
     gen = torch.Generator().manual_seed(0)
     J = torch.randn(7, 3, 20, 20, generator=gen, dtype=torch.float64)
-    vals, vecs = _linalg.eig(J)
+    vals, vecs = linalg.eig(J)
     ref_vals, ref_vecs = torch.linalg.eig(J)
     assert vals.shape == (7, 3, 20) and vecs.shape == (7, 3, 20, 20)
     assert torch.allclose(vals, ref_vals, atol=1e-12) and torch.allclose(vecs.abs(), ref_vecs.abs(), atol=1e-10)
-    assert torch.allclose(_linalg.eigvals(J[0, 0]), torch.linalg.eigvals(J[0, 0]), atol=1e-12)
-    assert _linalg.eigvals(J[:0]).shape == (0, 3, 20)
+    assert torch.allclose(linalg.eigvals(J[0, 0]), torch.linalg.eigvals(J[0, 0]), atol=1e-12)
+    assert linalg.eigvals(J[:0]).shape == (0, 3, 20)
 
 
 def test_graded_matrices_are_detected_by_their_dynamic_range():
     A = torch.eye(3, dtype=torch.float64)
     B = A.clone()
     B[0, 1] = 1e-200
-    assert _linalg._graded(torch.stack([A, B, torch.zeros(3, 3, dtype=torch.float64)])).tolist() == [False, True,
+    assert linalg.is_graded(torch.stack([A, B, torch.zeros(3, 3, dtype=torch.float64)])).tolist() == [False, True,
                                                                                                        False]
-    assert np.isclose(float(_linalg.eigvals(B).real.sum()), 3.0)
+    assert np.isclose(float(linalg.eigvals(B).real.sum()), 3.0)

@@ -99,11 +99,12 @@ def test_relu_closed_forms_and_depth_scales_diverge_at_criticality():
 
 
 def test_two_dimensional_quadrature_reduces_to_one_dimensional_at_full_correlation():
-    from neurodyn.meanfield import _gauss, _gauss2
-
     for q in (0.3, 3.0, 16.0):
-        one = _gauss(lambda a: np.tanh(a) ** 2, q)
-        assert _gauss2(lambda a, b: np.tanh(a) * np.tanh(b), q, 1.0) == pytest.approx(one, rel=1e-9)
+        one = meanfield.gaussian_mean(lambda a: np.tanh(a) ** 2, q)
+        assert meanfield.gaussian_mean2(lambda a, b: np.tanh(a) * np.tanh(b), q, 1.0) == pytest.approx(one, rel=1e-9)
+        # E[u^2] = q exactly, and independent variables (c = 0) factorise: E[u1^2 u2^2] = q^2
+        assert meanfield.gaussian_mean(lambda a: a**2, q) == pytest.approx(q, rel=1e-12)
+        assert meanfield.gaussian_mean2(lambda a, b: a**2 * b**2, q, 0.0) == pytest.approx(q * q, rel=1e-9)
 
 
 def test_phase_diagram_plot():

@@ -3,7 +3,7 @@
 The public surface is re-exported here; everything else is internal.
 """
 
-from neurodyn import classifier, features, meanfield, networks, slowfast, training
+from neurodyn import classifier, features, linalg, meanfield, networks, slowfast, training
 from neurodyn.classifier import BoundaryLink, ftle_boundary_link
 from neurodyn.continuation import (
     BifurcationCurve,
@@ -120,6 +120,7 @@ __all__ = [
     "lorenz",
     "lyapunov_spectrum",
     "max_lyapunov",
+    "linalg",
     "meanfield",
     "networks",
     "periodic_orbit",

@@ -44,8 +44,12 @@ def _nodes() -> tuple[np.ndarray, np.ndarray]:
     return z, w / w.sum()  # exact normalisation: E[1] = 1 to the last bit
 
 
-def _gauss(fn, q: float) -> float:
-    """``E[fn(sqrt(q) z)]`` for ``z ~ N(0, 1)``."""
+def gaussian_mean(fn, q: float) -> float:
+    """``E[fn(sqrt(q) z)]`` for ``z ~ N(0, 1)``: the one-dimensional Gaussian integral of mean-field theory
+    (e.g. ``q* = sigma_w^2 E[phi(sqrt(q*) z)^2] + sigma_b^2``), by Gauss-Legendre quadrature on ``[-Z_MAX, Z_MAX]``
+    with the Gaussian weight normalised so that ``E[1] = 1`` exactly. ``fn`` is applied to a numpy array.
+
+    See also: :func:`gaussian_mean2` (two correlated variables)."""
     z, w = _nodes()
     return float(np.sum(w * fn(math.sqrt(q) * z)))
 
@@ -134,7 +138,7 @@ def _q_star(sw2: float, sb2: float, activation: str) -> float:
         return 0.0
 
     def residual(q):
-        return sw2 * _gauss(lambda a: phi(a) ** 2, q) + sb2 - q
+        return sw2 * gaussian_mean(lambda a: phi(a) ** 2, q) + sb2 - q
 
     lo, hi = (sb2 if sb2 > 0 else 1e-300), sw2 * _sup_phi2(activation) + sb2
     if residual(lo) <= 0:  # sigma_b > 0 with a vanishing sigma_w: the root is at sigma_b^2 itself
@@ -170,7 +174,7 @@ def _chi1(sw2: float, sb2: float, activation: str) -> float:
     _, dphi, _ = _activation(activation)
     if activation == "relu":
         return sw2 / 2
-    return sw2 * _gauss(lambda a: dphi(a) ** 2, _q_star(sw2, sb2, activation))
+    return sw2 * gaussian_mean(lambda a: dphi(a) ** 2, _q_star(sw2, sb2, activation))
 
 
 def critical_sigma_w2(*, sigma_b2: float = 0.0, activation: str = "tanh") -> float:
@@ -211,8 +215,13 @@ def _nodes_2d(m: int = 600) -> tuple[np.ndarray, np.ndarray]:
     return z, w / w.sum()
 
 
-def _gauss2(fn, q: float, c: float) -> float:
-    """``E[fn(u1, u2)]`` for ``u1 = sqrt(q) z1``, ``u2 = sqrt(q) (c z1 + sqrt(1 - c^2) z2)``."""
+def gaussian_mean2(fn, q: float, c: float) -> float:
+    """``E[fn(u1, u2)]`` for ``u1 = sqrt(q) z1``, ``u2 = sqrt(q) (c z1 + sqrt(1 - c^2) z2)``, ``z1, z2 ~ N(0, 1)``
+    independent: two pre-activations of variance ``q`` and correlation ``c`` (the correlation map of mean-field
+    theory), by a 600 x 600 tensor Gauss-Legendre rule on ``[-10, 10]^2``. ``fn`` is applied to numpy arrays
+    broadcast as ``(600, 1)`` and ``(1, 600)``.
+
+    See also: :func:`gaussian_mean`."""
     z, w = _nodes_2d()
     z1, z2 = z[:, None], z[None, :]
     u1 = math.sqrt(q) * z1
@@ -248,16 +257,16 @@ def depth_scales(*args, sigma_w2: float | None = None, sigma_b2: float = 0.0, ac
         # so correlations are carried unchanged and xi_c is infinite; q relaxes at the rate chi1 (if it settles)
         return dict(q_star=q, c_star=math.nan, chi1=c1, chi_c=1.0, xi_q=_xi(c1) if q == 0 else math.inf,
                     xi_c=math.inf)
-    rate_q = c1 + sw2 * _gauss(lambda a: d2phi(a) * phi(a), q)
+    rate_q = c1 + sw2 * gaussian_mean(lambda a: d2phi(a) * phi(a), q)
 
     def cmap(c):
-        return (sw2 * _gauss2(lambda a, b: phi(a) * phi(b), q, c) + sb2) / q
+        return (sw2 * gaussian_mean2(lambda a, b: phi(a) * phi(b), q, c) + sb2) / q
 
     c_star = 1.0
     if c1 > 1 + 1e-12:  # chaotic: the c = 1 fixed point repels; the stable one lies inside (-1, 1)
         # (c = -1 is a repelling fixed point too when sigma_b = 0 and phi is odd: keep the bracket off both ends)
         c_star = float(brentq(lambda c: cmap(c) - c, -1 + 1e-9, 1 - 1e-9, xtol=1e-13))
-    chi_c = c1 if c_star == 1.0 else sw2 * _gauss2(lambda a, b: dphi(a) * dphi(b), q, c_star)
+    chi_c = c1 if c_star == 1.0 else sw2 * gaussian_mean2(lambda a, b: dphi(a) * dphi(b), q, c_star)
     return dict(q_star=q, c_star=c_star, chi1=c1, chi_c=chi_c, xi_q=_xi(rate_q), xi_c=_xi(chi_c))
 
 

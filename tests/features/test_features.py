@@ -9,7 +9,6 @@ import torch
 
 from neurodyn import features as F
 from neurodyn.errors import InvalidInputError
-from neurodyn.features.aelle import _best_f1
 
 matplotlib.use("Agg")
 
@@ -152,10 +151,12 @@ def test_aelle_deterministic_and_leaves_global_rng(aelle_fit):
 
 def test_f1_search_exact():
     labels = torch.tensor([False, False, True, True])
-    assert _best_f1(torch.tensor([0.0, 1.0, 2.0, 3.0], dtype=torch.float64), labels)[0] == 1.0
-    assert _best_f1(torch.tensor([3.0, 2.0, 1.0, 0.0], dtype=torch.float64), labels)[0] == 1.0  # sign flip
+    up = F.best_f1(torch.tensor([0.0, 1.0, 2.0, 3.0], dtype=torch.float64), labels)
+    assert (up.f1, up.threshold, up.sign) == (1.0, 2.0, 1)
+    down = F.best_f1(torch.tensor([3.0, 2.0, 1.0, 0.0], dtype=torch.float64), labels)
+    assert (down.f1, down.threshold, down.sign) == (1.0, -1.0, -1)  # sign flip
     # all predicted good is the best one can do for a constant score: F1 = 2 * 2 / (4 + 2)
-    assert _best_f1(torch.zeros(4, dtype=torch.float64), labels)[0] == pytest.approx(2 / 3)
+    assert F.best_f1(torch.zeros(4, dtype=torch.float64), labels).f1 == pytest.approx(2 / 3)
 
 
 # ---------------------------------------------------------------------------------------------- plots

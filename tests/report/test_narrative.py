@@ -18,7 +18,8 @@ from neurodyn.report.notes import KeyNumber, convergence_note  # noqa: E402
 def _diagram(system, param, start, stop, cycle_stop, n_cycles=6):
     branch = nd.continue_equilibria(system, param=param, start=start, stop=stop, step=0.05)
     hopf = next(s.hopf for s in branch.special if s.kind == "hopf")
-    orbits = nd.continue_periodic_orbits(system, hopf, stop=cycle_stop, step=0.05, max_points=n_cycles, steps=200)
+    orbits = nd.continue_periodic_orbits(system, hopf, stop=cycle_stop, step=0.05, max_points=n_cycles,
+                                         steps_per_period=200)
     return branch, orbits
 
 

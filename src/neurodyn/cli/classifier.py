@@ -44,9 +44,9 @@ def ftle(
 ):
     """FTLE map of a two-moons neural-ODE classifier (trained here, or loaded): FTLE ridges against the decision
     boundary (ROC AUC, PGD rank correlation) and the field's long-time Lyapunov exponents; writes JSON and a PNG."""
+    from neurodyn.classifier import classifier_ftle_study
     from neurodyn.data import moons
     from neurodyn.models import NeuralODEClassifier, train_moons_classifier
-    from neurodyn.report.classifier import classifier_ftle_study
 
     outputs = outputs_for(out, "ftle", overwrite=overwrite)
     with handled(debug, outputs):

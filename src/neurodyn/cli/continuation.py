@@ -3,10 +3,8 @@ one parameter (equilibria, their folds, branch and Hopf points, and the periodic
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
-import torch
 import typer
 from rich.table import Table
 from rich.text import Text
@@ -30,6 +28,7 @@ from neurodyn.cli._common import (
 from neurodyn.continuation.branch import LABELS
 from neurodyn.continuation.cycles import CYCLE_LABELS
 from neurodyn.errors import InvalidInputError, NeurodynError
+from neurodyn.systems.reference import leaky_rotation, random_tanh_family
 
 FAMILIES = ("tanh", "leaky-rotation")
 
@@ -45,12 +44,11 @@ def build_family(family: str, *, n: int, seed: int, omega: float):
     if family == "tanh":
         if n < 1:
             raise InvalidInputError(f"--n must be at least 1, got {n}")
-        A = torch.randn(n, n, generator=torch.Generator().manual_seed(seed), dtype=torch.float64) / math.sqrt(n)
-        system = neurodyn.tanh_family(A, name=f"tanh((A + alpha I) x), n = {n}, seed {seed}")
-        return system, dict(family=family, law="dx/dt = tanh((A + alpha I) x)", n=n, seed=seed, A=A)
+        system = random_tanh_family(n, seed)
+        return system, dict(family=family, law="dx/dt = tanh((A + alpha I) x)", n=n, seed=seed,
+                            A=system.tanh_form.W)
     if family == "leaky-rotation":
-        M = torch.tensor([[1.0, -omega], [omega, 1.0]], dtype=torch.float64)
-        system = neurodyn.tanh_family(M, leak=1.0, name=f"-x + tanh(((1 + alpha) I + {omega:g} J) x)")
+        system = leaky_rotation(omega)
         return system, dict(family=family, law="dx/dt = -x + tanh(((1 + alpha) I + omega J) x)", omega=omega)
     raise InvalidInputError(f"unknown family {family!r}: use one of {', '.join(FAMILIES)}, or --model "
                             "'package.module:factory' for your own vector field")

@@ -7,7 +7,6 @@ import math
 from decimal import Decimal
 from pathlib import Path
 
-import torch
 import typer
 from rich.progress import track
 from rich.table import Table
@@ -28,6 +27,7 @@ from neurodyn.cli._common import (
 )
 from neurodyn.cli.continuation import build_family
 from neurodyn.errors import InvalidInputError
+from neurodyn.systems.reference import random_tanh_field
 from neurodyn.validated.proof import decimal_down, decimal_up
 
 TARGETS = ("hopf", "equilibria")
@@ -35,12 +35,10 @@ FAMILIES = ("tanh", "leaky-rotation", "network")
 
 
 def _network(n: int, seed: int, gain: float, bias: float):
-    """``-x + tanh(W x + b)``, ``W = gain randn(n, n)/sqrt(n)``, ``b = bias randn(n)`` (seeded, float64)."""
-    gen = torch.Generator().manual_seed(seed)
-    W = gain * torch.randn(n, n, generator=gen, dtype=torch.float64) / math.sqrt(n)
-    b = bias * torch.randn(n, generator=gen, dtype=torch.float64)
-    return neurodyn.tanh_field(W, b, leak=1.0, name=f"-x + tanh(W x + b), n = {n}, gain {gain:g}, seed {seed}"), dict(
-        family="network", law="dx/dt = -x + tanh(W x + b)", n=n, seed=seed, gain=gain, bias=bias, W=W, b=b)
+    """:func:`~neurodyn.systems.random_tanh_field` and a JSON-safe description of it (its ``W`` and ``b``)."""
+    system = random_tanh_field(n, gain=gain, bias=bias, seed=seed)
+    return system, dict(family="network", law="dx/dt = -x + tanh(W x + b)", n=n, seed=seed, gain=gain, bias=bias,
+                        W=system.tanh_form.W, b=system.tanh_form.b)
 
 
 def _interval(proof, name: str) -> str:

@@ -36,6 +36,19 @@ class SpecialPoint(Result):
     param: str | None = None
 
 
+@dataclass(frozen=True)
+class StabilityChange:
+    """Where along a branch (in the order traced) the number of unstable eigenvalues first grows from ``before``
+    to ``after``, between the parameter values ``left`` and ``right``, and the special point found on that
+    segment (``None`` when none was detected there)."""
+
+    left: float
+    right: float
+    before: int
+    after: int
+    point: SpecialPoint | None
+
+
 @dataclass(frozen=True, eq=False)
 class Branch(Result):
     """An equilibrium branch ``F(x, alpha) = 0`` traced by pseudo-arclength continuation.
@@ -62,6 +75,21 @@ class Branch(Result):
     @property
     def stable(self) -> torch.Tensor:
         return self.n_unstable == 0
+
+    def first_loss_of_stability(self) -> StabilityChange | None:
+        """The first segment on which the equilibrium gains an unstable eigenvalue, or ``None``."""
+        n = self.n_unstable.tolist()
+        values = self.values.tolist()
+        for i in range(len(n) - 1):
+            if n[i + 1] > n[i]:
+                point = next((s for s in self.special if s.index == i), None)
+                return StabilityChange(values[i], values[i + 1], n[i], n[i + 1], point)
+        return None
+
+    def unstable_besides(self, point: SpecialPoint) -> int:
+        """Unstable eigenvalues of the equilibrium at a Hopf ``point`` other than the crossing pair."""
+        n = self.n_unstable.tolist()
+        return min(n[point.index], n[min(point.index + 1, len(n) - 1)])
 
     def __repr__(self) -> str:
         counts = {k: sum(1 for s in self.special if s.kind == k) for k in LABELS}

@@ -85,6 +85,12 @@ class OrbitBranch(Result):
     hopf: HopfPoint
     settings: dict = field(default_factory=dict)
 
+    @property
+    def stability(self) -> str:
+        """``"stable"``, ``"unstable"`` or ``"mixed"``: the orbits' stability by their Floquet multipliers."""
+        st = self.stable.tolist()
+        return "stable" if all(st) else "unstable" if not any(st) else "mixed"
+
     def __repr__(self) -> str:
         events = ", ".join(f"{CYCLE_LABELS[e.kind]} at {e.value:.6g}" for e in self.special) or "no events"
         return (f"OrbitBranch({self.system}: {len(self.values)} orbits from the Hopf point at {self.param} = "
@@ -142,8 +148,7 @@ ORBIT_SETTINGS = ContinuationSettings(step=0.05, min_step=1e-6, max_step=0.5, ma
 def continue_periodic_orbits(system: Flow, hopf: HopfPoint, *, stop: float, param: str | None = None,
                              first: float | None = None, steps_per_period: int | None = None,
                              max_period: float | None = None, strict: bool | None = None,
-                             settings: ContinuationSettings | None = None, steps: int | None = None,
-                             **options) -> OrbitBranch:
+                             settings: ContinuationSettings | None = None, **options) -> OrbitBranch:
     """Continue the periodic orbits born at ``hopf`` in the parameter, from the Hopf point towards ``stop``.
 
     The first orbit is :func:`neurodyn.periodic_orbit`'s (normal-form predictor, shooting corrector) at
@@ -195,8 +200,9 @@ def continue_periodic_orbits(system: Flow, hopf: HopfPoint, *, stop: float, para
         raise InvalidInputError(f"the periodic orbits born at {hopf.param} = {hopf.value:.6g} (l1 = {hopf.l1:.3g}, "
                                 f"crossing speed {hopf.crossing:.3g}) exist for {hopf.param} "
                                 f"{'>' if side > 0 else '<'} {hopf.value:.6g}: give stop on that side, not {stop}")
+    steps = renamed("continue_periodic_orbits", "steps", options.pop("steps", None), "steps_per_period",
+                    steps_per_period, default=1000)  # steps=: the deprecated name, taken from the keywords
     settings = ContinuationSettings.resolve(ORBIT_SETTINGS, settings, options, "continue_periodic_orbits")
-    steps = renamed("continue_periodic_orbits", "steps", steps, "steps_per_period", steps_per_period, default=1000)
     steps = positive_int(steps, name="steps_per_period")
     max_period = 40 * math.pi / hopf.omega if max_period is None else positive_float(max_period, name="max_period")
     system.probe(hopf.x.to(dtype=system.dtype, device=system.device))

@@ -11,7 +11,7 @@ understanding information propagation using dynamical systems tools").
 """
 
 
-from neurodyn.features.aelle import AeLLEResult, fit_aelle
+from neurodyn.features.aelle import AeLLEResult, ThresholdF1, best_f1, fit_aelle
 from neurodyn.features.plots import plot_feature_scatter, plot_spectra
 from neurodyn.features.spectra import (
     FEATURES,
@@ -25,6 +25,8 @@ from neurodyn.features.spectra import (
 __all__ = [
     "FEATURES",
     "AeLLEResult",
+    "ThresholdF1",
+    "best_f1",
     "feature_correlations",
     "features_table",
     "fit_aelle",

@@ -23,9 +23,22 @@ from neurodyn.results import Result
 
 
 # ------------------------------------------------------------------------------------------------------------ AeLLE
-def _best_f1(score: torch.Tensor, labels: torch.Tensor) -> tuple[float, float, int]:
+@dataclasses.dataclass(frozen=True)
+class ThresholdF1:
+    """The best F1 score of a one-threshold classifier ``sign * score >= threshold``."""
+
+    f1: float
+    threshold: float
+    sign: int
+
+
+def best_f1(score: torch.Tensor, labels: torch.Tensor) -> ThresholdF1:
     """Largest F1 of ``sign * score >= threshold`` against boolean ``labels`` over both signs and every threshold
-    at a value of the score. Returns ``(f1, threshold, sign)``."""
+    at a value of the score (how well one number, e.g. a spectrum feature, separates good from bad networks).
+
+    Returns:
+        :class:`ThresholdF1` (``f1`` in ``[0, 1]``; a constant score predicts everything good).
+    """
     best = (-1.0, math.nan, 1)
     y = labels.to(_DTYPE)
     positives = float(y.sum())
@@ -39,7 +52,7 @@ def _best_f1(score: torch.Tensor, labels: torch.Tensor) -> tuple[float, float, i
         i = int(torch.argmax(f1))
         if float(f1[i]) > best[0]:
             best = (float(f1[i]), float(thresholds[i]), sign)
-    return best
+    return ThresholdF1(*best)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -162,9 +175,9 @@ def fit_aelle(spectra, performance, *, length: int = 32, latent: int = 2, hidden
     pc1 = -pc1 if float(((pc1 - pc1.mean()) * (perf - perf.mean())).sum()) < 0 else pc1
 
     good = perf > perf.median()
-    f1_latent = _best_f1(pc1, good)[0]
+    f1_latent = best_f1(pc1, good).f1
     feats = features_table(rows)
-    feature_f1 = {k: _best_f1(v, good)[0] for k, v in feats.items()}
+    feature_f1 = {k: best_f1(v, good).f1 for k, v in feats.items()}
     best_feature = max(FEATURES, key=lambda k: feature_f1[k])
     settings = dict(length=length, latent=latent, hidden=hidden, epochs=epochs, lr=lr, weight=weight, seed=seed)
     return AeLLEResult(latent=z.detach(), pc1=pc1.detach(), performance=perf, good=good, f1_latent=f1_latent,

@@ -3,6 +3,7 @@ exponents (FTLE) at batches of points. (The FTLE/decision-boundary study lives i
 ``BoundaryLink`` and ``ftle_boundary_link`` stay importable from here for one release.)"""
 
 from neurodyn.lyapunov.ftle import FTLEField, ftle
+from neurodyn.lyapunov.gains import GainScan, random_rnn_gain_scan
 from neurodyn.lyapunov.maximal import max_lyapunov
 from neurodyn.lyapunov.result import LyapunovSpectrum
 from neurodyn.lyapunov.settings import FTLESettings, LyapunovSettings
@@ -11,11 +12,13 @@ from neurodyn.lyapunov.spectrum import lyapunov_spectrum
 __all__ = [
     "FTLEField",
     "FTLESettings",
+    "GainScan",
     "LyapunovSettings",
     "LyapunovSpectrum",
     "ftle",
     "lyapunov_spectrum",
     "max_lyapunov",
+    "random_rnn_gain_scan",
 ]
 
 

@@ -1,4 +1,7 @@
-"""Sentences about a bifurcation diagram, generated from the branch and cycle results they describe.
+"""Sentences about a bifurcation diagram, generated from the branch and cycle results they describe (the facts
+come from :meth:`~neurodyn.continuation.Branch.first_loss_of_stability`,
+:meth:`~neurodyn.continuation.Branch.unstable_besides` and :attr:`~neurodyn.continuation.OrbitBranch.stability`;
+this module only words them).
 
 Nothing here is written in advance: where the equilibrium first loses stability and through which kind of
 point (a branch point, where a real eigenvalue crosses zero; a fold; or a Hopf point, where a complex pair
@@ -9,49 +12,11 @@ with the line style the figure uses for each.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 KIND_WORDS = {
     "branch": "a branch point (a real eigenvalue crosses zero and other equilibria branch off)",
     "fold": "a fold (two equilibria meet and disappear)",
     "hopf": "a Hopf point (a pair of complex eigenvalues crosses the imaginary axis and cycles are born)",
 }
-
-
-@dataclass(frozen=True)
-class StabilityChange:
-    """Where along ``branch`` (in the order traced) the number of unstable eigenvalues first grows from
-    ``before`` to ``after``, between the parameter values ``left`` and ``right``, and the special point found
-    on that segment (``None`` when none was detected there)."""
-
-    left: float
-    right: float
-    before: int
-    after: int
-    point: object | None
-
-
-def first_loss_of_stability(branch) -> StabilityChange | None:
-    """The first segment of ``branch`` on which its equilibrium gains an unstable eigenvalue, or ``None``."""
-    n = branch.n_unstable.tolist()
-    values = branch.values.tolist()
-    for i in range(len(n) - 1):
-        if n[i + 1] > n[i]:
-            point = next((s for s in branch.special if s.index == i), None)
-            return StabilityChange(values[i], values[i + 1], n[i], n[i + 1], point)
-    return None
-
-
-def unstable_besides(branch, point) -> int:
-    """Unstable eigenvalues of the equilibrium at a Hopf ``point`` other than the crossing pair."""
-    n = branch.n_unstable.tolist()
-    return min(n[point.index], n[min(point.index + 1, len(n) - 1)])
-
-
-def cycle_stability(orbits) -> str:
-    """``"stable"``, ``"unstable"`` or ``"mixed"`` for a branch of periodic orbits (by their Floquet multipliers)."""
-    st = orbits.stable.tolist()
-    return "stable" if all(st) else "unstable" if not any(st) else "mixed"
 
 
 def _num(v: float, digits: int = 4) -> str:
@@ -73,7 +38,7 @@ def describe_bifurcations(branch, orbits=(), *, what: str = "the equilibrium") -
     p = branch.param
     start, n0 = float(branch.values[0]), int(branch.n_unstable[0])
     out = []
-    change = first_loss_of_stability(branch)
+    change = branch.first_loss_of_stability()
     if n0 > 0:
         out.append(f"{_cap(what)} is already unstable at {p} = {_num(start)} ({n0} eigenvalue(s) with positive "
                    "real part).")
@@ -91,13 +56,13 @@ def describe_bifurcations(branch, orbits=(), *, what: str = "the equilibrium") -
         sign = "< 0" if h.l1 < 0 else "> 0" if h.l1 > 0 else "= 0"
         sentence = (f"At the Hopf point {p} = {_num(h.value)} (frequency ω = {_num(h.omega)}) the first Lyapunov "
                     f"coefficient is l1 = {_num(h.l1, 3)} {sign}: {h.kind}")
-        extra = unstable_besides(branch, s)
+        extra = branch.unstable_besides(s)
         if extra:
             sentence += (f"; {what} there already has {extra} other unstable eigenvalue(s), so every cycle born "
                          "there is unstable whatever the sign of l1")
         out.append(sentence + ".")
     for ob in orbits:
-        kind = cycle_stability(ob)
+        kind = ob.stability
         born = f"The cycles born at {p} = {_num(ob.hopf.value)}"
         if kind == "mixed":
             first = next(float(v) for v, st in zip(ob.values.tolist(), ob.stable.tolist(), strict=True)
@@ -121,13 +86,13 @@ def figure_caption(branch, orbits=(), *, what: str = "the equilibrium") -> str:
         eq = f"{what} (dashed: unstable throughout)"
     else:
         i = st.index(not st[0])
-        change = first_loss_of_stability(branch) if st[0] else None
+        change = branch.first_loss_of_stability() if st[0] else None
         at = change.point.value if change is not None and change.point is not None else vals[i]
         eq = (f"{what} ({'solid' if st[0] else 'dashed'} up to {p} ≈ {_num(at, 3)}, "
               f"{'solid' if not st[0] else 'dashed'} after; solid means stable)")
     parts = [f"Bifurcation diagram: |x| of {eq}"]
     for ob in orbits:
-        kind = cycle_stability(ob)
+        kind = ob.stability
         style = {"stable": "solid: stable", "unstable": "dashed: unstable", "mixed": "solid where stable, dashed "
                  "where unstable"}[kind]
         parts.append(f"max |x(t)| of the cycles from the Hopf point at {p} = {_num(ob.hopf.value)} ({style})")

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import time
 
-import torch
-
 import neurodyn as nd
-from neurodyn.data import flip_flop
+from neurodyn.lyapunov.gains import random_rnn_gain_scan
 from neurodyn.report.html import FIXED_POINT_HEADER, Section, figure_png, fixed_point_rows
 from neurodyn.report.notes import KeyNumber, convergence_note
 
@@ -19,30 +17,22 @@ LORENZ_PUBLISHED = (0.9056, 0.0, -14.5723)  # Sprott, Chaos and Time-Series Anal
 def flip_flop_sections(s, run) -> list[Section]:
     """Train the flip-flop GRU, find its fixed points and its Lyapunov spectrum (``s``: DemoSettings; ``run``:
     the demo's :class:`~neurodyn.report.demo.DemoRun`)."""
-    from neurodyn.models import train_flip_flop
+    from neurodyn.models import flip_flop_study
 
     t0 = time.perf_counter()
-    trained = train_flip_flop(n_bits=3, hidden=s.hidden, iterations=s.train_iterations, seed=s.seed)
-    gru = trained.model.rnn
+    study = flip_flop_study(hidden=s.hidden, iterations=s.train_iterations, n_starts=s.n_starts,
+                            drive_steps=s.gru_steps, seed=s.seed)
+    trained, fp, spec, patterns = study.trained, study.fixed_points, study.spectrum, study.patterns
     run.log(f"trained GRU({s.hidden}) on the 3-bit flip-flop task: accuracy {trained.accuracy:.4f}")
-    gen = torch.Generator().manual_seed(s.seed + 1)
-    inputs, _ = flip_flop(3, batch=32, steps=100, generator=gen)
-    fp = nd.find_fixed_points(gru, inputs=inputs, n_starts=s.n_starts, seed=s.seed)
     run.results["gru_fixed_points"] = fp
     stable = fp.fixed.stable
-    with torch.no_grad():
-        bits = torch.sign(trained.model.readout(stable.points.float())).int().tolist()
     run.log(f"fixed points: {fp}")
-    patterns = sorted({tuple(b) for b in bits})
     run.key.append(KeyNumber("flip-flop GRU: stable fixed points", str(len(stable)), "8 = 2^3 memories", None))
     run.key.append(KeyNumber("flip-flop GRU: distinct bit patterns stored", str(len(patterns)), "8", None))
-    dims = [int(fp.fixed.n_unstable[i]) for i, st in enumerate(fp.fixed.stability) if st.startswith("saddle")]
+    dims = list(study.saddle_dims)
     by_dim = ", ".join(f"{dims.count(d)} with {d}" for d in sorted(set(dims)))
     run.key.append(KeyNumber("flip-flop GRU: saddles by unstable dimension", f"{len(dims)}: {by_dim}",
                              "a cube's 12 edges, 6 faces, 1 centre: 12 with 1, 6 with 2, 1 with 3", None))
-
-    drive, _ = flip_flop(3, batch=8, steps=s.gru_steps + 100, generator=gen)
-    spec = nd.lyapunov_spectrum(gru, inputs=drive.double(), transient=50, tangent_transient=50, qr_every="auto")
     run.results["gru_lyapunov"] = spec
     run.key.append(KeyNumber("flip-flop GRU: largest Lyapunov exponent (task inputs)",
                              f"{spec.maximal:+.4f} ± {float(spec.stderr[0]):.4f} nats/step", "< 0: a stable memory",
@@ -78,40 +68,22 @@ def flip_flop_sections(s, run) -> list[Section]:
     ]
 
 
-GAINS = (0.5, 0.8, 1.2, 1.6, 2.0, 2.5, 3.0)
-
-
 def random_rnn_section(s, run) -> Section:
     """The largest exponent of random tanh networks against mean-field theory, across the gain."""
-    rows, measured, theory = [], [], []
-    for g in GAINS:
-        res = nd.max_lyapunov(nd.random_tanh_rnn(s.rnn_n, g, seed=s.seed), steps=s.rnn_steps, transient=200,
-                              batch=2, seed=s.seed)
-        measured.append(res.maximal)
-        theory.append(nd.meanfield.rnn_max_lyapunov(g))
-        rows.append((f"{g:g}", f"{res.maximal:+.4f} ± {float(res.stderr[0]):.4f}", f"{theory[-1]:+.4f}",
-                     convergence_note(res, raise_what="rnn_steps") or res.status))
-    run.results["random_rnn"] = {"g": list(GAINS), "measured": measured, "mean_field": theory, "n": s.rnn_n,
-                                 "steps": s.rnn_steps}
-    i2 = GAINS.index(2.0)
+    scan = random_rnn_gain_scan(s.rnn_n, steps=s.rnn_steps, seed=s.seed)
+    measured, theory = scan.measured, scan.mean_field
+    rows = [(f"{g:g}", f"{res.maximal:+.4f} ± {float(res.stderr[0]):.4f}", f"{mf:+.4f}",
+             convergence_note(res, raise_what="rnn_steps") or res.status)
+            for g, res, mf in zip(scan.gains, scan.spectra, theory, strict=True)]
+    run.results["random_rnn"] = scan
+    i2 = scan.gains.index(2.0)
     run.key.append(KeyNumber(f"random tanh RNN n={s.rnn_n}, g=2: largest exponent", f"{measured[i2]:.4f} nats/step",
                              f"mean field {theory[i2]:.4f}",
                              f"near the mean field {theory[i2]:.4f}; n = {s.rnn_n} and {s.rnn_steps} steps leave "
                              "finite-size deviations of several hundredths", note=rows[i2][3] if "not settled" in
                              rows[i2][3] else ""))
     run.log(f"random tanh RNN: measured {[round(v, 3) for v in measured]}")
-
-    def draw(ax):
-        fine = [0.3 + 0.02 * i for i in range(136)]
-        ax.plot(fine, [nd.meanfield.rnn_max_lyapunov(g) for g in fine], color="k", lw=1, label="mean field")
-        ax.plot(GAINS, measured, "o", color="tab:red", label=f"measured, n = {s.rnn_n}")
-        ax.axhline(0, color="grey", lw=0.7)
-        ax.axvline(1, color="grey", lw=0.7, ls=":")
-        ax.set_xlabel("gain g")
-        ax.set_ylabel("largest Lyapunov exponent (nats/step)")
-        ax.legend()
-
-    crossing = next((g for g, v in zip(GAINS, measured, strict=True) if v > 0), None)
+    crossing = scan.first_chaotic_gain
     where = (f"the measured exponent is first positive at g = {crossing:g} of the gains tried" if crossing
              else "no measured exponent is positive at the gains tried")
     return Section(
@@ -119,7 +91,7 @@ def random_rnn_section(s, run) -> Section:
         f"h[t+1] = tanh(W h[t]) with W_ij ~ N(0, g²/n), n = {s.rnn_n}: mean-field theory predicts the largest "
         f"exponent to cross zero at g = 1 (Molgedey, Schuchhardt & Schuster 1992); {where} (one tangent vector by "
         f"forward-mode JVP, {s.rnn_steps} steps, 2 trajectories).",
-        figures=[("Largest Lyapunov exponent against the gain", figure_png(draw))],
+        figures=[("Largest Lyapunov exponent against the gain", figure_png(lambda ax: scan.plot(ax=ax)))],
         header=("g", "measured (nats/step)", "mean field", "convergence"), rows=rows,
     )
 

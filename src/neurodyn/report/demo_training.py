@@ -4,19 +4,16 @@ against its decision boundary, full-batch GD on digits at the edge of stability,
 
 from __future__ import annotations
 
-import torch
-
-import neurodyn as nd
-from neurodyn import _linalg
 from neurodyn.report.bifurcation import describe_bifurcations, figure_caption
 from neurodyn.report.html import Section, figure_png
 from neurodyn.report.notes import KeyNumber
+from neurodyn.validated.gain_study import tanh_gain_bifurcations
 
 
 def ftle_section(s, run) -> Section:
     """FTLE map, boundary link (ROC AUC, PGD ranks) and long-time exponents of a trained two-moons neural ODE."""
+    from neurodyn.classifier import classifier_ftle_study
     from neurodyn.models import train_moons_classifier
-    from neurodyn.report.classifier import classifier_ftle_study
 
     trained = train_moons_classifier(hidden=16, epochs=s.ftle_epochs, seed=s.seed)
     study = classifier_ftle_study(trained.model, trained.X_test, trained.y_test, grid=s.ftle_grid,
@@ -90,28 +87,13 @@ def eos_section(s, run) -> Section:
 
 def bifurcation_section(s, run) -> Section:
     """Bifurcations of -x + tanh(g W x) in the gain g, every Hopf point proven with interval arithmetic."""
-    n, g_max = s.bif_n, 5.0
-    gen = torch.Generator().manual_seed(s.seed + 7)
-    W = torch.randn(n, n, generator=gen, dtype=torch.float64) / n**0.5
-    family = nd.tanh_family(torch.zeros(n, n, dtype=torch.float64), direction=W, leak=1.0, param="g",
-                            name=f"-x + tanh(g W x), n = {n}")
-    branch = nd.continue_equilibria(family, param="g", start=0.0, stop=g_max, step=0.05)
-    hopf = [sp.hopf for sp in branch.special if sp.kind == "hopf"]
-    proofs = list(nd.prove_hopf_points(family, hopf))
-    orbits = []
-    first = hopf[0] if hopf else None
-    if first is not None and first.kind != "degenerate":
-        end = g_max if -first.crossing / first.l1 > 0 else 0.0
-        try:
-            orbits.append(nd.continue_periodic_orbits(family, first, stop=end, step=0.05, max_points=s.bif_cycles,
-                                                      steps_per_period=200))
-        except nd.NeurodynError as exc:  # the diagram stays useful without the cycles
-            run.log(f"cycles from the first Hopf point not continued: {exc}")
-    # exact: the Jacobian at x = 0 is -I + g W, so pairs lambda of W cross at g = 1 / Re(lambda), omega = g Im(lambda)
-    lam = _linalg.eigvals(W)
-    exact = sorted(1 / float(mu.real) for mu in lam if mu.imag > 0 and 0 < 1 / mu.real < g_max)
-    proved = sum(p.proved for p in proofs)
-    run.results["bifurcation"] = {"branch": branch, "hopf_proofs": proofs, "cycles": orbits, "exact_hopf_g": exact}
+    study = tanh_gain_bifurcations(s.bif_n, max_cycles=s.bif_cycles, seed=s.seed)
+    n, g_max, branch, hopf, proofs, orbits = study.n, study.g_max, study.branch, study.hopf, study.proofs, study.orbits
+    exact = list(study.exact_hopf_g)
+    if study.cycles_error is not None:
+        run.log(f"cycles from the first Hopf point not continued: {study.cycles_error}")
+    proved = study.proved
+    run.results["bifurcation"] = study
     run.log(f"bifurcations of -x + tanh(g W x): {len(hopf)} Hopf points for g in [0, {g_max:g}] ({len(exact)} "
             f"exact), {proved} proven")
     run.key.append(KeyNumber(f"-x + tanh(g W x), n = {n}: Hopf points proven", f"{proved} of {len(hopf)}",
@@ -133,7 +115,7 @@ def bifurcation_section(s, run) -> Section:
         "system in a tiny ball, a simple critical pair with no other eigenvalue on the axis, transversal crossing, "
         "and the first Lyapunov coefficient l1 enclosed away from 0.",
         figures=[(figure_caption(branch, orbits, what="x = 0"),
-                  figure_png(lambda ax: branch.plot(ax=ax, orbits=orbits)))],
+                  figure_png(lambda ax: study.plot(ax=ax)))],
         header=("g (Hopf point)", "|g − 1/Re λ|", "ω", "l1 (proven interval)", "proof", "width of g interval"),
         rows=rows, statement=(f"Proven: {statement}." if statement else None),
     )

@@ -15,9 +15,12 @@ Lorenz (10,28,8/3) 0.9056, 0, -14.5723 (sum -13.6667)
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from neurodyn._checks import positive_float, positive_int
+from neurodyn.systems.fields import tanh_family, tanh_field
 from neurodyn.systems.protocol import Flow, Map
 
 
@@ -110,6 +113,32 @@ def random_tanh_rnn(n: int, g: float, seed: int = 0) -> Map:
 
     return Map(step, n, jacobian=jacobian, params={"g": g}, name=f"random_tanh_rnn(n={n}, g={g:g}, seed={seed})",
                sample_state=sample)
+
+
+def random_tanh_family(n: int, seed: int = 0) -> Flow:
+    """The family ``dx/dt = tanh((A + alpha I) x)``, ``A = randn(n, n) / sqrt(n)`` from
+    ``torch.Generator().manual_seed(seed)`` (float64; ``A`` is ``system.tanh_form.W``): ``x = 0`` has a Hopf point
+    at ``alpha = -Re lambda`` for each complex pair ``lambda`` of ``A`` (the reference family of ``neurodyn
+    bifurcation`` and ``neurodyn prove``)."""
+    A = torch.randn(n, n, generator=torch.Generator().manual_seed(seed), dtype=torch.float64) / math.sqrt(n)
+    return tanh_family(A, name=f"tanh((A + alpha I) x), n = {n}, seed {seed}")
+
+
+def leaky_rotation(omega: float) -> Flow:
+    """The planar family ``dx/dt = -x + tanh(((1 + alpha) I + omega J) x)``, ``J`` the rotation by 90 degrees: a
+    supercritical Hopf point at ``alpha = 0`` with frequency ``omega``."""
+    M = torch.tensor([[1.0, -omega], [omega, 1.0]], dtype=torch.float64)
+    return tanh_family(M, leak=1.0, name=f"-x + tanh(((1 + alpha) I + {omega:g} J) x)")
+
+
+def random_tanh_field(n: int, *, gain: float, bias: float, seed: int = 0) -> Flow:
+    """The network ``dx/dt = -x + tanh(W x + b)``, ``W = gain randn(n, n) / sqrt(n)``, ``b = bias randn(n)``, both
+    drawn in that order from ``torch.Generator().manual_seed(seed)`` (float64; ``W``, ``b`` are
+    ``system.tanh_form.W``, ``.b``)."""
+    gen = torch.Generator().manual_seed(seed)
+    W = gain * torch.randn(n, n, generator=gen, dtype=torch.float64) / math.sqrt(n)
+    b = bias * torch.randn(n, generator=gen, dtype=torch.float64)
+    return tanh_field(W, b, leak=1.0, name=f"-x + tanh(W x + b), n = {n}, gain {gain:g}, seed {seed}")
 
 
 REFERENCE_SYSTEMS = {

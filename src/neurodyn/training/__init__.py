@@ -10,7 +10,7 @@ from neurodyn.training.eos import (
     stability_threshold,
 )
 from neurodyn.training.sharpness import Sharpness, SharpnessSettings, sharpness
-from neurodyn.training.stability import MinimumStability, gd_stability, sgd_lyapunov_exponent
+from neurodyn.training.stability import MinimumStability, StabilitySettings, gd_stability, sgd_lyapunov_exponent
 
 __all__ = [
     "DepthLyapunov",
@@ -19,6 +19,7 @@ __all__ = [
     "MinimumStability",
     "Sharpness",
     "SharpnessSettings",
+    "StabilitySettings",
     "depth_lyapunov",
     "eos_digits",
     "gd_stability",

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 from torch import nn
 
 from neurodyn._checks import positive_float, positive_int
+from neurodyn._settings import with_options
 from neurodyn.errors import InvalidInputError
 from neurodyn.results import Result
-from neurodyn.training.sharpness import sharpness
+from neurodyn.training.sharpness import SharpnessSettings, sharpness
 
 
 def stability_threshold(lr: float, momentum: float = 0.0, nesterov: bool = False, *, dampening: float = 0.0,
@@ -99,6 +100,10 @@ class EdgeOfStability(Result):
         return ax
 
 
+TRACKER_SETTINGS = SharpnessSettings(tol=1e-4, max_iter=100)
+TRACKER_ARGUMENTS = ("model", "loss_fn", "data", "optimizer", "lr", "momentum", "nesterov", "every", "settings")
+
+
 class EdgeOfStabilityTracker:
     """Attach to any training loop: call the tracker once per optimizer step (after ``optimizer.step()``) with
     the step's loss; every ``every`` calls it computes the sharpness ``lambda_max(H)`` of the full-batch loss on
@@ -108,6 +113,9 @@ class EdgeOfStabilityTracker:
     the loss before the step.
 
     ``tracker.result()`` gives an :class:`EdgeOfStability` with a plot. The model is read, never changed.
+
+    Each measurement is :func:`sharpness` with ``settings`` (a :class:`SharpnessSettings`, default ``tol=1e-4,
+    max_iter=100``; its fields are also keywords, e.g. ``tol=1e-6``), the seed advanced by the step.
 
     Example::
 
@@ -119,14 +127,17 @@ class EdgeOfStabilityTracker:
     """
 
     def __init__(self, model: nn.Module, loss_fn, data, *, optimizer=None, lr: float | None = None,
-                 momentum: float = 0.0, nesterov: bool = False, every: int = 10, tol: float = 1e-4,
-                 max_iter: int = 100, chunk_size: int | None = None, seed: int = 0):
+                 momentum: float = 0.0, nesterov: bool = False, every: int = 10,
+                 settings: SharpnessSettings | None = None, **options):
         if (optimizer is None) == (lr is None):
             raise InvalidInputError("give either optimizer= (its learning rate and momentum are read) or lr=")
         self.model, self.loss_fn, self.data, self.optimizer = model, loss_fn, data, optimizer
         self.lr, self.momentum, self.nesterov = lr, momentum, nesterov
         self.every = positive_int(every, name="every")
-        self.tol, self.max_iter, self.chunk_size, self.seed = tol, max_iter, chunk_size, seed
+        self.settings = with_options(SharpnessSettings, settings if settings is not None else TRACKER_SETTINGS,
+                                     options, "EdgeOfStabilityTracker", arguments=TRACKER_ARGUMENTS)
+        self.tol, self.max_iter = self.settings.tol, self.settings.max_iter
+        self.chunk_size, self.seed = self.settings.chunk_size, self.settings.seed
         self.steps, self.loss, self.sharp_steps, self.sharp, self.thresholds = [], [], [], [], []
         self.what = "GD"
         self.hvps = 0
@@ -148,8 +159,8 @@ class EdgeOfStabilityTracker:
         self.loss.append(float(loss) if loss is not None else math.nan)
         if step % self.every:
             return None
-        res = sharpness(self.model, self.loss_fn, self.data, tol=self.tol, max_iter=self.max_iter,
-                        chunk_size=self.chunk_size, seed=self.seed + step, v0=self._v)
+        res = sharpness(self.model, self.loss_fn, self.data, settings=replace(self.settings, seed=self.seed + step),
+                        v0=self._v)
         self._v = res.eigenvectors[0]
         self.hvps += res.hvps
         self.sharp_steps.append(step)

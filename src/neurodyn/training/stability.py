@@ -16,18 +16,39 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 from torch.func import hessian, jacrev, vmap
 
 from neurodyn._checks import positive_float, positive_int
+from neurodyn._settings import with_options
 from neurodyn.errors import ConvergenceWarning, InvalidInputError
 from neurodyn.results import Result, Status, finish
 from neurodyn.training.objective import Objective
 from neurodyn.training.sharpness import sharpness
 
 RANK_RTOL = 1e-10
+
+
+@dataclass(frozen=True)
+class StabilitySettings:
+    """Settings of :func:`sgd_lyapunov_exponent` and :func:`gd_stability` (each field is also a keyword of them,
+    replacing the field; :func:`gd_stability` uses only ``chunk_size``, ``seed`` and ``dtype``).
+
+    Attributes:
+        steps: measured SGD steps per chain (default 5000). chains: independent chains (default 16, at least 2).
+        burn_in: SGD steps per chain before measuring (default 200).
+        chunk_size, dtype: as in :func:`neurodyn.training.sharpness` (default all examples at once, float64).
+        seed: seeds the chains' batches and start vectors and the sharpness's Lanczos (default 0).
+    """
+
+    steps: int = 5000
+    chains: int = 16
+    burn_in: int = 200
+    chunk_size: int | None = None
+    seed: int = 0
+    dtype: torch.dtype = torch.float64
 
 
 @dataclass(frozen=True, eq=False)
@@ -129,7 +150,10 @@ def _normal_factors(obj: Objective):
     return (U * lam.sqrt()).reshape(n, o, -1), lam
 
 
-def _analyse(model, loss_fn, data, lr, batch_size, *, chunk_size, dtype, seed, steps, chains, burn_in):
+def _analyse(model, loss_fn, data, lr, batch_size, s: StabilitySettings, *, sgd: bool):
+    """GD (and, with ``sgd``, SGD) stability at the model's parameters; ``s`` gives the run's settings."""
+    chunk_size, dtype, seed = s.chunk_size, s.dtype, s.seed
+    steps, chains, burn_in = (s.steps, s.chains, s.burn_in) if sgd else (None, 2, 0)
     obj = Objective(model, loss_fn, data, chunk_size=chunk_size, dtype=dtype)
     lr = positive_float(lr, name="lr")
     n = obj.n
@@ -215,8 +239,12 @@ def _sgd_exponent(F, lr, b, steps, chains, burn_in, seed):
     return mean, err, float(d.mean()), float(d.std() / math.sqrt(chains))
 
 
-def gd_stability(model, loss_fn, data, lr: float, *, chunk_size: int | None = None, seed: int = 0,
-                 dtype: torch.dtype = torch.float64, strict: bool | None = None) -> MinimumStability:
+_SGD_ONLY = ("steps", "chains", "burn_in")
+_ARGUMENTS = ("model", "loss_fn", "data", "lr", "strict", "settings")
+
+
+def gd_stability(model, loss_fn, data, lr: float, *, strict: bool | None = None,
+                 settings: StabilitySettings | None = None, **options) -> MinimumStability:
     """Linear stability of full-batch GD with learning rate ``lr`` at the model's current parameters.
 
     GD is stable at a minimum iff every normal-space Hessian eigenvalue satisfies ``|1 - lr lambda| < 1``,
@@ -225,21 +253,26 @@ def gd_stability(model, loss_fn, data, lr: float, *, chunk_size: int | None = No
     Gauss–Newton reduction (module docstring), the sharpness from Lanczos on the true Hessian.
 
     Args:
-        model, loss_fn, data, chunk_size, dtype: as in :func:`neurodyn.training.sharpness`; ``loss_fn`` is the
-            mean over examples, and the per-example loss is ``loss_fn`` on a batch of one.
+        model, loss_fn, data: as in :func:`neurodyn.training.sharpness`; ``loss_fn`` is the mean over examples,
+            and the per-example loss is ``loss_fn`` on a batch of one.
         lr: the learning rate.
         strict: raise :class:`~neurodyn.ConvergenceError` instead of returning an ``UNCONVERGED`` result.
+        settings: a :class:`StabilitySettings`, of which ``chunk_size``, ``seed`` and ``dtype`` apply (also as
+            keywords).
 
     Returns:
         :class:`MinimumStability` (SGD fields ``nan``). Memory: the per-example Jacobians, ``n * outputs * p``.
     """
-    return finish(_analyse(model, loss_fn, data, lr, None, chunk_size=chunk_size, dtype=dtype, seed=seed, steps=None,
-                           chains=2, burn_in=0), strict=strict, what="GD stability (the sharpness did not converge)")
+    sgd_only = sorted(set(options) & set(_SGD_ONLY))
+    if sgd_only:
+        raise InvalidInputError(f"gd_stability: {sgd_only} apply to sgd_lyapunov_exponent only; drop them")
+    s = with_options(StabilitySettings, settings, options, "gd_stability", arguments=_ARGUMENTS)
+    return finish(_analyse(model, loss_fn, data, lr, None, s, sgd=False), strict=strict,
+                  what="GD stability (the sharpness did not converge)")
 
 
-def sgd_lyapunov_exponent(model, loss_fn, data, lr: float, batch_size: int, *, steps: int = 5000,
-                          chains: int = 16, burn_in: int = 200, chunk_size: int | None = None, seed: int = 0,
-                          dtype: torch.dtype = torch.float64, strict: bool | None = None) -> MinimumStability:
+def sgd_lyapunov_exponent(model, loss_fn, data, lr: float, batch_size: int, *, strict: bool | None = None,
+                          settings: StabilitySettings | None = None, **options) -> MinimumStability:
     """Linear stability of SGD (learning rate ``lr``, batches of ``batch_size`` distinct examples drawn
     uniformly and independently each step) at a (near-)interpolating minimum.
 
@@ -259,13 +292,16 @@ def sgd_lyapunov_exponent(model, loss_fn, data, lr: float, batch_size: int, *, s
     throughout: an approximation whose quality ``sharpness`` (the true Hessian's) against ``normal_eigenvalues[0]``
     shows.
 
-    Args: as :func:`gd_stability`, plus ``batch_size``, ``steps``, ``chains``, ``burn_in``, ``seed``;
-        ``strict`` raises :class:`~neurodyn.ConvergenceError` where the result would be ``UNCONVERGED`` (a
-        drifting SGD exponent: raise ``steps``).
+    Args: as :func:`gd_stability`, plus ``batch_size``; ``settings`` (a :class:`StabilitySettings`: ``steps``,
+        ``chains``, ``burn_in``, ``chunk_size``, ``seed``, ``dtype``) and its fields as keywords; ``strict``
+        raises :class:`~neurodyn.ConvergenceError` where the result would be ``UNCONVERGED`` (a drifting SGD
+        exponent: raise ``steps``).
 
     Returns:
         :class:`MinimumStability`.
     """
-    res = _analyse(model, loss_fn, data, lr, batch_size, chunk_size=chunk_size, dtype=dtype, seed=seed,
-                   steps=steps, chains=chains, burn_in=positive_int(burn_in, name="burn_in", minimum=0))
+    s = with_options(StabilitySettings, settings, options, "sgd_lyapunov_exponent",
+                     arguments=(*_ARGUMENTS, "batch_size"))
+    s = replace(s, burn_in=positive_int(s.burn_in, name="burn_in", minimum=0))
+    res = _analyse(model, loss_fn, data, lr, batch_size, s, sgd=True)
     return finish(res, strict=strict, what="the SGD Lyapunov exponent (it still drifts: raise steps)")
