@@ -2,7 +2,7 @@
 
 Most users bring their own field, so the generic path matters. Three systems, each written twice, run on
 the same initial states in this one process (float64, one thread): the Lorenz flow (RK4, dt = 0.01), the
-Hénon map, and a neural-ODE field ``dx/dt = W2 tanh(W1 x + b1) + b2`` (n = 16, hidden 64; as an
+Hénon map, Rössler's towel map, and a neural-ODE field ``dx/dt = W2 tanh(W1 x + b1) + b2`` (n = 16, hidden 64; as an
 ``nn.Module`` against :func:`neurodyn.tanh_field`). Each run is timed three times, interleaved, and the
 best CPU time per step is kept; the two spectra must agree to 1e-12.
 
@@ -18,6 +18,21 @@ import torch
 from torch import nn
 
 import neurodyn as nd
+
+
+def towel_step(x, u):
+    X, Y, Z = x.unbind(-1)
+    s = (Y + 0.35) * (1 - 2 * Z)
+    return torch.stack((3.8 * X * (1 - X) - 0.05 * s, 0.1 * (s - 1) * (1 - 1.9 * X), 3.78 * Z * (1 - Z) + 0.2 * Y), -1)
+
+
+def towel_jacobian(x, u):
+    X, Y, Z = x.unbind(-1)
+    s, zero = (Y + 0.35) * (1 - 2 * Z), torch.zeros_like(X)
+    return torch.stack((
+        torch.stack((3.8 * (1 - 2 * X), -0.05 * (1 - 2 * Z), 0.1 * (Y + 0.35) + zero), -1),
+        torch.stack((-0.19 * (s - 1), 0.1 * (1 - 2 * Z) * (1 - 1.9 * X), -0.2 * (Y + 0.35) * (1 - 1.9 * X)), -1),
+        torch.stack((zero, 0.2 + zero, 3.78 * (1 - 2 * Z)), -1)), -2)
 
 
 def systems():
@@ -40,6 +55,8 @@ def systems():
                                  dict(steps=1000, dt=0.01, x0=torch.tensor([[1.0, 1.0, 20.0]], dtype=torch.float64))),
         "Hénon (map, n = 2)": (henon, nd.Map(henon.fn, 2, params=henon.params),
                                dict(steps=5000, x0=torch.tensor([[0.1, 0.1]], dtype=torch.float64))),
+        "towel (map, n = 3)": (nd.Map(towel_step, 3, jacobian=towel_jacobian), nd.Map(towel_step, 3),
+                               dict(steps=5000, x0=torch.tensor([[0.085, -0.121, 0.075]], dtype=torch.float64))),
         "neural ODE (flow, n = 16)": (analytic_node, nd.from_torch(Field()),
                                       dict(steps=300, dt=0.05, x0=torch.full((2, 16), 0.1, dtype=torch.float64))),
     }

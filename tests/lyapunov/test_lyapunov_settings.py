@@ -13,7 +13,9 @@ def test_settings_object_equals_keywords_bitwise():
     a = nd.lyapunov_spectrum(nd.lorenz(), steps=200, strict=False, **kw)
     b = nd.lyapunov_spectrum(nd.lorenz(), steps=200, strict=False, settings=nd.LyapunovSettings(**kw))
     assert torch.equal(a.exponents, b.exponents)
-    assert a.settings == b.settings
+    measured = "memory_peak_bytes"  # the process's memory growth, read while the run went: not a setting to repeat
+    assert {k: v for k, v in a.settings.items() if k != measured} == {k: v for k, v in b.settings.items()
+                                                                       if k != measured}
 
 
 def test_keyword_replaces_the_settings_field():

@@ -8,8 +8,9 @@ Re-orthonormalising every ``q`` steps loses the weakest direction when the growt
 relative error of about ``u * exp(s)`` (``u`` the unit roundoff), and at ``s ~ -ln u`` (36 nats in float64) the
 last columns of ``J^q Q`` are rounding noise along the first. The loop therefore requires ``s`` below
 :func:`collapse_spread` (``-ln(u) / 2``: at least half the digits of ``R_kk`` survive, an error below ``1.5e-8``
-per interval in float64) after every interval longer than one step; a fixed ``qr_every`` that breaks it raises,
-the ``"auto"`` schedule redoes the interval one step at a time.
+per interval in float64) after every interval longer than one step; a fixed ``qr_every`` that breaks it raises.
+The ``"auto"`` schedule (:mod:`neurodyn.lyapunov.schedule`) instead bounds the loss ``sqrt(m) u e^s`` per interval
+against a tolerance and redoes an interval that overshot it one step at a time.
 """
 
 from __future__ import annotations
@@ -21,12 +22,11 @@ import torch
 
 from neurodyn.errors import InvalidInputError
 from neurodyn.lyapunov.plan import RunPlan
+from neurodyn.lyapunov.schedule import AUTO_TOL, OVERSHOOT, QRLoss, growth_spread
 
 N_BLOCKS = 10
 MAX_RECORDS = 1000
 CHECK_EVERY = 64  # steps between finiteness checks on accelerators
-AUTO_SPREAD = math.log(1e6)
-AUTO_MAX_INTERVAL = 16
 
 
 def collapse_spread(dtype: torch.dtype) -> float:
@@ -45,23 +45,6 @@ def renormalise(Q: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     log_r = torch.log(torch.diagonal(a, dim1=-2, dim2=-1).abs())
     # LAPACK hands Q back column-major; the batched J @ Q that follows is ~20% faster on a row-major copy
     return torch.linalg.householder_product(a, tau).contiguous(), log_r
-
-
-def growth_spread(growth: torch.Tensor) -> float:
-    """``max_batch (max_i - min_i) log|R_ii|`` over one interval (0 for a single vector)."""
-    if growth.shape[-1] == 1:
-        return 0.0
-    return float((growth.max(-1).values - growth.min(-1).values).max())
-
-
-def adapt_interval(interval: int, spread: float) -> int:
-    """Next interval of the ``"auto"`` schedule: halve it when the spread over the last interval exceeded
-    ``AUTO_SPREAD``, double it when twice the spread would still stay below."""
-    if spread > AUTO_SPREAD:
-        return max(1, interval // 2)
-    if 2 * spread < AUTO_SPREAD:
-        return min(AUTO_MAX_INTERVAL, 2 * interval)
-    return interval
 
 
 class Diverged(Exception):
@@ -97,6 +80,7 @@ class Tally:
     half_at: int = 0
     measured: int = 0
     qr_events: int = 0
+    qr_loss: float = 0.0  # the "auto" schedule's predicted rounding loss summed over the measured intervals
     last_record: int = 0
     records: list[torch.Tensor] = field(default_factory=list)
     record_t: list[float] = field(default_factory=list)
@@ -139,6 +123,7 @@ def run_with_frame(plan: RunPlan, traj: Trajectory, n: int, tally: Tally | None,
     growth is added to ``tally`` unless it is ``None`` (the frame-alignment phase)."""
     every_step = traj.x.device.type == "cpu"
     limit = collapse_spread(traj.Q.dtype)
+    model = QRLoss.for_run(traj.Q.shape[-2], traj.Q.dtype, plan.time_per_step)
     done = 0
     while done < n:
         todo = min(traj.interval, n - done)
@@ -150,21 +135,27 @@ def run_with_frame(plan: RunPlan, traj: Trajectory, n: int, tally: Tally | None,
                 _check_state(plan, x, i, every_step)
         Q, growth = renormalise(Q)
         if not bool(torch.isfinite(growth).all()):
+            if plan.qr_every is None and todo > 1:  # "auto": a step collapsed a direction; redo one step at a time
+                traj.interval = 1
+                continue
             traj.x, traj.Q, traj.i = x, Q, i
             raise Diverged(i, *_frame_failure(plan, todo))
-        auto = plan.qr_every is None
-        spread = growth_spread(growth) if todo > 1 or auto else 0.0  # one step cannot be shortened
-        if todo > 1 and spread > limit:
-            if plan.qr_every is not None:
-                raise _collapse_error(plan, todo, spread, limit)
-            traj.interval = 1  # "auto": redo this stretch from its start, one step per interval
-            continue
-        if auto and todo == traj.interval:
-            traj.interval = adapt_interval(traj.interval, spread)
+        loss = 0.0
+        if plan.qr_every is None:  # "auto": one step cannot be shortened, a longer interval may be redone
+            spread = growth_spread(growth)
+            loss = model.loss(spread, todo)
+            if todo > 1 and loss > OVERSHOOT * AUTO_TOL:
+                traj.interval = 1  # the spread rate jumped: redo this stretch from its start, one step per interval
+                continue
+            if todo == traj.interval:
+                traj.interval = model.next_interval(spread, todo, traj.interval)
+        elif todo > 1 and (spread := growth_spread(growth)) > limit:
+            raise _collapse_error(plan, todo, spread, limit)
         traj.x, traj.Q, traj.i = x, Q, i
         done += todo
         if tally is not None:
             tally.add(growth, todo)
+            tally.qr_loss += loss * todo
         tick(traj.i)
 
 

@@ -36,6 +36,7 @@ class RunOptions:
     base: float | str = "e"
     layout: str | None = None
     use_jvp: bool = False
+    compile: bool = False
 
 
 @dataclass(frozen=True)
@@ -96,11 +97,13 @@ def plan_run(system, opts: RunOptions) -> RunPlan:
     gen = torch.Generator().manual_seed(int(opts.seed))
     x = _initial_states(system, opts.x0, inputs, batch, gen)
     system.probe(x, None if inputs is None else inputs[:, 0])
-    check_memory(system, batch=x.shape[0], k=k, method=opts.method if dt is not None else None,
+    need = check_memory(system, batch=x.shape[0], k=k, method=opts.method if dt is not None else None,
                  records=min(steps, 1000))
     Q0 = torch.linalg.qr(torch.randn(x.shape[0], m, k, generator=gen, dtype=system.dtype))[0].to(system.device)
     integ = VariationalIntegrator(system, inputs=inputs, dt=dt, method=opts.method, rtol=opts.rtol, atol=opts.atol,
-                                  use_jvp=opts.use_jvp)
+                                  use_jvp=opts.use_jvp, compile=bool(opts.compile))
+    if opts.compile:  # compile before the run starts, so that the run's timing (and its warning) sees steps only
+        integ.advance(x, Q0, 0)
     is_flow = dt is not None
     settings = {
         "steps": steps, "k": k, "transient": transient, "tangent_transient": tangent_transient,
@@ -108,7 +111,8 @@ def plan_run(system, opts: RunOptions) -> RunPlan:
         "base": "2" if unit == "bits" else "e", "batch": x.shape[0], "dt": dt,
         "method": opts.method if is_flow else None, "rtol": opts.rtol if is_flow else None,
         "atol": opts.atol if is_flow else None, "driven": inputs is not None, "dim": system.dim, "tangent_dim": m,
-        "analytic_jacobian": system.has_analytic_jacobian and not opts.use_jvp,
+        "analytic_jacobian": system.has_analytic_jacobian and not opts.use_jvp, "compile": bool(opts.compile),
+        "memory_need_bytes": need,
     }
     return RunPlan(system=system, x=x, Q0=Q0, integ=integ, steps=steps, transient=transient,
                    tangent_transient=tangent_transient, qr_every=qr_every, time_per_step=dt if is_flow else 1.0,

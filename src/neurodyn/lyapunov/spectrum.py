@@ -18,7 +18,7 @@ from neurodyn._settings import with_options
 from neurodyn.errors import DivergenceError
 from neurodyn.lyapunov.loop import Diverged, Tally, Trajectory, run_state_only, run_with_frame
 from neurodyn.lyapunov.plan import RunOptions, RunPlan, plan_run
-from neurodyn.lyapunov.resources import RunMeter
+from neurodyn.lyapunov.resources import MemoryGuard, RunMeter
 from neurodyn.lyapunov.result import LyapunovSpectrum
 from neurodyn.lyapunov.settings import LyapunovSettings
 from neurodyn.lyapunov.summary import summarise
@@ -97,7 +97,8 @@ def measure(plan: RunPlan, *, strict: bool | None, convergence_tol: float, progr
     diverged = None
     what = f"{'maximal Lyapunov exponent' if label == 'jvp' else 'Lyapunov spectrum'} of {plan.system.name!r}"
     with progress_bar(progress, plan.total, f"Lyapunov ({label}) {plan.system.name}") as bar:
-        tick = RunMeter(plan.total, f"the {what}", bar=bar).tick
+        memory = MemoryGuard.start(plan.settings["memory_need_bytes"], plan.x.device)
+        tick = RunMeter(plan.total, f"the {what}", bar=bar, memory=memory).tick
         try:
             run_state_only(plan, traj, plan.transient, tick)
             run_with_frame(plan, traj, plan.tangent_transient, None, tick)
@@ -109,5 +110,5 @@ def measure(plan: RunPlan, *, strict: bool | None, convergence_tol: float, progr
         raise DivergenceError(f"{plan.system.name!r}: {diverged.what} at step {diverged.step} of {plan.total}; "
                               f"{diverged.knob}, {hint}", step=diverged.step)
     result = summarise(plan, tally, diverged_at=None if diverged is None else diverged.step,
-                       convergence_tol=convergence_tol, label=label)
+                       convergence_tol=convergence_tol, label=label, extra=memory.settings())
     return finish(result, strict=strict, what=f"the {what}")

@@ -22,6 +22,7 @@ from neurodyn.errors import ConvergenceWarning
 from neurodyn.lyapunov.loop import N_BLOCKS, Tally
 from neurodyn.lyapunov.plan import RunPlan
 from neurodyn.lyapunov.result import LyapunovSpectrum
+from neurodyn.lyapunov.schedule import AUTO_TOL
 from neurodyn.results import Status
 
 MIN_QR_EVENTS = N_BLOCKS
@@ -33,8 +34,9 @@ PRECISION = 0.1
 
 
 def summarise(plan: RunPlan, tally: Tally, *, diverged_at: int | None, convergence_tol: float,
-              label: str) -> LyapunovSpectrum:
-    """The result of a run (the summary is small: it is computed on the CPU whatever device the run used)."""
+              label: str, extra: dict | None = None) -> LyapunovSpectrum:
+    """The result of a run (the summary is small: it is computed on the CPU whatever device the run used);
+    ``extra`` joins the result's settings (the memory the run held)."""
     B, k = tally.acc.shape
     acc, blocks = tally.acc.cpu(), tally.blocks.cpu()
     T = tally.measured * plan.time_per_step
@@ -52,7 +54,8 @@ def summarise(plan: RunPlan, tally: Tally, *, diverged_at: int | None, convergen
         exponents=exponents, stderr=stderr, per_sample=per_sample, history=history,
         history_time=torch.tensor(tally.record_t, dtype=torch.float64), drift=drift, status=status,
         units=plan.units, system=plan.system.name, kind=plan.system.kind, method=label,
-        settings=dict(plan.settings, measured_steps=tally.measured, qr_events=tally.qr_events),
+        settings=dict(plan.settings, measured_steps=tally.measured, qr_events=tally.qr_events,
+                      **_schedule_settings(plan, tally), **(extra or {})),
         diverged_at=diverged_at,
     )
 
@@ -104,3 +107,11 @@ def _precise(stderr: torch.Tensor, exponents: torch.Tensor) -> bool:
     """Every standard error below :data:`PRECISION` of the spread of ``exponents``."""
     spread = float(exponents.max() - exponents.min())
     return bool((stderr <= PRECISION * spread).all())
+
+
+def _schedule_settings(plan: RunPlan, tally: Tally) -> dict:
+    """The ``"auto"`` schedule's tolerance and the rounding loss it predicts for this run (nats per step or time
+    unit, averaged over the measured steps; see :mod:`neurodyn.lyapunov.schedule`)."""
+    if plan.qr_every is not None:
+        return {}
+    return {"qr_tol": AUTO_TOL, "qr_loss": tally.qr_loss / max(tally.measured, 1)}

@@ -350,13 +350,16 @@ def _module_flow(module: nn.Module, *, dtype, device, name: str, dim: int | None
                                     "torch.tensor(0.0)), and use it in forward)")
     shapes = {key: state[key].shape for key in params}
     dim = dim if dim is not None else _infer_dim(module)
-    # A private copy in evaluation mode: dropout off, batch-norm statistics frozen, the user's object untouched.
-    runner = copy.deepcopy(module).eval()
+    # A private copy in evaluation mode (dropout off, batch-norm statistics frozen) holding the copied weights in
+    # ``dtype`` as constants, called directly: swapping every weight in per call (functional_call) cost more than
+    # the field itself on small networks. Only the parameters named in ``params`` are swapped in per call.
+    # The user's object is untouched.
+    runner = copy.deepcopy(module).to(device=device, dtype=dtype).eval().requires_grad_(False)
 
     def field(t, x, p=None):
         if p is None:
-            return functional_call(runner, state, (t, x))
-        return functional_call(runner, {**state, **{k: p[k].reshape(shapes[k]) for k in shapes}}, (t, x))
+            return runner(t, x)
+        return functional_call(runner, {k: p[k].reshape(shapes[k]) for k in shapes}, (t, x))
 
     probe = torch.zeros(1, dim, dtype=dtype, device=device)
     try:
