@@ -37,13 +37,11 @@ class DelayStepper:
 
     def advance(self, z: torch.Tensor, Q: torch.Tensor | None, i: int):
         t = torch.tensor(i * self.scheme.dt, dtype=z.dtype, device=z.device)
-        W = z.unflatten(-1, self.shape)
         if Q is None:
-            return flatten_window(*self.scheme.step(W[..., 0, :, :], W[..., 1, :, :], t)), None
-        dW = Q.transpose(-1, -2).unflatten(-1, self.shape)  # (B, k, 2, N + 1, n)
-        X, S, dX, dS = self.scheme.step(W[..., 0, :, :], W[..., 1, :, :], t,
-                                        tangent=(dW[..., 0, :, :], dW[..., 1, :, :]))
-        return flatten_window(X, S), flatten_window(dX, dS).transpose(-1, -2)
+            return self.scheme.advance(z.unflatten(-1, self.shape).unsqueeze(-1), t).flatten(-4), None
+        W = torch.cat((z.unsqueeze(-1), Q), dim=-1).unflatten(-2, self.shape)  # (B, 2, N + 1, n, 1 + k)
+        W = self.scheme.advance(W, t).flatten(-4, -2)
+        return W[..., 0], W[..., 1:]
 
 
 def flatten_window(X: torch.Tensor, S: torch.Tensor) -> torch.Tensor:
