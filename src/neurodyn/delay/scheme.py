@@ -129,7 +129,10 @@ class DelayScheme:
         if y.shape[-1] == 1:
             return self.system.stacked_field(t, y[..., 0], yd[..., 0]).unsqueeze(-1)
         f, Jx, Jd = field_and_jacobians(self.system, t, y[..., 0], yd[..., 0])
-        dk = torch.matmul(Jx, y[..., 1:]) + torch.matmul(Jd, yd[..., 1:]).sum(-3)
+        if y.shape[-2] == 1:  # scalar equations: the 1 x 1 products as multiplications (fewer torch calls)
+            dk = Jx * y[..., 1:] + (Jd * yd[..., 1:]).sum(-3)
+        else:
+            dk = torch.matmul(Jx, y[..., 1:]) + torch.matmul(Jd, yd[..., 1:]).sum(-3)
         return torch.cat((f.unsqueeze(-1), dk), dim=-1)
 
     def window_times(self) -> torch.Tensor:
