@@ -36,6 +36,7 @@ class RunOptions:
     base: float | str = "e"
     layout: str | None = None
     use_jvp: bool = False
+    compile: bool = False
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,8 @@ def plan_run(system, opts: RunOptions) -> RunPlan:
         return plan_delay_run(system, opts)
     system = as_system(system)
     name, m = system.name, system.tangent_dim
+    if opts.compile:
+        raise InvalidInputError(f"compile=True applies to delay flows only; {name!r} is a {system.kind}: drop compile")
     k = m if opts.k is None else positive_int(opts.k, name="k")
     if k > m:
         raise InvalidInputError(f"k={k} exceeds the tangent dimension {m} of {name!r}; use k <= {m}")
