@@ -95,9 +95,10 @@ def lyapunov_spectrum(
             ``"time_first"`` ``(T, batch, input_dim)``; default the system's ``input_layout``, which
             :func:`~neurodyn.from_torch` takes from the module (``batch_first=False``, PyTorch's default,
             means time first).
-        compile: delay flows only: run the step of state and frame through ``torch.compile`` (the first steps
-            compile, seconds; afterwards several times faster per step on small systems; the same numbers up to
-            rounding). Needs a working ``torch.compile`` (a C compiler on the CPU).
+        compile: delay flows only: run the step of state and frame through ``torch.compile`` (the first step
+            compiles, 10-20 s on a CPU; afterwards several times faster per step on small systems, e.g. 6x on
+            Mackey–Glass; the same numbers up to rounding). Needs a working ``torch.compile`` (a C compiler on
+            the CPU).
 
     Before the run the memory it needs (working copies of the ``batch x n x k`` frame) is compared with
     the free memory; a run that cannot fit raises :class:`~neurodyn.InvalidInputError` with the estimate
