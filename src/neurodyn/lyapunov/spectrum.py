@@ -96,8 +96,8 @@ def lyapunov_spectrum(
             :func:`~neurodyn.from_torch` takes from the module (``batch_first=False``, PyTorch's default,
             means time first).
         compile: delay flows only: run the step of state and frame through ``torch.compile`` (the first step
-            compiles, 10-20 s on a CPU; afterwards several times faster per step on small systems, e.g. 6x on
-            Mackey–Glass; the same numbers up to rounding). Needs a working ``torch.compile`` (a C compiler on
+            compiles, 10-20 s on a CPU; afterwards several times faster on small systems, e.g. 5x on a
+            Mackey–Glass run; the same numbers up to rounding). Needs a working ``torch.compile`` (a C compiler on
             the CPU).
 
     Before the run the memory it needs (working copies of the ``batch x n x k`` frame) is compared with
