@@ -98,7 +98,8 @@ def lyapunov_spectrum(
         compile: delay flows only: run the step of state and frame through ``torch.compile`` (the first step
             compiles, 10-20 s on a CPU; afterwards several times faster on small systems, e.g. 5x on a
             Mackey–Glass run; the same numbers up to rounding). Needs a working ``torch.compile`` (a C compiler on
-            the CPU).
+            the CPU); a new system, ``dt``, ``k`` or batch compiles anew (past torch's recompilation limit, 8 by
+            default, the step runs eagerly).
 
     Before the run the memory it needs (working copies of the ``batch x n x k`` frame) is compared with
     the free memory; a run that cannot fit raises :class:`~neurodyn.InvalidInputError` with the estimate
