@@ -29,21 +29,46 @@ from neurodyn.lyapunov.plan import RunOptions, RunPlan, _units
 
 class DelayStepper:
     """``advance(z, Q, i)`` for the QR loop: step ``i`` of the flattened window ``z: (B, D)`` and of the tangent
-    frame ``Q: (B, D, k)`` (``None``: the state alone)."""
+    frame ``Q: (B, D, k)`` (``None``: the state alone). State and frame advance as the columns of one window
+    (:meth:`DelayScheme.advance`).
 
-    def __init__(self, scheme: DelayScheme):
+    ``compile=True`` runs the step of state and frame through ``torch.compile`` (fixed shapes; the state alone, a
+    short transient, stays eager): the first call compiles (seconds; a failure raises
+    :class:`~neurodyn.InvalidInputError` naming ``compile``), later ones run the fused kernel. The operations, and
+    so the numbers up to rounding, are those of the eager step.
+    """
+
+    def __init__(self, scheme: DelayScheme, compile: bool = False):
         self.scheme = scheme
         self.shape = (2, scheme.nodes + 1, scheme.system.dim)
+        self.compile = compile
+        self._state, self._frame = self._state_step, self._frame_step
+        self._unchecked = set()
+        if compile:
+            self._frame = torch.compile(self._frame_step, dynamic=False)
+            self._unchecked = {"frame"}
 
     def advance(self, z: torch.Tensor, Q: torch.Tensor | None, i: int):
         t = torch.tensor(i * self.scheme.dt, dtype=z.dtype, device=z.device)
-        W = z.unflatten(-1, self.shape)
-        if Q is None:
-            return flatten_window(*self.scheme.step(W[..., 0, :, :], W[..., 1, :, :], t)), None
-        dW = Q.transpose(-1, -2).unflatten(-1, self.shape)  # (B, k, 2, N + 1, n)
-        X, S, dX, dS = self.scheme.step(W[..., 0, :, :], W[..., 1, :, :], t,
-                                        tangent=(dW[..., 0, :, :], dW[..., 1, :, :]))
-        return flatten_window(X, S), flatten_window(dX, dS).transpose(-1, -2)
+        which = "state" if Q is None else "frame"
+        if which in self._unchecked:  # the first compiled call: the system's field ran eagerly in the probe
+            try:
+                out = (self._state(z, t), None) if Q is None else self._frame(z, Q, t)
+            except Exception as exc:
+                raise InvalidInputError(f"compile=True: torch.compile could not compile the delay step of "
+                                        f"{self.scheme.system.name!r} ({type(exc).__name__}: {exc}); run with "
+                                        "compile=False") from exc
+            self._unchecked.discard(which)
+            return out
+        return (self._state(z, t), None) if Q is None else self._frame(z, Q, t)
+
+    def _state_step(self, z: torch.Tensor, t: torch.Tensor):
+        return self.scheme.advance(z.unflatten(-1, self.shape).unsqueeze(-1), t).flatten(-4)
+
+    def _frame_step(self, z: torch.Tensor, Q: torch.Tensor, t: torch.Tensor):
+        W = torch.cat((z.unsqueeze(-1), Q), dim=-1).unflatten(-2, self.shape)  # (B, 2, N + 1, n, 1 + k)
+        W = self.scheme.advance(W, t).flatten(-4, -2)
+        return W[..., 0].contiguous(), W[..., 1:].contiguous()  # fixed strides: one compiled graph
 
 
 def flatten_window(X: torch.Tensor, S: torch.Tensor) -> torch.Tensor:
@@ -113,8 +138,9 @@ def plan_delay_run(system: DelayFlow, opts: RunOptions) -> RunPlan:
         "steps": steps, "k": k, "transient": transient, "tangent_transient": tangent_transient,
         "qr_every": "auto" if qr_every is None else qr_every, "seed": int(opts.seed),
         "base": "2" if unit == "bits" else "e", "batch": z.shape[0], "dt": scheme.dt, "method": opts.method,
-        "delays": list(system.delays), "nodes": scheme.nodes, "dim": system.dim, "tangent_dim": D,
+        "delays": list(system.delays), "nodes": scheme.nodes, "compile": bool(opts.compile), "dim": system.dim,
+        "tangent_dim": D,
     }
-    return RunPlan(system=system, x=z, Q0=Q0, integ=DelayStepper(scheme), steps=steps, transient=transient,
-                   tangent_transient=tangent_transient, qr_every=qr_every, time_per_step=scheme.dt,
+    return RunPlan(system=system, x=z, Q0=Q0, integ=DelayStepper(scheme, compile=bool(opts.compile)), steps=steps,
+                   transient=transient, tangent_transient=tangent_transient, qr_every=qr_every, time_per_step=scheme.dt,
                    log_scale=log_scale, units=f"{unit}/time", settings=settings)

@@ -38,12 +38,27 @@ def hermite_weights(theta: float) -> tuple[float, float, float, float]:
     return 2 * t3 - 3 * t2 + 1, t3 - 2 * t2 + theta, 3 * t2 - 2 * t3, t3 - t2
 
 
+def hermite_row(theta: float, h: float) -> tuple[float, float, float, float]:
+    """The same weights in the window's order ``x_0, x_1, s_0, s_1`` with the step ``h`` folded into the slopes."""
+    w00, w10, w01, w11 = hermite_weights(theta)
+    return w00, w01, h * w10, h * w11
+
+
 @dataclass(frozen=True)
 class DelayScheme:
     """One step of the method of steps: ``step(X, S, t)`` advances a window by ``dt`` (see the module docstring).
 
+    Because ``dt`` divides every delay, the delayed value at stage ``i`` lies at the fixed fraction ``c_i`` of the
+    delayed interval ``[t_l, t_l + dt]``, so the Hermite interpolation is a fixed linear combination of the four
+    numbers ``x_l, x_{l+1}, dt s_l, dt s_{l+1}``: the weights of the distinct fractions are computed once
+    (``points``), and one gather and one small matrix product give every stage's delayed values (of the state
+    and of all tangent windows) at the start of a step.
+
     Attributes: ``system`` (a :class:`~neurodyn.DelayFlow`), ``tableau``, ``dt``, ``lags`` (``N_j``, one per
-    delay), ``base`` (window index of the left node of the delayed interval, ``N - N_j``, as a tensor).
+    delay), ``base`` (window index of the left node of the delayed interval, ``N - N_j``, as a tensor),
+    ``rows`` (``(2, m)``: the left and right nodes), ``points`` (``(P, 4)``: the weights of ``x_l, x_{l+1},
+    s_l, s_{l+1}`` (``dt`` included) at the ``P`` distinct fractions), ``point_of`` (the row of ``points`` of
+    each stage, then of the new node), ``offsets`` (``(stages + 1,)``: the stage times ``c_i dt``, then ``dt``).
     """
 
     system: object
@@ -51,62 +66,74 @@ class DelayScheme:
     dt: float
     lags: tuple[int, ...]
     base: torch.Tensor
+    rows: torch.Tensor
+    points: torch.Tensor
+    point_of: tuple[int, ...]
+    offsets: torch.Tensor
 
     @property
     def nodes(self) -> int:
         """``N``: the window holds ``N + 1`` nodes spanning ``[t - tau_max, t]``."""
         return max(self.lags)
 
-    def delayed(self, X: torch.Tensor, S: torch.Tensor, c: float, jump=None) -> torch.Tensor:
-        """``x(t + c dt - tau_j)`` for every delay: ``(..., m, n)``. ``jump = (mask (m,), slope (..., n))`` replaces
-        the right-end slope of the delays in ``mask`` (the left limit ``phi'(0-)`` at the breaking point 0)."""
-        if c == 0.0:
-            return X[..., self.base, :]
-        if c == 1.0:
-            return X[..., self.base + 1, :]
-        w00, w10, w01, w11 = hermite_weights(c)
-        h = self.dt
-        s_right = S[..., self.base + 1, :]
+    def delayed(self, X: torch.Tensor, S: torch.Tensor, c: float) -> torch.Tensor:
+        """``x(t + c dt - tau_j)`` for every delay from the window ``X, S: (..., N + 1, n)``: ``(..., m, n)``."""
+        w = torch.tensor([hermite_row(c, self.dt)], dtype=X.dtype, device=X.device)
+        W = torch.stack((X, S), dim=-3).unsqueeze(-1)
+        return self._interpolate(W, w)[..., 0, :, :, 0]
+
+    def _interpolate(self, W: torch.Tensor, weights: torch.Tensor, jump=None) -> torch.Tensor:
+        """``weights: (P, 4)`` applied to the delayed intervals of ``W: (..., 2, N + 1, n, c)``: ``(..., P, m, n, c)``.
+
+        ``jump = (mask (m,), slope (..., n))`` replaces the right-end slope of the delays in ``mask`` (the left
+        limit ``phi'(0-)`` at the breaking point 0; state column only)."""
+        G = W[..., :, self.rows, :, :]  # (..., 2 values/slopes, 2 left/right, m, n, c)
         if jump is not None:
-            s_right = torch.where(jump[0].unsqueeze(-1), jump[1].unsqueeze(-2), s_right)
-        return (w00 * X[..., self.base, :] + (w10 * h) * S[..., self.base, :] + w01 * X[..., self.base + 1, :]
-                + (w11 * h) * s_right)
+            at = torch.zeros(G.shape[-5:], dtype=torch.bool, device=G.device)
+            at[1, 1, jump[0], :, 0] = True
+            G = torch.where(at, jump[1][..., None, None, None, :, None], G)
+        m, n, c = G.shape[-3:]
+        return torch.matmul(weights, G.flatten(-5, -4).flatten(-3)).unflatten(-1, (m, n, c))
 
-    def step(self, X: torch.Tensor, S: torch.Tensor, t, jump=None, tangent=None):
-        """The window one step later: ``(X, S)`` with the new node appended and the oldest dropped.
+    def advance(self, W: torch.Tensor, t: torch.Tensor, jump=None) -> torch.Tensor:
+        """The window ``W: (..., 2, N + 1, n, c)`` (values and slopes at the nodes, oldest first) one step later.
 
-        ``tangent = (dX, dS)``, each ``(..., k, N + 1, n)``, pushes ``k`` tangent windows through the linearised
-        scheme (the same stages, with the field's Jacobians; :func:`field_and_jacobians`); then the return value
-        is ``(X, S, dX, dS)``.
-        """
+        Column 0 is the state; columns ``1..c-1`` are tangent windows, pushed through the linearised scheme (the
+        same stages, with the field's Jacobians at the state's stages: :func:`field_and_jacobians`)."""
         tab, h = self.tableau, self.dt
-        x = X[..., -1, :]
-        dx = None if tangent is None else tangent[0][..., -1, :]
-        ks: list[tuple] = []
+        delayed = self._interpolate(W, self.points, jump)  # (..., P, m, n, c)
+        times = (t + self.offsets).unbind()
+        x = W[..., 0, -1, :, :]
+        ks: list[torch.Tensor] = []
         for i in range(tab.stages):
-            y, dy = x, dx
+            y = x
             for j, a in enumerate(tab.a[i]):
                 if a:
-                    y = y + (h * float(a)) * ks[j][0]
-                    dy = None if dy is None else dy + (h * float(a)) * ks[j][1]
-            c = float(tab.c[i])
-            ks.append(self._evaluate(t + c * h, y, self.delayed(X, S, c, jump), dy, tangent, c))
-        x_new, dx_new = x, dx
-        for b, (k, dk) in zip(tab.b, ks, strict=True):
+                    y = torch.add(y, ks[j], alpha=h * float(a))
+            ks.append(self._slope(times[i], y, delayed[..., self.point_of[i], :, :, :]))
+        x_new = x
+        for b, k in zip(tab.b, ks, strict=True):
             if b:
-                x_new = x_new + (h * float(b)) * k
-                dx_new = None if dx_new is None else dx_new + (h * float(b)) * dk
-        s_new, ds_new = self._evaluate(t + h, x_new, self.delayed(X, S, 1.0), dx_new, tangent, 1.0)
-        out = (_append(X, x_new), _append(S, s_new))
-        return out if tangent is None else (*out, _append(tangent[0], dx_new), _append(tangent[1], ds_new))
+                x_new = torch.add(x_new, k, alpha=h * float(b))
+        s_new = self._slope(times[-1], x_new, delayed[..., self.point_of[-1], :, :, :])
+        node = torch.stack((x_new, s_new), dim=-3).unsqueeze(-3)
+        return torch.cat((W[..., :, 1:, :, :], node), dim=-3)
 
-    def _evaluate(self, t, y, yd, dy, tangent, c: float):
-        """``(field, its linearisation applied to the tangents)`` at a stage (``None`` for the second without)."""
-        if tangent is None:
-            return self.system.stacked_field(t, y, yd), None
-        f, Jx, Jd = field_and_jacobians(self.system, t, y, yd)
-        dyd = self.delayed(tangent[0], tangent[1], c)
-        return f, torch.einsum("...ij,...kj->...ki", Jx, dy) + torch.einsum("...mij,...kmj->...ki", Jd, dyd)
+    def step(self, X: torch.Tensor, S: torch.Tensor, t, jump=None) -> tuple[torch.Tensor, torch.Tensor]:
+        """The window ``X, S: (..., N + 1, n)`` one step later, the new node appended and the oldest dropped."""
+        W = self.advance(torch.stack((X, S), dim=-3).unsqueeze(-1), t, jump)[..., 0]
+        return W[..., 0, :, :], W[..., 1, :, :]
+
+    def _slope(self, t, y: torch.Tensor, yd: torch.Tensor) -> torch.Tensor:
+        """The field at a stage, column 0 from the state, the others its linearisation applied to the tangents."""
+        if y.shape[-1] == 1:
+            return self.system.stacked_field(t, y[..., 0], yd[..., 0]).unsqueeze(-1)
+        f, Jx, Jd = field_and_jacobians(self.system, t, y[..., 0], yd[..., 0])
+        if y.shape[-2] == 1:  # scalar equations: the 1 x 1 products as multiplications (fewer torch calls)
+            dk = Jx * y[..., 1:] + (Jd * yd[..., 1:]).sum(-3)
+        else:
+            dk = torch.matmul(Jx, y[..., 1:]) + torch.matmul(Jd, yd[..., 1:]).sum(-3)
+        return torch.cat((f.unsqueeze(-1), dk), dim=-1)
 
     def window_times(self) -> torch.Tensor:
         """Times of the initial window's nodes, ``-N dt, ..., 0``: ``(N + 1,)``."""
@@ -165,6 +192,12 @@ def make_scheme(system, dt, method: str = "rk4") -> DelayScheme:
             raise InvalidInputError(f"dt={h:g} does not divide the delay {tau:g} of {system.name!r} ({tau / h:.6g} "
                                     f"steps); the method of steps needs dt = delay / integer, e.g. {options}")
         lags.append(int(q))
-    N = max(lags)
+    N, tab = max(lags), TABLEAUX[method]
     base = torch.tensor([N - q for q in lags], dtype=torch.long, device=system.device)
-    return DelayScheme(system=system, tableau=TABLEAUX[method], dt=h, lags=tuple(lags), base=base)
+    fractions = [float(c) for c in tab.c] + [1.0]  # the stages, then the new node's slope
+    distinct = sorted(set(fractions))
+    points = torch.tensor([hermite_row(c, h) for c in distinct], dtype=system.dtype, device=system.device)
+    offsets = torch.tensor([c * h for c in fractions], dtype=system.dtype, device=system.device)
+    return DelayScheme(system=system, tableau=tab, dt=h, lags=tuple(lags), base=base,
+                       rows=torch.stack((base, base + 1)), points=points,
+                       point_of=tuple(distinct.index(c) for c in fractions), offsets=offsets)

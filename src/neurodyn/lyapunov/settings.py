@@ -44,11 +44,12 @@ class LyapunovSettings:
             error is smaller (default 1e-3).
         progress: show a progress bar (without one, a run predicted to take over 3 minutes from its first timed
             steps warns).
-        compile: push the state and frame with one ``torch.compile``'d function per step (maps and fixed-step
-            flows; :func:`~neurodyn.lyapunov_spectrum` only). Default ``False``. Compiling takes seconds to tens
-            of seconds once per run and then makes each step of a small system several times cheaper (a
-            user-written Lorenz: about 3x below the eager analytic path), so it pays for long runs (tens of
-            thousands of steps); compiled kernels round differently, so a chaotic run agrees with the eager one
+        compile: push the state and frame with one ``torch.compile``'d function per step (maps, fixed-step
+            flows and delay flows; :func:`~neurodyn.lyapunov_spectrum` only; an adaptive ``method`` is refused).
+            Default ``False``. Compiling takes seconds to tens of seconds once per run and then makes each step of
+            a small system several times cheaper (a user-written Lorenz: about 3x below the eager analytic path),
+            so it pays for long runs (tens of thousands of steps); compiled kernels round differently, so a
+            chaotic run agrees with the eager one
             within the standard errors, not bit for bit.
 
     See also: :class:`FTLESettings`, :class:`~neurodyn.continuation.ContinuationSettings`.
