@@ -69,6 +69,9 @@ def kuramoto(
 
     outputs = outputs_for(out, "kuramoto", overwrite=overwrite)
     with handled(debug, outputs):
+        if not 0 < average_last < t_settle:  # the config averages from t_settle - average_last > 0
+            raise InvalidInputError(f"--average-last ({average_last}) must be > 0 and less than --t-settle "
+                                    f"({t_settle})")
         config = nw.KuramotoConfig(n=n, graph=graph, p=p, law=law, width=width, separation=separation, seed=seed,
                                    K=k_max, t_end=t_settle, dt=dt, average_from=t_settle - average_last)
         if not 0 < k_min <= k_max or k_steps < 1:
