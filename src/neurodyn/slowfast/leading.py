@@ -75,7 +75,7 @@ class Leading:
         certified: whether the residual check and the certificate passed (else ``values`` mean nothing).
         slow_basis: ``(n, k)`` orthonormal basis of the slow invariant subspace (a start for the next state).
         rate_bound: an upper bound on every ``-Re l`` of ``J~`` (Gershgorin on the symmetric part of ``J``, plus
-            ``||R||_F``).
+            the backward error ``||R||_F / sigma_min(Q)``), rounded up with its rounding errors counted.
     """
 
     values: np.ndarray
@@ -241,8 +241,10 @@ def leading_spectrum(A: np.ndarray, start: np.ndarray, *, rtol: float, rng: np.r
     re = values[k].real
     c = re + rtol * abs(re) if rtol > 0 else re - MARGIN * abs(re)
     ok = c < values[k - 1].real and _lognorm_below(S, Q, c)
-    # ||J~ - J||_2 <= ||R||_F / sigma_min(Q), sigma_min(Q)^2 >= 1 - ||Q^T Q - I||_2 (eta: its float value + (p+2) u)
-    eta = float(np.linalg.norm(Q.T @ Q - np.eye(p))) + (p + 2) * u
+    # ||J~ - J||_2 <= ||R||_F / sigma_min(Q), sigma_min(Q)^2 >= 1 - ||Q^T Q - I||_2 <= 1 - eta: the float
+    # ||Q^T Q - I||_F plus the rounding of Q^T Q (length-n dot products: gamma_n |Q|^T |Q|, Frobenius norm at most
+    # gamma_n ||Q||_F^2) and of the subtraction
+    eta = float(np.linalg.norm(Q.T @ Q - np.eye(p))) + 2 * (n + 2) * u * (float(np.sum(Q * Q)) + 1)
     if not eta < 0.5:
         return fail
     backward = residual * norm / np.sqrt(1 - eta)
