@@ -49,3 +49,16 @@ def test_a_fast_block_reaching_the_split_is_not_certified():
     assert not lead.certified
     assert lead.rate_bound >= float(_exact_gershgorin(A))
 
+
+
+def test_rate_bound_counts_the_rounding_of_the_gershgorin_sum():
+    """Upper triangular: ``span(e_1, e_2)`` and ``e_3`` are exactly invariant, so the residual is ~0 and the
+    bound is Gershgorin's alone. Row 8 of the symmetric part sums ``10 + 5 * 2^-51``, which rounds to
+    ``10 + 2^-49`` (the float sum, below the exact one): the bound must still be above the exact value."""
+    n = 8
+    A = np.diag([-0.01, -0.02, -1.0, -2.0, -3.0, -4.0, -5.0, -10.0])
+    A[:5, 7] = 2.0 ** -50
+    lead = leading_spectrum(A, np.eye(n)[:, :2], rtol=0.0, rng=np.random.default_rng(0))
+    assert lead.certified and np.array_equal(lead.values, np.array([-0.01, -0.02, -1.0], dtype=complex))
+    assert Fraction(lead.rate_bound) >= _exact_gershgorin(A)
+    assert lead.rate_bound <= 10 + 1e-12  # and only just
