@@ -71,6 +71,7 @@ def find_fixed_points(system, *, inputs=None, u_star=None, starts="mixed", box=N
             for flows: iterates leaving the searched box widened by ``margin`` of its width on each side are
             stopped, as ``starts["outside"]``; a GRU's saturated asymptotic "roots" lie there), ``seed=0`` (of
             the starts and their order; the global random state is not used), ``patience=2``,
+            ``count_box=None`` (a box ``(low, high)``: only new roots inside it count for ``patience``),
             ``max_starts=4 * n_starts``, ``progress=False`` (a progress bar over the starts), ``strict=None``
             (True: :class:`~neurodyn.ConvergenceError` instead of a "may be incomplete" result). See
             :class:`SearchSettings`.
