@@ -59,7 +59,7 @@ def test_bimodal_hysteresis_loop_matches_the_ott_antonsen_theory():
                                theory=theory, K_c_theory=nw.critical_coupling(law))
     assert float(sweep.r_up[1]) < 0.05
     assert abs(float(sweep.r_down[1]) - float(theory.r_down[1])) < 0.03
-    assert sweep.hysteresis > 0.3
+    assert sweep.hysteresis > 0.3 and sweep.hysteretic and sweep.hysteresis_floor == 3 / math.sqrt(n)
     assert abs(float(sweep.r_up[2]) - float(theory.r_up[2])) < 0.03
 
 

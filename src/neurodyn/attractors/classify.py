@@ -49,13 +49,18 @@ class Classification:
     spectrum: LyapunovSpectrum | None
 
 
+def lyapunov_members(group: Group, s: AttractorSettings) -> torch.Tensor:
+    """The up to ``lyapunov_batch`` members (start indices) whose trajectories the spectrum and the zero band use:
+    evenly spread over the group (its first and last member included)."""
+    members = group.members
+    return members[torch.linspace(0, len(members) - 1, min(len(members), s.lyapunov_batch)).round().long()]
+
+
 def measure_spectrum(system: Flow, path: torch.Tensor, group: Group, s: AttractorSettings, seed: int,
                      progress: bool = False) -> LyapunovSpectrum | None:
     """The Lyapunov spectrum averaged over up to ``lyapunov_batch`` members (evenly spread over the group), from
     their final recorded states; ``None`` when the run diverged before measuring."""
-    members = group.members
-    pick = members[torch.linspace(0, len(members) - 1, min(len(members), s.lyapunov_batch)).round().long()]
-    x0 = path[pick.to(path.device), -1]
+    x0 = path[lyapunov_members(group, s).to(path.device), -1]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # the verdict carries the status
         try:
@@ -67,14 +72,15 @@ def measure_spectrum(system: Flow, path: torch.Tensor, group: Group, s: Attracto
 
 
 def zero_band(system: Flow, path: torch.Tensor, group: Group, s: AttractorSettings) -> float:
-    """The band of exponents that count as zero (see :class:`~neurodyn.attractors.AttractorSettings`)."""
+    """The band of exponents that count as zero (see :class:`~neurodyn.attractors.AttractorSettings`), from the
+    speeds along the recorded windows of the members the spectrum is measured on (:func:`lyapunov_members`)."""
     if s.zero_tol is not None:
         return s.zero_tol
     T = s.steps(s.lyapunov_time) * s.dt
     if group.point is not None:
         return 1.0 / T
     with torch.no_grad():
-        speed = torch.linalg.vector_norm(system.f(path[group.members[:s.lyapunov_batch].to(path.device)]), dim=-1)
+        speed = torch.linalg.vector_norm(system.f(path[lyapunov_members(group, s).to(path.device)]), dim=-1)
     lo, hi = float(speed.min()), float(speed.max())
     if not lo > 0:
         return 1.0 / T

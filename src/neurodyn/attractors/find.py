@@ -107,9 +107,8 @@ def _attractor(traj: Trajectories, group: Group, verdict: Classification, system
     first = traj.path[int(group.members[0])]
     cloud = first[:: max(1, len(first) // CLOUD_POINTS)]
     orbit = periodic_orbit_of(system, first, traj.spacing, s) if verdict.kind == "limit cycle" else None
-    if verdict.kind == "limit cycle" and orbit is None:
-        verdict = replace(verdict, reason=f"{verdict.reason}; no periodic orbit: the recorded window holds no return "
-                                          "to its last point (increase window to more than a period)")
+    if verdict.kind == "limit cycle":
+        verdict = _with_orbit(verdict, orbit, s)
     B, m = len(traj.starts), len(group.members)
     p = m / B
     empty = traj.path.new_zeros(0)
@@ -121,3 +120,21 @@ def _attractor(traj: Trajectories, group: Group, verdict: Classification, system
                      eigenvalues=None if group.eigenvalues is None else group.eigenvalues.detach().cpu(),
                      orbit=orbit, cloud=cloud.detach().cpu(),
                      size=float(torch.linalg.vector_norm(first.max(0).values - first.min(0).values)))
+
+
+def _with_orbit(verdict: Classification, orbit, s: AttractorSettings) -> Classification:
+    """A limit cycle's verdict with what its periodic orbit says: without an orbit (no return in the window) the
+    status is ``too short``, with an orbit whose shooting stopped above ``orbit_tol`` it is ``failed`` (an already
+    flagged status is kept); the reason says which."""
+    if orbit is None:
+        why = ("no periodic orbit: the recorded window holds no return to its last point (increase window to more "
+               "than a period)")
+        status = Status.TOO_SHORT
+    elif orbit.status != Status.CONVERGED:
+        why = (f"the periodic orbit's shooting stopped at residual {orbit.residual:.3g} above orbit_tol = "
+               f"{s.orbit_tol:g} after orbit_maxiter = {s.orbit_maxiter} iterations (increase steps_per_period or "
+               "orbit_maxiter)")
+        status = Status.FAILED
+    else:
+        return verdict
+    return replace(verdict, status=status if verdict.status.ok else verdict.status, reason=f"{verdict.reason}; {why}")

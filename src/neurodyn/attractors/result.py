@@ -25,7 +25,9 @@ class Attractor(Result):
         status: ``"converged"`` when the signs of the spectrum decide the kind (each holding within ``sigmas``
             standard errors plus the estimate's drift); otherwise what is missing (``"unconverged"``, ``"too
             short"``, ``"diverged"``), with ``kind == "unknown"`` (also for trajectories that stop at a point that is
-            not a stable equilibrium, and for groups beyond ``max_attractors``). reason: why, in words.
+            not a stable equilibrium, and for groups beyond ``max_attractors``); a limit cycle without its periodic
+            orbit is ``"too short"`` (no return in the window) or ``"failed"`` (shooting stopped above
+            ``orbit_tol``), its kind kept. reason: why, in words.
         members: ``(m,)`` indices of the starts that reach it. basin_fraction: ``m / B`` of all ``B`` starts;
             basin_stderr: its binomial standard error ``sqrt(p (1 - p) / B)`` (the starts are the sample).
         exponents, stderr: ``(k,)`` its Lyapunov exponents (nats per time unit, descending) and their standard
@@ -72,8 +74,9 @@ class Attractors(Result, ResultSequence):
         attractors: the attractors. starts: ``(B, n)`` the starting states. labels: ``(B,)`` the attractor each start
             reaches (its index), -1 for an escaped start. escaped: ``(B,)`` bool, trajectories that left the escape
             radius or became non-finite; escaped_fraction: their share.
-        status: ``"converged"`` when every attractor's is, ``"unconverged"`` when some attractor is undecided, and
-            ``"none found"`` when every trajectory escaped. system: the system's name. settings: every setting used.
+        status: ``"converged"`` when every attractor's is, ``"unconverged"`` when some attractor is undecided or
+            lacks its periodic orbit, and ``"none found"`` when every trajectory escaped. system: the system's name.
+            settings: every setting used.
     """
 
     items = "attractors"

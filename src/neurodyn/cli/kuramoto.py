@@ -7,15 +7,18 @@ from pathlib import Path
 import torch
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from neurodyn.cli._common import (
     DEBUG_OPT,
     OVERWRITE_OPT,
     PROGRESS_OPT,
+    console,
     handled,
     number_column,
     outputs_for,
     show,
+    status_text,
     write_result,
     wrote,
 )
@@ -66,6 +69,9 @@ def kuramoto(
 
     outputs = outputs_for(out, "kuramoto", overwrite=overwrite)
     with handled(debug, outputs):
+        if not 0 < average_last < t_settle:  # the config averages from t_settle - average_last > 0
+            raise InvalidInputError(f"--average-last ({average_last}) must be > 0 and less than --t-settle "
+                                    f"({t_settle})")
         config = nw.KuramotoConfig(n=n, graph=graph, p=p, law=law, width=width, separation=separation, seed=seed,
                                    K=k_max, t_end=t_settle, dt=dt, average_from=t_settle - average_last)
         if not 0 < k_min <= k_max or k_steps < 1:
@@ -86,4 +92,7 @@ def kuramoto(
     for K, up, dn in zip(sweep.K.tolist(), sweep.r_up.tolist(), sweep.r_down.tolist(), strict=True):
         table.add_row(f"{K:.4g}", f"{up:.4f}", "-" if dn != dn else f"{dn:.4f}")
     show(table)
+    loop = "a loop" if sweep.hysteretic else "no loop beyond the fluctuation"
+    console.print(Text(f"hysteresis {sweep.hysteresis:.4f} ({loop}: floor {sweep.hysteresis_floor:.4f})  status ")
+                  + status_text(sweep.status) + Text(f"  {sweep.reason}" if sweep.reason else ""))
     wrote(outputs, "kuramoto.json", "kuramoto.png")

@@ -71,6 +71,7 @@ def find_fixed_points(system, *, inputs=None, u_star=None, starts="mixed", box=N
             for flows: iterates leaving the searched box widened by ``margin`` of its width on each side are
             stopped, as ``starts["outside"]``; a GRU's saturated asymptotic "roots" lie there), ``seed=0`` (of
             the starts and their order; the global random state is not used), ``patience=2``,
+            ``count_box=None`` (a box ``(low, high)``: only new roots inside it count for ``patience``),
             ``max_starts=4 * n_starts``, ``progress=False`` (a progress bar over the starts), ``strict=None``
             (True: :class:`~neurodyn.ConvergenceError` instead of a "may be incomplete" result). See
             :class:`SearchSettings`.
@@ -158,11 +159,25 @@ def _search(system, c, first: Starts, s: SearchSettings) -> Search:
     scale = float(torch.sqrt((ref * ref).sum(-1).mean()))
     scale = scale if scale > 0 else 1.0
     s.check_tol(scale)
+    counts = _count_box(s.count_box, first.x)
     if first.region is None or s.margin == float("inf"):
-        return Search(F, s, scale, lambda x: torch.ones(x.shape[:-1], dtype=torch.bool, device=x.device))
+        return Search(F, s, scale, lambda x: torch.ones(x.shape[:-1], dtype=torch.bool, device=x.device), counts=counts)
     width = (first.region[1] - first.region[0]).clamp_min(1e-3 * scale)
     low, high = first.region[0] - s.margin * width, first.region[1] + s.margin * width
-    return Search(F, s, scale, lambda x: ((x >= low) & (x <= high)).all(-1))
+    return Search(F, s, scale, lambda x: ((x >= low) & (x <= high)).all(-1), counts=counts)
+
+
+def _count_box(box, like: torch.Tensor):
+    """The predicate "inside ``count_box``" (``None`` without one: every root counts)."""
+    if box is None:
+        return None
+    try:
+        low, high = (as_tensor(b, name="count_box", dtype=like.dtype, device=like.device).expand(like.shape[-1])
+                     for b in box)
+    except (TypeError, ValueError, RuntimeError):
+        raise InvalidInputError(f"count_box must be a box (low, high) of scalars or ({like.shape[-1]},) bounds, got "
+                                f"{box!r}") from None
+    return lambda x: ((x >= low) & (x <= high)).all(-1)
 
 
 def _polish(search: Search, roots: Roots) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -223,5 +238,6 @@ def _record(s: SearchSettings, params, box, starts, first: Starts, search: Searc
                 deflation_rounds=s.deflation_rounds, deflation_starts=s.deflation_starts,
                 trajectory_steps=first.trajectories.shape[1] - 1, dt=None if search.F.is_map else s.dt,
                 eig_tol=s.eig_tol, margin=s.margin, seed=s.seed, patience=s.patience, max_starts=s.max_starts,
+                count_box=None if s.count_box is None else [to_jsonable(torch.as_tensor(b)) for b in s.count_box],
                 state_scale=search.scale, rounds_run=len(runs), iterations=[r.iterations for r in runs],
                 jacobians=[r.jacobians for r in runs])

@@ -36,6 +36,9 @@ class SearchSettings:
             flows).
         seed: seed of the starts and of the order in which they are admitted.
         patience: the search stops once this many waves of new starts in a row found no new root (saturated).
+        count_box: ``None`` (default), or a box ``(low, high)`` (scalars or ``(n,)`` bounds): only new roots inside
+            it count for the wave test above (roots outside are still returned). For a modified field whose
+            zeros outside the box are artefacts of the modification (``neurodyn.critical_points``).
         max_starts: budget of starts over all waves (default ``4 * n_starts``); reached while waves still find
             roots, the result says "may be incomplete".
         progress: show a progress bar over the starts as they finish.
@@ -58,6 +61,7 @@ class SearchSettings:
     margin: float | None = None
     seed: int = 0
     patience: int = 2
+    count_box: tuple | None = None
     max_starts: int | None = None
     progress: bool = False
     strict: bool | None = None

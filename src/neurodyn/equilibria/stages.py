@@ -37,6 +37,7 @@ class Search:
     scale: float
     inside: Callable[[torch.Tensor], torch.Tensor]
     hunting: bool = False
+    counts: Callable[[torch.Tensor], torch.Tensor] | None = None  # which new roots count as new (None: all)
 
     @property
     def options(self) -> SolveOptions:
@@ -116,4 +117,6 @@ def run_wave(search: Search, x0: torch.Tensor, roots: Roots, on_finished: Callab
     found = torch.nonzero(first.status == solver.ROOT).flatten()  # the solver's roots are inside, |F| <= tol
     merged, cluster = roots.merge(first.x[found], first.residual[found], search.merge_radius)
     merged, deflated = deflate(search, x0, first, merged, cluster)
-    return Wave(first, [first, *deflated], merged, len(merged) - len(roots))
+    fresh = merged.points[len(roots):]  # merge keeps the known roots first
+    new = len(fresh) if search.counts is None else int(search.counts(fresh).sum())
+    return Wave(first, [first, *deflated], merged, new)

@@ -30,7 +30,7 @@ class Saturation(Result):
             while waves still found roots, or the starts were given (no more can be drawn) and ``f1 > 0``.
         reason: that in words.
         waves: waves of starts solved (the first included); starts: starts solved in all.
-        new_roots: per wave, how many roots it found that no earlier wave had.
+        new_roots: per wave, how many roots it found that no earlier wave had (inside ``count_box`` when given).
         singletons, doubletons: ``f1``, ``f2``.
         estimated_total: the Chao1 estimate of the number of roots (``>= `` the number found).
     """

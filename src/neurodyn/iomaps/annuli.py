@@ -147,6 +147,8 @@ def fit_annuli(*, augment: int = 0, hidden: int = 16, n_points: int = 256, epoch
     augment = positive_int(augment, name="augment", minimum=0)
     epochs, n_points = positive_int(epochs, name="epochs"), positive_int(n_points, name="n_points", minimum=4)
     lr = positive_float(lr, name="lr")
+    hidden, steps = positive_int(hidden, name="hidden"), positive_int(steps, name="steps")
+    t, seed = positive_float(t, name="t"), positive_int(seed, name="seed", minimum=0)
     x, y = annuli_data(n_points, seed)
     with torch.random.fork_rng(devices=[]):
         torch.default_generator.manual_seed(seed)  # the CPU generator only: fork_rng restores just that one

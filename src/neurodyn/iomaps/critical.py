@@ -37,7 +37,8 @@ class CriticalPoints(Result):
             gradient is tiny but not zero), or an activation derivative underflows to 0.
         model: the module's class name; starts: how the starts ended (see :func:`neurodyn.find_fixed_points`).
         status: the search's (:func:`neurodyn.find_fixed_points`) when points were found:
-            :attr:`Status.SATURATED` (the last wave of starts found no new zero of the field) or
+            :attr:`Status.SATURATED` (the last wave of starts found no new zero of the field in the domain; the
+            confining term's spurious zeros outside it are not counted) or
             :attr:`Status.MAY_BE_INCOMPLETE` (``max_starts`` ran out while waves still found new ones); else
             :attr:`Status.NONE_FOUND` (none found from these starts: not a proof that none exist).
             settings: what produced the result.
@@ -261,7 +262,7 @@ def critical_points(model, domain, *, output=None, n_starts: int = 1024, tol: fl
     flow.probe((low + high)[None] / 2)
     found = find_fixed_points(flow, starts="box", box=(low, high), n_starts=n_starts, tol=tol, maxiter=maxiter,
                               margin=float("inf"), max_starts=max_starts, patience=PATIENCE, seed=seed,
-                              n_vectors=1)
+                              n_vectors=1, count_box=(low, high))  # the confinement's zeros are outside: not new
     x = found.fixed.points
     inside = ((x >= low) & (x <= high)).all(-1)
     morse = _morse_data(fmap, flow, x[inside], found.fixed.hits[inside], newton_tol * max(1.0, float(

@@ -56,6 +56,7 @@ class KuramotoConfig:
         if self.law not in LAWS:
             raise InvalidInputError(f"law must be one of {', '.join(LAWS)}, got {self.law!r}")
         positive_int(self.n, name="n")
+        positive_int(self.seed, name="seed", minimum=0)
         for name in ("K", "width", "t_end", "dt", "average_from"):
             positive_float(getattr(self, name), name=name)
         if not 0 < self.p <= 1:

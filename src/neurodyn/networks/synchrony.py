@@ -70,13 +70,21 @@ class SyncSweep(Result):
         K: ``(k,)`` couplings, increasing.
         r_up, r_up_std: ``(k,)`` time-averaged ``r`` and its standard deviation, sweeping up.
         r_down, r_down_std: the same sweeping down (NaN when not swept down).
-        hysteresis: ``max_K |r_down - r_up|`` (0 without a down sweep); a loop shows as a large value.
+        hysteresis: ``max_K |r_down - r_up|`` (0 without a down sweep); a loop shows as a value above
+            ``hysteresis_floor`` (:attr:`hysteretic`), below it the branches differ by no more than the
+            fluctuation.
         positions: ``(M,)`` slice midpoints of the profiles.
         profiles: ``(k, M)`` mean local ``|z|`` per slice at the end of each coupling (upward).
         snapshot_positions, snapshot_phases: node positions and phases in ``(-pi, pi]`` at the top coupling.
         theory_K, theory_r_up, theory_r_down: a theory curve (empty when none was given).
         K_c_theory: the theoretical onset (NaN when not given).
-        status: ``ok``.
+        status: ``ok`` when ``r`` has settled at every coupling both ways: the means over the first and the second
+            half of the averaging window differ by at most ``noise``; ``unconverged`` otherwise (the couplings
+            in ``unsettled``: increase ``t_settle``), ``too short`` when a window holds fewer than 4 records.
+        noise: the finite-size fluctuation scale of ``r``: ``1 / sqrt(N)`` for ``N`` particles (the incoherent
+            state's ``r``), ``floor`` for an Ott–Antonsen flow (its stand-in for ``N ~ floor^-2``).
+        hysteresis_floor: ``3 noise``: the smallest ``hysteresis`` counted as a loop.
+        unsettled: the couplings (either direction) where ``r`` had not settled. reason: the status in words.
     """
 
     K: torch.Tensor
@@ -94,6 +102,16 @@ class SyncSweep(Result):
     theory_r_down: torch.Tensor
     K_c_theory: float
     status: Status = Status.OK
+    noise: float = 0.0
+    hysteresis_floor: float = 0.0
+    unsettled: tuple[float, ...] = ()
+    reason: str = ""
+
+    @property
+    def hysteretic(self) -> bool:
+        """Whether the up and down branches differ by more than the fluctuation: ``hysteresis >
+        hysteresis_floor``."""
+        return self.hysteresis > self.hysteresis_floor
 
     def plot(self, axes=None):
         """Three panels: ``r`` against ``K`` (up, down, theory, ``K_c``), the local profiles, the phase snapshot.
@@ -143,9 +161,27 @@ def _observers(system, slices: int):
                             "flow; the synchronisation sweep needs one of them")
 
 
-def _branch(system, Ks, x, settings: SyncSettings, observe, profile, advance):
-    """Adiabatic sweep over ``Ks``; returns ``(r, r_std, profiles, final state)``."""
-    r, r_std, profiles = [], [], []
+@dataclass(frozen=True)
+class _Branch:
+    """One direction of a sweep: per coupling the mean ``r`` and its deviation, the local profiles, the
+    difference of the means over the two halves of the averaging window (``drift``; NaN when the window holds
+    fewer than 4 records) and the final state."""
+
+    r: torch.Tensor
+    r_std: torch.Tensor
+    profiles: torch.Tensor
+    drift: torch.Tensor
+    final: torch.Tensor
+
+
+def _noise(system, settings: SyncSettings) -> float:
+    """The fluctuation scale of ``r``: ``1 / sqrt(N)`` for particles, ``floor`` for an Ott–Antonsen flow."""
+    return 1.0 / math.sqrt(system.n) if isinstance(system, ParticleNetwork) else settings.floor
+
+
+def _branch(system, Ks, x, settings: SyncSettings, observe, profile, advance) -> _Branch:
+    """Adiabatic sweep over ``Ks``."""
+    r, r_std, profiles, drift = [], [], [], []
     oa = not isinstance(system, ParticleNetwork)
     phasors = isinstance(system, ParticleNetwork) and isinstance(system.graph, CompleteGraph) and isinstance(
         system.coupling, SineCoupling) and is_phase_model(system)
@@ -158,6 +194,8 @@ def _branch(system, Ks, x, settings: SyncSettings, observe, profile, advance):
                            every=settings.every)
         window = run.values[run.times >= settings.t_settle - settings.average_last - 1e-12]
         r.append(float(window.mean()))
+        half = len(window) // 2
+        drift.append(float((window[-half:].mean() - window[:half].mean()).abs()) if len(window) >= 4 else math.nan)
         r_std.append(float(window.std()) if len(window) > 1 else 0.0)
         x = run.final
         profiles.append(profile(x))
@@ -166,7 +204,8 @@ def _branch(system, Ks, x, settings: SyncSettings, observe, profile, advance):
         norm = float(x.norm())
         if oa and norm < settings.floor:
             x = x / norm * settings.floor if norm > 0 else torch.full_like(x, settings.floor / math.sqrt(len(x)))
-    return (torch.tensor(r, dtype=torch.float64), torch.tensor(r_std, dtype=torch.float64), torch.stack(profiles), x)
+    return _Branch(torch.tensor(r, dtype=torch.float64), torch.tensor(r_std, dtype=torch.float64),
+                   torch.stack(profiles), torch.tensor(drift, dtype=torch.float64), x)
 
 
 def synchrony_sweep(system, K, x0: torch.Tensor, *, settings: SyncSettings | None = None, down: bool = True,
@@ -203,11 +242,14 @@ def synchrony_sweep(system, K, x0: torch.Tensor, *, settings: SyncSettings | Non
     if x.shape != (system.dim,):
         raise InvalidInputError(f"x0 has shape {tuple(x.shape)}; give one state of {system.name!r}, ({system.dim},)")
     with progress_bar(progress, len(Ks) * (2 if down else 1), "couplings") as advance:
-        r_up, s_up, profiles, top = _branch(system, Ks, x, settings, observe, profile, advance)
+        up = _branch(system, Ks, x, settings, observe, profile, advance)
+        r_up, s_up, profiles, top = up.r, up.r_std, up.profiles, up.final
         r_down = s_down = torch.full_like(r_up, float("nan"))
+        drift = up.drift
         if down:
-            r_down, s_down, _, _ = _branch(system, Ks.flip(0), top, settings, observe, profile, advance)
-            r_down, s_down = r_down.flip(0), s_down.flip(0)
+            back = _branch(system, Ks.flip(0), top, settings, observe, profile, advance)
+            r_down, s_down = back.r.flip(0), back.r_std.flip(0)
+            drift = torch.maximum(drift, back.drift.flip(0))  # NaN propagates: a short window either way
     positions = (torch.arange(settings.slices, dtype=torch.float64) + 0.5) / settings.slices
     keep = torch.linspace(0, top.shape[-1] - 1, min(settings.snapshot, top.shape[-1])).round().long()
     if isinstance(system, ParticleNetwork):
@@ -218,8 +260,26 @@ def synchrony_sweep(system, K, x0: torch.Tensor, *, settings: SyncSettings | Non
         snap_pos, snap = (torch.arange(len(z), dtype=torch.float64) + 0.5) / len(z), z.angle()
     tK, tu, td = _theory(theory, Ks)
     hyst = float((r_down - r_up).abs().max()) if down else 0.0
+    noise = _noise(system, settings)
+    status, unsettled, reason = _settled(Ks, drift, noise, settings)
     return SyncSweep(Ks, r_up, s_up, r_down, s_down, hyst, positions, profiles, snap_pos, snap, tK, tu, td,
-                     float("nan") if K_c_theory is None else float(K_c_theory))
+                     float("nan") if K_c_theory is None else float(K_c_theory), status=status, noise=noise,
+                     hysteresis_floor=3 * noise, unsettled=unsettled, reason=reason)
+
+
+def _settled(Ks, drift, noise: float, settings: SyncSettings) -> tuple[Status, tuple[float, ...], str]:
+    """The sweep's status from the half-window drifts (see :class:`SyncSweep`)."""
+    if bool(torch.isnan(drift).any()):
+        return (Status.TOO_SHORT, tuple(Ks[torch.isnan(drift)].tolist()),
+                f"fewer than 4 records of r in the averaging window (average_last = {settings.average_last}, dt = "
+                f"{settings.dt}, every = {settings.every}): lengthen average_last or record more often")
+    bad = drift > noise
+    if bool(bad.any()):
+        K = tuple(Ks[bad].tolist())
+        return (Status.UNCONVERGED, K, f"r has not settled at K = {', '.join(f'{k:g}' for k in K)}: the means "
+                f"over the two halves of the averaging window differ by up to {float(drift[bad].max()):.3g}, more "
+                f"than the fluctuation {noise:.3g}; increase t_settle")
+    return Status.OK, (), ""
 
 
 def _theory(theory, Ks):

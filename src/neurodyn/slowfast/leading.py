@@ -11,18 +11,30 @@ The largest spectral gap needs only the ``k`` slow eigenvalues (largest real par
    shift ``theta`` (a second LU, complex for a complex ``theta``, whose vector's real and imaginary parts span
    the pair's invariant subspace; two columns for a real one, which also catch a near tie), projected off
    ``Qs``, gives ``V``: one or two columns, whichever has the small residual below;
-3. Rayleigh-Ritz on ``Q = [Qs, V]``: ``H = Q^T J Q``, ``R = J Q - Q H``. ``Q`` is an exact invariant subspace of
-   ``J~ = J - R Q^T``, within ``||R||_F`` of ``J`` (a backward error of the kind LAPACK's ``geev`` guarantees,
-   here checked: at most ``RESIDUAL * ||J||_F``), and ``J~`` has the eigenvalues ``eig(H)`` and those of the
-   compression ``C = Q_perp^T J Q_perp``;
+3. Rayleigh-Ritz on ``Q = [Qs, V]``: ``H = Q^T J Q``, ``R = J Q - Q H``. ``Q`` spans an exact invariant
+   subspace of ``J~ = J - R Q^+`` (``Q^+ = (Q^T Q)^{-1} Q^T``; ``Q`` from Householder QR is orthonormal up to
+   ``O(u)``, so ``Q^+ = Q^T + O(u)``), within ``||R||_F / sigma_min(Q)`` of ``J`` (a backward error of the kind
+   LAPACK's ``geev`` guarantees, here checked: ``||R||_F`` at most ``RESIDUAL * ||J||_F``; ``sigma_min(Q)`` is
+   bounded below from the computed ``||Q^T Q - I||_F``), and ``J~`` has the eigenvalues of ``Q^+ J Q`` and those
+   of the compression ``C = P^T J P`` (``P`` an orthonormal basis of ``span(Q)^perp``, where ``Q^+`` vanishes);
 4. certificate: every eigenvalue of ``C`` has real part at most its logarithmic norm
    ``mu(C) = lambda_max((C + C^T)/2)`` (Bendixson), and ``mu(C) < c`` holds when
-   ``c I - (J + J^T)/2 + a Q Q^T`` is positive definite for some ``a`` (on ``Q_perp`` it is ``c I - (C + C^T)/2``):
-   one Cholesky factorisation, of the matrix shifted down by Rump's bound ``(n + 1) u tr / (1 - (n + 1) u)`` so
-   that rounding cannot fake success. With ``c`` just left of ``Re l_k`` the ``k + 1`` leading Ritz values are
-   exactly the ``k + 1`` leading eigenvalues of ``J~``; with ``c = Re l_k + rtol |Re l_k|`` the true slowest
-   fast rate lies within ``rtol`` of ``-Re l_k``. Every rate is at most ``-lambda_min((J + J^T)/2)``, bounded by
-   Gershgorin's discs of the symmetric part.
+   ``c I - (J + J^T)/2 + a Q Q^T`` is positive definite for some ``a`` (on ``span(Q)^perp`` it is
+   ``c I - (C + C^T)/2``): one Cholesky factorisation, of the computed matrix shifted down by a bound on the
+   error of forming it in floating point plus Rump's bound ``(n + 1) u tr / (1 - (n + 1) u)`` on the
+   factorisation's, the diagonal rounded down, so that rounding cannot fake success (derivation:
+   ``_lognorm_below``). With ``c`` just left of ``Re l_k`` the ``k + 1`` leading Ritz values are exactly the
+   ``k + 1`` leading eigenvalues of ``J~``; with ``c = Re l_k + rtol |Re l_k|`` the true slowest fast rate lies
+   within ``rtol`` of ``-Re l_k``. Every rate of ``J~`` is at most ``-lambda_min((J + J^T)/2)`` plus the backward
+   error, bounded by Gershgorin's discs of the symmetric part (rounded up, with its rounding error counted).
+
+What is certified, precisely: the statements in 4 (the compression's logarithmic norm below ``c``, the rate
+bound) are proved in floating point, with every rounding counted. The rest is taken at face value: the reported
+values are the eigenvalues of the computed ``H = fl(Q^T J Q)`` (from ``eigvals``), which differ from those of
+``Q^+ J Q`` by a perturbation of order ``p u ||J||`` (``Q``'s deviation from orthonormality and the rounding of
+``H``, ``p = k + 1`` or ``k + 2``) amplified by their condition numbers; ``||R||_F`` is its float value (its
+rounding, ``O(n u ||J||_F)``, is not counted). Statements hold for ``J~``, not for ``J``: an eigenvalue of ``J``
+can differ from ``J~``'s by as much as the backward error allows.
 
 Any failure (a singular shift, a large residual, a complex pair across the split, a fast block whose logarithmic
 norm reaches past ``c``, which non-normal fast blocks often do) leaves the state uncertified, and the caller
@@ -63,7 +75,7 @@ class Leading:
         certified: whether the residual check and the certificate passed (else ``values`` mean nothing).
         slow_basis: ``(n, k)`` orthonormal basis of the slow invariant subspace (a start for the next state).
         rate_bound: an upper bound on every ``-Re l`` of ``J~`` (Gershgorin on the symmetric part of ``J``, plus
-            ``||R||_F``).
+            the backward error ``||R||_F / sigma_min(Q)``), rounded up with its rounding errors counted.
     """
 
     values: np.ndarray
@@ -103,16 +115,73 @@ def _rightmost_fast(A: np.ndarray, Qs: np.ndarray, rng: np.random.Generator) -> 
     return complex(theta[np.argmax(theta.real)])
 
 
+def _round_up(x: float) -> float:
+    """The next float above ``x`` (an upper bound for a quantity computed to nearest within half an ulp)."""
+    return float(np.nextafter(x, np.inf))
+
+
+def _formation_bound(M: np.ndarray, X: np.ndarray, Y: np.ndarray, S: np.ndarray, Q: np.ndarray, a: float) -> float:
+    """An upper bound on ``||M - (c I - S_exact + a Q Q^T)||_2`` for the computed ``M = fl(X + Y)``,
+    ``X = fl(c I - S)``, ``Y = fl(a fl(Q Q^T))``, ``S = fl((A + A^T) / 2)`` (the derivation: :func:`_lognorm_below`)."""
+    n, p = Q.shape
+    u = np.finfo(M.dtype).eps / 2
+    aQQ = a * (np.abs(Q) @ np.abs(Q).T)
+    B = u * (np.abs(M) + np.abs(X) + np.abs(S)) + (p + 1) * u / (1 - (p + 1) * u) * aQQ
+    B = np.maximum(B, B.T)  # Cholesky reads one triangle: bound both
+    m = n * n + p + 8  # the float sums and products that formed B and its norm, all of non-negative terms
+    return _round_up(float(np.linalg.norm(B)) * (1 + 2 * m * u))
+
+
+def _gershgorin_rate(S: np.ndarray) -> float:
+    """An upper bound on ``-lambda_min`` of the exact symmetric part ``(A + A^T)/2``, of which ``S`` is the float
+    value: ``g = max_i (-S_ii + sum_{j != i} |S_ij|)`` (Gershgorin) plus its rounding error.
+
+    ``|S - (A + A^T)/2| <= u |S|`` moves ``lambda_min`` by at most ``u max_i sum_j |S_ij| = u t``; the float ``g``
+    (a sum of ``n`` non-negative terms, then two subtractions) is within ``(n + 2) u (t + 2 |S_ii|) <= 3 (n + 2) u t``
+    of the exact one (Higham 4.2). So ``g + (3 n + 8) u t`` rounded up bounds it (the extra ``2 u t`` covers
+    the rounding of the bound itself).
+    """
+    n, u = S.shape[0], np.finfo(S.dtype).eps / 2
+    d, rows = np.diag(S), np.abs(S).sum(1)
+    g = float((rows - np.abs(d) - d).max())
+    return _round_up(g + (3 * n + 8) * u * float(rows.max()))
+
+
 def _lognorm_below(S: np.ndarray, Q: np.ndarray, c: float) -> bool:
-    """Whether ``lambda_max`` of ``S`` (the symmetric part of ``A``) compressed to ``span(Q)^perp`` is below
-    ``c``."""
+    """Whether ``lambda_max`` of ``S`` (the symmetric part of ``A``, as computed) compressed to ``span(Q)^perp``
+    is below ``c``, proved in floating point.
+
+    ``M = c I - S + a Q Q^T`` is positive definite (PD) iff ``x^T (c I - S) x > 0`` on ``span(Q)^perp`` for ``a``
+    large enough (``Q Q^T x = 0`` there, whether or not ``Q`` is exactly orthonormal). In floats
+    (unit roundoff ``u``, ``|fl(z) - z| <= u |fl(z)|``, Higham, *Accuracy and Stability*, 2.5):
+
+    - ``S^ = fl((A + A^T)/2)``: ``|S^ - S| <= u |S^|`` (the halving is exact);
+    - ``X^ = fl(c I - S^)``: ``|X^ - (c I - S^)| <= u |X^|`` (only the diagonal rounds);
+    - ``Y^ = fl(a fl(Q Q^T))``: ``|Y^ - a Q Q^T| <= gamma_{p+1} a |Q| |Q|^T`` (a length-``p`` dot product, then a
+      product; Higham 3.5), ``gamma_m = m u / (1 - m u)``;
+    - ``M^ = fl(X^ + Y^)``: ``|M^ - (X^ + Y^)| <= u |M^|``;
+
+    so ``E = M^ - M`` has ``|E| <= B = u (|M^| + |X^| + |S^|) + gamma_{p+1} a |Q| |Q|^T`` and
+    ``||E||_2 <= ||B||_F =: delta`` (``B`` and its norm are computed from non-negative terms, rounded up by the
+    factor ``1 + 2 m u``, ``m = n^2 + p + 8``). ``M^ - delta I`` PD implies ``M`` PD. That is proved by Rump's
+    criterion (BIT 2006, Thm. 2.3 with the proof's ``||Delta|| <= gamma_{n+1}/(1 - gamma_{n+1}) tr``): if the
+    float Cholesky factorisation of ``T``, equal to ``M^`` off the diagonal and with ``T_ii <= M^_ii - delta -
+    r`` (the subtraction rounded down with ``nextafter``), runs to completion, with
+    ``r >= gamma_{n+1}/(1 - gamma_{n+1}) sum_i |M^_ii| + 4 n u`` (the float trace rounded up by ``1 + 2 (n + 4)
+    u``; the absolute term is far above the underflow terms), then ``T + r I``, and so ``M^ - delta I``, is PD.
+    """
     n = S.shape[0]
-    M = -S
-    M[np.diag_indices(n)] += c
-    M += (10 * np.abs(M).sum(1).max() + 1) * (Q @ Q.T)
+    X = -S
+    X[np.diag_indices(n)] += c
+    a = 10 * np.abs(X).sum(1).max() + 1
+    Y = a * (Q @ Q.T)
+    M = X + Y
     u = np.finfo(S.dtype).eps / 2
     gamma = (n + 1) * u / (1 - (n + 1) * u)
-    M[np.diag_indices(n)] -= gamma / (1 - gamma) * np.abs(np.diag(M)).sum() + 4 * n * u
+    rump = (gamma / (1 - gamma) * np.abs(np.diag(M)).sum() + 4 * n * u) * (1 + 2 * (n + 4) * u)
+    shift = _round_up(_round_up(rump) + _formation_bound(M, X, Y, S, Q, a))
+    diag = np.diag(M) - shift
+    M[np.diag_indices(n)] = np.nextafter(diag, -np.inf)
     try:
         np.linalg.cholesky(M)
     except np.linalg.LinAlgError:
@@ -133,8 +202,8 @@ def leading_spectrum(A: np.ndarray, start: np.ndarray, *, rtol: float, rng: np.r
     """
     n, k = start.shape
     S = 0.5 * (A + A.T)
-    d = np.diag(S)
-    rate_bound = float((np.abs(S).sum(1) - np.abs(d) - d).max())  # max_i (-S_ii + sum_{j != i} |S_ij|)
+    u = np.finfo(A.dtype).eps / 2
+    rate_bound = _gershgorin_rate(S)
     fail = Leading(np.full(k + 1, np.nan + 0j), False, start, rate_bound)
     with np.errstate(all="ignore"):
         lu = sla.lu_factor(A, check_finite=False)
@@ -172,7 +241,15 @@ def leading_spectrum(A: np.ndarray, start: np.ndarray, *, rtol: float, rng: np.r
     re = values[k].real
     c = re + rtol * abs(re) if rtol > 0 else re - MARGIN * abs(re)
     ok = c < values[k - 1].real and _lognorm_below(S, Q, c)
-    return Leading(values, ok, Qs, rate_bound + residual * norm)  # bounds J~'s rates: ||J~ - J||_2 <= ||R||_F
+    # ||J~ - J||_2 <= ||R||_F / sigma_min(Q), sigma_min(Q)^2 >= 1 - ||Q^T Q - I||_2 <= 1 - eta: the float
+    # ||Q^T Q - I||_F plus the rounding of Q^T Q (length-n dot products: gamma_n |Q|^T |Q|, Frobenius norm at most
+    # gamma_n ||Q||_F^2) and of the subtraction
+    eta = float(np.linalg.norm(Q.T @ Q - np.eye(p))) + 2 * (n + 2) * u * (float(np.sum(Q * Q)) + 1)
+    if not eta < 0.5:
+        return fail
+    backward = residual * norm / np.sqrt(1 - eta)
+    bound = rate_bound + backward
+    return Leading(values, ok, Qs, _round_up(bound + 4 * u * abs(bound) + 4 * u * backward))
 
 
 @dataclass
