@@ -49,8 +49,7 @@ class LyapunovSettings:
             Default ``False``. Compiling takes seconds to tens of seconds once per run and then makes each step of
             a small system several times cheaper (a user-written Lorenz: about 3x below the eager analytic path),
             so it pays for long runs (tens of thousands of steps); compiled kernels round differently, so a
-            chaotic run agrees with the eager one
-            within the standard errors, not bit for bit.
+            chaotic run agrees with the eager one within the standard errors, not bit for bit.
 
     See also: :class:`FTLESettings`, :class:`~neurodyn.continuation.ContinuationSettings`.
     """
