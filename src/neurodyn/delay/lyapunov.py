@@ -76,9 +76,10 @@ def flatten_window(X: torch.Tensor, S: torch.Tensor) -> torch.Tensor:
     return torch.stack((X, S), dim=-3).flatten(-3)
 
 
-def _check_memory(system: DelayFlow, *, batch: int, D: int, k: int, stages: int) -> None:
+def _check_memory(system: DelayFlow, *, batch: int, D: int, k: int, stages: int) -> int:
     """Refuse a run whose tangent windows cannot fit: a step keeps about ``stages + 8`` frame-sized arrays
-    ``(batch, D, k)`` alive (the stage tangents, the new windows, the QR's factors; as for maps and flows)."""
+    ``(batch, D, k)`` alive (the stage tangents, the new windows, the QR's factors; as for maps and flows).
+    Returns the estimate in bytes (the run's memory guard bounds its growth by it)."""
     need = (stages + 8) * batch * D * k * torch.empty((), dtype=system.dtype).element_size()
     free = available_bytes(system.device)
     if free is not None and need > free:
@@ -86,6 +87,7 @@ def _check_memory(system: DelayFlow, *, batch: int, D: int, k: int, stages: int)
             f"the Lyapunov run of {system.name!r} needs about {need / GIB:.3g} GiB ({stages + 8} copies of a {batch} x "
             f"{D} x {k} tangent frame on the discretised history) but {free / GIB:.3g} GiB is free; lower k, the "
             "batch of histories, or raise dt (fewer nodes per delay)")
+    return need
 
 
 def plan_delay_run(system: DelayFlow, opts: RunOptions) -> RunPlan:
@@ -130,7 +132,7 @@ def plan_delay_run(system: DelayFlow, opts: RunOptions) -> RunPlan:
         raise InvalidInputError("batch applies only to sampled initial histories; x0 already fixes them, so drop "
                                 "batch")
     rows = history.shape[0] if isinstance(history, torch.Tensor) and history.ndim == 2 else 1
-    _check_memory(system, batch=rows, D=D, k=k, stages=scheme.tableau.stages)  # before anything that size is made
+    need = _check_memory(system, batch=rows, D=D, k=k, stages=scheme.tableau.stages)  # checked before the windows exist
     X, S, _ = initial_window(scheme, history, name="x0 (the initial histories)")
     z = flatten_window(X, S)
     Q0 = torch.linalg.qr(torch.randn(z.shape[0], D, k, generator=gen, dtype=system.dtype))[0].to(system.device)
@@ -139,7 +141,7 @@ def plan_delay_run(system: DelayFlow, opts: RunOptions) -> RunPlan:
         "qr_every": "auto" if qr_every is None else qr_every, "seed": int(opts.seed),
         "base": "2" if unit == "bits" else "e", "batch": z.shape[0], "dt": scheme.dt, "method": opts.method,
         "delays": list(system.delays), "nodes": scheme.nodes, "compile": bool(opts.compile), "dim": system.dim,
-        "tangent_dim": D,
+        "tangent_dim": D, "memory_need_bytes": need,
     }
     return RunPlan(system=system, x=z, Q0=Q0, integ=DelayStepper(scheme, compile=bool(opts.compile)), steps=steps,
                    transient=transient, tangent_transient=tangent_transient, qr_every=qr_every, time_per_step=scheme.dt,
