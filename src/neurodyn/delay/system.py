@@ -16,12 +16,12 @@ from torch import nn
 
 from neurodyn._checks import as_tensor, positive_int
 from neurodyn.errors import InvalidInputError, NonFiniteError, UnsupportedModelError
-from neurodyn.systems.protocol import _check_output, load_forward_ad
+from neurodyn.systems.protocol import Parametrised, _check_output, load_forward_ad
 
 History = Callable[[torch.Tensor], torch.Tensor]
 
 
-class DelayFlow:
+class DelayFlow(Parametrised):
     """A delay differential equation ``dx/dt = field(t, x(t), x_delayed)`` with constant delays.
 
     The state at time ``t`` is the history segment ``x|[t - tau_max, t]`` (``tau_max = max(delays)``).
@@ -179,18 +179,7 @@ class DelayFlow:
             values, slopes = values.unsqueeze(0), slopes.unsqueeze(0)
         return values.to(self.dtype), slopes.to(self.dtype)
 
-    # -- conveniences ---------------------------------------------------------------------------------------
-    def with_params(self, **updates) -> DelayFlow:
-        """A copy with some parameters replaced (the original is unchanged)."""
-        if self.params is None or not set(updates) <= set(self.params):
-            unknown = sorted(set(updates) - set(self.params or {}))
-            raise InvalidInputError(f"{self.name!r} has no parameter(s) {unknown}; it has {sorted(self.params or {})}")
-        new = object.__new__(type(self))
-        new.__dict__.update(self.__dict__)
-        new.params = dict(self.params)
-        for k, v in updates.items():
-            new.params[k] = as_tensor(v, name=f"parameter {k!r}", dtype=self.dtype, device=self.device)
-        return new
+    # -- conveniences (with_params: from Parametrised) --------------------------------------------------------
 
     @classmethod
     def from_module(cls, module: nn.Module, delays, *, dim: int | None = None, history=None, name: str | None = None,

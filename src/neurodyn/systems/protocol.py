@@ -106,7 +106,23 @@ def reverse_jacobian(g: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor)
     return out.detach()[..., 0, :], (torch.zeros_like(xs) if J is None else J)
 
 
-class System:
+class Parametrised:
+    """What every system kind with a ``params`` dict (``name``, ``dtype``, ``device`` too) can do with it."""
+
+    def with_params(self, **updates):
+        """A copy of this system with some parameters replaced (the original is unchanged)."""
+        if self.params is None or not set(updates) <= set(self.params):
+            unknown = sorted(set(updates) - set(self.params or {}))
+            raise InvalidInputError(f"{self.name!r} has no parameter(s) {unknown}; it has {sorted(self.params or {})}")
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        new.params = dict(self.params)
+        for k, v in updates.items():
+            new.params[k] = as_tensor(v, name=f"parameter {k!r}", dtype=self.dtype, device=self.device)
+        return new
+
+
+class System(Parametrised):
     """Common machinery of :class:`Map` and :class:`Flow`; not constructed directly."""
 
     kind: str = "system"
@@ -302,18 +318,6 @@ class System:
         else:
             x = torch.randn(batch, self.dim, generator=generator, dtype=self.dtype)
         return x.to(dtype=self.dtype, device=self.device)
-
-    def with_params(self, **updates) -> System:
-        """A copy of this system with some parameters replaced (the original is unchanged)."""
-        if self.params is None or not set(updates) <= set(self.params):
-            unknown = sorted(set(updates) - set(self.params or {}))
-            raise InvalidInputError(f"{self.name!r} has no parameter(s) {unknown}; it has {sorted(self.params or {})}")
-        new = object.__new__(type(self))
-        new.__dict__.update(self.__dict__)
-        new.params = dict(self.params)
-        for k, v in updates.items():
-            new.params[k] = as_tensor(v, name=f"parameter {k!r}", dtype=self.dtype, device=self.device)
-        return new
 
     def __repr__(self) -> str:
         p = "" if not self.params else f", params={sorted(self.params)}"
