@@ -13,11 +13,11 @@ from flint import acb, arb, ctx
 from neurodyn._checks import positive_float, positive_int, state_batch
 from neurodyn.errors import InvalidInputError, UnsupportedModelError
 from neurodyn.validated.arb import float_down, float_up
-from neurodyn.validated.backend import FastBackend
-from neurodyn.validated.balls import Ball, U, upper
+from neurodyn.validated.balls import U, upper
 from neurodyn.validated.flow import FlowSettings, _integrate
 from neurodyn.validated.ivec import Arith, FastIV
-from neurodyn.validated.linalg import approximate_inverse, spectrum_enclosure
+from neurodyn.validated.linalg import approximate_inverse
+from neurodyn.validated.monodromy import monodromy_spectrum
 from neurodyn.validated.proof import Proof
 from neurodyn.validated.taylor import TanhTaylor, taylor_field
 
@@ -136,11 +136,13 @@ def prove_periodic_orbit(system, orbit=None, *, x0=None, period: float | None = 
     move it by more than 1e-6: a wrong period or an inaccurate orbit), then verified by the Krawczyk operator on
     a box around ``(x̄, T̄)``; ``phi_T`` and ``D phi_T`` over the box (for every ``T`` in its interval, as the
     time-1 map of ``T F``) come from the C^1 Lohner integrator (:func:`neurodyn.enclose_flow`).
-    The monodromy matrix of the true orbit lies in the enclosure of ``D phi_T`` over the box of the Krawczyk image
-    (one Lohner run over the whole period, so no product of interval matrices wraps), so Gershgorin discs
-    in its approximate eigenbasis (:func:`neurodyn.validated.linalg.spectrum_enclosure`) enclose the Floquet
-    multipliers: the disc holding the trivial multiplier 1 must be isolated, and the orbit is proven stable when
-    every other disc lies inside the unit circle, unstable when one lies outside. The orbit's Lyapunov exponents
+    The monodromy matrix of the true orbit is a product of the segments' ``D phi_{T/m}``, each enclosed over the
+    box of the Krawczyk image; the Floquet multipliers are enclosed by Gershgorin discs of that product in a float
+    eigenbasis carried along the segments (:func:`neurodyn.validated.monodromy_spectrum`: the factors
+    ``S_i^{-1} J_i S_{i-1}`` are nearly diagonal, so their interval product hardly wraps). The disc holding the
+    trivial multiplier 1 must be isolated, and the orbit is proven stable when every other disc lies inside the
+    unit circle, unstable when a component of discs lies outside it (a component of ``k`` discs holds ``k``
+    multipliers; each multiplier's bounds are its component's). The orbit's Lyapunov exponents
     ``log|mu| / T`` are enclosed in Arb. Not proved (with the reason) when Krawczyk fails (no isolated orbit
     there, e.g. a centre's family of orbits, or a wrong period) or a disc meets the unit circle (not hyperbolic,
     or not resolved).
@@ -195,18 +197,14 @@ def prove_periodic_orbit(system, orbit=None, *, x0=None, period: float | None = 
     reason = "; ".join(reasons)
     if K is None:
         return _refused(x, T, reason, started, settings)
-    # the monodromy matrix: D phi_T over K's box (the zero lies in K, usually far inside Z) in one Lohner run over
-    # the whole period, which keeps the wrapping of a product of m interval matrices out; that product if it fails
+    # the monodromy matrix is the product of the segments' D phi_{T/m} over K's box (the zero lies in K, usually
+    # far inside Z); its multipliers are enclosed in an eigenbasis carried along the segments, which keeps the
+    # wrapping of an interval product out (the segments over Z if those over K's box cannot be enclosed)
     z = np.concatenate([X.ravel(), [T]])
     r_k = float(upper(np.max(np.maximum(K.upper() - z, z - K.lower())), 2))
-    whole = _shoot(ar, field, X[:1], r_k, ar.interval(K.lower()[-1], K.upper()[-1]), s)
-    if whole is not None:
-        monodromy = whole.jacobian[0]
-    else:
-        monodromy = over.jacobian[0]
-        for i in range(1, m):
-            monodromy = over.jacobian[i] @ monodromy
-    return _conclude(X, T, K, monodromy, rho, started, settings)
+    tight = _shoot(ar, field, X, r_k, ar.interval(K.lower()[-1], K.upper()[-1]), s)
+    segments = (tight or over).jacobian
+    return _conclude(X, T, K, monodromy_spectrum(segments.mid, segments.rad), rho, started, settings)
 
 
 def _inputs(system, orbit, x0, period):
@@ -237,12 +235,11 @@ def _refused(x, T, reason, started, settings) -> Proof:
                  seconds=time.perf_counter() - started, settings=settings)
 
 
-def _conclude(X, T, K: FastIV, monodromy: FastIV, rho, started, settings) -> Proof:
+def _conclude(X, T, K: FastIV, spec, rho, started, settings) -> Proof:
     x, n = X[0], X.shape[1]
     z = np.concatenate([X.ravel(), [T]])
     r_min = float(np.max(np.maximum(K.upper() - z, z - K.lower())))
     T_lo, T_hi = float(K.lower()[-1]), float(K.upper()[-1])
-    spec = spectrum_enclosure(FastBackend(), Ball(monodromy.mid, monodromy.rad))
     base = dict(center=torch.from_numpy(x), radius=r_min, uniqueness_radius=rho, seconds=0.0, settings=settings)
     exists = (f"a periodic orbit passes within {r_min:.3g} (max norm) of x0, with a period T in [{T_lo:.12g}, "
               f"{T_hi:.12g}]; it is the only zero of the shooting map with the phase condition within {rho:.3g}")
@@ -266,9 +263,15 @@ def _conclude(X, T, K: FastIV, monodromy: FastIV, rho, started, settings) -> Pro
     inside, outside = [], []
     others = [k for k in np.argsort(-np.abs(spec.centers)) if k != trivial[0]]
     with ctx.workprec(80):
+        # a disc holds an eigenvalue only when it is a component of its own: each multiplier of a component of
+        # several discs is bounded by the whole component's range of moduli
+        lows = [moduli[k] - arb(float(spec.radii[k])) for k in range(n)]
+        highs = [moduli[k] + arb(float(spec.radii[k])) for k in range(n)]
         for j, k in enumerate(others, start=1):
-            r = arb(float(spec.radii[k]))
-            lo, hi = moduli[k] - r, moduli[k] + r
+            members = np.flatnonzero(spec.component == spec.component[k])
+            lo = min((lows[i] for i in members), key=lambda a: float_down(a))
+            hi = max((highs[i] for i in members), key=lambda a: float_up(a))
+            lo, hi = arb(float_down(lo)), arb(float_up(hi))
             inside.append(bool(hi < 1))
             outside.append(bool(lo > 1))
             lo_f = max(float_down(lo), 0.0)
