@@ -68,3 +68,21 @@ def test_defective_product_claims_nothing_and_bad_input():
         nd.validated.monodromy_spectrum(np.eye(3), np.zeros((2, 2)))
     with pytest.raises(nd.NonFiniteError, match="finite"):
         nd.validated.monodromy_spectrum(np.full((2, 2), np.nan), np.zeros((2, 2)))
+
+
+def test_modulus_bounds_of_a_component_of_several_discs_are_the_components():
+    # discs around 0.8 and 1.3 of radius 0.26 meet: the component holds two multipliers, not one per disc, so
+    # the disc lying outside the unit circle proves no multiplier outside it; the isolated disc at 0.3 keeps its own
+    mid = np.diag([0.8, 1.3, 0.3])
+    rad = np.zeros((3, 3))
+    rad[:2, :2] = 0.13
+    spec = nd.validated.monodromy_spectrum(mid, rad)
+    assert spec is not None and list(spec.sizes()) == [2, 2, 1]
+    assert spec.centers[1].real - spec.radii[1] > 1  # on its own, the second disc lies outside the unit circle
+    lower, upper = nd.validated.modulus_bounds(spec)
+    assert lower[0] == lower[1] < 0.6 and upper[0] == upper[1] > 1.5 and lower[1] < 1
+    assert lower[2] <= 0.3 <= upper[2] and upper[2] < 0.31
+    rng = np.random.default_rng(4)
+    for _ in range(50):
+        lam = np.abs(np.linalg.eigvals(mid + rad * rng.uniform(-1, 1, size=(3, 3))))
+        assert np.all((lam >= lower.min()) & (lam <= upper.max()))

@@ -4,8 +4,10 @@ product ``J_m ... J_1`` of interval matrices without forming the (wrapped) inter
 from __future__ import annotations
 
 import numpy as np
+from flint import acb, arb, ctx
 
 from neurodyn.errors import InvalidInputError, NonFiniteError
+from neurodyn.validated.arb import float_down, float_up
 from neurodyn.validated.backend import FastBackend
 from neurodyn.validated.balls import Ball, sum_upper, upper
 from neurodyn.validated.ivec import FastIV
@@ -111,3 +113,23 @@ def monodromy_spectrum(mid, rad) -> Spectrum | None:
     if C is None:
         return None
     return spectrum_enclosure(FastBackend(), Ball(C.mid, C.rad))
+
+
+def modulus_bounds(spec: Spectrum) -> tuple[np.ndarray, np.ndarray]:
+    """Certain bounds ``lower[k] <= |mu| <= upper[k]`` for the eigenvalues counted by disc ``k``.
+
+    A disc that is a component of its own holds exactly one eigenvalue, whose modulus lies in ``|c_k| ± r_k``.
+    A component of several discs holds as many eigenvalues, but not one in each disc: each of them is only known
+    to lie in the union, so every disc of such a component gets the component's whole range of moduli. Computed
+    in Arb and rounded outwards; lower bounds are clipped at 0.
+    """
+    n = len(spec.centers)
+    with ctx.workprec(80):
+        moduli = [abs(acb(float(c.real), float(c.imag))) for c in spec.centers]
+        low = np.array([max(float_down(moduli[k] - arb(float(spec.radii[k]))), 0.0) for k in range(n)])
+        high = np.array([float_up(moduli[k] + arb(float(spec.radii[k]))) for k in range(n)])
+    lower, upper_ = low.copy(), high.copy()
+    for c in np.unique(spec.component):
+        members = spec.component == c
+        lower[members], upper_[members] = low[members].min(), high[members].max()
+    return lower, upper_

@@ -17,7 +17,7 @@ from neurodyn.validated.balls import U, upper
 from neurodyn.validated.flow import FlowSettings, _integrate
 from neurodyn.validated.ivec import Arith, FastIV
 from neurodyn.validated.linalg import approximate_inverse
-from neurodyn.validated.monodromy import monodromy_spectrum
+from neurodyn.validated.monodromy import modulus_bounds, monodromy_spectrum
 from neurodyn.validated.proof import Proof
 from neurodyn.validated.taylor import TanhTaylor, taylor_field
 
@@ -252,7 +252,6 @@ def _conclude(X, T, K: FastIV, spec, rho, started, settings) -> Proof:
         dist = [acb(float(c.real), float(c.imag)) - 1 for c in spec.centers]
         one = [bool(abs(d).lower() <= arb(float(r))) for d, r in zip(dist, spec.radii, strict=True)]
         trivial = [k for k in range(n) if one[k]]
-        moduli = [abs(acb(float(c.real), float(c.imag))) for c in spec.centers]
     sizes = spec.sizes()
     bounds = {"period": (T_lo, T_hi)}
     if len(trivial) != 1 or sizes[trivial[0]] != 1:
@@ -262,19 +261,13 @@ def _conclude(X, T, K: FastIV, spec, rho, started, settings) -> Proof:
                      **{**base, "seconds": time.perf_counter() - started})
     inside, outside = [], []
     others = [k for k in np.argsort(-np.abs(spec.centers)) if k != trivial[0]]
+    low, high = modulus_bounds(spec)
     with ctx.workprec(80):
-        # a disc holds an eigenvalue only when it is a component of its own: each multiplier of a component of
-        # several discs is bounded by the whole component's range of moduli
-        lows = [moduli[k] - arb(float(spec.radii[k])) for k in range(n)]
-        highs = [moduli[k] + arb(float(spec.radii[k])) for k in range(n)]
         for j, k in enumerate(others, start=1):
-            members = np.flatnonzero(spec.component == spec.component[k])
-            lo = min((lows[i] for i in members), key=lambda a: float_down(a))
-            hi = max((highs[i] for i in members), key=lambda a: float_up(a))
-            lo, hi = arb(float_down(lo)), arb(float_up(hi))
+            lo, hi = arb(low[k]), arb(high[k])
             inside.append(bool(hi < 1))
             outside.append(bool(lo > 1))
-            lo_f = max(float_down(lo), 0.0)
+            lo_f = float(low[k])
             bounds[f"|mu_{j}|"] = (lo_f, float_up(hi))
             log_lo = arb(lo_f).log() if lo_f > 0 else None
             log_hi = hi.log()
