@@ -110,7 +110,7 @@ SECTIONS = (
     ("Lorenz check", lorenz_section, 0.18, 0.17),
     ("neural DDE memory", delay_section, 0.12, 0.08),
     ("input-output maps", iomaps_section, 0.15, 0.15),
-    ("rigorous integration", rigorous_section, 0.08, 0.08),
+    ("rigorous integration", rigorous_section, 0.25, 0.36),
 )
 DEMO_RESULTS = ("gru_fixed_points", "gru_lyapunov", "random_rnn", "bifurcation", "moons_ftle", "edge_of_stability",
                 "lorenz_lyapunov", "lorenz_equilibria", "delay_memory", "iomaps", "rigorous")
