@@ -61,11 +61,12 @@ def _system(field, X: np.ndarray, shot: _Shot, v: np.ndarray, x_ref: np.ndarray)
     return G0, FastIV(mid, rad)
 
 
-def _krawczyk(ar, field, X, T, v, s: FlowSettings, rho: float):
+def _krawczyk(ar, field, X, T, v, s: FlowSettings, rho: float, at_point: _Shot | None = None):
     """The Krawczyk test for multiple shooting on the box ``Z = (X̄, T̄) ± rho``:
     ``K = z̄ - A G(z̄) + (I - A DG(Z)) (Z - z̄) ⊂ int Z`` proves a unique zero in ``Z``, which lies in ``K``
-    (Krawczyk 1969; Moore, *Interval Analysis*). Returns ``(K, shot over Z, reason)``."""
-    at_point = _shoot(ar, field, X, 0.0, ar.point(T), s)
+    (Krawczyk 1969; Moore, *Interval Analysis*). ``at_point``: the shot at ``(X̄, T̄)`` if already made.
+    Returns ``(K, shot over Z, reason)``."""
+    at_point = at_point or _shoot(ar, field, X, 0.0, ar.point(T), s)
     over = _shoot(ar, field, X, rho, ar.interval(np.nextafter(T - rho, -np.inf), np.nextafter(T + rho, np.inf)), s)
     if at_point is None or over is None:
         return None, None, f"the flow could not be enclosed over the segments at radius {rho:.3g}"
@@ -86,8 +87,9 @@ def _krawczyk(ar, field, X, T, v, s: FlowSettings, rho: float):
 def _refine(ar, field, X: np.ndarray, T: float, s: FlowSettings, steps: int = 3):
     """Float Newton steps on the multiple-shooting map from the midpoints of the rigorous integrator (the float
     orbit of an RK scheme is only as accurate as the scheme; the proof needs ``G(z̄)`` near rounding level). Stops
-    when a step does not shrink the residual; returns the best point (any point is sound: Krawczyk decides)."""
-    best, best_res = (X, T), np.inf
+    when a step does not shrink the residual; returns the best point (any point is sound: Krawczyk decides) and
+    its shot (``None`` when none was made)."""
+    best, best_res = (X, T, None), np.inf
     v = field.series(ar.point(X[:1]), 1, False).x[1].mid[0]
     x_ref = X[0].copy()
     for _ in range(steps):
@@ -98,7 +100,7 @@ def _refine(ar, field, X: np.ndarray, T: float, s: FlowSettings, steps: int = 3)
         res = float(np.max(np.abs(G.mid)))
         if not res < best_res:
             break
-        best, best_res = (X, T), res
+        best, best_res = (X, T, shot), res
         try:
             dz = np.linalg.solve(DG.mid, G.mid)
         except np.linalg.LinAlgError:
@@ -177,7 +179,7 @@ def prove_periodic_orbit(system, orbit=None, *, x0=None, period: float | None = 
     m = min(32, max(1, int(np.ceil(T)))) if segments is None else positive_int(segments, name="segments")
     settings = dict(order=order, tol=tol, period_guess=T, segments=m, system=system.name)
     X = _segments(ar, field, x, T, m, path, s)
-    X_r, T_r = _refine(ar, field, X, T, s)
+    X_r, T_r, at_point = _refine(ar, field, X, T, s)
     moved = max(float(np.max(np.abs(X_r[0] - x))), abs(T_r - T))
     if moved > 1e-6 * (1.0 + max(float(np.max(np.abs(x))), T)):
         return _refused(x, T, f"the orbit given is not a periodic orbit to 1e-6: Newton on the shooting map moves it "
@@ -190,7 +192,7 @@ def prove_periodic_orbit(system, orbit=None, *, x0=None, period: float | None = 
     size = 1.0 + max(float(np.max(np.abs(X))), T)
     for scale in (1e-9, 1e-7, 1e-5):
         rho = scale * size
-        K, over, reason = _krawczyk(ar, field, X, T, v, s, rho)
+        K, over, reason = _krawczyk(ar, field, X, T, v, s, rho, at_point)
         reasons.append(reason)
         if K is not None or "max |K - z| =" in reason and float(reason.rsplit("= ", 1)[1][:-1]) > 1e-3 * size:
             break  # proved, or the Newton step itself is far larger than any radius tried: no isolated orbit here
