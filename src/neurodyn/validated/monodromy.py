@@ -72,8 +72,10 @@ def transported_product(mid: np.ndarray, rad: np.ndarray) -> FastIV | None:
     bases.append(S0)
     C = None
     for i in range(len(mid)):
+        if not np.all(np.isfinite(bases[i + 1])):
+            return None
         inverse = verified_inverse(bases[i + 1])
-        if inverse is None or not np.all(np.isfinite(bases[i + 1])):
+        if inverse is None:
             return None
         B = inverse @ (FastIV(mid[i], rad[i]) @ bases[i])
         C = B if C is None else B @ C
