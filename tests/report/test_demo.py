@@ -13,9 +13,10 @@ SECTIONS = ("Key numbers", "Fixed points of a GRU trained on the 3-bit flip-flop
             "Bifurcations in a weight-scaling parameter, with proofs", "FTLE ridges of a neural-ODE classifier",
             "Training at the edge of stability", "A reference check: the Lorenz system",
             "Memory capacity of neural DDEs",
-            "What an architecture can represent: critical points and augmentation", "Settings and versions")
+            "What an architecture can represent: critical points and augmentation",
+            "Proven FTLE bounds and a proven periodic orbit", "Settings and versions")
 RESULTS = ("gru_fixed_points", "gru_lyapunov", "random_rnn", "bifurcation", "moons_ftle", "edge_of_stability",
-           "lorenz_lyapunov", "lorenz_equilibria", "delay_memory", "iomaps")
+           "lorenz_lyapunov", "lorenz_equilibria", "delay_memory", "iomaps", "rigorous")
 
 
 class _Images(HTMLParser):
@@ -42,7 +43,7 @@ def test_demo_writes_a_complete_report(tmp_path):
     parsed = _Images()
     parsed.feed(page)
     assert parsed.headings == list(SECTIONS)
-    assert len(parsed.sources) == 10
+    assert len(parsed.sources) == 11
     assert all(re.fullmatch(r"data:image/png;base64,[A-Za-z0-9+/=]{2000,}", s) for s in parsed.sources)
     assert "http" not in page.replace("https://", "")  # nothing fetched from elsewhere
     for name in RESULTS:
@@ -55,6 +56,18 @@ def test_demo_writes_a_complete_report(tmp_path):
     for p, g in zip(bif["hopf_proofs"], bif["exact_hopf_g"], strict=True):
         assert float(p["bounds"]["g"]["lower"]) - 1e-12 <= g <= float(p["bounds"]["g"]["upper"]) + 1e-12
     assert "Proven: at some g in [" in page
+    # proven FTLE intervals at every grid point of the classifier, and the orbit born at a proven Hopf point
+    rig = json.loads((out / "rigorous.json").read_text())
+    assert rig["grid"] == 6 and all(rig["bounds"]["proved"]) and len(rig["float_map"]) == 36
+    widths = [u[0] - lo[0] for lo, u in zip(rig["bounds"]["lower"], rig["bounds"]["upper"], strict=True)]
+    assert 0 < max(widths) <= 1e-6
+    proven_g = [p["bounds"]["g"] for p in bif["hopf_proofs"]]
+    assert any(float(g["lower"]) - 1e-8 <= rig["hopf_g"] <= float(g["upper"]) + 1e-8 for g in proven_g)
+    assert rig["orbit_proof"]["proved"], rig["orbit_proof"]["reason"]
+    period = rig["orbit_proof"]["bounds"]["period"]
+    lo, hi = float(period["lower"]), float(period["upper"])
+    assert abs(rig["orbit"]["period"] - lo) < 1e-6 and hi - lo < 1e-6
+    assert "Proven: a periodic orbit passes within" in page
     assert "report:" in result.output and not [p for p in out.iterdir() if p.name.startswith(".")]
     # the text says where x = 0 first loses stability, by the kind of point the branch recorded there
     first = min(bif["branch"]["special"], key=lambda sp: sp["value"])
@@ -66,7 +79,7 @@ def test_demo_writes_a_complete_report(tmp_path):
     timings = json.loads((out / "timings.json").read_text())
     assert [t["name"] for t in timings] == ["flip-flop GRU", "order to chaos", "bifurcations and proofs",
                                             "FTLE of a neural ODE", "edge of stability", "Lorenz check",
-                                            "neural DDE memory", "input-output maps"]
+                                            "neural DDE memory", "input-output maps", "rigorous integration"]
     assert all(t["wall"] > 0 and t["cpu"] > 0 for t in timings)
     # a second run into the same folder keeps the report unless --overwrite
     again = CliRunner().invoke(app, ["demo", "--quick", "--out", str(out)])

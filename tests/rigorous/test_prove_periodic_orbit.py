@@ -53,6 +53,27 @@ def test_orbit_born_at_a_subcritical_hopf_point_is_proven_unstable():
     assert proof.bounds["|mu_1|"][0] <= float(orbit.multipliers[1:].abs().max()) <= proof.bounds["|mu_1|"][1]
 
 
+def test_orbit_in_dimension_16_multipliers_resolved_in_the_transported_eigenbasis():
+    # Gershgorin discs of one enclosure of D phi_T over the period (in its float eigenbasis) did not isolate the
+    # trivial multiplier here; the segments' enclosures in an eigenbasis carried along the orbit do
+    A = torch.randn(16, 16, generator=torch.Generator().manual_seed(0), dtype=torch.float64) / 4.0
+    system = nd.tanh_family(A)
+    h = min(nd.find_hopf_points(system, param="alpha", start=0.0), key=lambda h: abs(h.value + 0.0705))
+    assert h.l1 > 0
+    orbit = nd.periodic_orbit(system, h, at=h.value - 0.005)  # subcritical (l1 > 0): the orbit lies below
+    proof = nd.prove_periodic_orbit(system, orbit)
+    assert proof.proved and proof.conclusion == "unstable", proof.reason
+    lo, hi = proof.bounds["period"]
+    assert hi - lo < 1e-8 and abs(orbit.period - lo) < 1e-8  # the float orbit's RK period is accurate to ~1e-10
+    re, im, r = proof.eigenvalues[0]
+    assert (re - 1) ** 2 + im**2 <= r**2 and r < 0.1
+    mu = orbit.multipliers[1:].abs()
+    assert proof.bounds["|mu_1|"][0] > 1 and proof.bounds["|mu_1|"][0] <= float(mu.max()) <= proof.bounds["|mu_1|"][1]
+    # every float multiplier's modulus lies in the range proven for some non-trivial multiplier
+    ranges = [v for k, v in proof.bounds.items() if k.startswith("|mu_")]
+    assert all(any(a <= float(m) <= b for a, b in ranges) for m in mu)
+
+
 def test_wrong_period_is_refused(supercritical):
     system, orbit = supercritical
     proof = nd.prove_periodic_orbit(system.with_params(alpha=orbit.value), x0=orbit.x0, period=1.05 * orbit.period)

@@ -30,6 +30,7 @@ import neurodyn as nd
 from neurodyn.report.demo_delay import delay_section
 from neurodyn.report.demo_iomaps import iomaps_section
 from neurodyn.report.demo_networks import flip_flop_sections, lorenz_section, random_rnn_section
+from neurodyn.report.demo_rigorous import rigorous_section
 from neurodyn.report.demo_training import bifurcation_section, eos_section, ftle_section
 from neurodyn.report.html import render, report_outputs, write_report
 
@@ -61,6 +62,8 @@ class DemoSettings:
     iomaps_epochs: int = 400
     iomaps_starts: int = 256
     annuli_epochs: int = 200
+    rigorous_grid: int = 12
+    rigorous_offset: float = 0.01
     seed: int = 0
     quick_mode: bool = False
 
@@ -70,18 +73,19 @@ class DemoSettings:
                    lorenz_steps=2000, ftle_grid=30, ftle_epochs=100, ftle_link_points=100, pgd_steps=5,
                    radius_bisections=6, ftle_lyapunov_time=10.0, eos_steps=60, eos_every=20, bif_n=8, bif_cycles=5,
                    dde_taus=(0.1, 1.0), dde_iterations=40, dde_lr=0.1, iomaps_epochs=100, iomaps_starts=64,
-                   annuli_epochs=40, seed=seed, quick_mode=True)
+                   annuli_epochs=40, rigorous_grid=6, seed=seed, quick_mode=True)
 
 
 @dataclass
 class DemoRun:
     """What the sections add to as they run: ``results`` (name -> result, one JSON each), the key numbers,
-    the log, and whether this is the quick run."""
+    the log, whether this is the quick run, and objects later sections reuse."""
 
     quick: bool
     log: object = print
     results: dict = field(default_factory=dict)
     key: list = field(default_factory=list)
+    shared: dict = field(default_factory=dict)  # objects later sections reuse (e.g. the trained classifier)
 
 
 @dataclass(frozen=True)
@@ -106,9 +110,10 @@ SECTIONS = (
     ("Lorenz check", lorenz_section, 0.18, 0.17),
     ("neural DDE memory", delay_section, 0.12, 0.08),
     ("input-output maps", iomaps_section, 0.15, 0.15),
+    ("rigorous integration", rigorous_section, 0.25, 0.36),
 )
 DEMO_RESULTS = ("gru_fixed_points", "gru_lyapunov", "random_rnn", "bifurcation", "moons_ftle", "edge_of_stability",
-                "lorenz_lyapunov", "lorenz_equilibria", "delay_memory", "iomaps")
+                "lorenz_lyapunov", "lorenz_equilibria", "delay_memory", "iomaps", "rigorous")
 
 
 def run_demo(out: Path, *, settings: DemoSettings | None = None, log=print, progress: bool = False,

@@ -16,6 +16,7 @@ def ftle_section(s, run) -> Section:
     from neurodyn.models import train_moons_classifier
 
     trained = train_moons_classifier(hidden=16, epochs=s.ftle_epochs, seed=s.seed)
+    run.shared["moons_classifier"] = trained  # the rigorous section proves FTLE bounds of the same model
     study = classifier_ftle_study(trained.model, trained.X_test, trained.y_test, grid=s.ftle_grid,
                                   lyapunov_time=s.ftle_lyapunov_time, link_points=s.ftle_link_points,
                                   pgd_steps=s.pgd_steps, radius_bisections=s.radius_bisections)

@@ -13,11 +13,11 @@ from flint import acb, arb, ctx
 from neurodyn._checks import positive_float, positive_int, state_batch
 from neurodyn.errors import InvalidInputError, UnsupportedModelError
 from neurodyn.validated.arb import float_down, float_up
-from neurodyn.validated.backend import FastBackend
-from neurodyn.validated.balls import Ball, U, upper
+from neurodyn.validated.balls import U, upper
 from neurodyn.validated.flow import FlowSettings, _integrate
 from neurodyn.validated.ivec import Arith, FastIV
-from neurodyn.validated.linalg import approximate_inverse, spectrum_enclosure
+from neurodyn.validated.linalg import approximate_inverse
+from neurodyn.validated.monodromy import modulus_bounds, monodromy_spectrum
 from neurodyn.validated.proof import Proof
 from neurodyn.validated.taylor import TanhTaylor, taylor_field
 
@@ -61,11 +61,12 @@ def _system(field, X: np.ndarray, shot: _Shot, v: np.ndarray, x_ref: np.ndarray)
     return G0, FastIV(mid, rad)
 
 
-def _krawczyk(ar, field, X, T, v, s: FlowSettings, rho: float):
+def _krawczyk(ar, field, X, T, v, s: FlowSettings, rho: float, at_point: _Shot | None = None):
     """The Krawczyk test for multiple shooting on the box ``Z = (X̄, T̄) ± rho``:
     ``K = z̄ - A G(z̄) + (I - A DG(Z)) (Z - z̄) ⊂ int Z`` proves a unique zero in ``Z``, which lies in ``K``
-    (Krawczyk 1969; Moore, *Interval Analysis*). Returns ``(K, shot over Z, reason)``."""
-    at_point = _shoot(ar, field, X, 0.0, ar.point(T), s)
+    (Krawczyk 1969; Moore, *Interval Analysis*). ``at_point``: the shot at ``(X̄, T̄)`` if already made.
+    Returns ``(K, shot over Z, reason)``."""
+    at_point = at_point or _shoot(ar, field, X, 0.0, ar.point(T), s)
     over = _shoot(ar, field, X, rho, ar.interval(np.nextafter(T - rho, -np.inf), np.nextafter(T + rho, np.inf)), s)
     if at_point is None or over is None:
         return None, None, f"the flow could not be enclosed over the segments at radius {rho:.3g}"
@@ -86,8 +87,9 @@ def _krawczyk(ar, field, X, T, v, s: FlowSettings, rho: float):
 def _refine(ar, field, X: np.ndarray, T: float, s: FlowSettings, steps: int = 3):
     """Float Newton steps on the multiple-shooting map from the midpoints of the rigorous integrator (the float
     orbit of an RK scheme is only as accurate as the scheme; the proof needs ``G(z̄)`` near rounding level). Stops
-    when a step does not shrink the residual; returns the best point (any point is sound: Krawczyk decides)."""
-    best, best_res = (X, T), np.inf
+    when a step does not shrink the residual; returns the best point (any point is sound: Krawczyk decides) and
+    its shot (``None`` when none was made)."""
+    best, best_res = (X, T, None), np.inf
     v = field.series(ar.point(X[:1]), 1, False).x[1].mid[0]
     x_ref = X[0].copy()
     for _ in range(steps):
@@ -98,7 +100,7 @@ def _refine(ar, field, X: np.ndarray, T: float, s: FlowSettings, steps: int = 3)
         res = float(np.max(np.abs(G.mid)))
         if not res < best_res:
             break
-        best, best_res = (X, T), res
+        best, best_res = (X, T, shot), res
         try:
             dz = np.linalg.solve(DG.mid, G.mid)
         except np.linalg.LinAlgError:
@@ -136,11 +138,13 @@ def prove_periodic_orbit(system, orbit=None, *, x0=None, period: float | None = 
     move it by more than 1e-6: a wrong period or an inaccurate orbit), then verified by the Krawczyk operator on
     a box around ``(x̄, T̄)``; ``phi_T`` and ``D phi_T`` over the box (for every ``T`` in its interval, as the
     time-1 map of ``T F``) come from the C^1 Lohner integrator (:func:`neurodyn.enclose_flow`).
-    The monodromy matrix of the true orbit lies in the enclosure of ``D phi_T`` over the box of the Krawczyk image
-    (one Lohner run over the whole period, so no product of interval matrices wraps), so Gershgorin discs
-    in its approximate eigenbasis (:func:`neurodyn.validated.linalg.spectrum_enclosure`) enclose the Floquet
-    multipliers: the disc holding the trivial multiplier 1 must be isolated, and the orbit is proven stable when
-    every other disc lies inside the unit circle, unstable when one lies outside. The orbit's Lyapunov exponents
+    The monodromy matrix of the true orbit is a product of the segments' ``D phi_{T/m}``, each enclosed over the
+    box of the Krawczyk image; the Floquet multipliers are enclosed by Gershgorin discs of that product in a float
+    eigenbasis carried along the segments (:func:`neurodyn.validated.monodromy_spectrum`: the factors
+    ``S_i^{-1} J_i S_{i-1}`` are nearly diagonal, so their interval product hardly wraps). The disc holding the
+    trivial multiplier 1 must be isolated, and the orbit is proven stable when every other disc lies inside the
+    unit circle, unstable when a component of discs lies outside it (a component of ``k`` discs holds ``k``
+    multipliers; each multiplier's bounds are its component's). The orbit's Lyapunov exponents
     ``log|mu| / T`` are enclosed in Arb. Not proved (with the reason) when Krawczyk fails (no isolated orbit
     there, e.g. a centre's family of orbits, or a wrong period) or a disc meets the unit circle (not hyperbolic,
     or not resolved).
@@ -175,7 +179,7 @@ def prove_periodic_orbit(system, orbit=None, *, x0=None, period: float | None = 
     m = min(32, max(1, int(np.ceil(T)))) if segments is None else positive_int(segments, name="segments")
     settings = dict(order=order, tol=tol, period_guess=T, segments=m, system=system.name)
     X = _segments(ar, field, x, T, m, path, s)
-    X_r, T_r = _refine(ar, field, X, T, s)
+    X_r, T_r, at_point = _refine(ar, field, X, T, s)
     moved = max(float(np.max(np.abs(X_r[0] - x))), abs(T_r - T))
     if moved > 1e-6 * (1.0 + max(float(np.max(np.abs(x))), T)):
         return _refused(x, T, f"the orbit given is not a periodic orbit to 1e-6: Newton on the shooting map moves it "
@@ -188,25 +192,21 @@ def prove_periodic_orbit(system, orbit=None, *, x0=None, period: float | None = 
     size = 1.0 + max(float(np.max(np.abs(X))), T)
     for scale in (1e-9, 1e-7, 1e-5):
         rho = scale * size
-        K, over, reason = _krawczyk(ar, field, X, T, v, s, rho)
+        K, over, reason = _krawczyk(ar, field, X, T, v, s, rho, at_point)
         reasons.append(reason)
         if K is not None or "max |K - z| =" in reason and float(reason.rsplit("= ", 1)[1][:-1]) > 1e-3 * size:
             break  # proved, or the Newton step itself is far larger than any radius tried: no isolated orbit here
     reason = "; ".join(reasons)
     if K is None:
         return _refused(x, T, reason, started, settings)
-    # the monodromy matrix: D phi_T over K's box (the zero lies in K, usually far inside Z) in one Lohner run over
-    # the whole period, which keeps the wrapping of a product of m interval matrices out; that product if it fails
+    # the monodromy matrix is the product of the segments' D phi_{T/m} over K's box (the zero lies in K, usually
+    # far inside Z); its multipliers are enclosed in an eigenbasis carried along the segments, which keeps the
+    # wrapping of an interval product out (the segments over Z if those over K's box cannot be enclosed)
     z = np.concatenate([X.ravel(), [T]])
     r_k = float(upper(np.max(np.maximum(K.upper() - z, z - K.lower())), 2))
-    whole = _shoot(ar, field, X[:1], r_k, ar.interval(K.lower()[-1], K.upper()[-1]), s)
-    if whole is not None:
-        monodromy = whole.jacobian[0]
-    else:
-        monodromy = over.jacobian[0]
-        for i in range(1, m):
-            monodromy = over.jacobian[i] @ monodromy
-    return _conclude(X, T, K, monodromy, rho, started, settings)
+    tight = _shoot(ar, field, X, r_k, ar.interval(K.lower()[-1], K.upper()[-1]), s)
+    segments = (tight or over).jacobian
+    return _conclude(X, T, K, monodromy_spectrum(segments.mid, segments.rad), rho, started, settings)
 
 
 def _inputs(system, orbit, x0, period):
@@ -237,12 +237,11 @@ def _refused(x, T, reason, started, settings) -> Proof:
                  seconds=time.perf_counter() - started, settings=settings)
 
 
-def _conclude(X, T, K: FastIV, monodromy: FastIV, rho, started, settings) -> Proof:
+def _conclude(X, T, K: FastIV, spec, rho, started, settings) -> Proof:
     x, n = X[0], X.shape[1]
     z = np.concatenate([X.ravel(), [T]])
     r_min = float(np.max(np.maximum(K.upper() - z, z - K.lower())))
     T_lo, T_hi = float(K.lower()[-1]), float(K.upper()[-1])
-    spec = spectrum_enclosure(FastBackend(), Ball(monodromy.mid, monodromy.rad))
     base = dict(center=torch.from_numpy(x), radius=r_min, uniqueness_radius=rho, seconds=0.0, settings=settings)
     exists = (f"a periodic orbit passes within {r_min:.3g} (max norm) of x0, with a period T in [{T_lo:.12g}, "
               f"{T_hi:.12g}]; it is the only zero of the shooting map with the phase condition within {rho:.3g}")
@@ -255,7 +254,6 @@ def _conclude(X, T, K: FastIV, monodromy: FastIV, rho, started, settings) -> Pro
         dist = [acb(float(c.real), float(c.imag)) - 1 for c in spec.centers]
         one = [bool(abs(d).lower() <= arb(float(r))) for d, r in zip(dist, spec.radii, strict=True)]
         trivial = [k for k in range(n) if one[k]]
-        moduli = [abs(acb(float(c.real), float(c.imag))) for c in spec.centers]
     sizes = spec.sizes()
     bounds = {"period": (T_lo, T_hi)}
     if len(trivial) != 1 or sizes[trivial[0]] != 1:
@@ -265,13 +263,13 @@ def _conclude(X, T, K: FastIV, monodromy: FastIV, rho, started, settings) -> Pro
                      **{**base, "seconds": time.perf_counter() - started})
     inside, outside = [], []
     others = [k for k in np.argsort(-np.abs(spec.centers)) if k != trivial[0]]
+    low, high = modulus_bounds(spec)
     with ctx.workprec(80):
         for j, k in enumerate(others, start=1):
-            r = arb(float(spec.radii[k]))
-            lo, hi = moduli[k] - r, moduli[k] + r
+            lo, hi = arb(low[k]), arb(high[k])
             inside.append(bool(hi < 1))
             outside.append(bool(lo > 1))
-            lo_f = max(float_down(lo), 0.0)
+            lo_f = float(low[k])
             bounds[f"|mu_{j}|"] = (lo_f, float_up(hi))
             log_lo = arb(lo_f).log() if lo_f > 0 else None
             log_hi = hi.log()
