@@ -67,3 +67,20 @@ def test_guard_stops_trimming_memory_the_run_really_holds():
     assert guard.trims == 1 and guard.bound >= 2 * (held.numel() * 8) * 0.9
     guard.check(128)
     assert guard.trims == 1  # not trimmed again: the memory is live
+
+
+def test_guard_baseline_holds_no_freed_heap():
+    """Freed heap memory left by earlier work must not sit in the baseline: a trim would give it back and make the
+    memory a run holds look smaller than it is (the guard then bounded a run holding 192 MB below 2 x 192 MB)."""
+    from neurodyn.lyapunov.resources import MemoryGuard
+
+    junk = [torch.ones(12000, dtype=torch.float64) for _ in range(8000)]  # ~770 MB in small heap blocks
+    keep = junk[-1]
+    del junk[:-1]  # freed, but kept by the allocator below the live last block
+    guard = MemoryGuard.start(1, torch.device("cpu"))
+    if guard.base is None:
+        pytest.skip("the resident size cannot be read here")
+    held = torch.ones(64 * 2**20 // 8 * 3, dtype=torch.float64)  # 192 MB that stay alive
+    guard.check(64)
+    assert guard.trims == 1 and guard.bound >= 2 * (held.numel() * 8) * 0.9
+    del keep

@@ -119,6 +119,8 @@ class MemoryGuard:
     @classmethod
     def start(cls, need: int, device: torch.device) -> MemoryGuard:
         active = device.type == "cpu" and _TRIM is not None
+        if active:  # the baseline holds no freed heap, which a later trim would give back and count against the run
+            _TRIM(0)
         base = _resident_bytes() if active else None
         return cls(need=need, base=base, peak=0 if base is not None else None)
 
