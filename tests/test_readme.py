@@ -13,9 +13,11 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
 # blocks (by their first line that is not an import) that take more than ~8 s (measured on one thread:
 # Lyapunov 26 s, moons FTLE 16 s, cycles and curves 12 s, sweep 34 s, training 38 s; in the full fast suite on
-# two cores: Hopf points 14 s, equilibria 14 s, proofs 13 s, critical points 11 s; the others take 4-7 s)
+# two cores: Hopf points 14 s, equilibria 14 s, proofs 13 s, critical points 11 s, rigorous integration 7 s,
+# attractors 6 s; the others take 3-5 s)
 SLOW = ("# A chaotic flow", "trained = train_moons_classifier", "if __name__ ==", "X, Y = digits(500)",
-        "J = torch.tensor", "# Equilibria of a flow", "n = 60", "A = torch.randn(50, 50", "torch.manual_seed(0)")
+        "J = torch.tensor", "# Equilibria of a flow", "n = 60", "A = torch.randn(50, 50", "torch.manual_seed(0)",
+        "W = torch.tensor([[0.5, -2.0]", "def hopf(t, x)")
 BUDGET = {False: 120, True: 900}  # seconds per block
 
 

@@ -13,6 +13,7 @@ STARTS = torch.tensor([[1.0, 0.0], [3.2, 0.0]], dtype=torch.float64)  # one star
 KW = dict(dt=0.02, transient=30.0, lyapunov_time=20.0, tangent_transient=5.0)
 
 
+@pytest.mark.slow
 def test_failed_shooting_is_reported_as_failed():
     res = nd.attractors(two_cycles(), STARTS, window=10.0, orbit_maxiter=1, **KW)  # one Newton step: above 1e-10
     assert len(res) == 2 and res.status == "unconverged" and not res.status.ok

@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from neurodyn.cli import app
@@ -9,6 +10,7 @@ from neurodyn.cli import app
 runner = CliRunner()
 
 
+@pytest.mark.slow
 def test_ftle_command_trains_saves_and_reloads(tmp_path):
     out, saved = tmp_path / "out", tmp_path / "moons.safetensors"
     res = runner.invoke(app, ["ftle", "--grid", "24", "--no-attack", "--out", str(out), "--save-model", str(saved)])

@@ -77,7 +77,7 @@ def simulated_amplitude(flow, alpha: float, omega: float) -> float:
     return float(torch.linalg.vector_norm(torch.tensor(sol.sol(ts)), dim=0).max())
 
 
-@pytest.mark.parametrize("omega, alpha", [(1.0, 0.2), (3.0, 0.2), (8.0, 0.05)])
+@pytest.mark.parametrize("omega, alpha", [(1.0, 0.2), (3.0, 0.2), pytest.param(8.0, 0.05, marks=pytest.mark.slow)])
 def test_orbit_amplitude_matches_the_simulated_cycle_at_any_frequency(omega, alpha):
     # the normal-form radius is rho^2 = -crossing alpha / (omega l1) in Kuznetsov's normalisation l1 = Re c1 / omega;
     # a predictor without the 1/omega misses the cycle by sqrt(omega), and shooting then fails for omega >~ 3

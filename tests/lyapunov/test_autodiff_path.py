@@ -3,6 +3,7 @@
 import subprocess
 import sys
 
+import pytest
 import torch
 from torch import nn
 
@@ -57,6 +58,7 @@ def test_restricted_tangent_space_on_the_generic_path():
     torch.testing.assert_close(b.exponents, a.exponents, rtol=0, atol=1e-12)
 
 
+@pytest.mark.slow
 def test_no_deprecation_warning_from_the_generic_paths():
     code = ("import torch, neurodyn as nd; L = nd.lorenz(); f = nd.Flow(L.fn, 3, params=L.params); "
             "nd.max_lyapunov(f, steps=20, dt=0.01, strict=False); nd.lyapunov_spectrum(f, steps=20, dt=0.01, "

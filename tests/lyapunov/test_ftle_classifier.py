@@ -31,6 +31,7 @@ def test_directions_restrict_the_flow_map_to_a_subspace():
     torch.testing.assert_close(res.exponents, exact.expand(2, 2), rtol=0, atol=1e-8)  # RK4 error ~ dt^4
 
 
+@pytest.mark.slow
 def test_matrix_free_power_iteration_equals_the_full_frame():
     # a flow in 40 dimensions and a deep tanh map
     n = 40

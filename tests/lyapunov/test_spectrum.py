@@ -127,6 +127,7 @@ def _brute_force_lstm_spectrum(lstm, x0, inputs, steps, warm, h_only=False):
     return torch.sort(acc / steps, descending=True).values
 
 
+@pytest.mark.slow
 def test_full_lstm_spectrum_agrees_with_brute_force():
     torch.manual_seed(1)
     lstm = nn.LSTM(2, 3, num_layers=2, dtype=torch.float64)

@@ -137,6 +137,7 @@ def test_local_order_parameter_profile_matches_the_graphon_limit():
     assert torch.allclose(z, torch.exp(torch.tensor(0.3j, dtype=torch.complex128)) * (y / 2 + 0.25), atol=1e-14)
 
 
+@pytest.mark.slow
 def test_nonconstant_graphon_network_onset_by_a_sweep_matches_the_formula():
     # The particle method of the graphon limit: M = 20 node slices at y_m = (m - 1/2)/M, P = 500 oscillators
     # per slice carrying the P Gaussian quantile frequencies (sigma = 1), coupled through the rank-2 graphon

@@ -91,6 +91,7 @@ def test_a_dozen_networks_on_two_workers_survive_a_killed_worker(tmp_path):
     assert rerun.ran + rerun.skipped == len(cfgs)
 
 
+@pytest.mark.slow
 def test_a_sweep_runs_unchanged_on_an_existing_scheduler(tmp_path):
     from dask.distributed import LocalCluster
 
@@ -107,6 +108,7 @@ def test_a_sweep_runs_unchanged_on_an_existing_scheduler(tmp_path):
         sweep.run(cfgs, tmp_path / "x", client=object(), scheduler="tcp://localhost:1", progress=False)
 
 
+@pytest.mark.slow
 def test_the_embedded_cluster_leaves_this_process_environment_alone_and_workers_untrimmed(tmp_path, monkeypatch):
     from dask.distributed import Client
 
@@ -171,6 +173,7 @@ def _child_env():
                 PYTHONPATH=os.pathsep.join(os.path.abspath(p) for p in sys.path if p))
 
 
+@pytest.mark.slow
 def test_two_sweeps_on_one_store_never_train_a_network_twice(tmp_path):
     import subprocess
     import sys

@@ -264,7 +264,7 @@ def biased_family(n: int, seed: int):
     return nd.tanh_family(A, b=0.1 * torch.randn(n, generator=gen, dtype=F64), leak=1.0)
 
 
-@pytest.mark.parametrize("n, seed", [(20, 4), (50, 5)])
+@pytest.mark.parametrize("n, seed", [(20, 4), pytest.param(50, 5, marks=pytest.mark.slow)])
 def test_extended_inverse_from_the_eigenbasis_is_accurate_off_the_origin(n, seed):
     from neurodyn.validated.backend import FastBackend
     from neurodyn.validated.balls import Ball
