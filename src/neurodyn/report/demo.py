@@ -102,15 +102,15 @@ class SectionTiming:
 # (name, builder, share of the full run's time, share of the quick run's time): the measured shares of the CPU
 # time (bench/demo.py) drive the progress bar and its ETA
 SECTIONS = (
-    ("flip-flop GRU", flip_flop_sections, 0.20, 0.34),
-    ("order to chaos", random_rnn_section, 0.10, 0.09),
-    ("bifurcations and proofs", bifurcation_section, 0.11, 0.09),
-    ("FTLE of a neural ODE", ftle_section, 0.27, 0.25),
-    ("edge of stability", eos_section, 0.14, 0.06),
-    ("Lorenz check", lorenz_section, 0.18, 0.17),
-    ("neural DDE memory", delay_section, 0.12, 0.08),
-    ("input-output maps", iomaps_section, 0.15, 0.15),
-    ("rigorous integration", rigorous_section, 0.25, 0.36),
+    ("flip-flop GRU", flip_flop_sections, 0.18, 0.26),
+    ("order to chaos", random_rnn_section, 0.08, 0.06),
+    ("bifurcations and proofs", bifurcation_section, 0.09, 0.05),
+    ("FTLE of a neural ODE", ftle_section, 0.19, 0.15),
+    ("edge of stability", eos_section, 0.08, 0.03),
+    ("Lorenz check", lorenz_section, 0.11, 0.09),
+    ("neural DDE memory", delay_section, 0.03, 0.06),
+    ("input-output maps", iomaps_section, 0.06, 0.08),
+    ("rigorous integration", rigorous_section, 0.17, 0.22),
 )
 DEMO_RESULTS = ("gru_fixed_points", "gru_lyapunov", "random_rnn", "bifurcation", "moons_ftle", "edge_of_stability",
                 "lorenz_lyapunov", "lorenz_equilibria", "delay_memory", "iomaps", "rigorous")
