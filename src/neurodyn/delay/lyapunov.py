@@ -24,6 +24,7 @@ from neurodyn.delay.scheme import DelayScheme, make_scheme
 from neurodyn.delay.solve import initial_window
 from neurodyn.delay.system import DelayFlow
 from neurodyn.errors import InvalidInputError
+from neurodyn.integrate.compiled import compile_quietly
 from neurodyn.lyapunov.plan import RunOptions, RunPlan, _units
 
 
@@ -45,7 +46,7 @@ class DelayStepper:
         self._state, self._frame = self._state_step, self._frame_step
         self._unchecked = set()
         if compile:
-            self._frame = torch.compile(self._frame_step, dynamic=False)
+            self._frame = compile_quietly(self._frame_step)
             self._unchecked = {"frame"}
 
     def advance(self, z: torch.Tensor, Q: torch.Tensor | None, i: int):

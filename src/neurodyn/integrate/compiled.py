@@ -40,17 +40,28 @@ def compiled_tangent_step(system: System, tableau: ButcherTableau | None, dt: fl
         J = system._restrict_matrix(jac(x, c))
         return phi(x, c), J @ Q
 
-    with torch_internal_deprecations_ignored():  # importing torch's compiler warns from its own modules
-        compiled = torch.compile(step, dynamic=False)
-    first = True
+    compiled = compile_quietly(step)
 
     def run(x, Q, c):
+        return compiled(x, Q.contiguous(), c)  # one memory layout: the compiled code is reused, not recompiled
+
+    return run
+
+
+def compile_quietly(fn):
+    """``torch.compile(fn, dynamic=False)``, with the deprecation warnings that torch's compiler raises from its
+    own modules (while it is imported, and while it compiles on the first call) ignored; every other warning, and
+    every warning of later calls, passes."""
+    with torch_internal_deprecations_ignored():  # importing torch's compiler warns from its own modules
+        compiled = torch.compile(fn, dynamic=False)
+    first = True
+
+    def run(*args):
         nonlocal first
-        Q = Q.contiguous()  # one memory layout, so that the compiled code is reused rather than recompiled
         if not first:
-            return compiled(x, Q, c)
+            return compiled(*args)
         first = False
         with torch_internal_deprecations_ignored():  # compilation happens on the first call
-            return compiled(x, Q, c)
+            return compiled(*args)
 
     return run
