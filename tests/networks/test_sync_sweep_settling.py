@@ -46,3 +46,14 @@ def test_too_few_records_in_the_window_say_too_short():
     sweep = nw.synchrony_sweep(_net(n), [0.5], _phases(n), down=False,
                                settings=nw.SyncSettings(t_settle=1.0, dt=0.1, average_last=0.5, every=5, slices=4))
     assert sweep.status == "too short" and "average_last" in sweep.reason
+
+
+def test_branches_that_have_not_relaxed_are_not_called_hysteresis():
+    # Unimodal Lorentzian (no bistability): sweeping up from incoherence and down from sync over a short window,
+    # the up branch at K = 2.5 is still rising while the down branch sits near the stationary r, so the branches
+    # differ by far more than the floor; the sweep is unsettled and must not claim a loop.
+    n = 2000
+    sweep = nw.synchrony_sweep(_net(n), [2.5, 3.0], _phases(n),
+                               settings=nw.SyncSettings(t_settle=6.0, dt=0.1, average_last=6.0, slices=4))
+    assert not sweep.status.ok and sweep.hysteresis > sweep.hysteresis_floor
+    assert not sweep.hysteretic

@@ -92,7 +92,8 @@ def kuramoto(
     for K, up, dn in zip(sweep.K.tolist(), sweep.r_up.tolist(), sweep.r_down.tolist(), strict=True):
         table.add_row(f"{K:.4g}", f"{up:.4f}", "-" if dn != dn else f"{dn:.4f}")
     show(table)
-    loop = "a loop" if sweep.hysteretic else "no loop beyond the fluctuation"
+    loop = ("not judged, r has not settled" if not sweep.status.ok else
+            "a loop" if sweep.hysteretic else "no loop beyond the fluctuation")
     console.print(Text(f"hysteresis {sweep.hysteresis:.4f} ({loop}: floor {sweep.hysteresis_floor:.4f})  status ")
                   + status_text(sweep.status) + Text(f"  {sweep.reason}" if sweep.reason else ""))
     wrote(outputs, "kuramoto.json", "kuramoto.png")

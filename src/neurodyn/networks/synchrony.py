@@ -109,9 +109,11 @@ class SyncSweep(Result):
 
     @property
     def hysteretic(self) -> bool:
-        """Whether the up and down branches differ by more than the fluctuation: ``hysteresis >
-        hysteresis_floor``."""
-        return self.hysteresis > self.hysteresis_floor
+        """Whether the up and down branches differ by more than the fluctuation (``hysteresis >
+        hysteresis_floor``) in a sweep whose ``r`` settled at every coupling: branches that have not relaxed (near
+        the onset, where relaxation is slow) differ without any hysteresis, so an unsettled sweep is never
+        called hysteretic."""
+        return self.status.ok and self.hysteresis > self.hysteresis_floor
 
     def plot(self, axes=None):
         """Three panels: ``r`` against ``K`` (up, down, theory, ``K_c``), the local profiles, the phase snapshot.
