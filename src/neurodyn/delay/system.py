@@ -7,7 +7,6 @@ dimensional. The analyses of :mod:`neurodyn.delay` discretise that segment at th
 from __future__ import annotations
 
 import copy
-import inspect
 import math
 from collections.abc import Callable, Mapping, Sequence
 
@@ -16,6 +15,7 @@ from torch import nn
 
 from neurodyn._checks import as_tensor, positive_int
 from neurodyn.errors import InvalidInputError, NonFiniteError, UnsupportedModelError
+from neurodyn.systems.modules import copy_weight, forward_takes_time
 from neurodyn.systems.protocol import Parametrised, _check_output, load_forward_ad
 
 History = Callable[[torch.Tensor], torch.Tensor]
@@ -192,12 +192,11 @@ class DelayFlow(Parametrised):
         The copied weights stay reachable as :attr:`module` (the private copy) and :attr:`weights` (name ->
         tensor), which :func:`~neurodyn.memory_capacity` reads.
         """
-        from neurodyn.systems.torch_adapters import _copy
-
         if not takes_t_x_xtau(module):
             raise UnsupportedModelError(f"{type(module).__name__}.forward must take (t, x, x_tau) for a delay flow")
         label = name or type(module).__name__
-        weights = {k: _copy(v, what=f"{label}.{k}", dtype=dtype, device=device) for k, v in module.named_parameters()}
+        weights = {k: copy_weight(v, what=f"{label}.{k}", dtype=dtype, device=device)
+                   for k, v in module.named_parameters()}
         buffers = {k: v.detach().clone().to(device=device) for k, v in module.named_buffers()}
         runner = copy.deepcopy(module).eval()  # private: dropout off, the user's module untouched
         state = {**weights, **buffers}
@@ -228,17 +227,7 @@ def _output_dim(module: nn.Module) -> int:
 
 def takes_t_x_xtau(module) -> bool:
     """Whether ``module.forward`` takes exactly three required positional arguments, the first a time."""
-    from neurodyn.systems.torch_adapters import _TIME_NAMES
-
-    if not isinstance(module, nn.Module):
-        return False
-    try:
-        sig = inspect.signature(module.forward)
-    except (TypeError, ValueError):
-        return False
-    positional = [p for p in sig.parameters.values()
-                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty]
-    return len(positional) == 3 and positional[0].name in _TIME_NAMES
+    return forward_takes_time(module, 3)
 
 
 def _check_delays(delays, *, name: str) -> tuple[float, ...]:
