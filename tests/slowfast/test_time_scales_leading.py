@@ -2,10 +2,12 @@
 
 import math
 
+import numpy as np
 import pytest
 import torch
 
 import neurodyn as nd
+from neurodyn.slowfast.leading import leading_spectrum
 
 
 def _planted_states(n, n_slow, eps, count, seed=0):
@@ -60,7 +62,7 @@ def test_tolerance_bounds_eps_from_below():
 
 def _non_normal_fast(n_slow=3, m=6, coupling=40.0):
     """dx/dt = A x with slow rates 1, 1.5, 2 and a fast upper-triangular block (rates 100..150) whose off-diagonal
-    couplings make its logarithmic norm positive: the certificate must fail and every state fall back."""
+    couplings make its logarithmic norm positive: the Euclidean certificate must fail."""
     fast = torch.diag(-torch.linspace(100, 150, m, dtype=torch.float64)) + coupling * torch.ones(m, m).triu(1)
     A = torch.block_diag(torch.diag(-torch.tensor([1.0, 1.5, 2.0], dtype=torch.float64)), fast)
     Q = torch.linalg.qr(torch.randn(n_slow + m, n_slow + m, generator=torch.Generator().manual_seed(2),
@@ -68,17 +70,35 @@ def _non_normal_fast(n_slow=3, m=6, coupling=40.0):
     A = Q @ A @ Q.T
     n = n_slow + m
     return nd.Flow(lambda t, x: x @ A.T, n, jacobian=lambda t, x: A.expand(*x.shape[:-1], n, n).clone(),
-                   name="non-normal fast block")
+                   name="non-normal fast block"), A
 
 
-def test_failed_certificate_falls_back_to_the_full_answers():
-    flow = _non_normal_fast()
+def test_non_normal_fast_block_is_certified_in_the_first_states_eigenvector_metric():
+    """The Euclidean certificate fails for this block; the metric of the first state's eigenvectors (the same
+    Jacobian everywhere) certifies every other state, with the full decomposition's answers."""
+    flow, A = _non_normal_fast()
+    vals, vecs = np.linalg.eig(A.numpy())
+    slow = np.linalg.qr(vecs[:, np.argsort(-vals.real)[:3]].real)[0]
+    cold = leading_spectrum(A.numpy(), slow, rtol=0.0, rng=np.random.default_rng(0))
+    assert not cold.certified and cold.via == "" and np.allclose(cold.values.real, [-1, -1.5, -2, -100])
     x = torch.randn(5, 9, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
     ours, ref = nd.time_scales(flow, x, spectrum="leading"), nd.time_scales(flow, x)
-    assert ours.settings["full_spectra"] == 5 and bool((ours.computed == 9).all())
-    assert torch.equal(ours.eigenvalues, ref.eigenvalues) and torch.equal(ours.eps, ref.eps)
+    assert ours.settings["full_spectra"] == 1 and ours.computed.tolist() == [9, 4, 4, 4, 4]
     _same_answers(ours, ref)
-    assert ours.n_fast == 6
+    assert torch.allclose(ours.eps, ref.eps, rtol=1e-9, atol=0) and ours.n_fast == 6
+    assert torch.allclose(ours.eigenvalues[1:, :4], ref.eigenvalues[1:, :4], rtol=0, atol=1e-9)
+
+
+def test_unrelated_states_whose_certificates_fail_fall_back_to_the_full_answers():
+    """A batch of unrelated states of a non-normal planted network: the first state's metric does not carry over,
+    the Euclidean certificate fails at some states, and those get the full method's answers."""
+    flow = nd.planted_tanh(60, 6, 0.01, seed=0)
+    x = _planted_states(60, 6, 0.01, 24)[:24]
+    ours, ref = nd.time_scales(flow, x, spectrum="leading"), nd.time_scales(flow, x)
+    assert 1 < ours.settings["full_spectra"] < len(x)
+    _same_answers(ours, ref)
+    assert torch.allclose(ours.eps, ref.eps, rtol=1e-8, atol=0)
+    assert bool((ours.computed[ours.computed < 60] == 7).all())
 
 
 def test_random_network_without_a_gap_is_all_full():

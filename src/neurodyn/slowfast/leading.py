@@ -54,14 +54,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg as sla
-import torch
 
-from neurodyn._linalg import eig
-from neurodyn.slowfast.spectra import CHUNK_ENTRIES, finite_jacobian, full_spectra, split_ratios
+from neurodyn.slowfast.metric import Metric, metric_below, orthonormality_defect, proved_positive_definite, round_up
 
 SLOW_STEPS = 3  # orthogonal iterations with J^{-1}
 ARNOLDI_STEPS = 60  # Krylov dimension for the rightmost fast estimate
 FAST_STEPS = 6  # inverse iterations at the estimate
+WARM_STEPS = 2  # inverse iterations from the previous state's vectors at its eigenvalue
 RESIDUAL = 1e-10  # largest accepted ||J Q - Q H||_F / ||J||_F
 MARGIN = 1e-8  # the exact certificate asks mu(C) < Re l_k - MARGIN |Re l_k|
 
@@ -76,12 +75,29 @@ class Leading:
         slow_basis: ``(n, k)`` orthonormal basis of the slow invariant subspace (a start for the next state).
         rate_bound: an upper bound on every ``-Re l`` of ``J~`` (Gershgorin on the symmetric part of ``J``, plus
             the backward error ``||R||_F / sigma_min(Q)``), rounded up with its rounding errors counted.
+        warm: this state's slowest fast mode (a start for a nearby state; ``None`` where nothing was computed).
+        via: the certificate that passed: ``"lognorm"`` (Euclidean), ``"metric"`` (weighted) or ``""``.
     """
 
     values: np.ndarray
     certified: bool
     slow_basis: np.ndarray
     rate_bound: float
+    warm: Warm | None = None
+    via: str = ""
+
+
+@dataclass(frozen=True)
+class Warm:
+    """A state's slowest fast mode, to start a nearby state's computation from (along a trajectory).
+
+    Attributes:
+        theta: its eigenvalue: the next state's inverse-iteration shift instead of Arnoldi's estimate.
+        fast: its inverse-iteration vectors: ``(n,)`` complex for a complex ``theta``, else ``(n, 2)`` real.
+    """
+
+    theta: complex
+    fast: np.ndarray
 
 
 def _sorted(values: np.ndarray) -> np.ndarray:
@@ -115,11 +131,6 @@ def _rightmost_fast(A: np.ndarray, Qs: np.ndarray, rng: np.random.Generator) -> 
     return complex(theta[np.argmax(theta.real)])
 
 
-def _round_up(x: float) -> float:
-    """The next float above ``x`` (an upper bound for a quantity computed to nearest within half an ulp)."""
-    return float(np.nextafter(x, np.inf))
-
-
 def _formation_bound(M: np.ndarray, X: np.ndarray, Y: np.ndarray, S: np.ndarray, Q: np.ndarray, a: float) -> float:
     """An upper bound on ``||M - (c I - S_exact + a Q Q^T)||_2`` for the computed ``M = fl(X + Y)``,
     ``X = fl(c I - S)``, ``Y = fl(a fl(Q Q^T))``, ``S = fl((A + A^T) / 2)`` (the derivation: :func:`_lognorm_below`)."""
@@ -129,7 +140,7 @@ def _formation_bound(M: np.ndarray, X: np.ndarray, Y: np.ndarray, S: np.ndarray,
     B = u * (np.abs(M) + np.abs(X) + np.abs(S)) + (p + 1) * u / (1 - (p + 1) * u) * aQQ
     B = np.maximum(B, B.T)  # Cholesky reads one triangle: bound both
     m = n * n + p + 8  # the float sums and products that formed B and its norm, all of non-negative terms
-    return _round_up(float(np.linalg.norm(B)) * (1 + 2 * m * u))
+    return round_up(float(np.linalg.norm(B)) * (1 + 2 * m * u))
 
 
 def _gershgorin_rate(S: np.ndarray) -> float:
@@ -144,7 +155,7 @@ def _gershgorin_rate(S: np.ndarray) -> float:
     n, u = S.shape[0], np.finfo(S.dtype).eps / 2
     d, rows = np.diag(S), np.abs(S).sum(1)
     g = float((rows - np.abs(d) - d).max())
-    return _round_up(g + (3 * n + 8) * u * float(rows.max()))
+    return round_up(g + (3 * n + 8) * u * float(rows.max()))
 
 
 def _lognorm_below(S: np.ndarray, Q: np.ndarray, c: float) -> bool:
@@ -176,20 +187,65 @@ def _lognorm_below(S: np.ndarray, Q: np.ndarray, c: float) -> bool:
     a = 10 * np.abs(X).sum(1).max() + 1
     Y = a * (Q @ Q.T)
     M = X + Y
-    u = np.finfo(S.dtype).eps / 2
-    gamma = (n + 1) * u / (1 - (n + 1) * u)
-    rump = (gamma / (1 - gamma) * np.abs(np.diag(M)).sum() + 4 * n * u) * (1 + 2 * (n + 4) * u)
-    shift = _round_up(_round_up(rump) + _formation_bound(M, X, Y, S, Q, a))
-    diag = np.diag(M) - shift
-    M[np.diag_indices(n)] = np.nextafter(diag, -np.inf)
-    try:
-        np.linalg.cholesky(M)
-    except np.linalg.LinAlgError:
-        return False
-    return True
+    return proved_positive_definite(M, _formation_bound(M, X, Y, S, Q, a))
 
 
-def leading_spectrum(A: np.ndarray, start: np.ndarray, *, rtol: float, rng: np.random.Generator) -> Leading:
+def _warm_for(value: complex, v: np.ndarray) -> Warm:
+    """The :class:`Warm` start for the next state from this state's slowest fast ``value`` and inverse-iteration
+    vectors ``v`` (a complex vector for a complex value, else two real orthonormal columns)."""
+    if value.imag != 0:
+        return Warm(value, v if v.ndim == 1 else v[:, 0] + 1j * v[:, 1])
+    return Warm(value, v if v.ndim == 2 else np.linalg.qr(np.stack((v.real, v.imag), 1))[0])
+
+
+def _ritz_basis(A: np.ndarray, start: np.ndarray, rng: np.random.Generator,
+                warm: Warm | None) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Steps 1-2 of the module docstring: ``Qs (n, k)``, ``Q = [Qs, V] (n, k + 2)`` and the inverse-iteration
+    vectors; from ``warm``'s shift and vectors (``WARM_STEPS`` steps, no Arnoldi) when given. ``None`` when the
+    slow iteration is not finite."""
+    n = A.shape[0]
+    lu = sla.lu_factor(A, check_finite=False)
+    X = start
+    for _ in range(SLOW_STEPS):
+        X = sla.lu_solve(lu, X, check_finite=False)
+    if not np.isfinite(X).all():
+        return None
+    Qs = np.linalg.qr(X)[0]
+    if warm is None:
+        theta = _rightmost_fast(A, Qs, rng)
+        v = (rng.standard_normal(n) + 1j * rng.standard_normal(n) if theta.imag != 0
+             else rng.standard_normal((n, 2)))  # random starts: at a close shift a few steps converge
+        steps = FAST_STEPS
+    else:
+        theta, v, steps = warm.theta, warm.fast, WARM_STEPS
+    shift = theta if theta.imag != 0 else theta.real  # a complex pair gets a complex LU (its vector's span)
+    shifted = A.astype(np.complex128) if theta.imag != 0 else A.copy()
+    shifted[np.diag_indices(n)] -= shift + 1e-6 * abs(theta)
+    lu2 = sla.lu_factor(shifted, overwrite_a=True, check_finite=False)
+    for _ in range(steps):  # inverse (orthogonal) iteration, off span(Qs)
+        v = sla.lu_solve(lu2, v, check_finite=False)
+        for _ in range(2):
+            v -= Qs @ (Qs.T @ v)
+        v = v / np.linalg.norm(v) if v.ndim == 1 else np.linalg.qr(v)[0]
+    Q = np.concatenate((Qs, np.linalg.qr(np.stack((v.real, v.imag), 1) if v.ndim == 1 else v)[0]), 1)
+    return Qs, Q, v
+
+
+def _certify(A: np.ndarray, S: np.ndarray, Q: np.ndarray, c: float, metric: Metric | None, residual: float,
+             euclid: float) -> tuple[str, float]:
+    """Step 4 (``""`` when nothing is proved): ``"metric"`` (:func:`~neurodyn.slowfast.metric.metric_below`, kept
+    only when its backward error ``residual * beta ||Zo||_2`` stays within ``RESIDUAL``) or ``"lognorm"``
+    (:func:`_lognorm_below`); with the factor that turns ``||R||_F`` into the backward error (``euclid``, a bound
+    on ``1 / sigma_min(Q)``, for the Euclidean complement)."""
+    if metric is not None:
+        factor = metric_below(A, Q, c, metric)
+        if factor is not None and residual * factor <= RESIDUAL:
+            return "metric", factor
+    return ("lognorm" if _lognorm_below(S, Q, c) else ""), euclid
+
+
+def leading_spectrum(A: np.ndarray, start: np.ndarray, *, rtol: float, rng: np.random.Generator,
+                     warm: Warm | None = None, metric: Metric | None = None) -> Leading:
     """The ``k + 1`` leading eigenvalues of ``A (n, n)``, certified (algorithm: the module docstring).
 
     Args:
@@ -198,7 +254,10 @@ def leading_spectrum(A: np.ndarray, start: np.ndarray, *, rtol: float, rng: np.r
         rtol: how far (relative) the slowest fast rate may lie from the reported one: 0 certifies the reported
             ``l_k`` as the rightmost fast eigenvalue of ``J~``; ``rtol > 0`` only that none lies more than
             ``rtol |Re l_k|`` right of it.
-        rng: the generator of Arnoldi's start vector.
+        rng: the generator of Arnoldi's and inverse iteration's start vectors.
+        warm: the previous state's slowest fast mode (default ``None``: Arnoldi's estimate and random starts).
+        metric: a weight for the certificate (:func:`~neurodyn.slowfast.metric.eigenvector_metric` of a nearby
+            matrix), tried before the Euclidean logarithmic norm (default ``None``: the Euclidean one only).
     """
     n, k = start.shape
     S = 0.5 * (A + A.T)
@@ -206,26 +265,10 @@ def leading_spectrum(A: np.ndarray, start: np.ndarray, *, rtol: float, rng: np.r
     rate_bound = _gershgorin_rate(S)
     fail = Leading(np.full(k + 1, np.nan + 0j), False, start, rate_bound)
     with np.errstate(all="ignore"):
-        lu = sla.lu_factor(A, check_finite=False)
-        X = start
-        for _ in range(SLOW_STEPS):
-            X = sla.lu_solve(lu, X, check_finite=False)
-        if not np.isfinite(X).all():
+        basis = _ritz_basis(A, start, rng, warm)
+        if basis is None:
             return fail
-        Qs = np.linalg.qr(X)[0]
-        theta = _rightmost_fast(A, Qs, rng)
-        shift = theta if theta.imag != 0 else theta.real  # a complex pair gets a complex LU (its vector's span)
-        shifted = A.astype(np.complex128) if theta.imag != 0 else A.copy()
-        shifted[np.diag_indices(n)] -= shift + 1e-6 * abs(theta)
-        lu2 = sla.lu_factor(shifted, overwrite_a=True, check_finite=False)
-        v = (rng.standard_normal(n) + 1j * rng.standard_normal(n) if theta.imag != 0
-             else rng.standard_normal((n, 2)))  # random starts: at a close shift a few steps converge
-        for _ in range(FAST_STEPS):  # inverse (orthogonal) iteration, off span(Qs)
-            v = sla.lu_solve(lu2, v, check_finite=False)
-            for _ in range(2):
-                v -= Qs @ (Qs.T @ v)
-            v = v / np.linalg.norm(v) if v.ndim == 1 else np.linalg.qr(v)[0]
-        Q = np.concatenate((Qs, np.linalg.qr(np.stack((v.real, v.imag), 1) if v.ndim == 1 else v)[0]), 1)
+        Qs, Q, v = basis
         AQ = A @ Q
         H = Q.T @ AQ
         norm = np.linalg.norm(A)
@@ -240,98 +283,12 @@ def leading_spectrum(A: np.ndarray, start: np.ndarray, *, rtol: float, rng: np.r
         return fail
     re = values[k].real
     c = re + rtol * abs(re) if rtol > 0 else re - MARGIN * abs(re)
-    ok = c < values[k - 1].real and _lognorm_below(S, Q, c)
-    # ||J~ - J||_2 <= ||R||_F / sigma_min(Q), sigma_min(Q)^2 >= 1 - ||Q^T Q - I||_2 <= 1 - eta: the float
-    # ||Q^T Q - I||_F plus the rounding of Q^T Q (length-n dot products: gamma_n |Q|^T |Q|, Frobenius norm at most
-    # gamma_n ||Q||_F^2) and of the subtraction
-    eta = float(np.linalg.norm(Q.T @ Q - np.eye(p))) + 2 * (n + 2) * u * (float(np.sum(Q * Q)) + 1)
+    eta = orthonormality_defect(Q)  # ||J~ - J||_2 <= ||R||_F / sigma_min(Q), sigma_min(Q)^2 >= 1 - eta
     if not eta < 0.5:
         return fail
-    backward = residual * norm / np.sqrt(1 - eta)
+    euclid = 1 / np.sqrt(1 - eta)
+    via, factor = _certify(A, S, Q, c, metric, residual, euclid) if c < values[k - 1].real else ("", euclid)
+    backward = residual * norm * factor
     bound = rate_bound + backward
-    return Leading(values, ok, Qs, _round_up(bound + 4 * u * abs(bound) + 4 * u * backward))
-
-
-@dataclass
-class GapBounds:
-    """Working record of :func:`leading_bounds`: spectra and bounds on every split's time-scale ratio.
-
-    Attributes:
-        values: ``(B, n)`` complex, by decreasing real part; ``nan`` beyond the leading ones where not ``exact``.
-        lo, hi: ``(B, n + 1)`` bounds on :func:`~neurodyn.slowfast.spectra.split_ratios` (equal where known).
-        exact: ``(B,)`` where the full spectrum was computed.
-        computed: ``(B,)`` how many leading eigenvalues are known at each state.
-    """
-
-    values: torch.Tensor
-    lo: torch.Tensor
-    hi: torch.Tensor
-    exact: torch.Tensor
-    computed: torch.Tensor
-
-    def make_exact(self, system, x: torch.Tensor, mask: torch.Tensor) -> None:
-        """Replace the states in ``mask`` by their full spectra (the reference method's answers)."""
-        idx = torch.nonzero(mask & ~self.exact).flatten()
-        if len(idx):
-            vals = full_spectra(system, x[idx])
-            self.values[idx] = vals
-            self.lo[idx] = self.hi[idx] = split_ratios(vals)
-            self.exact[idx] = True
-            self.computed[idx] = vals.shape[-1]
-
-
-def _certified_bounds(lead: Leading, n: int, rtol: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """Bounds ``(n + 1,)`` on every split's ratio from a certified leading spectrum (``k`` slow + 1)."""
-    values = torch.from_numpy(lead.values)
-    k = len(values) - 1
-    exact = split_ratios(values[None])[0, :k + 1]
-    lo = torch.full((n + 1,), float("inf"), dtype=torch.float64)
-    hi = lo.clone()
-    lo[:k + 1] = hi[:k + 1] = exact
-    hi[k] = exact[k] / (1 - rtol)  # the slowest fast rate is within rtol of -Re l_k
-    re = values.real
-    num = max(float(re[:k].abs().max()), -float(re[k]) * (1 - rtol))  # max_{j<k'} |Re l_j| for any k' > k
-    lo[k + 1:n] = num / lead.rate_bound if lead.rate_bound > 0 else 0.0
-    return lo, hi
-
-
-def _start_basis(vals: torch.Tensor, vecs: torch.Tensor, k: int) -> np.ndarray:
-    """An orthonormal ``(n, k)`` basis of the span of the ``k`` leading eigenvectors (real and imaginary parts)."""
-    order = torch.argsort(vals.real, descending=True, stable=True)[:k]
-    cols = [vecs[:, i].real if float(vals[i].imag) >= 0 else vecs[:, i].imag for i in order.tolist()]
-    return np.linalg.qr(torch.stack(cols, -1).numpy())[0]
-
-
-def leading_bounds(system, x: torch.Tensor, *, rtol: float, seed: int) -> GapBounds:
-    """Leading spectra and ratio bounds along ``x (B, n)``: the full eigen-decomposition at the first state gives
-    the number ``k`` of slow modes of its largest gap and the start basis; every other state gets
-    :func:`leading_spectrum` from the last certified state's slow basis, or its full spectrum where the
-    certificate fails. Without a gap at the first state (or ``k`` outside ``[1, n - 3]``) every state is full."""
-    B, n = x.shape
-    first = full_spectra(system, x[:1])[0]  # as the full method has it (geev with vectors rounds differently)
-    ratios0 = split_ratios(first[None])[0]
-    k = int(torch.argmin(ratios0))
-    nan = torch.full((B, n), complex("nan"), dtype=first.dtype)
-    bounds = GapBounds(values=nan, lo=torch.zeros(B, n + 1, dtype=torch.float64),
-                       hi=torch.zeros(B, n + 1, dtype=torch.float64), exact=torch.zeros(B, dtype=torch.bool),
-                       computed=torch.zeros(B, dtype=torch.long))
-    bounds.values[0], bounds.lo[0], bounds.hi[0], bounds.exact[0], bounds.computed[0] = first, ratios0, ratios0, True, n
-    if not (bool(torch.isfinite(ratios0[k])) and 1 <= k <= n - 3):
-        bounds.make_exact(system, x, torch.ones(B, dtype=torch.bool))
-        return bounds
-    start, rng = _start_basis(*eig(finite_jacobian(system, x[:1], 0)[0]), k), np.random.default_rng(seed)
-    failed = torch.zeros(B, dtype=torch.bool)
-    chunk = max(1, min(8, CHUNK_ENTRIES // (n * n)))  # a few Jacobians at a time: they stay in cache
-    for c0 in range(1, B, chunk):
-        J = finite_jacobian(system, x[c0:c0 + chunk], c0).numpy()
-        for i, A in enumerate(J, start=c0):
-            lead = leading_spectrum(A, start, rtol=rtol, rng=rng)
-            if not lead.certified:
-                failed[i] = True
-                continue
-            start = lead.slow_basis
-            bounds.values[i, :k + 1] = torch.from_numpy(lead.values)
-            bounds.lo[i], bounds.hi[i] = _certified_bounds(lead, n, rtol)
-            bounds.computed[i] = k + 1
-    bounds.make_exact(system, x, failed)
-    return bounds
+    return Leading(values, bool(via), Qs, round_up(bound + 4 * u * abs(bound) + 4 * u * backward),
+                   _warm_for(complex(values[k]), v), via)

@@ -9,7 +9,7 @@ import torch
 from neurodyn._checks import positive_float, positive_int, state_batch
 from neurodyn.errors import InvalidInputError
 from neurodyn.results import Result, Status
-from neurodyn.slowfast.leading import GapBounds, leading_bounds
+from neurodyn.slowfast.bounds import GapBounds, leading_bounds
 from neurodyn.slowfast.spectra import full_spectra, split_ratios, symmetric_tanh_form
 from neurodyn.systems.protocol import Flow
 
