@@ -8,9 +8,12 @@
    residual tolerance) and ``spectrum="leading", eps_rtol=0.1`` (the slowest fast rate certified to 10%). Each
    must find the same number of fast modes at every state; printed: the largest relative eps difference and at
    how many states the full spectrum was needed.
-2. The same for the symmetrised network (``W -> (W + W^T)/2``, a Hopfield-type field), where ``time_scales``
+2. The same along a trajectory (``--trajectory-states``, default 1000): the states of one solution from the
+   first batch state, every ``DT = 0.01`` (the fast transient, then the slow manifold), in order, so that
+   ``spectrum="leading"`` follows them (warm starts and a reference state's eigenvector metric).
+3. The same for the symmetrised network (``W -> (W + W^T)/2``, a Hopfield-type field), where ``time_scales``
    takes the symmetric solver; the reference is ``numpy.linalg.eig`` again (``--sym-states``, default 200).
-3. ``nd.slow_fast`` on 8 of the states, the reduced model (``split.reduced()``) and one evaluation of its field
+4. ``nd.slow_fast`` on 8 of the states, the reduced model (``split.reduced()``) and one evaluation of its field
    and Jacobian at the 8 states' slow coordinates: target under 10 s.
 
 The states are ``x = 0.5 g_s + 0.1 eps g_f`` (standard normal ``g``; fast units unsaturated), seed 0.
@@ -19,7 +22,7 @@ Timings are wall-clock in this one process. ``--threads`` (default 1) limits bot
 other processes made ``numpy.linalg.eig`` 25x slower per call than with one thread, which would flatter ours.
 
     python bench/slowfast.py                  # 1000 states, 1 thread
-    python bench/slowfast.py --states 200 --threads 2
+    python bench/slowfast.py --states 200 --trajectory-states 200 --threads 2
 """
 
 from __future__ import annotations
@@ -31,10 +34,12 @@ import time
 import numpy as np
 import torch
 from threadpoolctl import threadpool_limits
+from torchdiffeq import odeint
 
 import neurodyn as nd
 
 N, N_SLOW, EPS = 400, 40, 0.01
+DT = 0.01  # time between trajectory states (the fast rates are about 60 to 120)
 
 
 def reference_gaps(J: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
@@ -65,15 +70,23 @@ def states(count: int) -> torch.Tensor:
     return g
 
 
+def trajectory_states(flow, x0: torch.Tensor, count: int) -> torch.Tensor:
+    """``count`` states of the solution from ``x0``, every ``DT`` (dopri5, rtol 1e-8, atol 1e-10)."""
+    t = DT * torch.arange(count, dtype=torch.float64)
+    with torch.no_grad():
+        return odeint(lambda s, x: flow.f(x[None])[0], x0, t, rtol=1e-8, atol=1e-10, method="dopri5")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--states", type=int, default=1000)
+    parser.add_argument("--trajectory-states", type=int, default=1000)
     parser.add_argument("--sym-states", type=int, default=200)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     with threadpool_limits(args.threads):
-        run(args.states, args.sym_states)
+        run(args.states, args.trajectory_states, args.sym_states)
 
 
 def compare(flow, x: torch.Tensor, variants: dict[str, dict]) -> None:
@@ -93,14 +106,18 @@ def compare(flow, x: torch.Tensor, variants: dict[str, dict]) -> None:
               f"full spectra at {ts.settings['full_spectra']} states, status {ts.status.value}")
 
 
-def run(count: int, sym_count: int) -> None:
+def run(count: int, traj_count: int, sym_count: int) -> None:
     flow = nd.planted_tanh(N, N_SLOW, EPS, seed=0)
     x = states(count)
     print(f"{platform.processor() or platform.machine()}, torch {torch.__version__}, numpy {np.__version__}, "
           f"{torch.get_num_threads()} thread(s)")
     print(f"planted_tanh(n={N}, n_slow={N_SLOW}, eps={EPS}), {count} states:")
-    compare(flow, x, {"time_scales (full)": {}, "time_scales (leading)": {"spectrum": "leading"},
-                      "time_scales (leading, 10%)": {"spectrum": "leading", "eps_rtol": 0.1}})
+    leading = {"time_scales (leading)": {"spectrum": "leading"},
+               "time_scales (leading, 10%)": {"spectrum": "leading", "eps_rtol": 0.1}}
+    compare(flow, x, {"time_scales (full)": {}} | leading)
+    if traj_count:
+        print(f"along a trajectory from the first state, {traj_count} states {DT} apart:")
+        compare(flow, trajectory_states(flow, x[0], traj_count), leading)
     form = flow.tanh_form
     sym = nd.tanh_field(0.5 * (form.W + form.W.T), form.b, leak=form.leak, name="symmetrised planted_tanh")
     print(f"the same with W symmetrised, {sym_count} states:")

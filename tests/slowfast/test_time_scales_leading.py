@@ -159,3 +159,25 @@ def test_non_finite_jacobian_after_the_first_state_is_named():
     x[2, 0] = 6.0
     with pytest.raises(nd.NonFiniteError, match="state 2"):
         nd.time_scales(flow, x, spectrum="leading")
+
+
+def test_trajectory_states_are_followed_and_certified_where_the_euclidean_certificate_fails():
+    """Along a solution of the planted network (fast transient, then the slow manifold), no state is certified by
+    the Euclidean logarithmic norm; following the states with a reference state's eigenvector metric certifies
+    most of them, with the full decomposition's answers."""
+    from torchdiffeq import odeint
+
+    flow = nd.planted_tanh(120, 12, 0.01, seed=0)
+    x0 = _planted_states(120, 12, 0.01, 2)[0]
+    with torch.no_grad():
+        x = odeint(lambda s, y: flow.f(y[None])[0], x0, 0.01 * torch.arange(40, dtype=torch.float64), rtol=1e-8,
+                   atol=1e-10)
+    J = flow.jacobian(x).numpy()
+    vals, vecs = np.linalg.eig(J[0])
+    start = np.linalg.qr(vecs[:, np.argsort(-vals.real)[:12]].real)[0]
+    assert not any(leading_spectrum(A, start, rtol=0.0, rng=np.random.default_rng(0)).certified for A in J[1:])
+    ours, ref = nd.time_scales(flow, x, spectrum="leading"), nd.time_scales(flow, x)
+    assert ours.settings["full_spectra"] <= 8 and int((ours.computed == 13).sum()) >= 32
+    _same_answers(ours, ref)
+    assert torch.allclose(ours.eps, ref.eps, rtol=1e-9, atol=0) and ref.n_fast == 108
+    _leading_agree(ours, ref, flow, x)

@@ -60,7 +60,7 @@ from neurodyn.slowfast.metric import Metric, metric_below, orthonormality_defect
 SLOW_STEPS = 3  # orthogonal iterations with J^{-1}
 ARNOLDI_STEPS = 60  # Krylov dimension for the rightmost fast estimate
 FAST_STEPS = 6  # inverse iterations at the estimate
-WARM_STEPS = 2  # inverse iterations from the previous state's vectors at its eigenvalue
+WARM_STEPS = 2  # inverse iterations from the previous state's vectors at its eigenvalue (and slow steps, warm)
 RESIDUAL = 1e-10  # largest accepted ||J Q - Q H||_F / ||J||_F
 MARGIN = 1e-8  # the exact certificate asks mu(C) < Re l_k - MARGIN |Re l_k|
 
@@ -201,12 +201,12 @@ def _warm_for(value: complex, v: np.ndarray) -> Warm:
 def _ritz_basis(A: np.ndarray, start: np.ndarray, rng: np.random.Generator,
                 warm: Warm | None) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """Steps 1-2 of the module docstring: ``Qs (n, k)``, ``Q = [Qs, V] (n, k + 2)`` and the inverse-iteration
-    vectors; from ``warm``'s shift and vectors (``WARM_STEPS`` steps, no Arnoldi) when given. ``None`` when the
-    slow iteration is not finite."""
+    vectors; from ``warm``'s shift and vectors (``WARM_STEPS`` steps of each iteration, no Arnoldi) when given.
+    ``None`` when the slow iteration is not finite."""
     n = A.shape[0]
     lu = sla.lu_factor(A, check_finite=False)
     X = start
-    for _ in range(SLOW_STEPS):
+    for _ in range(SLOW_STEPS if warm is None else WARM_STEPS):  # from a nearby state's basis, two suffice
         X = sla.lu_solve(lu, X, check_finite=False)
     if not np.isfinite(X).all():
         return None

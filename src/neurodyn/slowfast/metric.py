@@ -153,7 +153,8 @@ def metric_below(A: np.ndarray, Q: np.ndarray, c: float, metric: Metric) -> floa
 
     Formation of ``M`` (Frobenius norms): ``G = fl(K J)`` is within ``gamma_n ||K||_F ||J||_F`` of ``K J`` (twice:
     ``G`` and ``G^T``); ``fl(fl(2 c K) - G - G^T)`` within ``gamma_3 (2 |c| ||K||_F + 2 ||G||_F)`` of its exact
-    value; ``fl(a fl(Zo Zo^T))`` within ``a gamma_p ||Zo||_F^2 + u ||Y||_F`` of ``a Zo Zo^T``; the sum within
+    value; ``fl(a fl(Zo Zo^T))`` within ``a gamma_p ||Zo||_F^2 + u ||Y||_F`` of ``a Zo Zo^T`` (``||Y||_F`` at most
+    ``a ||Zo||_F^2`` up to the ``gamma_p`` term, whose ``u`` multiple the rounding-up factor covers); the sum within
     ``u ||M||_F``. The entrywise bounds are symmetric, so they hold for the symmetric matrix Cholesky reads."""
     n, p = Q.shape
     Zo, e, beta = _cross_term(metric, Q)
@@ -165,12 +166,12 @@ def metric_below(A: np.ndarray, Q: np.ndarray, c: float, metric: Metric) -> floa
     M = (2 * c) * metric.K
     M -= G
     M -= G.T
-    a = 10 * float(np.abs(M).sum(1).max()) + 1
+    a = 10 * float(np.linalg.norm(M)) + 1  # above ||M||_2: the added term dominates on span(Zo)
     Y = Zo @ Zo.T
     Y *= a
     M += Y
     terms = (2 * gamma(n) * metric.norm * norm_j + gamma(3) * (2 * abs(c) * metric.norm + 2 * float(np.linalg.norm(G)))
-             + a * gamma(p) * float(np.sum(Zo * Zo)) + U * (float(np.linalg.norm(Y)) + float(np.linalg.norm(M))))
+             + a * gamma(p) * float(np.sum(Zo * Zo)) + U * (a * float(np.sum(Zo * Zo)) + float(np.linalg.norm(M))))
     delta = round_up(terms * (1 + 2 * (n * n + 16) * U))
     if not proved_positive_definite(M, round_up(delta + cross)):
         return None

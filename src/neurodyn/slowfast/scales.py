@@ -159,12 +159,18 @@ def time_scales(system: Flow, states, *, n_fast: int | None = None, max_eps: flo
     where a step or the certificate fails, or where the bounds leave an answer open (its own largest gap, the
     common split, ``eps`` on both sides of ``max_eps``), gets its full spectrum, so every answer is the full
     method's for a matrix within ``1e-10 ||J||_F`` of each Jacobian (LAPACK's is within ``~1e-16 ||J||``).
-    ``eigenvalues`` then holds ``nan`` beyond the ``computed`` leading ones. With ``eps_rtol > 0`` the certificate
+    ``eigenvalues`` then holds ``nan`` beyond the ``computed`` leading ones. States are taken in the given order
+    and each starts from the last certified one (:mod:`neurodyn.slowfast.bounds`): along a trajectory the slowest
+    fast eigenvalue and its vectors carry over (no Arnoldi, two inverse iterations), and the certificate is a
+    logarithmic norm in the metric of a reference state's eigenvectors (:mod:`neurodyn.slowfast.metric`), which
+    holds for non-normal fast blocks near the reference; a state where it fails becomes the new reference (its
+    full spectrum from ``geev`` with vectors). Unrelated states (a batch) fall back to the Euclidean certificate
+    after the first failure. With ``eps_rtol > 0`` the certificate
     only shows that no fast eigenvalue lies more than ``eps_rtol |Re l_k|`` right of the reported slowest fast
     one: ``eps`` and ``best_eps`` may then be up to that much low (the true ratio is in
     ``[eps, eps / (1 - eps_rtol)]``), the number of fast modes and ``separated`` stay certified. Non-normal fast
     blocks often fail the exact certificate (the logarithmic norm exceeds the spectral abscissa); a tolerance
-    of a few per cent then passes most states.
+    of a few per cent then passes most states of a batch.
 
     Args:
         system: a :class:`~neurodyn.Flow`.
