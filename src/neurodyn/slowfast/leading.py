@@ -55,7 +55,14 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg as sla
 
-from neurodyn.slowfast.metric import Metric, metric_below, orthonormality_defect, proved_positive_definite, round_up
+from neurodyn.slowfast.metric import (
+    Metric,
+    gamma,
+    metric_below,
+    orthonormality_defect,
+    proved_positive_definite,
+    round_up,
+)
 
 SLOW_STEPS = 3  # orthogonal iterations with J^{-1}
 ARNOLDI_STEPS = 60  # Krylov dimension for the rightmost fast estimate
@@ -133,14 +140,16 @@ def _rightmost_fast(A: np.ndarray, Qs: np.ndarray, rng: np.random.Generator) -> 
 
 def _formation_bound(M: np.ndarray, X: np.ndarray, Y: np.ndarray, S: np.ndarray, Q: np.ndarray, a: float) -> float:
     """An upper bound on ``||M - (c I - S_exact + a Q Q^T)||_2`` for the computed ``M = fl(X + Y)``,
-    ``X = fl(c I - S)``, ``Y = fl(a fl(Q Q^T))``, ``S = fl((A + A^T) / 2)`` (the derivation: :func:`_lognorm_below`)."""
+    ``X = fl(c I - S)``, ``Y = fl(a fl(Q Q^T))``, ``S = fl((A + A^T) / 2)`` (the derivation: :func:`_lognorm_below`),
+    from norms only: ``||B||_F <= u (||M||_F + ||X||_F + ||S||_F) + gamma_{p+1} a ||Q||_F^2`` (the triangle
+    inequality, and ``|| |Q| |Q|^T ||_F <= ||Q||_F^2``), times ``3/2 >= sqrt 2`` for the symmetric matrix that
+    Cholesky reads from one triangle (mirrored entries of ``B``: at most twice its squared Frobenius norm)."""
     n, p = Q.shape
     u = np.finfo(M.dtype).eps / 2
-    aQQ = a * (np.abs(Q) @ np.abs(Q).T)
-    B = u * (np.abs(M) + np.abs(X) + np.abs(S)) + (p + 1) * u / (1 - (p + 1) * u) * aQQ
-    B = np.maximum(B, B.T)  # Cholesky reads one triangle: bound both
-    m = n * n + p + 8  # the float sums and products that formed B and its norm, all of non-negative terms
-    return round_up(float(np.linalg.norm(B)) * (1 + 2 * m * u))
+    norms = float(np.linalg.norm(M)) + float(np.linalg.norm(X)) + float(np.linalg.norm(S))
+    b = u * norms + gamma(p + 1) * a * float(np.sum(Q * Q))
+    m = n * n + p + 8  # the float sums and products that formed the norms, all of non-negative terms
+    return round_up(1.5 * b * (1 + 2 * m * u))
 
 
 def _gershgorin_rate(S: np.ndarray) -> float:
@@ -173,13 +182,9 @@ def _lognorm_below(S: np.ndarray, Q: np.ndarray, c: float) -> bool:
     - ``M^ = fl(X^ + Y^)``: ``|M^ - (X^ + Y^)| <= u |M^|``;
 
     so ``E = M^ - M`` has ``|E| <= B = u (|M^| + |X^| + |S^|) + gamma_{p+1} a |Q| |Q|^T`` and
-    ``||E||_2 <= ||B||_F =: delta`` (``B`` and its norm are computed from non-negative terms, rounded up by the
-    factor ``1 + 2 m u``, ``m = n^2 + p + 8``). ``M^ - delta I`` PD implies ``M`` PD. That is proved by Rump's
-    criterion (BIT 2006, Thm. 2.3 with the proof's ``||Delta|| <= gamma_{n+1}/(1 - gamma_{n+1}) tr``): if the
-    float Cholesky factorisation of ``T``, equal to ``M^`` off the diagonal and with ``T_ii <= M^_ii - delta -
-    r`` (the subtraction rounded down with ``nextafter``), runs to completion, with
-    ``r >= gamma_{n+1}/(1 - gamma_{n+1}) sum_i |M^_ii| + 4 n u`` (the float trace rounded up by ``1 + 2 (n + 4)
-    u``; the absolute term is far above the underflow terms), then ``T + r I``, and so ``M^ - delta I``, is PD.
+    ``||E||_2 <= ||B||_F``, bounded from norms (:func:`_formation_bound`) by ``delta`` (computed from
+    non-negative terms, rounded up by the factor ``1 + 2 m u``, ``m = n^2 + p + 8``). ``M^ - delta I`` PD implies
+    ``M`` PD, which Rump's criterion proves (:func:`~neurodyn.slowfast.metric.proved_positive_definite`).
     """
     n = S.shape[0]
     X = -S
