@@ -81,3 +81,19 @@ def test_slowfast_command_on_a_user_vector_field(tmp_path, monkeypatch):
         assert res.exit_code != 0 and "not a recurrent map" in res.output.replace("\n", " ")
     finally:
         sys.modules.pop("stiffmodels", None)
+
+
+def test_slowfast_command_progress_option(tmp_path, monkeypatch):
+    """The spinners run with the default --progress and not with --no-progress; the files are the same."""
+    from neurodyn.cli import _common
+
+    shown = []
+    real = _common.console.status
+    monkeypatch.setattr(_common.console, "status", lambda text, **kw: shown.append(str(text)) or real(text, **kw))
+    quiet = runner.invoke(app, ["slowfast", "davis-skodje", "--out", str(tmp_path / "q"), "--no-progress"])
+    assert quiet.exit_code == 0, quiet.output
+    assert shown == []
+    loud = runner.invoke(app, ["slowfast", "davis-skodje", "--out", str(tmp_path / "l")])
+    assert loud.exit_code == 0, loud.output
+    assert shown == ["trajectories, time scales and the split", "reduced against full trajectories"]
+    assert (tmp_path / "q" / "slowfast.json").read_text() == (tmp_path / "l" / "slowfast.json").read_text()

@@ -10,7 +10,7 @@ import torch
 import typer
 from rich.table import Table
 
-from neurodyn.cli._common import DEBUG_OPT, PARAM_OPT, WEIGHTS_OPT, console, fail, parse_params
+from neurodyn.cli._common import DEBUG_OPT, PARAM_OPT, PROGRESS_OPT, WEIGHTS_OPT, console, fail, parse_params, status
 from neurodyn.errors import InvalidInputError, NeurodynError
 
 # reference systems of the command: factory name, default parameters, default transient (time units)
@@ -84,6 +84,7 @@ def slowfast(
     seed: int = typer.Option(0, help="seed of the sampled initial states"),
     out: Path = typer.Option(Path("neurodyn-out"), help="folder for slowfast.json and slowfast.png"),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace slowfast.json/png if they exist"),
+    progress: bool = PROGRESS_OPT,
     debug: bool = DEBUG_OPT,
 ):
     """Slow-fast structure of a flow: time scales along the first sampled trajectory (over transient + horizon),
@@ -106,12 +107,12 @@ def slowfast(
         flow, default_transient = _build(system, weights, parse_params(param))
         transient = default_transient if transient is None else transient
         x0 = flow.sample_state(batch, torch.Generator().manual_seed(seed))
-        with console.status("trajectories, time scales and the split"):
+        with status(progress, "trajectories, time scales and the split"):
             ts = time_scales(flow, trajectory(flow, x0[:1], transient + horizon, 50, rtol=1e-8, atol=1e-10)[:, 0],
                              n_fast=n_fast, max_eps=max_eps)
             start = trajectory(flow, x0, transient, 1, rtol=1e-8, atol=1e-10)[-1] if transient > 0 else x0
             split = slow_fast(flow, start, n_fast=n_fast, order=order, max_eps=max_eps)
-        with console.status("reduced against full trajectories"):
+        with status(progress, "reduced against full trajectories"):
             err = split.error(horizon, steps=50)
         data = {"system": flow.name, "time_scales": ts.to_dict(), "split": split.to_dict(), "error": err.to_dict()}
         png = _figure_png(ts, split, err)
