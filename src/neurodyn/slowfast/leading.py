@@ -36,6 +36,13 @@ values are the eigenvalues of the computed ``H = fl(Q^T J Q)`` (from ``eigvals``
 rounding, ``O(n u ||J||_F)``, is not counted). Statements hold for ``J~``, not for ``J``: an eigenvalue of ``J``
 can differ from ``J~``'s by as much as the backward error allows.
 
+Along a trajectory (``warm``, ``metric``: :mod:`neurodyn.slowfast.bounds`), step 2 starts from the previous
+state's slowest fast eigenvalue and vectors instead of Arnoldi (two inverse iterations, and two slow ones), and
+step 4 first tries the logarithmic norm in the metric of a reference state's eigenvectors
+(:func:`~neurodyn.slowfast.metric.metric_below`: ``J~`` then deflates along ``K Q`` instead of ``Q``, with
+``||J~ - J||_2 <= ||R||_F beta``, accepted only while that stays within ``RESIDUAL ||J||_F``); it costs one more
+``n^3`` product (``K J``) than the Euclidean check, and holds for non-normal fast blocks near the reference.
+
 Any failure (a singular shift, a large residual, a complex pair across the split, a fast block whose logarithmic
 norm reaches past ``c``, which non-normal fast blocks often do) leaves the state uncertified, and the caller
 computes its full spectrum. Cost: two LU factorisations (the second complex, four times the flops, for a
