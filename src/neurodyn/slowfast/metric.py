@@ -13,8 +13,9 @@ The statement proved, for a computed ``Q (n, p)`` with ``R = J Q - Q H`` and any
 other eigenvalues are those of ``x -> Pi J x`` on ``Zo^perp`` (``Pi = I - Q (Zo^T Q)^{-1} Zo^T``). For such an
 eigenpair ``(l, x)``, ``||x|| = 1``: ``l x^* K x = x^* K J x - x^* K Q (Zo^T Q)^{-1} Zo^T J x``, and
 ``|x^* K Q| = |x^* (K Q - Zo C)| <= e`` for any ``C`` (``Zo^T x = 0``). So ``Re l < c`` whenever ``K`` is positive
-definite and ``x^T (2 c K - K J - J^T K) x > 2 e beta ||J||_2`` on ``Zo^perp`` (``beta >= ||(Zo^T Q)^{-1}||_2``),
-which holds when ``M = 2 c K - K J - J^T K + a Zo Zo^T - 2 e beta ||J||_F I`` is positive definite: one Cholesky.
+definite and ``x^T (2 c K - K J - J^T K) x > 2 e beta ||Zo||_2 ||J||_2`` on ``Zo^perp``
+(``beta >= ||(Zo^T Q)^{-1}||_2``), which holds when ``M = 2 c K - K J - J^T K + a Zo Zo^T - 2 e beta ||Zo||_2
+||J||_F I`` is positive definite: one Cholesky.
 ``Zo`` is an orthonormal basis of the computed ``K Q`` (so ``e`` is of the order of rounding), and
 ``||J~ - J||_2 <= ||R||_F beta ||Zo||_2``: a backward error of the Rayleigh-Ritz residual's order when ``K Q`` is
 not nearly orthogonal to ``Q``.
@@ -159,7 +160,8 @@ def metric_below(A: np.ndarray, Q: np.ndarray, c: float, metric: Metric) -> floa
     n, p = Q.shape
     Zo, e, beta = _cross_term(metric, Q)
     norm_j = round_up(float(np.linalg.norm(A)) * (1 + 2 * (n * n + 8) * U))
-    cross = round_up(2 * e * beta * norm_j * (1 + 8 * U))
+    norm_z = round_up(np.sqrt(1 + orthonormality_defect(Zo)) * (1 + 4 * U))  # ||Zo||_2, in ||Zo^T J x||
+    cross = round_up(2 * e * beta * norm_z * norm_j * (1 + 8 * U))
     if not np.isfinite(cross):
         return None
     G = metric.K @ A
@@ -175,4 +177,4 @@ def metric_below(A: np.ndarray, Q: np.ndarray, c: float, metric: Metric) -> floa
     delta = round_up(terms * (1 + 2 * (n * n + 16) * U))
     if not proved_positive_definite(M, round_up(delta + cross)):
         return None
-    return round_up(beta * np.sqrt(1 + orthonormality_defect(Zo)) * (1 + 4 * U))
+    return round_up(beta * norm_z * (1 + 4 * U))
