@@ -27,6 +27,15 @@ def test_positive_definiteness_is_proved_only_with_room_for_delta():
     assert not proved_positive_definite(np.diag([1.0, -1e-12, 1.0]), 0.0)
 
 
+@pytest.mark.parametrize("bad", [(0, 0, np.nan), (0, 1, np.nan), (2, 2, np.inf), (1, 2, np.inf)])
+def test_non_finite_matrices_are_never_proved_positive_definite(bad):
+    """LAPACK's Cholesky lets a NaN pivot through (numpy's too); the proof must refuse such matrices."""
+    i, j, value = bad
+    M = np.eye(3)
+    M[i, j] = M[j, i] = value
+    assert not proved_positive_definite(M, 0.0)
+
+
 def test_metric_certifies_past_the_euclidean_logarithmic_norm():
     A, lam, V = _non_normal()
     metric = eigenvector_metric(*np.linalg.eig(A))

@@ -34,6 +34,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.linalg.lapack import dpotrf as potrf
 
 U = np.finfo(np.float64).eps / 2  # unit roundoff of float64
 
@@ -49,8 +50,9 @@ def gamma(m: int) -> float:
 
 
 def proved_positive_definite(M: np.ndarray, delta: float) -> bool:
-    """Whether every symmetric matrix within ``delta`` (2-norm) of the float symmetric ``M`` (its lower triangle is
-    read) is positive definite, proved in floating point; ``M`` is overwritten.
+    """Whether every symmetric matrix within ``delta`` (2-norm) of the float symmetric ``M`` (its upper triangle is
+    read: a bound on ``M``'s error must hold for both triangles) is positive definite, proved in floating point;
+    ``M`` (C-ordered) is overwritten.
 
     Rump's criterion (BIT 2006, Thm. 2.3 with the proof's ``||Delta|| <= gamma_{n+1}/(1 - gamma_{n+1}) tr``): if the
     float Cholesky factorisation of ``T``, equal to ``M`` off the diagonal and with ``T_ii <= M_ii - delta - r``
@@ -61,14 +63,16 @@ def proved_positive_definite(M: np.ndarray, delta: float) -> bool:
     """
     n = M.shape[0]
     g = gamma(n + 1)
-    rump = (g / (1 - g) * np.abs(np.diag(M)).sum() + 4 * n * U) * (1 + 2 * (n + 4) * U)
-    shift = round_up(round_up(rump) + delta)
-    M[np.diag_indices(n)] = np.nextafter(np.diag(M) - shift, -np.inf)
-    try:
-        np.linalg.cholesky(M)
-    except np.linalg.LinAlgError:
-        return False
-    return True
+    with np.errstate(all="ignore"):
+        rump = (g / (1 - g) * np.abs(np.diag(M)).sum() + 4 * n * U) * (1 + 2 * (n + 4) * U)
+        shift = round_up(round_up(rump) + delta)
+        M[np.diag_indices(n)] = np.nextafter(np.diag(M) - shift, -np.inf)
+    # LAPACK's potrf in place on the transpose (Fortran order, no copy): it reads M's upper triangle and stops with
+    # info > 0 at a pivot that is not positive; a NaN pivot passes that test, so the factor must also be finite
+    # (Rump's theorem is about a factorisation that ran in finite arithmetic)
+    with np.errstate(all="ignore"):
+        info = potrf(M.T, lower=1, overwrite_a=1, clean=0)[1]
+    return info == 0 and bool(np.isfinite(M).all())
 
 
 def orthonormality_defect(Q: np.ndarray) -> float:
