@@ -17,8 +17,8 @@
    and Jacobian at the 8 states' slow coordinates: target under 10 s.
 
 The states are ``x = 0.5 g_s + 0.1 eps g_f`` (standard normal ``g``; fast units unsaturated), seed 0.
-Timings are wall-clock in this one process, over ``--rounds`` parts (default 4) timed in turn: the reference on a
-part, then each of ours on it, then the next part (so a drifting load on a shared machine is shared). ``--threads``
+Timings are wall-clock in this one process; the reference runs in parts around ours (one part before each of
+ours and one after: :func:`compare`), so that a drifting load on a shared machine falls on both. ``--threads``
 (default 1) limits both torch and numpy's BLAS/LAPACK (threadpoolctl) to the same number of threads: on a shared
 machine, numpy's default thread pool competing with other processes made ``numpy.linalg.eig`` 25x slower per call
 than with one thread, which would flatter ours.
@@ -85,43 +85,47 @@ def main() -> None:
     parser.add_argument("--trajectory-states", type=int, default=1000)
     parser.add_argument("--sym-states", type=int, default=200)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--rounds", type=int, default=4, help="parts timed in turn (reference, then ours)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     with threadpool_limits(args.threads):
-        run(args.states, args.trajectory_states, args.sym_states, args.rounds)
+        run(args.states, args.trajectory_states, args.sym_states)
 
 
-def compare(flow, x: torch.Tensor, variants: dict[str, dict], rounds: int) -> None:
+def compare(flow, x: torch.Tensor, variants: dict[str, dict]) -> None:
     """Time the reference and each variant of ``time_scales`` on ``x``; print speed-ups and agreement.
 
-    The states are split into ``rounds`` consecutive parts, and each part is timed with the reference and then
-    every variant before the next part: on a shared machine whose load drifts, every method sees about the same
-    load (each variant starts afresh on each part: one more full decomposition per part)."""
+    The reference runs in ``len(variants) + 1`` consecutive parts of the states, one before each variant (which
+    runs on all of them, in one call) and one after the last: on a shared machine whose load drifts, the
+    reference's time is spread over the same stretch as ours."""
     nd.time_scales(flow, x[:4])  # warm-up (first LAPACK calls)
     J = flow.jacobian(x).numpy()
-    ref, ours = 0.0, dict.fromkeys(variants, 0.0)
-    ref_fast, ref_eps, found = [], [], {label: [] for label in variants}
-    for part in torch.arange(len(x)).tensor_split(rounds):
+    parts = torch.arange(len(x)).tensor_split(len(variants) + 1)
+    ref, ref_fast, ref_eps, found = 0.0, [], [], {}
+
+    def reference(part):
+        nonlocal ref
         fast, eps, seconds = reference_gaps(J[part.numpy()])
-        ref, ref_fast, ref_eps = ref + seconds, ref_fast + [fast], ref_eps + [eps]
-        for label, kwargs in variants.items():
-            t0 = time.perf_counter()
-            found[label].append(nd.time_scales(flow, x[part], **kwargs))
-            ours[label] += time.perf_counter() - t0
+        ref += seconds
+        ref_fast.append(fast)
+        ref_eps.append(eps)
+
+    for part, (label, kwargs) in zip(parts, variants.items(), strict=False):
+        reference(part)
+        t0 = time.perf_counter()
+        ts = nd.time_scales(flow, x, **kwargs)
+        found[label] = ts, time.perf_counter() - t0
+    reference(parts[-1])
     ref_fast, ref_eps = np.concatenate(ref_fast), np.concatenate(ref_eps)
     print(f"  numpy.linalg.eig one at a time: {ref:8.2f} s ({1e3 * ref / len(x):.1f} ms/state)")
-    for label, parts in found.items():
-        same = int((np.concatenate([ts.best_n_fast.numpy() for ts in parts]) == ref_fast).sum())
-        rel = np.abs(np.concatenate([ts.best_eps.numpy() for ts in parts]) - ref_eps) / ref_eps
-        t, full = ours[label], sum(ts.settings["full_spectra"] for ts in parts)
-        print(f"  {label:28s} {t:8.2f} s ({1e3 * t / len(x):5.1f} ms/state), speed-up {ref / t:5.2f}x; "
-              f"{'/'.join(sorted({str(ts.n_fast) for ts in parts}))} fast, same count at {same}/{len(x)}, "
-              f"eps rel. diff <= {rel.max():.1e}, full spectra at {full} states, "
-              f"status {'/'.join(sorted({ts.status.value for ts in parts}))}")
+    for label, (ts, ours) in found.items():
+        same = int((ts.best_n_fast.numpy() == ref_fast).sum())
+        rel = np.abs(ts.best_eps.numpy() - ref_eps) / ref_eps
+        print(f"  {label:28s} {ours:8.2f} s ({1e3 * ours / len(x):5.1f} ms/state), speed-up {ref / ours:5.2f}x; "
+              f"{ts.n_fast} fast, same count at {same}/{len(x)}, eps rel. diff <= {rel.max():.1e}, "
+              f"full spectra at {ts.settings['full_spectra']} states, status {ts.status.value}")
 
 
-def run(count: int, traj_count: int, sym_count: int, rounds: int) -> None:
+def run(count: int, traj_count: int, sym_count: int) -> None:
     flow = nd.planted_tanh(N, N_SLOW, EPS, seed=0)
     x = states(count)
     print(f"{platform.processor() or platform.machine()}, torch {torch.__version__}, numpy {np.__version__}, "
@@ -129,14 +133,14 @@ def run(count: int, traj_count: int, sym_count: int, rounds: int) -> None:
     print(f"planted_tanh(n={N}, n_slow={N_SLOW}, eps={EPS}), {count} states:")
     leading = {"time_scales (leading)": {"spectrum": "leading"},
                "time_scales (leading, 10%)": {"spectrum": "leading", "eps_rtol": 0.1}}
-    compare(flow, x, {"time_scales (full)": {}} | leading, rounds)
+    compare(flow, x, {"time_scales (full)": {}} | leading)
     if traj_count:
         print(f"along a trajectory from the first state, {traj_count} states {DT} apart:")
-        compare(flow, trajectory_states(flow, x[0], traj_count), leading, rounds)
+        compare(flow, trajectory_states(flow, x[0], traj_count), leading)
     form = flow.tanh_form
     sym = nd.tanh_field(0.5 * (form.W + form.W.T), form.b, leak=form.leak, name="symmetrised planted_tanh")
     print(f"the same with W symmetrised, {sym_count} states:")
-    compare(sym, x[:sym_count], {"time_scales (symmetric)": {}}, rounds)
+    compare(sym, x[:sym_count], {"time_scales (symmetric)": {}})
 
     t0 = time.perf_counter()
     split = nd.slow_fast(flow, x[:8])
