@@ -181,3 +181,29 @@ def test_trajectory_states_are_followed_and_certified_where_the_euclidean_certif
     _same_answers(ours, ref)
     assert torch.allclose(ours.eps, ref.eps, rtol=1e-9, atol=0) and ref.n_fast == 108
     _leading_agree(ours, ref, flow, x)
+
+
+def test_followed_states_with_a_complex_slowest_fast_pair():
+    """The slowest fast modes are a pair -100 ± 5i of a non-normal block, and the Jacobian drifts by up to 1%
+    along the states: followed from the previous state (complex shift and vector) and certified in the first
+    state's metric, with the full decomposition's answers."""
+    m = 8
+    fast = torch.diag(-torch.linspace(100, 170, m, dtype=torch.float64)) + 30.0 * torch.ones(
+        m, m, dtype=torch.float64).triu(2)
+    fast[0, 1], fast[1, 0], fast[1, 1] = 5.0, -5.0, -100.0
+    A = torch.block_diag(torch.diag(-torch.tensor([1.0, 1.5, 2.0], dtype=torch.float64)), fast)
+    Q = torch.linalg.qr(torch.randn(11, 11, generator=torch.Generator().manual_seed(2), dtype=torch.float64)).Q
+    A = Q @ A @ Q.T
+
+    def jacobian(t, x):
+        return A * (1 + 0.01 * torch.tanh(x[..., :1])[..., None])
+
+    flow = nd.Flow(lambda t, x: x @ A.T, 11, jacobian=jacobian, name="complex fast pair")
+    x = torch.zeros(30, 11, dtype=torch.float64)
+    x[:, 0] = torch.linspace(0, 1, 30, dtype=torch.float64)
+    ours, ref = nd.time_scales(flow, x, spectrum="leading"), nd.time_scales(flow, x)
+    assert ours.settings["full_spectra"] == 1 and bool((ours.computed[1:] == 4).all())
+    _same_answers(ours, ref)
+    assert ours.n_fast == 8 and torch.allclose(ours.eps, ref.eps, rtol=1e-10, atol=0)
+    assert bool((ours.eigenvalues[1:, 3].imag.abs() > 4.9).all())
+    assert torch.allclose(ours.eigenvalues[1:, :4], ref.eigenvalues[1:, :4], rtol=0, atol=1e-9)
