@@ -133,8 +133,8 @@ def leading_bounds(system, x: torch.Tensor, *, rtol: float, seed: int) -> GapBou
     start basis and the reference metric; every other state gets :func:`~neurodyn.slowfast.leading.
     leading_spectrum` from the last certified state (:func:`_step`). A followed state where that fails after the
     reference certified a state, and a failed state where the wait after an unproductive reference is over,
-    becomes the new reference (its full spectrum, from ``geev`` with vectors); other failures get their full
-    spectra at the end. Without a gap at the first state (or ``k``
+    becomes the new reference (its full spectrum, from ``geev`` with vectors: equal to ``eigvals``' up to
+    rounding); other failures get their full spectra at the end. Without a gap at the first state (or ``k``
     outside ``[1, n - 3]``) every state is full."""
     B, n = x.shape
     first = full_spectra(system, x[:1])[0]  # as the full method has it (geev with vectors rounds differently)
