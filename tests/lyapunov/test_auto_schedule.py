@@ -42,8 +42,8 @@ def test_auto_schedule_gives_the_every_step_spectrum_within_its_bound(name):
 
 def test_loss_model_picks_the_longest_interval_within_tolerance():
     model = QRLoss.for_run(128, torch.float64, 1.0)
-    # 12 nats per step over m = 128: q = 2 loses sqrt(128) u e^24 / 2 = 1.65e-5, q = 3 about 0.4 (collapse)
-    assert model.loss(24.0, 2) == pytest.approx(1.65e-5, rel=0.01)
+    # 12 nats per step over m = 128: q = 2 loses 2 sqrt(128) u e^24 / 2 = 3.3e-5, q = 3 about 0.9 (collapse)
+    assert model.loss(24.0, 2) == pytest.approx(3.3e-5, rel=0.01)
     assert model.next_interval(12.0, 1, 1) == 2 and model.next_interval(24.0, 2, 2) == 2
     assert model.next_interval(36.0, 2, 2) == 1  # 18 nats per step: even two steps lose too much
     assert model.next_interval(0.1, 1, 8) == 16  # grows at most by doubling, capped at 16

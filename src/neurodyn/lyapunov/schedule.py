@@ -8,10 +8,14 @@ has condition number about ``e^s``. Householder QR is backward stable: the compu
 
     delta(q) = sqrt(m) u e^s,
 
-and ``log R_kk`` the same absolute error. Spread over the interval's ``q`` steps of ``tau`` time units each, a
+and ``log R_kk`` the same absolute error. The new frame ``Q = A R^-1`` (a triangular solve, see
+:func:`~neurodyn.lyapunov.loop.renormalise`) is orthonormal to the same order, ``u e^s``, which changes the next
+interval's growth by as much again (its columns' norms differ from 1 by that much; their directions' errors
+within the span of the stronger columns change nothing, those along weaker ones decay), so an interval costs
+at most ``2 delta(q)``. Spread over the interval's ``q`` steps of ``tau`` time units each, a
 re-orthonormalisation interval ``q`` costs the exponents an error of at most
 
-    eps(q) = sqrt(m) u e^(q * spread_rate) / (q tau)      (nats per step for maps, per time unit for flows)
+    eps(q) = 2 sqrt(m) u e^(q * spread_rate) / (q tau)      (nats per step for maps, per time unit for flows)
 
 where ``spread_rate = s / q`` is the spread per step. In exact arithmetic the interval changes nothing
 (``diag(R_2 R_1) = diag(R_2) diag(R_1)``: the summed ``log R_ii`` telescope), so ``eps(q)`` is the whole
@@ -49,7 +53,7 @@ def growth_spread(growth: torch.Tensor) -> float:
 
 @dataclass(frozen=True)
 class QRLoss:
-    """The rounding loss model ``eps(q) = sqrt(m) u e^s / (q tau)`` for an ``m``-dimensional tangent space."""
+    """The rounding loss model ``eps(q) = 2 sqrt(m) u e^s / (q tau)`` for an ``m``-dimensional tangent space."""
 
     tangent_dim: int
     unit_roundoff: float
@@ -64,7 +68,7 @@ class QRLoss:
         ``spread`` nats."""
         if spread > 700:  # e^spread overflows: the frame has certainly collapsed
             return math.inf
-        return math.sqrt(self.tangent_dim) * self.unit_roundoff * math.exp(spread) / (steps * self.time_per_step)
+        return 2 * math.sqrt(self.tangent_dim) * self.unit_roundoff * math.exp(spread) / (steps * self.time_per_step)
 
     def next_interval(self, spread: float, steps: int, interval: int, tol: float = AUTO_TOL) -> int:
         """The longest interval up to ``min(2 * interval, AUTO_MAX_INTERVAL)`` whose predicted loss at the spread
