@@ -1,5 +1,7 @@
 """qr_every="auto": the spectrum of qr_every=1 within the schedule's stated rounding bound, with fewer QRs."""
 
+import math
+
 import pytest
 import torch
 from fastpath_systems import TOWEL_X0, towel
@@ -54,3 +56,30 @@ def test_auto_survives_a_step_that_collapses_a_direction():
     there underflows the weakest column; "auto" redoes it step by step instead of failing."""
     r = nd.lyapunov_spectrum(towel(True), steps=3000, x0=TOWEL_X0, qr_every="auto")
     assert r.status == nd.Status.CONVERGED and r.diverged_at is None
+
+
+def test_auto_is_the_default_and_the_result_reports_the_schedule_used():
+    res = nd.lyapunov_spectrum(nd.henon(), steps=3000, x0=torch.tensor([[0.1, 0.1]], dtype=torch.float64),
+                               tangent_transient=100)
+    assert nd.LyapunovSettings().qr_every == "auto" and res.settings["qr_every"] == "auto"
+    s = res.settings
+    assert s["qr_max_interval"] == 16 and 1 < s["qr_longest_interval"] <= 16
+    assert s["qr_events"] < s["measured_steps"] and s["qr_tol"] == AUTO_TOL and 0 < s["qr_loss"] <= 2 * AUTO_TOL
+    every = nd.lyapunov_spectrum(nd.henon(), steps=3000, x0=torch.tensor([[0.1, 0.1]], dtype=torch.float64),
+                                 tangent_transient=100, qr_every=1)
+    assert "qr_loss" not in every.settings and every.settings["qr_events"] == 3000
+    assert float((res.exponents - every.exponents).abs().max()) <= AUTO_TOL
+
+
+def test_a_short_run_is_not_too_short_because_of_the_schedule():
+    """A diagonal linear map has no growth spread worth a QR: unbounded, "auto" would stretch the intervals to 16
+    steps and leave a 40-step run 3 re-orthonormalisations, too few for the convergence diagnostic (10 for one
+    trajectory). The interval is bounded by steps // 10."""
+    m = nd.Map(lambda x, u: x * torch.tensor([1.5, 0.8], dtype=torch.float64), 2)
+    res = nd.lyapunov_spectrum(m, steps=40, tangent_transient=100, x0=torch.ones(2, dtype=torch.float64))
+    assert res.status == nd.Status.CONVERGED
+    assert res.settings["qr_max_interval"] == 4 and res.settings["qr_longest_interval"] == 4
+    assert res.settings["qr_events"] >= 10
+    torch.testing.assert_close(res.exponents, torch.tensor([math.log(1.5), math.log(0.8)], dtype=torch.float64))
+    tiny = nd.lyapunov_spectrum(m, steps=12, x0=torch.ones(2, dtype=torch.float64), strict=False)
+    assert tiny.settings["qr_longest_interval"] == 1 and tiny.settings["qr_events"] == 12

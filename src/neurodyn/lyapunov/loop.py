@@ -22,9 +22,9 @@ import torch
 
 from neurodyn.errors import InvalidInputError
 from neurodyn.lyapunov.plan import RunPlan
-from neurodyn.lyapunov.schedule import AUTO_TOL, OVERSHOOT, QRLoss, growth_spread
+from neurodyn.lyapunov.schedule import AUTO_TOL, MIN_INTERVALS, OVERSHOOT, QRLoss, growth_spread, longest_interval
 
-N_BLOCKS = 10
+N_BLOCKS = MIN_INTERVALS  # time blocks of a single trajectory's standard error
 MAX_RECORDS = 1000
 CHECK_EVERY = 64  # steps between finiteness checks on accelerators
 
@@ -91,6 +91,7 @@ class Tally:
     measured: int = 0
     qr_events: int = 0
     qr_loss: float = 0.0  # the "auto" schedule's predicted rounding loss summed over the measured intervals
+    longest: int = 0  # the longest measured interval
     last_record: int = 0
     records: list[torch.Tensor] = field(default_factory=list)
     record_t: list[float] = field(default_factory=list)
@@ -109,6 +110,7 @@ class Tally:
         self.block_steps[b] += n_steps
         self.measured = start + n_steps
         self.qr_events += 1
+        self.longest = max(self.longest, n_steps)
         if self.half is None and self.measured * 2 >= self.steps:
             self.half, self.half_at = self.acc / (self.measured * self.time_per_step), self.measured
         if self.measured - self.last_record >= max(1, self.steps // MAX_RECORDS) or self.measured == self.steps:
@@ -134,6 +136,7 @@ def run_with_frame(plan: RunPlan, traj: Trajectory, n: int, tally: Tally | None,
     every_step = traj.x.device.type == "cpu"
     limit = collapse_spread(traj.Q.dtype)
     model = QRLoss.for_run(traj.Q.shape[-2], traj.Q.dtype, plan.time_per_step)
+    longest = longest_interval(plan.steps)
     done = 0
     while done < n:
         todo = min(traj.interval, n - done)
@@ -158,7 +161,7 @@ def run_with_frame(plan: RunPlan, traj: Trajectory, n: int, tally: Tally | None,
                 traj.interval = 1  # the spread rate jumped: redo this stretch from its start, one step per interval
                 continue
             if todo == traj.interval:
-                traj.interval = model.next_interval(spread, todo, traj.interval)
+                traj.interval = model.next_interval(spread, todo, traj.interval, longest=longest)
         elif todo > 1 and (spread := growth_spread(growth)) > limit:
             raise _collapse_error(plan, todo, spread, limit)
         traj.x, traj.Q, traj.i = x, Q, i

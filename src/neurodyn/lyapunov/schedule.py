@@ -25,7 +25,9 @@ by 6.0e-6, 1.2e-5 and 1.2e-5 (3000, 3000 and 300 steps). At ``s ~ -ln u`` (36 na
 directions are lost entirely.
 
 The ``"auto"`` schedule starts at ``q = 1``, measures the spread of every interval, and takes as the next interval
-the longest ``q' <= min(2 q, AUTO_MAX_INTERVAL)`` with ``eps(q') <= AUTO_TOL`` at the measured rate. An interval
+the longest ``q' <= min(2 q, AUTO_MAX_INTERVAL, steps // MIN_INTERVALS)`` with ``eps(q') <= AUTO_TOL`` at the
+measured rate (the bound by the measured ``steps`` leaves the convergence diagnostic its ten intervals: a short
+run is never "too short" because of the schedule). An interval
 whose realised loss exceeded ``OVERSHOOT * AUTO_TOL`` (the spread rate jumped) is redone one step at a time, so
 the realised loss, reported as the result's ``settings["qr_loss"]``, stays below ``AUTO_TOL`` up to such jumps.
 ``AUTO_TOL = 1e-4`` lies well under the statistical standard error of any run long enough to be ``converged``
@@ -41,7 +43,14 @@ import torch
 
 AUTO_TOL = 1e-4  # nats per step (maps) or per time unit (flows)
 AUTO_MAX_INTERVAL = 16
+MIN_INTERVALS = 10  # re-orthonormalisations a single trajectory's convergence diagnostic needs (one per time block)
 OVERSHOOT = 10.0
+
+
+def longest_interval(steps: int) -> int:
+    """The longest interval ``"auto"`` takes in a run of ``steps`` measured steps: ``min(16, steps // 10)``, at
+    least 1."""
+    return max(1, min(AUTO_MAX_INTERVAL, steps // MIN_INTERVALS))
 
 
 def growth_spread(growth: torch.Tensor) -> float:
@@ -70,11 +79,12 @@ class QRLoss:
             return math.inf
         return 2 * math.sqrt(self.tangent_dim) * self.unit_roundoff * math.exp(spread) / (steps * self.time_per_step)
 
-    def next_interval(self, spread: float, steps: int, interval: int, tol: float = AUTO_TOL) -> int:
-        """The longest interval up to ``min(2 * interval, AUTO_MAX_INTERVAL)`` whose predicted loss at the spread
-        rate of the last interval (``spread`` over ``steps`` steps) stays below ``tol``; at least 1."""
+    def next_interval(self, spread: float, steps: int, interval: int, tol: float = AUTO_TOL,
+                      longest: int = AUTO_MAX_INTERVAL) -> int:
+        """The longest interval up to ``min(2 * interval, longest)`` whose predicted loss at the spread rate of the
+        last interval (``spread`` over ``steps`` steps) stays below ``tol``; at least 1."""
         rate = spread / steps
-        for q in range(min(2 * interval, AUTO_MAX_INTERVAL), 1, -1):
+        for q in range(min(2 * interval, longest), 1, -1):
             if self.loss(q * rate, q) <= tol:
                 return q
         return 1
