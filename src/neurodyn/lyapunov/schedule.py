@@ -19,9 +19,9 @@ re-orthonormalisation interval ``q`` costs the exponents an error of at most
 
 where ``spread_rate = s / q`` is the spread per step. In exact arithmetic the interval changes nothing
 (``diag(R_2 R_1) = diag(R_2) diag(R_1)``: the summed ``log R_ii`` telescope), so ``eps(q)`` is the whole
-difference from ``qr_every=1``. The model is conservative: with ``"auto"`` it predicted 8.3e-5, 7.3e-5 and
-7.9e-5 for the Hénon map, the towel map and an LSTM-32 (``m = 64``) where the spectra differed from ``qr_every=1``
-by 6.0e-6, 1.2e-5 and 1.2e-5 (3000, 3000 and 300 steps). At ``s ~ -ln u`` (36 nats in float64) the weakest
+difference from ``qr_every=1``. The model is conservative: with ``"auto"`` it predicted 8.6e-5, 5.8e-5 and
+7.1e-5 for the Hénon map, the towel map and an LSTM-32 (``m = 64``) where the spectra differed from ``qr_every=1``
+by 1.8e-6, 1.9e-8 and 3.0e-6 (3000, 3000 and 300 steps). At ``s ~ -ln u`` (36 nats in float64) the weakest
 directions are lost entirely.
 
 The ``"auto"`` schedule starts at ``q = 1``, measures the spread of every interval, and takes as the next interval
