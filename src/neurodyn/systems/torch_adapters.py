@@ -239,7 +239,9 @@ class _RecurrentStack:
         inp, prev = u, None
         for layer, w in enumerate(self.layers):
             new, blocks = self._blocks(inp, x, layer, w)
-            rows = blocks[cells.STACKED] @ V[..., self._slice("h", layer), :]  # (..., C*N, k)
+            # (..., C*N, k), computed transposed so that it is laid out column-major: the frame comes back from the
+            # re-orthonormalisation column-major, and LAPACK's QR then reads the image without a transposing copy
+            rows = (V[..., self._slice("h", layer), :].mT @ blocks[cells.STACKED].mT).mT
             if prev is not None:
                 rows += blocks[cells.STACKED_DIN] @ prev
             for ai, a in enumerate(self.comps):
