@@ -21,7 +21,7 @@ where ``spread_rate = s / q`` is the spread per step. In exact arithmetic the in
 (``diag(R_2 R_1) = diag(R_2) diag(R_1)``: the summed ``log R_ii`` telescope), so ``eps(q)`` is the whole
 difference from ``qr_every=1``. The model is conservative: with ``"auto"`` it predicted 8.6e-5, 5.8e-5 and
 7.1e-5 for the Hénon map, the towel map and an LSTM-32 (``m = 64``) where the spectra differed from ``qr_every=1``
-by 1.8e-6, 1.9e-8 and 3.0e-6 (3000, 3000 and 300 steps). At ``s ~ -ln u`` (36 nats in float64) the weakest
+by 1.8e-6, 1.9e-8 and 9.4e-7 (3000, 3000 and 300 steps). At ``s ~ -ln u`` (36 nats in float64) the weakest
 directions are lost entirely.
 
 The ``"auto"`` schedule starts at ``q = 1``, measures the spread of every interval, and takes as the next interval
