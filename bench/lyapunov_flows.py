@@ -12,7 +12,9 @@ spread around the same point and each given the same transient (counted in its t
 align its frame. Short trajectories bias the exponents that converge like ``1/T`` (the zero exponent of a
 flow), so compare ``lambda_1``; jitcode integrates one trajectory adaptively
 (scipy's dopri5) with a unit-time QR interval. Times are wall-clock seconds in this one process, one thread
-each; jitcode's C compilation is shown apart from its run.
+each; jitcode's C compilation is shown apart from its run. The process's first neurodyn call pays torch's
+one-time lazy imports on its first ``torch.autograd.grad`` with explicit output cotangents (sympy, about 0.4 s
+here): a short warm-up run takes it before the table, and its time is printed apart.
 
     python bench/lyapunov_flows.py                 # jitcode on Lorenz only (its compile takes ~10-30 s)
     python bench/lyapunov_flows.py --jitcode all   # jitcode on every flow
@@ -210,7 +212,11 @@ def main():
     a = p.parse_args()
     torch.set_num_threads(1)
     warnings.simplefilter("ignore", nd.ConvergenceWarning)
-    print(f"torch {torch.__version__}, one thread; neurodyn batch {a.batch}, qr_every='auto', no Jacobian given\n")
+    print(f"torch {torch.__version__}, one thread; neurodyn batch {a.batch}, qr_every='auto', no Jacobian given")
+    t0 = time.perf_counter()
+    nd.lyapunov_spectrum(nd.Flow(lorenz_t, 3), steps=20, dt=0.01, batch=2, strict=False)
+    print(f"first neurodyn call in this process (20 steps; torch's one-time imports): "
+          f"{time.perf_counter() - t0:.2f} s, not counted below\n")
     head = (f"{'system':10} {'T':>7} {'neurodyn λ (± se λ1)':>34} {'s':>6} | {'lyapynov λ':>26} {'s':>6} "
             f"{'ratio':>6} | {'jitcode λ':>26} {'compile s':>9} {'run s':>6}")
     print(head)

@@ -31,7 +31,7 @@ class RunOptions:
     method: str = "rk4"
     rtol: float = 1e-9
     atol: float = 1e-9
-    qr_every: int | str = 1
+    qr_every: int | str = "auto"
     seed: int = 0
     base: float | str = "e"
     layout: str | None = None

@@ -40,9 +40,9 @@ def working_frames(method: str | None) -> int:
     """How many frame-sized arrays ``(batch, n, k)`` a run keeps alive at its peak (an upper estimate).
 
     A map step holds the frame, its image ``J Q``, the dense Jacobian blocks of a recurrent cell and the
-    arrays of the QR (Householder factor, the new ``Q`` and its row-major copy); drawing the first frame
-    holds three more. Measured peaks of GRU/LSTM runs (hidden 256-512, batch 8-16) were 6-8 frames above
-    the interpreter's own memory: 8. A fixed-step Runge–Kutta step of ``s`` stages adds its stage values:
+    arrays of the QR (Householder factor and the new ``Q``); drawing the first frame holds three more.
+    Measured peaks of GRU/LSTM runs (hidden 256-512, batch 8-16) were 6-8 frames above the interpreter's own
+    memory: 8. A fixed-step Runge–Kutta step of ``s`` stages adds its stage values:
     ``s + 8``; an adaptive solver keeps its stages, error estimate and interpolant: 16.
     """
     if method is None:

@@ -27,14 +27,18 @@ class LyapunovSettings:
             adaptive solve (``method="dopri5"`` etc. with ``rtol``, ``atol``), in time units.
         method: the integration scheme of a flow (default ``"rk4"``, classical RK4). rtol, atol: tolerances of
             an adaptive ``method`` (default 1e-9 each).
-        qr_every: re-orthonormalise every this many steps (default 1, the safest; more is faster while the
-            growth spread ``s = log(R_11 / R_kk)`` over an interval stays small: the weakest direction's growth
-            carries a relative error of about ``u exp(s)``, ``u`` the unit roundoff), or ``"auto"``: start at 1
-            and adapt the interval (up to 16), targeting ``s < ln 1e6``: the interval is halved when the last
-            spread exceeded it and doubled only while twice the spread stays below it. A fixed interval whose
-            spread exceeds ``-ln(u) / 2`` (18 nats in float64), where the frame loses its weakest directions,
-            raises :class:`~neurodyn.InvalidInputError` naming ``qr_every`` and an interval that fits; ``"auto"``
-            redoes such a stretch one step per interval.
+        qr_every: ``"auto"`` (default) or a fixed number of steps between re-orthonormalisations. An interval
+            whose growth spread is ``s = log(R_11 / R_kk)`` costs the exponents a rounding error of about
+            ``2 sqrt(m) u e^s`` per interval (``u`` the unit roundoff, ``m`` the tangent dimension;
+            :mod:`neurodyn.lyapunov.schedule`). ``"auto"`` starts at 1, measures the spread of every interval and
+            takes the longest next interval (at most doubling, at most 16, and at most ``steps // 10`` so that
+            the convergence diagnostic still gets its ten re-orthonormalisations) whose predicted error stays
+            below 1e-4 per step or time unit, well under any converged run's standard error; an interval that
+            overshot is redone one step at a time. The result's settings report what was used: ``qr_tol``,
+            ``qr_loss`` (the predicted error), ``qr_max_interval`` and ``qr_longest_interval``. ``qr_every=1``
+            (a QR every step) gives the classical algorithm bit for bit, e.g. for identities checked to
+            rounding. A fixed interval whose spread exceeds ``-ln(u) / 2`` (18 nats in float64) raises
+            :class:`~neurodyn.InvalidInputError` naming ``qr_every`` and an interval that fits.
         seed: seeds the initial frame (and sampled initial states) through a private generator (default 0).
         base: ``"e"`` (nats, default) or ``2`` (bits).
         layout: how 3-D ``inputs`` are laid out: ``"batch_first"`` ``(batch, T, input_dim)`` or ``"time_first"``
@@ -62,7 +66,7 @@ class LyapunovSettings:
     method: str = "rk4"
     rtol: float = 1e-9
     atol: float = 1e-9
-    qr_every: int | str = 1
+    qr_every: int | str = "auto"
     seed: int = 0
     base: float | str = "e"
     layout: str | None = None

@@ -63,7 +63,7 @@ def lyapunov_spectrum(
             ``ConvergenceError`` carries the result as ``.result``). ``False``: nothing raises; the
             result carries its status, ``"diverged"`` holding what was measured before the divergence.
         settings: a :class:`~neurodyn.LyapunovSettings`: ``k``, ``transient``, ``tangent_transient``,
-            ``batch``, ``dt``, ``method``, ``rtol``, ``atol``, ``qr_every`` (or ``"auto"``), ``seed``, ``base``,
+            ``batch``, ``dt``, ``method``, ``rtol``, ``atol``, ``qr_every`` (default ``"auto"``), ``seed``, ``base``,
             ``layout``, ``convergence_tol``, ``progress`` (defaults and meaning there).
         **options: any field of :class:`~neurodyn.LyapunovSettings` as a keyword, e.g. ``dt=0.01, k=3``;
             it replaces that field of ``settings``. An unknown name raises :class:`~neurodyn.InvalidInputError`.

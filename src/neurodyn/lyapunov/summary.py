@@ -22,7 +22,7 @@ from neurodyn.errors import ConvergenceWarning
 from neurodyn.lyapunov.loop import N_BLOCKS, Tally
 from neurodyn.lyapunov.plan import RunPlan
 from neurodyn.lyapunov.result import LyapunovSpectrum
-from neurodyn.lyapunov.schedule import AUTO_TOL
+from neurodyn.lyapunov.schedule import AUTO_TOL, longest_interval
 from neurodyn.results import Status
 
 MIN_QR_EVENTS = N_BLOCKS
@@ -110,8 +110,10 @@ def _precise(stderr: torch.Tensor, exponents: torch.Tensor) -> bool:
 
 
 def _schedule_settings(plan: RunPlan, tally: Tally) -> dict:
-    """The ``"auto"`` schedule's tolerance and the rounding loss it predicts for this run (nats per step or time
-    unit, averaged over the measured steps; see :mod:`neurodyn.lyapunov.schedule`)."""
+    """The ``"auto"`` schedule's tolerance, the rounding loss it predicts for this run (nats per step or time
+    unit, averaged over the measured steps; see :mod:`neurodyn.lyapunov.schedule`), the longest interval it could
+    take and the longest it took."""
     if plan.qr_every is not None:
         return {}
-    return {"qr_tol": AUTO_TOL, "qr_loss": tally.qr_loss / max(tally.measured, 1)}
+    return {"qr_tol": AUTO_TOL, "qr_loss": tally.qr_loss / max(tally.measured, 1),
+            "qr_max_interval": longest_interval(plan.steps), "qr_longest_interval": tally.longest}

@@ -9,7 +9,10 @@ are tested against ``torch.func`` to 1e-12.
 Each ``*_blocks`` function returns the new state and the derivatives of every new state component with
 respect to the layer input (``din``) and the old state components, as ``(..., N, N_in)`` / ``(..., N, N)``
 tensors; blocks that are diagonal (an LSTM's ``d c'/d c`` and ``d h'/d c``) are returned as their
-diagonals ``(..., N)``, which halves the work of pushing a tangent frame through an LSTM.
+diagonals ``(..., N)``, which halves the work of pushing a tangent frame through an LSTM. Every dense block
+is a derivative with respect to ``h`` (or the input): the dense blocks of all components, stacked in the
+order of the components (``h`` then ``c``), are also returned under the key :data:`STACKED`
+(:data:`STACKED_DIN` for the input), so that a frame is pushed through them by one batched matmul.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from dataclasses import dataclass
 
 import torch
 
+STACKED = ("rows", "h")  # key of the dense blocks d(h', c')/dh stacked row-wise: (..., C*N, N)
+STACKED_DIN = ("rows", "din")  # the same for the layer input: (..., C*N, N_in)
 
 @dataclass(frozen=True)
 class LayerWeights:
@@ -41,6 +46,14 @@ def _diag_sum(pairs) -> torch.Tensor:
     for d, W in rest:
         out.addcmul_(d.unsqueeze(-1), W)
     return out
+
+
+def _with_stacked(blocks: dict) -> dict:
+    """A one-component cell's blocks with their :data:`STACKED` views (the blocks themselves)."""
+    blocks[STACKED] = blocks[("h", "h")]
+    if ("h", "din") in blocks:
+        blocks[STACKED_DIN] = blocks[("h", "din")]
+    return blocks
 
 
 def _linear(x: torch.Tensor | None, W: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -69,7 +82,7 @@ def rnn_blocks(x, h, w: LayerWeights, relu: bool, need_din: bool = True):
     blocks = {("h", "h"): _diag_mul(d, w.w_hh)}
     if need_din:
         blocks[("h", "din")] = _diag_mul(d, w.w_ih)
-    return (h_new,), blocks
+    return (h_new,), _with_stacked(blocks)
 
 
 # --- GRU ------------------------------------------------------------------------------------------------
@@ -106,7 +119,7 @@ def gru_blocks(x, h, w: LayerWeights, need_din: bool = True):
     blocks = {("h", "h"): d_h}
     if need_din:
         blocks[("h", "din")] = _diag_sum(((dr, W_ir), (dz, W_iz), (dn, W_in)))
-    return ((1 - z) * n + z * h,), blocks
+    return ((1 - z) * n + z * h,), _with_stacked(blocks)
 
 
 def gru_candidate(x, h, w: LayerWeights) -> torch.Tensor:
@@ -158,14 +171,18 @@ def lstm_blocks(x, h, c, w: LayerWeights, need_din: bool = True):
     k = o * (1 - tc * tc)  # dh'/dc'
     dh_ao = tc * o * (1 - o)
 
-    def rows(W):  # [d c'/d v, d h'/d v] for v with pre-activation Jacobian W = (W_i, W_f, W_g, W_o)
+    def rows(W):  # [d h'/d v; d c'/d v] stacked, for v with pre-activation Jacobian W = (W_i, W_f, W_g, W_o)
         W_i, W_f, W_g, W_o = W.split(N, 0)
-        dc = _diag_sum(((dc_ai, W_i), (dc_af, W_f), (dc_ag, W_g)))
-        dh = _diag_mul(dh_ao, W_o).addcmul_(k.unsqueeze(-1), dc)
-        return dc, dh
+        out = k.new_empty(*k.shape[:-1], 2 * N, W.shape[-1])
+        dh, dc = out[..., :N, :], out[..., N:, :]
+        torch.mul(dc_ai.unsqueeze(-1), W_i, out=dc)
+        dc.addcmul_(dc_af.unsqueeze(-1), W_f).addcmul_(dc_ag.unsqueeze(-1), W_g)
+        torch.mul(dh_ao.unsqueeze(-1), W_o, out=dh)
+        dh.addcmul_(k.unsqueeze(-1), dc)
+        return out, dh, dc
 
-    dc_dh, dh_dh = rows(w.w_hh)
-    blocks = {("h", "h"): dh_dh, ("h", "c"): k * f, ("c", "h"): dc_dh, ("c", "c"): f}
+    stacked, dh_dh, dc_dh = rows(w.w_hh)
+    blocks = {("h", "h"): dh_dh, ("h", "c"): k * f, ("c", "h"): dc_dh, ("c", "c"): f, STACKED: stacked}
     if need_din:
-        blocks[("c", "din")], blocks[("h", "din")] = rows(w.w_ih)
+        blocks[STACKED_DIN], blocks[("h", "din")], blocks[("c", "din")] = rows(w.w_ih)
     return (o * tc, c_new), blocks

@@ -232,23 +232,29 @@ class _RecurrentStack:
         return cells.rnn_blocks(inp, *state, w, self.cell == "rnn_relu", need_din)
 
     def push_forward(self, x: torch.Tensor, u: torch.Tensor | None, V: torch.Tensor):
-        """``(step(x, u), J @ V)`` without forming ``J``: per layer, dense blocks times the frame's rows,
-        diagonal blocks as elementwise products, and the chain rule through the layer input."""
+        """``(step(x, u), J @ V)`` without forming ``J``: per layer, one batched matmul of the dense blocks of all
+        state components (stacked, :data:`cells.STACKED`) with the frame's ``h`` rows, the diagonal blocks added
+        in place as elementwise products, and the chain rule through the layer input."""
         out, JV = [None] * len(self.comps) * self.L, [None] * len(self.comps) * self.L
         inp, prev = u, None
         for layer, w in enumerate(self.layers):
             new, blocks = self._blocks(inp, x, layer, w)
+            # (..., C*N, k), computed transposed so that it is laid out column-major: the frame comes back from the
+            # re-orthonormalisation column-major, and LAPACK's QR then reads the image without a transposing copy
+            rows = (V[..., self._slice("h", layer), :].mT @ blocks[cells.STACKED].mT).mT
+            if prev is not None:
+                rows += blocks[cells.STACKED_DIN] @ prev
             for ai, a in enumerate(self.comps):
-                acc = None
+                part = rows[..., ai * self.N:(ai + 1) * self.N, :]
                 for b in self.comps:
-                    blk, Vb = blocks[(a, b)], V[..., self._slice(b, layer), :]
-                    term = blk.unsqueeze(-1) * Vb if blk.ndim == Vb.ndim - 1 else blk @ Vb
-                    acc = term if acc is None else acc + term
-                if prev is not None:
-                    acc = acc + blocks[(a, "din")] @ prev
-                out[ai * self.L + layer], JV[ai * self.L + layer] = new[ai], acc
+                    blk = blocks[(a, b)]
+                    if blk.ndim == part.ndim - 1:  # a diagonal block, stored as its diagonal
+                        part.addcmul_(blk.unsqueeze(-1), V[..., self._slice(b, layer), :])
+                out[ai * self.L + layer], JV[ai * self.L + layer] = new[ai], part
             inp, prev = new[0], JV[layer]
-        return _stack(out), (JV[0] if len(JV) == 1 else torch.cat(JV, dim=-2))
+        if self.L == 1:  # the stacked rows are already the frame's image, in the state's order
+            return _stack(out), rows
+        return _stack(out), torch.cat(JV, dim=-2)
 
     def jacobian(self, x: torch.Tensor, u: torch.Tensor | None) -> torch.Tensor:
         """``(..., n, n)`` assembled from the cell blocks: ``O(n^2)`` per state for one layer (no product with
