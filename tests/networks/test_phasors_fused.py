@@ -21,13 +21,13 @@ def _phasors(x):
     return torch.stack((torch.cos(x), torch.sin(x)))
 
 
-@pytest.mark.slow  # compiles four passes for each of three configurations: 20-40 s
+@pytest.mark.slow  # compiles two passes for each of three configurations: 15-40 s
 @pytest.mark.parametrize("K, alpha, renormalise", [(2.0, 0.0, True), (3.0, 0.7, False),
                                                    (torch.tensor([[0.5], [3.0]], dtype=torch.float64), 0.4, True)])
 def test_fused_step_agrees_with_the_eager_step_to_rounding(K, alpha, renormalise):
     # Lorentzian quantiles (|omega| up to ~80 at N = 500, exact rotation), 100 steps of dt = 0.02 (K_c = 1).
-    # Both runs evaluate lawson_rk4; the fused one sums the means in another order and recomputes the
-    # earlier stages, so the phasors agree to a few ulps per step, not bit for bit (measured 1e-15).
+    # Both runs evaluate lawson_rk4; the fused one sums the means in another order and gets Z_3, Z_4 from
+    # moments of stage-2 values, so the phasors agree to a few ulps per step, not bit for bit (measured 1e-15).
     net = nw.kuramoto(nw.CompleteGraph(N), nw.Lorentzian(0.5).quantiles(N), K=1.0, alpha=alpha).with_params(K=K)
     kw = dict(t_end=2.0, dt=0.02, every=10, renormalise=renormalise)
     with warnings.catch_warnings():

@@ -202,7 +202,7 @@ def simulate_phasors(network: ParticleNetwork, x0: torch.Tensor, *, t_end: float
         renormalise: rescale every ``z_i`` to modulus 1 after each step (default ``True``; without it the
             drift off the circle is RK4's local error accumulated, O(t dt^4), and grows for oscillators
             opposite the mean field).
-        compile: run each step as four loops over the nodes compiled by ``torch.compile`` (C++ on a CPU, Triton
+        compile: run each step as two loops over the nodes compiled by ``torch.compile`` (C++ on a CPU, Triton
             on a GPU; see :mod:`neurodyn.networks.phasors_fused`) instead of about sixty eager passes: the same
             arithmetic (:func:`lawson_rk4`), the same trajectory to rounding. The first run per ``(N, dt, batch
             shape, device)`` compiles (seconds to tens of seconds); where torch cannot compile, a
