@@ -98,7 +98,7 @@ FRESH = StageBuffers(*(((None, None),) * 7))
 
 
 def lawson_rk4(s: Pair, E: Pair, h: float, w_at: Callable[[int, Pair], Pair], out: StageBuffers, *,
-               stop: int = 4, renormalise: bool = True) -> Pair:
+               stage_2: bool = False, renormalise: bool = True) -> Pair:
     """One Lawson RK4 step of ``dz/dt = i omega z + w - conj(w) z^2`` from the phasors ``s`` (the one definition of
     the step's arithmetic, for the eager and the compiled steps).
 
@@ -111,25 +111,20 @@ def lawson_rk4(s: Pair, E: Pair, h: float, w_at: Callable[[int, Pair], Pair], ou
         w_at: ``(j, y_{j+1}) -> w_{j+1}``, the coupling at stage ``j + 1`` (``j = 0..3``): from the mean of
             ``y_{j+1}`` (eager) or from means computed by earlier passes (compiled).
         out: where the temporaries and the new state go (:class:`StageBuffers`, or :data:`FRESH`).
-        stop: ``1..3``: return the stage phasors ``y_{stop+1}`` instead (the earlier stages recomputed);
-            ``4`` (default): the new state.
+        stage_2: return the stage phasors ``y_2`` instead of the new state (default ``False``).
     """
     k1 = _field(s, w_at(0, s), out.tmp, out.k)
     Es = _rotate(s, E, out.Es)
     acc = _rotate(k1, E, out.acc)  # E k1
     y = _axpy(Es, acc, h / 2, out.y)  # E (s + h/2 k1)
-    if stop == 1:
+    if stage_2:
         return y
     k = _field(y, w_at(1, y), out.tmp, out.k)  # k2
     _add_(acc, k, 2)
     y = _axpy(Es, k, h / 2, out.y)
-    if stop == 2:
-        return y
     k = _field(y, w_at(2, y), out.tmp, out.k)  # k3
     _add_(acc, k, 2)
     y = _rotate(_axpy(Es, k, h, out.t), E, out.y)
-    if stop == 3:
-        return y
     k = _field(y, w_at(3, y), out.tmp, out.k)  # k4
     _add_(Es, acc, h / 6)
     new = _add_(_rotate(Es, E, out.state), k, h / 6)

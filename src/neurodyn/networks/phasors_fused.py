@@ -46,7 +46,7 @@ def _means(a, b, Er, Ei, cw, sw, Z1: Pair, mE: Pair, h: float) -> tuple[Pair, ..
     """Pass 1: the stage means ``Z_1 .. Z_4`` (:func:`_stage_means`) from ``Z_2 = mean(y_2)`` and the means over
     the nodes of ``P = E s``, ``Q = y_2^2``, ``E P``, ``E P^2``, ``E Q``, ``E Q^2``, ``E P Q``."""
     s, E = (a, b), (Er, Ei)
-    y2 = lawson_rk4(s, E, h, lambda j, _: coupling_of_mean(Z1, cw, sw), FRESH, stop=1)
+    y2 = lawson_rk4(s, E, h, lambda j, _: coupling_of_mean(Z1, cw, sw), FRESH, stage_2=True)
     P, Q = _mul(E, s), _mul(y2, y2)
     EP, EQ = _mul(E, P), _mul(E, Q)
     moments = tuple(node_mean(v) for v in (y2, P, Q, EP, _mul(EP, P), EQ, _mul(EQ, Q), _mul(EP, Q)))
@@ -87,7 +87,7 @@ class _Passes:
 
 @functools.cache
 def _passes() -> _Passes:
-    """The four passes, compiled once per process (each ``torch.compile``'d function keeps its own cache of
+    """The two passes, compiled once per process (each ``torch.compile``'d function keeps its own cache of
     compiled shapes); ``fullgraph``: a graph break is an error, not a silent eager fallback."""
     from neurodyn.integrate.compiled import compile_quietly
 
