@@ -104,7 +104,8 @@ def lawson_rk4(s: Pair, E: Pair, h: float, w_at: Callable[[int, Pair], Pair], ou
 
     With ``E = e^{i omega h/2}`` and ``k_j = w_j - conj(w_j) y_j^2`` at the stage phasors ``y_j``: ``y_1 = s``,
     ``y_2 = E(s + h/2 k_1)``, ``y_3 = E s + h/2 k_2``, ``y_4 = E(E s + h k_3)``, and the new state
-    ``E(E s + h/6 (E k_1 + 2 k_2 + 2 k_3)) + h/6 k_4``, rescaled to modulus 1 when ``renormalise``.
+    ``E(E s + h/6 (E k_1 + 2 k_2 + 2 k_3)) + h/6 k_4``, multiplied by ``1 / sqrt(Re^2 + Im^2)`` when
+    ``renormalise`` (modulus 1 to rounding).
 
     Args:
         s: the state; E: ``e^{i omega h/2}``; h: the step.
@@ -129,9 +130,9 @@ def lawson_rk4(s: Pair, E: Pair, h: float, w_at: Callable[[int, Pair], Pair], ou
     _add_(Es, acc, h / 6)
     new = _add_(_rotate(Es, E, out.state), k, h / 6)
     if renormalise:
-        m = torch.hypot(new[0], new[1], out=out.tmp[0])
-        new[0].div_(m)
-        new[1].div_(m)
+        m = torch.mul(new[0], new[0], out=out.tmp[0]).addcmul_(new[1], new[1]).rsqrt_()  # 1 / |z|
+        new[0].mul_(m)
+        new[1].mul_(m)
     return new
 
 

@@ -74,9 +74,10 @@ def _advance(a, b, Er, Ei, cw, sw, Z: tuple[Pair, ...], h: float, renormalise: b
     """Pass 2: the new state written into ``a``, ``b``; returns its mean (``Z_1`` of the next step)."""
     new = lawson_rk4((a, b), (Er, Ei), h, lambda j, _: coupling_of_mean(Z[j], cw, sw), FRESH,
                      renormalise=renormalise)
+    Z1 = node_mean(new)
     a.copy_(new[0])
     b.copy_(new[1])
-    return node_mean(new)
+    return Z1
 
 
 @dataclass(frozen=True)
