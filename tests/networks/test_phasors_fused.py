@@ -1,6 +1,7 @@
 """All-to-all Kuramoto on unit phasors, fused by torch.compile (simulate_phasors(compile=True)) against the eager
 step: the same arithmetic, so the same trajectory to rounding."""
 
+import json
 import math
 import warnings
 
@@ -41,14 +42,40 @@ def test_fused_step_agrees_with_the_eager_step_to_rounding(K, alpha, renormalise
 
 
 @pytest.mark.slow  # torch.compile traces and lowers the first pass before the compiler fails: ~5-10 s
-def test_without_a_working_compiler_the_eager_step_runs_with_a_warning(monkeypatch):
+def test_without_a_working_compiler_the_eager_step_runs_with_a_warning():
     import torch._inductor.config as inductor_config
 
-    monkeypatch.setattr(inductor_config.cpp, "cxx", ("/nonexistent/c++",))
-    monkeypatch.setattr(inductor_config, "force_disable_caches", True)
     n = 37  # a size compiled nowhere else in the test run
     net = nw.kuramoto(nw.CompleteGraph(n), nw.Lorentzian(0.5).quantiles(n), K=2.0)
     x0 = _x0()[:n]
-    with pytest.warns(RuntimeWarning, match="could not compile the phasor step.*eager step instead"):
-        run = nw.simulate_phasors(net, x0, t_end=0.2, dt=0.02, compile=True)
+    with inductor_config.patch({"cpp.cxx": ("/nonexistent/c++",), "force_disable_caches": True}):
+        with pytest.warns(RuntimeWarning, match="could not compile the phasor step.*eager step instead"):
+            run = nw.simulate_phasors(net, x0, t_end=0.2, dt=0.02, compile=True)
     assert torch.equal(run.final, nw.simulate_phasors(net, x0, t_end=0.2, dt=0.02).final)
+
+
+@pytest.mark.slow  # compiles the passes for N = 400 (5-20 s)
+def test_a_compiled_synchrony_sweep_and_the_cli_flag_reproduce_the_eager_sweep(tmp_path):
+    # 60 steps per coupling, three couplings up and down: the trajectories differ by rounding (previous test),
+    # so the time-averaged r agree far below the finite-N fluctuation (~1/sqrt(N) = 0.05); tolerance 1e-10.
+    net = nw.kuramoto(nw.CompleteGraph(400), nw.Lorentzian(0.5).quantiles(400), K=1.0)
+    Ks = torch.tensor([0.5, 1.5, 2.5], dtype=torch.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # the fused step ran, not its eager fallback
+        runs = [nw.synchrony_sweep(net, Ks, _x0()[:400], settings=nw.SyncSettings(
+            t_settle=3.0, dt=0.05, average_last=1.5, slices=4, compile=c)) for c in (False, True)]
+    for name in ("r_up", "r_down", "profiles"):
+        assert float((getattr(runs[0], name) - getattr(runs[1], name)).abs().max()) < 1e-10
+    from typer.testing import CliRunner
+
+    from neurodyn.cli import app
+
+    args = ["kuramoto", "--n", "400", "--k-steps", "2", "--t-settle", "3", "--average-last", "1.5", "--no-down",
+            "--no-progress"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        out = [CliRunner().invoke(app, [*args, "--out", str(tmp_path / name), *flag])
+               for name, flag in (("eager", []), ("fused", ["--compile"]))]
+    assert all(res.exit_code == 0 for res in out), out[1].output
+    r = [json.loads((tmp_path / name / "kuramoto.json").read_text())["sweep"]["r_up"] for name in ("eager", "fused")]
+    assert max(abs(a - b) for a, b in zip(*r, strict=True)) < 1e-10
