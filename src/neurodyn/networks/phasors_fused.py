@@ -131,8 +131,12 @@ def fused_stepper(s: torch.Tensor, omega, K, alpha: float, h: float, renormalise
     try:
         FusedPhasorStepper(s.clone(), omega, K, alpha, h).step(h, renormalise)
     except Exception as exc:  # the compiler's errors have no common type
+        cause = exc
+        while cause.__cause__ is not None:  # the compiler wraps the error that stopped it
+            cause = cause.__cause__
+        lines = [line for line in str(cause).splitlines() if line.strip()]
         warnings.warn(f"simulate_phasors(compile=True): torch.compile could not compile the phasor step "
-                      f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); running the eager "
-                      "step instead", RuntimeWarning, stacklevel=3)
+                      f"({type(cause).__name__}: {lines[0][:300] if lines else ''}); running the eager step instead",
+                      RuntimeWarning, stacklevel=3)
         return None
     return FusedPhasorStepper(s, omega, K, alpha, h)
