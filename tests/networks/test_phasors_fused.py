@@ -79,3 +79,18 @@ def test_a_compiled_synchrony_sweep_and_the_cli_flag_reproduce_the_eager_sweep(t
     assert all(res.exit_code == 0 for res in out), out[1].output
     r = [json.loads((tmp_path / name / "kuramoto.json").read_text())["sweep"]["r_up"] for name in ("eager", "fused")]
     assert max(abs(a - b) for a, b in zip(*r, strict=True)) < 1e-10
+
+
+@pytest.mark.slow  # compiles the passes for one new N (4-10 s)
+def test_past_torchs_recompile_limit_the_eager_step_runs_with_a_warning():
+    import torch._dynamo.config as dynamo_config
+
+    x0 = _x0()
+    with dynamo_config.patch(recompile_limit=1):  # one compiled shape per pass: the second new N exceeds it
+        for n in (43, 47):
+            net = nw.kuramoto(nw.CompleteGraph(n), nw.Lorentzian(0.5).quantiles(n), K=2.0)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                run = nw.simulate_phasors(net, x0[:n], t_end=0.2, dt=0.02, compile=True)
+        assert any("recompile limit" in str(w.message) for w in caught if w.category is RuntimeWarning)
+        assert torch.equal(run.final, nw.simulate_phasors(net, x0[:n], t_end=0.2, dt=0.02).final)

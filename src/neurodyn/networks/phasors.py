@@ -201,8 +201,9 @@ def simulate_phasors(network: ParticleNetwork, x0: torch.Tensor, *, t_end: float
         compile: run each step as two loops over the nodes compiled by ``torch.compile`` (C++ on a CPU, Triton
             on a GPU; see :mod:`neurodyn.networks.phasors_fused`) instead of about sixty eager passes: the same
             arithmetic (:func:`lawson_rk4`), the same trajectory to rounding. The first run per ``(N, dt, batch
-            shape, device)`` compiles (seconds to tens of seconds); where torch cannot compile, a
-            :class:`RuntimeWarning` says so and the eager step runs. Default ``False``.
+            shape, device)`` compiles (seconds to tens of seconds); where torch cannot compile, or past its
+            recompile limit (8 shapes per process by default), a :class:`RuntimeWarning` says so and the eager
+            step runs. Default ``False``.
 
     Returns:
         A :class:`Trajectory` whose ``final`` is the phases in ``(-pi, pi]``.

@@ -12,8 +12,9 @@ The step's arithmetic is :func:`~neurodyn.networks.phasors.lawson_rk4` itself (t
 of buffers), so the fused step agrees with the eager one to rounding (the means summed in another order).
 
 Compiling costs seconds to tens of seconds once per process and per new ``(N, dt, batch shape, dtype,
-device)``; torch falls back to eager execution (correct, not faster) once its recompile limit
-(``torch._dynamo.config.recompile_limit``, 8 by default) is reached.
+device)``. Past torch's recompile limit (``torch._dynamo.config.recompile_limit``, 8 compiled shapes per pass by
+default) :func:`~neurodyn.networks.simulate_phasors` warns and runs the eager step, as it does where torch cannot
+compile at all.
 """
 
 from __future__ import annotations
