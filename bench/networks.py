@@ -6,7 +6,9 @@
    stage), with the copy bandwidth measured in the same run (target: within 3x); and the ratio to the time of
    the one cos and one sin per node and stage that the sine coupling needs on the phases. The same step on
    unit phasors (``simulate_phasors``: Lawson RK4 on ``z_i = e^{i x_i}``, no trigonometry per stage, in place)
-   is timed beside it, with its own exponent and ratio to the memory bound.
+   is timed beside it, with its own exponent and ratio to the memory bound, and the same step fused by
+   ``torch.compile`` (``simulate_phasors(compile=True)``: two loops over the nodes per step), whose compile time
+   (the first run's time less a compiled run's, per N) is printed apart from the step time.
 2. A sparse graph with 10^7 edges (N = 10^6 nodes, 10 random in-neighbours each, seed 0): time per RK4 step.
 3. The ``kuramoto`` PyPI package (dense O(N^2) numpy field, all-ones adjacency, integrated by scipy's odeint)
    at N = 2000, if installed: the time of four of its field evaluations (the field work of one RK4 step; its own
@@ -64,29 +66,49 @@ def bandwidth(device: torch.device, repeats: int) -> float:
     return 2 * a.numel() * 8 / t
 
 
-def phasor_step_time(net, x: torch.Tensor, repeats: int) -> float:
-    """Time of one Lawson RK4 step of ``simulate_phasors`` (the run of 11 steps less the run of 1, over 10)."""
+def phasor_step_time(net, x: torch.Tensor, repeats: int, compile: bool = False, steps: int = 10) -> float:
+    """Time of one Lawson RK4 step of ``simulate_phasors`` (the run of ``steps + 1`` steps less the run of 1, over
+    ``steps``: the set-up, about 20 ms at N = 10^6, cancels)."""
     def run(k):
-        return lambda: nw.simulate_phasors(net, x, t_end=k * 0.01, dt=0.01, every=k)
+        return lambda: nw.simulate_phasors(net, x, t_end=k * 0.01, dt=0.01, every=k, compile=compile)
 
-    return (timed(run(11), repeats, x.device) - timed(run(1), repeats, x.device)) / 10
+    return (timed(run(steps + 1), repeats, x.device) - timed(run(1), repeats, x.device)) / steps
+
+
+def compile_time(net, x: torch.Tensor) -> float:
+    """Wall time of the first compiled run of one step less that of a second one: the compilation."""
+    def run():
+        if x.device.type == "cuda":
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        nw.simulate_phasors(net, x, t_end=0.01, dt=0.01, compile=True)
+        if x.device.type == "cuda":
+            torch.cuda.synchronize()
+        return time.perf_counter() - t0
+
+    first = run()
+    return first - run()
 
 
 def all_to_all(device, repeats, bw, sizes):
-    times, phasor_times = [], []
+    times, phasor_times, fused_times = [], [], []
     for n in sizes:
         omega = nw.Lorentzian(0.5).quantiles(n).to(device)
         net = nw.kuramoto(nw.CompleteGraph(n), omega, K=2.0)
         x = 2 * math.pi * torch.rand(n, generator=torch.Generator().manual_seed(0), dtype=torch.float64).to(device)
         times.append(rk4_step_time(net, x, repeats))
         phasor_times.append(phasor_step_time(net, x, repeats))
+        compiling = compile_time(net, x)
+        fused_times.append(phasor_step_time(net, x, repeats, compile=True, steps=100))  # ~10x faster: more steps
         stream = 4 * 2 * n * 8 / bw
         trig = 4 * timed(lambda x=x: (torch.cos(x), torch.sin(x)), repeats, device)
         print(f"all-to-all N = {n:>9,}: phases {times[-1] * 1e3:9.3f} ms per RK4 step (ratio to 4x state stream "
               f"{times[-1] / stream:6.1f}x, to 4x (cos, sin) {times[-1] / trig:4.1f}x); phasors "
               f"{phasor_times[-1] * 1e3:9.3f} ms (ratio to 4x state stream {phasor_times[-1] / stream:5.1f}x); "
               f"4x state stream {stream * 1e3:7.3f} ms")
-    for name, t in (("phases", times), ("phasors", phasor_times)):
+        print(f"    fused phasors (compile=True) {fused_times[-1] * 1e3:9.3f} ms per RK4 step (ratio to 4x state "
+              f"stream {fused_times[-1] / stream:5.2f}x); compile time {compiling:5.1f} s (apart)")
+    for name, t in (("phases", times), ("phasors", phasor_times), ("fused phasors", fused_times)):
         if len(sizes) < 2:
             break
         slope = np.polyfit(np.log(sizes), np.log(t), 1)[0]

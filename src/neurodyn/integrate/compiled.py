@@ -48,12 +48,12 @@ def compiled_tangent_step(system: System, tableau: ButcherTableau | None, dt: fl
     return run
 
 
-def compile_quietly(fn):
-    """``torch.compile(fn, dynamic=False)``, with the deprecation warnings that torch's compiler raises from its
-    own modules (while it is imported, and while it compiles on the first call) ignored; every other warning, and
-    every warning of later calls, passes."""
+def compile_quietly(fn, **options):
+    """``torch.compile(fn, dynamic=False, **options)``, with the deprecation warnings that torch's compiler raises
+    from its own modules (while it is imported, and while it compiles on the first call) ignored; every other
+    warning, and every warning of later calls, passes."""
     with torch_internal_deprecations_ignored():  # importing torch's compiler warns from its own modules
-        compiled = torch.compile(fn, dynamic=False)
+        compiled = torch.compile(fn, **{"dynamic": False, **options})
     first = True
 
     def run(*args):
