@@ -301,6 +301,14 @@ class Arith:
         return self.point(a) + b
 
 
+def select(mask: np.ndarray, a, b):
+    """``a`` where ``mask`` (one flag per index of the first axis) else ``b``, for interval arrays of one kind."""
+    m = mask.reshape(mask.shape + (1,) * (a.ndim - 1))
+    if isinstance(a, FastIV):
+        return FastIV(np.where(m, a.mid, b.mid), np.where(m, a.rad, b.rad))
+    return ArbIV(np.where(m, a.a, b.a), a.prec)
+
+
 def stack(parts: list, axis: int = -1):
     """Stack interval arrays of one kind along a new axis (like ``numpy.stack``)."""
     if isinstance(parts[0], FastIV):
