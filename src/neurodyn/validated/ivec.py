@@ -106,6 +106,9 @@ class FastIV:
         return self._of(other) + (-self)
 
     def __mul__(self, other) -> FastIV:
+        if isinstance(other, (int, float)):  # a float scalar (exact): the general bound without its zero terms
+            mid = self.mid * other
+            return FastIV(mid, upper(self.rad * abs(other) + U * np.abs(mid), 5))
         other = self._of(other)
         mid = self.mid * other.mid
         rad = np.abs(self.mid) * other.rad + self.rad * (np.abs(other.mid) + other.rad) + U * np.abs(mid)

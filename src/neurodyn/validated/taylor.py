@@ -67,6 +67,7 @@ class TanhTaylor:
         """Coefficients up to order ``p`` of the solutions from the initial interval states ``X: (..., n)``."""
         xs, dxs = [X], [self.ar.point(np.broadcast_to(np.eye(self.n), X.shape + (self.n,)))] if tangent else None
         us, ys, zs, dus, dys, dzs = [], [], [], [], [], []
+        jus, jdus = [None], [None]  # j u_j and j D u_j, formed once for all the orders that use them
         for k in range(p):
             us.append(xs[k] @ self.Wt + self.b if k == 0 else xs[k] @ self.Wt)
             if tangent:
@@ -75,11 +76,14 @@ class TanhTaylor:
                 y = us[0].tanh()
                 dy = (1.0 - y * y)[..., None] * dus[0] if tangent else None
             else:
-                y = _sum(j * us[j] * zs[k - j] for j in range(1, k + 1)).div(k)
-                dy = _sum(j * (dus[j] * zs[k - j][..., None] + us[j][..., None] * dzs[k - j])
-                          for j in range(1, k + 1)).div(k) if tangent else None
+                jus.append(k * us[k])
+                y = _sum(jus[j] * zs[k - j] for j in range(1, k + 1)).div(k)
+                if tangent:
+                    jdus.append(k * dus[k])
+                    dy = _sum(jdus[j] * zs[k - j][..., None] + jus[j][..., None] * dzs[k - j]
+                              for j in range(1, k + 1)).div(k)
             ys.append(y)
-            zs.append((1.0 if k == 0 else 0.0) - _sum(ys[i] * ys[k - i] for i in range(k + 1)))
+            zs.append((1.0 if k == 0 else 0.0) - _square_coefficient(ys, k))
             if tangent:
                 dys.append(dy)
                 dzs.append(-2.0 * _sum(dys[i] * ys[k - i][..., None] for i in range(k + 1)))
@@ -180,6 +184,16 @@ def quadratic_field(A, Q=None, c=None, *, name: str = "quadratic field") -> Flow
     flow = Flow(field, n, name=name)
     _QUADRATIC[flow] = (A, Q, c)
     return flow
+
+
+def _square_coefficient(ys: list, k: int):
+    """``(y^2)_k = sum_{i=0..k} y_i y_{k-i}``, each product with ``i != k - i`` formed once (and doubled)."""
+    pairs = [ys[i] * ys[k - i] for i in range((k + 1) // 2)]
+    total = 2.0 * _sum(pairs) if pairs else None
+    if k % 2 == 0:
+        middle = ys[k // 2] * ys[k // 2]
+        total = middle if total is None else total + middle
+    return total
 
 
 def _sum(terms):
