@@ -211,7 +211,7 @@ def prove_periodic_orbit(system, orbit=None, *, x0=None, period: float | None = 
     if not isinstance(field, TanhTaylor):
         raise UnsupportedModelError("prove_periodic_orbit proves orbits of fields -leak x + W_out tanh(W x + b) + "
                                     f"b_out (tanh_field, tanh_family); {system.name!r} is not one")
-    s = FlowSettings(order=order, tol=tol, keep_tube=False)
+    s = FlowSettings(order=order, tol=tol, keep_tube=False, own_steps=True)
     m = min(32, max(1, int(np.ceil(T)))) if segments is None else positive_int(segments, name="segments")
     settings = dict(order=order, tol=tol, period_guess=T, segments=m, system=system.name)
     X = _segments(ar, field, x, T, m, path, s)
