@@ -148,7 +148,7 @@ def _orbit_part(study, offset: float):
 
 
 def proven_ftle_and_orbit(model, X, study, *, grid: int = 12, offset: float = 0.01, order: int = 10,
-                          tol: float = 1e-10) -> ProvenDynamics:
+                          tol: float = 1e-12) -> ProvenDynamics:
     """Proven FTLE bounds of a trained two-moons neural ODE over a grid, and the proof of the periodic orbit born
     at the Hopf point where ``x = 0`` of a gain study first loses stability (when it is proven supercritical).
 
@@ -167,8 +167,8 @@ def proven_ftle_and_orbit(model, X, study, *, grid: int = 12, offset: float = 0.
         study: a :class:`~neurodyn.validated.GainBifurcations` (:func:`neurodyn.validated.tanh_gain_bifurcations`;
             its cycles are not used, ``max_cycles=1`` will do).
         grid: points per axis (default 12). offset: distance in ``g`` from the Hopf point (default 0.01).
-        order, tol: the integrator's Taylor order and step remainder for the FTLE bounds (defaults 10, 1e-10:
-            widths of about 1e-7 on the demo's classifier).
+        order, tol: the integrator's Taylor order and step remainder for the FTLE bounds (defaults 10, 1e-12:
+            widths of about 1e-9 on the demo's classifier, each grid point taking its own steps).
 
     Returns:
         A :class:`ProvenDynamics` with ``.plot()``.
