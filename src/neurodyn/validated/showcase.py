@@ -111,22 +111,26 @@ def _ftle_part(model, X, grid: int, order: int, tol: float):
 
 def first_loss_hopf(study):
     """The Hopf point of a gain study at which ``x = 0`` first loses stability, with its proof, when it is proven
-    supercritical (``l1`` proven negative): ``((hopf, proof), "")``; else ``(None, why not)``. ``x = 0`` is stable
-    at ``g = 0`` (Jacobian ``-I``), so the first special point of the branch is where it first loses stability; the
-    cycles born there on the side where the normal form puts them are the stable candidates."""
-    special = sorted(study.branch.special, key=lambda sp: sp.value)
-    if not special:
+    supercritical (``l1`` proven negative): ``((hopf, proof), "")``; else ``(None, why not)``. The loss of stability
+    is read from the branch's count of unstable eigenvalues (:meth:`~neurodyn.Branch.first_loss_of_stability`):
+    it must go from 0 to 2 at a Hopf point; the cycles born there on the side where the normal form puts them are
+    the candidates for stable cycles."""
+    change = study.branch.first_loss_of_stability()
+    if change is None:
         return None, "x = 0 does not lose stability on the branch"
-    first = special[0]
-    if first.kind != "hopf":
-        return None, (f"x = 0 first loses stability at a {first.kind} point at g = {first.value:.4g}, not at a Hopf "
-                      "point: the cycles born at its Hopf points keep an unstable direction")
-    k = next(i for i, h in enumerate(study.hopf) if h is first.hopf)
+    point = change.point
+    if change.before != 0 or point is None or point.kind != "hopf" or change.after != 2:
+        where = f"at a {point.kind} point at g = {point.value:.4g}" if point is not None else (
+            f"between g = {change.left:.4g} and {change.right:.4g}")
+        return None, (f"x = 0 first loses stability {where} ({change.before} -> {change.after} unstable "
+                      "eigenvalues), not at a Hopf point of a stable equilibrium: the cycles born at its Hopf points "
+                      "keep an unstable direction")
+    k = next(i for i, h in enumerate(study.hopf) if h is point.hopf)
     proof = study.proofs[k]
     if not (proof.proved and proof.bounds.get("l1") and proof.bounds["l1"][1] < 0):
-        return None, (f"the Hopf point at g = {first.value:.6g} where x = 0 first loses stability is not proven "
+        return None, (f"the Hopf point at g = {point.value:.6g} where x = 0 first loses stability is not proven "
                       "supercritical (l1 < 0)")
-    return (first.hopf, proof), ""
+    return (point.hopf, proof), ""
 
 
 def _orbit_part(study, offset: float):
