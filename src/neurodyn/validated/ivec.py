@@ -83,6 +83,12 @@ class FastIV:
     def reshape(self, *shape) -> FastIV:
         return FastIV(self.mid.reshape(*shape), self.rad.reshape(*shape))
 
+    def broadcast_to(self, shape) -> FastIV:
+        """The same intervals repeated to ``shape`` (contiguous: products with arrays of that shape run faster than
+        broadcasting ones)."""
+        return FastIV(np.ascontiguousarray(np.broadcast_to(self.mid, shape)),
+                      np.ascontiguousarray(np.broadcast_to(self.rad, shape)))
+
     def _of(self, other) -> FastIV:
         if isinstance(other, FastIV):
             return other
@@ -163,7 +169,9 @@ def _fast_matmul(a: FastIV, b: FastIV) -> FastIV:
     k = a.mid.shape[-1]
     mid = a.mid @ b.mid
     abs_b = np.abs(b.mid)
-    rad = np.abs(a.mid) @ (b.rad + gamma(k) * abs_b) + a.rad @ (abs_b + b.rad)
+    rad = np.abs(a.mid) @ (b.rad + gamma(k) * abs_b)
+    if a.rad.any():  # a point matrix (the weights, usually) adds nothing here
+        rad = rad + a.rad @ (abs_b + b.rad)
     return FastIV(mid, upper(rad, k + 6))
 
 
@@ -184,6 +192,9 @@ class ArbIV:
 
     def reshape(self, *shape) -> ArbIV:
         return ArbIV(self.a.reshape(*shape), self.prec)
+
+    def broadcast_to(self, shape) -> ArbIV:
+        return ArbIV(np.broadcast_to(self.a, shape).copy(), self.prec)
 
     def _of(self, other) -> np.ndarray:
         if isinstance(other, ArbIV):

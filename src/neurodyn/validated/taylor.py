@@ -67,7 +67,7 @@ class TanhTaylor:
         ``(k + 1) D x_{k+1} = -leak D x_k + V_out sum_{i<=k} z_i * (W D x_{k-i})`` (rows of ``W D x`` scaled by
         ``z_i``): one product of derivative arrays per term."""
         xs, dxs = [X], [self.ar.point(np.broadcast_to(np.eye(self.n), X.shape + (self.n,)))] if tangent else None
-        us, ys, zs, dus = [], [], [], []
+        us, ys, zs, dus, zfull = [], [], [], [], []  # zfull: z_i repeated to the shape of W D x
         jus = [None]  # j u_j, formed once for all the orders that use it
         for k in range(p):
             us.append(xs[k] @ self.Wt + self.b if k == 0 else xs[k] @ self.Wt)
@@ -86,7 +86,8 @@ class TanhTaylor:
             xs.append(f.div(k + 1))
             if tangent:
                 dus.append(self.W @ dxs[k])
-                df = _sum(zs[i][..., None] * dus[k - i] for i in range(k + 1))
+                zfull.append(zs[k][..., None].broadcast_to(dus[k].shape))
+                df = _sum(zfull[i] * dus[k - i] for i in range(k + 1))
                 df = df if self.V is None else self.V @ df
                 if self.leak is not None:
                     df = df - self.leak * dxs[k]
