@@ -25,7 +25,7 @@ import torch
 
 from neurodyn.errors import InvalidInputError, UnsupportedModelError
 from neurodyn.systems.protocol import Flow
-from neurodyn.validated.ivec import Arith
+from neurodyn.validated.ivec import Arith, dot
 
 SUPPORTED = ("fields of the form -leak x + W_out tanh(W x + b) + b_out (neurodyn.tanh_field, neurodyn.tanh_family at "
              "its current parameter value, or neurodyn.from_torch of a module whose field is nn.Linear -> nn.Tanh -> "
@@ -75,7 +75,7 @@ class TanhTaylor:
                 y = us[0].tanh()
             else:
                 jus.append(k * us[k])
-                y = _sum(jus[j] * zs[k - j] for j in range(1, k + 1)).div(k)
+                y = dot([(jus[j], zs[k - j]) for j in range(1, k + 1)]).div(k)
             ys.append(y)
             zs.append((1.0 if k == 0 else 0.0) - _square_coefficient(ys, k))
             f = y if self.V is None else y @ self.Vt
@@ -87,7 +87,7 @@ class TanhTaylor:
             if tangent:
                 dus.append(self.W @ dxs[k])
                 zfull.append(zs[k][..., None].broadcast_to(dus[k].shape))
-                df = _sum(zfull[i] * dus[k - i] for i in range(k + 1))
+                df = dot([(zfull[i], dus[k - i]) for i in range(k + 1)])
                 df = df if self.V is None else self.V @ df
                 if self.leak is not None:
                     df = df - self.leak * dxs[k]
@@ -184,8 +184,8 @@ def quadratic_field(A, Q=None, c=None, *, name: str = "quadratic field") -> Flow
 
 def _square_coefficient(ys: list, k: int):
     """``(y^2)_k = sum_{i=0..k} y_i y_{k-i}``, each product with ``i != k - i`` formed once (and doubled)."""
-    pairs = [ys[i] * ys[k - i] for i in range((k + 1) // 2)]
-    total = 2.0 * _sum(pairs) if pairs else None
+    pairs = [(ys[i], ys[k - i]) for i in range((k + 1) // 2)]
+    total = 2.0 * dot(pairs) if pairs else None
     if k % 2 == 0:
         middle = ys[k // 2] * ys[k // 2]
         total = middle if total is None else total + middle
