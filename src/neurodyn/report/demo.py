@@ -111,7 +111,7 @@ SECTIONS = (
     ("Lorenz check", lorenz_section, 0.11, 0.09),
     ("neural DDE memory", delay_section, 0.03, 0.06),
     ("input-output maps", iomaps_section, 0.06, 0.08),
-    ("rigorous integration", rigorous_section, 0.17, 0.22),
+    ("rigorous integration", rigorous_section, 0.09, 0.15),
 )
 DEMO_RESULTS = ("gru_fixed_points", "gru_lyapunov", "random_rnn", "bifurcation", "moons_ftle", "edge_of_stability",
                 "lorenz_lyapunov", "lorenz_equilibria", "delay_memory", "iomaps", "rigorous")
