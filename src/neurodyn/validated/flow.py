@@ -51,9 +51,10 @@ class FlowEnclosure(Result):
     Attributes:
         t: the final time. x0, radius: the starting boxes ``(N, n)``. lower, upper: ``(N, n)``.
         jacobian_lower, jacobian_upper: ``(N, n, n)``. reached: ``(N,)`` times reached; proved: ``(N,)``.
-        times: the step times ``(steps + 1,)`` (common to the batch). tube_lower, tube_upper:
-        ``(steps, N, n)`` (empty without ``keep_tube``). status: ``proved`` when every start reached ``t``,
-        else ``not proved`` with ``reason``. backend, order, seconds, settings: how it was computed.
+        times: the step times ``(steps + 1,)`` (common to the batch; ``[0, t]`` with each start's own steps).
+        tube_lower, tube_upper: ``(steps, N, n)`` (empty without ``keep_tube``). status: ``proved`` when every
+        start reached ``t``, else ``not proved`` with ``reason``. backend, order, seconds, settings: how it was
+        computed.
     """
 
     t: float
@@ -138,8 +139,9 @@ def enclose_flow(system, x0, t: float, *, radius=0.0, order: int = 12, tol: floa
         radius: the boxes' half-widths (a number or an array broadcastable to ``x0``; 0: points).
         order: Taylor order p (default 12). tol: target of each step's remainder (default 1e-15).
         min_step: the smallest step (time units) before a start is given up (default 1e-6).
-        max_steps: the most steps (default 100000). backend: ``"fast"`` (float64 intervals, vectorised over
-            the batch) or ``"arb"`` / ``"arb:<bits>"`` (Arb balls, the reference; slow).
+        max_steps: the most rounds of steps, retried ones included (default 100000).
+        backend: ``"fast"`` (float64 intervals, vectorised over the batch) or ``"arb"`` / ``"arb:<bits>"``
+            (Arb balls, the reference; slow).
         keep_tube: keep the per-step enclosures (default True; needs the common steps).
         own_steps: every start takes its own steps (default False; needs ``keep_tube=False``): far fewer steps in
             all when the starts of a batch need different ones (a grid over a trained field). ``times`` is then
