@@ -61,13 +61,21 @@ def test_demo_writes_a_complete_report(tmp_path):
     assert rig["grid"] == 6 and all(rig["bounds"]["proved"]) and len(rig["float_map"]) == 36
     widths = [u[0] - lo[0] for lo, u in zip(rig["bounds"]["lower"], rig["bounds"]["upper"], strict=True)]
     assert 0 < max(widths) <= 1e-6
-    proven_g = [p["bounds"]["g"] for p in bif["hopf_proofs"]]
-    assert any(float(g["lower"]) - 1e-8 <= rig["hopf_g"] <= float(g["upper"]) + 1e-8 for g in proven_g)
-    assert rig["orbit_proof"]["proved"], rig["orbit_proof"]["reason"]
-    period = rig["orbit_proof"]["bounds"]["period"]
-    lo, hi = float(period["lower"]), float(period["upper"])
+    # the quick bifurcation family first loses stability at a branch point, so the orbit comes from the first seed
+    # whose coupling's rightmost eigenvalues are a complex pair: born at its first Hopf point, proven supercritical,
+    # and proven stable (every non-trivial multiplier's modulus below 1)
+    assert rig["study_seed"] == 1 and rig["family"].endswith("n = 10")
+    g = rig["hopf_proof"]["bounds"]["g"]
+    assert rig["hopf_proof"]["proved"] and float(g["lower"]) <= rig["hopf_g"] <= float(g["upper"])
+    assert float(rig["hopf_proof"]["bounds"]["l1"]["upper"]) < 0
+    proof = rig["orbit_proof"]
+    assert proof["proved"] and proof["conclusion"] == "stable", proof["reason"]
+    moduli = [v for k, v in proof["bounds"].items() if k.startswith("|mu_")]
+    assert len(moduli) == 9 and all(float(v["upper"]) < 1 for v in moduli)
+    lo, hi = float(proof["bounds"]["period"]["lower"]), float(proof["bounds"]["period"]["upper"])
     assert abs(rig["orbit"]["period"] - lo) < 1e-6 and hi - lo < 1e-6
-    assert "Proven: a periodic orbit passes within" in page
+    assert "Proven: a periodic orbit passes within" in page and "it is orbitally asymptotically stable" in page
+    assert "The orbit is proven orbitally asymptotically stable" in page
     assert "report:" in result.output and not [p for p in out.iterdir() if p.name.startswith(".")]
     # the text says where x = 0 first loses stability, by the kind of point the branch recorded there
     first = min(bif["branch"]["special"], key=lambda sp: sp["value"])

@@ -27,10 +27,10 @@ def _random_field(rng):
     return system, (W, b, V, d, leak)
 
 
-def _soundness(fields: int, boxes: int, backend: str, seed: int, t: float = 1.0) -> int:
-    """Enclose ``boxes`` random boxes per random field; every reference solution (centre and a random corner of
-    each box) must lie in the enclosure, and D phi_t at the first centre in the matrix enclosure. Returns the
-    number of cases (field, box) checked."""
+def _soundness(fields: int, boxes: int, backend: str, seed: int, t: float = 1.0, own_steps: bool = False) -> int:
+    """Enclose ``boxes`` random boxes per random field (with steps common to the batch, or each box its own);
+    every reference solution (centre and a random corner of each box) must lie in the enclosure, and D phi_t at the
+    first centre in the matrix enclosure. Returns the number of cases (field, box) checked."""
     rng = np.random.default_rng(seed)
     cases = 0
     for _ in range(fields):
@@ -38,7 +38,8 @@ def _soundness(fields: int, boxes: int, backend: str, seed: int, t: float = 1.0)
         n = system.dim
         centres = rng.normal(0.0, 1.0, (boxes, n))
         radius = 10.0 ** rng.uniform(-9, -4, (boxes, n))
-        enc = nd.enclose_flow(system, centres, t, radius=radius, backend=backend)
+        enc = nd.enclose_flow(system, centres, t, radius=radius, backend=backend, keep_tube=not own_steps,
+                              own_steps=own_steps)
         assert enc.status == nd.Status.PROVED and bool(enc.proved.all())
         corners = centres + radius * rng.choice([-1.0, 1.0], (boxes, n))
         for pts in (centres, corners):
@@ -58,6 +59,34 @@ def test_soundness_random_tanh_fields_fast_backend():
 
 def test_soundness_random_tanh_fields_arb_backend():
     assert _soundness(fields=3, boxes=4, backend="arb", seed=2, t=0.5) == 12
+
+
+def test_soundness_own_steps_fast_backend():
+    assert _soundness(fields=6, boxes=20, backend="fast", seed=3, own_steps=True) == 120
+
+
+def test_soundness_own_steps_arb_backend():
+    assert _soundness(fields=3, boxes=4, backend="arb", seed=4, t=0.5, own_steps=True) == 12
+
+
+@pytest.mark.slow
+def test_soundness_thousand_cases_own_steps_fast_backend():
+    assert _soundness(fields=50, boxes=20, backend="fast", seed=12, own_steps=True) == 1000
+
+
+def test_own_steps_take_fewer_steps_where_the_starts_need_different_ones():
+    # a slow and a fast start of dx/dt = tanh(w x): with common steps both take the fast one's; with their own,
+    # the slow one needs far fewer, and both enclosures hold the closed-form solution sinh(w x) = sinh(w x0) e^{w t}
+    system = nd.tanh_field([[3.0]], [0.0], leak=0.0)
+    x0 = np.array([[0.01], [2.0]])
+    common = nd.enclose_flow(system, x0, 1.0, order=8, tol=1e-12, keep_tube=False)
+    own = nd.enclose_flow(system, x0, 1.0, order=8, tol=1e-12, keep_tube=False, own_steps=True)
+    exact = np.arcsinh(np.sinh(3.0 * x0) * np.exp(3.0)) / 3.0
+    for enc in (common, own):
+        assert enc.proved.all() and inside(enc.lower.numpy(), enc.upper.numpy(), exact).all()
+    assert own.times.tolist() == [0.0, 1.0] and len(common.times) > 2
+    with pytest.raises(nd.InvalidInputError, match="keep_tube=False"):
+        nd.enclose_flow(system, x0, 1.0, own_steps=True)
 
 
 @pytest.mark.slow

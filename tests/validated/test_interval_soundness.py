@@ -13,6 +13,7 @@ from neurodyn.validated.arb import ArbArray
 from neurodyn.validated.backend import ArbBackend, FastBackend
 from neurodyn.validated.balls import Ball, affine, norm_inf_upper
 from neurodyn.validated.blocks import block_matmul, defect_norm_upper
+from neurodyn.validated.ivec import FastIV, dot
 from neurodyn.validated.linalg import real_form, spectrum_enclosure, verified_solve
 
 PREC = 4500  # enough bits that sums of products of floats (exponents -2148 to 2048) are exact
@@ -63,6 +64,19 @@ def test_sums_differences_and_products_contain_the_exact_values(x, y, th):
     with ctx.workprec(PREC):
         assert contains(x + y, sx + sy) and contains(x - y, sx - sy) and contains(x * y, sx * sy)
         assert contains(2.5 * x - 0.1, 2.5 * sx - arb(0.1))  # float operands are exact points
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(balls((4,)), balls((4,))), min_size=1, max_size=9), thetas)
+def test_fused_sums_of_products_and_scalar_multiples_contain_the_exact_values(pairs, th):
+    # the interval arrays of the rigorous integrator: sum_i a_i b_i accumulated with one rounding bound, and
+    # multiples by float scalars
+    ivs = [(FastIV(a.mid, a.rad), FastIV(b.mid, b.rad)) for a, b in pairs]
+    points = [(sample(a, vertex(4, th, 2 * i)), sample(b, vertex(4, th, 2 * i + 1))) for i, (a, b) in enumerate(pairs)]
+    with ctx.workprec(PREC):
+        exact = sum(a * b for a, b in points)
+        assert contains(dot(ivs), exact)
+        assert contains(ivs[0][0] * -0.3, points[0][0] * arb(-0.3)) and contains(3 * ivs[0][1], 3 * points[0][1])
 
 
 @settings(max_examples=200, deadline=None)

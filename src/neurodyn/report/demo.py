@@ -64,6 +64,7 @@ class DemoSettings:
     annuli_epochs: int = 200
     rigorous_grid: int = 12
     rigorous_offset: float = 0.01
+    rigorous_n: int = 20  # the gain family of the orbit when the bifurcation section's has no stable cycles
     seed: int = 0
     quick_mode: bool = False
 
@@ -73,7 +74,7 @@ class DemoSettings:
                    lorenz_steps=2000, ftle_grid=30, ftle_epochs=100, ftle_link_points=100, pgd_steps=5,
                    radius_bisections=6, ftle_lyapunov_time=10.0, eos_steps=60, eos_every=20, bif_n=8, bif_cycles=5,
                    dde_taus=(0.1, 1.0), dde_iterations=40, dde_lr=0.1, iomaps_epochs=100, iomaps_starts=64,
-                   annuli_epochs=40, rigorous_grid=6, seed=seed, quick_mode=True)
+                   annuli_epochs=40, rigorous_grid=6, rigorous_n=10, seed=seed, quick_mode=True)
 
 
 @dataclass
@@ -110,7 +111,7 @@ SECTIONS = (
     ("Lorenz check", lorenz_section, 0.11, 0.09),
     ("neural DDE memory", delay_section, 0.03, 0.06),
     ("input-output maps", iomaps_section, 0.06, 0.08),
-    ("rigorous integration", rigorous_section, 0.17, 0.22),
+    ("rigorous integration", rigorous_section, 0.09, 0.15),
 )
 DEMO_RESULTS = ("gru_fixed_points", "gru_lyapunov", "random_rnn", "bifurcation", "moons_ftle", "edge_of_stability",
                 "lorenz_lyapunov", "lorenz_equilibria", "delay_memory", "iomaps", "rigorous")

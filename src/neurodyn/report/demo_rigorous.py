@@ -8,10 +8,13 @@ from neurodyn.report.notes import KeyNumber
 
 
 def _inputs(s, run):
-    """The trained classifier and the gain study of the earlier sections (trained or computed here only when
-    this section runs on its own)."""
+    """The trained classifier of the FTLE section, the bifurcation section's gain study, and the gain study of the
+    orbit: the bifurcation section's when ``x = 0`` first loses stability there at a Hopf point proven supercritical,
+    else one of ``rigorous_n`` units with the first seed whose ``W`` has its rightmost eigenvalues in a complex pair
+    (each trained or computed here when this section runs on its own). Returns ``(trained, bif study, orbit study,
+    why the bifurcation study was not used or "")``."""
     from neurodyn.models import train_moons_classifier
-    from neurodyn.validated.gain_study import tanh_gain_bifurcations
+    from neurodyn.validated import first_loss_hopf, hopf_first_seed, tanh_gain_bifurcations
 
     trained = run.shared.get("moons_classifier")
     if trained is None:
@@ -19,14 +22,18 @@ def _inputs(s, run):
     study = run.results.get("bifurcation")
     if study is None:
         study = tanh_gain_bifurcations(s.bif_n, max_cycles=s.bif_cycles, seed=s.seed)
-    return trained, study
+    chosen, why = first_loss_hopf(study)
+    if chosen is not None:
+        return trained, study, study, ""
+    seed = hopf_first_seed(s.rigorous_n, s.seed)
+    return trained, study, tanh_gain_bifurcations(s.rigorous_n, max_cycles=1, seed=seed), why
 
 
 def rigorous_section(s, run) -> Section:
     """Proven FTLE bounds over a grid of the moons classifier, and the proof of an orbit born at a Hopf point."""
     from neurodyn.validated.showcase import proven_ftle_and_orbit
 
-    trained, study = _inputs(s, run)
+    trained, bif_study, study, why = _inputs(s, run)
     result = proven_ftle_and_orbit(trained.model, trained.X_test, study, grid=s.rigorous_grid,
                                    offset=s.rigorous_offset)
     run.results["rigorous"] = result
@@ -47,10 +54,8 @@ def rigorous_section(s, run) -> Section:
     text = (f"The flow map of the two-moons classifier of the FTLE section, enclosed by a C^1 Lohner integrator "
             f"(interval Taylor series, QR-preconditioned enclosures), gives a proven interval for the leading FTLE at "
             f"each point of a {s.rigorous_grid}×{s.rigorous_grid} grid; the float FTLE maps are checked against "
-            "them (a float value outside its interval is a discretisation error of the float scheme). Then the "
-            "periodic orbit born at the first Hopf point of the bifurcation section with a proven negative l1 is "
-            "proven by multiple shooting and the Krawczyk test, with its period and Floquet multipliers enclosed. "
-            + _orbit_story(result, study))
+            "them (a float value outside its interval is a discretisation error of the float scheme). "
+            + _orbit_story(result, bif_study, why))
     statement = proof.statement if proof is not None and proof.proved else None
     return Section("Proven FTLE bounds and a proven periodic orbit", text,
                    figures=[("The classifier's float FTLE map, the proven lower bound and the width over the grid; "
@@ -62,12 +67,14 @@ def rigorous_section(s, run) -> Section:
 
 def _orbit_rows(result) -> list[tuple]:
     proof = result.orbit_proof
+    rows = [("gain family of the orbit", f"{result.family} (seed {result.study_seed})")]
+    if result.hopf_g is not None:
+        l1 = result.hopf_l1
+        rows.append(("Hopf point (g) and proven l1", f"{result.hopf_g:.10f}, [{l1[0]:.4g}, {l1[1]:.4g}]"))
     if result.orbit is None:
-        return [("periodic orbit", f"none: {result.orbit_note}")]
-    l1 = result.hopf_l1
-    rows = [("Hopf point (g) and proven l1", f"{result.hopf_g:.10f}, [{l1[0]:.4g}, {l1[1]:.4g}]"),
-            ("orbit at g", f"{result.orbit.value:.6g} (float period {result.orbit.period:.8g})"),
-            ("orbit proof", proof.conclusion if proof.proved else f"not proved: {proof.reason}")]
+        return rows + [("periodic orbit", f"none: {result.orbit_note}")]
+    rows += [("orbit at g", f"{result.orbit.value:.6g} (float period {result.orbit.period:.8g})"),
+             ("orbit proof", f"proven {proof.conclusion}" if proof.proved else f"not proved: {proof.reason}")]
     if "period" in proof.bounds:
         lo, hi = proof.bounds["period"]
         rows.append(("proven period", f"[{lo:.12g}, {hi:.12g}]"))
@@ -77,17 +84,24 @@ def _orbit_rows(result) -> list[tuple]:
     return rows
 
 
-def _orbit_story(result, study) -> str:
+def _orbit_story(result, bif_study, why: str) -> str:
+    """What was done for the orbit and what was proven, from the result (a conclusion only as proven)."""
+    family = "the bifurcation section's family" if not why else (
+        f"{result.family} with W drawn with seed {result.study_seed}, the "
+        f"first seed from {bif_study.seed} whose W has its rightmost eigenvalues in a complex pair (in the "
+        f"bifurcation section's family {why})")
+    head = (f"Then a periodic orbit is proven in {family}: it is born at the Hopf point where x = 0 first loses "
+            "stability, proven supercritical (l1 < 0), and is proven by multiple shooting and the Krawczyk test, with "
+            "its period and Floquet multipliers enclosed. ")
     proof = result.orbit_proof
     if proof is None:
-        return f"No orbit was proven: {result.orbit_note}."
+        return head + f"No orbit was proven: {result.orbit_note}."
     if not proof.proved:
-        return f"The orbit is not proved: {proof.reason}."
+        return head + f"The orbit is not proved: {proof.reason}."
     if proof.conclusion == "stable":
-        return "The orbit is proven orbitally asymptotically stable."
-    earlier = [sp for sp in study.branch.special if sp.value < result.hopf_g and sp.kind != "hopf"]
-    why = (f" Here the continuation records a {earlier[0].kind} point of x = 0 at g = {earlier[0].value:.4g}, before "
-           "the Hopf point, so x = 0 is no longer stable there and the orbit keeps an unstable direction." if earlier
-           else "")
-    return ("The orbit is proven orbitally unstable (a Floquet multiplier outside the unit circle); a supercritical "
-            "Hopf point gives stable cycles only where the equilibrium is stable on the other side of it." + why)
+        lo, hi = proof.bounds["|mu_1|"]
+        return head + (f"The orbit is proven orbitally asymptotically stable: every non-trivial Floquet multiplier "
+                       f"lies inside the unit circle (the largest modulus in [{lo:.6g}, {hi:.6g}]).")
+    lo, hi = proof.bounds["|mu_1|"]
+    return head + (f"The orbit is proven orbitally unstable: a Floquet multiplier lies outside the unit circle (the "
+                   f"largest modulus in [{lo:.6g}, {hi:.6g}]).")

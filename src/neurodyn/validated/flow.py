@@ -4,7 +4,6 @@ boxes, with the C^1 Lohner method of :mod:`neurodyn.validated.lohner` on interva
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 
@@ -14,7 +13,7 @@ import torch
 from neurodyn._checks import positive_float, positive_int, state_batch
 from neurodyn.errors import InvalidInputError
 from neurodyn.results import Result, Status, finish
-from neurodyn.validated.ivec import Arith
+from neurodyn.validated.ivec import Arith, select
 from neurodyn.validated.lohner import LohnerState, lohner_step
 from neurodyn.validated.taylor import Series, taylor_field
 
@@ -26,7 +25,8 @@ class FlowSettings:
     """How :func:`enclose_flow` integrates: Taylor ``order`` p, the target ``tol`` of each step's remainder
     (relative to ``1 + |x|``), the smallest step ``min_step`` (time units) before the method gives up on an
     element, the most steps ``max_steps``, the interval ``backend`` (``"fast"`` or ``"arb[:bits]"``) and
-    whether to keep the per-step enclosures (``keep_tube``)."""
+    whether to keep the per-step enclosures (``keep_tube``, on steps shared by the batch) or to let every start take
+    its own steps (``own_steps``: fewer steps where the batch's starts need different ones; no tube)."""
 
     order: int = 12
     tol: float = 1e-15
@@ -34,6 +34,7 @@ class FlowSettings:
     max_steps: int = 100_000
     backend: str = "fast"
     keep_tube: bool = True
+    own_steps: bool = False
 
 
 @dataclass(frozen=True, eq=False)
@@ -50,9 +51,10 @@ class FlowEnclosure(Result):
     Attributes:
         t: the final time. x0, radius: the starting boxes ``(N, n)``. lower, upper: ``(N, n)``.
         jacobian_lower, jacobian_upper: ``(N, n, n)``. reached: ``(N,)`` times reached; proved: ``(N,)``.
-        times: the step times ``(steps + 1,)`` (common to the batch). tube_lower, tube_upper:
-        ``(steps, N, n)`` (empty without ``keep_tube``). status: ``proved`` when every start reached ``t``,
-        else ``not proved`` with ``reason``. backend, order, seconds, settings: how it was computed.
+        times: the step times ``(steps + 1,)`` (common to the batch; ``[0, t]`` with each start's own steps).
+        tube_lower, tube_upper: ``(steps, N, n)`` (empty without ``keep_tube``). status: ``proved`` when every
+        start reached ``t``, else ``not proved`` with ``reason``. backend, order, seconds, settings: how it was
+        computed.
     """
 
     t: float
@@ -113,7 +115,7 @@ class FlowEnclosure(Result):
 
 
 def enclose_flow(system, x0, t: float, *, radius=0.0, order: int = 12, tol: float = 1e-15, min_step: float = 1e-6,
-                 max_steps: int = 100_000, backend: str = "fast", keep_tube: bool = True,
+                 max_steps: int = 100_000, backend: str = "fast", keep_tube: bool = True, own_steps: bool = False,
                  strict: bool | None = None) -> FlowEnclosure:
     """Proven enclosures of the solutions of ``dx/dt = F(x)`` from points or boxes, and of ``D phi_t``.
 
@@ -121,9 +123,10 @@ def enclose_flow(system, x0, t: float, *, radius=0.0, order: int = 12, tol: floa
     a-priori enclosure by the Picard–Lindelöf test, the interval Taylor polynomial of order ``order`` with its
     Lagrange remainder (coefficients by automatic differentiation, :mod:`neurodyn.validated.taylor`), the
     mean-value form with QR-preconditioned parallelepipeds against wrapping, and the variational matrix
-    enclosed along with the state. Batched: every start advances with a common step (chosen so that the
-    remainder stays below ``tol (1 + |x|)``); a start whose step would have to fall below ``min_step`` (step
-    collapse, blow-up of the enclosure) is dropped, with the time it reached, and never claimed.
+    enclosed along with the state. Batched: every start advances with a common step, or with its own
+    (``own_steps``), chosen so that the remainder stays below ``tol (1 + |x|)``; a start whose step would have to
+    fall below ``min_step`` (step collapse, blow-up of the enclosure) is dropped, with the time it reached, and never
+    claimed.
 
     Supported fields: ``-leak x + W_out tanh(W x + b) + b_out`` (:func:`neurodyn.tanh_field`,
     :func:`neurodyn.tanh_family` at its current parameter value, :func:`neurodyn.from_torch` of a field
@@ -136,9 +139,13 @@ def enclose_flow(system, x0, t: float, *, radius=0.0, order: int = 12, tol: floa
         radius: the boxes' half-widths (a number or an array broadcastable to ``x0``; 0: points).
         order: Taylor order p (default 12). tol: target of each step's remainder (default 1e-15).
         min_step: the smallest step (time units) before a start is given up (default 1e-6).
-        max_steps: the most steps (default 100000). backend: ``"fast"`` (float64 intervals, vectorised over
-            the batch) or ``"arb"`` / ``"arb:<bits>"`` (Arb balls, the reference; slow).
-        keep_tube: keep the per-step enclosures (default True).
+        max_steps: the most rounds of steps, retried ones included (default 100000).
+        backend: ``"fast"`` (float64 intervals, vectorised over the batch) or ``"arb"`` / ``"arb:<bits>"``
+            (Arb balls, the reference; slow).
+        keep_tube: keep the per-step enclosures (default True; needs the common steps).
+        own_steps: every start takes its own steps (default False; needs ``keep_tube=False``): far fewer steps in
+            all when the starts of a batch need different ones (a grid over a trained field). ``times`` is then
+            ``[0, t]``.
         strict: ``True`` raises :class:`~neurodyn.ConvergenceError` unless every start is proved.
 
     Returns:
@@ -152,7 +159,10 @@ def enclose_flow(system, x0, t: float, *, radius=0.0, order: int = 12, tol: floa
     settings = FlowSettings(order=positive_int(order, name="order", minimum=2), tol=positive_float(tol, name="tol"),
                             min_step=positive_float(min_step, name="min_step"),
                             max_steps=positive_int(max_steps, name="max_steps"), backend=str(backend),
-                            keep_tube=bool(keep_tube))
+                            keep_tube=bool(keep_tube), own_steps=bool(own_steps))
+    if settings.keep_tube and settings.own_steps:
+        raise InvalidInputError("own_steps=True lets every start take its own steps, so there is no tube on common "
+                                "times to keep: pass keep_tube=False with it")
     ar = _arith(settings.backend)
     t = positive_float(t, name="t")
     if t > 2.0**22:
@@ -213,62 +223,106 @@ class _Run:
     tube: tuple
 
 
+@dataclass
+class _Clock:
+    """Per start still alive: its time ``t``, its last accepted step ``h_prev`` (NaN: none yet), the growth allowed
+    over it ``grow``, and the step a retry must take ``forced`` (NaN: a fresh step)."""
+
+    t: np.ndarray
+    h_prev: np.ndarray
+    grow: np.ndarray
+    forced: np.ndarray
+
+    def take(self, keep: np.ndarray) -> _Clock:
+        return _Clock(self.t[keep], self.h_prev[keep], self.grow[keep], self.forced[keep])
+
+
 def _integrate(ar: Arith, field_, x0: np.ndarray, rad: np.ndarray, t_end: float, s: FlowSettings) -> _Run:
-    """The step loop: common steps for the starts still alive, halving on failure down to ``min_step``."""
+    """The step loop. With ``s.own_steps`` every start has its own time and step; otherwise all share the batch's
+    smallest proposal (and a tube on the common times can be kept). A step whose enclosure fails or whose remainder
+    exceeds ``10 tol`` is retried from the same state with a smaller step (that start's, or the whole batch's),
+    down to ``min_step``; a start that still fails there is given up with the time it reached."""
     N, n = x0.shape
     eye = np.broadcast_to(np.eye(n), (N, n, n)).copy()
     st = LohnerState(x0.copy(), eye.copy(), ar.ball(np.zeros((N, n)), rad), eye.copy(), ar.point(np.zeros((N, n, n))))
     alive = np.arange(N)
     run = _Run(np.full((N, n), np.nan), np.full((N, n), np.nan), np.full((N, n, n), np.nan),
                np.full((N, n, n), np.nan), np.zeros(N), [0.0], ([], []))
-    t_now, h, grow = 0.0, None, 1.5
+    clock = _Clock(np.zeros(N), np.full(N, np.nan), np.full(N, 1.5), np.full(N, np.nan))
+    series = None
     for _ in range(s.max_steps):
-        if t_now >= t_end or len(alive) == 0:
+        if len(alive) == 0:
             break
-        center = field_.series(ar.point(st.xhat), s.order, False)
-        over = field_.series(st.hull_x(), s.order - 1, True)
+        if series is None:  # the state moved: the Taylor series at x̂ and over the hull X
+            series = (field_.series(ar.point(st.xhat), s.order, False), field_.series(st.hull_x(), s.order - 1, True))
+        center, over = series
         proposed = _propose(center, over, st.xhat, s)
-        small = ~(proposed >= min(s.min_step, t_end - t_now))  # step collapse (NaN included): given up here
-        if small.any():
-            run.reached[alive[small]] = t_now
+        small = np.isnan(clock.forced) & ~(proposed >= np.minimum(s.min_step, t_end - clock.t))
+        if small.any():  # step collapse (NaN included): given up here
+            run.reached[alive[small]] = clock.t[small]
             keep = ~small
-            st, alive, proposed = st.take(keep), alive[keep], proposed[keep]
-            center = Series([x[keep] for x in center.x], None)
-            over = Series([x[keep] for x in over.x], [d[keep] for d in over.dx])
+            st, alive, clock, proposed = st.take(keep), alive[keep], clock.take(keep), proposed[keep]
+            series = center, over = (Series([x[keep] for x in center.x], None),
+                                     Series([x[keep] for x in over.x], [d[keep] for d in over.dx]))
             if len(alive) == 0:
                 break
-        h = _common_step(proposed, h, t_end - t_now, grow)
-        grow = 1.5
-        while True:
-            last = t_now + h >= t_end
-            h_iv = ar.point(t_end) - t_now if last else ar.point(h)
-            h_hi = float(np.max(h_iv.upper())) if last else h
-            step = lohner_step(ar, field_, st, h_iv, h_hi, s.order, center, over)
-            worst = float(np.max(step.remainder[step.ok], initial=0.0))
-            if h <= s.min_step or (step.ok.all() and worst <= 10 * s.tol):
-                break
-            # a failed enclosure: a quarter of the step; a remainder above tol: the step that would meet it
-            shrink = 0.25 if not step.ok.all() else min(0.9, 0.9 * (s.tol / worst) ** (1.0 / s.order))
-            h = max(_floor(min(h, t_end - t_now) * shrink), _floor(s.min_step), _GRID)
-            grow = 1.0  # the next step starts from the one that worked
-        run.reached[alive[~step.ok]] = t_now
-        if s.keep_tube:
-            _keep(run, step.tube, alive, N, n)
-        t_now = t_end if last else t_now + h
-        run.times.append(t_now)
-        st, alive = step.state.take(step.ok), alive[step.ok]
-        if last:
-            break
+        fresh = np.isnan(clock.forced)
+        h = np.where(fresh, _steps(proposed, clock, t_end, s.own_steps), clock.forced)
+        clock.grow[fresh] = 1.5
+        last = clock.t + h >= t_end
+        h_iv = select(last, ar.point(np.full(len(h), t_end)) - ar.point(clock.t), ar.point(h))
+        step = lohner_step(ar, field_, st, h_iv, np.where(last, h_iv.upper(), h), s.order, center, over)
+        done, shrink = _judge(step, h, s)
+        moved, lost = done & step.ok, done & ~step.ok
+        # a retry: a smaller step from the same state, and the step after it no larger than the one that worked
+        clock.forced = np.where(done, np.nan, np.maximum(np.maximum(_floor(np.minimum(h, t_end - clock.t) * shrink),
+                                                                    _floor(s.min_step)), _GRID))
+        clock.grow[~done] = 1.0
+        if not s.own_steps and done.all():  # shared steps: the common times, and the tube over this step
+            if s.keep_tube:
+                _keep(run, step.tube, alive, N, n)
+            run.times.append(t_end if last[0] else float(clock.t[0] + h[0]))
+        clock.t = np.where(moved, np.where(last, t_end, clock.t + h), clock.t)
+        clock.h_prev = np.where(moved, h, clock.h_prev)
+        run.reached[alive[lost]] = clock.t[lost]
+        if moved.any():
+            st, series = step.state.select(moved, st), None
+        finished = moved & (clock.t >= t_end)
+        if finished.any():
+            xs, Vs = st.take(finished).hull()
+            idx = alive[finished]
+            run.lower[idx], run.upper[idx] = xs.lower(), xs.upper()
+            run.jlower[idx], run.jupper[idx] = Vs.lower(), Vs.upper()
+            run.reached[idx] = t_end
+        if finished.any() or lost.any():
+            keep = ~(finished | lost)
+            st, alive, clock = st.take(keep), alive[keep], clock.take(keep)
+            series = None if series is None else (
+                Series([x[keep] for x in series[0].x], None),
+                Series([x[keep] for x in series[1].x], [d[keep] for d in series[1].dx]))
     else:
-        run.reached[alive] = t_now
-        alive = alive[:0]
-    if len(alive):
-        xs, Vs = st.hull_x(), st.Vhat + st.B @ st.R
-        run.lower[alive], run.upper[alive] = xs.lower(), xs.upper()
-        run.jlower[alive], run.jupper[alive] = Vs.lower(), Vs.upper()
-        run.reached[alive] = t_end
+        run.reached[alive] = clock.t
+    if s.own_steps:
+        run.times = [0.0, t_end]
     run.tube = (np.array(run.tube[0]).reshape(-1, N, n), np.array(run.tube[1]).reshape(-1, N, n))
     return run
+
+
+def _judge(step, h: np.ndarray, s: FlowSettings):
+    """Which elements' steps are done (accepted, or at ``min_step``, where a failed enclosure gives the start up),
+    and the factor by which the others' steps shrink: a quarter after a failed enclosure, else the step that would
+    meet ``tol``. Shared steps are done, or shrink, together."""
+    ok, rem = step.ok, step.remainder
+    p = s.order
+    if s.own_steps:
+        done = (h <= s.min_step) | (ok & (rem <= 10 * s.tol))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            shrink = np.where(ok, np.minimum(0.9, 0.9 * (s.tol / rem) ** (1.0 / p)), 0.25)
+        return done, shrink
+    worst = float(np.max(rem[ok], initial=0.0))
+    done = bool(np.all(h <= s.min_step)) or (bool(ok.all()) and worst <= 10 * s.tol)
+    shrink = 0.25 if not ok.all() else min(0.9, 0.9 * (s.tol / worst) ** (1.0 / p))
+    return np.full(len(h), done), np.full(len(h), shrink)
 
 
 def _keep(run: _Run, tube, alive: np.ndarray, N: int, n: int) -> None:
@@ -278,8 +332,8 @@ def _keep(run: _Run, tube, alive: np.ndarray, N: int, n: int) -> None:
     run.tube[1].append(hi)
 
 
-def _floor(h: float) -> float:
-    return math.floor(h / _GRID) * _GRID
+def _floor(h):
+    return np.floor(np.asarray(h) / _GRID) * _GRID
 
 
 def _propose(center, over, xhat: np.ndarray, s: FlowSettings) -> np.ndarray:
@@ -297,10 +351,11 @@ def _propose(center, over, xhat: np.ndarray, s: FlowSettings) -> np.ndarray:
     return 0.9 * h
 
 
-def _common_step(h: np.ndarray, h_prev: float | None, left: float, grow: float) -> float:
-    """The batch's step: the smallest proposal, at most ``grow`` times the last step (the remainder over the
-    a-priori enclosure, not the proposal, often limits it), on the time grid (or all that is left)."""
-    h = float(h.min())
-    if h_prev is not None:
-        h = min(h, grow * h_prev)
-    return left if h >= left else max(_floor(h), _GRID)
+def _steps(proposed: np.ndarray, clock: _Clock, t_end: float, own: bool) -> np.ndarray:
+    """Each element's fresh step: its proposal (or the batch's smallest), at most ``grow`` times its last step (the
+    remainder over the a-priori enclosure, not the proposal, often limits it), on the time grid (or all that is
+    left)."""
+    h = proposed if own else np.full(len(proposed), proposed.min())
+    h = np.fmin(h, clock.grow * clock.h_prev)
+    left = t_end - clock.t
+    return np.where(h >= left, left, np.maximum(_floor(h), _GRID))

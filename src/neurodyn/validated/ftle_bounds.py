@@ -149,7 +149,8 @@ def prove_ftle(system, points, *, t: float, k: int = 1, order: int = 16, tol: fl
     k = positive_int(k, name="k")
     if k > system.dim:
         raise InvalidInputError(f"k = {k} exceeds the state dimension {system.dim} of {system.name!r}")
-    enc = enclose_flow(system, points, t, order=order, tol=tol, backend=backend, keep_tube=False, strict=False)
+    enc = enclose_flow(system, points, t, order=order, tol=tol, backend=backend, keep_tube=False, own_steps=True,
+                       strict=False)
     lo, hi = singular_value_bounds(enc.jacobian_lower.numpy(), enc.jacobian_upper.numpy(), k) if bool(
         enc.proved.any()) else (np.zeros((len(enc.proved), k)), np.zeros((len(enc.proved), k)))
     lower, upper_ = np.full(lo.shape, -np.inf), np.full(lo.shape, np.inf)

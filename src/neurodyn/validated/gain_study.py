@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import torch
 
 from neurodyn._linalg import eigvals
+from neurodyn.errors import InvalidInputError
 from neurodyn.results import Result, Status, to_jsonable
 
 
@@ -25,6 +26,7 @@ class GainBifurcations(Result):
         exact_hopf_g: the exact crossings ``g = 1 / Re(lambda)`` over the complex pairs ``lambda`` of ``W`` in
             ``(0, g_max)`` (the Jacobian at 0 is ``-I + g W``), sorted.
         status: ``"ok"`` when every Hopf point is proven, else ``"not proved"``.
+        seed: the seed ``W`` was drawn with (:func:`gain_matrix`).
     """
 
     n: int
@@ -37,6 +39,7 @@ class GainBifurcations(Result):
     exact_hopf_g: tuple[float, ...]
     cycles_error: str | None = None
     status: Status = Status.OK
+    seed: int = 0
 
     @property
     def proved(self) -> int:
@@ -52,6 +55,29 @@ class GainBifurcations(Result):
         return self.branch.plot(ax=ax, orbits=list(self.orbits))
 
 
+def gain_matrix(n: int, seed: int) -> torch.Tensor:
+    """The coupling ``W = randn(n, n) / sqrt(n)`` of the gain study, from a generator seeded with ``seed + 7``."""
+    gen = torch.Generator().manual_seed(seed + 7)
+    return torch.randn(n, n, generator=gen, dtype=torch.float64) / n**0.5
+
+
+def hopf_first_seed(n: int, seed: int = 0, *, tries: int = 100) -> int:
+    """The first seed from ``seed`` on whose :func:`gain_matrix` has its rightmost eigenvalues in a complex pair,
+    so that ``x = 0`` of ``-x + tanh(g W x)`` (Jacobian ``-I + g W``) first loses stability, as ``g`` grows from 0,
+    at a Hopf point rather than at a branch point: only there can the cycles born at the Hopf point be stable.
+
+    Raises:
+        InvalidInputError: when none of ``tries`` seeds has one.
+    """
+    for k in range(seed, seed + tries):
+        ev = eigvals(gain_matrix(n, k))
+        top = ev[int(torch.argmax(ev.real))]
+        if float(top.real) > 0 and abs(float(top.imag)) > 1e-9 * (1.0 + abs(float(top.real))):
+            return k
+    raise InvalidInputError(f"none of the seeds {seed} .. {seed + tries - 1} gives an n = {n} coupling whose "
+                            "rightmost eigenvalues form a complex pair; try another n or more tries")
+
+
 def tanh_gain_bifurcations(n: int, *, g_max: float = 5.0, step: float = 0.05, max_cycles: int = 20,
                            seed: int = 0) -> GainBifurcations:
     """Continue ``x = 0`` of ``dx/dt = -x + tanh(g W x)`` (``W = randn(n, n) / sqrt(n)`` from a generator seeded
@@ -59,13 +85,15 @@ def tanh_gain_bifurcations(n: int, *, g_max: float = 5.0, step: float = 0.05, ma
     continue the cycles born at the first one (``max_cycles`` orbits, 200 RK4 steps per period) towards the side
     where its normal form puts them.
 
+    See also:
+        :func:`hopf_first_seed` (a seed whose ``x = 0`` first loses stability at a Hopf point).
+
     Returns:
         :class:`GainBifurcations`; the exact crossings ``1 / Re(lambda(W))`` come with it for comparison.
     """
     import neurodyn as nd
 
-    gen = torch.Generator().manual_seed(seed + 7)
-    W = torch.randn(n, n, generator=gen, dtype=torch.float64) / n**0.5
+    W = gain_matrix(n, seed)
     family = nd.tanh_family(torch.zeros(n, n, dtype=torch.float64), direction=W, leak=1.0, param="g",
                             name=f"-x + tanh(g W x), n = {n}")
     branch = nd.continue_equilibria(family, param="g", start=0.0, stop=g_max, step=step)
@@ -83,4 +111,5 @@ def tanh_gain_bifurcations(n: int, *, g_max: float = 5.0, step: float = 0.05, ma
     exact = sorted(1 / float(mu.real) for mu in eigvals(W) if mu.imag > 0 and 0 < 1 / mu.real < g_max)
     status = Status.OK if all(p.proved for p in proofs) else Status.NOT_PROVED
     return GainBifurcations(n=n, g_max=g_max, family=family, branch=branch, hopf=tuple(hopf), proofs=tuple(proofs),
-                            orbits=tuple(orbits), exact_hopf_g=tuple(exact), cycles_error=error, status=status)
+                            orbits=tuple(orbits), exact_hopf_g=tuple(exact), cycles_error=error, status=status,
+                            seed=seed)

@@ -83,6 +83,12 @@ class FastIV:
     def reshape(self, *shape) -> FastIV:
         return FastIV(self.mid.reshape(*shape), self.rad.reshape(*shape))
 
+    def broadcast_to(self, shape) -> FastIV:
+        """The same intervals repeated to ``shape`` (contiguous: products with arrays of that shape run faster than
+        broadcasting ones)."""
+        return FastIV(np.ascontiguousarray(np.broadcast_to(self.mid, shape)),
+                      np.ascontiguousarray(np.broadcast_to(self.rad, shape)))
+
     def _of(self, other) -> FastIV:
         if isinstance(other, FastIV):
             return other
@@ -106,6 +112,9 @@ class FastIV:
         return self._of(other) + (-self)
 
     def __mul__(self, other) -> FastIV:
+        if isinstance(other, (int, float)):  # a float scalar (exact): the general bound without its zero terms
+            mid = self.mid * other
+            return FastIV(mid, upper(self.rad * abs(other) + U * np.abs(mid), 5))
         other = self._of(other)
         mid = self.mid * other.mid
         rad = np.abs(self.mid) * other.rad + self.rad * (np.abs(other.mid) + other.rad) + U * np.abs(mid)
@@ -160,7 +169,9 @@ def _fast_matmul(a: FastIV, b: FastIV) -> FastIV:
     k = a.mid.shape[-1]
     mid = a.mid @ b.mid
     abs_b = np.abs(b.mid)
-    rad = np.abs(a.mid) @ (b.rad + gamma(k) * abs_b) + a.rad @ (abs_b + b.rad)
+    rad = np.abs(a.mid) @ (b.rad + gamma(k) * abs_b)
+    if a.rad.any():  # a point matrix (the weights, usually) adds nothing here
+        rad = rad + a.rad @ (abs_b + b.rad)
     return FastIV(mid, upper(rad, k + 6))
 
 
@@ -181,6 +192,9 @@ class ArbIV:
 
     def reshape(self, *shape) -> ArbIV:
         return ArbIV(self.a.reshape(*shape), self.prec)
+
+    def broadcast_to(self, shape) -> ArbIV:
+        return ArbIV(np.broadcast_to(self.a, shape).copy(), self.prec)
 
     def _of(self, other) -> np.ndarray:
         if isinstance(other, ArbIV):
@@ -299,6 +313,37 @@ class Arith:
     def exact_sum(self, a: float, b: float):
         """The interval containing ``a + b`` for floats."""
         return self.point(a) + b
+
+
+def dot(pairs: list):
+    """``sum_i a_i b_i`` (elementwise products of interval arrays of one kind and shape, summed), as one
+    accumulation: for :class:`FastIV` the midpoints' products summed in float with the rounding bound ``gamma(m)``
+    of an inner product of length ``m`` on ``sum |a_i| |b_i|``, like :func:`_fast_matmul` (Higham, *Accuracy and
+    Stability of Numerical Algorithms*, Sec. 3.1), instead of ``m`` products and ``m - 1`` sums each rounded."""
+    if not isinstance(pairs[0][0], FastIV):
+        total = pairs[0][0] * pairs[0][1]
+        for a, b in pairs[1:]:
+            total = total + a * b
+        return total
+    g = gamma(len(pairs))
+    mid = rad = None
+    for a, b in pairs:
+        abs_b = np.abs(b.mid)
+        r = np.abs(a.mid) * (b.rad + g * abs_b) + a.rad * (abs_b + b.rad)
+        if mid is None:
+            mid, rad = a.mid * b.mid, r
+        else:
+            mid += a.mid * b.mid
+            rad += r
+    return FastIV(mid, upper(rad, len(pairs) + 6))
+
+
+def select(mask: np.ndarray, a, b):
+    """``a`` where ``mask`` (one flag per index of the first axis) else ``b``, for interval arrays of one kind."""
+    m = mask.reshape(mask.shape + (1,) * (a.ndim - 1))
+    if isinstance(a, FastIV):
+        return FastIV(np.where(m, a.mid, b.mid), np.where(m, a.rad, b.rad))
+    return ArbIV(np.where(m, a.a, b.a), a.prec)
 
 
 def stack(parts: list, axis: int = -1):

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from neurodyn.validated.balls import U, upper
-from neurodyn.validated.ivec import Arith
+from neurodyn.validated.ivec import Arith, select
 from neurodyn.validated.taylor import Series
 
 
@@ -45,9 +45,16 @@ class LohnerState:
     def take(self, keep: np.ndarray) -> LohnerState:
         return LohnerState(self.xhat[keep], self.B[keep], self.r[keep], self.Vhat[keep], self.R[keep])
 
+    def select(self, mask: np.ndarray, other: LohnerState) -> LohnerState:
+        """This state where ``mask`` (per element), else ``other``'s."""
+        v, m = mask[:, None], mask[:, None, None]
+        return LohnerState(np.where(v, self.xhat, other.xhat), np.where(m, self.B, other.B),
+                           select(mask, self.r, other.r), np.where(m, self.Vhat, other.Vhat),
+                           select(mask, self.R, other.R))
+
     def hull(self):
         """Interval enclosures of the states ``(N, n)`` and of the variational matrices ``(N, n, n)``."""
-        return self.xhat + self.B @ self.r[..., None], self.Vhat + self.B @ self.R
+        return self.hull_x(), self.Vhat + self.B @ self.R
 
     def hull_x(self):
         return self.xhat + (self.B @ self.r[..., None])[..., 0]
@@ -64,11 +71,11 @@ class StepResult:
     remainder: np.ndarray  # per element: the larger of |h^p x_p(E)|_inf / (1 + |x̂|_inf) and |h^p D x_p(E)|_inf
 
 
-def picard(ar: Arith, field, X, fX, h_hi: float, tries: int = 3):
-    """An a-priori enclosure ``E`` of the solutions from ``X`` over ``[0, h_hi]`` per element, and a mask of the
-    elements where the Picard–Lindelöf test ``X + [0, h] F(E') ⊆ E'`` was verified (elsewhere ``E`` is
+def picard(ar: Arith, field, X, fX, h_hi: np.ndarray, tries: int = 3):
+    """An a-priori enclosure ``E`` of the solutions from ``X`` over ``[0, h_hi]`` per element (``h_hi: (N,)``), and a
+    mask of the elements where the Picard–Lindelöf test ``X + [0, h] F(E') ⊆ E'`` was verified (elsewhere ``E`` is
     meaningless)."""
-    span = ar.interval(0.0, h_hi)
+    span = ar.interval(np.zeros_like(h_hi), h_hi).reshape(-1, 1)
     E = X + span * fX
     ok = np.zeros(X.shape[0], dtype=bool)
     guess = E
@@ -102,14 +109,17 @@ def _powers(h, p: int) -> list:
     return out
 
 
-def lohner_step(ar: Arith, field, st: LohnerState, h, h_hi: float, p: int, center: Series, over: Series):
-    """One step (see the module docstring). ``h``: the step as an interval scalar (a point, or the tiny interval
-    ``t_end - t`` of a last step), ``h_hi``: a float upper bound of it. ``center``: the Taylor series at ``x̂``
-    (orders ``< p``); ``over``: the series with derivatives over the hull ``X`` (orders ``< p``)."""
+def lohner_step(ar: Arith, field, st: LohnerState, h, h_hi: np.ndarray, p: int, center: Series, over: Series):
+    """One step (see the module docstring). ``h``: each element's step as an interval array ``(N,)`` (a point, or
+    the tiny interval ``t_end - t`` of a last step), ``h_hi``: float upper bounds of it ``(N,)``. ``center``: the
+    Taylor series at ``x̂`` (orders ``< p``); ``over``: the series with derivatives over the hull ``X`` (orders
+    ``< p``)."""
     X = over.x[0]
     E, ok = picard(ar, field, X, over.x[1], h_hi)
     at_E = field.series(E, p, True)
-    hk = _powers(h, p)
+    powers = _powers(h, p)
+    hk = [None] + [q.reshape(-1, 1) for q in powers[1:]]  # for vectors (N, n)
+    hm = [None] + [q.reshape(-1, 1, 1) for q in powers[1:]]  # for matrices (N, n, n)
     n = X.shape[-1]
     # Gronwall: |D phi_s - I| <= e^{sL} - 1 <= hL / (1 - hL) for hL < 1
     L = upper(np.sum(at_E.dx[1].abs_upper(), axis=-1), n + 1).max(axis=-1)
@@ -121,12 +131,12 @@ def lohner_step(ar: Arith, field, st: LohnerState, h, h_hi: float, p: int, cente
         phi = phi + hk[k] * center.x[k]
     rem_x = hk[p] * at_E.x[p]
     phi = phi + rem_x
-    rem_V = hk[p] * at_E.dx[p]
+    rem_V = hm[p] * at_E.dx[p]
     remainder = np.maximum(np.max(rem_x.abs_upper(), axis=-1) / (1.0 + np.max(np.abs(st.xhat), axis=-1)),
                            np.max(rem_V.abs_upper(), axis=(-1, -2)))
     MX = ar.point(np.broadcast_to(np.eye(n), over.dx[0].shape))
     for k in range(1, p):
-        MX = MX + hk[k] * over.dx[k]
+        MX = MX + hm[k] * over.dx[k]
     Mhat = MX.mid
     Br = (st.B @ st.r[..., None])[..., 0]
     S = phi + ((MX - Mhat) @ Br[..., None])[..., 0]

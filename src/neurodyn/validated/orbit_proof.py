@@ -11,7 +11,8 @@ import torch
 from flint import acb, arb, ctx
 
 from neurodyn._checks import positive_float, positive_int, state_batch
-from neurodyn.errors import InvalidInputError, UnsupportedModelError
+from neurodyn.errors import InvalidInputError, NeurodynError, UnsupportedModelError
+from neurodyn.integrate import VariationalIntegrator
 from neurodyn.validated.arb import float_down, float_up
 from neurodyn.validated.balls import U, upper
 from neurodyn.validated.flow import FlowSettings, _integrate
@@ -61,12 +62,12 @@ def _system(field, X: np.ndarray, shot: _Shot, v: np.ndarray, x_ref: np.ndarray)
     return G0, FastIV(mid, rad)
 
 
-def _krawczyk(ar, field, X, T, v, s: FlowSettings, rho: float, at_point: _Shot | None = None):
+def _krawczyk(ar, field, X, T, v, s: FlowSettings, rho: float, at_point: _Shot | None):
     """The Krawczyk test for multiple shooting on the box ``Z = (X̄, T̄) ± rho``:
     ``K = z̄ - A G(z̄) + (I - A DG(Z)) (Z - z̄) ⊂ int Z`` proves a unique zero in ``Z``, which lies in ``K``
-    (Krawczyk 1969; Moore, *Interval Analysis*). ``at_point``: the shot at ``(X̄, T̄)`` if already made.
+    (Krawczyk 1969; Moore, *Interval Analysis*). ``at_point``: the rigorous shot at ``(X̄, T̄)`` (``None``: it
+    could not be enclosed).
     Returns ``(K, shot over Z, reason)``."""
-    at_point = at_point or _shoot(ar, field, X, 0.0, ar.point(T), s)
     over = _shoot(ar, field, X, rho, ar.interval(np.nextafter(T - rho, -np.inf), np.nextafter(T + rho, np.inf)), s)
     if at_point is None or over is None:
         return None, None, f"the flow could not be enclosed over the segments at radius {rho:.3g}"
@@ -84,23 +85,41 @@ def _krawczyk(ar, field, X, T, v, s: FlowSettings, rho: float, at_point: _Shot |
                                            f"(max |K - z| = {float(np.max(np.abs(K.mid - z) + K.rad)):.3g})")
 
 
-def _refine(ar, field, X: np.ndarray, T: float, s: FlowSettings, steps: int = 3):
-    """Float Newton steps on the multiple-shooting map from the midpoints of the rigorous integrator (the float
-    orbit of an RK scheme is only as accurate as the scheme; the proof needs ``G(z̄)`` near rounding level). Stops
-    when a step does not shrink the residual; returns the best point (any point is sound: Krawczyk decides) and
-    its shot (``None`` when none was made)."""
+def _float_shot(system, X: np.ndarray, T: float) -> _Shot | None:
+    """The segments' ``phi_{T/m}(X_i)`` and ``D phi_{T/m}`` by a float integrator (the variational equation with
+    the Dormand–Prince 5(4) pair at tolerances 1e-13, :class:`~neurodyn.integrate.VariationalIntegrator`),
+    as point intervals (``None`` when the integration fails or is not finite). For polishing only: nothing proven
+    rests on it."""
+    m, n = X.shape
+    step = VariationalIntegrator(system, dt=T / m, method="dopri5", rtol=1e-13, atol=1e-13)
+    x = torch.from_numpy(X).to(system.dtype)
+    try:
+        y, J = step.advance(x, torch.eye(n, dtype=x.dtype).expand(m, n, n).clone(), 0)
+    except NeurodynError:
+        return None
+    y, J = y.to(torch.float64).numpy(), J.to(torch.float64).numpy()
+    if not (np.all(np.isfinite(y)) and np.all(np.isfinite(J))):
+        return None
+    return _Shot(FastIV(y, np.zeros_like(y)), FastIV(J, np.zeros_like(J)))
+
+
+def _refine(system, field, X: np.ndarray, T: float, steps: int = 4):
+    """Float Newton steps on the multiple-shooting map, integrated by a float scheme far more accurate than the
+    float orbit's (an RK orbit is only as accurate as its steps; the proof needs ``G(z̄)`` near rounding level).
+    Stops when a step does not shrink the residual; returns the best point (any point is sound: the Krawczyk test
+    on the rigorous enclosures decides) and the float ``DG`` there (``None`` when no shot was made)."""
     best, best_res = (X, T, None), np.inf
-    v = field.series(ar.point(X[:1]), 1, False).x[1].mid[0]
+    v = field.series(field.ar.point(X[:1]), 1, False).x[1].mid[0]
     x_ref = X[0].copy()
     for _ in range(steps):
-        shot = _shoot(ar, field, X, 0.0, ar.point(T), s)
+        shot = _float_shot(system, X, T)
         if shot is None:
             break
         G, DG = _system(field, X, shot, v, x_ref)
         res = float(np.max(np.abs(G.mid)))
         if not res < best_res:
             break
-        best, best_res = (X, T, shot), res
+        best, best_res = (X, T, DG.mid), res
         try:
             dz = np.linalg.solve(DG.mid, G.mid)
         except np.linalg.LinAlgError:
@@ -109,6 +128,20 @@ def _refine(ar, field, X: np.ndarray, T: float, s: FlowSettings, steps: int = 3)
         if not (np.all(np.isfinite(X)) and T > 0):
             break
     return best
+
+
+def _radii(G0: FastIV | None, DG: np.ndarray | None, size: float) -> list[float]:
+    """The radii of the boxes ``Z`` to try, smallest first: twice the bound ``|A| (|G(z̄)|)`` of the Newton
+    step from ``z̄`` (``G(z̄)`` enclosed, ``A`` the float inverse of the float ``DG``; below it ``K(Z)`` cannot fit in
+    ``Z``, and the smaller ``Z``, the tighter the enclosures of the multipliers over it), then ``1e-9, 1e-7, 1e-5``
+    times the orbit's size. Only a choice: the Krawczyk test decides on each."""
+    fixed = [scale * size for scale in (1e-9, 1e-7, 1e-5)]
+    A = None if G0 is None or DG is None or not np.all(np.isfinite(DG)) else approximate_inverse(DG)
+    if A is None:
+        return fixed
+    step = float(np.max(np.abs(A) @ (np.abs(G0.mid) + G0.rad)))
+    first = min(max(2.0 * step, 1e-13 * size), fixed[0])
+    return [first] + [r for r in fixed if r > 2.0 * first]
 
 
 def _segments(ar, field, x: np.ndarray, T: float, m: int, path, s: FlowSettings) -> np.ndarray:
@@ -134,12 +167,15 @@ def prove_periodic_orbit(system, orbit=None, *, x0=None, period: float | None = 
 
     Multiple shooting with the period as unknown: ``m`` points ``X_i`` on the orbit and ``T`` solve
     ``G = (phi_{T/m}(X_i) - X_{i+1 mod m}, f(x̄) . (X_0 - x̄)) = 0`` (all segments integrated in one batch): the float
-    orbit is first polished by a few Newton steps on the midpoints of the rigorous integrator (refused when they
-    move it by more than 1e-6: a wrong period or an inaccurate orbit), then verified by the Krawczyk operator on
-    a box around ``(x̄, T̄)``; ``phi_T`` and ``D phi_T`` over the box (for every ``T`` in its interval, as the
-    time-1 map of ``T F``) come from the C^1 Lohner integrator (:func:`neurodyn.enclose_flow`).
-    The monodromy matrix of the true orbit is a product of the segments' ``D phi_{T/m}``, each enclosed over the
-    box of the Krawczyk image; the Floquet multipliers are enclosed by Gershgorin discs of that product in a float
+    orbit is first polished by a few float Newton steps (segments and variational equations by the float
+    Dormand–Prince 5(4) scheme at tolerance 1e-13; refused when they move the orbit by more than 1e-6: a wrong period
+    or an inaccurate orbit), then verified by the Krawczyk operator on a box ``Z`` around ``(x̄, T̄)`` (its radius
+    twice the float bound of the Newton step, else 1e-9, 1e-7, 1e-5 times the orbit's size); ``G(z̄)``, and
+    ``phi_T`` and ``D phi_T`` over the box (for every ``T`` in its interval, as the time-1 map of ``T F``) come from
+    the C^1 Lohner integrator (:func:`neurodyn.enclose_flow`).
+    The monodromy matrix of the true orbit is a product of the segments' ``D phi_{T/m}``, each enclosed over ``Z``
+    (or, when that does not decide, over the smaller box of the Krawczyk image); the Floquet multipliers are
+    enclosed by Gershgorin discs of that product in a float
     eigenbasis carried along the segments (:func:`neurodyn.validated.monodromy_spectrum`: the factors
     ``S_i^{-1} J_i S_{i-1}`` are nearly diagonal, so their interval product hardly wraps). The disc holding the
     trivial multiplier 1 must be isolated, and the orbit is proven stable when every other disc lies inside the
@@ -175,11 +211,11 @@ def prove_periodic_orbit(system, orbit=None, *, x0=None, period: float | None = 
     if not isinstance(field, TanhTaylor):
         raise UnsupportedModelError("prove_periodic_orbit proves orbits of fields -leak x + W_out tanh(W x + b) + "
                                     f"b_out (tanh_field, tanh_family); {system.name!r} is not one")
-    s = FlowSettings(order=order, tol=tol, keep_tube=False)
+    s = FlowSettings(order=order, tol=tol, keep_tube=False, own_steps=True)
     m = min(32, max(1, int(np.ceil(T)))) if segments is None else positive_int(segments, name="segments")
     settings = dict(order=order, tol=tol, period_guess=T, segments=m, system=system.name)
     X = _segments(ar, field, x, T, m, path, s)
-    X_r, T_r, at_point = _refine(ar, field, X, T, s)
+    X_r, T_r, DG_float = _refine(system, field, X, T)
     moved = max(float(np.max(np.abs(X_r[0] - x))), abs(T_r - T))
     if moved > 1e-6 * (1.0 + max(float(np.max(np.abs(x))), T)):
         return _refused(x, T, f"the orbit given is not a periodic orbit to 1e-6: Newton on the shooting map moves it "
@@ -189,9 +225,10 @@ def prove_periodic_orbit(system, orbit=None, *, x0=None, period: float | None = 
     x = X[0]
     v = field.series(ar.point(X[:1]), 1, False).x[1].mid[0]
     K, reasons, rho = None, [], 0.0
+    at_point = _shoot(ar, field, X, 0.0, ar.point(T), s)
     size = 1.0 + max(float(np.max(np.abs(X))), T)
-    for scale in (1e-9, 1e-7, 1e-5):
-        rho = scale * size
+    G0 = None if at_point is None else _system(field, X, at_point, v, X[0])[0]
+    for rho in _radii(G0, DG_float, size):
         K, over, reason = _krawczyk(ar, field, X, T, v, s, rho, at_point)
         reasons.append(reason)
         if K is not None or "max |K - z| =" in reason and float(reason.rsplit("= ", 1)[1][:-1]) > 1e-3 * size:
@@ -199,14 +236,18 @@ def prove_periodic_orbit(system, orbit=None, *, x0=None, period: float | None = 
     reason = "; ".join(reasons)
     if K is None:
         return _refused(x, T, reason, started, settings)
-    # the monodromy matrix is the product of the segments' D phi_{T/m} over K's box (the zero lies in K, usually
-    # far inside Z); its multipliers are enclosed in an eigenbasis carried along the segments, which keeps the
-    # wrapping of an interval product out (the segments over Z if those over K's box cannot be enclosed)
+    # the monodromy matrix is the product of the segments' D phi_{T/m} over Z (the zero lies in Z); its multipliers
+    # are enclosed in an eigenbasis carried along the segments, which keeps the wrapping of an interval product out.
+    # When that does not decide, the segments over K's box (the zero lies in K, usually far inside Z) are tighter
+    proof = _conclude(X, T, K, monodromy_spectrum(over.jacobian.mid, over.jacobian.rad), rho, started, settings)
+    if proof.proved:
+        return proof
     z = np.concatenate([X.ravel(), [T]])
     r_k = float(upper(np.max(np.maximum(K.upper() - z, z - K.lower())), 2))
     tight = _shoot(ar, field, X, r_k, ar.interval(K.lower()[-1], K.upper()[-1]), s)
-    segments = (tight or over).jacobian
-    return _conclude(X, T, K, monodromy_spectrum(segments.mid, segments.rad), rho, started, settings)
+    if tight is None:
+        return proof
+    return _conclude(X, T, K, monodromy_spectrum(tight.jacobian.mid, tight.jacobian.rad), rho, started, settings)
 
 
 def _inputs(system, orbit, x0, period):

@@ -22,8 +22,10 @@ class ProvenDynamics(Result):
             0.01). float_map: ``(grid**2,)`` the classifier's own float FTLE map (its scheme and step count).
         inside_map, inside_fine: how many values of ``float_map`` / of ``bounds.float_ftle`` lie in the proven
             intervals.
-        hopf_g, hopf_l1: the Hopf point the orbit is born at (its parameter value) and its proven first Lyapunov
-            coefficient interval (``None`` when no proven Hopf point with ``l1 < 0`` exists).
+        hopf_g, hopf_l1, hopf_proof: the Hopf point the orbit is born at (its parameter value), its proven first
+            Lyapunov coefficient interval and its :class:`~neurodyn.validated.Proof` (``None`` when ``x = 0`` does
+            not first lose stability at a Hopf point proven supercritical: see ``orbit_note``).
+        study_seed, family: the seed of the gain study's coupling and its family's name.
         orbit: the float :class:`~neurodyn.PeriodicOrbit` (``None`` when none was found); orbit_proof: its
             :class:`~neurodyn.validated.Proof` (``None`` without an orbit); orbit_note: why there is no orbit or
             proof ("" otherwise).
@@ -38,6 +40,9 @@ class ProvenDynamics(Result):
     inside_fine: int
     hopf_g: float | None
     hopf_l1: tuple | None
+    hopf_proof: object | None
+    study_seed: int
+    family: str
     orbit: object | None
     orbit_proof: object | None
     orbit_note: str
@@ -104,44 +109,70 @@ def _ftle_part(model, X, grid: int, order: int, tol: float):
     return bounds, float_map, inside(float_map), inside(bounds.float_ftle[:, 0])
 
 
+def first_loss_hopf(study):
+    """The Hopf point of a gain study at which ``x = 0`` first loses stability, with its proof, when it is proven
+    supercritical (``l1`` proven negative): ``((hopf, proof), "")``; else ``(None, why not)``. The loss of stability
+    is read from the branch's count of unstable eigenvalues (:meth:`~neurodyn.Branch.first_loss_of_stability`):
+    it must go from 0 to 2 at a Hopf point; the cycles born there on the side where the normal form puts them are
+    the candidates for stable cycles."""
+    change = study.branch.first_loss_of_stability()
+    if change is None:
+        return None, "x = 0 does not lose stability on the branch"
+    point = change.point
+    if change.before != 0 or point is None or point.kind != "hopf" or change.after != 2:
+        where = f"at a {point.kind} point at g = {point.value:.4g}" if point is not None else (
+            f"between g = {change.left:.4g} and {change.right:.4g}")
+        return None, (f"x = 0 first loses stability {where} ({change.before} -> {change.after} unstable "
+                      "eigenvalues), not at a Hopf point of a stable equilibrium: the cycles born at its Hopf points "
+                      "keep an unstable direction")
+    k = next(i for i, h in enumerate(study.hopf) if h is point.hopf)
+    proof = study.proofs[k]
+    if not (proof.proved and proof.bounds.get("l1") and proof.bounds["l1"][1] < 0):
+        return None, (f"the Hopf point at g = {point.value:.6g} where x = 0 first loses stability is not proven "
+                      "supercritical (l1 < 0)")
+    return (point.hopf, proof), ""
+
+
 def _orbit_part(study, offset: float):
-    """The orbit ``offset`` beyond the first proven supercritical Hopf point of the study, on its side, and its
-    proof: ``(hopf, l1, orbit, proof, note)``."""
+    """The orbit ``offset`` beyond the Hopf point where ``x = 0`` first loses stability, proven supercritical, on
+    the side of the cycles, and its proof: ``(hopf, hopf proof, orbit, proof, note)``."""
     import neurodyn as nd
 
-    chosen = next(((h, p) for h, p in zip(study.hopf, study.proofs, strict=True)
-                   if p.proved and p.bounds.get("l1") and p.bounds["l1"][1] < 0), None)
+    chosen, note = first_loss_hopf(study)
     if chosen is None:
-        return None, None, None, None, "no Hopf point with a proven negative l1 (supercritical) on the branch"
+        return None, None, None, None, note
     h, p = chosen
     side = 1.0 if -h.crossing / h.l1 > 0 else -1.0  # where the normal form puts the cycles
     try:
         orbit = nd.periodic_orbit(study.family, h, at=h.value + side * offset)
     except NeurodynError as exc:
-        return h.value, p.bounds["l1"], None, None, f"no float orbit at g = {h.value + side * offset:.6g}: {exc}"
+        return h, p, None, None, f"no float orbit at g = {h.value + side * offset:.6g}: {exc}"
     proof = nd.prove_periodic_orbit(study.family, orbit)
-    return h.value, p.bounds["l1"], orbit, proof, "" if proof.proved else proof.reason
+    return h, p, orbit, proof, "" if proof.proved else proof.reason
 
 
 def proven_ftle_and_orbit(model, X, study, *, grid: int = 12, offset: float = 0.01, order: int = 10,
-                          tol: float = 1e-10) -> ProvenDynamics:
+                          tol: float = 1e-12) -> ProvenDynamics:
     """Proven FTLE bounds of a trained two-moons neural ODE over a grid, and the proof of the periodic orbit born
-    at the first proven supercritical Hopf point of a gain study.
+    at the Hopf point where ``x = 0`` of a gain study first loses stability (when it is proven supercritical).
 
     FTLE part: :func:`neurodyn.prove_ftle` (C^1 Lohner enclosure of ``D phi_T``, Weyl bounds on its singular
     values) of the leading FTLE of the classifier's flow map at horizon ``model.t``, on a ``grid x grid`` grid
     over the bounding box of ``X`` widened by 0.3, against the classifier's own float FTLE map
     (``model.ftle``) and :func:`neurodyn.ftle` at step 0.01. Orbit part: :func:`neurodyn.periodic_orbit` at
     ``g* + offset`` on the side of the cycles (``-crossing / l1``), then :func:`neurodyn.prove_periodic_orbit`
-    (existence, period, Floquet multipliers and orbital stability, or the reason it is not proved).
+    (existence, period, Floquet multipliers and orbital stability, or the reason it is not proved); the Hopf point
+    is chosen by :func:`first_loss_hopf` (no orbit when ``x = 0`` first loses stability elsewhere: a study from
+    :func:`neurodyn.validated.hopf_first_seed` has such a point).
 
     Args:
         model: a trained :class:`neurodyn.models.NeuralODEClassifier` on 2-D inputs without augmentation (e.g.
             from :func:`neurodyn.models.train_moons_classifier`). X: ``(N, 2)`` inputs that set the grid's box.
-        study: a :class:`~neurodyn.validated.GainBifurcations` (:func:`neurodyn.validated.tanh_gain_bifurcations`).
+        study: a :class:`~neurodyn.validated.GainBifurcations` (:func:`neurodyn.validated.tanh_gain_bifurcations`;
+            its cycles are not used, ``max_cycles=1`` will do).
         grid: points per axis (default 12). offset: distance in ``g`` from the Hopf point (default 0.01).
-        order, tol: the integrator's Taylor order and step remainder for the FTLE bounds (defaults 10, 1e-10:
-            widths of about 1e-7 on the demo's classifier).
+        order, tol: the integrator's Taylor order and step remainder for the FTLE bounds (defaults 10, 1e-12:
+            widths of about 1e-9 on the demo's classifier, each grid point taking its own steps).
 
     Returns:
         A :class:`ProvenDynamics` with ``.plot()``.
@@ -156,10 +187,12 @@ def proven_ftle_and_orbit(model, X, study, *, grid: int = 12, offset: float = 0.
     t0 = time.process_time()
     bounds, float_map, inside_map, inside_fine = _ftle_part(model, torch.as_tensor(X), grid, order, tol)
     t1 = time.process_time()
-    g, l1, orbit, proof, note = _orbit_part(study, offset)
+    h, hopf_proof, orbit, proof, note = _orbit_part(study, offset)
     t2 = time.process_time()
     ok = bool(bounds.proved.all()) and proof is not None and proof.proved
     return ProvenDynamics(grid=grid, bounds=bounds, float_map=float_map, inside_map=inside_map,
-                          inside_fine=inside_fine, hopf_g=g, hopf_l1=l1, orbit=orbit, orbit_proof=proof,
+                          inside_fine=inside_fine, hopf_g=None if h is None else h.value,
+                          hopf_l1=None if hopf_proof is None else hopf_proof.bounds["l1"], hopf_proof=hopf_proof,
+                          study_seed=study.seed, family=study.family.name, orbit=orbit, orbit_proof=proof,
                           orbit_note=note, seconds={"ftle": t1 - t0, "orbit": t2 - t1},
                           status=Status.PROVED if ok else Status.NOT_PROVED)

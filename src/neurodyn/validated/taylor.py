@@ -9,8 +9,9 @@ For a solution ``x(t) = sum_k x_k t^k`` the coefficients follow ``x_{k+1} = F_k 
   ``z_k = [k = 0] - sum_{i=0..k} y_i y_{k-i}``;
 * products (quadratic fields such as Lorenz): Cauchy products ``(a b)_k = sum_i a_i b_{k-i}``.
 
-The derivatives ``D x_k`` in the initial state (for the variational equation ``V' = DF(x) V``) are carried along
-in forward mode, seeded with ``D x_0 = I``: they are the Taylor coefficients of ``D phi_t(x_0)``.
+The derivatives ``D x_k`` in the initial state, seeded with ``D x_0 = I``, are the Taylor coefficients of
+``D phi_t(x_0)``: for tanh fields by the recurrence of the variational equation ``V' = DF(x(t)) V`` (the Taylor
+coefficients of ``DF(x(t))`` come from those of ``z = 1 - y^2``), for polynomial fields in forward mode.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import torch
 
 from neurodyn.errors import InvalidInputError, UnsupportedModelError
 from neurodyn.systems.protocol import Flow
-from neurodyn.validated.ivec import Arith
+from neurodyn.validated.ivec import Arith, dot
 
 SUPPORTED = ("fields of the form -leak x + W_out tanh(W x + b) + b_out (neurodyn.tanh_field, neurodyn.tanh_family at "
              "its current parameter value, or neurodyn.from_torch of a module whose field is nn.Linear -> nn.Tanh -> "
@@ -58,39 +59,38 @@ class TanhTaylor:
         leak = None if self.leak is None else T * self.leak
         return TanhTaylor(self.ar, self.W, self.b, V, d, 0.0 if leak is None else leak)
 
-    def _outer(self, y, dy):
-        out = y if self.V is None else y @ self.Vt
-        dout = None if dy is None else (dy if self.V is None else self.V @ dy)
-        return out, dout
-
     def series(self, X, p: int, tangent: bool) -> Series:
-        """Coefficients up to order ``p`` of the solutions from the initial interval states ``X: (..., n)``."""
+        """Coefficients up to order ``p`` of the solutions from the initial interval states ``X: (..., n)``.
+
+        The state: ``u = W x + b``, ``y = tanh u`` and ``z = 1 - y^2`` by the recurrences of the module docstring.
+        The derivatives: ``V = D phi_t`` solves ``V' = DF(x(t)) V`` with ``DF = -leak I + V_out diag(z) W``, so
+        ``(k + 1) D x_{k+1} = -leak D x_k + V_out sum_{i<=k} z_i * (W D x_{k-i})`` (rows of ``W D x`` scaled by
+        ``z_i``): one product of derivative arrays per term."""
         xs, dxs = [X], [self.ar.point(np.broadcast_to(np.eye(self.n), X.shape + (self.n,)))] if tangent else None
-        us, ys, zs, dus, dys, dzs = [], [], [], [], [], []
+        us, ys, zs, dus, zfull = [], [], [], [], []  # zfull: z_i repeated to the shape of W D x
+        jus = [None]  # j u_j, formed once for all the orders that use it
         for k in range(p):
             us.append(xs[k] @ self.Wt + self.b if k == 0 else xs[k] @ self.Wt)
-            if tangent:
-                dus.append(self.W @ dxs[k])
             if k == 0:
                 y = us[0].tanh()
-                dy = (1.0 - y * y)[..., None] * dus[0] if tangent else None
             else:
-                y = _sum(j * us[j] * zs[k - j] for j in range(1, k + 1)).div(k)
-                dy = _sum(j * (dus[j] * zs[k - j][..., None] + us[j][..., None] * dzs[k - j])
-                          for j in range(1, k + 1)).div(k) if tangent else None
+                jus.append(k * us[k])
+                y = dot([(jus[j], zs[k - j]) for j in range(1, k + 1)]).div(k)
             ys.append(y)
-            zs.append((1.0 if k == 0 else 0.0) - _sum(ys[i] * ys[k - i] for i in range(k + 1)))
-            if tangent:
-                dys.append(dy)
-                dzs.append(-2.0 * _sum(dys[i] * ys[k - i][..., None] for i in range(k + 1)))
-            f, df = self._outer(y, dy)
+            zs.append((1.0 if k == 0 else 0.0) - _square_coefficient(ys, k))
+            f = y if self.V is None else y @ self.Vt
             if self.d is not None and k == 0:
                 f = f + self.d
             if self.leak is not None:
                 f = f - self.leak * xs[k]
-                df = df - self.leak * dxs[k] if tangent else None
             xs.append(f.div(k + 1))
             if tangent:
+                dus.append(self.W @ dxs[k])
+                zfull.append(zs[k][..., None].broadcast_to(dus[k].shape))
+                df = dot([(zfull[i], dus[k - i]) for i in range(k + 1)])
+                df = df if self.V is None else self.V @ df
+                if self.leak is not None:
+                    df = df - self.leak * dxs[k]
                 dxs.append(df.div(k + 1))
         return Series(xs, dxs)
 
@@ -180,6 +180,16 @@ def quadratic_field(A, Q=None, c=None, *, name: str = "quadratic field") -> Flow
     flow = Flow(field, n, name=name)
     _QUADRATIC[flow] = (A, Q, c)
     return flow
+
+
+def _square_coefficient(ys: list, k: int):
+    """``(y^2)_k = sum_{i=0..k} y_i y_{k-i}``, each product with ``i != k - i`` formed once (and doubled)."""
+    pairs = [(ys[i], ys[k - i]) for i in range((k + 1) // 2)]
+    total = 2.0 * dot(pairs) if pairs else None
+    if k % 2 == 0:
+        middle = ys[k // 2] * ys[k // 2]
+        total = middle if total is None else total + middle
+    return total
 
 
 def _sum(terms):
