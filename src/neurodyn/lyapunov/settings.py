@@ -36,8 +36,9 @@ class LyapunovSettings:
             below 1e-4 per step or time unit, well under any converged run's standard error; an interval that
             overshot is redone one step at a time. The result's settings report what was used: ``qr_tol``,
             ``qr_loss`` (the predicted error), ``qr_max_interval`` and ``qr_longest_interval``. ``qr_every=1``
-            (a QR every step) gives the classical algorithm bit for bit, e.g. for identities checked to
-            rounding. A fixed interval whose spread exceeds ``-ln(u) / 2`` (18 nats in float64) raises
+            (a QR every step) is the classical algorithm, exact to rounding for identities such as a map's
+            exponent sum (its new frame ``A R^-1`` agrees with Householder's ``Q`` only to ``u e^s``). A fixed
+            interval whose spread exceeds ``-ln(u) / 2`` (18 nats in float64) raises
             :class:`~neurodyn.InvalidInputError` naming ``qr_every`` and an interval that fits.
         seed: seeds the initial frame (and sampled initial states) through a private generator (default 0).
         base: ``"e"`` (nats, default) or ``2`` (bits).

@@ -57,6 +57,7 @@ iteration, Arnoldi); Soederlind, *The logarithmic norm. History and modern theor
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -74,6 +75,7 @@ from neurodyn.slowfast.metric import (
 SLOW_STEPS = 3  # orthogonal iterations with J^{-1}
 ARNOLDI_STEPS = 60  # Krylov dimension for the rightmost fast estimate
 FAST_STEPS = 6  # inverse iterations at the estimate
+ARNOLDI_RANGE = 30  # Arnoldi (single precision) scales a matrix whose largest entry is beyond 2^(+-30)
 WARM_STEPS = 2  # inverse iterations from the previous state's vectors at its eigenvalue (and slow steps, warm)
 RESIDUAL = 1e-10  # largest accepted ||J Q - Q H||_F / ||J||_F
 MARGIN = 1e-8  # the exact certificate asks mu(C) < Re l_k - MARGIN |Re l_k|
@@ -122,8 +124,13 @@ def _sorted(values: np.ndarray) -> np.ndarray:
 
 def _rightmost_fast(A: np.ndarray, Qs: np.ndarray, rng: np.random.Generator) -> complex:
     """The rightmost Ritz value of Arnoldi on ``A`` restricted to ``span(Qs)^perp``, in single precision (an
-    estimate for a shift: the eigenvalue itself is computed afterwards, in double precision)."""
-    A, Qs = A.astype(np.float32), Qs.astype(np.float32)
+    estimate for a shift: the eigenvalue itself is computed afterwards, in double precision). A matrix whose
+    largest entry lies outside ``[2^-30, 2^30]`` is scaled by a power of two first, so that single
+    precision neither overflows nor underflows whatever the units of time; ``nan`` when no finite estimate
+    results."""
+    e = int(np.frexp(np.abs(A).max())[1])
+    e = e if abs(e) > ARNOLDI_RANGE else 0
+    A, Qs = np.ldexp(A, -e).astype(np.float32), Qs.astype(np.float32)
     n, m = A.shape[0], min(ARNOLDI_STEPS, A.shape[0] - Qs.shape[1])
     V, H = np.zeros((n, m + 1), np.float32), np.zeros((m + 1, m), np.float32)
     v = rng.standard_normal(n).astype(np.float32)
@@ -141,8 +148,12 @@ def _rightmost_fast(A: np.ndarray, Qs: np.ndarray, rng: np.random.Generator) -> 
             m = j + 1
             break
         V[:, j + 1] = w / H[j + 1, j]
-    theta = np.linalg.eigvals(H[:m, :m].astype(np.float64))
-    return complex(theta[np.argmax(theta.real)])
+    H = H[:m, :m].astype(np.float64)
+    if not np.isfinite(H).all():
+        return complex("nan")
+    theta = np.linalg.eigvals(H)
+    i = int(np.argmax(theta.real))
+    return complex(np.ldexp(theta[i].real, e), np.ldexp(theta[i].imag, e))
 
 
 def _formation_bound(M: np.ndarray, X: np.ndarray, Y: np.ndarray, S: np.ndarray, Q: np.ndarray, a: float) -> float:
@@ -225,6 +236,8 @@ def _ritz_basis(A: np.ndarray, start: np.ndarray, rng: np.random.Generator,
     Qs = np.linalg.qr(X)[0]
     if warm is None:
         theta = _rightmost_fast(A, Qs, rng)
+        if not np.isfinite(theta):
+            return None
         v = (rng.standard_normal(n) + 1j * rng.standard_normal(n) if theta.imag != 0
              else rng.standard_normal((n, 2)))  # random starts: at a close shift a few steps converge
         steps = FAST_STEPS
@@ -276,7 +289,9 @@ def leading_spectrum(A: np.ndarray, start: np.ndarray, *, rtol: float, rng: np.r
     u = np.finfo(A.dtype).eps / 2
     rate_bound = _gershgorin_rate(S)
     fail = Leading(np.full(k + 1, np.nan + 0j), False, start, rate_bound)
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        # an exactly singular J (or shifted J): scipy warns, and the solves' non-finite results fail the state
+        warnings.simplefilter("ignore", sla.LinAlgWarning)
         basis = _ritz_basis(A, start, rng, warm)
         if basis is None:
             return fail
