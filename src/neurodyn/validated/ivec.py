@@ -72,6 +72,16 @@ class FastIV:
 
     def __init__(self, mid, rad):
         self.mid, self.rad = mid, rad
+        self._terms = None
+
+    def product_terms(self):
+        """``(|mid|, rad + G |mid|, |mid| + rad)`` with ``G = gamma(DOT_MAX)``, the factors of this array's radius
+        terms in :func:`dot` and :func:`matdot`, formed once (an array of Taylor coefficients enters many sums;
+        its arrays are never changed in place)."""
+        if self._terms is None:
+            am = np.abs(self.mid)
+            self._terms = (am, self.rad + _G_DOT * am, am + self.rad)
+        return self._terms
 
     shape = property(lambda self: self.mid.shape)
     ndim = property(lambda self: self.mid.ndim)
@@ -315,6 +325,10 @@ class Arith:
         return self.point(a) + b
 
 
+DOT_MAX = 256  # the longest inner product of dot and matdot
+_G_DOT = gamma(DOT_MAX)  # >= gamma(m) for every inner product of length m <= DOT_MAX (gamma increases with m)
+
+
 def dot(pairs: list):
     """``sum_i a_i b_i`` (elementwise products of interval arrays of one kind and shape, summed), as one
     accumulation: for :class:`FastIV` the midpoints' products summed in float with the rounding bound ``gamma(m)``
@@ -325,11 +339,13 @@ def dot(pairs: list):
         for a, b in pairs[1:]:
             total = total + a * b
         return total
-    g = gamma(len(pairs))
+    if len(pairs) > DOT_MAX:
+        raise ValueError(f"dot of {len(pairs)} > {DOT_MAX} products")
     mid = rad = None
     for a, b in pairs:
-        abs_b = np.abs(b.mid)
-        r = np.abs(a.mid) * (b.rad + g * abs_b) + a.rad * (abs_b + b.rad)
+        am, _, _ = a.product_terms()
+        _, cg, bs = b.product_terms()
+        r = am * cg + a.rad * bs
         if mid is None:
             mid, rad = a.mid * b.mid, r
         else:
@@ -349,16 +365,18 @@ def matdot(pairs: list):
             total = total + a @ b
         return total
     q = pairs[0][0].shape[-1]
-    g = gamma(len(pairs) * q)
+    if len(pairs) * q > DOT_MAX:
+        raise ValueError(f"matdot of {len(pairs)} x {q} products > {DOT_MAX}")
     mid = rad = None
     for a, b in pairs:
-        am, ar, bm, br = a.mid[..., :, :, None], a.rad[..., :, :, None], b.mid[..., None, :, :], b.rad[..., None, :, :]
-        abs_b = np.abs(bm)
-        r = np.abs(am) * (br + g * abs_b) + ar * (abs_b + br)
+        am, _, _ = a.product_terms()
+        _, cg, bs = b.product_terms()
+        prod = a.mid[..., :, :, None] * b.mid[..., None, :, :]
+        r = am[..., :, :, None] * cg[..., None, :, :] + a.rad[..., :, :, None] * bs[..., None, :, :]
         if mid is None:
-            mid, rad = am * bm, r
+            mid, rad = prod, r
         else:
-            mid += am * bm
+            mid += prod
             rad += r
     return FastIV(mid.sum(axis=-2), upper(rad.sum(axis=-2), len(pairs) * q + 6))
 
