@@ -72,7 +72,7 @@ class FastIV:
 
     def __init__(self, mid, rad):
         self.mid, self.rad = mid, rad
-        self._terms = None
+        self._terms = self._left = self._right = None
 
     def product_terms(self):
         """``(|mid|, rad + G |mid|, |mid| + rad)`` with ``G = gamma(DOT_MAX)``, the factors of this array's radius
@@ -82,6 +82,25 @@ class FastIV:
             am = np.abs(self.mid)
             self._terms = (am, self.rad + _G_DOT * am, am + self.rad)
         return self._terms
+
+    def left_terms(self, m: int):
+        """``(mid, |mid|, rad)`` of this ``(..., n, q)`` array repeated to ``(..., n, q, m)`` (contiguous: the
+        left factor's entries of :func:`matdot`'s products, formed once)."""
+        if self._left is None or self._left[0].shape[-1] != m:
+            am = self.product_terms()[0]
+            self._left = tuple(np.ascontiguousarray(np.broadcast_to(v[..., None], v.shape + (m,)))
+                               for v in (self.mid, am, self.rad))
+        return self._left
+
+    def right_terms(self, n: int):
+        """``(mid, rad + G |mid|, |mid| + rad)`` of this ``(..., q, m)`` array repeated to ``(..., n, q, m)``
+        (the right factor's entries of :func:`matdot`'s products, formed once)."""
+        if self._right is None or self._right[0].shape[-3] != n:
+            _, cg, bs = self.product_terms()
+            shape = self.shape[:-2] + (n,) + self.shape[-2:]
+            self._right = tuple(np.ascontiguousarray(np.broadcast_to(v[..., None, :, :], shape))
+                                for v in (self.mid, cg, bs))
+        return self._right
 
     shape = property(lambda self: self.mid.shape)
     ndim = property(lambda self: self.mid.ndim)
@@ -368,11 +387,12 @@ def matdot(pairs: list):
     if len(pairs) * q > DOT_MAX:
         raise ValueError(f"matdot of {len(pairs)} x {q} products > {DOT_MAX}")
     mid = rad = None
+    n, m = pairs[0][0].shape[-2], pairs[0][1].shape[-1]
     for a, b in pairs:
-        am, _, _ = a.product_terms()
-        _, cg, bs = b.product_terms()
-        prod = a.mid[..., :, :, None] * b.mid[..., None, :, :]
-        r = am[..., :, :, None] * cg[..., None, :, :] + a.rad[..., :, :, None] * bs[..., None, :, :]
+        a_mid, am, ar = a.left_terms(m)
+        b_mid, cg, bs = b.right_terms(n)
+        prod = a_mid * b_mid
+        r = am * cg + ar * bs
         if mid is None:
             mid, rad = prod, r
         else:
