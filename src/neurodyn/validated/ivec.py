@@ -43,26 +43,29 @@ def _exp_bounds(y: np.ndarray):
     return v * (1.0 - 130 * U), v * (1.0 + 130 * U)
 
 
-def _tanh_pos(a: np.ndarray, side: int) -> np.ndarray:
-    """A lower (``side = -1``) or upper (``+1``) bound of ``tanh(a)`` for floats ``a >= 0``:
-    ``tanh(a) = 1 - 2 / (e^{2a} + 1)``, decreasing in the bound of ``e^{2a}`` used; above ``a = 20``,
+def _tanh_pos(a: np.ndarray):
+    """Lower and upper bounds of ``tanh(a)`` for floats ``a >= 0`` (from one evaluation of the exponential's
+    bounds): ``tanh(a) = 1 - 2 / (e^{2a} + 1)``, increasing in the bound of ``e^{2a}`` used; above ``a = 20``,
     ``1 - 2^-53 <= tanh(a) <= 1`` (a float)."""
     big = a > 20.0
     lo_e, hi_e = _exp_bounds(np.where(big, 0.0, 2.0 * a))
-    e = lo_e if side < 0 else hi_e
-    q = 2.0 / (e + 1.0)  # two roundings: relative error <= 2u (+ u for safety)
-    q = q * (1.0 + 4 * U) if side < 0 else q * (1.0 - 4 * U)
-    t = 1.0 - q  # absolute error <= u
-    if side < 0:
-        return np.maximum(np.where(big, 1.0 - 2.0**-53, t - 2 * U), 0.0)
-    return np.minimum(np.minimum(np.where(big, 1.0, t + 2 * U), 1.0), np.abs(a) + TINY)
+    out = []
+    for side, e in ((-1, lo_e), (1, hi_e)):
+        q = 2.0 / (e + 1.0)  # two roundings: relative error <= 2u (+ u for safety)
+        q = q * (1.0 + 4 * U) if side < 0 else q * (1.0 - 4 * U)
+        t = 1.0 - q  # absolute error <= u
+        if side < 0:
+            out.append(np.maximum(np.where(big, 1.0 - 2.0**-53, t - 2 * U), 0.0))
+        else:
+            out.append(np.minimum(np.minimum(np.where(big, 1.0, t + 2 * U), 1.0), np.abs(a) + TINY))
+    return out
 
 
 def tanh_bounds(lo: np.ndarray, hi: np.ndarray):
     """Certain float bounds of ``tanh`` over ``[lo, hi]`` (elementwise; tanh is odd and increasing)."""
-    low = np.where(lo >= 0, _tanh_pos(np.abs(lo), -1), -_tanh_pos(np.abs(lo), +1))
-    high = np.where(hi >= 0, _tanh_pos(np.abs(hi), +1), -_tanh_pos(np.abs(hi), -1))
-    return low, high
+    lo_low, lo_up = _tanh_pos(np.abs(lo))
+    hi_low, hi_up = _tanh_pos(np.abs(hi))
+    return np.where(lo >= 0, lo_low, -lo_up), np.where(hi >= 0, hi_up, -hi_low)
 
 
 class FastIV:
