@@ -87,7 +87,7 @@ class TanhTaylor:
                 jus.append(k * us[k])
                 y = dot([(jus[j], zs[k - j]) for j in range(1, k + 1)]).div(k)
             ys.append(y)
-            zs.append((1.0 if k == 0 else 0.0) - _square_coefficient(ys, k))
+            zs.append(1.0 - _square_coefficient(ys, 0) if k == 0 else -_square_coefficient(ys, k))  # negation: exact
             f = y if self.V is None else y @ self.Vt
             if self.d is not None and k == 0:
                 f = f + self.d
