@@ -254,7 +254,8 @@ def _integrate(ar: Arith, field_, x0: np.ndarray, rad: np.ndarray, t_end: float,
         if len(alive) == 0:
             break
         if series is None:  # the state moved: the Taylor series at x̂ and over the hull X
-            series = (field_.series(ar.point(st.xhat), s.order, False), field_.series(st.hull_x(), s.order - 1, True))
+            series = (field_.series(ar.point(st.xhat), s.order - 1, False),
+                      field_.series(st.hull_x(), s.order - 1, True))
         center, over = series
         proposed = _propose(center, over, st.xhat, s)
         small = np.isnan(clock.forced) & ~(proposed >= np.minimum(s.min_step, t_end - clock.t))
@@ -347,12 +348,11 @@ def _floor(h):
 
 
 def _propose(center, over, xhat: np.ndarray, s: FlowSettings) -> np.ndarray:
-    """Per start, the step ``min_k (tol (1 + |x|) / |x_k|)^(1/k)`` over ``k = p - 1, p``, and ``(tol / |D x_{p-1}|)^(1
-    / (p - 1))`` for the variational matrix (time units)."""
+    """Per start, the smaller of the steps ``(tol (1 + |x|) / |x_{p-1}|)^(1/(p-1))`` and ``(tol / |D x_{p-1}|)^(1
+    / (p - 1))`` (the variational matrix's), in time units, from the coefficients at ``x̂`` and over the set."""
     scale = s.tol * (1.0 + np.max(np.abs(xhat), axis=-1))
     p = s.order
     terms = ((np.max(center.x[p - 1].abs_upper(), axis=-1), scale, p - 1),
-             (np.max(center.x[p].abs_upper(), axis=-1), scale, p),
              (np.max(over.dx[p - 1].abs_upper(), axis=(-1, -2)), s.tol, p - 1))
     h = np.full(len(xhat), np.inf)
     for a, target, k in terms:
