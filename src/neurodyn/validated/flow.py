@@ -362,10 +362,12 @@ def _propose(center, over, xhat: np.ndarray, s: FlowSettings) -> np.ndarray:
 
 
 def _steps(proposed: np.ndarray, clock: _Clock, t_end: float, own: bool) -> np.ndarray:
-    """Each element's fresh step: its proposal (or the batch's smallest), at most ``grow`` times its last step (the
-    remainder over the a-priori enclosure, not the proposal, often limits it), on the time grid (or all that is
-    left)."""
+    """Each element's fresh step: its proposal (or the batch's smallest; with its own steps, half of it for the
+    first), at most ``grow`` times its last step (the remainder over the a-priori enclosure, not the proposal,
+    often limits it), on the time grid (or all that is left)."""
     h = proposed if own else np.full(len(proposed), proposed.min())
+    if own:  # a start's first step: half its proposal (the remainder over the a-priori enclosure is not known yet)
+        h = np.where(np.isnan(clock.h_prev), 0.5 * h, h)
     h = np.fmin(h, clock.grow * clock.h_prev)
     left = t_end - clock.t
     return np.where(h >= left, left, np.maximum(_floor(h), _GRID))
