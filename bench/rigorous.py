@@ -2,9 +2,9 @@
 
 1. The demo's two-moons neural ODE (``train_moons_classifier(hidden=16, epochs=400, seed=0)``, field
    ``W2 tanh(W1 z + b1) + b2``, T = 1) on a 64 x 64 grid over the data's bounding box widened by 0.3.
-   Ours: ``nd.prove_ftle(model.flow(), grid, t=1, k=2, order=10, tol=3e-11, float_dt=None)`` — C^1 Lohner
-   enclosures of D phi_T for all points at once, each point with its own steps (Taylor order 10, step remainder
-   3e-11: widths below 1e-6), Weyl bounds on the singular values. Float references in the same run: the classifier's
+   Ours: ``nd.prove_ftle(model.flow(), grid, t=1, k=2, order=12, tol=1.2e-10, float_dt=None)`` — C^1 Lohner
+   enclosures of D phi_T for all points at once, each point with its own steps (Taylor order 12, step remainder
+   1.2e-10: widths below 1e-6), Weyl bounds on the singular values. Float references in the same run: the classifier's
    own FTLE map ``model.ftle(grid, k=2)`` (RK4, 10 steps, what the demo draws) and ``nd.ftle(flow, grid, t=1,
    k=2, dt=0.01)`` (RK4, 100 steps). Printed: times, ratios, the largest width, and how many float values lie
    inside the proven intervals.
@@ -52,7 +52,7 @@ def ftle_part(n: int) -> None:
     model.ftle(grid[:16])  # warm-up
     demo_map, demo_s = timed(lambda: model.ftle(grid, k=2), repeat=3)
     fine_map, fine_s = timed(lambda: nd.ftle(flow, grid, t=model.t, k=2, dt=0.01), repeat=3)
-    bounds, proven_s = timed(lambda: nd.prove_ftle(flow, grid, t=model.t, k=2, order=10, tol=3e-11, float_dt=None))
+    bounds, proven_s = timed(lambda: nd.prove_ftle(flow, grid, t=model.t, k=2, order=12, tol=1.2e-10, float_dt=None))
     width = float(bounds.width.max())
     print(f"two-moons classifier, {n}x{n} grid, T = {model.t:g}, k = 2: {bounds.status.value}, "
           f"{int(bounds.proved.sum())}/{len(grid)} points proved")

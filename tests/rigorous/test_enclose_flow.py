@@ -224,3 +224,22 @@ def test_tube_plot_and_json():
     assert ax.get_xlabel() == "t"
     d = enc.to_dict()
     assert d["status"] == "proved" and d["t"] == 1.0
+
+
+@pytest.mark.parametrize("backend", ["fast", "arb"])
+def test_many_hidden_units_jacobian_form_contains_the_references(backend):
+    # n = 2 states and 16 hidden units (the shape of a trained planar classifier): the variational matrix is carried
+    # through the n x n coefficients of DF(x(t)) instead of the rows of W D x; both states and D phi_t must hold
+    # the Arb references, tightly
+    rng = np.random.default_rng(7)
+    W, b = rng.normal(0.0, 1.5, (16, 2)), rng.normal(0.0, 0.5, 16)
+    V, d, leak = rng.normal(0.0, 0.25, (2, 16)), rng.normal(0.0, 0.3, 2), 0.2
+    system = nd.tanh_field(W, b, W_out=V, b_out=d, leak=leak)
+    x0 = rng.normal(0.0, 1.0, (3, 2))
+    enc = nd.enclose_flow(system, x0, 0.5, backend=backend, own_steps=True, keep_tube=False, order=10, tol=1e-12)
+    assert enc.status == nd.Status.PROVED
+    assert inside(enc.lower.numpy(), enc.upper.numpy(), tanh_solution(W, b, V, d, leak, x0, 0.5)).all()
+    for i in range(3):
+        J = tanh_jacobian(W, b, V, d, leak, x0[i], 0.5)
+        assert inside(enc.jacobian_lower[i].numpy(), enc.jacobian_upper[i].numpy(), J).all()
+    assert float(enc.jacobian_width.max()) < 1e-8

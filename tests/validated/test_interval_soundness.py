@@ -13,7 +13,7 @@ from neurodyn.validated.arb import ArbArray
 from neurodyn.validated.backend import ArbBackend, FastBackend
 from neurodyn.validated.balls import Ball, affine, norm_inf_upper
 from neurodyn.validated.blocks import block_matmul, defect_norm_upper
-from neurodyn.validated.ivec import FastIV, dot
+from neurodyn.validated.ivec import FastIV, dot, matdot
 from neurodyn.validated.linalg import real_form, spectrum_enclosure, verified_solve
 
 PREC = 4500  # enough bits that sums of products of floats (exponents -2148 to 2048) are exact
@@ -77,6 +77,19 @@ def test_fused_sums_of_products_and_scalar_multiples_contain_the_exact_values(pa
         exact = sum(a * b for a, b in points)
         assert contains(dot(ivs), exact)
         assert contains(ivs[0][0] * -0.3, points[0][0] * arb(-0.3)) and contains(3 * ivs[0][1], 3 * points[0][1])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(balls((2, 3, 4)), balls((2, 4, 3))), min_size=1, max_size=9), thetas)
+def test_fused_sums_of_matrix_products_contain_the_exact_values(pairs, th):
+    # sum_i A_i @ B_i over a batch of small matrices, accumulated with one rounding bound (the variational
+    # recurrence of the rigorous integrator)
+    ivs = [(FastIV(a.mid, a.rad), FastIV(b.mid, b.rad)) for a, b in pairs]
+    points = [(sample(a, vertex(a.shape, th, 2 * i)), sample(b, vertex(b.shape, th, 2 * i + 1)))
+              for i, (a, b) in enumerate(pairs)]
+    with ctx.workprec(PREC):
+        exact = sum(np.matmul(a, b) for a, b in points)
+        assert contains(matdot(ivs), exact)
 
 
 @settings(max_examples=200, deadline=None)

@@ -254,7 +254,8 @@ def _integrate(ar: Arith, field_, x0: np.ndarray, rad: np.ndarray, t_end: float,
         if len(alive) == 0:
             break
         if series is None:  # the state moved: the Taylor series at x̂ and over the hull X
-            series = (field_.series(ar.point(st.xhat), s.order, False), field_.series(st.hull_x(), s.order - 1, True))
+            series = (field_.series(ar.point(st.xhat), s.order - 1, False),
+                      field_.series(st.hull_x(), s.order - 1, True))
         center, over = series
         proposed = _propose(center, over, st.xhat, s)
         small = np.isnan(clock.forced) & ~(proposed >= np.minimum(s.min_step, t_end - clock.t))
@@ -278,6 +279,8 @@ def _integrate(ar: Arith, field_, x0: np.ndarray, rad: np.ndarray, t_end: float,
         clock.forced = np.where(done, np.nan, np.maximum(np.maximum(_floor(np.minimum(h, t_end - clock.t) * shrink),
                                                                     _floor(s.min_step)), _GRID))
         clock.grow[~done] = 1.0
+        if s.own_steps:  # the next step from this one's remainder: h (tol / rem)^(1/(p+1)), with a safety factor
+            clock.grow = np.where(moved, np.fmin(clock.grow, _remainder_growth(step.remainder, s)), clock.grow)
         if not s.own_steps and done.all():  # shared steps: the common times, and the tube over this step
             if s.keep_tube:
                 _keep(run, step.tube, alive, N, n)
@@ -325,6 +328,14 @@ def _judge(step, h: np.ndarray, s: FlowSettings):
     return np.full(len(h), done), np.full(len(h), shrink)
 
 
+def _remainder_growth(rem: np.ndarray, s: FlowSettings) -> np.ndarray:
+    """The factor ``0.9 (tol / rem)^(1/(p+1))`` on an accepted step that brings the next one's remainder near
+    ``0.9^(p+1) tol`` (the standard step-size controller; the remainder over the a-priori enclosure grows faster than
+    ``h^p`` as the enclosure widens with ``h``): the remainders of a start's steps stay even, and few are retried."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return 0.9 * (s.tol / rem) ** (1.0 / (s.order + 1))
+
+
 def _keep(run: _Run, tube, alive: np.ndarray, N: int, n: int) -> None:
     lo, hi = np.full((N, n), np.nan), np.full((N, n), np.nan)
     lo[alive], hi[alive] = tube.lower(), tube.upper()
@@ -337,12 +348,11 @@ def _floor(h):
 
 
 def _propose(center, over, xhat: np.ndarray, s: FlowSettings) -> np.ndarray:
-    """Per start, the step ``min_k (tol (1 + |x|) / |x_k|)^(1/k)`` over ``k = p - 1, p``, and ``(tol / |D x_{p-1}|)^(1
-    / (p - 1))`` for the variational matrix (time units)."""
+    """Per start, the smaller of the steps ``(tol (1 + |x|) / |x_{p-1}|)^(1/(p-1))`` and ``(tol / |D x_{p-1}|)^(1
+    / (p - 1))`` (the variational matrix's), in time units, from the coefficients at ``x̂`` and over the set."""
     scale = s.tol * (1.0 + np.max(np.abs(xhat), axis=-1))
     p = s.order
     terms = ((np.max(center.x[p - 1].abs_upper(), axis=-1), scale, p - 1),
-             (np.max(center.x[p].abs_upper(), axis=-1), scale, p),
              (np.max(over.dx[p - 1].abs_upper(), axis=(-1, -2)), s.tol, p - 1))
     h = np.full(len(xhat), np.inf)
     for a, target, k in terms:
@@ -352,10 +362,12 @@ def _propose(center, over, xhat: np.ndarray, s: FlowSettings) -> np.ndarray:
 
 
 def _steps(proposed: np.ndarray, clock: _Clock, t_end: float, own: bool) -> np.ndarray:
-    """Each element's fresh step: its proposal (or the batch's smallest), at most ``grow`` times its last step (the
-    remainder over the a-priori enclosure, not the proposal, often limits it), on the time grid (or all that is
-    left)."""
+    """Each element's fresh step: its proposal (or the batch's smallest; with its own steps, half of it for the
+    first), at most ``grow`` times its last step (the remainder over the a-priori enclosure, not the proposal,
+    often limits it), on the time grid (or all that is left)."""
     h = proposed if own else np.full(len(proposed), proposed.min())
+    if own:  # a start's first step: half its proposal (the remainder over the a-priori enclosure is not known yet)
+        h = np.where(np.isnan(clock.h_prev), 0.5 * h, h)
     h = np.fmin(h, clock.grow * clock.h_prev)
     left = t_end - clock.t
     return np.where(h >= left, left, np.maximum(_floor(h), _GRID))

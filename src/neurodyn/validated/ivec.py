@@ -3,7 +3,8 @@
 :class:`FastIV` holds float64 midpoint-radius arrays (numpy, vectorised over any leading batch dimensions) and
 rounds outward with the a-priori bounds of :mod:`neurodyn.validated.balls` (``upper``: a non-negative float
 expression evaluated with ``k`` roundings, ``gamma(k)`` for products); its ``tanh`` is an elementwise rigorous
-float64 evaluation (:func:`tanh_bounds`), so no elementary function of the platform's libm is trusted.
+float64 evaluation (:func:`neurodyn.validated.elementary.tanh_bounds`), so no elementary function of the
+platform's libm is trusted.
 :class:`ArbIV` holds numpy object arrays of Arb balls (python-flint) at ``prec`` bits, the reference.
 
 Both support ``+ - *`` (with broadcasting), ``@`` (batched, numpy's ``matmul`` rules), ``div(k)`` (by a positive
@@ -18,51 +19,8 @@ import numpy as np
 from flint import arb, ctx
 
 from neurodyn.validated.arb import float_down, float_up
-from neurodyn.validated.balls import TINY, U, gamma, upper
-
-_LN2_HI = float.fromhex("0x1.62e42fefa0000p-1")  # ln 2 to 40 bits: k * _LN2_HI is exact for |k| < 2**13
-_LN2_LO = float.fromhex("0x1.cf79abc9e3b3ap-40")
-_INV_FACT = [1.0]
-for _i in range(1, 18):
-    _INV_FACT.append(_INV_FACT[-1] / _i)
-
-
-def _exp_bounds(y: np.ndarray):
-    """Certain bounds ``lo <= exp(y) <= hi`` for floats ``0 <= y <= 80``.
-
-    ``y = k ln2 + r`` (Cody–Waite, ``|r| <= 0.35``; the reduction errs by ``<= u (|y - k hi| + |k lo| + |r|)
-    + 64 * 2**-93``), ``exp(r)`` by its degree-17 Taylor polynomial in Horner form (truncation ``< 1e-22``,
-    rounding ``<= (gamma_34 + u) e^0.35``, Higham Sec. 5.1), times ``2^k`` exactly: a relative error below
-    ``100 u``; ``lo, hi = v (1 -+ 130 u)``."""
-    k = np.rint(y * (1.0 / np.log(2.0)))
-    r = (y - k * _LN2_HI) - k * _LN2_LO
-    p = np.full_like(r, _INV_FACT[17])
-    for c in reversed(_INV_FACT[:17]):
-        p = p * r + c
-    v = np.ldexp(p, k.astype(np.int64))
-    return v * (1.0 - 130 * U), v * (1.0 + 130 * U)
-
-
-def _tanh_pos(a: np.ndarray, side: int) -> np.ndarray:
-    """A lower (``side = -1``) or upper (``+1``) bound of ``tanh(a)`` for floats ``a >= 0``:
-    ``tanh(a) = 1 - 2 / (e^{2a} + 1)``, decreasing in the bound of ``e^{2a}`` used; above ``a = 20``,
-    ``1 - 2^-53 <= tanh(a) <= 1`` (a float)."""
-    big = a > 20.0
-    lo_e, hi_e = _exp_bounds(np.where(big, 0.0, 2.0 * a))
-    e = lo_e if side < 0 else hi_e
-    q = 2.0 / (e + 1.0)  # two roundings: relative error <= 2u (+ u for safety)
-    q = q * (1.0 + 4 * U) if side < 0 else q * (1.0 - 4 * U)
-    t = 1.0 - q  # absolute error <= u
-    if side < 0:
-        return np.maximum(np.where(big, 1.0 - 2.0**-53, t - 2 * U), 0.0)
-    return np.minimum(np.minimum(np.where(big, 1.0, t + 2 * U), 1.0), np.abs(a) + TINY)
-
-
-def tanh_bounds(lo: np.ndarray, hi: np.ndarray):
-    """Certain float bounds of ``tanh`` over ``[lo, hi]`` (elementwise; tanh is odd and increasing)."""
-    low = np.where(lo >= 0, _tanh_pos(np.abs(lo), -1), -_tanh_pos(np.abs(lo), +1))
-    high = np.where(hi >= 0, _tanh_pos(np.abs(hi), +1), -_tanh_pos(np.abs(hi), -1))
-    return low, high
+from neurodyn.validated.balls import U, gamma, upper
+from neurodyn.validated.elementary import tanh_bounds
 
 
 class FastIV:
@@ -72,6 +30,35 @@ class FastIV:
 
     def __init__(self, mid, rad):
         self.mid, self.rad = mid, rad
+        self._terms = self._left = self._right = None
+
+    def product_terms(self):
+        """``(|mid|, rad + G |mid|, |mid| + rad)`` with ``G = gamma(DOT_MAX)``, the factors of this array's radius
+        terms in :func:`dot` and :func:`matdot`, formed once (an array of Taylor coefficients enters many sums;
+        its arrays are never changed in place)."""
+        if self._terms is None:
+            am = np.abs(self.mid)
+            self._terms = (am, self.rad + _G_DOT * am, am + self.rad)
+        return self._terms
+
+    def left_terms(self, m: int):
+        """``(mid, |mid|, rad)`` of this ``(..., n, q)`` array repeated to ``(..., n, q, m)`` (contiguous: the
+        left factor's entries of :func:`matdot`'s products, formed once)."""
+        if self._left is None or self._left[0].shape[-1] != m:
+            am = self.product_terms()[0]
+            self._left = tuple(np.ascontiguousarray(np.broadcast_to(v[..., None], v.shape + (m,)))
+                               for v in (self.mid, am, self.rad))
+        return self._left
+
+    def right_terms(self, n: int):
+        """``(mid, rad + G |mid|, |mid| + rad)`` of this ``(..., q, m)`` array repeated to ``(..., n, q, m)``
+        (the right factor's entries of :func:`matdot`'s products, formed once)."""
+        if self._right is None or self._right[0].shape[-3] != n:
+            _, cg, bs = self.product_terms()
+            shape = self.shape[:-2] + (n,) + self.shape[-2:]
+            self._right = tuple(np.ascontiguousarray(np.broadcast_to(v[..., None, :, :], shape))
+                                for v in (self.mid, cg, bs))
+        return self._right
 
     shape = property(lambda self: self.mid.shape)
     ndim = property(lambda self: self.mid.ndim)
@@ -315,6 +302,10 @@ class Arith:
         return self.point(a) + b
 
 
+DOT_MAX = 256  # the longest inner product of dot and matdot
+_G_DOT = gamma(DOT_MAX)  # >= gamma(m) for every inner product of length m <= DOT_MAX (gamma increases with m)
+
+
 def dot(pairs: list):
     """``sum_i a_i b_i`` (elementwise products of interval arrays of one kind and shape, summed), as one
     accumulation: for :class:`FastIV` the midpoints' products summed in float with the rounding bound ``gamma(m)``
@@ -325,17 +316,56 @@ def dot(pairs: list):
         for a, b in pairs[1:]:
             total = total + a * b
         return total
-    g = gamma(len(pairs))
+    if len(pairs) > DOT_MAX:
+        raise ValueError(f"dot of {len(pairs)} > {DOT_MAX} products")
     mid = rad = None
     for a, b in pairs:
-        abs_b = np.abs(b.mid)
-        r = np.abs(a.mid) * (b.rad + g * abs_b) + a.rad * (abs_b + b.rad)
+        am, _, _ = a.product_terms()
+        _, cg, bs = b.product_terms()
+        r = am * cg + a.rad * bs
         if mid is None:
             mid, rad = a.mid * b.mid, r
         else:
             mid += a.mid * b.mid
             rad += r
     return FastIV(mid, upper(rad, len(pairs) + 6))
+
+
+def matdot(pairs: list):
+    """``sum_i a_i @ b_i`` for batched small matrices ``a_i: (..., n, q)``, ``b_i: (..., q, m)`` of one kind, as one
+    accumulation: for :class:`FastIV` the elementwise products ``a_i[..., :, :, None] * b_i[..., None, :, :]``
+    summed over the ``i`` and the inner index ``q`` with the rounding bound ``gamma(len(pairs) q)`` of an inner
+    product of that length (as :func:`dot`; no batched BLAS call for matrices of a few rows)."""
+    if not isinstance(pairs[0][0], FastIV):
+        total = pairs[0][0] @ pairs[0][1]
+        for a, b in pairs[1:]:
+            total = total + a @ b
+        return total
+    q = pairs[0][0].shape[-1]
+    if len(pairs) * q > DOT_MAX:
+        raise ValueError(f"matdot of {len(pairs)} x {q} products > {DOT_MAX}")
+    mid = rad = None
+    n, m = pairs[0][0].shape[-2], pairs[0][1].shape[-1]
+    for a, b in pairs:
+        a_mid, am, ar = a.left_terms(m)
+        b_mid, cg, bs = b.right_terms(n)
+        prod = a_mid * b_mid
+        r = am * cg + ar * bs
+        if mid is None:
+            mid, rad = prod, r
+        else:
+            mid += prod
+            rad += r
+    return FastIV(_sum_inner(mid), upper(_sum_inner(rad), len(pairs) * q + 6))
+
+
+def _sum_inner(v: np.ndarray) -> np.ndarray:
+    """``v.sum(axis=-2)`` for a short axis, as sums of slices (numpy's reduction over a short inner axis is
+    several times slower)."""
+    total = v[..., 0, :] + v[..., 1, :] if v.shape[-2] > 1 else v[..., 0, :].copy()
+    for j in range(2, v.shape[-2]):
+        total += v[..., j, :]
+    return total
 
 
 def select(mask: np.ndarray, a, b):

@@ -25,7 +25,7 @@ import torch
 
 from neurodyn.errors import InvalidInputError, UnsupportedModelError
 from neurodyn.systems.protocol import Flow
-from neurodyn.validated.ivec import Arith, dot
+from neurodyn.validated.ivec import Arith, dot, matdot
 
 SUPPORTED = ("fields of the form -leak x + W_out tanh(W x + b) + b_out (neurodyn.tanh_field, neurodyn.tanh_family at "
              "its current parameter value, or neurodyn.from_torch of a module whose field is nn.Linear -> nn.Tanh -> "
@@ -50,6 +50,13 @@ class TanhTaylor:
         self.n = W.shape[1]
         self.Wt = W.mT
         self.Vt = None if V is None else V.mT
+        m, n = W.shape[0], self.n
+        # with more hidden units than n^2, the Jacobian's coefficients J_i = V diag(z_i) W (n x n) are cheaper to
+        # carry than the rows of W D x (m x n): P[j, (a, c)] = V[a, j] W[j, c], J_i = z_i @ P
+        self.P = None
+        if n * n < m:
+            Vt = ar.point(np.eye(n)) if V is None else self.Vt
+            self.P = (Vt[:, :, None] * W[:, None, :]).reshape(m, n * n)
 
     def scaled(self, T) -> TanhTaylor:
         """The field ``T F`` for an interval scalar ``T`` (its time-1 map is ``phi_T`` of ``F``, for every ``T``
@@ -65,7 +72,10 @@ class TanhTaylor:
         The state: ``u = W x + b``, ``y = tanh u`` and ``z = 1 - y^2`` by the recurrences of the module docstring.
         The derivatives: ``V = D phi_t`` solves ``V' = DF(x(t)) V`` with ``DF = -leak I + V_out diag(z) W``, so
         ``(k + 1) D x_{k+1} = -leak D x_k + V_out sum_{i<=k} z_i * (W D x_{k-i})`` (rows of ``W D x`` scaled by
-        ``z_i``): one product of derivative arrays per term."""
+        ``z_i``): one product of derivative arrays per term. With more hidden units ``m`` than ``n^2`` the
+        coefficients ``J_i = V_out diag(z_i) W`` of ``DF(x(t))`` are formed once per order (``n x n``) and
+        ``(k + 1) D x_{k+1} = -leak D x_k + sum_{i<=k} J_i D x_{k-i}`` (products of ``n x n`` matrices instead of
+        ``m x n`` arrays)."""
         xs, dxs = [X], [self.ar.point(np.broadcast_to(np.eye(self.n), X.shape + (self.n,)))] if tangent else None
         us, ys, zs, dus, zfull = [], [], [], [], []  # zfull: z_i repeated to the shape of W D x
         jus = [None]  # j u_j, formed once for all the orders that use it
@@ -77,14 +87,20 @@ class TanhTaylor:
                 jus.append(k * us[k])
                 y = dot([(jus[j], zs[k - j]) for j in range(1, k + 1)]).div(k)
             ys.append(y)
-            zs.append((1.0 if k == 0 else 0.0) - _square_coefficient(ys, k))
+            zs.append(1.0 - _square_coefficient(ys, 0) if k == 0 else -_square_coefficient(ys, k))  # negation: exact
             f = y if self.V is None else y @ self.Vt
             if self.d is not None and k == 0:
                 f = f + self.d
             if self.leak is not None:
                 f = f - self.leak * xs[k]
             xs.append(f.div(k + 1))
-            if tangent:
+            if tangent and self.P is not None:
+                zfull.append((zs[k] @ self.P).reshape(*X.shape[:-1], self.n, self.n))  # J_k
+                df = matdot([(zfull[i], dxs[k - i]) for i in range(k + 1)])
+                if self.leak is not None:
+                    df = df - self.leak * dxs[k]
+                dxs.append(df.div(k + 1))
+            elif tangent:
                 dus.append(self.W @ dxs[k])
                 zfull.append(zs[k][..., None].broadcast_to(dus[k].shape))
                 df = dot([(zfull[i], dus[k - i]) for i in range(k + 1)])
