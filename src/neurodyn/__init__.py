@@ -72,7 +72,7 @@ from neurodyn.systems import (
     tanh_field,
 )
 from neurodyn.validated import Proof, Proofs, prove_equilibrium, prove_hopf, prove_hopf_points, prove_stability
-from neurodyn.validated.flow import FlowEnclosure, enclose_flow
+from neurodyn.validated.flow import FlowEnclosure, FlowSettings, enclose_flow
 from neurodyn.validated.ftle_bounds import FTLEBounds, prove_ftle
 from neurodyn.validated.orbit_proof import prove_periodic_orbit
 
@@ -163,6 +163,7 @@ __all__ = [
     "memory_capacity",
     "solve_dde",
     "FlowEnclosure",
+    "FlowSettings",
     "enclose_flow",
     "FTLEBounds",
     "prove_ftle",

@@ -87,6 +87,12 @@ def test_own_steps_take_fewer_steps_where_the_starts_need_different_ones():
     assert own.times.tolist() == [0.0, 1.0] and len(common.times) > 2
     with pytest.raises(nd.InvalidInputError, match="keep_tube=False"):
         nd.enclose_flow(system, x0, 1.0, own_steps=True)
+    # the same through a settings record (a keyword replaces its field); a misspelt option is named
+    via_settings = nd.enclose_flow(system, x0, 1.0, settings=nd.FlowSettings(order=8, tol=1e-12, keep_tube=False),
+                                   own_steps=True)
+    assert torch.equal(via_settings.lower, own.lower) and torch.equal(via_settings.upper, own.upper)
+    with pytest.raises(nd.InvalidInputError, match="own_step"):
+        nd.enclose_flow(system, x0, 1.0, own_step=True)
 
 
 @pytest.mark.slow

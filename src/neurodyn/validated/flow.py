@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from neurodyn._checks import positive_float, positive_int, state_batch
+from neurodyn._settings import with_options
 from neurodyn.errors import InvalidInputError
 from neurodyn.results import Result, Status, finish
 from neurodyn.validated.ivec import Arith, select
@@ -114,9 +115,8 @@ class FlowEnclosure(Result):
         return ax
 
 
-def enclose_flow(system, x0, t: float, *, radius=0.0, order: int = 12, tol: float = 1e-15, min_step: float = 1e-6,
-                 max_steps: int = 100_000, backend: str = "fast", keep_tube: bool = True, own_steps: bool = False,
-                 strict: bool | None = None) -> FlowEnclosure:
+def enclose_flow(system, x0, t: float, *, radius=0.0, settings: FlowSettings | None = None,
+                 strict: bool | None = None, **options) -> FlowEnclosure:
     """Proven enclosures of the solutions of ``dx/dt = F(x)`` from points or boxes, and of ``D phi_t``.
 
     The C^1 Lohner method (Lohner 1987; Zgliczyński 2002; see :mod:`neurodyn.validated.lohner`): per step an
@@ -137,6 +137,8 @@ def enclose_flow(system, x0, t: float, *, radius=0.0, order: int = 12, tol: floa
         x0: the starting points ``(N, n)`` or ``(n,)`` (float64; the boxes' centres).
         t: the final time (time units, > 0).
         radius: the boxes' half-widths (a number or an array broadcastable to ``x0``; 0: points).
+        settings: a :class:`FlowSettings` (default ``FlowSettings()``); each of its fields may also be given as a
+            keyword, which replaces that field:
         order: Taylor order p (default 12). tol: target of each step's remainder (default 1e-15).
         min_step: the smallest step (time units) before a start is given up (default 1e-6).
         max_steps: the most rounds of steps, retried ones included (default 100000).
@@ -156,10 +158,13 @@ def enclose_flow(system, x0, t: float, *, radius=0.0, order: int = 12, tol: floa
         :func:`neurodyn.prove_periodic_orbit`.
     """
     started = time.perf_counter()
-    settings = FlowSettings(order=positive_int(order, name="order", minimum=2), tol=positive_float(tol, name="tol"),
-                            min_step=positive_float(min_step, name="min_step"),
-                            max_steps=positive_int(max_steps, name="max_steps"), backend=str(backend),
-                            keep_tube=bool(keep_tube), own_steps=bool(own_steps))
+    given = with_options(FlowSettings, settings, options, "enclose_flow",
+                         arguments=("system", "x0", "t", "radius", "settings", "strict"))
+    settings = FlowSettings(order=positive_int(given.order, name="order", minimum=2),
+                            tol=positive_float(given.tol, name="tol"),
+                            min_step=positive_float(given.min_step, name="min_step"),
+                            max_steps=positive_int(given.max_steps, name="max_steps"), backend=str(given.backend),
+                            keep_tube=bool(given.keep_tube), own_steps=bool(given.own_steps))
     if settings.keep_tube and settings.own_steps:
         raise InvalidInputError("own_steps=True lets every start take its own steps, so there is no tube on common "
                                 "times to keep: pass keep_tube=False with it")
