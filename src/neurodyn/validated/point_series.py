@@ -3,9 +3,9 @@ coefficient (the centre series of :func:`neurodyn.enclose_flow`'s Lohner steps).
 
 At a point the interval coefficients of :class:`neurodyn.validated.taylor.TanhTaylor` carry radii of rounding size
 only, yet every interval operation forms them elementwise on the ``(N, m)`` arrays of the hidden units. Here each
-coefficient is a float array ``C: (N, q)`` and one radius per point ``r: (N, 1)`` with ``|c - C| <= r``
-elementwise, and the radius of every operation comes from the midpoints' largest magnitudes ``Ĉ = max_j |C_j|``
-per point (``(N, 1)`` arrays): for an inner product ``s = sum_j a_j b_j`` of length ``L`` computed in float,
+coefficient is a float array ``C: (q, N)`` (entries first) and one radius per point ``r: (1, N)`` with
+``|c - C| <= r`` elementwise, and the radius of every operation comes from the midpoints' largest magnitudes
+``Ĉ = max_j |C_j|`` per point (``(1, N)`` arrays): for an inner product ``s = sum_j a_j b_j`` of length ``L`` computed in float,
 ``|s - fl(sum_j A_j B_j)| <= sum_j (Â_j r_b + r_a (B̂_j + r_b)) + gamma_L sum_j Â_j B̂_j`` (the midpoint-radius
 product bound with ``|A_j| <= Â_j`` per point, and Higham's inner-product bound, *Accuracy and Stability of
 Numerical Algorithms*, Sec. 3.1); for a product with an interval matrix ``M: (q, s)``, ``|X @ M - fl(X @ mid M)|
