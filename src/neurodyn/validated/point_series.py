@@ -5,14 +5,19 @@ At a point the interval coefficients of :class:`neurodyn.validated.taylor.TanhTa
 only, yet every interval operation forms them elementwise on the ``(N, m)`` arrays of the hidden units. Here each
 coefficient is a float array ``C: (q, N)`` (entries first) and one radius per point ``r: (1, N)`` with
 ``|c - C| <= r`` elementwise, and the radius of every operation comes from the midpoints' largest magnitudes
-``Ĉ = max_j |C_j|`` per point (``(1, N)`` arrays): for an inner product ``s = sum_j a_j b_j`` of length ``L`` computed in float,
-``|s - fl(sum_j A_j B_j)| <= sum_j (Â_j r_b + r_a (B̂_j + r_b)) + gamma_L sum_j Â_j B̂_j`` (the midpoint-radius
-product bound with ``|A_j| <= Â_j`` per point, and Higham's inner-product bound, *Accuracy and Stability of
-Numerical Algorithms*, Sec. 3.1); for a product with an interval matrix ``M: (q, s)``, ``|X @ M - fl(X @ mid M)|
-<= X̂ max_col sum_rows (gamma_q |mid M| + rad M) + r_x max_col sum_rows (|mid M| + rad M)``. Every radius is
-rounded up by :func:`neurodyn.validated.balls.upper`. The float work per order is then that of a float
-recurrence (a product and a sum per term) with ``(N, 1)`` radius arrays beside it. Order 0 (the tanh) is formed by
-the interval arrays of :mod:`neurodyn.validated.ivec` and its radii reduced to one per point.
+``Ĉ = max_j |C_j|`` per point (``(1, N)`` arrays). For an inner product ``s = sum_j a_j b_j`` of length ``L``
+computed in float,
+
+    ``|s - fl(sum_j A_j B_j)| <= sum_j (Â_j r_b + r_a (B̂_j + r_b)) + gamma_L sum_j Â_j B̂_j``
+
+(the midpoint-radius product bound with ``|A_j| <= Â_j`` per point, and Higham's inner-product bound, *Accuracy
+and Stability of Numerical Algorithms*, Sec. 3.1); for a product with an interval matrix ``M: (q, s)``,
+
+    ``|x M - fl(X mid M)| <= X̂ max_col sum_rows (gamma_q |mid M| + rad M) + r_x max_col sum_rows (|mid M| + rad M)``.
+
+Every radius is rounded up by :func:`neurodyn.validated.balls.upper`. The float work per order is then that of a
+float recurrence (a product and a sum per term) with ``(1, N)`` radius arrays beside it. Order 0 (the tanh) is
+formed by the interval arrays of :mod:`neurodyn.validated.ivec` and its radii reduced to one per point.
 """
 
 from __future__ import annotations
