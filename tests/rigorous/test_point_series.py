@@ -56,7 +56,7 @@ def test_point_series_contains_the_exact_coefficients(seed, n, m, scale, with_ra
             assert _inside(fast.x[k], exact.x[k]), f"order {k}"
 
 
-def test_point_series_matches_the_interval_recurrence_and_is_only_slightly_wider():
+def test_point_series_agrees_with_the_interval_recurrence_and_its_radii_stay_small():
     rng = np.random.default_rng(5)
     W, b, V, d, leak = _case(rng, 2, 16, 1.5, False)
     ar = Arith("fast")
