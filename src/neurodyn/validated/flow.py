@@ -16,7 +16,8 @@ from neurodyn.errors import InvalidInputError
 from neurodyn.results import Result, Status, finish
 from neurodyn.validated.ivec import Arith, select
 from neurodyn.validated.lohner import LohnerState, lohner_step
-from neurodyn.validated.taylor import Series, taylor_field
+from neurodyn.validated.point_series import point_series
+from neurodyn.validated.taylor import Series, TanhTaylor, taylor_field
 
 _GRID = 2.0**-30  # steps are multiples of this, so the times reached are exact floats
 
@@ -259,7 +260,7 @@ def _integrate(ar: Arith, field_, x0: np.ndarray, rad: np.ndarray, t_end: float,
         if len(alive) == 0:
             break
         if series is None:  # the state moved: the Taylor series at x̂ and over the hull X
-            series = (field_.series(ar.point(st.xhat), s.order - 1, False),
+            series = (_center_series(ar, field_, st.xhat, s.order - 1),
                       field_.series(st.hull_x(), s.order - 1, True))
         center, over = series
         proposed = _propose(center, over, st.xhat, s)
@@ -314,6 +315,15 @@ def _integrate(ar: Arith, field_, x0: np.ndarray, rad: np.ndarray, t_end: float,
         run.times = [0.0, t_end]
     run.tube = (np.array(run.tube[0]).reshape(-1, N, n), np.array(run.tube[1]).reshape(-1, N, n))
     return run
+
+
+def _center_series(ar: Arith, field_, xhat: np.ndarray, p: int) -> Series:
+    """The Taylor series at the float points ``xhat`` to order ``p``: for tanh fields on the fast backend with one
+    radius per point and coefficient (:mod:`neurodyn.validated.point_series`; the radii there are of rounding size),
+    else by the field's interval recurrences."""
+    if ar.name == "fast" and isinstance(field_, TanhTaylor):
+        return point_series(field_, ar, xhat, p)
+    return field_.series(ar.point(xhat), p, False)
 
 
 def _judge(step, h: np.ndarray, s: FlowSettings):
