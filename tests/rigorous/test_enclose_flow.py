@@ -202,6 +202,8 @@ def test_bad_input_raises():
         nd.enclose_flow(system, torch.zeros(2), 1.0, radius=-1.0)
     with pytest.raises(nd.InvalidInputError):
         nd.enclose_flow(system, torch.zeros(3), 1.0)
+    with pytest.raises(nd.InvalidInputError, match="order = 300"):  # beyond the bounded inner-product length
+        nd.enclose_flow(system, torch.zeros(2), 1.0, order=300)
 
 
 def test_blow_up_is_not_proved_with_the_time_reached():

@@ -14,7 +14,7 @@ from neurodyn._checks import positive_float, positive_int, state_batch
 from neurodyn._settings import with_options
 from neurodyn.errors import InvalidInputError
 from neurodyn.results import Result, Status, finish
-from neurodyn.validated.ivec import Arith, select
+from neurodyn.validated.ivec import DOT_MAX, Arith, select
 from neurodyn.validated.lohner import LohnerState, lohner_step
 from neurodyn.validated.point_series import point_series
 from neurodyn.validated.taylor import Series, TanhTaylor, taylor_field
@@ -161,6 +161,9 @@ def enclose_flow(system, x0, t: float, *, radius=0.0, settings: FlowSettings | N
     started = time.perf_counter()
     given = with_options(FlowSettings, settings, options, "enclose_flow",
                          arguments=("system", "x0", "t", "radius", "settings", "strict"))
+    if isinstance(given.order, int) and given.order > DOT_MAX - 2:
+        raise InvalidInputError(f"order = {given.order} is above {DOT_MAX - 2}, the longest Taylor recurrence whose "
+                                "inner products' rounding is bounded here; orders 10-16 are the useful range")
     settings = FlowSettings(order=positive_int(given.order, name="order", minimum=2),
                             tol=positive_float(given.tol, name="tol"),
                             min_step=positive_float(given.min_step, name="min_step"),

@@ -83,6 +83,8 @@ class _Matrix:
 def row_dot(pairs: list) -> RowIV:
     """``sum_j a_j b_j`` (elementwise products of :class:`RowIV` arrays summed) with the inner-product bound of the
     module docstring; its ``top`` is the bound ``(1 + gamma) sum_j Â_j B̂_j`` of the float sum (no reduction)."""
+    if len(pairs) > DOT_MAX:
+        raise ValueError(f"row_dot of {len(pairs)} > {DOT_MAX} products")
     mid = rad = top = None
     for a, b in pairs:
         tt = a.top * b.top
@@ -101,6 +103,8 @@ def _square(ys: list, k: int) -> RowIV:
     """``(y^2)_k = sum_{i=0..k} y_i y_{k-i}``: each product with ``i != k - i`` formed once and doubled (exactly) in
     the midpoint; the radius over all ``k + 1`` ordered pairs, with ``gamma`` of an inner product of length
     ``k + 2`` (the doubling and the middle term's sum included)."""
+    if k + 2 > DOT_MAX:
+        raise ValueError(f"(y^2)_{k}: an inner product of length {k + 2} > {DOT_MAX}")
     mid = None
     for i in range((k + 1) // 2):
         prod = ys[i].mid * ys[k - i].mid
