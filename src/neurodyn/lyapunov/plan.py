@@ -11,32 +11,21 @@ from neurodyn._checks import as_tensor, check_last_dim, positive_float, positive
 from neurodyn.errors import InvalidInputError
 from neurodyn.integrate.variational import VariationalIntegrator
 from neurodyn.lyapunov.resources import check_memory
+from neurodyn.lyapunov.settings import LyapunovSettings
 from neurodyn.systems.protocol import INPUT_LAYOUTS as LAYOUTS
 from neurodyn.systems.protocol import Flow, System
 from neurodyn.systems.torch_adapters import as_system
 
 
 @dataclass(frozen=True)
-class RunOptions:
-    """The arguments of :func:`~neurodyn.lyapunov_spectrum` / :func:`~neurodyn.max_lyapunov` as given."""
+class RunOptions(LyapunovSettings):
+    """The arguments of :func:`~neurodyn.lyapunov_spectrum` / :func:`~neurodyn.max_lyapunov` as given: the
+    :class:`~neurodyn.LyapunovSettings` fields (one list of fields and defaults) and the run's own data."""
 
     steps: int | None = None
-    k: int | None = None
-    transient: int = 0
-    tangent_transient: int = 0
     x0: object = None
     inputs: object = None
-    batch: int | None = None
-    dt: float | None = None
-    method: str = "rk4"
-    rtol: float = 1e-9
-    atol: float = 1e-9
-    qr_every: int | str = "auto"
-    seed: int = 0
-    base: float | str = "e"
-    layout: str | None = None
     use_jvp: bool = False
-    compile: bool = False
 
 
 @dataclass(frozen=True)
