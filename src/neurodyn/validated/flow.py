@@ -161,14 +161,14 @@ def enclose_flow(system, x0, t: float, *, radius=0.0, settings: FlowSettings | N
     started = time.perf_counter()
     given = with_options(FlowSettings, settings, options, "enclose_flow",
                          arguments=("system", "x0", "t", "radius", "settings", "strict"))
-    if isinstance(given.order, int) and given.order > DOT_MAX - 2:
-        raise InvalidInputError(f"order = {given.order} is above {DOT_MAX - 2}, the longest Taylor recurrence whose "
-                                "inner products' rounding is bounded here; orders 10-16 are the useful range")
     settings = FlowSettings(order=positive_int(given.order, name="order", minimum=2),
                             tol=positive_float(given.tol, name="tol"),
                             min_step=positive_float(given.min_step, name="min_step"),
                             max_steps=positive_int(given.max_steps, name="max_steps"), backend=str(given.backend),
                             keep_tube=bool(given.keep_tube), own_steps=bool(given.own_steps))
+    if settings.order > DOT_MAX - 2:
+        raise InvalidInputError(f"order = {settings.order} is above {DOT_MAX - 2}, the longest Taylor recurrence whose "
+                                "inner products' rounding is bounded here; orders 10-16 are the useful range")
     if settings.keep_tube and settings.own_steps:
         raise InvalidInputError("own_steps=True lets every start take its own steps, so there is no tube on common "
                                 "times to keep: pass keep_tube=False with it")
