@@ -36,17 +36,12 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.linalg.lapack import dpotrf as potrf
 
-U = np.finfo(np.float64).eps / 2  # unit roundoff of float64
+from neurodyn.validated.balls import U, gamma  # unit roundoff; Higham's gamma_m, rounded up
 
 
 def round_up(x: float) -> float:
     """The next float above ``x`` (an upper bound for a quantity computed to nearest within half an ulp)."""
     return float(np.nextafter(x, np.inf))
-
-
-def gamma(m: int) -> float:
-    """Higham's ``gamma_m = m u / (1 - m u)``: the relative error bound of ``m`` float operations."""
-    return m * U / (1 - m * U)
 
 
 def proved_positive_definite(M: np.ndarray, delta: float) -> bool:
